@@ -1,0 +1,285 @@
+//! Building: the kernel (cargo, from `kernel/`) and the C programs in `user/`.
+//!
+//! Outputs (all under `build/`):
+//! - `build/guest/tests/NAME`    `user/tests/NAME.c`, musl static (runs on POSIX-X);
+//! - `build/host/tests/NAME`     the same source, host gcc (runs natively on Linux);
+//! - `build/guest/programs/NAME` `user/programs/NAME.c`: musl static; `*-glibc.c` with glibc
+//!   `gcc -static`; `*-pie.c` with musl `-static-pie -fPIE`;
+//! - `build/initramfs.cpio`      see image.rs.
+
+use std::ffi::OsString;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::SystemTime;
+
+use crate::util::{build_dir, cpus, mtime, parallel_map, repo_root, Args, Context, Error, Result};
+use crate::{deps, image};
+
+/// `cargo xtask build [-v]`
+pub fn command(args: Vec<OsString>) -> Result<u8> {
+    let mut args = Args::new(args);
+    let mut verbose = false;
+    while let Some(a) = args.next() {
+        match a.to_str() {
+            Some("-v") => verbose = true,
+            _ => return Err(Error::new(format!("build: unexpected argument {a:?}"))),
+        }
+    }
+    deps::ensure()?;
+    let kernel = build_kernel(verbose)?;
+    let user = build_user()?;
+    user.check()?;
+    let initramfs = build_dir().join("initramfs.cpio");
+    let tree = image::base_tree(&user)?;
+    image::write(&tree, &image::interactive_batch(), &[], &initramfs)?;
+    eprintln!("xtask: kernel    {}", kernel.display());
+    eprintln!("xtask: initramfs {}", initramfs.display());
+    Ok(0)
+}
+
+/// Builds the kernel (`cargo build --release` in `kernel/`) and returns the path of its ELF.
+pub fn build_kernel(verbose: bool) -> Result<PathBuf> {
+    let root = repo_root();
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(root.join("kernel"))
+        .args(["build", "--release", "--message-format=json-render-diagnostics"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    if !verbose {
+        cmd.arg("--quiet");
+    }
+    let mut child = cmd.spawn().context(|| "running cargo build for the kernel")?;
+    // Cargo reports each artifact as a JSON line; the kernel's has
+    // `"executable":"/.../x86_64-unknown-linux-gnu/release/posix-x"`.
+    let mut executable = None;
+    for line in BufReader::new(child.stdout.take().expect("piped")).lines() {
+        let line = line?;
+        if line.contains(r#""reason":"compiler-artifact""#) {
+            if let Some(path) = json_string_field(&line, "executable") {
+                if path.ends_with("/posix-x") {
+                    executable = Some(PathBuf::from(path));
+                }
+            }
+        }
+    }
+    let status = child.wait()?;
+    if !status.success() {
+        return Err(Error::new(format!("kernel build failed (cargo build --release in {}/kernel: {status})", root.display())));
+    }
+    let kernel = executable.unwrap_or_else(|| root.join("target/x86_64-unknown-linux-gnu/release/posix-x"));
+    if !kernel.is_file() {
+        return Err(Error::new(format!("kernel build produced no {}", kernel.display())));
+    }
+    Ok(kernel)
+}
+
+/// The string value of `"key":"..."` in a line of JSON (enough for cargo's artifact messages;
+/// handles `\"` and `\\` escapes).
+fn json_string_field(json: &str, key: &str) -> Option<String> {
+    let pattern = format!("\"{key}\":\"");
+    let start = json.find(&pattern)? + pattern.len();
+    let mut out = String::new();
+    let mut chars = json[start..].chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => return Some(out),
+            '\\' => out.push(chars.next()?),
+            c => out.push(c),
+        }
+    }
+    None
+}
+
+/// One compiled C program: its name (file stem) and the binary, or the compiler's complaint.
+#[derive(Debug, Clone)]
+pub struct Binary {
+    pub name: String,
+    pub path: std::result::Result<PathBuf, String>,
+}
+
+/// Everything built from `user/`.
+#[derive(Debug, Default)]
+pub struct UserBuild {
+    /// `user/tests/NAME.c` built for POSIX-X (musl static).
+    pub guest_tests: Vec<Binary>,
+    /// The same tests built for the host's Linux.
+    pub host_tests: Vec<Binary>,
+    /// `user/programs/NAME.c`.
+    pub programs: Vec<Binary>,
+}
+
+impl UserBuild {
+    /// Fails if any program did not compile (the compiler output was printed already).
+    pub fn check(&self) -> Result<()> {
+        let failed: Vec<&str> = self
+            .guest_tests
+            .iter()
+            .chain(&self.host_tests)
+            .chain(&self.programs)
+            .filter(|b| b.path.is_err())
+            .map(|b| b.name.as_str())
+            .collect();
+        if failed.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::new(format!("user programs failed to compile: {}", failed.join(", "))))
+        }
+    }
+
+    pub fn program(&self, name: &str) -> Option<&Binary> {
+        self.programs.iter().find(|b| b.name == name)
+    }
+}
+
+/// How to compile one source file.
+struct Job {
+    name: String,
+    source: PathBuf,
+    output: PathBuf,
+    compiler: &'static str,
+    flags: &'static [&'static str],
+}
+
+const MUSL_STATIC: &[&str] = &["-static"];
+const MUSL_STATIC_PIE: &[&str] = &["-static-pie", "-fPIE"];
+const GLIBC_STATIC: &[&str] = &["-static"];
+const HOST: &[&str] = &[];
+
+/// Compiles everything in `user/tests` and `user/programs` that is out of date.
+/// Compile errors do not abort: they are printed and recorded in the returned [`Binary`].
+pub fn build_user() -> Result<UserBuild> {
+    let user = repo_root().join("user");
+    let out = build_dir();
+    // Rebuild when the source or any header in user/include is newer than the binary.
+    let headers_mtime = newest_mtime(&user.join("include"));
+
+    let mut tests = Vec::new();
+    let mut host_tests = Vec::new();
+    for (name, source) in c_sources(&user.join("tests"))? {
+        tests.push(Job {
+            name: name.clone(),
+            source: source.clone(),
+            output: out.join("guest/tests").join(&name),
+            compiler: "musl-gcc",
+            flags: MUSL_STATIC,
+        });
+        host_tests.push(Job { name: name.clone(), source, output: out.join("host/tests").join(&name), compiler: "gcc", flags: HOST });
+    }
+    let mut programs = Vec::new();
+    for (name, source) in c_sources(&user.join("programs"))? {
+        let (compiler, flags) = if name.ends_with("-glibc") {
+            ("gcc", GLIBC_STATIC)
+        } else if name.ends_with("-pie") {
+            ("musl-gcc", MUSL_STATIC_PIE)
+        } else {
+            ("musl-gcc", MUSL_STATIC)
+        };
+        programs.push(Job { name: name.clone(), source, output: out.join("guest/programs").join(&name), compiler, flags });
+    }
+
+    let musl_include = musl_linux_headers()?;
+    let compile_all = |jobs: &[Job]| -> Vec<Binary> {
+        parallel_map(jobs, cpus(), |job| compile(job, headers_mtime, &user, &musl_include), |_, _| ())
+    };
+    Ok(UserBuild { guest_tests: compile_all(&tests), host_tests: compile_all(&host_tests), programs: compile_all(&programs) })
+}
+
+/// `(stem, path)` of every `*.c` in `dir`, sorted by name. A missing directory is empty.
+fn c_sources(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
+    let mut found = Vec::new();
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(found),
+        Err(e) => return Err(Error::new(format!("reading {}: {e}", dir.display()))),
+    };
+    for entry in entries {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "c") && path.is_file() {
+            if let Some(stem) = path.file_stem().and_then(|s| s.to_str()) {
+                found.push((stem.to_string(), path.clone()));
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// The newest modification time of the files directly in `dir` (headers), if any.
+fn newest_mtime(dir: &Path) -> Option<SystemTime> {
+    std::fs::read_dir(dir).ok()?.filter_map(|e| e.ok()).filter_map(|e| mtime(&e.path())).max()
+}
+
+/// musl's headers do not include the Linux UAPI headers (`<linux/...>`, `<asm/...>`); give
+/// musl-gcc a directory of links to the host's copies, searched after musl's own.
+fn musl_linux_headers() -> Result<PathBuf> {
+    let dir = build_dir().join("musl-include");
+    std::fs::create_dir_all(&dir).context(|| format!("creating {}", dir.display()))?;
+    let links = [
+        ("linux", "/usr/include/linux"),
+        ("asm-generic", "/usr/include/asm-generic"),
+        ("asm", "/usr/include/x86_64-linux-gnu/asm"),
+    ];
+    for (name, target) in links {
+        let link = dir.join(name);
+        if Path::new(target).is_dir() && std::fs::symlink_metadata(&link).is_err() {
+            std::os::unix::fs::symlink(target, &link).context(|| format!("creating {}", link.display()))?;
+        }
+    }
+    Ok(dir)
+}
+
+fn compile(job: &Job, headers_mtime: Option<SystemTime>, user: &Path, musl_include: &Path) -> Binary {
+    let binary = |path| Binary { name: job.name.clone(), path };
+    let newest_input = mtime(&job.source).max(headers_mtime);
+    if let (Some(built), Some(input)) = (mtime(&job.output), newest_input) {
+        if built >= input {
+            return binary(Ok(job.output.clone()));
+        }
+    }
+    if let Some(dir) = job.output.parent() {
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            return binary(Err(format!("creating {}: {e}", dir.display())));
+        }
+    }
+    let mut cmd = Command::new(job.compiler);
+    cmd.args(job.flags).args(["-O2", "-Wall"]).arg("-I").arg(user.join("include"));
+    if job.compiler == "musl-gcc" {
+        cmd.arg("-idirafter").arg(musl_include);
+    }
+    cmd.arg("-o").arg(&job.output).arg(&job.source).args(["-lpthread", "-lrt", "-lm"]);
+    let what = format!("{} {}", job.compiler, job.source.strip_prefix(repo_root()).unwrap_or(&job.source).display());
+    match cmd.output() {
+        Ok(out) => {
+            let diagnostics = String::from_utf8_lossy(&out.stderr);
+            if out.status.success() {
+                if !diagnostics.trim().is_empty() {
+                    eprint!("xtask: {what}:\n{diagnostics}");
+                }
+                binary(Ok(job.output.clone()))
+            } else {
+                let _ = std::fs::remove_file(&job.output);
+                eprint!("xtask: {what} failed:\n{diagnostics}");
+                binary(Err(format!("{what} failed:\n{diagnostics}")))
+            }
+        }
+        Err(e) => binary(Err(format!("{what}: {e}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn executable_from_cargo_json() {
+        let line = r#"{"reason":"compiler-artifact","target":{"name":"posix-x"},"executable":"/w/target/x86_64-unknown-linux-gnu/release/posix-x","fresh":true}"#;
+        assert_eq!(
+            json_string_field(line, "executable").as_deref(),
+            Some("/w/target/x86_64-unknown-linux-gnu/release/posix-x")
+        );
+        assert_eq!(json_string_field(r#"{"executable":null}"#, "executable"), None);
+        assert_eq!(json_string_field(r#"{"a":"x\"y"}"#, "a").as_deref(), Some("x\"y"));
+    }
+}

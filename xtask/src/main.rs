@@ -1,0 +1,69 @@
+//! `cargo xtask`: the host tool of POSIX-X.
+//!
+//! - `cargo xtask build`: build the kernel, the user programs and the initramfs;
+//! - `cargo xtask run [OPTIONS] [-- CMD ARGS...]`: boot POSIX-X in QEMU (a shell, or one command);
+//! - `cargo xtask test [FILTER]`: host unit tests, the guest suite on POSIX-X and on Linux.
+//!
+//! The contract with the kernel is docs/HOST_INTERFACE.md.
+
+mod build;
+mod deps;
+mod image;
+mod qemu;
+mod run;
+mod test;
+mod util;
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use util::{Error, Result};
+
+const USAGE: &str = "\
+usage: cargo xtask <command> [options]
+
+commands:
+  build [-v]                      build kernel, user programs and build/initramfs.cpio
+  run [options] [-- CMD ARGS...]  boot POSIX-X; without CMD an interactive shell,
+                                  with CMD run it and exit with its status
+      --tcg | --kvm               choose the accelerator (default: TCG unless the CPU has vmx/svm)
+      --mem SIZE                  guest memory (default 512M)
+      --overlay DIR               copy DIR's tree over the initramfs root (repeatable)
+      --timeout SECS              give up after SECS seconds (exit 103)
+      --append STR                kernel command line
+      -v                          show the kernel log and the boot time
+  test [-v] [--tcg|--kvm] [FILTER]
+                                  host unit tests, guest tests on POSIX-X and on Linux
+  help                            this text
+
+exit status of `run -- CMD`: CMD's status (128+signal if killed), 101 kernel panic,
+102 QEMU ended without powering off, 103 timeout.";
+
+fn main() -> ExitCode {
+    let args: Vec<OsString> = std::env::args_os().skip(1).collect();
+    match dispatch(args) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn dispatch(args: Vec<OsString>) -> Result<u8> {
+    let Some((command, rest)) = args.split_first() else {
+        println!("{USAGE}");
+        return Ok(2);
+    };
+    let rest = rest.to_vec();
+    match command.to_str() {
+        Some("build") => build::command(rest),
+        Some("run") => run::command(rest),
+        Some("test") => test::command(rest),
+        Some("help" | "-h" | "--help") => {
+            println!("{USAGE}");
+            Ok(0)
+        }
+        _ => Err(Error::new(format!("unknown command {command:?}\n{USAGE}"))),
+    }
+}

@@ -1,0 +1,366 @@
+//! Booting POSIX-X in QEMU (docs/HOST_INTERFACE.md §2 and §4).
+//!
+//! QEMU's stdout is the guest console (COM1); its stderr carries the kernel log and the
+//! `@@ ` control lines (COM2, via `-chardev file,path=/dev/stderr`). A thread reads stderr line
+//! by line and records the control lines; the console is streamed, captured or inherited.
+
+use std::io::{BufRead, BufReader, IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::util::{wait_with_timeout, Context, Result};
+
+/// The accelerator QEMU uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Accel {
+    Tcg,
+    Kvm,
+}
+
+impl Accel {
+    /// `--tcg` forces TCG, `--kvm` forces KVM; otherwise KVM only where the CPU has hardware
+    /// virtualisation (vmx/svm) and /dev/kvm can be opened (DESIGN.md §4: the /dev/kvm of the
+    /// machines without it is a software hypervisor that cannot run the kernel).
+    pub fn choose(force_tcg: bool, force_kvm: bool) -> Accel {
+        if force_tcg {
+            return Accel::Tcg;
+        }
+        if force_kvm {
+            return Accel::Kvm;
+        }
+        let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        let hardware = cpuinfo
+            .lines()
+            .filter(|l| l.starts_with("flags"))
+            .any(|l| l.split_whitespace().any(|f| f == "vmx" || f == "svm"));
+        let usable = std::fs::OpenOptions::new().read(true).write(true).open("/dev/kvm").is_ok();
+        if hardware && usable {
+            Accel::Kvm
+        } else {
+            Accel::Tcg
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Accel::Tcg => "TCG",
+            Accel::Kvm => "KVM",
+        }
+    }
+}
+
+/// What to do with the guest console (QEMU's stdin/stdout).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Console {
+    /// Interactive: QEMU gets our terminal (its stdio chardev puts it in raw mode).
+    Inherit,
+    /// Copy to our stdout with `\r\n` turned into `\n`.
+    Stream,
+    /// Keep it (with `\r\n` turned into `\n`) in [`Outcome::console`].
+    Capture,
+}
+
+/// What the kernel log lines (non-control lines of COM2) should do while the guest runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogEcho {
+    /// Print every line to our stderr.
+    All,
+    /// Print warnings (lines with `ENOSYS` or `warn`), QEMU's own error messages, and
+    /// everything after a panic.
+    Important,
+    /// Print nothing (the caller looks at [`Outcome::log`]).
+    Nothing,
+}
+
+pub struct Boot {
+    pub accel: Accel,
+    pub mem: String,
+    pub kernel: PathBuf,
+    pub initrd: PathBuf,
+    pub append: String,
+    pub timeout: Option<Duration>,
+    pub console: Console,
+    pub log_echo: LogEcho,
+}
+
+/// What happened during a boot.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// `@@ status N` values, in order.
+    pub statuses: Vec<i32>,
+    /// `@@ panic` was seen.
+    pub panicked: bool,
+    /// The kernel log lines from the `@@ panic` line on (message and backtrace).
+    pub panic_lines: Vec<String>,
+    /// `@@ poweroff` was seen.
+    pub powered_off: bool,
+    /// QEMU was killed because the timeout passed.
+    pub timed_out: bool,
+    /// From spawning QEMU to `@@ user-entry`.
+    pub boot_time: Option<Duration>,
+    /// From spawning QEMU to its exit.
+    pub total_time: Duration,
+    /// QEMU's exit status (shell style), if it exited by itself.
+    pub qemu_status: Option<i32>,
+    /// The captured console ([`Console::Capture`] only).
+    pub console: Vec<u8>,
+    /// All non-control lines of COM2 (kernel log, and QEMU's own messages).
+    pub log: Vec<String>,
+}
+
+impl Outcome {
+    /// One short phrase for why the boot did not end normally, if it did not.
+    pub fn failure(&self) -> Option<String> {
+        if self.panicked {
+            let first = self.panic_lines.iter().find(|l| !l.trim().is_empty());
+            Some(match first {
+                Some(msg) => format!("kernel panic: {}", msg.trim()),
+                None => "kernel panic".to_string(),
+            })
+        } else if self.timed_out {
+            Some("timeout".to_string())
+        } else if !self.powered_off {
+            Some(match self.qemu_status {
+                Some(code) => format!("QEMU ended without `@@ poweroff` (QEMU status {code})"),
+                None => "QEMU ended without `@@ poweroff`".to_string(),
+            })
+        } else {
+            None
+        }
+    }
+}
+
+impl Boot {
+    pub fn command(&self) -> Command {
+        let mut cmd = Command::new("qemu-system-x86_64");
+        cmd.args(["-M", "pc", "-cpu", "qemu64", "-m", &self.mem])
+            .args(["-nodefaults", "-no-reboot", "-display", "none"])
+            .args(["-accel", if self.accel == Accel::Kvm { "kvm" } else { "tcg" }])
+            .args(["-chardev", "stdio,id=con,signal=off", "-serial", "chardev:con"])
+            .args(["-chardev", "file,id=ctl,path=/dev/stderr", "-serial", "chardev:ctl"])
+            .args(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"])
+            .arg("-kernel")
+            .arg(&self.kernel)
+            .arg("-initrd")
+            .arg(&self.initrd)
+            .arg("-append")
+            .arg(&self.append);
+        cmd
+    }
+
+    /// Boots and waits for QEMU to end (or the timeout).
+    pub fn run(&self) -> Result<Outcome> {
+        let mut cmd = self.command();
+        cmd.stderr(Stdio::piped());
+        match self.console {
+            Console::Inherit => {
+                cmd.stdin(Stdio::inherit()).stdout(Stdio::inherit());
+            }
+            Console::Stream | Console::Capture => {
+                // Piped or redirected input goes to the guest console; a terminal does not
+                // (QEMU would put it in raw mode).
+                let stdin = if std::io::stdin().is_terminal() || self.console == Console::Capture {
+                    Stdio::null()
+                } else {
+                    Stdio::inherit()
+                };
+                cmd.stdin(stdin).stdout(Stdio::piped());
+            }
+        }
+
+        let start = Instant::now();
+        let mut child = cmd.spawn().context(|| "starting qemu-system-x86_64")?;
+        let state = Arc::new(Mutex::new(Outcome::default()));
+
+        let stderr = child.stderr.take().expect("piped");
+        let log_state = Arc::clone(&state);
+        let echo = self.log_echo;
+        let log_thread = std::thread::spawn(move || read_log(stderr, start, echo, &log_state));
+
+        let console_thread = child.stdout.take().map(|stdout| {
+            let capture = self.console == Console::Capture;
+            std::thread::spawn(move || copy_console(stdout, capture))
+        });
+
+        let status = wait_with_timeout(&mut child, self.timeout)?;
+        let total_time = start.elapsed();
+        let console = match console_thread {
+            Some(t) => t.join().expect("console thread")?,
+            None => Vec::new(),
+        };
+        log_thread.join().expect("log thread");
+
+        let mut outcome = std::mem::take(&mut *state.lock().unwrap());
+        outcome.total_time = total_time;
+        outcome.timed_out = status.is_none();
+        outcome.qemu_status = status.map(crate::util::status_code);
+        outcome.console = console;
+        Ok(outcome)
+    }
+}
+
+/// Reads COM2 (QEMU's stderr) line by line into `state`, echoing per `echo`.
+fn read_log(stderr: impl Read, start: Instant, echo: LogEcho, state: &Mutex<Outcome>) {
+    let mut reader = BufReader::new(stderr);
+    let mut raw = Vec::new();
+    loop {
+        raw.clear();
+        match reader.read_until(b'\n', &mut raw) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+        let text = String::from_utf8_lossy(&raw);
+        let line = text.trim_end_matches(['\n', '\r']);
+        let mut s = state.lock().unwrap();
+        if let Some(control) = line.strip_prefix("@@ ") {
+            let control = control.trim();
+            if control == "user-entry" {
+                let t = *s.boot_time.get_or_insert(start.elapsed());
+                if echo == LogEcho::All {
+                    eprintln!("xtask: boot time {:.3}s (QEMU spawned to `@@ user-entry`)", t.as_secs_f64());
+                }
+            } else if let Some(n) = control.strip_prefix("status ") {
+                match n.trim().parse() {
+                    Ok(n) => s.statuses.push(n),
+                    Err(_) => eprintln!("xtask: warning: bad control line from the kernel: {line}"),
+                }
+            } else if control == "panic" {
+                s.panicked = true;
+                if echo != LogEcho::Nothing {
+                    eprintln!("xtask: kernel panic:");
+                }
+            } else if control == "poweroff" {
+                s.powered_off = true;
+            } else {
+                eprintln!("xtask: warning: unknown control line from the kernel: {line}");
+            }
+            continue;
+        }
+        if s.panicked {
+            s.panic_lines.push(line.to_string());
+        }
+        let print = match echo {
+            LogEcho::All => true,
+            LogEcho::Important => s.panicked || is_important(line),
+            LogEcho::Nothing => false,
+        };
+        s.log.push(line.to_string());
+        drop(s);
+        if print {
+            eprintln!("{line}");
+        }
+    }
+}
+
+/// Log lines shown even without -v: warnings and QEMU's own complaints.
+fn is_important(line: &str) -> bool {
+    line.contains("ENOSYS")
+        || line.to_ascii_lowercase().contains("warn")
+        || line.starts_with("qemu-system-x86_64:")
+        || line.starts_with("qemu:")
+}
+
+/// Copies the console to our stdout (or into the returned buffer), turning `\r\n` into `\n`.
+fn copy_console(mut from: impl Read, capture: bool) -> std::io::Result<Vec<u8>> {
+    let mut kept = Vec::new();
+    let mut crlf = CrLf::default();
+    let stdout = std::io::stdout();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = match from.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        let out = crlf.convert(&buf[..n]);
+        if capture {
+            kept.extend_from_slice(&out);
+        } else {
+            let mut lock = stdout.lock();
+            // The reader of our stdout may be gone (`| head`); keep draining QEMU anyway.
+            let _ = lock.write_all(&out).and_then(|_| lock.flush());
+        }
+    }
+    let out = crlf.finish();
+    if capture {
+        kept.extend_from_slice(&out);
+    } else {
+        let _ = stdout.lock().write_all(&out);
+    }
+    Ok(kept)
+}
+
+/// Streaming `\r\n` -> `\n` conversion (a `\r` at the end of a chunk waits for the next one).
+#[derive(Default)]
+pub struct CrLf {
+    pending_cr: bool,
+}
+
+impl CrLf {
+    pub fn convert(&mut self, input: &[u8]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(input.len() + 1);
+        for &b in input {
+            if self.pending_cr {
+                self.pending_cr = false;
+                if b != b'\n' {
+                    out.push(b'\r');
+                }
+            }
+            if b == b'\r' {
+                self.pending_cr = true;
+            } else {
+                out.push(b);
+            }
+        }
+        out
+    }
+
+    pub fn finish(&mut self) -> Vec<u8> {
+        if std::mem::take(&mut self.pending_cr) {
+            vec![b'\r']
+        } else {
+            Vec::new()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn convert_chunks(chunks: &[&[u8]]) -> Vec<u8> {
+        let mut c = CrLf::default();
+        let mut out = Vec::new();
+        for chunk in chunks {
+            out.extend(c.convert(chunk));
+        }
+        out.extend(c.finish());
+        out
+    }
+
+    #[test]
+    fn crlf_conversion() {
+        assert_eq!(convert_chunks(&[b"a\r\nb\r\n"]), b"a\nb\n");
+        assert_eq!(convert_chunks(&[b"a\r", b"\nb"]), b"a\nb");
+        assert_eq!(convert_chunks(&[b"a\rb\r\r\n"]), b"a\rb\r\n");
+        assert_eq!(convert_chunks(&[b"end\r"]), b"end\r");
+        assert_eq!(convert_chunks(&[b"\r", b"\r", b"\n"]), b"\r\n");
+    }
+
+    #[test]
+    fn control_lines() {
+        let log = b"hello\n@@ user-entry\nwarn: x\n@@ status 0\n@@ status 139\n@@ panic\npanicked at foo\n  0: bt\n@@ poweroff\n";
+        let state = Mutex::new(Outcome::default());
+        read_log(&log[..], Instant::now(), LogEcho::Nothing, &state);
+        let o = state.into_inner().unwrap();
+        assert_eq!(o.statuses, [0, 139]);
+        assert!(o.boot_time.is_some());
+        assert!(o.panicked && o.powered_off);
+        assert_eq!(o.panic_lines, ["panicked at foo", "  0: bt"]);
+        assert_eq!(o.log.len(), 4);
+        assert!(o.failure().unwrap().contains("panicked at foo"));
+    }
+}

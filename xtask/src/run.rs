@@ -1,0 +1,136 @@
+//! `cargo xtask run`: boot POSIX-X with an interactive shell or one command.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::build::{build_kernel, build_user};
+use crate::qemu::{Accel, Boot, Console, LogEcho};
+use crate::util::{build_dir, Args, Error, Result};
+use crate::{deps, image};
+
+/// Exit statuses of `run` that are not the command's own.
+pub const EXIT_PANIC: u8 = 101;
+pub const EXIT_NO_POWEROFF: u8 = 102;
+pub const EXIT_TIMEOUT: u8 = 103;
+
+/// Options shared by `run` and `test`.
+pub struct VmOptions {
+    pub force_tcg: bool,
+    pub force_kvm: bool,
+    pub mem: String,
+    pub append: String,
+}
+
+impl Default for VmOptions {
+    fn default() -> Self {
+        VmOptions { force_tcg: false, force_kvm: false, mem: "512M".to_string(), append: String::new() }
+    }
+}
+
+impl VmOptions {
+    /// Picks the accelerator and says which on stderr.
+    pub fn accel(&self) -> Accel {
+        let accel = Accel::choose(self.force_tcg, self.force_kvm);
+        eprintln!("xtask: QEMU accelerator: {}", accel.name());
+        accel
+    }
+}
+
+struct RunOptions {
+    vm: VmOptions,
+    overlays: Vec<PathBuf>,
+    timeout: Option<Duration>,
+    verbose: bool,
+    command: Vec<OsString>,
+}
+
+fn parse(args: Vec<OsString>) -> Result<RunOptions> {
+    let mut args = Args::new(args);
+    let mut o = RunOptions { vm: VmOptions::default(), overlays: Vec::new(), timeout: None, verbose: false, command: Vec::new() };
+    while let Some(arg) = args.next() {
+        match arg.to_str() {
+            Some("--tcg") => o.vm.force_tcg = true,
+            Some("--kvm") => o.vm.force_kvm = true,
+            Some("--mem") => o.vm.mem = args.value("--mem")?,
+            Some("--overlay") => o.overlays.push(args.path("--overlay")?),
+            Some("--append") => o.vm.append = args.value("--append")?,
+            Some("--timeout") => {
+                let v = args.value("--timeout")?;
+                let secs: f64 = v.parse().map_err(|_| Error::new(format!("--timeout: not a number of seconds: {v}")))?;
+                o.timeout = Some(Duration::from_secs_f64(secs));
+            }
+            Some("-v" | "--verbose") => o.verbose = true,
+            Some("--net") => return Err(Error::new("--net is not supported yet")),
+            Some("--") => {
+                o.command = args.rest();
+                break;
+            }
+            Some(s) if s.starts_with('-') => return Err(Error::new(format!("run: unknown option {s}"))),
+            _ => {
+                // `cargo xtask run echo hi` works like `cargo xtask run -- echo hi`.
+                o.command = std::iter::once(arg).chain(args.rest()).collect();
+                break;
+            }
+        }
+    }
+    Ok(o)
+}
+
+/// `cargo xtask run [--tcg] [--kvm] [--mem SIZE] [--overlay DIR]... [--timeout SECS] [-v] [-- CMD ARGS...]`
+pub fn command(args: Vec<OsString>) -> Result<u8> {
+    let o = parse(args)?;
+    deps::ensure()?;
+    let kernel = build_kernel(o.verbose)?;
+    let user = build_user()?;
+    if let Err(e) = user.check() {
+        eprintln!("xtask: warning: {e}; booting without them");
+    }
+    let interactive = o.command.is_empty();
+    let batch = if interactive { image::interactive_batch() } else { image::batch_of(&o.command) };
+    let initrd = build_dir().join("initramfs.cpio");
+    image::write(&image::base_tree(&user)?, &batch, &o.overlays, &initrd)?;
+
+    let boot = Boot {
+        accel: o.vm.accel(),
+        mem: o.vm.mem.clone(),
+        kernel,
+        initrd,
+        append: o.vm.append.clone(),
+        timeout: o.timeout,
+        console: if interactive { Console::Inherit } else { Console::Stream },
+        log_echo: if o.verbose { LogEcho::All } else { LogEcho::Important },
+    };
+    let outcome = boot.run()?;
+
+    if outcome.panicked {
+        // The panic message and backtrace were echoed to stderr as they came.
+        eprintln!("xtask: the kernel panicked (exit status {EXIT_PANIC})");
+        return Ok(EXIT_PANIC);
+    }
+    if outcome.timed_out {
+        eprintln!("xtask: timeout: QEMU killed after {:.1}s (exit status {EXIT_TIMEOUT})", outcome.total_time.as_secs_f64());
+        return Ok(EXIT_TIMEOUT);
+    }
+    if !outcome.powered_off {
+        if !o.verbose {
+            // Show the end of the log: it usually says why.
+            let tail = outcome.log.len().saturating_sub(20);
+            for line in &outcome.log[tail..] {
+                eprintln!("{line}");
+            }
+        }
+        eprintln!("xtask: {} (exit status {EXIT_NO_POWEROFF})", outcome.failure().unwrap_or_default());
+        return Ok(EXIT_NO_POWEROFF);
+    }
+    if interactive {
+        return Ok(0);
+    }
+    match outcome.statuses.last() {
+        Some(&status) => Ok(status.clamp(0, 255) as u8),
+        None => {
+            eprintln!("xtask: the kernel powered off without reporting a status (exit status {EXIT_NO_POWEROFF})");
+            Ok(EXIT_NO_POWEROFF)
+        }
+    }
+}

@@ -1,0 +1,376 @@
+//! `cargo xtask test [FILTER]`: host unit tests, the guest suite on POSIX-X, a boot-level batch
+//! check, and the guest suite natively on the host's Linux.
+//!
+//! A guest test (`user/tests/NAME.c`) passes iff it exits with status 0 and no line of its
+//! output starts with `not ok`; its case count is the number of lines starting with `ok `.
+//! One line per test; the last line is exactly `N passed, M failed`.
+
+use std::ffi::OsString;
+use std::io::Read;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::build::{build_kernel, build_user, Binary, UserBuild};
+use crate::image::{self, Batch, Tree};
+use crate::qemu::{Boot, Console, LogEcho, Outcome};
+use crate::run::VmOptions;
+use crate::util::{build_dir, kill_process_group, parallel_map, repo_root, secs, status_code, wait_with_timeout, Args, Error, Result};
+use crate::deps;
+
+const GUEST_TIMEOUT: Duration = Duration::from_secs(120);
+const NATIVE_TIMEOUT: Duration = Duration::from_secs(60);
+/// QEMU boots running at the same time.
+const PARALLEL_BOOTS: usize = 2;
+/// How many console lines to show for a failure without `not ok` lines.
+const TAIL_LINES: usize = 15;
+const SEGV_CHECK: &str = "batch-continues-after-segv";
+
+/// `cargo xtask test [-v] [--tcg|--kvm] [FILTER]`
+pub fn command(args: Vec<OsString>) -> Result<u8> {
+    let mut args = Args::new(args);
+    let mut vm = VmOptions::default();
+    let mut filter: Option<String> = None;
+    let mut verbose = false;
+    while let Some(arg) = args.next() {
+        match arg.to_str() {
+            Some("--tcg") => vm.force_tcg = true,
+            Some("--kvm") => vm.force_kvm = true,
+            Some("-v" | "--verbose") => verbose = true,
+            Some(s) if s.starts_with('-') => return Err(Error::new(format!("test: unknown option {s}"))),
+            Some(s) if filter.is_none() => filter = Some(s.to_string()),
+            _ => return Err(Error::new(format!("test: unexpected argument {arg:?}"))),
+        }
+    }
+    let selected = |name: &str| filter.as_deref().is_none_or(|f| name.contains(f));
+
+    deps::ensure()?;
+    let mut report = Report::default();
+
+    host_unit_tests(&mut report);
+
+    let user = build_user()?;
+    let guest_tests: Vec<&Binary> = user.guest_tests.iter().filter(|b| selected(&b.name)).collect();
+    let host_tests: Vec<&Binary> = user.host_tests.iter().filter(|b| selected(&b.name)).collect();
+    let segv_check = selected(SEGV_CHECK);
+
+    if !guest_tests.is_empty() || segv_check {
+        match build_kernel(verbose) {
+            Ok(kernel) => {
+                let guest = Guest { kernel, tree: image::base_tree(&user)?, vm };
+                guest.run_suite(&guest_tests, &mut report);
+                if segv_check {
+                    guest.batch_continues_after_segv(&user, &mut report);
+                }
+            }
+            Err(e) => {
+                report.fail("posix-x/kernel-build", &e.to_string(), &[]);
+                println!("skip posix-x/*: no kernel, {} guest test(s) not run", guest_tests.len());
+            }
+        }
+    }
+
+    for test in host_tests {
+        run_native(test, &mut report);
+    }
+
+    // Nothing may follow this line.
+    println!("{} passed, {} failed", report.passed, report.failed);
+    Ok(if report.failed == 0 { 0 } else { 1 })
+}
+
+#[derive(Default)]
+struct Report {
+    passed: usize,
+    failed: usize,
+}
+
+impl Report {
+    fn ok(&mut self, name: &str, detail: &str) {
+        self.passed += 1;
+        println!("ok   {name} ({detail})");
+    }
+
+    fn fail(&mut self, name: &str, reason: &str, lines: &[String]) {
+        self.failed += 1;
+        let mut reason_lines = reason.lines();
+        println!("FAIL {name}: {}", reason_lines.next().unwrap_or(""));
+        for line in reason_lines.map(str::to_string).chain(lines.iter().cloned()) {
+            println!("    {line}");
+        }
+    }
+}
+
+/// (a) `cargo test --workspace --exclude posix-x-kernel`, reported as one line.
+fn host_unit_tests(report: &mut Report) {
+    let name = "host: cargo test";
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let started = Instant::now();
+    let output = Command::new(cargo)
+        .current_dir(repo_root())
+        .args(["test", "--quiet", "--workspace", "--exclude", "posix-x-kernel"])
+        .stdin(Stdio::null())
+        .output();
+    let output = match output {
+        Ok(o) => o,
+        Err(e) => return report.fail(name, &format!("cannot run cargo: {e}"), &[]),
+    };
+    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    if output.status.success() {
+        let count: usize = text.lines().filter_map(passed_count).sum();
+        report.ok(name, &format!("{count} tests, {}", secs(started.elapsed())));
+    } else {
+        let lines: Vec<String> = text.lines().map(str::to_string).collect();
+        report.fail(name, &format!("cargo test failed ({})", output.status), &lines);
+    }
+}
+
+/// N from a libtest summary line `test result: ok. N passed; ...`.
+fn passed_count(line: &str) -> Option<usize> {
+    let rest = line.strip_prefix("test result: ")?;
+    let rest = rest.split_once(". ")?.1;
+    rest.split_once(" passed")?.0.trim().parse().ok()
+}
+
+/// What a test program printed, judged by the `ok` / `not ok` rule.
+struct Judgement {
+    cases: usize,
+    not_ok: Vec<String>,
+}
+
+fn judge(output: &str) -> Judgement {
+    let cases = output.lines().filter(|l| l.starts_with("ok ")).count();
+    let not_ok = output.lines().filter(|l| l.starts_with("not ok")).map(str::to_string).collect();
+    Judgement { cases, not_ok }
+}
+
+fn tail(output: &str, n: usize) -> Vec<String> {
+    let lines: Vec<&str> = output.lines().collect();
+    lines[lines.len().saturating_sub(n)..].iter().map(|l| l.to_string()).collect()
+}
+
+fn plural(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}
+
+/// Checks status + output of one test and reports it.
+fn report_test(report: &mut Report, name: &str, status: i32, output: &str, time: Duration, extra: Vec<String>) {
+    let j = judge(output);
+    if status == 0 && j.not_ok.is_empty() {
+        return report.ok(name, &format!("{}, {}", plural(j.cases, "case"), secs(time)));
+    }
+    let mut reasons = Vec::new();
+    if status != 0 {
+        reasons.push(format!("exit status {status}"));
+    }
+    if !j.not_ok.is_empty() {
+        reasons.push(format!("{} not ok", plural(j.not_ok.len(), "case")));
+    }
+    let mut lines = if j.not_ok.is_empty() { tail(output, TAIL_LINES) } else { j.not_ok };
+    lines.extend(extra);
+    report.fail(name, &reasons.join(", "), &lines);
+}
+
+/// Boots of POSIX-X for the tests.
+struct Guest {
+    kernel: PathBuf,
+    tree: Tree,
+    vm: VmOptions,
+}
+
+impl Guest {
+    fn boot(&self, image_name: &str, batch: &Batch) -> Result<Outcome> {
+        let initrd = build_dir().join("images").join(format!("{image_name}.cpio"));
+        image::write(&self.tree, batch, &[], &initrd)?;
+        let boot = Boot {
+            accel: crate::qemu::Accel::choose(self.vm.force_tcg, self.vm.force_kvm),
+            mem: self.vm.mem.clone(),
+            kernel: self.kernel.clone(),
+            initrd,
+            append: self.vm.append.clone(),
+            timeout: Some(GUEST_TIMEOUT),
+            console: Console::Capture,
+            log_echo: LogEcho::Nothing,
+        };
+        boot.run()
+    }
+
+    /// (b) Every guest test in its own boot, [`PARALLEL_BOOTS`] at a time.
+    fn run_suite(&self, tests: &[&Binary], report: &mut Report) {
+        self.vm.accel(); // prints `xtask: QEMU accelerator: ...`
+        let boot_one = |test: &&Binary| -> Result<Outcome> {
+            self.boot(&format!("test-{}", test.name), &vec![vec![format!("/tests/{}", test.name).into_bytes()]])
+        };
+        parallel_map(tests, PARALLEL_BOOTS, boot_one, |i, result| {
+            let name = format!("posix-x/{}", tests[i].name);
+            if let Err(e) = &tests[i].path {
+                return report.fail(&name, "did not compile", &e.lines().map(str::to_string).collect::<Vec<_>>());
+            }
+            let outcome = match result {
+                Ok(o) => o,
+                Err(e) => return report.fail(&name, &e.to_string(), &[]),
+            };
+            let console = String::from_utf8_lossy(&outcome.console);
+            if let Some(reason) = boot_failure(outcome) {
+                return report.fail(&name, &reason, &failure_lines(outcome, &console));
+            }
+            let status = match outcome.statuses.as_slice() {
+                [s] => *s,
+                other => return report.fail(&name, &format!("expected one `@@ status`, got {other:?}"), &tail(&console, TAIL_LINES)),
+            };
+            report_test(report, &name, status, &console, outcome.total_time, kernel_warnings(outcome));
+        });
+    }
+
+    /// (d) A batch goes on after a command dies of SIGSEGV: `/bin/segv`, then `busybox echo alive`.
+    fn batch_continues_after_segv(&self, user: &UserBuild, report: &mut Report) {
+        let name = format!("posix-x/{SEGV_CHECK}");
+        match user.program("segv").map(|b| &b.path) {
+            None => return println!("skip {name}: no user/programs/segv.c"),
+            Some(Err(e)) => return report.fail(&name, "segv.c did not compile", &e.lines().map(str::to_string).collect::<Vec<_>>()),
+            Some(Ok(_)) => {}
+        }
+        let batch: Batch = vec![
+            vec![b"/bin/segv".to_vec()],
+            vec![b"/bin/busybox".to_vec(), b"echo".to_vec(), b"alive".to_vec()],
+        ];
+        let outcome = match self.boot(SEGV_CHECK, &batch) {
+            Ok(o) => o,
+            Err(e) => return report.fail(&name, &e.to_string(), &[]),
+        };
+        let console = String::from_utf8_lossy(&outcome.console);
+        if let Some(reason) = boot_failure(&outcome) {
+            return report.fail(&name, &reason, &failure_lines(&outcome, &console));
+        }
+        let alive = console.lines().any(|l| l.trim_end() == "alive");
+        if outcome.statuses != [139, 0] || !alive {
+            let reason = format!(
+                "expected statuses [139, 0] and `alive`, got {:?}{}",
+                outcome.statuses,
+                if alive { "" } else { " and no `alive`" }
+            );
+            return report.fail(&name, &reason, &tail(&console, TAIL_LINES));
+        }
+        report.ok(&name, &format!("statuses 139, 0, {}", secs(outcome.total_time)));
+    }
+}
+
+/// A panic, a timeout or no power-off.
+fn boot_failure(outcome: &Outcome) -> Option<String> {
+    let reason = outcome.failure()?;
+    Some(if outcome.timed_out { format!("timeout after {}", secs(GUEST_TIMEOUT)) } else { reason })
+}
+
+/// What to show under a failed boot: the panic and backtrace, or the ends of console and log.
+fn failure_lines(outcome: &Outcome, console: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    lines.extend(tail(console, TAIL_LINES).into_iter().map(|l| format!("console: {l}")));
+    if outcome.panicked {
+        lines.extend(outcome.panic_lines.iter().map(|l| format!("kernel: {l}")));
+    } else {
+        let log = outcome.log.join("\n");
+        lines.extend(tail(&log, TAIL_LINES).into_iter().map(|l| format!("kernel: {l}")));
+    }
+    lines
+}
+
+/// Kernel log warnings worth showing under a failed test (e.g. unimplemented system calls).
+fn kernel_warnings(outcome: &Outcome) -> Vec<String> {
+    let warnings = outcome.log.iter().filter(|l| l.contains("ENOSYS") || l.to_ascii_lowercase().contains("warn"));
+    warnings.take(10).map(|l| format!("kernel: {l}")).collect()
+}
+
+/// (c) One test natively on the host, in a fresh temporary directory.
+fn run_native(test: &Binary, report: &mut Report) {
+    let name = format!("linux/{}", test.name);
+    let path = match &test.path {
+        Ok(p) => p,
+        Err(e) => return report.fail(&name, "did not compile", &e.lines().map(str::to_string).collect::<Vec<_>>()),
+    };
+    let dir = std::env::temp_dir().join(format!("posix-x-linux-{}-{}", test.name, std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    if let Err(e) = std::fs::create_dir_all(&dir) {
+        return report.fail(&name, &format!("creating {}: {e}", dir.display()), &[]);
+    }
+    let started = Instant::now();
+    let result = run_with_timeout(path, &dir, NATIVE_TIMEOUT);
+    let time = started.elapsed();
+    let _ = std::fs::remove_dir_all(&dir);
+    match result {
+        Err(e) => report.fail(&name, &format!("cannot run {}: {e}", path.display()), &[]),
+        Ok((None, output)) => report.fail(&name, &format!("timeout after {}", secs(NATIVE_TIMEOUT)), &tail(&output, TAIL_LINES)),
+        Ok((Some(status), output)) => report_test(report, &name, status, &output, time, Vec::new()),
+    }
+}
+
+/// Runs `program` in `cwd` with stdout and stderr in one pipe (like the guest console).
+/// Returns the status (`None` on timeout) and the output. Whatever the program left running in
+/// its process group is killed at the end.
+fn run_with_timeout(program: &Path, cwd: &Path, timeout: Duration) -> std::io::Result<(Option<i32>, String)> {
+    let (mut reader, writer) = std::io::pipe()?;
+    let mut child = {
+        let mut cmd = Command::new(program);
+        cmd.current_dir(cwd)
+            .stdin(Stdio::null())
+            .stdout(writer.try_clone()?)
+            .stderr(writer)
+            .process_group(0);
+        cmd.spawn()?
+        // `cmd` (holding our copies of the write end) is dropped here.
+    };
+    let collector = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        let _ = reader.read_to_end(&mut out);
+        out
+    });
+    let status = wait_with_timeout(&mut child, Some(timeout));
+    kill_process_group(child.id());
+    let output = collector.join().unwrap_or_default();
+    let status = status?.map(status_code);
+    Ok((status, String::from_utf8_lossy(&output).into_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn libtest_summary() {
+        assert_eq!(passed_count("test result: ok. 12 passed; 0 failed; 0 ignored"), Some(12));
+        assert_eq!(passed_count("test result: FAILED. 3 passed; 1 failed"), Some(3));
+        assert_eq!(passed_count("running 3 tests"), None);
+    }
+
+    #[test]
+    fn ok_and_not_ok_lines() {
+        let j = judge("ok 1 - a\nnot ok 2 - b\n# ok 3\nok 3 - c\nnot ok\n");
+        assert_eq!(j.cases, 2);
+        assert_eq!(j.not_ok, ["not ok 2 - b", "not ok"]);
+    }
+
+    #[test]
+    fn native_run_captures_both_streams_status_and_timeout() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("xtask-native-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let script = dir.join("t.sh");
+        let write = |body: &str| {
+            std::fs::write(&script, format!("#!/bin/sh\n{body}\n")).unwrap();
+            std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        };
+        write("echo out; echo err >&2; pwd; exit 3");
+        let (status, out) = run_with_timeout(&script, &dir, Duration::from_secs(10)).unwrap();
+        assert_eq!(status, Some(3));
+        assert_eq!(out, format!("out\nerr\n{}\n", dir.display()));
+
+        // A background child holding the pipe must not keep us waiting past the timeout.
+        write("sleep 30 & echo started; sleep 30");
+        let started = Instant::now();
+        let (status, out) = run_with_timeout(&script, &dir, Duration::from_millis(300)).unwrap();
+        assert_eq!(status, None);
+        assert_eq!(out, "started\n");
+        assert!(started.elapsed() < Duration::from_secs(5));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
