@@ -27,14 +27,15 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
         }
     }
     deps::ensure()?;
-    let kernel = build_kernel(verbose)?;
+    // User programs and the image first: they do not need the kernel.
     let user = build_user()?;
     user.check()?;
     let initramfs = build_dir().join("initramfs.cpio");
     let tree = image::base_tree(&user)?;
     image::write(&tree, &image::interactive_batch(), &[], &initramfs)?;
-    eprintln!("xtask: kernel    {}", kernel.display());
     eprintln!("xtask: initramfs {}", initramfs.display());
+    let kernel = build_kernel(verbose)?;
+    eprintln!("xtask: kernel    {}", kernel.display());
     Ok(0)
 }
 

@@ -31,8 +31,9 @@ commands:
       --overlay DIR               copy DIR's tree over the initramfs root (repeatable)
       --timeout SECS              give up after SECS seconds (exit 103)
       --append STR                kernel command line
+      --kernel ELF                boot this kernel instead of building kernel/
       -v                          show the kernel log and the boot time
-  test [-v] [--tcg|--kvm] [FILTER]
+  test [-v] [--tcg|--kvm] [--kernel ELF] [FILTER]
                                   host unit tests, guest tests on POSIX-X and on Linux
   help                            this text
 

@@ -350,6 +350,114 @@ mod tests {
         assert_eq!(convert_chunks(&[b"\r", b"\r", b"\n"]), b"\r\n");
     }
 
+    /// Assembles a tiny PVH "kernel" that writes `console` to COM1 and `control` to COM2, then
+    /// writes `exit` to the isa-debug-exit port (or halts forever if `None`).
+    fn fake_kernel(dir: &std::path::Path, name: &str, console: &[u8], control: &[u8], exit: Option<u32>) -> PathBuf {
+        let bytes = |b: &[u8]| b.iter().chain(&[0]).map(|x| x.to_string()).collect::<Vec<_>>().join(",");
+        let exit_code = match exit {
+            Some(v) => format!("mov $0xf4, %dx\n mov ${v}, %eax\n outl %eax, %dx\n"),
+            None => String::new(),
+        };
+        let asm = format!(
+            r#"
+.section .note.pvh, "a", @note
+.p2align 2
+.long 4, 8, 18
+.asciz "Xen"
+.p2align 2
+.quad _start32
+.code32
+.text
+.globl _start32
+_start32:
+    mov $con, %esi
+    mov $0x3f8, %dx
+1:  lodsb
+    test %al, %al
+    jz 2f
+    outb %al, %dx
+    jmp 1b
+2:  mov $ctl, %esi
+    mov $0x2f8, %dx
+3:  lodsb
+    test %al, %al
+    jz 4f
+    outb %al, %dx
+    jmp 3b
+4:  {exit_code}
+5:  hlt
+    jmp 5b
+.data
+con: .byte {}
+ctl: .byte {}
+"#,
+            bytes(console),
+            bytes(control)
+        );
+        std::fs::create_dir_all(dir).unwrap();
+        let source = dir.join(format!("{name}.S"));
+        let elf = dir.join(name);
+        std::fs::write(&source, asm).unwrap();
+        let status = std::process::Command::new("gcc")
+            .args(["-nostdlib", "-static", "-no-pie", "-Wl,-Ttext=0x100000", "-Wl,--build-id=none", "-Wl,-e,_start32", "-o"])
+            .arg(&elf)
+            .arg(&source)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        elf
+    }
+
+    fn boot_fake(dir: &std::path::Path, kernel: PathBuf, timeout: Duration) -> Outcome {
+        let initrd = dir.join("initrd.cpio");
+        std::fs::write(&initrd, cpio::writer::Writer::new(Vec::new()).finish().unwrap()).unwrap();
+        let boot = Boot {
+            accel: Accel::Tcg,
+            mem: "64M".into(),
+            kernel,
+            initrd,
+            append: String::new(),
+            timeout: Some(timeout),
+            console: Console::Capture,
+            log_echo: LogEcho::Nothing,
+        };
+        boot.run().unwrap()
+    }
+
+    /// Boots fake kernels in QEMU: the command line, the two serial ports, the exit device,
+    /// the control lines and the timeout. Skipped where QEMU or gcc are missing.
+    #[test]
+    fn boots_fake_kernels() {
+        if crate::util::which("qemu-system-x86_64").is_none() || crate::util::which("gcc").is_none() {
+            eprintln!("skipped: needs qemu-system-x86_64 and gcc");
+            return;
+        }
+        let dir = std::env::temp_dir().join(format!("xtask-qemu-test-{}", std::process::id()));
+
+        let k = fake_kernel(&dir, "ok", b"hello\r\nok 1\r\n", b"log line\n@@ user-entry\n@@ status 7\n@@ poweroff\n", Some(0));
+        let o = boot_fake(&dir, k, Duration::from_secs(60));
+        assert_eq!(o.console, b"hello\nok 1\n");
+        assert_eq!(o.statuses, [7]);
+        assert!(o.powered_off && !o.panicked && !o.timed_out);
+        assert!(o.boot_time.is_some());
+        assert_eq!(o.qemu_status, Some(1));
+        assert_eq!(o.log, ["log line"]);
+        assert_eq!(o.failure(), None);
+
+        let k = fake_kernel(&dir, "panic", b"", b"@@ panic\npanicked at boom\n  0: frame\n", Some(1));
+        let o = boot_fake(&dir, k, Duration::from_secs(60));
+        assert!(o.panicked && !o.powered_off);
+        assert_eq!(o.qemu_status, Some(3));
+        assert_eq!(o.panic_lines, ["panicked at boom", "  0: frame"]);
+
+        let k = fake_kernel(&dir, "hang", b"zzz", b"", None);
+        let o = boot_fake(&dir, k, Duration::from_secs(2));
+        assert!(o.timed_out && !o.powered_off);
+        assert_eq!(o.console, b"zzz");
+
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     #[test]
     fn control_lines() {
         let log = b"hello\n@@ user-entry\nwarn: x\n@@ status 0\n@@ status 139\n@@ panic\npanicked at foo\n  0: bt\n@@ poweroff\n";

@@ -20,16 +20,27 @@ pub struct VmOptions {
     pub force_kvm: bool,
     pub mem: String,
     pub append: String,
+    /// `--kernel PATH`: boot this ELF instead of building `kernel/`.
+    pub kernel: Option<PathBuf>,
 }
 
 impl Default for VmOptions {
     fn default() -> Self {
-        VmOptions { force_tcg: false, force_kvm: false, mem: "512M".to_string(), append: String::new() }
+        VmOptions { force_tcg: false, force_kvm: false, mem: "512M".to_string(), append: String::new(), kernel: None }
     }
 }
 
 impl VmOptions {
     /// Picks the accelerator and says which on stderr.
+    /// The kernel to boot: `--kernel PATH`, or `kernel/` built now.
+    pub fn kernel(&self, verbose: bool) -> Result<PathBuf> {
+        match &self.kernel {
+            Some(path) if path.is_file() => Ok(path.clone()),
+            Some(path) => Err(Error::new(format!("--kernel {}: no such file", path.display()))),
+            None => build_kernel(verbose),
+        }
+    }
+
     pub fn accel(&self) -> Accel {
         let accel = Accel::choose(self.force_tcg, self.force_kvm);
         eprintln!("xtask: QEMU accelerator: {}", accel.name());
@@ -55,6 +66,7 @@ fn parse(args: Vec<OsString>) -> Result<RunOptions> {
             Some("--mem") => o.vm.mem = args.value("--mem")?,
             Some("--overlay") => o.overlays.push(args.path("--overlay")?),
             Some("--append") => o.vm.append = args.value("--append")?,
+            Some("--kernel") => o.vm.kernel = Some(args.path("--kernel")?),
             Some("--timeout") => {
                 let v = args.value("--timeout")?;
                 let secs: f64 = v.parse().map_err(|_| Error::new(format!("--timeout: not a number of seconds: {v}")))?;
@@ -81,7 +93,7 @@ fn parse(args: Vec<OsString>) -> Result<RunOptions> {
 pub fn command(args: Vec<OsString>) -> Result<u8> {
     let o = parse(args)?;
     deps::ensure()?;
-    let kernel = build_kernel(o.verbose)?;
+    let kernel = o.vm.kernel(o.verbose)?;
     let user = build_user()?;
     if let Err(e) = user.check() {
         eprintln!("xtask: warning: {e}; booting without them");

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::build::{build_kernel, build_user, Binary, UserBuild};
+use crate::build::{build_user, Binary, UserBuild};
 use crate::image::{self, Batch, Tree};
 use crate::qemu::{Boot, Console, LogEcho, Outcome};
 use crate::run::VmOptions;
@@ -38,6 +38,7 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
             Some("--tcg") => vm.force_tcg = true,
             Some("--kvm") => vm.force_kvm = true,
             Some("-v" | "--verbose") => verbose = true,
+            Some("--kernel") => vm.kernel = Some(args.path("--kernel")?),
             Some(s) if s.starts_with('-') => return Err(Error::new(format!("test: unknown option {s}"))),
             Some(s) if filter.is_none() => filter = Some(s.to_string()),
             _ => return Err(Error::new(format!("test: unexpected argument {arg:?}"))),
@@ -56,7 +57,7 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
     let segv_check = selected(SEGV_CHECK);
 
     if !guest_tests.is_empty() || segv_check {
-        match build_kernel(verbose) {
+        match vm.kernel(verbose) {
             Ok(kernel) => {
                 let guest = Guest { kernel, tree: image::base_tree(&user)?, vm };
                 guest.run_suite(&guest_tests, &mut report);
