@@ -1,0 +1,2 @@
+/* hello-glibc.c - hello.c built with glibc (gcc -static). */
+#include "hello.c"
