@@ -140,13 +140,14 @@ struct Job {
     source: PathBuf,
     output: PathBuf,
     compiler: &'static str,
-    flags: &'static [&'static str],
+    flags: Vec<OsString>,
+    /// A guest binary: it must not ask for a dynamic loader (no PT_INTERP).
+    guest: bool,
 }
 
-const MUSL_STATIC: &[&str] = &["-static"];
-const MUSL_STATIC_PIE: &[&str] = &["-static-pie", "-fPIE"];
-const GLIBC_STATIC: &[&str] = &["-static"];
-const HOST: &[&str] = &[];
+fn flags(list: &[&str]) -> Vec<OsString> {
+    list.iter().map(OsString::from).collect()
+}
 
 /// Compiles everything in `user/tests` and `user/programs` that is out of date.
 /// Compile errors do not abort: they are printed and recorded in the returned [`Binary`].
@@ -155,6 +156,9 @@ pub fn build_user() -> Result<UserBuild> {
     let out = build_dir();
     // Rebuild when the source or any header in user/include is newer than the binary.
     let headers_mtime = newest_mtime(&user.join("include"));
+    let musl_include = musl_linux_headers()?;
+    let mut musl = flags(&["-static", "-idirafter"]);
+    musl.push(musl_include.into());
 
     let mut tests = Vec::new();
     let mut host_tests = Vec::new();
@@ -164,27 +168,73 @@ pub fn build_user() -> Result<UserBuild> {
             source: source.clone(),
             output: out.join("guest/tests").join(&name),
             compiler: "musl-gcc",
-            flags: MUSL_STATIC,
+            flags: musl.clone(),
+            guest: true,
         });
-        host_tests.push(Job { name: name.clone(), source, output: out.join("host/tests").join(&name), compiler: "gcc", flags: HOST });
+        host_tests.push(Job {
+            name: name.clone(),
+            source,
+            output: out.join("host/tests").join(&name),
+            compiler: "gcc",
+            flags: Vec::new(),
+            guest: false,
+        });
     }
     let mut programs = Vec::new();
     for (name, source) in c_sources(&user.join("programs"))? {
         let (compiler, flags) = if name.ends_with("-glibc") {
-            ("gcc", GLIBC_STATIC)
+            ("gcc", flags(&["-static"]))
         } else if name.ends_with("-pie") {
-            ("musl-gcc", MUSL_STATIC_PIE)
+            // Debian's musl-gcc cannot link static PIEs (its specs always ask for the dynamic
+            // loader and use Scrt1.o): call gcc with fixed specs instead.
+            let mut f = flags(&["-specs"]);
+            f.push(musl_static_pie_specs()?.into());
+            f.extend(flags(&["-static-pie", "-fPIE", "-idirafter"]));
+            f.push(build_dir().join("musl-include").into());
+            ("gcc", f)
         } else {
-            ("musl-gcc", MUSL_STATIC)
+            ("musl-gcc", musl.clone())
         };
-        programs.push(Job { name: name.clone(), source, output: out.join("guest/programs").join(&name), compiler, flags });
+        programs.push(Job { name: name.clone(), source, output: out.join("guest/programs").join(&name), compiler, flags, guest: true });
     }
 
-    let musl_include = musl_linux_headers()?;
     let compile_all = |jobs: &[Job]| -> Vec<Binary> {
-        parallel_map(jobs, cpus(), |job| compile(job, headers_mtime, &user, &musl_include), |_, _| ())
+        parallel_map(jobs, cpus(), |job| compile(job, headers_mtime, &user), |_, _| ())
     };
     Ok(UserBuild { guest_tests: compile_all(&tests), host_tests: compile_all(&host_tests), programs: compile_all(&programs) })
+}
+
+/// Writes `build/musl-static-pie.specs`: musl-gcc's specs file, changed so that `-static-pie`
+/// links `rcrt1.o` (the self-relocating start file) and asks for no dynamic loader.
+fn musl_static_pie_specs() -> Result<PathBuf> {
+    let original = musl_gcc_specs();
+    let specs = std::fs::read_to_string(&original).context(|| format!("reading musl-gcc's specs {}", original.display()))?;
+    let lib = original.parent().unwrap_or(Path::new("/")).display().to_string();
+    let start = format!("%{{!shared: {lib}/Scrt1.o}}");
+    let link = "-dynamic-linker /lib/ld-musl-x86_64.so.1 -nostdlib";
+    if !specs.contains(&start) || !specs.contains(link) {
+        return Err(Error::new(format!("{}: unexpected contents, cannot make static PIEs", original.display())));
+    }
+    let fixed = specs
+        .replace(&start, &format!("%{{static-pie: {lib}/rcrt1.o; !shared: {lib}/Scrt1.o}}"))
+        .replace(
+            link,
+            "%{!static-pie:-dynamic-linker /lib/ld-musl-x86_64.so.1} %{static-pie:-static -pie --no-dynamic-linker -z text} -nostdlib",
+        );
+    let path = build_dir().join("musl-static-pie.specs");
+    std::fs::create_dir_all(build_dir())?;
+    std::fs::write(&path, fixed).context(|| format!("writing {}", path.display()))?;
+    Ok(path)
+}
+
+/// The specs file the `musl-gcc` wrapper script passes to gcc.
+fn musl_gcc_specs() -> PathBuf {
+    let script = crate::util::which("musl-gcc").and_then(|p| std::fs::read_to_string(p).ok()).unwrap_or_default();
+    script
+        .split_once("-specs")
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+        .map(|p| PathBuf::from(p.trim_matches('"')))
+        .unwrap_or_else(|| PathBuf::from("/usr/lib/x86_64-linux-musl/musl-gcc.specs"))
 }
 
 /// `(stem, path)` of every `*.c` in `dir`, sorted by name. A missing directory is empty.
@@ -231,7 +281,7 @@ fn musl_linux_headers() -> Result<PathBuf> {
     Ok(dir)
 }
 
-fn compile(job: &Job, headers_mtime: Option<SystemTime>, user: &Path, musl_include: &Path) -> Binary {
+fn compile(job: &Job, headers_mtime: Option<SystemTime>, user: &Path) -> Binary {
     let binary = |path| Binary { name: job.name.clone(), path };
     let newest_input = mtime(&job.source).max(headers_mtime);
     if let (Some(built), Some(input)) = (mtime(&job.output), newest_input) {
@@ -245,28 +295,29 @@ fn compile(job: &Job, headers_mtime: Option<SystemTime>, user: &Path, musl_inclu
         }
     }
     let mut cmd = Command::new(job.compiler);
-    cmd.args(job.flags).args(["-O2", "-Wall"]).arg("-I").arg(user.join("include"));
-    if job.compiler == "musl-gcc" {
-        cmd.arg("-idirafter").arg(musl_include);
-    }
+    cmd.args(&job.flags).args(["-O2", "-Wall"]).arg("-I").arg(user.join("include"));
     cmd.arg("-o").arg(&job.output).arg(&job.source).args(["-lpthread", "-lrt", "-lm"]);
     let what = format!("{} {}", job.compiler, job.source.strip_prefix(repo_root()).unwrap_or(&job.source).display());
-    match cmd.output() {
-        Ok(out) => {
-            let diagnostics = String::from_utf8_lossy(&out.stderr);
-            if out.status.success() {
-                if !diagnostics.trim().is_empty() {
-                    eprint!("xtask: {what}:\n{diagnostics}");
-                }
-                binary(Ok(job.output.clone()))
-            } else {
-                let _ = std::fs::remove_file(&job.output);
-                eprint!("xtask: {what} failed:\n{diagnostics}");
-                binary(Err(format!("{what} failed:\n{diagnostics}")))
-            }
-        }
-        Err(e) => binary(Err(format!("{what}: {e}"))),
+    let out = match cmd.output() {
+        Ok(out) => out,
+        Err(e) => return binary(Err(format!("{what}: {e}"))),
+    };
+    let diagnostics = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() {
+        let _ = std::fs::remove_file(&job.output);
+        eprint!("xtask: {what} failed:\n{diagnostics}");
+        return binary(Err(format!("{what} failed:\n{diagnostics}")));
     }
+    if !diagnostics.trim().is_empty() {
+        eprint!("xtask: {what}:\n{diagnostics}");
+    }
+    if job.guest && !std::fs::read(&job.output).is_ok_and(|elf| crate::deps::is_static_elf(&elf)) {
+        let _ = std::fs::remove_file(&job.output);
+        let msg = format!("{what}: the result is not a static executable (it has a PT_INTERP)");
+        eprintln!("xtask: {msg}");
+        return binary(Err(msg));
+    }
+    binary(Ok(job.output.clone()))
 }
 
 #[cfg(test)]
