@@ -203,6 +203,9 @@ impl Boot {
 
 /// Reads COM2 (QEMU's stderr) line by line into `state`, echoing per `echo`.
 fn read_log(stderr: impl Read, start: Instant, echo: LogEcho, state: &Mutex<Outcome>) {
+    // (QEMU's raw mode for an interactive terminal keeps output post-processing on, so `\n`
+    // is still shown as a new line.)
+    let say = |text: &str| eprintln!("{text}");
     let mut reader = BufReader::new(stderr);
     let mut raw = Vec::new();
     loop {
@@ -219,22 +222,22 @@ fn read_log(stderr: impl Read, start: Instant, echo: LogEcho, state: &Mutex<Outc
             if control == "user-entry" {
                 let t = *s.boot_time.get_or_insert(start.elapsed());
                 if echo == LogEcho::All {
-                    eprintln!("xtask: boot time {:.3}s (QEMU spawned to `@@ user-entry`)", t.as_secs_f64());
+                    say(&format!("xtask: boot time {:.3}s (QEMU spawned to `@@ user-entry`)", t.as_secs_f64()));
                 }
             } else if let Some(n) = control.strip_prefix("status ") {
                 match n.trim().parse() {
                     Ok(n) => s.statuses.push(n),
-                    Err(_) => eprintln!("xtask: warning: bad control line from the kernel: {line}"),
+                    Err(_) => say(&format!("xtask: warning: bad control line from the kernel: {line}")),
                 }
             } else if control == "panic" {
                 s.panicked = true;
                 if echo != LogEcho::Nothing {
-                    eprintln!("xtask: kernel panic:");
+                    say("xtask: kernel panic:");
                 }
             } else if control == "poweroff" {
                 s.powered_off = true;
             } else {
-                eprintln!("xtask: warning: unknown control line from the kernel: {line}");
+                say(&format!("xtask: warning: unknown control line from the kernel: {line}"));
             }
             continue;
         }
@@ -249,7 +252,7 @@ fn read_log(stderr: impl Read, start: Instant, echo: LogEcho, state: &Mutex<Outc
         s.log.push(line.to_string());
         drop(s);
         if print {
-            eprintln!("{line}");
+            say(line);
         }
     }
 }
