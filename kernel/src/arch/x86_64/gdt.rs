@@ -1,0 +1,105 @@
+//! GDT and TSS. Selector order is fixed by `syscall`/`sysret` (STAR): kernel code, kernel data,
+//! then (32-bit user code, unused), user data, user code.
+
+use core::arch::asm;
+use core::cell::UnsafeCell;
+use core::mem::size_of;
+
+pub const KERNEL_CS: u16 = 0x08;
+pub const KERNEL_DS: u16 = 0x10;
+pub const USER_DS: u16 = 0x20 | 3;
+pub const USER_CS: u16 = 0x28 | 3;
+const TSS_SEL: u16 = 0x30;
+
+#[repr(C, packed(4))]
+struct Tss {
+    _reserved0: u32,
+    rsp: [u64; 3],
+    _reserved1: u64,
+    ist: [u64; 7],
+    _reserved2: u64,
+    _reserved3: u16,
+    iomap_base: u16,
+}
+
+#[repr(C, align(16))]
+struct CpuTables {
+    gdt: [u64; 8],
+    tss: Tss,
+    double_fault_stack: [u8; 16384],
+}
+
+struct Tables(UnsafeCell<CpuTables>);
+// SAFETY: one CPU; the tables are written at boot and the TSS's rsp0 on context switch, both with
+// interrupts off.
+unsafe impl Sync for Tables {}
+
+static TABLES: Tables = Tables(UnsafeCell::new(CpuTables {
+    gdt: [
+        0,
+        0x00af9a000000ffff, // kernel code
+        0x00cf92000000ffff, // kernel data
+        0x00cffa000000ffff, // user code 32 (placeholder for STAR)
+        0x00cff2000000ffff, // user data
+        0x00affa000000ffff, // user code 64
+        0,
+        0, // TSS descriptor (two slots), filled in by `init`
+    ],
+    tss: Tss {
+        _reserved0: 0,
+        rsp: [0; 3],
+        _reserved1: 0,
+        ist: [0; 7],
+        _reserved2: 0,
+        _reserved3: 0,
+        iomap_base: size_of::<Tss>() as u16,
+    },
+    double_fault_stack: [0; 16384],
+}));
+
+#[repr(C, packed)]
+struct DescriptorPointer {
+    limit: u16,
+    base: u64,
+}
+
+pub fn init() {
+    let t = TABLES.0.get();
+    // SAFETY: boot, one CPU, interrupts off: nobody else looks at the tables yet.
+    unsafe {
+        let df_top = (*t).double_fault_stack.as_ptr() as u64 + 16384;
+        (*t).tss.ist[0] = df_top;
+        let base = &raw const (*t).tss as u64;
+        let limit = (size_of::<Tss>() - 1) as u64;
+        (*t).gdt[6] = (limit & 0xffff)
+            | (base & 0xff_ffff) << 16
+            | 0x89 << 40
+            | ((limit >> 16) & 0xf) << 48
+            | ((base >> 24) & 0xff) << 56;
+        (*t).gdt[7] = base >> 32;
+        let ptr = DescriptorPointer { limit: (8 * 8 - 1) as u16, base: (*t).gdt.as_ptr() as u64 };
+        asm!(
+            "lgdt [{ptr}]",
+            "push {cs}",
+            "lea {tmp}, [rip + 2f]",
+            "push {tmp}",
+            "retfq",
+            "2:",
+            "mov ds, {ds:x}",
+            "mov es, {ds:x}",
+            "mov ss, {ds:x}",
+            "ltr {tss:x}",
+            ptr = in(reg) &ptr,
+            cs = const KERNEL_CS as u64,
+            tmp = out(reg) _,
+            ds = in(reg) KERNEL_DS as u64,
+            tss = in(reg) TSS_SEL as u64,
+        );
+    }
+}
+
+/// The stack the CPU switches to on an interrupt or exception from user mode.
+pub fn set_kernel_stack(top: u64) {
+    // SAFETY: a single aligned-enough store into the TSS, interrupts off.
+    unsafe { (&raw mut (*TABLES.0.get()).tss.rsp[0]).write_unaligned(top) }
+}

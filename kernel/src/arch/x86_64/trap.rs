@@ -1,0 +1,270 @@
+//! Interrupt/exception entry and the common `TrapFrame`. Every entry from user mode (interrupt,
+//! exception or `syscall`) builds the same frame on the thread's kernel stack, including the user's
+//! FPU/SSE state, so the rest of the kernel sees one layout and a context switch needs no FPU work.
+//!
+//! Policy lives above `arch`: the kernel installs `TrapHandlers` at boot (DESIGN.md §1).
+
+use core::arch::global_asm;
+use core::cell::UnsafeCell;
+use spin::Once;
+
+use super::gdt::KERNEL_CS;
+
+pub const VEC_DIVIDE: u64 = 0;
+pub const VEC_DEBUG: u64 = 1;
+pub const VEC_BREAKPOINT: u64 = 3;
+pub const VEC_INVALID_OPCODE: u64 = 6;
+pub const VEC_DEVICE_NA: u64 = 7;
+pub const VEC_DOUBLE_FAULT: u64 = 8;
+pub const VEC_GP: u64 = 13;
+pub const VEC_PAGE_FAULT: u64 = 14;
+pub const VEC_X87: u64 = 16;
+pub const VEC_ALIGNMENT: u64 = 17;
+pub const VEC_SIMD: u64 = 19;
+pub const VEC_IRQ_BASE: u64 = 32;
+/// Marks a frame built by the `syscall` entry.
+pub const VEC_SYSCALL: u64 = 0x100;
+
+/// The FXSAVE image of the user's x87/SSE state.
+#[repr(C, align(16))]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct FpuState(pub [u8; 512]);
+
+impl FpuState {
+    /// The state after `fninit` with the default MXCSR, as a new process sees it.
+    pub const fn initial() -> Self {
+        let mut b = [0u8; 512];
+        b[0] = 0x7f; // FCW = 0x037f
+        b[1] = 0x03;
+        b[24] = 0x80; // MXCSR = 0x1f80
+        b[25] = 0x1f;
+        b[28] = 0xff; // MXCSR_MASK
+        b[29] = 0xff;
+        FpuState(b)
+    }
+}
+
+#[repr(C, align(16))]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct TrapFrame {
+    pub fpu: FpuState,
+    pub r15: u64,
+    pub r14: u64,
+    pub r13: u64,
+    pub r12: u64,
+    pub r11: u64,
+    pub r10: u64,
+    pub r9: u64,
+    pub r8: u64,
+    pub rbp: u64,
+    pub rdi: u64,
+    pub rsi: u64,
+    pub rdx: u64,
+    pub rcx: u64,
+    pub rbx: u64,
+    pub rax: u64,
+    pub vector: u64,
+    pub error_code: u64,
+    pub rip: u64,
+    pub cs: u64,
+    pub rflags: u64,
+    pub rsp: u64,
+    pub ss: u64,
+}
+
+impl TrapFrame {
+    pub fn from_user(&self) -> bool {
+        self.cs & 3 == 3
+    }
+
+    /// A frame that enters user mode at `rip` with stack `rsp`, interrupts on.
+    pub fn new_user(rip: u64, rsp: u64) -> Self {
+        TrapFrame {
+            fpu: FpuState::initial(),
+            r15: 0, r14: 0, r13: 0, r12: 0, r11: 0, r10: 0, r9: 0, r8: 0,
+            rbp: 0, rdi: 0, rsi: 0, rdx: 0, rcx: 0, rbx: 0, rax: 0,
+            vector: 0,
+            error_code: 0,
+            rip,
+            cs: super::gdt::USER_CS as u64,
+            rflags: 0x202,
+            rsp,
+            ss: super::gdt::USER_DS as u64,
+        }
+    }
+}
+
+/// What the kernel does with traps. Installed once at boot.
+pub struct TrapHandlers {
+    pub syscall: fn(&mut TrapFrame),
+    /// A CPU exception (vector < 32). `fault_addr` is CR2 for page faults.
+    pub exception: fn(&mut TrapFrame, fault_addr: u64),
+    /// A hardware interrupt, already acknowledged at the PIC.
+    pub irq: fn(&mut TrapFrame, irq: u8),
+    /// Runs last before any return to user mode (signals, rescheduling).
+    pub return_to_user: fn(&mut TrapFrame),
+}
+
+static HANDLERS: Once<TrapHandlers> = Once::new();
+
+pub fn set_handlers(h: TrapHandlers) {
+    HANDLERS.call_once(|| h);
+}
+
+fn handlers() -> &'static TrapHandlers {
+    HANDLERS.get().expect("trap handlers installed before interrupts are enabled")
+}
+
+#[no_mangle]
+extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
+    let h = handlers();
+    let vector = frame.vector;
+    if vector < 32 {
+        let addr = if vector == VEC_PAGE_FAULT { super::cpu::read_cr2() } else { 0 };
+        (h.exception)(frame, addr);
+    } else if (VEC_IRQ_BASE..VEC_IRQ_BASE + 16).contains(&vector) {
+        let irq = (vector - VEC_IRQ_BASE) as u8;
+        if super::pic::acknowledge(irq) {
+            (h.irq)(frame, irq);
+        }
+    }
+    if frame.from_user() {
+        (h.return_to_user)(frame);
+    }
+}
+
+#[no_mangle]
+extern "C" fn syscall_dispatch(frame: &mut TrapFrame) {
+    let h = handlers();
+    (h.syscall)(frame);
+    (h.return_to_user)(frame);
+}
+
+// One 16-byte stub per vector: push a dummy error code where the CPU pushes none, push the vector,
+// jump to the common path. Vectors with a CPU error code: 8, 10-14, 17, 21, 29, 30.
+global_asm!(
+    r#"
+    .section .text
+    .p2align 4
+    .global trap_stubs
+trap_stubs:
+    .set vec, 0
+    .rept 256
+    .p2align 4
+    .if (vec == 8) || ((vec >= 10) && (vec <= 14)) || (vec == 17) || (vec == 21) || (vec == 29) || (vec == 30)
+    .else
+    pushq $0
+    .endif
+    pushq $vec
+    jmp trap_common
+    .set vec, vec + 1
+    .endr
+
+trap_common:
+    testq $3, 24(%rsp)
+    jz 1f
+    swapgs
+1:
+    pushq %rax
+    pushq %rbx
+    pushq %rcx
+    pushq %rdx
+    pushq %rsi
+    pushq %rdi
+    pushq %rbp
+    pushq %r8
+    pushq %r9
+    pushq %r10
+    pushq %r11
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    subq $512, %rsp
+    fxsave64 (%rsp)
+    movq %rsp, %rdi
+    cld
+    call trap_dispatch
+
+    .global trap_return
+trap_return:
+    fxrstor64 (%rsp)
+    addq $512, %rsp
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %r11
+    popq %r10
+    popq %r9
+    popq %r8
+    popq %rbp
+    popq %rdi
+    popq %rsi
+    popq %rdx
+    popq %rcx
+    popq %rbx
+    popq %rax
+    addq $16, %rsp
+    testq $3, 8(%rsp)
+    jz 2f
+    swapgs
+2:
+    iretq
+    "#,
+    options(att_syntax)
+);
+
+extern "C" {
+    static trap_stubs: u8;
+    pub fn trap_return();
+}
+
+#[repr(C, packed)]
+struct IdtPointer {
+    limit: u16,
+    base: u64,
+}
+
+#[derive(Clone, Copy)]
+#[repr(C)]
+struct Gate {
+    offset_low: u16,
+    selector: u16,
+    ist: u8,
+    attrs: u8,
+    offset_mid: u16,
+    offset_high: u32,
+    _zero: u32,
+}
+
+struct Idt(UnsafeCell<[Gate; 256]>);
+// SAFETY: written once at boot before interrupts are enabled, then only read by the CPU.
+unsafe impl Sync for Idt {}
+
+static IDT: Idt = Idt(UnsafeCell::new(
+    [Gate { offset_low: 0, selector: 0, ist: 0, attrs: 0, offset_mid: 0, offset_high: 0, _zero: 0 }; 256],
+));
+
+pub fn init() {
+    let base = &raw const trap_stubs as u64;
+    // SAFETY: boot, one CPU, interrupts off; nothing reads the IDT until `lidt`.
+    unsafe {
+        let idt = &mut *IDT.0.get();
+        for (v, gate) in idt.iter_mut().enumerate() {
+            let handler = base + 16 * v as u64;
+            *gate = Gate {
+                offset_low: handler as u16,
+                selector: KERNEL_CS,
+                ist: if v as u64 == VEC_DOUBLE_FAULT { 1 } else { 0 },
+                // present, interrupt gate (IF cleared on entry); int3 reachable from ring 3
+                attrs: if v as u64 == VEC_BREAKPOINT { 0xee } else { 0x8e },
+                offset_mid: (handler >> 16) as u16,
+                offset_high: (handler >> 32) as u32,
+                _zero: 0,
+            };
+        }
+        let ptr = IdtPointer { limit: (256 * 16 - 1) as u16, base: idt.as_ptr() as u64 };
+        core::arch::asm!("lidt [{}]", in(reg) &ptr, options(nostack));
+    }
+}

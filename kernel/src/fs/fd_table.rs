@@ -1,0 +1,63 @@
+//! The per-process descriptor table: fd → (open file description, close-on-exec).
+
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+use super::file::OpenFile;
+use crate::error::{Errno, Result};
+
+#[derive(Clone)]
+struct Slot {
+    file: Arc<OpenFile>,
+    cloexec: bool,
+}
+
+#[derive(Clone, Default)]
+pub struct FdTable {
+    slots: Vec<Option<Slot>>,
+}
+
+impl FdTable {
+    pub fn new() -> Self {
+        FdTable { slots: Vec::new() }
+    }
+
+    pub fn get(&self, fd: i32) -> Result<Arc<OpenFile>> {
+        usize::try_from(fd)
+            .ok()
+            .and_then(|i| self.slots.get(i))
+            .and_then(|s| s.as_ref())
+            .map(|s| s.file.clone())
+            .ok_or(Errno::EBADF)
+    }
+
+    /// Installs `file` at the lowest free descriptor >= `min`, below `limit` (RLIMIT_NOFILE).
+    pub fn insert(&mut self, file: Arc<OpenFile>, cloexec: bool, min: usize, limit: usize) -> Result<i32> {
+        let fd = (min..limit)
+            .find(|&i| self.slots.get(i).is_none_or(|s| s.is_none()))
+            .ok_or(Errno::EMFILE)?;
+        if fd >= self.slots.len() {
+            self.slots.resize(fd + 1, None);
+        }
+        self.slots[fd] = Some(Slot { file, cloexec });
+        Ok(fd as i32)
+    }
+
+    pub fn remove(&mut self, fd: i32) -> Result<Arc<OpenFile>> {
+        let slot = usize::try_from(fd).ok().and_then(|i| self.slots.get_mut(i)).ok_or(Errno::EBADF)?;
+        slot.take().map(|s| s.file).ok_or(Errno::EBADF)
+    }
+
+    /// Drops every descriptor marked close-on-exec.
+    pub fn close_on_exec(&mut self) {
+        for s in self.slots.iter_mut() {
+            if s.as_ref().is_some_and(|s| s.cloexec) {
+                *s = None;
+            }
+        }
+    }
+
+    pub fn clear(&mut self) {
+        self.slots.clear();
+    }
+}

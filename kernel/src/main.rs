@@ -1,0 +1,64 @@
+//! POSIX-X: the entry after boot. Initialisation order only; everything else lives in modules.
+
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+#[path = "arch/x86_64/mod.rs"]
+pub mod arch;
+pub mod error;
+pub mod fs;
+pub mod log;
+pub mod mm;
+pub mod process;
+pub mod random;
+pub mod sync;
+pub mod syscall;
+pub mod task;
+
+use alloc::string::String;
+use spin::Once;
+
+use arch::boot::BootInfo;
+
+static CMDLINE: Once<String> = Once::new();
+
+/// The value of `key=value` on the kernel command line.
+pub fn cmdline_value(key: &str) -> Option<&'static str> {
+    CMDLINE.get()?.split_whitespace().find_map(|w| w.strip_prefix(key)?.strip_prefix('='))
+}
+
+#[no_mangle]
+extern "C" fn kernel_entry(start_info: u64) -> ! {
+    log::init();
+    let boot = BootInfo::parse(start_info);
+    arch::init();
+    mm::init(&boot);
+    CMDLINE.call_once(|| String::from(boot.cmdline()));
+    random::init();
+    process::trap::install();
+
+    let unpacked = fs::initramfs::unpack(fs::root(), mm::initrd_bytes(&boot));
+    match unpacked {
+        Ok(n) => log!("posix-x: {} initramfs entries, {} MiB free", n, mm::frame::free_frames() / 256),
+        Err(e) => log!("posix-x: initramfs: {:?}", e),
+    }
+    mm::release_initrd(&boot);
+    fs::tty::console();
+
+    let launcher = task::Thread::new_kernel(process::launcher::main, 0);
+    task::scheduler::start(launcher)
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    log::write_line_unlocked(format_args!("@@ panic"));
+    log::write_line_unlocked(format_args!("kernel panic: {}", info));
+    log::write_line_unlocked(format_args!("backtrace:"));
+    arch::mem::backtrace(arch::cpu::frame_pointer(), |ret| {
+        log::write_line_unlocked(format_args!("  {:#x}", ret));
+    });
+    log::write_line_unlocked(format_args!("@@ poweroff"));
+    arch::power::exit_qemu(1)
+}

@@ -1,0 +1,164 @@
+//! Memory management: physical frames, the kernel heap, page tables, user address spaces and the
+//! checked user-memory API.
+
+pub mod frame;
+pub mod heap;
+pub mod page_table;
+pub mod user;
+pub mod vm;
+
+use crate::arch::boot::BootInfo;
+use crate::arch::{KERNEL_BASE, PHYS_OFFSET};
+use frame::PAGE_SIZE;
+use page_table::{PageTable, PTE_GLOBAL, PTE_NX, PTE_WRITABLE};
+use spin::Once;
+
+pub fn phys_to_virt(pa: u64) -> u64 {
+    PHYS_OFFSET + pa
+}
+
+static KERNEL_ROOT: Once<u64> = Once::new();
+
+pub fn kernel_page_table() -> PageTable {
+    PageTable::from_root(*KERNEL_ROOT.get().expect("mm initialised"))
+}
+
+/// Physical ranges still free during boot, carved from the front.
+struct BootRanges {
+    ranges: [(u64, u64); 40],
+    count: usize,
+}
+
+impl BootRanges {
+    fn take(&mut self, size: u64, below: u64) -> Option<u64> {
+        for r in self.ranges[..self.count].iter_mut() {
+            if r.1 - r.0 >= size && r.0 + size <= below {
+                let pa = r.0;
+                r.0 += size;
+                return Some(pa);
+            }
+        }
+        None
+    }
+
+    /// Removes [start, end), widened to whole pages, from every range.
+    fn reserve(&mut self, start: u64, end: u64) {
+        let (start, end) = (start & !(PAGE_SIZE - 1), (end + PAGE_SIZE - 1) & !(PAGE_SIZE - 1));
+        let mut out = [(0, 0); 40];
+        let mut n = 0;
+        for &(s, e) in &self.ranges[..self.count] {
+            for piece in [(s, e.min(start)), (s.max(end), e)] {
+                if piece.0 < piece.1 && n < out.len() {
+                    out[n] = piece;
+                    n += 1;
+                }
+            }
+        }
+        self.ranges = out;
+        self.count = n;
+    }
+}
+
+extern "C" {
+    static __kernel_start: u8;
+    static __kernel_end: u8;
+}
+
+const BOOT_MAPPED: u64 = 1 << 30;
+
+/// Builds the kernel's own page tables (a direct map of all RAM, the image at -2 GiB), the frame
+/// allocator and the heap. Boot memory below 1 MiB, the image and the initramfs stay reserved.
+pub fn init(boot: &BootInfo) {
+    let mut free = BootRanges { ranges: [(0, 0); 40], count: 0 };
+    let mut max_phys = 0;
+    for &(s, e) in boot.ram() {
+        let (s, e) = ((s + PAGE_SIZE - 1) & !(PAGE_SIZE - 1), e & !(PAGE_SIZE - 1));
+        if s < e && free.count < free.ranges.len() {
+            free.ranges[free.count] = (s, e);
+            free.count += 1;
+            max_phys = max_phys.max(e);
+        }
+    }
+    let image = (&raw const __kernel_start as u64 - KERNEL_BASE, &raw const __kernel_end as u64 - KERNEL_BASE);
+    free.reserve(0, 0x10_0000);
+    free.reserve(image.0, image.1);
+    free.reserve(boot.initrd.0, boot.initrd.1);
+
+    // Reference counts, carved from memory the boot tables already map.
+    let table_bytes = (max_phys / PAGE_SIZE) * 4;
+    let table_size = (table_bytes + PAGE_SIZE - 1) & !(PAGE_SIZE - 1);
+    let refcounts = free.take(table_size, BOOT_MAPPED).expect("memory for frame reference counts");
+    // SAFETY: just carved out of free RAM below 1 GiB, mapped by the boot tables.
+    unsafe { core::ptr::write_bytes(phys_to_virt(refcounts) as *mut u8, 0, table_size as usize) };
+
+    // The heap: an eighth of RAM, between 16 and 256 MiB, in one piece.
+    let heap_size = (max_phys / 8).clamp(16 << 20, 256 << 20) & !(PAGE_SIZE - 1);
+    let heap = free.take(heap_size, u64::MAX).expect("memory for the kernel heap");
+
+    // Frames above 1 GiB are only reachable once our page tables map them, so hand the frame
+    // allocator the low ranges first, build the tables, then add the rest.
+    let mut low = BootRanges { ranges: [(0, 0); 40], count: 0 };
+    let mut high = BootRanges { ranges: [(0, 0); 40], count: 0 };
+    for &(s, e) in &free.ranges[..free.count] {
+        for (set, piece) in [(&mut low, (s, e.min(BOOT_MAPPED))), (&mut high, (s.max(BOOT_MAPPED), e))] {
+            if piece.0 < piece.1 {
+                set.ranges[set.count] = piece;
+                set.count += 1;
+            }
+        }
+    }
+    frame::init(refcounts, max_phys, &low.ranges[..low.count]);
+
+    let root = frame::alloc_zeroed().expect("kernel page table");
+    let mut kpt = PageTable::from_root(root);
+    let huge = 2 << 20;
+    let mut pa = 0;
+    while pa < max_phys {
+        kpt.map_huge(PHYS_OFFSET + pa, pa, PTE_WRITABLE | PTE_GLOBAL | PTE_NX).expect("direct map");
+        pa += huge;
+    }
+    let mut pa = 0;
+    while pa < (image.1 + huge - 1) & !(huge - 1) {
+        kpt.map_huge(KERNEL_BASE + pa, pa, PTE_WRITABLE | PTE_GLOBAL).expect("kernel image map");
+        pa += huge;
+    }
+    // Global pages need CR4.PGE.
+    crate::arch::cpu::write_cr4(crate::arch::cpu::read_cr4() | (1 << 7));
+    kpt.activate();
+    KERNEL_ROOT.call_once(|| root);
+
+    for &(s, e) in &high.ranges[..high.count] {
+        let mut pa = s;
+        while pa + PAGE_SIZE <= e {
+            frame::put_new(pa);
+            pa += PAGE_SIZE;
+        }
+    }
+    heap::init(phys_to_virt(heap), heap_size);
+}
+
+/// Returns the initramfs's frames to the allocator once it has been unpacked.
+pub fn release_initrd(boot: &BootInfo) {
+    let start = (boot.initrd.0 + PAGE_SIZE - 1) & !(PAGE_SIZE - 1);
+    let mut pa = start;
+    while pa + PAGE_SIZE <= boot.initrd.1 {
+        frame::put_new(pa);
+        pa += PAGE_SIZE;
+    }
+}
+
+/// The initramfs bytes, through the direct map.
+pub fn initrd_bytes(boot: &BootInfo) -> &'static [u8] {
+    let (s, e) = boot.initrd;
+    if e <= s {
+        return &[];
+    }
+    // SAFETY: the initramfs range is reserved (not given to the frame allocator) until
+    // `release_initrd`, and mapped by the direct map.
+    unsafe { core::slice::from_raw_parts(phys_to_virt(s) as *const u8, (e - s) as usize) }
+}
+
+/// Loads the page table rooted at `root` (a user address space's or the kernel's).
+pub fn switch_page_table(root: u64) {
+    PageTable::from_root(root).activate();
+}

@@ -1,0 +1,165 @@
+//! Round-robin scheduling of threads on one CPU. Kernel code is not preempted: a thread leaves
+//! the CPU only by blocking, yielding or exiting, and user code is preempted by the timer (the
+//! switch happens on the way back to user mode). With nothing runnable the idle thread halts.
+
+use alloc::collections::VecDeque;
+use alloc::sync::Arc;
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use super::thread::{State, Thread};
+use crate::arch::{context, cpu, percpu};
+use crate::sync::{self, Mutex};
+
+/// Timer ticks in one time slice.
+const SLICE_TICKS: u32 = 10;
+
+struct RunQueue {
+    ready: VecDeque<Arc<Thread>>,
+    current: Option<Arc<Thread>>,
+    idle: Option<Arc<Thread>>,
+    /// The last thread that exited; dropped only once we are off its stack.
+    dead: Option<Arc<Thread>>,
+}
+
+static RQ: Mutex<RunQueue> = Mutex::new(RunQueue { ready: VecDeque::new(), current: None, idle: None, dead: None });
+static NEED_RESCHED: AtomicBool = AtomicBool::new(false);
+
+pub fn current() -> Arc<Thread> {
+    RQ.lock().current.clone().expect("a current thread")
+}
+
+/// Makes a new thread runnable.
+pub fn spawn(t: Arc<Thread>) {
+    t.set_state(State::Runnable);
+    RQ.lock().ready.push_back(t);
+}
+
+/// Makes a sleeping thread runnable; harmless for any other state.
+pub fn wake(t: &Arc<Thread>) {
+    if t.state() == State::Sleeping {
+        t.set_state(State::Runnable);
+        RQ.lock().ready.push_back(t.clone());
+    }
+}
+
+/// Gives up the CPU to the next runnable thread, staying runnable.
+pub fn yield_now() {
+    NEED_RESCHED.store(false, Ordering::Relaxed);
+    switch_away(State::Runnable);
+}
+
+/// Sleeps until `wake` (the caller has queued itself where a waker will find it).
+pub(super) fn block() {
+    switch_away(State::Sleeping);
+}
+
+/// Ends the current thread.
+pub fn exit_current() -> ! {
+    switch_away(State::Dead);
+    unreachable!("a dead thread was resumed");
+}
+
+/// Called from the timer interrupt.
+pub fn tick() {
+    let rq = RQ.lock();
+    if let Some(cur) = rq.current.as_ref() {
+        let is_idle = rq.idle.as_ref().is_some_and(|i| Arc::ptr_eq(i, cur));
+        if !is_idle {
+            let left = cur.slice_left.load(Ordering::Relaxed);
+            if left <= 1 {
+                NEED_RESCHED.store(true, Ordering::Relaxed);
+            } else {
+                cur.slice_left.store(left - 1, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+/// On the way back to user mode: switch if the time slice is used up.
+pub fn preempt_point() {
+    if NEED_RESCHED.load(Ordering::Relaxed) {
+        yield_now();
+    }
+}
+
+fn switch_away(new_state: State) {
+    let mut rq = RQ.lock();
+    let prev = rq.current.take().expect("a current thread");
+    let is_idle = |t: &Arc<Thread>, rq: &RunQueue| rq.idle.as_ref().is_some_and(|i| Arc::ptr_eq(i, t));
+    let prev_is_idle = is_idle(&prev, &rq);
+    // A thread woken between marking itself asleep and getting here stays runnable.
+    if new_state == State::Sleeping && prev.state() == State::Runnable {
+        rq.current = Some(prev);
+        return;
+    }
+    prev.set_state(new_state);
+    if new_state == State::Runnable && !prev_is_idle {
+        rq.ready.push_back(prev.clone());
+    }
+    let next = match rq.ready.pop_front() {
+        Some(t) => t,
+        None => rq.idle.clone().expect("idle thread"),
+    };
+    let now = crate::arch::time::monotonic_ns();
+    prev.cpu_ns.fetch_add(now.saturating_sub(prev.run_start.load(Ordering::Relaxed)), Ordering::Relaxed);
+    next.run_start.store(now, Ordering::Relaxed);
+    next.set_state(State::Running);
+    next.slice_left.store(SLICE_TICKS, Ordering::Relaxed);
+    rq.current = Some(next.clone());
+    if Arc::ptr_eq(&prev, &next) {
+        return;
+    }
+    if new_state == State::Dead {
+        rq.dead = Some(prev.clone());
+    }
+    drop(rq);
+
+    percpu::set_kernel_stack(next.stack_top());
+    crate::mm::switch_page_table(next.page_table_root.load(Ordering::Relaxed));
+    cpu::wrmsr(cpu::MSR_FS_BASE, next.fs_base.load(Ordering::Relaxed));
+    let prev_rsp = prev.saved_rsp.as_ptr();
+    let next_rsp = next.saved_rsp.load(Ordering::Relaxed);
+    drop(next);
+    drop(prev); // still referenced by the run queue, a wait queue, its process or `dead`
+    assert_eq!(sync::locks_held(), 0, "lock held across a context switch");
+    // SAFETY: `next_rsp` was saved by the last switch away from `next` (or prepared at its
+    // creation) and its stack is alive: `next` is referenced by `current`.
+    unsafe { context::switch(prev_rsp, next_rsp) };
+}
+
+extern "C" fn idle_loop(_: u64) -> ! {
+    loop {
+        let has_work = !RQ.lock().ready.is_empty();
+        if has_work {
+            switch_away(State::Runnable);
+        } else {
+            cpu::idle_wait();
+        }
+    }
+}
+
+/// Turns the boot flow into a thread and creates the idle thread. `boot` is the first thread that
+/// really runs; the boot stack is abandoned.
+pub fn start(boot: Arc<Thread>) -> ! {
+    let idle = Thread::new_kernel(idle_loop, 0);
+    {
+        let mut rq = RQ.lock();
+        rq.idle = Some(idle.clone());
+        rq.ready.push_back(boot);
+    }
+    let next_rsp = {
+        let mut rq = RQ.lock();
+        let next = rq.ready.pop_front().expect("boot thread");
+        next.set_state(State::Running);
+        next.slice_left.store(SLICE_TICKS, Ordering::Relaxed);
+        percpu::set_kernel_stack(next.stack_top());
+        let rsp = next.saved_rsp.load(Ordering::Relaxed);
+        rq.current = Some(next);
+        rsp
+    };
+    let mut discard = 0u64;
+    // SAFETY: the boot thread's stack was prepared by `Thread::new_kernel`; we never return to
+    // the boot stack, whose context is saved into `discard` and forgotten.
+    unsafe { context::switch(&mut discard, next_rsp) };
+    unreachable!("returned to the boot stack");
+}

@@ -1,0 +1,154 @@
+//! A thread: a kernel stack, the saved kernel context, the user's TLS base and per-thread signal
+//! state. What the thread belongs to (its process) is attached by the layer above as `owner`.
+
+use alloc::boxed::Box;
+use alloc::sync::Arc;
+use alloc::vec;
+use core::any::Any;
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
+
+use spin::Once;
+
+use crate::arch::context;
+use crate::arch::trap::TrapFrame;
+
+const KERNEL_STACK_BYTES: usize = 64 * 1024;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum State {
+    Runnable = 0,
+    Running = 1,
+    Sleeping = 2,
+    Dead = 3,
+}
+
+pub struct Thread {
+    pub tid: u32,
+    stack: Box<[u128]>,
+    /// The kernel rsp saved by the last context switch away from this thread.
+    pub(super) saved_rsp: AtomicU64,
+    state: AtomicU8,
+    /// Page-table root to load when this thread runs (the kernel's for kernel threads).
+    pub(super) page_table_root: AtomicU64,
+    pub fs_base: AtomicU64,
+    /// Signals pending for this thread, and its blocked mask (bit n-1 for signal n).
+    pub sig_pending: AtomicU64,
+    pub sig_blocked: AtomicU64,
+    pub clear_child_tid: AtomicU64,
+    /// Set when a timed wait ended because its deadline passed.
+    pub(super) timed_out: AtomicBool,
+    /// Ticks left in the current time slice.
+    pub(super) slice_left: AtomicU32,
+    /// CPU time used, and when the thread last started running (monotonic ns).
+    pub(super) cpu_ns: AtomicU64,
+    pub(super) run_start: AtomicU64,
+    owner: Once<Arc<dyn Any + Send + Sync>>,
+}
+
+static NEXT_TID: AtomicU32 = AtomicU32::new(1);
+
+pub fn alloc_tid() -> u32 {
+    NEXT_TID.fetch_add(1, Ordering::Relaxed)
+}
+
+impl Thread {
+    fn with_stack(tid: u32, page_table_root: u64) -> Thread {
+        Thread {
+            tid,
+            stack: vec![0u128; KERNEL_STACK_BYTES / 16].into_boxed_slice(),
+            saved_rsp: AtomicU64::new(0),
+            state: AtomicU8::new(State::Runnable as u8),
+            page_table_root: AtomicU64::new(page_table_root),
+            fs_base: AtomicU64::new(0),
+            sig_pending: AtomicU64::new(0),
+            sig_blocked: AtomicU64::new(0),
+            clear_child_tid: AtomicU64::new(0),
+            timed_out: AtomicBool::new(false),
+            slice_left: AtomicU32::new(0),
+            cpu_ns: AtomicU64::new(0),
+            run_start: AtomicU64::new(0),
+            owner: Once::new(),
+        }
+    }
+
+    /// A kernel thread that runs `entry(arg)` (which never returns; it exits through the scheduler).
+    pub fn new_kernel(entry: extern "C" fn(u64) -> !, arg: u64) -> Arc<Thread> {
+        let mut t = Thread::with_stack(alloc_tid(), crate::mm::kernel_page_table().root());
+        let rsp = context::prepare_kernel_thread(bytemuck::cast_slice_mut(&mut t.stack), entry, arg);
+        t.saved_rsp.store(rsp, Ordering::Relaxed);
+        Arc::new(t)
+    }
+
+    /// A thread that starts in user mode with the registers of `frame`, in the address space
+    /// rooted at `page_table_root`.
+    pub fn new_user(tid: u32, frame: &TrapFrame, page_table_root: u64) -> Arc<Thread> {
+        let mut t = Thread::with_stack(tid, page_table_root);
+        let frame_addr = t.stack_top() - core::mem::size_of::<TrapFrame>() as u64;
+        let stack: &mut [TrapFrame] = bytemuck_frames(&mut t.stack);
+        let last = stack.len() - 1;
+        stack[last] = *frame;
+        let rsp = context::prepare_user_return(bytemuck::cast_slice_mut(&mut t.stack), frame_addr);
+        t.saved_rsp.store(rsp, Ordering::Relaxed);
+        Arc::new(t)
+    }
+
+    pub fn stack_top(&self) -> u64 {
+        self.stack.as_ptr() as u64 + KERNEL_STACK_BYTES as u64
+    }
+
+    /// The user register frame at the top of this thread's kernel stack (valid while it is in
+    /// the kernel on behalf of user mode).
+    pub fn user_frame_addr(&self) -> u64 {
+        self.stack_top() - core::mem::size_of::<TrapFrame>() as u64
+    }
+
+    pub fn state(&self) -> State {
+        match self.state.load(Ordering::Acquire) {
+            0 => State::Runnable,
+            1 => State::Running,
+            2 => State::Sleeping,
+            _ => State::Dead,
+        }
+    }
+
+    pub(super) fn set_state(&self, s: State) {
+        self.state.store(s as u8, Ordering::Release);
+    }
+
+    pub fn set_page_table_root(&self, root: u64) {
+        self.page_table_root.store(root, Ordering::Relaxed);
+    }
+
+    pub fn set_owner(&self, owner: Arc<dyn Any + Send + Sync>) {
+        self.owner.call_once(|| owner);
+    }
+
+    pub fn owner(&self) -> Option<&Arc<dyn Any + Send + Sync>> {
+        self.owner.get()
+    }
+
+    /// CPU time used so far, including the current run if `running`.
+    pub fn cpu_time_ns(&self) -> u64 {
+        let used = self.cpu_ns.load(Ordering::Relaxed);
+        if self.state() == State::Running {
+            used + crate::arch::time::monotonic_ns().saturating_sub(self.run_start.load(Ordering::Relaxed))
+        } else {
+            used
+        }
+    }
+
+    /// An unblocked signal is pending: blocking waits end with EINTR.
+    pub fn has_unblocked_signal(&self) -> bool {
+        self.sig_pending.load(Ordering::Acquire) & !self.sig_blocked.load(Ordering::Acquire) != 0
+    }
+}
+
+/// Views a thread stack as TrapFrame-sized slots (both are 16-byte aligned and the stack is a
+/// multiple of the frame's alignment).
+fn bytemuck_frames(stack: &mut [u128]) -> &mut [TrapFrame] {
+    let bytes: &mut [u8] = bytemuck::cast_slice_mut(stack);
+    let size = core::mem::size_of::<TrapFrame>();
+    let skip = bytes.len() % size;
+    bytemuck::cast_slice_mut(&mut bytes[skip..])
+}

@@ -1,0 +1,91 @@
+//! `WaitQueue`: threads sleep here until a condition holds. No spinning: a waiter is descheduled
+//! and the code that changes the condition calls `wake_all`/`wake_one`.
+
+use alloc::collections::VecDeque;
+use alloc::sync::Arc;
+use core::sync::atomic::Ordering;
+
+use super::scheduler;
+use super::thread::{State, Thread};
+use super::timer;
+use crate::sync::Mutex;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WaitError {
+    /// An unblocked signal is pending (the caller turns this into EINTR or a restart).
+    Interrupted,
+    TimedOut,
+}
+
+pub struct WaitQueue {
+    waiters: Mutex<VecDeque<Arc<Thread>>>,
+}
+
+impl Default for WaitQueue {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl WaitQueue {
+    pub const fn new() -> Self {
+        WaitQueue { waiters: Mutex::new(VecDeque::new()) }
+    }
+
+    /// Sleeps until `cond` returns `Some`, a signal arrives, or (if given) the monotonic clock
+    /// passes `deadline_ns`.
+    pub fn wait_until<T>(&self, mut cond: impl FnMut() -> Option<T>, deadline_ns: Option<u64>) -> Result<T, WaitError> {
+        let me = scheduler::current();
+        loop {
+            if let Some(v) = cond() {
+                return Ok(v);
+            }
+            if me.has_unblocked_signal() {
+                return Err(WaitError::Interrupted);
+            }
+            if let Some(d) = deadline_ns {
+                if crate::arch::time::monotonic_ns() >= d {
+                    return Err(WaitError::TimedOut);
+                }
+                timer::add(d, &me);
+            }
+            me.set_state(State::Sleeping);
+            self.waiters.lock().push_back(me.clone());
+            scheduler::block();
+            self.remove(&me);
+            // Whatever woke us (waker, deadline, signal), the loop re-checks all three.
+            me.timed_out.store(false, Ordering::Relaxed);
+        }
+    }
+
+    fn remove(&self, t: &Arc<Thread>) {
+        self.waiters.lock().retain(|w| !Arc::ptr_eq(w, t));
+    }
+
+    pub fn wake_all(&self) {
+        let waiters: VecDeque<_> = core::mem::take(&mut *self.waiters.lock());
+        for t in waiters {
+            scheduler::wake(&t);
+        }
+    }
+
+    pub fn wake_one(&self) {
+        let t = self.waiters.lock().pop_front();
+        if let Some(t) = t {
+            scheduler::wake(&t);
+        }
+    }
+
+    pub fn has_waiters(&self) -> bool {
+        !self.waiters.lock().is_empty()
+    }
+}
+
+/// Sleeps until the monotonic clock reaches `deadline_ns` or a signal arrives.
+pub fn sleep_until(deadline_ns: u64) -> Result<(), WaitError> {
+    let q = WaitQueue::new();
+    match q.wait_until(|| None::<()>, Some(deadline_ns)) {
+        Err(WaitError::TimedOut) => Ok(()),
+        other => other,
+    }
+}
