@@ -1,5 +1,7 @@
-//! Physical page frames: an intrusive free list (the next pointer lives in the free frame) and a
-//! reference count per frame, so page tables can share frames (copy-on-write, shared memory).
+//! Physical page frames: untouched RAM ranges handed out from the front, an intrusive free list
+//! of returned frames (the next pointer lives in the free frame), and a reference count per frame
+//! so page tables can share frames (copy-on-write, shared memory). Boot touches no frame: under
+//! TCG writing to every page of RAM once costs about a second.
 //!
 //! A frame handed out by `alloc` has count 1; `get` adds a reference, `put` drops one and frees
 //! the frame at zero.
@@ -13,12 +15,19 @@ use crate::sync::Mutex;
 
 pub const PAGE_SIZE: u64 = 4096;
 
+const MAX_RANGES: usize = 48;
+
 struct FreeList {
+    /// Returned frames, linked through their first word.
     head: u64,
+    /// Never-used RAM, as page-aligned [start, end) ranges consumed from the front.
+    ranges: [(u64, u64); MAX_RANGES],
+    range_count: usize,
     free: usize,
 }
 
-static FREE: Mutex<FreeList> = Mutex::new(FreeList { head: 0, free: 0 });
+static FREE: Mutex<FreeList> =
+    Mutex::new(FreeList { head: 0, ranges: [(0, 0); MAX_RANGES], range_count: 0, free: 0 });
 static REFCOUNTS: Once<&'static [AtomicU32]> = Once::new();
 static TOTAL: AtomicUsize = AtomicUsize::new(0);
 
@@ -30,19 +39,27 @@ pub(super) fn init(table_paddr: u64, max_phys: u64, ranges: &[(u64, u64)]) {
     // map, and never hands that memory out elsewhere; AtomicU32 has the layout of u32.
     let table = unsafe { core::slice::from_raw_parts(phys_to_virt(table_paddr) as *const AtomicU32, frames) };
     REFCOUNTS.call_once(|| table);
-    for &(start, end) in ranges {
-        let mut pa = start;
-        while pa + PAGE_SIZE <= end {
-            put_new(pa);
-            pa += PAGE_SIZE;
-        }
+    for &r in ranges {
+        add_range(r.0, r.1);
     }
 }
 
-/// Gives the allocator a frame it has never managed (boot memory, the unpacked initramfs).
-pub(super) fn put_new(pa: u64) {
-    TOTAL.fetch_add(1, Ordering::Relaxed);
-    push_free(pa);
+/// Gives the allocator RAM it has never managed (boot memory, the unpacked initramfs).
+pub(super) fn add_range(start: u64, end: u64) {
+    let start = (start + PAGE_SIZE - 1) & !(PAGE_SIZE - 1);
+    let end = end & !(PAGE_SIZE - 1);
+    if start >= end {
+        return;
+    }
+    let pages = ((end - start) / PAGE_SIZE) as usize;
+    let mut list = FREE.lock();
+    if list.range_count < MAX_RANGES {
+        let i = list.range_count;
+        list.ranges[i] = (start, end);
+        list.range_count += 1;
+        list.free += pages;
+        TOTAL.fetch_add(pages, Ordering::Relaxed);
+    }
 }
 
 fn refcount(pa: u64) -> &'static AtomicU32 {
@@ -60,12 +77,18 @@ fn push_free(pa: u64) {
 /// A frame with reference count 1, contents undefined.
 pub fn alloc() -> Option<u64> {
     let mut list = FREE.lock();
-    let pa = list.head;
-    if pa == 0 {
-        return None;
-    }
-    // SAFETY: `pa` is on the free list, so its first word is the link we stored.
-    list.head = unsafe { (phys_to_virt(pa) as *const u64).read() };
+    let pa = if list.head != 0 {
+        let pa = list.head;
+        // SAFETY: `pa` is on the free list, so its first word is the link we stored.
+        list.head = unsafe { (phys_to_virt(pa) as *const u64).read() };
+        pa
+    } else {
+        let n = list.range_count;
+        let r = list.ranges[..n].iter_mut().find(|r| r.0 < r.1)?;
+        let pa = r.0;
+        r.0 += PAGE_SIZE;
+        pa
+    };
     list.free -= 1;
     drop(list);
     refcount(pa).store(1, Ordering::Relaxed);

@@ -128,23 +128,14 @@ pub fn init(boot: &BootInfo) {
     KERNEL_ROOT.call_once(|| root);
 
     for &(s, e) in &high.ranges[..high.count] {
-        let mut pa = s;
-        while pa + PAGE_SIZE <= e {
-            frame::put_new(pa);
-            pa += PAGE_SIZE;
-        }
+        frame::add_range(s, e);
     }
     heap::init(phys_to_virt(heap), heap_size);
 }
 
 /// Returns the initramfs's frames to the allocator once it has been unpacked.
 pub fn release_initrd(boot: &BootInfo) {
-    let start = (boot.initrd.0 + PAGE_SIZE - 1) & !(PAGE_SIZE - 1);
-    let mut pa = start;
-    while pa + PAGE_SIZE <= boot.initrd.1 {
-        frame::put_new(pa);
-        pa += PAGE_SIZE;
-    }
+    frame::add_range(boot.initrd.0, boot.initrd.1);
 }
 
 /// The initramfs bytes, through the direct map.

@@ -61,6 +61,12 @@ pub struct AddressSpace {
     pub brk: u64,
 }
 
+/// Linux's heuristic overcommit (vm.overcommit_memory = 0): one request for private writable
+/// memory larger than all of RAM fails with ENOMEM.
+fn overcommit_ok(len: u64, prot: Prot) -> bool {
+    !prot.contains(Prot::WRITE) || len / PAGE_SIZE <= frame::total_frames() as u64
+}
+
 fn pte_flags(prot: Prot) -> u64 {
     let mut f = PTE_PRESENT | PTE_USER;
     if prot.contains(Prot::WRITE) {
@@ -126,7 +132,7 @@ impl AddressSpace {
     /// EEXIST instead; otherwise `hint` is used if free, else the kernel picks the address.
     pub fn map_anonymous(&mut self, hint: u64, len: u64, prot: Prot, fixed: bool, noreplace: bool) -> Result<u64> {
         let len = page_ceil(len).ok_or(Errno::ENOMEM)?;
-        if len == 0 || len > USER_END {
+        if len == 0 || len > USER_END || !overcommit_ok(len, prot) {
             return Err(Errno::ENOMEM);
         }
         let start = if fixed || noreplace {
@@ -267,7 +273,10 @@ impl AddressSpace {
         }
         let (Some(old_end), Some(new_end)) = (page_ceil(self.brk), page_ceil(new)) else { return self.brk };
         if new_end > old_end {
-            if new_end > MMAP_TOP || self.overlaps(old_end, new_end) {
+            if new_end > MMAP_TOP
+                || self.overlaps(old_end, new_end)
+                || !overcommit_ok(new_end - old_end, Prot::WRITE)
+            {
                 return self.brk;
             }
             self.vmas.insert(old_end, Vma { start: old_end, end: new_end, prot: Prot::READ | Prot::WRITE, name: VmaName::Heap });
