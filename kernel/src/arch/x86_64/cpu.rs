@@ -124,3 +124,9 @@ pub fn frame_pointer() -> u64 {
     unsafe { asm!("mov {}, rbp", out(reg) v, options(nomem, nostack, preserves_flags)) }
     v
 }
+
+/// Reads one byte at `addr`, whatever is there: only for testing the kernel-fault path.
+pub fn touch(addr: u64) -> u8 {
+    // SAFETY: deliberately faults when `addr` is unmapped; the fault handler panics.
+    unsafe { (addr as *const u8).read_volatile() }
+}
