@@ -74,7 +74,7 @@ static const char *newdir(void)
 /* dir/name in one of 16 rotating buffers. */
 static const char *P(const char *dir, const char *name)
 {
-    static char bufs[16][256];
+    static char bufs[16][1024];
     static int n;
     char *b = bufs[n++ % 16];
     snprintf(b, sizeof bufs[0], "%s/%s", dir, name);
