@@ -75,7 +75,9 @@ pub enum Errno {
     EINPROGRESS = 115,
     /// Internal: the syscall was interrupted and may be restarted (never reaches user space).
     ERESTARTSYS = 512,
-    /// Internal: restart only if no handler ran (nanosleep-style restart_syscall is not used).
+    /// Internal: always restart, even after a handler.
+    ERESTARTNOINTR = 513,
+    /// Internal: restart only if no handler ran.
     ERESTARTNOHAND = 514,
 }
 

@@ -38,13 +38,19 @@ extern "C" fn kernel_entry(start_info: u64) -> ! {
     CMDLINE.call_once(|| String::from(boot.cmdline()));
     random::init();
     process::trap::install();
+    process::job_control::install();
+    process::fileops::install_search_check();
 
-    let unpacked = fs::initramfs::unpack(fs::root(), mm::initrd_bytes(&boot));
+    fs::init();
+    let unpacked = fs::initramfs::unpack(mm::initrd_bytes(&boot));
     match unpacked {
         Ok(n) => log!("posix-x: {} initramfs entries, {} MiB free", n, mm::frame::free_frames() / 256),
         Err(e) => log!("posix-x: initramfs: {:?}", e),
     }
     mm::release_initrd(&boot);
+    for (path, fs_type) in [("/dev", "devtmpfs"), ("/dev/shm", "tmpfs"), ("/tmp", "tmpfs")] {
+        fs::mount_at_boot(path, fs_type);
+    }
     fs::tty::console();
     if cmdline_value("posix-x.fault").is_some() {
         // Exercises the kernel-fault path (panic message, backtrace, exit status) for the tests.

@@ -48,6 +48,32 @@ impl FdTable {
         slot.take().map(|s| s.file).ok_or(Errno::EBADF)
     }
 
+    /// Installs `file` at exactly `fd` (dup2/dup3), returning what was there.
+    pub fn put(&mut self, fd: i32, file: Arc<OpenFile>, cloexec: bool) -> Option<Arc<OpenFile>> {
+        let i = fd as usize;
+        if i >= self.slots.len() {
+            self.slots.resize(i + 1, None);
+        }
+        self.slots[i].replace(Slot { file, cloexec }).map(|s| s.file)
+    }
+
+    fn slot_mut(&mut self, fd: i32) -> Result<&mut Slot> {
+        usize::try_from(fd).ok().and_then(|i| self.slots.get_mut(i)).and_then(|s| s.as_mut()).ok_or(Errno::EBADF)
+    }
+
+    pub fn cloexec(&mut self, fd: i32) -> Result<bool> {
+        self.slot_mut(fd).map(|s| s.cloexec)
+    }
+
+    pub fn set_cloexec(&mut self, fd: i32, on: bool) -> Result<()> {
+        self.slot_mut(fd).map(|s| s.cloexec = on)
+    }
+
+    /// (fd, file) of every open descriptor, for /proc/<pid>/fd.
+    pub fn entries(&self) -> Vec<(i32, Arc<OpenFile>)> {
+        self.slots.iter().enumerate().filter_map(|(i, s)| s.as_ref().map(|s| (i as i32, s.file.clone()))).collect()
+    }
+
     /// Drops every descriptor marked close-on-exec.
     pub fn close_on_exec(&mut self) {
         for s in self.slots.iter_mut() {

@@ -1,40 +1,44 @@
-//! `FileLike` (what every kind of open file implements) and `OpenFile` (one open file
-//! description: the object, the offset and the status flags, shared by dup'ed descriptors).
+//! `FileLike` (what every kind of open object implements) and `OpenFile` (one open file
+//! description: the object, the offset, the status flags and the path it was opened by; shared by
+//! dup'ed descriptors and across fork).
 
 use alloc::sync::Arc;
-use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU32, Ordering};
 
+use super::inode::{DirEntry, Inode, Metadata};
+use super::path::Walk;
 use crate::error::{Errno, Result};
 use crate::mm::user::UserSlice;
+use crate::sync::Mutex;
 
 pub const O_ACCMODE: u32 = 3;
 pub const O_RDONLY: u32 = 0;
 pub const O_WRONLY: u32 = 1;
 pub const O_RDWR: u32 = 2;
-pub const O_NONBLOCK: u32 = 0o4000;
+pub const O_CREAT: u32 = 0o100;
+pub const O_EXCL: u32 = 0o200;
+pub const O_NOCTTY: u32 = 0o400;
+pub const O_TRUNC: u32 = 0o1000;
 pub const O_APPEND: u32 = 0o2000;
+pub const O_NONBLOCK: u32 = 0o4000;
+pub const O_DSYNC: u32 = 0o10000;
+pub const O_ASYNC: u32 = 0o20000;
+pub const O_DIRECT: u32 = 0o40000;
+pub const O_LARGEFILE: u32 = 0o100000;
+pub const O_DIRECTORY: u32 = 0o200000;
+pub const O_NOFOLLOW: u32 = 0o400000;
+pub const O_NOATIME: u32 = 0o1000000;
 pub const O_CLOEXEC: u32 = 0o2000000;
+pub const O_SYNC: u32 = 0o4010000;
+pub const O_PATH: u32 = 0o10000000;
+pub const O_TMPFILE: u32 = 0o20200000;
 
-/// What `fstat` reports; filled by each file type.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Metadata {
-    pub dev: u64,
-    pub ino: u64,
-    pub mode: u32,
-    pub nlink: u32,
-    pub uid: u32,
-    pub gid: u32,
-    pub rdev: u64,
-    pub size: u64,
-    pub blksize: u32,
-    pub blocks: u64,
-    pub atime_ns: i64,
-    pub mtime_ns: i64,
-    pub ctime_ns: i64,
-}
+/// Status flags F_SETFL may change.
+pub const SETFL_MASK: u32 = O_APPEND | O_NONBLOCK | O_ASYNC | O_DIRECT | O_NOATIME;
 
 pub trait FileLike: Send + Sync {
-    /// Reads at the file's own notion of position (streams) or at `offset` (seekable files).
+    /// Reads at `offset` (seekable files) or at the stream's own position (others ignore it).
     fn read(&self, buf: UserSlice, offset: u64, nonblock: bool) -> Result<usize>;
     fn write(&self, buf: UserSlice, offset: u64, nonblock: bool) -> Result<usize>;
     /// Seekable files use the open file's offset; streams ignore it.
@@ -45,38 +49,74 @@ pub trait FileLike: Send + Sync {
         Err(Errno::ENOTTY)
     }
     fn metadata(&self) -> Metadata;
+    /// The inode behind this file, for file-system operations through an fd.
+    fn inode(&self) -> Option<Arc<dyn Inode>> {
+        None
+    }
 }
 
 pub struct OpenFile {
     file: Arc<dyn FileLike>,
-    offset: AtomicU64,
-    /// Access mode and status flags (O_NONBLOCK, O_APPEND, ...).
+    offset: Mutex<u64>,
+    /// Access mode and status flags (O_NONBLOCK, O_APPEND, O_PATH, ...).
     flags: AtomicU32,
+    /// How it was opened, for fchdir, *at dirfds and /proc/<pid>/fd.
+    path: Option<Walk>,
 }
 
 impl OpenFile {
     pub fn new(file: Arc<dyn FileLike>, flags: u32) -> Arc<OpenFile> {
-        Arc::new(OpenFile { file, offset: AtomicU64::new(0), flags: AtomicU32::new(flags & !O_CLOEXEC) })
+        Self::with_path(file, flags, None)
+    }
+
+    pub fn with_path(file: Arc<dyn FileLike>, flags: u32, path: Option<Walk>) -> Arc<OpenFile> {
+        Arc::new(OpenFile {
+            file,
+            offset: Mutex::new(0),
+            flags: AtomicU32::new(flags & !(O_CLOEXEC | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC)),
+            path,
+        })
     }
 
     pub fn file(&self) -> &Arc<dyn FileLike> {
         &self.file
     }
 
+    pub fn path(&self) -> Option<&Walk> {
+        self.path.as_ref()
+    }
+
     pub fn flags(&self) -> u32 {
         self.flags.load(Ordering::Relaxed)
+    }
+
+    pub fn set_status_flags(&self, new: u32) {
+        let old = self.flags();
+        self.flags.store((old & !SETFL_MASK) | (new & SETFL_MASK), Ordering::Relaxed);
     }
 
     fn nonblock(&self) -> bool {
         self.flags() & O_NONBLOCK != 0
     }
 
+    pub fn is_path_only(&self) -> bool {
+        self.flags() & O_PATH != 0
+    }
+
     pub fn readable(&self) -> bool {
-        self.flags() & O_ACCMODE != O_WRONLY
+        !self.is_path_only() && self.flags() & O_ACCMODE != O_WRONLY
     }
 
     pub fn writable(&self) -> bool {
-        self.flags() & O_ACCMODE != O_RDONLY
+        !self.is_path_only() && self.flags() & O_ACCMODE != O_RDONLY
+    }
+
+    pub fn offset(&self) -> u64 {
+        *self.offset.lock()
+    }
+
+    pub fn set_offset(&self, off: u64) {
+        *self.offset.lock() = off;
     }
 
     pub fn read(&self, buf: UserSlice) -> Result<usize> {
@@ -84,11 +124,12 @@ impl OpenFile {
             return Err(Errno::EBADF);
         }
         buf.check()?;
-        let off = self.offset.load(Ordering::Relaxed);
-        let n = self.file.read(buf, off, self.nonblock())?;
-        if self.file.is_seekable() {
-            self.offset.store(off + n as u64, Ordering::Relaxed);
+        if !self.file.is_seekable() {
+            return self.file.read(buf, 0, self.nonblock());
         }
+        let off = self.offset();
+        let n = self.file.read(buf, off, self.nonblock())?;
+        self.set_offset(off + n as u64);
         Ok(n)
     }
 
@@ -97,16 +138,107 @@ impl OpenFile {
             return Err(Errno::EBADF);
         }
         buf.check()?;
-        let seekable = self.file.is_seekable();
-        let off = if seekable && self.flags() & O_APPEND != 0 {
-            self.file.metadata().size
-        } else {
-            self.offset.load(Ordering::Relaxed)
-        };
-        let n = self.file.write(buf, off, self.nonblock())?;
-        if seekable {
-            self.offset.store(off + n as u64, Ordering::Relaxed);
+        if !self.file.is_seekable() {
+            return self.file.write(buf, 0, self.nonblock());
         }
+        let off = if self.flags() & O_APPEND != 0 { self.file.metadata().size } else { self.offset() };
+        let n = self.file.write(buf, off, self.nonblock())?;
+        self.set_offset(off + n as u64);
         Ok(n)
+    }
+
+    pub fn pread(&self, buf: UserSlice, off: u64) -> Result<usize> {
+        if !self.readable() {
+            return Err(Errno::EBADF);
+        }
+        if !self.file.is_seekable() {
+            return Err(Errno::ESPIPE);
+        }
+        buf.check()?;
+        self.file.read(buf, off, self.nonblock())
+    }
+
+    pub fn pwrite(&self, buf: UserSlice, off: u64) -> Result<usize> {
+        if !self.writable() {
+            return Err(Errno::EBADF);
+        }
+        if !self.file.is_seekable() {
+            return Err(Errno::ESPIPE);
+        }
+        buf.check()?;
+        // Linux quirk kept: pwrite on an O_APPEND file appends.
+        let off = if self.flags() & O_APPEND != 0 { self.file.metadata().size } else { off };
+        self.file.write(buf, off, self.nonblock())
+    }
+}
+
+/// An open regular file or directory of any inode-based file system.
+pub struct InodeFile {
+    inode: Arc<dyn Inode>,
+}
+
+impl InodeFile {
+    pub fn new(inode: Arc<dyn Inode>) -> Arc<InodeFile> {
+        Arc::new(InodeFile { inode })
+    }
+
+    /// Directory entries from index `from` (getdents64 keeps the index in the offset).
+    pub fn entries_from(&self, from: usize) -> Result<Vec<DirEntry>> {
+        let mut all = self.inode.readdir()?;
+        Ok(all.split_off(from.min(all.len())))
+    }
+}
+
+/// Bytes moved through the kernel per step between a file and user memory.
+const CHUNK: usize = 4096;
+
+impl FileLike for InodeFile {
+    fn read(&self, buf: UserSlice, offset: u64, _nonblock: bool) -> Result<usize> {
+        let mut chunk = [0u8; CHUNK];
+        let mut done = 0;
+        while done < buf.len() {
+            let want = (buf.len() - done).min(CHUNK);
+            let n = self.inode.read_at(offset + done as u64, &mut chunk[..want])?;
+            if n == 0 {
+                break;
+            }
+            if let Err(e) = buf.skip(done).write(&chunk[..n]) {
+                return if done > 0 { Ok(done) } else { Err(e) };
+            }
+            done += n;
+            if n < want {
+                break;
+            }
+        }
+        Ok(done)
+    }
+
+    fn write(&self, buf: UserSlice, offset: u64, _nonblock: bool) -> Result<usize> {
+        let mut chunk = [0u8; CHUNK];
+        let mut done = 0;
+        while done < buf.len() {
+            let n = (buf.len() - done).min(CHUNK);
+            if let Err(e) = buf.skip(done).take(n).read(&mut chunk[..n]) {
+                return if done > 0 { Ok(done) } else { Err(e) };
+            }
+            match self.inode.write_at(offset + done as u64, &chunk[..n]) {
+                Ok(w) => done += w,
+                Err(e) if done == 0 => return Err(e),
+                Err(_) => break,
+            }
+        }
+        Ok(done)
+    }
+
+    fn is_seekable(&self) -> bool {
+        true
+    }
+
+    fn metadata(&self) -> Metadata {
+        self.inode.metadata()
+    }
+
+    fn inode(&self) -> Option<Arc<dyn Inode>> {
+        Some(self.inode.clone())
     }
 }

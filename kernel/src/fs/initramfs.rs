@@ -1,14 +1,13 @@
 //! Unpacks the cpio initramfs into the root tmpfs.
 
-use alloc::string::String;
 use alloc::sync::Arc;
 
+use super::inode::{Inode, NewNode, S_IFDIR, S_IFMT};
 use super::path::{self, Walk};
-use super::tmpfs::Inode;
 use crate::error::{Errno, Result};
 
-/// Creates every entry of `archive` under `root`. Returns how many entries were unpacked.
-pub fn unpack(root: &Arc<Inode>, archive: &[u8]) -> Result<usize> {
+/// Creates every entry of `archive` in the root. Returns how many entries were unpacked.
+pub fn unpack(archive: &[u8]) -> Result<usize> {
     let mut count = 0;
     for entry in cpio::entries(archive) {
         let entry = entry.map_err(|e| {
@@ -19,23 +18,20 @@ pub fn unpack(root: &Arc<Inode>, archive: &[u8]) -> Result<usize> {
         if name.is_empty() {
             continue;
         }
-        let (parent, leaf) = path::split_parent(name);
-        let dir = path::resolve(root, &Walk::at(root), parent, true)?;
-        let node = if entry.is_dir() {
-            Inode::new_dir(entry.permissions())
-        } else if entry.is_symlink() {
+        let (dir, leaf) = path::resolve_parent(&Walk::root(), name)?;
+        let dir: &Arc<dyn Inode> = dir.inode();
+        let node = NewNode { mode: entry.mode, uid: entry.uid, gid: entry.gid, rdev: 0 };
+        let result = if entry.is_symlink() {
             let target = core::str::from_utf8(entry.data).map_err(|_| Errno::EINVAL)?;
-            Inode::new_symlink(String::from(target))
-        } else if entry.is_file() {
-            let f = Inode::new_file(entry.permissions());
-            f.write_from(0, entry.data)?;
-            f
+            dir.symlink(&leaf, target, node).map(|_| ())
+        } else if entry.is_dir() || entry.is_file() {
+            dir.create(&leaf, node).and_then(|f| if entry.is_file() { f.write_at(0, entry.data).map(|_| ()) } else { Ok(()) })
         } else {
             continue;
         };
-        match dir.inode().link(leaf, node) {
+        match result {
             // A directory listed twice (or created by an overlay) keeps its first inode.
-            Err(Errno::EEXIST) if entry.is_dir() => {}
+            Err(Errno::EEXIST) if entry.mode & S_IFMT == S_IFDIR => {}
             other => other?,
         }
         count += 1;

@@ -1,9 +1,12 @@
-//! Everything that is a file: the open-file layer, the descriptor table, the in-memory file
-//! system, path walk, the initramfs and the console terminal.
+//! Everything that is a file: the VFS (inodes, mounts, path walk, open files, descriptor tables),
+//! tmpfs, devtmpfs and its devices, the initramfs, and the console terminal.
 
+pub mod devfs;
 pub mod fd_table;
 pub mod file;
 pub mod initramfs;
+pub mod inode;
+pub mod mount;
 pub mod path;
 pub mod tmpfs;
 pub mod tty;
@@ -11,10 +14,35 @@ pub mod tty;
 use alloc::sync::Arc;
 use spin::Once;
 
-use tmpfs::Inode;
+use inode::{FileSystem, Inode, NewNode, S_IFDIR};
+use path::Walk;
+use tmpfs::TmpFs;
 
-static ROOT: Once<Arc<Inode>> = Once::new();
+static ROOT: Once<Arc<dyn FileSystem>> = Once::new();
 
-pub fn root() -> &'static Arc<Inode> {
-    ROOT.call_once(|| Inode::new_dir(0o755))
+/// The root directory.
+pub fn root() -> Arc<dyn Inode> {
+    ROOT.call_once(|| TmpFs::new("rootfs") as Arc<dyn FileSystem>).root()
+}
+
+/// The root file system and the file system types of `mount -t`.
+pub fn init() {
+    root();
+    mount::register_fs_type("tmpfs", || TmpFs::new("tmpfs"));
+    mount::register_fs_type("devtmpfs", devfs::new_devtmpfs);
+}
+
+/// Mounts a new `fs_type` at `path` (creating the directory), as boot does for /dev, /tmp, ...
+pub fn mount_at_boot(path: &str, fs_type: &str) {
+    let result = (|| {
+        let (parent, name) = path::resolve_parent(&Walk::root(), path)?;
+        let dir = match parent.inode().lookup(&name) {
+            Ok(d) => d,
+            Err(_) => parent.inode().create(&name, NewNode { mode: S_IFDIR | 0o755, uid: 0, gid: 0, rdev: 0 })?,
+        };
+        mount::mount(&dir, path, fs_type, mount::new_fs(fs_type)?)
+    })();
+    if let Err(e) = result {
+        crate::log!("mount {} on {}: {:?}", fs_type, path, e);
+    }
 }

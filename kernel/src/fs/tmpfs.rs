@@ -1,117 +1,446 @@
-//! tmpfs: the in-memory file system that holds the root (unpacked from the initramfs). File
-//! contents live in page frames, so they can later be mapped into address spaces.
+//! tmpfs: the in-memory file system of the root, /tmp, /dev and /dev/shm. File contents live in
+//! page frames, so mmap can map them directly (MAP_SHARED) or copy them (MAP_PRIVATE).
 
 use alloc::collections::BTreeMap;
 use alloc::string::String;
-use alloc::sync::Arc;
+use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
+use core::any::Any;
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use super::file::{FileLike, Metadata};
+use spin::Once;
+
+use super::file::FileLike;
+use super::inode::*;
+use crate::arch::time::realtime_ns;
 use crate::error::{Errno, Result};
 use crate::mm::frame::{self, PAGE_SIZE};
-use crate::mm::user::UserSlice;
 use crate::sync::Mutex;
 
-pub const S_IFMT: u32 = 0o170000;
-pub const S_IFDIR: u32 = 0o040000;
-pub const S_IFREG: u32 = 0o100000;
-pub const S_IFLNK: u32 = 0o120000;
-pub const S_IFCHR: u32 = 0o020000;
+pub const TMPFS_MAGIC: u64 = 0x0102_1994;
+/// Largest file tmpfs accepts (Linux's MAX_LFS_FILESIZE).
+const MAX_FILE_SIZE: u64 = i64::MAX as u64;
 
-/// Device number of the root tmpfs (major 0, minor 1 — Linux's anonymous block devices).
-const TMPFS_DEV: u64 = 1;
+pub struct TmpFs {
+    dev: u64,
+    name: &'static str,
+    next_ino: AtomicU64,
+    root: Once<Arc<TmpfsInode>>,
+    this: Weak<TmpFs>,
+}
 
-static NEXT_INO: AtomicU64 = AtomicU64::new(1);
+impl TmpFs {
+    /// A new, empty instance (`name` is what /proc/mounts shows: "tmpfs", "devtmpfs").
+    pub fn new(name: &'static str) -> Arc<TmpFs> {
+        let fs = Arc::new_cyclic(|this| TmpFs {
+            dev: super::mount::new_anonymous_dev(),
+            name,
+            next_ino: AtomicU64::new(1),
+            root: Once::new(),
+            this: this.clone(),
+        });
+        let root = fs.new_inode(NewNode { mode: S_IFDIR | 0o1777, uid: 0, gid: 0, rdev: 0 }, Kind::new_dir());
+        fs.root.call_once(|| root);
+        fs
+    }
 
-/// The pages of a regular file; `None` pages read as zeros.
+    pub fn root_dir(&self) -> Arc<TmpfsInode> {
+        self.root.get().expect("tmpfs root").clone()
+    }
+
+    fn new_inode(&self, node: NewNode, kind: Kind) -> Arc<TmpfsInode> {
+        let now = realtime_ns();
+        Arc::new_cyclic(|this| TmpfsInode {
+            ino: self.next_ino.fetch_add(1, Ordering::Relaxed),
+            fs: self.this.clone(),
+            this: this.clone(),
+            attr: Mutex::new(Attr {
+                mode: node.mode,
+                uid: node.uid,
+                gid: node.gid,
+                nlink: if node.mode & S_IFMT == S_IFDIR { 2 } else { 1 },
+                rdev: node.rdev,
+                atime: now,
+                mtime: now,
+                ctime: now,
+            }),
+            kind,
+            extension: Once::new(),
+        })
+    }
+}
+
+impl FileSystem for TmpFs {
+    fn dev(&self) -> u64 {
+        self.dev
+    }
+    fn magic(&self) -> u64 {
+        TMPFS_MAGIC
+    }
+    fn name(&self) -> &'static str {
+        self.name
+    }
+    fn root(&self) -> Arc<dyn Inode> {
+        self.root_dir()
+    }
+}
+
+struct Attr {
+    mode: u32,
+    uid: u32,
+    gid: u32,
+    nlink: u32,
+    rdev: u64,
+    atime: i64,
+    mtime: i64,
+    ctime: i64,
+}
+
+/// The pages of a regular file; `None` pages are holes and read as zeros.
 #[derive(Default)]
-pub struct FileData {
+struct FileData {
     pages: Vec<Option<u64>>,
     size: u64,
 }
 
+impl FileData {
+    fn release_from(&mut self, first_page: usize) {
+        for pa in self.pages.drain(first_page.min(self.pages.len())..).flatten() {
+            frame::put(pa);
+        }
+    }
+}
+
 impl Drop for FileData {
     fn drop(&mut self) {
-        for pa in self.pages.iter().flatten() {
-            frame::put(*pa);
-        }
+        self.release_from(0);
     }
 }
 
-pub enum InodeKind {
-    Dir(Mutex<BTreeMap<String, Arc<Inode>>>),
+struct Dir {
+    entries: Mutex<BTreeMap<String, Arc<TmpfsInode>>>,
+    parent: Mutex<Weak<TmpfsInode>>,
+}
+
+enum Kind {
+    Dir(Dir),
     File(Mutex<FileData>),
     Symlink(String),
-    /// A device node whose open file comes from `devfs`.
-    CharDev(u64),
+    /// Device nodes, FIFOs and sockets: their behaviour comes from elsewhere.
+    Special,
 }
 
-pub struct Inode {
-    pub ino: u64,
-    pub mode: u32,
-    pub kind: InodeKind,
+impl Kind {
+    fn new_dir() -> Kind {
+        Kind::Dir(Dir { entries: Mutex::new(BTreeMap::new()), parent: Mutex::new(Weak::new()) })
+    }
 }
 
-impl Inode {
-    fn new(mode: u32, kind: InodeKind) -> Arc<Inode> {
-        Arc::new(Inode { ino: NEXT_INO.fetch_add(1, Ordering::Relaxed), mode, kind })
+pub struct TmpfsInode {
+    ino: u64,
+    fs: Weak<TmpFs>,
+    this: Weak<TmpfsInode>,
+    attr: Mutex<Attr>,
+    kind: Kind,
+    /// What a FIFO or a bound socket attaches to its inode.
+    extension: Once<Arc<dyn Any + Send + Sync>>,
+}
+
+fn downcast(inode: &Arc<dyn Inode>) -> Option<&TmpfsInode> {
+    inode.as_any().downcast_ref::<TmpfsInode>()
+}
+
+impl TmpfsInode {
+    fn tmpfs(&self) -> Arc<TmpFs> {
+        self.fs.upgrade().expect("tmpfs outlives its inodes")
     }
 
-    pub fn new_dir(perm: u32) -> Arc<Inode> {
-        Inode::new(S_IFDIR | (perm & 0o7777), InodeKind::Dir(Mutex::new(BTreeMap::new())))
+    fn me(&self) -> Arc<TmpfsInode> {
+        self.this.upgrade().expect("inode alive")
     }
 
-    pub fn new_file(perm: u32) -> Arc<Inode> {
-        Inode::new(S_IFREG | (perm & 0o7777), InodeKind::File(Mutex::new(FileData::default())))
-    }
-
-    pub fn new_symlink(target: String) -> Arc<Inode> {
-        Inode::new(S_IFLNK | 0o777, InodeKind::Symlink(target))
-    }
-
-    pub fn new_chardev(perm: u32, rdev: u64) -> Arc<Inode> {
-        Inode::new(S_IFCHR | (perm & 0o7777), InodeKind::CharDev(rdev))
-    }
-
-    pub fn is_dir(&self) -> bool {
-        matches!(self.kind, InodeKind::Dir(_))
-    }
-
-    pub fn lookup(&self, name: &str) -> Result<Arc<Inode>> {
+    fn dir(&self) -> Result<&Dir> {
         match &self.kind {
-            InodeKind::Dir(entries) => entries.lock().get(name).cloned().ok_or(Errno::ENOENT),
+            Kind::Dir(d) => Ok(d),
             _ => Err(Errno::ENOTDIR),
         }
     }
 
-    /// Adds `name` → `child`; EEXIST if taken.
-    pub fn link(&self, name: &str, child: Arc<Inode>) -> Result<()> {
-        match &self.kind {
-            InodeKind::Dir(entries) => {
-                let mut e = entries.lock();
-                if e.contains_key(name) {
-                    return Err(Errno::EEXIST);
-                }
-                e.insert(String::from(name), child);
-                Ok(())
+    fn is_dir(&self) -> bool {
+        matches!(self.kind, Kind::Dir(_))
+    }
+
+    fn touch_mtime(&self) {
+        let now = realtime_ns();
+        let mut a = self.attr.lock();
+        a.mtime = now;
+        a.ctime = now;
+    }
+
+    fn add_nlink(&self, delta: i32) {
+        let mut a = self.attr.lock();
+        a.nlink = (a.nlink as i32 + delta).max(0) as u32;
+        a.ctime = realtime_ns();
+    }
+
+    /// The object a FIFO or socket keeps with its inode, created on first use.
+    pub fn extension(&self, make: impl FnOnce() -> Arc<dyn Any + Send + Sync>) -> Arc<dyn Any + Send + Sync> {
+        self.extension.call_once(make).clone()
+    }
+
+    /// Adds a child entry, as the initramfs unpacker and mknod do.
+    fn insert(&self, name: &str, child: Arc<TmpfsInode>) -> Result<()> {
+        let dir = self.dir()?;
+        if name.len() > 255 {
+            return Err(Errno::ENAMETOOLONG);
+        }
+        let mut entries = dir.entries.lock();
+        if entries.contains_key(name) {
+            return Err(Errno::EEXIST);
+        }
+        if let Kind::Dir(d) = &child.kind {
+            *d.parent.lock() = self.this.clone();
+            self.add_nlink(1);
+        }
+        entries.insert(String::from(name), child);
+        drop(entries);
+        self.touch_mtime();
+        Ok(())
+    }
+
+    /// Is `self` `other` or one of its ancestors?
+    fn is_ancestor_of(&self, other: &TmpfsInode) -> bool {
+        let mut cur = other.me();
+        loop {
+            if cur.ino == self.ino {
+                return true;
             }
-            _ => Err(Errno::ENOTDIR),
+            let parent = match &cur.kind {
+                Kind::Dir(d) => d.parent.lock().upgrade(),
+                _ => None,
+            };
+            match parent {
+                Some(p) if p.ino != cur.ino => cur = p,
+                _ => return false,
+            }
         }
     }
+}
 
-    pub fn size(&self) -> u64 {
-        match &self.kind {
-            InodeKind::File(d) => d.lock().size,
-            InodeKind::Symlink(t) => t.len() as u64,
+impl Inode for TmpfsInode {
+    fn metadata(&self) -> Metadata {
+        let a = self.attr.lock();
+        let size = match &self.kind {
+            Kind::File(d) => d.lock().size,
+            Kind::Symlink(t) => t.len() as u64,
+            Kind::Dir(_) => 4096,
+            Kind::Special => 0,
+        };
+        let blocks = match &self.kind {
+            Kind::File(d) => d.lock().pages.iter().flatten().count() as u64 * (PAGE_SIZE / 512),
+            Kind::Dir(_) => 8,
             _ => 0,
+        };
+        Metadata {
+            dev: self.tmpfs().dev,
+            ino: self.ino,
+            mode: a.mode,
+            nlink: a.nlink,
+            uid: a.uid,
+            gid: a.gid,
+            rdev: a.rdev,
+            size,
+            blksize: PAGE_SIZE as u32,
+            blocks,
+            atime_ns: a.atime,
+            mtime_ns: a.mtime,
+            ctime_ns: a.ctime,
         }
     }
 
-    /// Copies file bytes at `offset` into `out` (a kernel buffer); returns the count.
-    pub fn read_into(&self, offset: u64, out: &mut [u8]) -> Result<usize> {
-        let InodeKind::File(data) = &self.kind else { return Err(Errno::EISDIR) };
-        let data = data.lock();
+    fn fs(&self) -> Arc<dyn FileSystem> {
+        self.tmpfs()
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn lookup(&self, name: &str) -> Result<Arc<dyn Inode>> {
+        let dir = self.dir()?;
+        match name {
+            "." => Ok(self.me()),
+            ".." => Ok(dir.parent.lock().upgrade().unwrap_or_else(|| self.me())),
+            _ => dir.entries.lock().get(name).cloned().map(|i| i as Arc<dyn Inode>).ok_or(Errno::ENOENT),
+        }
+    }
+
+    fn create(&self, name: &str, node: NewNode) -> Result<Arc<dyn Inode>> {
+        self.dir()?;
+        let kind = match node.mode & S_IFMT {
+            S_IFDIR => Kind::new_dir(),
+            S_IFREG => Kind::File(Mutex::new(FileData::default())),
+            S_IFCHR | S_IFBLK | S_IFIFO | S_IFSOCK => Kind::Special,
+            _ => return Err(Errno::EINVAL),
+        };
+        let child = self.tmpfs().new_inode(node, kind);
+        self.insert(name, child.clone())?;
+        Ok(child)
+    }
+
+    fn symlink(&self, name: &str, target: &str, node: NewNode) -> Result<Arc<dyn Inode>> {
+        self.dir()?;
+        let node = NewNode { mode: S_IFLNK | 0o777, ..node };
+        let child = self.tmpfs().new_inode(node, Kind::Symlink(String::from(target)));
+        self.insert(name, child.clone())?;
+        Ok(child)
+    }
+
+    fn link(&self, name: &str, target: &Arc<dyn Inode>) -> Result<()> {
+        self.dir()?;
+        let t = downcast(target).filter(|t| t.fs.ptr_eq(&self.fs)).ok_or(Errno::EXDEV)?;
+        if t.is_dir() {
+            return Err(Errno::EPERM);
+        }
+        self.insert(name, t.me())?;
+        t.add_nlink(1);
+        Ok(())
+    }
+
+    fn unlink(&self, name: &str) -> Result<()> {
+        let dir = self.dir()?;
+        let mut entries = dir.entries.lock();
+        let child = entries.get(name).ok_or(Errno::ENOENT)?;
+        if child.is_dir() {
+            return Err(Errno::EISDIR);
+        }
+        let child = entries.remove(name).expect("present");
+        drop(entries);
+        child.add_nlink(-1);
+        self.touch_mtime();
+        Ok(())
+    }
+
+    fn rmdir(&self, name: &str) -> Result<()> {
+        let dir = self.dir()?;
+        let mut entries = dir.entries.lock();
+        let child = entries.get(name).ok_or(Errno::ENOENT)?;
+        let Kind::Dir(cd) = &child.kind else { return Err(Errno::ENOTDIR) };
+        if !cd.entries.lock().is_empty() {
+            return Err(Errno::ENOTEMPTY);
+        }
+        let child = entries.remove(name).expect("present");
+        drop(entries);
+        child.attr.lock().nlink = 0;
+        self.add_nlink(-1);
+        self.touch_mtime();
+        Ok(())
+    }
+
+    fn rename(&self, old: &str, new_dir: &Arc<dyn Inode>, new: &str, flags: u32) -> Result<()> {
+        let src_dir = self.dir()?;
+        let dst = downcast(new_dir).ok_or(Errno::EXDEV)?;
+        if !dst.fs.ptr_eq(&self.fs) {
+            return Err(Errno::EXDEV);
+        }
+        let dst_dir = dst.dir()?;
+        let moving = src_dir.entries.lock().get(old).cloned().ok_or(Errno::ENOENT)?;
+        if new.len() > 255 {
+            return Err(Errno::ENAMETOOLONG);
+        }
+        if moving.is_dir() && moving.is_ancestor_of(dst) {
+            return Err(Errno::EINVAL);
+        }
+        let existing = dst_dir.entries.lock().get(new).cloned();
+        if flags & RENAME_EXCHANGE != 0 {
+            let other = existing.ok_or(Errno::ENOENT)?;
+            if other.is_dir() && other.is_ancestor_of(self) {
+                return Err(Errno::EINVAL);
+            }
+            src_dir.entries.lock().insert(String::from(old), other.clone());
+            dst_dir.entries.lock().insert(String::from(new), moving.clone());
+            for (node, parent) in [(&other, self), (&moving, dst)] {
+                if let Kind::Dir(d) = &node.kind {
+                    *d.parent.lock() = parent.this.clone();
+                }
+            }
+            if moving.is_dir() != other.is_dir() && self.ino != dst.ino {
+                let delta = if moving.is_dir() { 1 } else { -1 };
+                dst.add_nlink(delta);
+                self.add_nlink(-delta);
+            }
+            self.touch_mtime();
+            dst.touch_mtime();
+            return Ok(());
+        }
+        if let Some(e) = &existing {
+            if flags & RENAME_NOREPLACE != 0 {
+                return Err(Errno::EEXIST);
+            }
+            if Arc::ptr_eq(e, &moving) {
+                return Ok(());
+            }
+            match (moving.is_dir(), e.is_dir()) {
+                (false, true) => return Err(Errno::EISDIR),
+                (true, false) => return Err(Errno::ENOTDIR),
+                (true, true) => {
+                    if let Kind::Dir(d) = &e.kind {
+                        if !d.entries.lock().is_empty() {
+                            return Err(Errno::ENOTEMPTY);
+                        }
+                    }
+                }
+                (false, false) => {}
+            }
+        }
+        src_dir.entries.lock().remove(old);
+        if let Some(e) = dst_dir.entries.lock().insert(String::from(new), moving.clone()) {
+            if e.is_dir() {
+                e.attr.lock().nlink = 0;
+                dst.add_nlink(-1);
+            } else {
+                e.add_nlink(-1);
+            }
+        }
+        if let Kind::Dir(d) = &moving.kind {
+            *d.parent.lock() = dst.this.clone();
+            if self.ino != dst.ino {
+                self.add_nlink(-1);
+                dst.add_nlink(1);
+            }
+        }
+        moving.attr.lock().ctime = realtime_ns();
+        self.touch_mtime();
+        dst.touch_mtime();
+        Ok(())
+    }
+
+    fn readdir(&self) -> Result<Vec<DirEntry>> {
+        let dir = self.dir()?;
+        let parent = dir.parent.lock().upgrade().map(|p| p.ino).unwrap_or(self.ino);
+        let mut v = alloc::vec![
+            DirEntry { ino: self.ino, name: String::from("."), dtype: dtype_of(S_IFDIR) },
+            DirEntry { ino: parent, name: String::from(".."), dtype: dtype_of(S_IFDIR) },
+        ];
+        for (name, child) in dir.entries.lock().iter() {
+            v.push(DirEntry { ino: child.ino, name: name.clone(), dtype: dtype_of(child.attr.lock().mode) });
+        }
+        Ok(v)
+    }
+
+    fn readlink(&self) -> Result<String> {
+        match &self.kind {
+            Kind::Symlink(t) => Ok(t.clone()),
+            _ => Err(Errno::EINVAL),
+        }
+    }
+
+    fn read_at(&self, offset: u64, out: &mut [u8]) -> Result<usize> {
+        let data = match &self.kind {
+            Kind::File(d) => d.lock(),
+            Kind::Dir(_) => return Err(Errno::EISDIR),
+            _ => return Err(Errno::EINVAL),
+        };
         let end = data.size.min(offset.saturating_add(out.len() as u64));
         let mut pos = offset;
         while pos < end {
@@ -125,15 +454,19 @@ impl Inode {
             }
             pos += n as u64;
         }
+        drop(data);
+        self.attr.lock().atime = realtime_ns();
         Ok((end.max(offset) - offset) as usize)
     }
 
-    /// Writes kernel bytes at `offset`, growing the file.
-    pub fn write_from(&self, offset: u64, src: &[u8]) -> Result<usize> {
-        let InodeKind::File(data) = &self.kind else { return Err(Errno::EISDIR) };
-        let mut data = data.lock();
+    fn write_at(&self, offset: u64, src: &[u8]) -> Result<usize> {
+        let mut data = match &self.kind {
+            Kind::File(d) => d.lock(),
+            Kind::Dir(_) => return Err(Errno::EISDIR),
+            _ => return Err(Errno::EINVAL),
+        };
+        let end = offset.checked_add(src.len() as u64).filter(|&e| e <= MAX_FILE_SIZE).ok_or(Errno::EFBIG)?;
         let mut pos = offset;
-        let end = offset.checked_add(src.len() as u64).ok_or(Errno::EFBIG)?;
         while pos < end {
             let page = (pos / PAGE_SIZE) as usize;
             let off = (pos % PAGE_SIZE) as usize;
@@ -144,7 +477,10 @@ impl Inode {
             let pa = match data.pages[page] {
                 Some(pa) => pa,
                 None => {
-                    let pa = frame::alloc_zeroed().ok_or(Errno::ENOSPC)?;
+                    let Some(pa) = frame::alloc_zeroed() else {
+                        data.size = data.size.max(pos);
+                        return if pos > offset { Ok((pos - offset) as usize) } else { Err(Errno::ENOSPC) };
+                    };
                     data.pages[page] = Some(pa);
                     pa
                 }
@@ -153,72 +489,87 @@ impl Inode {
             pos += n as u64;
         }
         data.size = data.size.max(end);
+        drop(data);
+        self.touch_mtime();
         Ok(src.len())
     }
 
-    pub fn metadata(&self) -> Metadata {
-        let size = self.size();
-        Metadata {
-            dev: TMPFS_DEV,
-            ino: self.ino,
-            mode: self.mode,
-            nlink: if self.is_dir() { 2 } else { 1 },
-            rdev: if let InodeKind::CharDev(r) = self.kind { r } else { 0 },
-            size,
-            blksize: PAGE_SIZE as u32,
-            blocks: size.div_ceil(512),
-            ..Metadata::default()
+    fn truncate(&self, size: u64) -> Result<()> {
+        let mut data = match &self.kind {
+            Kind::File(d) => d.lock(),
+            Kind::Dir(_) => return Err(Errno::EISDIR),
+            _ => return Err(Errno::EINVAL),
+        };
+        if size > MAX_FILE_SIZE {
+            return Err(Errno::EFBIG);
         }
-    }
-}
-
-/// An open regular tmpfs file.
-pub struct RegularFile {
-    inode: Arc<Inode>,
-}
-
-impl RegularFile {
-    pub fn new(inode: Arc<Inode>) -> Self {
-        RegularFile { inode }
-    }
-}
-
-/// Bytes moved through the kernel per step when copying between a file and user memory.
-const CHUNK: usize = 4096;
-
-impl FileLike for RegularFile {
-    fn read(&self, buf: UserSlice, offset: u64, _nonblock: bool) -> Result<usize> {
-        let mut chunk = [0u8; CHUNK];
-        let mut done = 0;
-        while done < buf.len() {
-            let want = (buf.len() - done).min(CHUNK);
-            let n = self.inode.read_into(offset + done as u64, &mut chunk[..want])?;
-            if n == 0 {
-                break;
+        if size < data.size {
+            let keep = size.div_ceil(PAGE_SIZE) as usize;
+            data.release_from(keep);
+            // Zero the tail of the last kept page so a later extension reads zeros.
+            let tail = (size % PAGE_SIZE) as usize;
+            if tail != 0 {
+                if let Some(Some(pa)) = data.pages.get(keep - 1) {
+                    frame::bytes(*pa)[tail..].fill(0);
+                }
             }
-            buf.skip(done).write(&chunk[..n])?;
-            done += n;
         }
-        Ok(done)
+        data.size = size;
+        drop(data);
+        self.touch_mtime();
+        Ok(())
     }
 
-    fn write(&self, buf: UserSlice, offset: u64, _nonblock: bool) -> Result<usize> {
-        let mut chunk = [0u8; CHUNK];
-        let mut done = 0;
-        while done < buf.len() {
-            let n = (buf.len() - done).min(CHUNK);
-            buf.skip(done).take(n).read(&mut chunk[..n])?;
-            self.inode.write_from(offset + done as u64, &chunk[..n])?;
-            done += n;
+    fn set_attr(&self, s: &SetAttr) -> Result<()> {
+        let mut a = self.attr.lock();
+        if let Some(m) = s.mode {
+            a.mode = (a.mode & S_IFMT) | (m & 0o7777);
         }
-        Ok(done)
+        if let Some(u) = s.uid {
+            a.uid = u;
+        }
+        if let Some(g) = s.gid {
+            a.gid = g;
+        }
+        if let Some(t) = s.atime_ns {
+            a.atime = t;
+        }
+        if let Some(t) = s.mtime_ns {
+            a.mtime = t;
+        }
+        a.ctime = realtime_ns();
+        Ok(())
     }
 
-    fn is_seekable(&self) -> bool {
-        true
+    fn open(&self, flags: u32) -> Result<Option<Arc<dyn FileLike>>> {
+        let (mode, rdev) = {
+            let a = self.attr.lock();
+            (a.mode, a.rdev)
+        };
+        match mode & S_IFMT {
+            S_IFCHR => super::devfs::open_device(rdev, flags).map(Some),
+            S_IFBLK => Err(Errno::ENXIO),
+            // FIFOs come with the pipes issue.
+            S_IFIFO => Err(Errno::ENXIO),
+            S_IFSOCK => Err(Errno::ENXIO),
+            _ => Ok(None),
+        }
     }
 
-    fn metadata(&self) -> Metadata {
-        self.inode.metadata()
+    fn page(&self, index: u64) -> Result<u64> {
+        let Kind::File(d) = &self.kind else { return Err(Errno::ENODEV) };
+        let mut data = d.lock();
+        let i = index as usize;
+        if data.pages.len() <= i {
+            data.pages.resize(i + 1, None);
+        }
+        match data.pages[i] {
+            Some(pa) => Ok(pa),
+            None => {
+                let pa = frame::alloc_zeroed().ok_or(Errno::ENOMEM)?;
+                data.pages[i] = Some(pa);
+                Ok(pa)
+            }
+        }
     }
 }

@@ -1,5 +1,6 @@
-//! The serial console as a terminal: a small line discipline (canonical mode with erase, kill and
-//! end-of-file; echo; CR/NL translation) between the UART and the processes that read it.
+//! The serial console as a terminal: a line discipline (canonical and raw modes, echo, erase,
+//! kill, end-of-file, CR/NL translation, ^C/^\/^Z as signals) between the UART and its readers,
+//! and the job-control rules of a controlling terminal (foreground process group, SIGTTIN/SIGTTOU).
 
 use alloc::collections::VecDeque;
 use alloc::sync::Arc;
@@ -7,8 +8,8 @@ use alloc::sync::Arc;
 use bytemuck::{Pod, Zeroable};
 use spin::Once;
 
-use super::file::{FileLike, Metadata};
-use super::tmpfs::S_IFCHR;
+use super::file::FileLike;
+use super::inode::{Metadata, S_IFCHR};
 use crate::arch::serial::{Uart, COM1};
 use crate::error::{Errno, Result};
 use crate::mm::user::{UserPtr, UserSlice};
@@ -19,23 +20,73 @@ pub const TCGETS: u32 = 0x5401;
 pub const TCSETS: u32 = 0x5402;
 pub const TCSETSW: u32 = 0x5403;
 pub const TCSETSF: u32 = 0x5404;
+pub const TCFLSH: u32 = 0x540b;
+pub const TIOCSCTTY: u32 = 0x540e;
 pub const TIOCGPGRP: u32 = 0x540f;
 pub const TIOCSPGRP: u32 = 0x5410;
+pub const TIOCOUTQ: u32 = 0x5411;
 pub const TIOCGWINSZ: u32 = 0x5413;
 pub const TIOCSWINSZ: u32 = 0x5414;
 pub const FIONREAD: u32 = 0x541b;
+pub const TIOCNOTTY: u32 = 0x5422;
+pub const TIOCGSID: u32 = 0x5429;
+pub const FIONBIO: u32 = 0x5421;
 
 const ICRNL: u32 = 0o400;
 const INLCR: u32 = 0o100;
 const IGNCR: u32 = 0o200;
 const OPOST: u32 = 0o1;
 const ONLCR: u32 = 0o4;
+const ISIG: u32 = 0o1;
 const ICANON: u32 = 0o2;
 const ECHO: u32 = 0o10;
 const ECHOE: u32 = 0o20;
+const ECHOK: u32 = 0o40;
+const ECHONL: u32 = 0o100;
+const NOFLSH: u32 = 0o200;
+const TOSTOP: u32 = 0o400;
+const ECHOCTL: u32 = 0o1000;
+const VINTR: usize = 0;
+const VQUIT: usize = 1;
 const VERASE: usize = 2;
 const VKILL: usize = 3;
 const VEOF: usize = 4;
+const VSUSP: usize = 10;
+const VWERASE: usize = 14;
+
+const SIGINT: u32 = 2;
+const SIGQUIT: u32 = 3;
+const SIGTSTP: u32 = 20;
+const SIGTTIN: u32 = 21;
+const SIGTTOU: u32 = 22;
+const SIGWINCH: u32 = 28;
+
+/// How the terminal reaches processes (installed by `process`, which sits above `fs`).
+pub trait JobControl: Send + Sync {
+    /// (pgid, sid) of the calling process.
+    fn caller_ids(&self) -> (u32, u32);
+    /// Does the calling process have `tty` as its controlling terminal?
+    fn caller_has_ctty(&self, tty: &Arc<Tty>) -> bool;
+    /// Makes `tty` the caller's controlling terminal (TIOCSCTTY); the caller is a session leader.
+    fn set_caller_ctty(&self, tty: &Arc<Tty>) -> Result<()>;
+    fn drop_caller_ctty(&self);
+    /// Sends `sig` to every process of group `pgid`.
+    fn signal_group(&self, pgid: u32, sig: u32);
+    /// Does the caller block or ignore `sig`?
+    fn caller_blocks_or_ignores(&self, sig: u32) -> bool;
+    /// Does group `pgid` exist in session `sid`?
+    fn group_in_session(&self, pgid: u32, sid: u32) -> bool;
+}
+
+static JOB_CONTROL: Once<&'static dyn JobControl> = Once::new();
+
+pub fn set_job_control(j: &'static dyn JobControl) {
+    JOB_CONTROL.call_once(|| j);
+}
+
+fn jobs() -> Option<&'static dyn JobControl> {
+    JOB_CONTROL.get().copied()
+}
 
 /// The kernel's `struct termios` (what TCGETS copies out).
 #[repr(C)]
@@ -62,10 +113,10 @@ impl Termios {
     /// Linux's defaults for a new terminal.
     const fn default_linux() -> Self {
         Termios {
-            c_iflag: 0o400 | 0o2000,           // ICRNL | IXON
+            c_iflag: ICRNL | 0o2000, // ICRNL | IXON
             c_oflag: OPOST | ONLCR,
             c_cflag: 0o17 | 0o60 | 0o200 | 0o2000, // B38400 | CS8 | CREAD | HUPCL
-            c_lflag: 0o1 | ICANON | ECHO | ECHOE | 0o40 | 0o1000 | 0o4000 | 0o100000,
+            c_lflag: ISIG | ICANON | ECHO | ECHOE | ECHOK | ECHOCTL | 0o4000 | 0o100000, // + ECHOKE | IEXTEN
             c_line: 0,
             c_cc: [3, 0x1c, 0x7f, 0x15, 4, 0, 1, 0, 0x11, 0x13, 0x1a, 0, 0x12, 0xf, 0x17, 0x16, 0, 0, 0],
         }
@@ -79,9 +130,11 @@ struct LineDiscipline {
     ready: VecDeque<u8>,
     /// The line being edited (canonical mode).
     line: VecDeque<u8>,
-    /// End-of-file marks pending in `ready` (^D in canonical mode).
+    /// End-of-file marks pending (^D on an empty line), consumed by reads that find no data.
     eof_pending: usize,
-    foreground_pgrp: i32,
+    /// The session this terminal controls (0: none) and its foreground process group.
+    session: u32,
+    foreground: u32,
 }
 
 pub struct Tty {
@@ -104,37 +157,107 @@ pub fn console() -> &'static Arc<Tty> {
                 ready: VecDeque::new(),
                 line: VecDeque::new(),
                 eof_pending: 0,
-                foreground_pgrp: 1,
+                session: 0,
+                foreground: 0,
             }),
             readers: WaitQueue::new(),
         })
     })
 }
 
+/// What the line discipline did with one input byte.
+enum Input {
+    Nothing,
+    /// Readers may proceed.
+    Ready,
+    /// Send this signal to the foreground group.
+    Signal(u32),
+}
+
 impl Tty {
+    /// Makes this the controlling terminal of session `sid` with foreground group `pgrp`.
+    pub fn set_session(&self, sid: u32, pgrp: u32) {
+        let mut ld = self.ldisc.lock();
+        ld.session = sid;
+        ld.foreground = pgrp;
+    }
+
+    /// The session leader gave the terminal up (or exited).
+    pub fn clear_session(&self, sid: u32) {
+        let mut ld = self.ldisc.lock();
+        if ld.session == sid {
+            ld.session = 0;
+            ld.foreground = 0;
+        }
+    }
+
+    pub fn session(&self) -> u32 {
+        self.ldisc.lock().session
+    }
+
+    pub fn foreground(&self) -> u32 {
+        self.ldisc.lock().foreground
+    }
+
     /// Receive interrupt: drain the UART through the line discipline.
     pub fn on_receive_interrupt(&self) {
-        let mut woke = false;
+        let mut ready = false;
         while let Some(byte) = self.uart.try_read_byte() {
-            woke |= self.receive(byte);
+            match self.receive(byte) {
+                Input::Nothing => {}
+                Input::Ready => ready = true,
+                Input::Signal(sig) => {
+                    let fg = self.foreground();
+                    if let (Some(j), true) = (jobs(), fg != 0) {
+                        j.signal_group(fg, sig);
+                    }
+                    ready = true;
+                }
+            }
         }
-        if woke {
+        if ready {
             self.readers.wake_all();
         }
     }
 
-    fn receive(&self, mut byte: u8) -> bool {
+    fn echo_control(&self, byte: u8, t: &Termios) {
+        if t.c_lflag & ECHO != 0 && t.c_lflag & ECHOCTL != 0 {
+            self.output(&[b'^', byte ^ 0x40]);
+        }
+    }
+
+    fn receive(&self, mut byte: u8) -> Input {
         let mut ld = self.ldisc.lock();
         let t = ld.termios;
         if byte == b'\r' {
             if t.c_iflag & IGNCR != 0 {
-                return false;
+                return Input::Nothing;
             }
             if t.c_iflag & ICRNL != 0 {
                 byte = b'\n';
             }
         } else if byte == b'\n' && t.c_iflag & INLCR != 0 {
             byte = b'\r';
+        }
+        if t.c_lflag & ISIG != 0 {
+            let sig = if byte == t.c_cc[VINTR] {
+                Some(SIGINT)
+            } else if byte == t.c_cc[VQUIT] {
+                Some(SIGQUIT)
+            } else if byte == t.c_cc[VSUSP] {
+                Some(SIGTSTP)
+            } else {
+                None
+            };
+            if let Some(sig) = sig {
+                if t.c_lflag & NOFLSH == 0 {
+                    ld.ready.clear();
+                    ld.line.clear();
+                }
+                drop(ld);
+                self.echo_control(byte, &t);
+                return Input::Signal(sig);
+            }
         }
         let echo = t.c_lflag & ECHO != 0;
         if t.c_lflag & ICANON == 0 {
@@ -143,31 +266,51 @@ impl Tty {
             if echo {
                 self.output(&[byte]);
             }
-            return true;
+            return Input::Ready;
         }
         if byte == t.c_cc[VERASE] || byte == 8 {
             if ld.line.pop_back().is_some() && echo && t.c_lflag & ECHOE != 0 {
                 drop(ld);
                 self.output(b"\x08 \x08");
             }
-            return false;
+            return Input::Nothing;
         }
-        if byte == t.c_cc[VKILL] {
-            let n = ld.line.len();
-            ld.line.clear();
+        if byte == t.c_cc[VWERASE] {
+            let mut n = 0;
+            while ld.line.back().is_some_and(|&c| c == b' ') {
+                ld.line.pop_back();
+                n += 1;
+            }
+            while ld.line.back().is_some_and(|&c| c != b' ') {
+                ld.line.pop_back();
+                n += 1;
+            }
             drop(ld);
             if echo {
                 for _ in 0..n {
                     self.output(b"\x08 \x08");
                 }
             }
-            return false;
+            return Input::Nothing;
+        }
+        if byte == t.c_cc[VKILL] {
+            let n = ld.line.len();
+            ld.line.clear();
+            drop(ld);
+            if echo && t.c_lflag & ECHOK != 0 {
+                for _ in 0..n {
+                    self.output(b"\x08 \x08");
+                }
+            }
+            return Input::Nothing;
         }
         if byte == t.c_cc[VEOF] {
             let line: VecDeque<u8> = core::mem::take(&mut ld.line);
+            if line.is_empty() {
+                ld.eof_pending += 1;
+            }
             ld.ready.extend(line);
-            ld.eof_pending += 1;
-            return true;
+            return Input::Ready;
         }
         ld.line.push_back(byte);
         let complete = byte == b'\n';
@@ -176,10 +319,10 @@ impl Tty {
             ld.ready.extend(line);
         }
         drop(ld);
-        if echo {
+        if echo || (complete && t.c_lflag & ECHONL != 0) {
             self.output(&[byte]);
         }
-        complete
+        if complete { Input::Ready } else { Input::Nothing }
     }
 
     /// Writes to the terminal with output processing (NL → CR NL).
@@ -194,7 +337,8 @@ impl Tty {
         }
     }
 
-    /// Takes input for a reader: a line in canonical mode, what is there otherwise.
+    /// Takes input for a reader: up to a line in canonical mode, what is there otherwise.
+    /// `Some(0)` is end of file.
     fn take_input(&self, out: &mut [u8]) -> Option<usize> {
         let mut ld = self.ldisc.lock();
         let canonical = ld.termios.c_lflag & ICANON != 0;
@@ -216,10 +360,52 @@ impl Tty {
         }
         Some(n)
     }
+
+    /// Job control for a reader or writer: a background process of this terminal's session gets
+    /// SIGTTIN/SIGTTOU (and the call restarts once it is continued), or EIO if it ignores them.
+    fn check_background(self: &Arc<Self>, sig: u32) -> Result<()> {
+        let Some(j) = jobs() else { return Ok(()) };
+        if !j.caller_has_ctty(self) {
+            return Ok(());
+        }
+        let (pgid, _) = j.caller_ids();
+        let fg = self.foreground();
+        if fg == 0 || pgid == fg {
+            return Ok(());
+        }
+        if j.caller_blocks_or_ignores(sig) {
+            return if sig == SIGTTIN { Err(Errno::EIO) } else { Ok(()) };
+        }
+        j.signal_group(pgid, sig);
+        Err(Errno::ERESTARTSYS)
+    }
+
+    fn set_foreground(self: &Arc<Self>, pgrp: i32) -> Result<()> {
+        let j = jobs().ok_or(Errno::ENOTTY)?;
+        if !j.caller_has_ctty(self) {
+            return Err(Errno::ENOTTY);
+        }
+        if pgrp < 0 {
+            return Err(Errno::EINVAL);
+        }
+        let (_, sid) = j.caller_ids();
+        if sid != self.session() {
+            return Err(Errno::ENOTTY);
+        }
+        if !j.group_in_session(pgrp as u32, sid) {
+            return Err(Errno::EPERM);
+        }
+        // A background process changing the foreground group gets SIGTTOU unless it ignores it.
+        self.check_background(SIGTTOU)?;
+        self.ldisc.lock().foreground = pgrp as u32;
+        Ok(())
+    }
 }
 
-impl FileLike for Tty {
+/// The console's open file (a `Tty` handle that knows it is an Arc, for job control).
+impl FileLike for Arc<Tty> {
     fn read(&self, buf: UserSlice, _offset: u64, nonblock: bool) -> Result<usize> {
+        self.check_background(SIGTTIN)?;
         if buf.is_empty() {
             return Ok(0);
         }
@@ -238,6 +424,9 @@ impl FileLike for Tty {
     }
 
     fn write(&self, buf: UserSlice, _offset: u64, _nonblock: bool) -> Result<usize> {
+        if self.ldisc.lock().termios.c_lflag & TOSTOP != 0 {
+            self.check_background(SIGTTOU)?;
+        }
         let mut chunk = [0u8; 512];
         let mut done = 0;
         while done < buf.len() {
@@ -255,8 +444,23 @@ impl FileLike for Tty {
             TCSETS | TCSETSW | TCSETSF => {
                 let t = UserPtr::<Termios>::new(arg).read()?;
                 let mut ld = self.ldisc.lock();
+                let was_canonical = ld.termios.c_lflag & ICANON != 0;
                 ld.termios = t;
                 if cmd == TCSETSF {
+                    ld.ready.clear();
+                    ld.line.clear();
+                } else if was_canonical && t.c_lflag & ICANON == 0 {
+                    // Leaving canonical mode makes the partial line readable.
+                    let line: VecDeque<u8> = core::mem::take(&mut ld.line);
+                    ld.ready.extend(line);
+                }
+                drop(ld);
+                self.readers.wake_all();
+                Ok(0)
+            }
+            TCFLSH => {
+                let mut ld = self.ldisc.lock();
+                if arg == 0 || arg == 2 {
                     ld.ready.clear();
                     ld.line.clear();
                 }
@@ -266,31 +470,52 @@ impl FileLike for Tty {
             TIOCSWINSZ => {
                 let w = UserPtr::<WinSize>::new(arg).read()?;
                 self.ldisc.lock().winsize = w;
+                let fg = self.foreground();
+                if let (Some(j), true) = (jobs(), fg != 0) {
+                    j.signal_group(fg, SIGWINCH);
+                }
                 Ok(0)
             }
-            TIOCGPGRP => UserPtr::<i32>::new(arg).write(&self.ldisc.lock().foreground_pgrp).map(|_| 0),
+            TIOCGPGRP => {
+                let j = jobs().ok_or(Errno::ENOTTY)?;
+                if !j.caller_has_ctty(self) {
+                    return Err(Errno::ENOTTY);
+                }
+                UserPtr::<i32>::new(arg).write(&(self.foreground() as i32)).map(|_| 0)
+            }
             TIOCSPGRP => {
                 let p = UserPtr::<i32>::new(arg).read()?;
-                self.ldisc.lock().foreground_pgrp = p;
+                self.set_foreground(p).map(|_| 0)
+            }
+            TIOCGSID => {
+                let j = jobs().ok_or(Errno::ENOTTY)?;
+                if !j.caller_has_ctty(self) {
+                    return Err(Errno::ENOTTY);
+                }
+                UserPtr::<i32>::new(arg).write(&(self.session() as i32)).map(|_| 0)
+            }
+            TIOCSCTTY => {
+                let j = jobs().ok_or(Errno::ENOTTY)?;
+                j.set_caller_ctty(self).map(|_| 0)
+            }
+            TIOCNOTTY => {
+                let j = jobs().ok_or(Errno::ENOTTY)?;
+                if !j.caller_has_ctty(self) {
+                    return Err(Errno::ENOTTY);
+                }
+                j.drop_caller_ctty();
                 Ok(0)
             }
             FIONREAD => {
                 let n = self.ldisc.lock().ready.len() as i32;
                 UserPtr::<i32>::new(arg).write(&n).map(|_| 0)
             }
+            TIOCOUTQ => UserPtr::<i32>::new(arg).write(&0).map(|_| 0),
             _ => Err(Errno::ENOTTY),
         }
     }
 
     fn metadata(&self) -> Metadata {
-        Metadata {
-            dev: 5,
-            ino: 3,
-            mode: S_IFCHR | 0o620,
-            nlink: 1,
-            rdev: (4 << 8) | 64, // ttyS0
-            blksize: 1024,
-            ..Metadata::default()
-        }
+        Metadata { dev: 5, ino: 3, mode: S_IFCHR | 0o620, nlink: 1, rdev: (4 << 8) | 64, blksize: 1024, ..Metadata::default() }
     }
 }

@@ -4,6 +4,7 @@
 pub mod frame;
 pub mod heap;
 pub mod page_table;
+pub mod shared;
 pub mod user;
 pub mod vm;
 

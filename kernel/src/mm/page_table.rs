@@ -134,6 +134,15 @@ impl PageTable {
         }
     }
 
+    /// Flushes this table's TLB entries if it is the active one.
+    pub fn flush_all(&self) {
+        let cr3 = cpu::read_cr3();
+        if cr3 == self.root {
+            // SAFETY: reloading the active root keeps every mapping.
+            unsafe { cpu::write_cr3(cr3) };
+        }
+    }
+
     pub fn activate(&self) {
         if cpu::read_cr3() != self.root {
             // SAFETY: every PageTable shares the kernel half.

@@ -1,12 +1,16 @@
-//! User address spaces: a page table plus the list of mappings (VMAs). Anonymous memory is
-//! allocated on first touch; nothing is copied or zeroed before it is needed.
+//! User address spaces: a page table plus the list of mappings (VMAs). Memory is filled on first
+//! touch: anonymous pages are zeroed, file and shared pages come from their `PageSource`. fork
+//! shares private pages copy-on-write and shared pages as they are.
 
 use alloc::collections::BTreeMap;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
 
 use bitflags::bitflags;
 
 use super::frame::{self, PAGE_SIZE};
 use super::page_table::*;
+use super::shared::PageSource;
 use crate::arch::USER_END;
 use crate::error::{Errno, Result};
 
@@ -26,12 +30,49 @@ pub enum VmaName {
     Stack,
 }
 
-#[derive(Clone, Debug)]
+/// What a mapping's pages are.
+#[derive(Clone)]
+pub enum Backing {
+    /// Private zero-filled memory.
+    Anonymous,
+    /// The source's pages themselves (MAP_SHARED); `pgoff` is the source page at `start`.
+    Shared { source: Arc<dyn PageSource>, pgoff: u64 },
+    /// Private copies of the source's pages, made on first touch (MAP_PRIVATE of a file).
+    Private { source: Arc<dyn PageSource>, pgoff: u64 },
+}
+
+#[derive(Clone)]
 pub struct Vma {
     pub start: u64,
     pub end: u64,
     pub prot: Prot,
     pub name: VmaName,
+    pub backing: Backing,
+    /// For /proc/<pid>/maps: (device, inode, path) of a file mapping.
+    pub file: Option<(u64, u64, alloc::string::String)>,
+}
+
+impl Vma {
+    pub fn is_shared(&self) -> bool {
+        matches!(self.backing, Backing::Shared { .. })
+    }
+
+    /// The backing with its page offset moved to start at `addr` within this VMA.
+    fn backing_at(&self, addr: u64) -> Backing {
+        let delta = (addr - self.start) / PAGE_SIZE;
+        match &self.backing {
+            Backing::Anonymous => Backing::Anonymous,
+            Backing::Shared { source, pgoff } => Backing::Shared { source: source.clone(), pgoff: pgoff + delta },
+            Backing::Private { source, pgoff } => Backing::Private { source: source.clone(), pgoff: pgoff + delta },
+        }
+    }
+
+    pub fn pgoff(&self) -> u64 {
+        match &self.backing {
+            Backing::Anonymous => 0,
+            Backing::Shared { pgoff, .. } | Backing::Private { pgoff, .. } => *pgoff,
+        }
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -40,7 +81,17 @@ pub struct Access {
     pub exec: bool,
 }
 
-/// Lowest address mmap hands out, and where top-down placement starts.
+/// Why a fault could not be resolved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FaultError {
+    /// No mapping, or the mapping forbids the access: SIGSEGV.
+    Segv,
+    /// The mapping's object has no page there (beyond the end of a file): SIGBUS.
+    Bus,
+    OutOfMemory,
+}
+
+/// Lowest address mmap hands out.
 const MMAP_MIN: u64 = 0x10000;
 pub const STACK_TOP: u64 = 0x7fff_ffff_f000;
 pub const STACK_SIZE: u64 = 8 << 20;
@@ -54,17 +105,12 @@ pub fn page_ceil(x: u64) -> Option<u64> {
     x.checked_add(PAGE_SIZE - 1).map(page_floor)
 }
 
-pub struct AddressSpace {
-    pt: PageTable,
-    vmas: BTreeMap<u64, Vma>,
-    pub brk_start: u64,
-    pub brk: u64,
-}
-
 /// Linux's heuristic overcommit (vm.overcommit_memory = 0): one request for private writable
 /// memory larger than all of RAM fails with ENOMEM.
-fn overcommit_ok(len: u64, prot: Prot) -> bool {
-    !prot.contains(Prot::WRITE) || len / PAGE_SIZE <= frame::total_frames() as u64
+fn overcommit_ok(len: u64, prot: Prot, backing: &Backing) -> bool {
+    matches!(backing, Backing::Shared { .. })
+        || !prot.contains(Prot::WRITE)
+        || len / PAGE_SIZE <= frame::total_frames() as u64
 }
 
 fn pte_flags(prot: Prot) -> u64 {
@@ -76,6 +122,24 @@ fn pte_flags(prot: Prot) -> u64 {
         f |= PTE_NX;
     }
     f
+}
+
+/// How mmap chooses the address.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    /// Anywhere; the hint is used if that range is free.
+    Hint(u64),
+    /// Exactly there, replacing what is mapped (MAP_FIXED).
+    Fixed(u64),
+    /// Exactly there, EEXIST if anything is mapped (MAP_FIXED_NOREPLACE).
+    FixedNoReplace(u64),
+}
+
+pub struct AddressSpace {
+    pt: PageTable,
+    vmas: BTreeMap<u64, Vma>,
+    pub brk_start: u64,
+    pub brk: u64,
 }
 
 impl AddressSpace {
@@ -96,7 +160,7 @@ impl AddressSpace {
         self.vmas.values()
     }
 
-    fn find(&self, addr: u64) -> Option<&Vma> {
+    pub fn find(&self, addr: u64) -> Option<&Vma> {
         self.vmas.range(..=addr).next_back().map(|(_, v)| v).filter(|v| addr < v.end)
     }
 
@@ -106,12 +170,12 @@ impl AddressSpace {
 
     /// Makes `addr` a VMA boundary if a VMA spans it.
     fn split_at(&mut self, addr: u64) {
-        let Some((&s, v)) = self.vmas.range_mut(..addr).next_back() else { return };
+        let Some((_, v)) = self.vmas.range_mut(..addr).next_back() else { return };
         if v.end > addr {
             let mut upper = v.clone();
-            v.end = addr;
+            upper.backing = v.backing_at(addr);
             upper.start = addr;
-            let _ = s;
+            v.end = addr;
             self.vmas.insert(addr, upper);
         }
     }
@@ -128,63 +192,100 @@ impl AddressSpace {
         (top >= MMAP_MIN + len).then(|| top - len)
     }
 
-    /// Maps anonymous zero-filled memory. `fixed` replaces what is there; `noreplace` fails with
-    /// EEXIST instead; otherwise `hint` is used if free, else the kernel picks the address.
-    pub fn map_anonymous(&mut self, hint: u64, len: u64, prot: Prot, fixed: bool, noreplace: bool) -> Result<u64> {
+    fn place(&mut self, placement: Placement, len: u64) -> Result<u64> {
+        match placement {
+            Placement::Fixed(a) | Placement::FixedNoReplace(a) => {
+                if a % PAGE_SIZE != 0 {
+                    return Err(Errno::EINVAL);
+                }
+                if a.checked_add(len).is_none_or(|e| e > USER_END) {
+                    return Err(Errno::ENOMEM);
+                }
+                if self.overlaps(a, a + len) {
+                    if matches!(placement, Placement::FixedNoReplace(_)) {
+                        return Err(Errno::EEXIST);
+                    }
+                    self.unmap(a, len)?;
+                }
+                Ok(a)
+            }
+            Placement::Hint(h) => {
+                let h = page_floor(h);
+                if h >= MMAP_MIN && h.checked_add(len).is_some_and(|e| e <= USER_END) && !self.overlaps(h, h + len) {
+                    Ok(h)
+                } else {
+                    self.find_free(len).ok_or(Errno::ENOMEM)
+                }
+            }
+        }
+    }
+
+    /// Creates a mapping of `len` bytes; returns its address.
+    pub fn map(&mut self, placement: Placement, len: u64, prot: Prot, backing: Backing) -> Result<u64> {
         let len = page_ceil(len).ok_or(Errno::ENOMEM)?;
-        if len == 0 || len > USER_END || !overcommit_ok(len, prot) {
+        if len == 0 || len > USER_END || !overcommit_ok(len, prot, &backing) {
             return Err(Errno::ENOMEM);
         }
-        let start = if fixed || noreplace {
-            if hint % PAGE_SIZE != 0 {
-                return Err(Errno::EINVAL);
-            }
-            if hint.checked_add(len).is_none_or(|e| e > USER_END) {
-                return Err(Errno::ENOMEM);
-            }
-            if self.overlaps(hint, hint + len) {
-                if noreplace {
-                    return Err(Errno::EEXIST);
-                }
-                self.unmap(hint, len)?;
-            }
-            hint
-        } else {
-            let hint = page_floor(hint);
-            if hint >= MMAP_MIN && hint.checked_add(len).is_some_and(|e| e <= USER_END) && !self.overlaps(hint, hint + len) {
-                hint
-            } else {
-                self.find_free(len).ok_or(Errno::ENOMEM)?
-            }
-        };
-        self.vmas.insert(start, Vma { start, end: start + len, prot, name: VmaName::None });
+        let start = self.place(placement, len)?;
+        self.vmas.insert(start, Vma { start, end: start + len, prot, name: VmaName::None, backing, file: None });
         Ok(start)
     }
 
-    pub fn name_vma(&mut self, start: u64, name: VmaName) {
+    /// Anonymous private memory (the common case).
+    pub fn map_anonymous(&mut self, placement: Placement, len: u64, prot: Prot) -> Result<u64> {
+        self.map(placement, len, prot, Backing::Anonymous)
+    }
+
+    pub fn set_vma_name(&mut self, start: u64, name: VmaName) {
         if let Some(v) = self.vmas.get_mut(&start) {
             v.name = name;
         }
     }
 
-    /// Removes every mapping in [start, start+len) and releases their frames.
-    pub fn unmap(&mut self, start: u64, len: u64) -> Result<()> {
-        let end = page_ceil(start.checked_add(len).ok_or(Errno::EINVAL)?).ok_or(Errno::EINVAL)?;
-        if start % PAGE_SIZE != 0 || len == 0 || end > USER_END {
-            return Err(Errno::EINVAL);
+    pub fn set_vma_file(&mut self, start: u64, file: (u64, u64, alloc::string::String)) {
+        if let Some(v) = self.vmas.get_mut(&start) {
+            v.file = Some(file);
         }
-        self.split_at(start);
-        self.split_at(end);
-        let doomed: alloc::vec::Vec<u64> = self.vmas.range(start..end).map(|(&s, _)| s).collect();
-        for s in doomed {
-            self.vmas.remove(&s);
-        }
+    }
+
+    /// Drops the pages in [start, end) from the page table (the VMAs stay).
+    fn drop_pages(&mut self, start: u64, end: u64) {
         self.pt.for_each_present(start, end, |va, e| {
             frame::put(*e & PTE_ADDR);
             *e = 0;
             flush(va);
         });
+    }
+
+    /// Removes every mapping in [start, start+len) and releases their frames.
+    pub fn unmap(&mut self, start: u64, len: u64) -> Result<()> {
+        let end = start.checked_add(len).and_then(page_ceil).ok_or(Errno::EINVAL)?;
+        if start % PAGE_SIZE != 0 || len == 0 || end > USER_END {
+            return Err(Errno::EINVAL);
+        }
+        self.split_at(start);
+        self.split_at(end);
+        let doomed: Vec<u64> = self.vmas.range(start..end).map(|(&s, _)| s).collect();
+        for s in doomed {
+            self.vmas.remove(&s);
+        }
+        self.drop_pages(start, end);
         Ok(())
+    }
+
+    /// Is [start, end) covered by mappings without holes?
+    fn fully_mapped(&self, start: u64, end: u64) -> bool {
+        let mut cursor = start;
+        for (_, v) in self.vmas.range(..end) {
+            if v.end <= cursor {
+                continue;
+            }
+            if v.start > cursor {
+                return false;
+            }
+            cursor = v.end;
+        }
+        cursor >= end
     }
 
     /// Changes the protection of [start, start+len), which must be fully mapped.
@@ -192,24 +293,14 @@ impl AddressSpace {
         if start % PAGE_SIZE != 0 {
             return Err(Errno::EINVAL);
         }
-        let end = page_ceil(start.checked_add(len).ok_or(Errno::ENOMEM)?).ok_or(Errno::ENOMEM)?;
+        let end = start.checked_add(len).and_then(page_ceil).ok_or(Errno::ENOMEM)?;
         if end > USER_END {
             return Err(Errno::ENOMEM);
         }
         if len == 0 {
             return Ok(());
         }
-        let mut cursor = start;
-        for (_, v) in self.vmas.range(..end) {
-            if v.end <= cursor {
-                continue;
-            }
-            if v.start > cursor {
-                return Err(Errno::ENOMEM);
-            }
-            cursor = v.end;
-        }
-        if cursor < end {
+        if !self.fully_mapped(start, end) {
             return Err(Errno::ENOMEM);
         }
         self.split_at(start);
@@ -229,9 +320,78 @@ impl AddressSpace {
         Ok(())
     }
 
-    /// Resolves a page fault at `addr`. Err means the access is not allowed (SIGSEGV / EFAULT).
-    pub fn handle_fault(&mut self, addr: u64, access: Access) -> core::result::Result<(), ()> {
-        let vma = self.find(addr).ok_or(())?;
+    /// MADV_DONTNEED: the range reads back as zeros (private) or as the object (shared).
+    pub fn discard(&mut self, start: u64, len: u64) -> Result<()> {
+        let end = start.checked_add(len).and_then(page_ceil).ok_or(Errno::EINVAL)?;
+        if start % PAGE_SIZE != 0 || end > USER_END {
+            return Err(Errno::EINVAL);
+        }
+        if !self.fully_mapped(start, end) {
+            return Err(Errno::ENOMEM);
+        }
+        self.drop_pages(start, end);
+        Ok(())
+    }
+
+    /// mremap: resizes the mapping at `old` (which must be one VMA), moving it if allowed.
+    pub fn remap(&mut self, old: u64, old_len: u64, new_len: u64, may_move: bool, fixed: Option<u64>) -> Result<u64> {
+        if old % PAGE_SIZE != 0 {
+            return Err(Errno::EINVAL);
+        }
+        let old_len = page_ceil(old_len).ok_or(Errno::EINVAL)?;
+        let new_len = page_ceil(new_len).ok_or(Errno::EINVAL)?;
+        if new_len == 0 {
+            return Err(Errno::EINVAL);
+        }
+        let vma = self.find(old).cloned().ok_or(Errno::EFAULT)?;
+        if old + old_len > vma.end {
+            return Err(Errno::EFAULT);
+        }
+        if fixed.is_none() {
+            if new_len <= old_len {
+                if new_len < old_len {
+                    self.unmap(old + new_len, old_len - new_len)?;
+                }
+                return Ok(old);
+            }
+            // Grow in place when the pages after it are free.
+            let grow_end = old + new_len;
+            if old + old_len == vma.end && grow_end <= USER_END && !self.overlaps(vma.end, grow_end) {
+                self.vmas.get_mut(&vma.start).expect("vma").end = grow_end;
+                return Ok(old);
+            }
+            if !may_move {
+                return Err(Errno::ENOMEM);
+            }
+        }
+        let dest = match fixed {
+            Some(d) => self.place(Placement::Fixed(d), new_len)?,
+            None => self.find_free(new_len).ok_or(Errno::ENOMEM)?,
+        };
+        // Move the VMA and its present pages.
+        self.split_at(old);
+        self.split_at(old + old_len);
+        let moved = self.vmas.remove(&old).expect("vma at old");
+        let keep = old_len.min(new_len);
+        let mut pages = Vec::new();
+        self.pt.for_each_present(old, old + keep, |va, e| {
+            pages.push((va - old, *e));
+            *e = 0;
+            flush(va);
+        });
+        self.drop_pages(old + keep, old + old_len);
+        for (off, e) in pages {
+            let slot = self.pt.entry_or_create(dest + off, PTE_USER).ok_or(Errno::ENOMEM)?;
+            *slot = e;
+        }
+        let backing = moved.backing_at(old);
+        self.vmas.insert(dest, Vma { start: dest, end: dest + new_len, backing, ..moved });
+        Ok(dest)
+    }
+
+    /// Resolves a page fault at `addr`.
+    pub fn handle_fault(&mut self, addr: u64, access: Access) -> core::result::Result<(), FaultError> {
+        let vma = self.find(addr).ok_or(FaultError::Segv)?;
         let prot = vma.prot;
         let allowed = if access.write {
             prot.contains(Prot::WRITE)
@@ -241,29 +401,78 @@ impl AddressSpace {
             !prot.is_empty()
         };
         if !allowed {
-            return Err(());
+            return Err(FaultError::Segv);
         }
         let va = page_floor(addr);
-        let entry = self.pt.entry_or_create(va, PTE_USER).ok_or(())?;
+        let index = (va - vma.start) / PAGE_SIZE;
+        let backing = vma.backing.clone();
+        let entry = self.pt.entry_or_create(va, PTE_USER).ok_or(FaultError::OutOfMemory)?;
         if *entry & PTE_PRESENT == 0 {
-            let pa = frame::alloc_zeroed().ok_or(())?;
+            let pa = match backing {
+                Backing::Anonymous => frame::alloc_zeroed().ok_or(FaultError::OutOfMemory)?,
+                Backing::Shared { source, pgoff } => {
+                    let pa = source.page(pgoff + index).ok_or(FaultError::Bus)?;
+                    frame::get(pa);
+                    pa
+                }
+                Backing::Private { source, pgoff } => {
+                    let src = source.page(pgoff + index).ok_or(FaultError::Bus)?;
+                    let pa = frame::alloc().ok_or(FaultError::OutOfMemory)?;
+                    frame::bytes(pa).copy_from_slice(frame::bytes(src));
+                    pa
+                }
+            };
             *entry = pa | pte_flags(prot);
         } else if access.write && *entry & PTE_COW != 0 {
             let old = *entry & PTE_ADDR;
             let pa = if frame::refs(old) == 1 {
                 old
             } else {
-                let new = frame::alloc().ok_or(())?;
+                let new = frame::alloc().ok_or(FaultError::OutOfMemory)?;
                 frame::bytes(new).copy_from_slice(frame::bytes(old));
                 frame::put(old);
                 new
             };
             *entry = pa | pte_flags(prot);
-        } else {
-            // Present and allowed: another path already resolved it (or a stale TLB entry).
         }
         flush(va);
         Ok(())
+    }
+
+    /// A copy for fork: shared mappings keep their frames, private ones become copy-on-write
+    /// in both address spaces.
+    pub fn fork(&mut self) -> Result<AddressSpace> {
+        let mut child = AddressSpace::new()?;
+        child.brk_start = self.brk_start;
+        child.brk = self.brk;
+        for (&s, v) in &self.vmas {
+            child.vmas.insert(s, v.clone());
+        }
+        let mut failed = false;
+        let vmas: Vec<(u64, u64, bool)> = self.vmas.values().map(|v| (v.start, v.end, v.is_shared())).collect();
+        for (start, end, shared) in vmas {
+            let child_pt = &mut child.pt;
+            self.pt.for_each_present(start, end, |va, e| {
+                // Every private page becomes copy-on-write, writable or not: a later mprotect
+                // must not make a shared frame writable.
+                if !shared {
+                    *e = (*e & !PTE_WRITABLE) | PTE_COW;
+                }
+                match child_pt.entry_or_create(va, PTE_USER) {
+                    Some(slot) => {
+                        frame::get(*e & PTE_ADDR);
+                        *slot = *e;
+                    }
+                    None => failed = true,
+                }
+            });
+        }
+        // The parent's writable entries just became read-only.
+        self.pt.flush_all();
+        if failed {
+            return Err(Errno::ENOMEM);
+        }
+        Ok(child)
     }
 
     /// Sets the program break; returns the new break (the old one if the request fails).
@@ -273,13 +482,17 @@ impl AddressSpace {
         }
         let (Some(old_end), Some(new_end)) = (page_ceil(self.brk), page_ceil(new)) else { return self.brk };
         if new_end > old_end {
+            let len = new_end - old_end;
             if new_end > MMAP_TOP
                 || self.overlaps(old_end, new_end)
-                || !overcommit_ok(new_end - old_end, Prot::WRITE)
+                || !overcommit_ok(len, Prot::WRITE, &Backing::Anonymous)
             {
                 return self.brk;
             }
-            self.vmas.insert(old_end, Vma { start: old_end, end: new_end, prot: Prot::READ | Prot::WRITE, name: VmaName::Heap });
+            self.vmas.insert(
+                old_end,
+                Vma { start: old_end, end: new_end, prot: Prot::READ | Prot::WRITE, name: VmaName::Heap, backing: Backing::Anonymous, file: None },
+            );
         } else if new_end < old_end && self.unmap(new_end, old_end - new_end).is_err() {
             return self.brk;
         }
@@ -318,6 +531,13 @@ impl AddressSpace {
             *e = 0;
         });
         self.pt.free_user_tables();
+    }
+
+    /// Pages present (resident) in [start, end), for /proc.
+    pub fn resident_pages(&self) -> usize {
+        let mut n = 0;
+        self.pt.for_each_present(0, USER_END, |_, _| n += 1);
+        n
     }
 }
 

@@ -10,10 +10,10 @@ use xmas_elf::ElfFile;
 
 use crate::arch::trap::TrapFrame;
 use crate::error::{Errno, Result};
+use crate::fs::inode::{S_IFDIR, S_IFREG};
 use crate::fs::path::{self, Walk};
-use crate::fs::tmpfs::{InodeKind, S_IFMT, S_IFREG};
 use crate::mm::frame::PAGE_SIZE;
-use crate::mm::vm::{page_ceil, page_floor, AddressSpace, Prot, VmaName, STACK_SIZE, STACK_TOP};
+use crate::mm::vm::{page_ceil, page_floor, AddressSpace, Placement, Prot, VmaName, STACK_SIZE, STACK_TOP};
 
 /// Where static-PIE executables are loaded (2 MiB aligned, like Linux's ELF_ET_DYN_BASE area).
 const PIE_BASE: u64 = 0x5555_5540_0000;
@@ -44,31 +44,33 @@ pub struct Image {
     pub frame: TrapFrame,
     /// The path as given to execve (AT_EXECFN).
     pub exe: String,
+    pub argv: Vec<String>,
 }
 
-/// Reads the whole file at `path` (resolved from the root) if it is an executable regular file.
-fn read_executable(path: &str) -> Result<Vec<u8>> {
-    let root = crate::fs::root();
-    let walk = path::resolve(root, &Walk::at(root), path, true)?;
+/// Reads the whole file at `path` if the caller may execute it.
+fn read_executable(cwd: &Walk, path: &str, creds: &super::creds::Credentials) -> Result<Vec<u8>> {
+    let walk = path::resolve(cwd, path, true)?;
     let inode = walk.inode();
-    if inode.is_dir() {
+    let m = inode.metadata();
+    if m.file_type() == S_IFDIR || m.file_type() != S_IFREG {
         return Err(Errno::EACCES);
     }
-    if !matches!(inode.kind, InodeKind::File(_)) || inode.mode & S_IFMT != S_IFREG || inode.mode & 0o111 == 0 {
+    if !creds.may_access(&m, 1) {
         return Err(Errno::EACCES);
     }
-    let mut data = vec![0u8; inode.size() as usize];
-    let n = inode.read_into(0, &mut data)?;
+    let mut data = vec![0u8; m.size as usize];
+    let n = inode.read_at(0, &mut data)?;
     data.truncate(n);
     Ok(data)
 }
 
-pub fn load(path: &str, argv: &[String], envp: &[String]) -> Result<Image> {
-    load_depth(path, argv.to_vec(), envp, 0)
+/// Loads `path` (resolved from `cwd`) into a new address space.
+pub fn load(cwd: &Walk, path: &str, argv: &[String], envp: &[String], creds: &super::creds::Credentials) -> Result<Image> {
+    load_depth(cwd, path, argv.to_vec(), envp, creds, 0)
 }
 
-fn load_depth(path: &str, argv: Vec<String>, envp: &[String], depth: u32) -> Result<Image> {
-    let data = read_executable(path)?;
+fn load_depth(cwd: &Walk, path: &str, argv: Vec<String>, envp: &[String], creds: &super::creds::Credentials, depth: u32) -> Result<Image> {
+    let data = read_executable(cwd, path, creds)?;
     if data.starts_with(b"#!") {
         if depth >= MAX_SCRIPT_DEPTH {
             return Err(Errno::ELOOP);
@@ -78,10 +80,10 @@ fn load_depth(path: &str, argv: Vec<String>, envp: &[String], depth: u32) -> Res
         new_argv.extend(arg);
         new_argv.push(String::from(path));
         new_argv.extend(argv.into_iter().skip(1));
-        return load_depth(&interp, new_argv, envp, depth + 1);
+        return load_depth(cwd, &interp, new_argv, envp, creds, depth + 1);
     }
     let elf = ElfFile::new(&data).map_err(|_| Errno::ENOEXEC)?;
-    load_elf(&elf, path, &argv, envp)
+    load_elf(&elf, path, &argv, envp, creds)
 }
 
 /// "#!interp [one-arg]" on the first line (at most 256 bytes, as Linux).
@@ -113,7 +115,7 @@ fn prot_of(flags: Flags) -> Prot {
     p
 }
 
-fn load_elf(elf: &ElfFile, path: &str, argv: &[String], envp: &[String]) -> Result<Image> {
+fn load_elf(elf: &ElfFile, path: &str, argv: &[String], envp: &[String], creds: &super::creds::Credentials) -> Result<Image> {
     let header = &elf.header;
     if header.pt1.class() != xmas_elf::header::Class::SixtyFour
         || header.pt2.machine().as_machine() != xmas_elf::header::Machine::X86_64
@@ -164,8 +166,8 @@ fn load_elf(elf: &ElfFile, path: &str, argv: &[String], envp: &[String]) -> Resu
     vm.brk = brk;
 
     let stack_base = STACK_TOP - STACK_SIZE;
-    vm.map_anonymous(stack_base, STACK_SIZE, Prot::READ | Prot::WRITE, true, false)?;
-    vm.name_vma(stack_base, VmaName::Stack);
+    vm.map_anonymous(Placement::Fixed(stack_base), STACK_SIZE, Prot::READ | Prot::WRITE)?;
+    vm.set_vma_name(stack_base, VmaName::Stack);
 
     let entry = header.pt2.entry_point() + bias;
     let aux = AuxInfo {
@@ -174,8 +176,8 @@ fn load_elf(elf: &ElfFile, path: &str, argv: &[String], envp: &[String]) -> Resu
         phnum: header.pt2.ph_count() as u64,
         entry,
     };
-    let sp = build_stack(&mut vm, path, argv, envp, &aux)?;
-    Ok(Image { vm, frame: TrapFrame::new_user(entry, sp), exe: String::from(path) })
+    let sp = build_stack(&mut vm, path, argv, envp, &aux, creds)?;
+    Ok(Image { vm, frame: TrapFrame::new_user(entry, sp), exe: String::from(path), argv: argv.to_vec() })
 }
 
 /// Maps [vaddr, end) for a segment. Adjacent segments may share a page; that page keeps the
@@ -187,7 +189,7 @@ fn map_segment(vm: &mut AddressSpace, vaddr: u64, end: u64, prot: Prot) -> Resul
         return Ok(());
     }
     while start < stop {
-        match vm.map_anonymous(start, stop - start, prot, false, true) {
+        match vm.map_anonymous(Placement::FixedNoReplace(start), stop - start, prot) {
             Ok(_) => return Ok(()),
             Err(Errno::EEXIST) => {
                 // The first page overlaps the previous segment.
@@ -209,7 +211,7 @@ struct AuxInfo {
 }
 
 /// Lays out the initial stack below STACK_TOP and returns the initial rsp (pointing at argc).
-fn build_stack(vm: &mut AddressSpace, path: &str, argv: &[String], envp: &[String], aux: &AuxInfo) -> Result<u64> {
+fn build_stack(vm: &mut AddressSpace, path: &str, argv: &[String], envp: &[String], aux: &AuxInfo, creds: &super::creds::Credentials) -> Result<u64> {
     let mut strings: Vec<u8> = Vec::new();
     let push_str = |s: &[u8], strings: &mut Vec<u8>| {
         let off = strings.len();
@@ -229,7 +231,7 @@ fn build_stack(vm: &mut AddressSpace, path: &str, argv: &[String], envp: &[Strin
 
     let strings_base = (STACK_TOP - 16 - strings.len() as u64) & !15;
     let at = |off: usize| strings_base + off as u64;
-    let creds = (0u64, 0u64, 0u64, 0u64);
+    let creds = (creds.uid as u64, creds.euid as u64, creds.gid as u64, creds.egid as u64);
     let hwcap = crate::arch::cpu::cpuid(1, 0).edx as u64;
     let auxv: [(u64, u64); 19] = [
         (AT_PHDR, aux.phdr),
@@ -266,4 +268,47 @@ fn build_stack(vm: &mut AddressSpace, path: &str, argv: &[String], envp: &[Strin
     vm.write_bytes(strings_base, &strings)?;
     vm.write_bytes(sp, bytemuck::cast_slice(&words))?;
     Ok(sp)
+}
+
+/// execve: replaces the current process's image. On success the caller's frame enters the new
+/// program.
+pub fn execve(path: &str, argv: Vec<String>, envp: Vec<String>, frame: &mut TrapFrame) -> Result<()> {
+    use core::sync::atomic::Ordering;
+    let proc = super::current();
+    let cwd = proc.fs.lock().cwd.clone();
+    let creds = proc.creds.lock().clone();
+    let image = load(&cwd, path, &argv, &envp, &creds)?;
+    let thread = crate::task::current();
+    let root = image.vm.root();
+    thread.set_page_table_root(root);
+    crate::mm::switch_page_table(root);
+    let old = core::mem::replace(&mut *proc.vm.lock(), image.vm);
+    drop(old);
+    *proc.exe.lock() = absolute(&cwd, &image.exe);
+    *proc.comm.lock() = Some(basename(path));
+    *proc.cmdline.lock() = image.argv;
+    proc.did_exec.store(true, Ordering::Relaxed);
+    proc.fds.lock().close_on_exec();
+    proc.sigactions.lock().reset_on_exec();
+    *proc.signals.alt_stack.lock() = (0, 0, super::signal::SS_DISABLE);
+    thread.fs_base.store(0, Ordering::Relaxed);
+    crate::arch::cpu::wrmsr(crate::arch::cpu::MSR_FS_BASE, 0);
+    *frame = image.frame;
+    super::fork::finish_vfork(&proc);
+    Ok(())
+}
+
+/// `path` made absolute against `cwd` (for /proc/<pid>/exe).
+pub fn absolute(cwd: &Walk, path: &str) -> String {
+    path::resolve(cwd, path, true).map(|w| w.path()).unwrap_or_else(|_| String::from(path))
+}
+
+/// What Linux puts in comm at exec: the last component of the path, cut to 15 bytes.
+pub fn basename(path: &str) -> String {
+    let base = path.rsplit('/').next().unwrap_or("");
+    let mut end = base.len().min(15);
+    while !base.is_char_boundary(end) {
+        end -= 1;
+    }
+    String::from(&base[..end])
 }

@@ -1,8 +1,12 @@
-//! Process termination and the wait status encoding.
+//! Process termination: release what the process holds, hand its children to init, become a
+//! zombie and tell the parent.
 
 use alloc::sync::Arc;
+use core::sync::atomic::Ordering;
 
-use super::Process;
+use super::signal::{self, SigInfo, SIGCHLD, SIG_IGN, SA_NOCLDWAIT, CLD_DUMPED, CLD_EXITED, CLD_KILLED};
+use super::{Life, Process};
+use crate::mm::user::UserPtr;
 use crate::task;
 
 /// Wait status of a normal exit.
@@ -10,14 +14,13 @@ pub fn status_exited(code: i32) -> i32 {
     (code & 0xff) << 8
 }
 
-/// Wait status of a death by signal.
-pub fn status_signaled(sig: u32) -> i32 {
-    (sig & 0x7f) as i32
+/// Wait status of a death by signal (with the core-dump bit if a core would be written).
+pub fn status_signaled(sig: u32, core: bool) -> i32 {
+    (sig & 0x7f) as i32 | if core { 0x80 } else { 0 }
 }
 
-/// Ends the current process with `wait_status`: releases its memory and files, records the
-/// status, wakes waiters, and ends the calling thread.
-pub fn exit_current(wait_status: i32) -> ! {
+/// Ends the current process (all its threads) with `wait_status`.
+pub fn exit_group(wait_status: i32) -> ! {
     let proc = super::current();
     release(&proc, wait_status);
     drop(proc);
@@ -25,12 +28,58 @@ pub fn exit_current(wait_status: i32) -> ! {
 }
 
 fn release(proc: &Arc<Process>, wait_status: i32) {
+    let thread = task::current();
+    // CLONE_CHILD_CLEARTID: zero the tid word (futex wake-up comes with threads).
+    let ctid = thread.clear_child_tid.swap(0, Ordering::Relaxed);
+    if ctid != 0 {
+        let _ = UserPtr::<u32>::new(ctid).write(&0);
+    }
     // Leave the user address space before freeing it.
-    crate::mm::switch_page_table(crate::mm::kernel_page_table().root());
-    task::current().set_page_table_root(crate::mm::kernel_page_table().root());
+    let kernel_root = crate::mm::kernel_page_table().root();
+    crate::mm::switch_page_table(kernel_root);
+    thread.set_page_table_root(kernel_root);
     proc.vm.lock().clear();
     let fds = core::mem::take(&mut *proc.fds.lock());
     drop(fds);
-    *proc.exit_status.lock() = Some(wait_status);
-    proc.exited.wake_all();
+    *proc.ctty.lock() = None;
+    super::fork::finish_vfork(proc);
+
+    reparent_children(proc);
+    *proc.life.lock() = Life::Zombie(wait_status);
+    notify_parent(proc, wait_status);
+}
+
+/// Orphans go to init, which reaps them.
+fn reparent_children(proc: &Arc<Process>) {
+    let children = core::mem::take(&mut *proc.children.lock());
+    if children.is_empty() {
+        return;
+    }
+    let init = super::init_process();
+    for c in &children {
+        *c.parent.lock() = Arc::downgrade(&init);
+    }
+    init.children.lock().extend(children);
+    init.child_events.wake_all();
+}
+
+fn notify_parent(proc: &Arc<Process>, wait_status: i32) {
+    let Some(parent) = proc.parent.lock().upgrade() else { return };
+    let act = parent.sigactions.lock().get(SIGCHLD);
+    if act.handler == SIG_IGN || act.flags & SA_NOCLDWAIT != 0 {
+        // No zombie: the child is reaped at once (waiters then see ECHILD).
+        parent.children.lock().retain(|c| c.pid != proc.pid);
+    } else {
+        let code = if wait_status & 0x7f == 0 {
+            CLD_EXITED
+        } else if wait_status & 0x80 != 0 {
+            CLD_DUMPED
+        } else {
+            CLD_KILLED
+        };
+        let status = if code == CLD_EXITED { (wait_status >> 8) & 0xff } else { wait_status & 0x7f };
+        let uid = proc.creds.lock().uid;
+        signal::send(&parent, SIGCHLD, SigInfo::child(code, proc.pid, uid, status));
+    }
+    parent.child_events.wake_all();
 }

@@ -1,70 +1,143 @@
-//! POSIX processes: the `Process` object, creation from an executable, exit and waiting, signal
-//! dispositions, and the kernel's handling of traps on behalf of user programs.
+//! POSIX processes: the `Process` object and its table, creation (fork, exec), exit and wait,
+//! groups and sessions, signals, and the kernel's handling of traps on behalf of user programs.
 
 pub mod creds;
 pub mod exec;
 pub mod exit;
+pub mod fileops;
+pub mod fork;
+pub mod group;
+pub mod job_control;
 pub mod launcher;
 pub mod rlimit;
 pub mod signal;
+pub mod timers;
 pub mod trap;
+pub mod wait;
 
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
-use crate::error::{Errno, Result};
 use crate::fs::fd_table::FdTable;
-use crate::fs::file::{OpenFile, O_RDWR};
+use crate::fs::path::Walk;
+use crate::fs::tty::Tty;
 use crate::mm::vm::AddressSpace;
 use crate::sync::Mutex;
 use crate::task::{self, Thread, WaitQueue};
 use creds::Credentials;
 use rlimit::Rlimits;
-use signal::SigActions;
+use signal::{SigActions, SignalState};
+
+/// Where a process stands in the file system.
+#[derive(Clone)]
+pub struct FsContext {
+    pub cwd: Walk,
+    pub umask: u32,
+}
+
+/// What a parent's wait can observe.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Life {
+    Running,
+    /// Exited or killed, with its wait status; a zombie until reaped.
+    Zombie(i32),
+}
 
 pub struct Process {
     pub pid: u32,
-    pub ppid: AtomicU32,
+    pub parent: Mutex<Weak<Process>>,
+    /// Children, zombies included (they stay here until reaped).
+    pub children: Mutex<Vec<Arc<Process>>>,
+    pub pgid: AtomicU32,
+    pub sid: AtomicU32,
     pub vm: Mutex<AddressSpace>,
     pub fds: Mutex<FdTable>,
+    pub fs: Mutex<FsContext>,
     pub creds: Mutex<Credentials>,
     pub sigactions: Mutex<SigActions>,
+    pub signals: SignalState,
     pub rlimits: Mutex<Rlimits>,
     pub threads: Mutex<Vec<Weak<Thread>>>,
-    /// The path the current image was executed from (AT_EXECFN, /proc/self/exe).
+    /// The path the current image was executed from (AT_EXECFN, /proc/<pid>/exe) and its argv.
     pub exe: Mutex<String>,
-    /// The wait status once the process has exited (a zombie until reaped).
-    pub exit_status: Mutex<Option<i32>>,
-    /// Woken when this process exits.
-    pub exited: WaitQueue,
+    pub cmdline: Mutex<Vec<String>>,
+    /// The name set by prctl(PR_SET_NAME) or exec (the basename of the executed path).
+    pub comm: Mutex<Option<String>>,
+    pub life: Mutex<Life>,
+    /// Woken when a child changes state (exit, stop, continue).
+    pub child_events: WaitQueue,
+    /// A vfork parent sleeps here until the child execs or exits.
+    pub vfork_done: AtomicBool,
+    /// Set by execve (setpgid on a child that has exec'd fails with EACCES).
+    pub did_exec: AtomicBool,
+    pub vfork_wait: WaitQueue,
+    /// The session's controlling terminal, if any.
+    pub ctty: Mutex<Option<Arc<Tty>>>,
+    /// Monotonic time at creation, for /proc/<pid>/stat.
+    pub start_ns: u64,
 }
 
 static PROCESSES: Mutex<BTreeMap<u32, Weak<Process>>> = Mutex::new(BTreeMap::new());
 
 impl Process {
-    fn new(pid: u32, ppid: u32, vm: AddressSpace) -> Arc<Process> {
+    /// A process with a fresh identity; everything else is the caller's to fill.
+    fn new(pid: u32, parent: Weak<Process>, vm: AddressSpace, fs: FsContext) -> Arc<Process> {
         let p = Arc::new(Process {
             pid,
-            ppid: AtomicU32::new(ppid),
+            parent: Mutex::new(parent),
+            children: Mutex::new(Vec::new()),
+            pgid: AtomicU32::new(pid),
+            sid: AtomicU32::new(pid),
             vm: Mutex::new(vm),
             fds: Mutex::new(FdTable::new()),
+            fs: Mutex::new(fs),
             creds: Mutex::new(Credentials::root()),
             sigactions: Mutex::new(SigActions::default()),
+            signals: SignalState::default(),
             rlimits: Mutex::new(Rlimits::default()),
             threads: Mutex::new(Vec::new()),
             exe: Mutex::new(String::new()),
-            exit_status: Mutex::new(None),
-            exited: WaitQueue::new(),
+            cmdline: Mutex::new(Vec::new()),
+            comm: Mutex::new(None),
+            life: Mutex::new(Life::Running),
+            child_events: WaitQueue::new(),
+            vfork_done: AtomicBool::new(false),
+            did_exec: AtomicBool::new(false),
+            vfork_wait: WaitQueue::new(),
+            ctty: Mutex::new(None),
+            start_ns: crate::arch::time::monotonic_ns(),
         });
         PROCESSES.lock().insert(pid, Arc::downgrade(&p));
         p
     }
 
+    pub fn ppid(&self) -> u32 {
+        self.parent.lock().upgrade().map(|p| p.pid).unwrap_or(0)
+    }
+
+    pub fn pgid(&self) -> u32 {
+        self.pgid.load(Ordering::Relaxed)
+    }
+
+    pub fn sid(&self) -> u32 {
+        self.sid.load(Ordering::Relaxed)
+    }
+
     pub fn is_zombie(&self) -> bool {
-        self.exit_status.lock().is_some()
+        matches!(*self.life.lock(), Life::Zombie(_))
+    }
+
+    /// The process's (only) thread, while it is alive.
+    pub fn main_thread(&self) -> Option<Arc<Thread>> {
+        self.threads.lock().iter().find_map(|t| t.upgrade())
+    }
+
+    fn attach_thread(self: &Arc<Self>, thread: &Arc<Thread>) {
+        thread.set_owner(self.clone());
+        self.threads.lock().push(Arc::downgrade(thread));
     }
 }
 
@@ -74,50 +147,38 @@ impl Drop for Process {
     }
 }
 
-/// The process the current thread belongs to. Only called on behalf of user threads.
+/// The command name (at most 15 bytes), as /proc/<pid>/comm and ps show it.
+pub fn comm_of(p: &Process) -> String {
+    if let Some(c) = p.comm.lock().as_ref() {
+        return c.clone();
+    }
+    let exe = p.exe.lock();
+    let base = exe.rsplit('/').next().unwrap_or("");
+    String::from(&base[..base.len().min(15)])
+}
+
+/// The process the current thread belongs to.
 pub fn current() -> Arc<Process> {
     let t = task::current();
     let owner = t.owner().expect("current thread belongs to a process").clone();
     owner.downcast::<Process>().unwrap_or_else(|_| panic!("thread owner is not a process"))
 }
 
+/// The process `t` belongs to, if any.
+pub fn of_thread(t: &Thread) -> Option<Arc<Process>> {
+    t.owner().cloned().and_then(|o| o.downcast::<Process>().ok())
+}
+
 pub fn find(pid: u32) -> Option<Arc<Process>> {
     PROCESSES.lock().get(&pid).and_then(|w| w.upgrade())
 }
 
-/// Starts `path` as a new process whose fds 0-2 are the console.
-pub fn spawn(path: &str, argv: &[String], envp: &[String], ppid: u32) -> Result<Arc<Process>> {
-    let image = exec::load(path, argv, envp)?;
-    let pid = task::thread::alloc_tid();
-    let proc = Process::new(pid, ppid, image.vm);
-    *proc.exe.lock() = image.exe;
-    {
-        let console = OpenFile::new(crate::fs::tty::console().clone(), O_RDWR);
-        let mut fds = proc.fds.lock();
-        for _ in 0..3 {
-            fds.insert(console.clone(), false, 0, 3).map_err(|_| Errno::EMFILE)?;
-        }
-    }
-    let root = proc.vm.lock().root();
-    let thread = Thread::new_user(pid, &image.frame, root);
-    thread.set_owner(proc.clone());
-    proc.threads.lock().push(Arc::downgrade(&thread));
-    task::scheduler::spawn(thread);
-    Ok(proc)
+/// Every live or zombie process, by pid.
+pub fn all() -> Vec<Arc<Process>> {
+    PROCESSES.lock().values().filter_map(|w| w.upgrade()).collect()
 }
 
-pub fn live_count() -> usize {
-    PROCESSES.lock().len()
-}
-
-pub fn next_pid_hint() -> u32 {
-    0
-}
-
-pub fn pids() -> Vec<u32> {
-    PROCESSES.lock().keys().copied().collect()
-}
-
-pub fn parent_of(p: &Process) -> u32 {
-    p.ppid.load(Ordering::Relaxed)
+/// PID 1. The kernel's launcher thread is its only thread: it reaps orphans and runs the batch.
+pub fn init_process() -> Arc<Process> {
+    find(1).expect("init exists")
 }

@@ -1,7 +1,21 @@
-//! Signal numbers and dispositions. Delivery comes with the signals issue; today dispositions
-//! are recorded and fatal faults terminate the process.
+//! Signals: numbers, dispositions, sending, and delivery on the way back to user mode with
+//! Linux's x86-64 `rt_sigframe`, so handlers that read `ucontext_t` and `siginfo_t` work.
+//!
+//! Pending signals are bits on the target thread (`Thread::sig_pending`); the `siginfo` of each
+//! pending signal is kept here, queued for real-time signals.
+
+use alloc::collections::VecDeque;
+use alloc::sync::Arc;
+use core::sync::atomic::Ordering;
 
 use bytemuck::{Pod, Zeroable};
+
+use super::Process;
+use crate::arch::trap::TrapFrame;
+use crate::error::{Errno, Result};
+use crate::mm::user::UserPtr;
+use crate::sync::Mutex;
+use crate::task::{self, Thread};
 
 pub const SIGHUP: u32 = 1;
 pub const SIGINT: u32 = 2;
@@ -12,9 +26,57 @@ pub const SIGABRT: u32 = 6;
 pub const SIGBUS: u32 = 7;
 pub const SIGFPE: u32 = 8;
 pub const SIGKILL: u32 = 9;
+pub const SIGUSR1: u32 = 10;
 pub const SIGSEGV: u32 = 11;
+pub const SIGUSR2: u32 = 12;
+pub const SIGPIPE: u32 = 13;
+pub const SIGALRM: u32 = 14;
+pub const SIGTERM: u32 = 15;
+pub const SIGCHLD: u32 = 17;
+pub const SIGCONT: u32 = 18;
 pub const SIGSTOP: u32 = 19;
+pub const SIGTSTP: u32 = 20;
+pub const SIGTTIN: u32 = 21;
+pub const SIGTTOU: u32 = 22;
+pub const SIGURG: u32 = 23;
+pub const SIGXCPU: u32 = 24;
+pub const SIGXFSZ: u32 = 25;
+pub const SIGWINCH: u32 = 28;
+pub const SIGSYS: u32 = 31;
+pub const SIGRTMIN: u32 = 32;
 pub const NSIG: u32 = 64;
+
+pub const SIG_DFL: u64 = 0;
+pub const SIG_IGN: u64 = 1;
+
+pub const SA_NOCLDSTOP: u64 = 1;
+pub const SA_NOCLDWAIT: u64 = 2;
+pub const SA_SIGINFO: u64 = 4;
+pub const SA_ONSTACK: u64 = 0x0800_0000;
+pub const SA_RESTART: u64 = 0x1000_0000;
+pub const SA_NODEFER: u64 = 0x4000_0000;
+pub const SA_RESETHAND: u64 = 0x8000_0000;
+pub const SA_RESTORER: u64 = 0x0400_0000;
+
+pub const SI_USER: i32 = 0;
+pub const SI_KERNEL: i32 = 0x80;
+pub const SI_QUEUE: i32 = -1;
+pub const SI_TKILL: i32 = -6;
+pub const CLD_EXITED: i32 = 1;
+pub const CLD_KILLED: i32 = 2;
+pub const CLD_DUMPED: i32 = 3;
+pub const CLD_STOPPED: i32 = 5;
+pub const CLD_CONTINUED: i32 = 6;
+pub const SEGV_MAPERR: i32 = 1;
+pub const SEGV_ACCERR: i32 = 2;
+pub const BUS_ADRERR: i32 = 2;
+
+pub fn bit(sig: u32) -> u64 {
+    1 << (sig - 1)
+}
+
+/// Signals that can never be caught, blocked or ignored.
+pub const UNBLOCKABLE: u64 = (1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1));
 
 /// The kernel's `struct sigaction` for rt_sigaction on x86-64.
 #[repr(C)]
@@ -25,9 +87,6 @@ pub struct SigAction {
     pub restorer: u64,
     pub mask: u64,
 }
-
-/// Signals that can never be caught, blocked or ignored.
-pub const UNBLOCKABLE: u64 = (1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1));
 
 pub struct SigActions(pub [SigAction; NSIG as usize]);
 
@@ -50,9 +109,484 @@ impl SigActions {
     /// execve: handled signals go back to the default action; ignored ones stay ignored.
     pub fn reset_on_exec(&mut self) {
         for a in self.0.iter_mut() {
-            if a.handler > 1 {
+            if a.handler > SIG_IGN {
                 *a = SigAction::default();
             }
         }
     }
+
+    /// The signals this process ignores / catches, for /proc/<pid>/status.
+    pub fn masks(&self) -> (u64, u64) {
+        let (mut ign, mut cgt) = (0, 0);
+        for (i, a) in self.0.iter().enumerate() {
+            match a.handler {
+                SIG_DFL => {}
+                SIG_IGN => ign |= 1 << i,
+                _ => cgt |= 1 << i,
+            }
+        }
+        (ign, cgt)
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum DefaultAction {
+    Terminate,
+    CoreDump,
+    Ignore,
+    Stop,
+    Continue,
+}
+
+pub fn default_action(sig: u32) -> DefaultAction {
+    match sig {
+        SIGQUIT | SIGILL | SIGTRAP | SIGABRT | SIGBUS | SIGFPE | SIGSEGV | SIGXCPU | SIGXFSZ | SIGSYS => {
+            DefaultAction::CoreDump
+        }
+        SIGCHLD | SIGURG | SIGWINCH => DefaultAction::Ignore,
+        SIGSTOP | SIGTSTP | SIGTTIN | SIGTTOU => DefaultAction::Stop,
+        SIGCONT => DefaultAction::Continue,
+        _ => DefaultAction::Terminate,
+    }
+}
+
+/// `siginfo_t` as the kernel writes it (128 bytes).
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+pub struct SigInfo {
+    pub signo: i32,
+    pub errno: i32,
+    pub code: i32,
+    _pad: i32,
+    /// The union: pid/uid/status/addr/value at Linux's offsets (16 onwards).
+    pub fields: [u64; 14],
+}
+
+impl SigInfo {
+    pub fn new(signo: u32, code: i32) -> Self {
+        SigInfo { signo: signo as i32, errno: 0, code, _pad: 0, fields: [0; 14] }
+    }
+
+    /// kill/tkill/sigqueue: sender pid and uid at offsets 16 and 20.
+    pub fn from_user(signo: u32, code: i32, pid: u32, uid: u32) -> Self {
+        let mut i = SigInfo::new(signo, code);
+        i.fields[0] = pid as u64 | (uid as u64) << 32;
+        i
+    }
+
+    /// A fault: the address at offset 16.
+    pub fn fault(signo: u32, code: i32, addr: u64) -> Self {
+        let mut i = SigInfo::new(signo, code);
+        i.fields[0] = addr;
+        i
+    }
+
+    /// SIGCHLD: pid, uid, status.
+    pub fn child(code: i32, pid: u32, uid: u32, status: i32) -> Self {
+        let mut i = SigInfo::from_user(SIGCHLD, code, pid, uid);
+        i.fields[1] = status as u32 as u64;
+        i
+    }
+
+    pub fn set_value(&mut self, value: u64) {
+        self.fields[1] = value;
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.fields[0] as u32
+    }
+
+    pub fn uid(&self) -> u32 {
+        (self.fields[0] >> 32) as u32
+    }
+
+    pub fn status(&self) -> i32 {
+        self.fields[1] as u32 as i32
+    }
+}
+
+/// Per-process signal state beyond the dispositions.
+#[derive(Default)]
+pub struct SignalState {
+    /// The siginfo of each pending signal (several for queued real-time signals).
+    infos: Mutex<VecDeque<SigInfo>>,
+    /// sigaltstack: (sp, size, flags).
+    pub alt_stack: Mutex<(u64, u64, u32)>,
+    /// Job control: stopped by a stop signal, until SIGCONT.
+    pub stopped: core::sync::atomic::AtomicBool,
+    /// A stop or continue not yet reported to the parent's wait (WUNTRACED / WCONTINUED).
+    pub report: Mutex<Option<JobEvent>>,
+    /// The signal delivered to stop or continue the process (for /proc and wait status).
+    pub stop_signal: core::sync::atomic::AtomicU32,
+    pub wake_on_continue: crate::task::WaitQueue,
+    /// The mask to restore after the next delivery (rt_sigsuspend's temporary mask).
+    pub restore_mask: Mutex<Option<u64>>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum JobEvent {
+    Stopped(u32),
+    Continued,
+}
+
+/// Is `sig` ignored by `proc` (and so discarded when sent)?
+fn ignored(proc: &Process, sig: u32) -> bool {
+    let act = proc.sigactions.lock().get(sig);
+    act.handler == SIG_IGN || (act.handler == SIG_DFL && default_action(sig) == DefaultAction::Ignore)
+}
+
+/// Sends `sig` with `info` to process `proc`.
+pub fn send(proc: &Arc<Process>, sig: u32, info: SigInfo) {
+    if sig == 0 || proc.is_zombie() {
+        return;
+    }
+    let Some(thread) = proc.main_thread() else { return };
+    let blocked = thread.sig_blocked.load(Ordering::Relaxed) & bit(sig) != 0;
+    if sig == SIGCONT || sig == SIGKILL {
+        // Continue first: SIGCONT wakes a stopped process even if it then ignores the signal.
+        let stop_mask = bit(SIGSTOP) | bit(SIGTSTP) | bit(SIGTTIN) | bit(SIGTTOU);
+        thread.sig_pending.fetch_and(!stop_mask, Ordering::Relaxed);
+        proc.signals.infos.lock().retain(|i| bit(i.signo as u32) & stop_mask == 0);
+        if proc.signals.stopped.swap(false, Ordering::Relaxed) {
+            *proc.signals.report.lock() = Some(JobEvent::Continued);
+            notify_parent_job(proc, CLD_CONTINUED, SIGCONT);
+            proc.signals.wake_on_continue.wake_all();
+        }
+    }
+    if matches!(sig, SIGSTOP | SIGTSTP | SIGTTIN | SIGTTOU) {
+        thread.sig_pending.fetch_and(!bit(SIGCONT), Ordering::Relaxed);
+        proc.signals.infos.lock().retain(|i| i.signo as u32 != SIGCONT);
+    }
+    if !blocked && ignored(proc, sig) {
+        return;
+    }
+    let already = thread.sig_pending.load(Ordering::Relaxed) & bit(sig) != 0;
+    if already && sig < SIGRTMIN {
+        return;
+    }
+    proc.signals.infos.lock().push_back(info);
+    thread.sig_pending.fetch_or(bit(sig), Ordering::Release);
+    if !blocked || sig == SIGKILL {
+        task::scheduler::wake(&thread);
+        if sig == SIGKILL {
+            proc.signals.wake_on_continue.wake_all();
+        }
+    }
+}
+
+/// Sends a signal generated by the kernel for `proc`'s own sake (faults, SIGPIPE, SIGCHLD).
+pub fn send_simple(proc: &Arc<Process>, sig: u32) {
+    send(proc, sig, SigInfo::new(sig, SI_KERNEL));
+}
+
+/// Tells the parent a child stopped or continued (SIGCHLD unless SA_NOCLDSTOP, and wakes waits).
+fn notify_parent_job(proc: &Arc<Process>, code: i32, sig: u32) {
+    let Some(parent) = proc.parent.lock().upgrade() else { return };
+    let act = parent.sigactions.lock().get(SIGCHLD);
+    if act.flags & SA_NOCLDSTOP == 0 {
+        let uid = proc.creds.lock().uid;
+        send(&parent, SIGCHLD, SigInfo::child(code, proc.pid, uid, sig as i32));
+    }
+    parent.child_events.wake_all();
+}
+
+/// Takes the lowest pending unblocked signal of `thread`, with its info.
+fn dequeue(proc: &Process, thread: &Thread) -> Option<(u32, SigInfo)> {
+    let pending = thread.sig_pending.load(Ordering::Acquire) & !thread.sig_blocked.load(Ordering::Relaxed);
+    if pending == 0 {
+        return None;
+    }
+    let sig = pending.trailing_zeros() + 1;
+    let mut infos = proc.signals.infos.lock();
+    let info = match infos.iter().position(|i| i.signo as u32 == sig) {
+        Some(i) => infos.remove(i).expect("present"),
+        None => SigInfo::new(sig, SI_KERNEL),
+    };
+    if !infos.iter().any(|i| i.signo as u32 == sig) {
+        thread.sig_pending.fetch_and(!bit(sig), Ordering::Release);
+    }
+    Some((sig, info))
+}
+
+/// Takes a pending signal in `set` (for sigtimedwait and signalfd), blocked or not.
+pub fn dequeue_in(proc: &Process, thread: &Thread, set: u64) -> Option<(u32, SigInfo)> {
+    let pending = thread.sig_pending.load(Ordering::Acquire) & set;
+    if pending == 0 {
+        return None;
+    }
+    let saved = thread.sig_blocked.swap(!pending, Ordering::Relaxed);
+    let r = dequeue(proc, thread);
+    thread.sig_blocked.store(saved, Ordering::Relaxed);
+    r
+}
+
+// ---- Restart of interrupted system calls ----
+
+const ERESTARTSYS: u64 = (-(Errno::ERESTARTSYS as i64)) as u64;
+const ERESTARTNOHAND: u64 = (-(Errno::ERESTARTNOHAND as i64)) as u64;
+const ERESTARTNOINTR: u64 = (-(Errno::ERESTARTNOINTR as i64)) as u64;
+const EINTR: u64 = (-(Errno::EINTR as i64)) as u64;
+
+/// Rewinds a syscall frame so the `syscall` instruction runs again.
+fn restart(frame: &mut TrapFrame) {
+    frame.rax = frame.error_code; // the original syscall number
+    frame.rip -= 2;
+}
+
+/// Runs on every return to user mode: delivers pending signals (default actions or handlers)
+/// and settles interrupted system calls.
+pub fn deliver(frame: &mut TrapFrame) {
+    let thread = task::current();
+    let Some(proc) = super::of_thread(&thread) else { return };
+    let in_syscall = frame.vector == crate::arch::trap::VEC_SYSCALL;
+    loop {
+        let Some((sig, info)) = dequeue(&proc, &thread) else { break };
+        let act = proc.sigactions.lock().get(sig);
+        let handler = if sig == SIGKILL || sig == SIGSTOP { SIG_DFL } else { act.handler };
+        if handler == SIG_IGN {
+            continue;
+        }
+        if handler == SIG_DFL {
+            match default_action(sig) {
+                DefaultAction::Ignore | DefaultAction::Continue => continue,
+                DefaultAction::Stop => {
+                    stop(&proc, sig);
+                    continue;
+                }
+                DefaultAction::Terminate => super::exit::exit_group(super::exit::status_signaled(sig, false)),
+                DefaultAction::CoreDump => {
+                    let core = proc.rlimits.lock().0[super::rlimit::RLIMIT_CORE].cur > 0;
+                    super::exit::exit_group(super::exit::status_signaled(sig, core))
+                }
+            }
+        }
+        if in_syscall {
+            match frame.rax {
+                ERESTARTNOHAND => frame.rax = EINTR,
+                ERESTARTSYS if act.flags & SA_RESTART == 0 => frame.rax = EINTR,
+                ERESTARTSYS | ERESTARTNOINTR => restart(frame),
+                _ => {}
+            }
+        }
+        if setup_frame(&proc, &thread, frame, sig, &info, &act).is_err() {
+            // Like Linux's force_sigsegv: an unusable stack kills the process.
+            super::exit::exit_group(super::exit::status_signaled(SIGSEGV, false));
+        }
+        if act.flags & SA_RESETHAND != 0 {
+            proc.sigactions.lock().set(sig, SigAction::default());
+        }
+        return;
+    }
+    if let Some(mask) = proc.signals.restore_mask.lock().take() {
+        thread.sig_blocked.store(mask, Ordering::Relaxed);
+    }
+    if in_syscall && matches!(frame.rax, ERESTARTSYS | ERESTARTNOHAND | ERESTARTNOINTR) {
+        restart(frame);
+    }
+}
+
+/// Stops the process until SIGCONT (or SIGKILL), reporting to the parent. Other signals stay
+/// pending meanwhile, as in Linux.
+fn stop(proc: &Arc<Process>, sig: u32) {
+    proc.signals.stopped.store(true, Ordering::Relaxed);
+    proc.signals.stop_signal.store(sig, Ordering::Relaxed);
+    *proc.signals.report.lock() = Some(JobEvent::Stopped(sig));
+    notify_parent_job(proc, CLD_STOPPED, sig);
+    let thread = task::current();
+    proc.signals.wake_on_continue.wait_uninterruptible(|| {
+        let killed = thread.sig_pending.load(Ordering::Relaxed) & bit(SIGKILL) != 0;
+        (!proc.signals.stopped.load(Ordering::Relaxed) || killed).then_some(())
+    });
+}
+
+// ---- The signal frame ----
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct SigContext {
+    r8: u64,
+    r9: u64,
+    r10: u64,
+    r11: u64,
+    r12: u64,
+    r13: u64,
+    r14: u64,
+    r15: u64,
+    rdi: u64,
+    rsi: u64,
+    rbp: u64,
+    rbx: u64,
+    rdx: u64,
+    rax: u64,
+    rcx: u64,
+    rsp: u64,
+    rip: u64,
+    eflags: u64,
+    cs: u16,
+    gs: u16,
+    fs: u16,
+    ss: u16,
+    err: u64,
+    trapno: u64,
+    oldmask: u64,
+    cr2: u64,
+    fpstate: u64,
+    reserved: [u64; 8],
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct UContext {
+    flags: u64,
+    link: u64,
+    ss_sp: u64,
+    ss_flags: u32,
+    _pad: u32,
+    ss_size: u64,
+    mcontext: SigContext,
+    sigmask: u64,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct RtSigFrame {
+    pretcode: u64,
+    uc: UContext,
+    info: SigInfo,
+}
+
+const UC_SIGCONTEXT_SS: u64 = 2;
+const UC_STRICT_RESTORE_SS: u64 = 4;
+pub const SS_ONSTACK: u32 = 1;
+pub const SS_DISABLE: u32 = 2;
+
+/// Is `sp` on the alternate signal stack?
+pub fn on_alt_stack(proc: &Process, sp: u64) -> bool {
+    let (base, size, flags) = *proc.signals.alt_stack.lock();
+    flags & SS_DISABLE == 0 && size != 0 && sp > base && sp - base <= size
+}
+
+fn setup_frame(proc: &Process, thread: &Thread, frame: &mut TrapFrame, sig: u32, info: &SigInfo, act: &SigAction) -> Result<()> {
+    let (alt_base, alt_size, alt_flags) = *proc.signals.alt_stack.lock();
+    let restore = proc.signals.restore_mask.lock().take();
+    let mut sp = if act.flags & SA_ONSTACK != 0 && alt_flags & SS_DISABLE == 0 && alt_size != 0 && !on_alt_stack(proc, frame.rsp) {
+        alt_base + alt_size
+    } else {
+        frame.rsp - 128 // the red zone
+    };
+    sp = (sp - 512) & !63;
+    let fpstate = sp;
+    let frame_addr = ((sp - core::mem::size_of::<RtSigFrame>() as u64) & !15) - 8;
+    let old_mask = restore.unwrap_or_else(|| thread.sig_blocked.load(Ordering::Relaxed));
+    let mc = SigContext {
+        r8: frame.r8,
+        r9: frame.r9,
+        r10: frame.r10,
+        r11: frame.r11,
+        r12: frame.r12,
+        r13: frame.r13,
+        r14: frame.r14,
+        r15: frame.r15,
+        rdi: frame.rdi,
+        rsi: frame.rsi,
+        rbp: frame.rbp,
+        rbx: frame.rbx,
+        rdx: frame.rdx,
+        rax: frame.rax,
+        rcx: frame.rcx,
+        rsp: frame.rsp,
+        rip: frame.rip,
+        eflags: frame.rflags,
+        cs: frame.cs as u16,
+        gs: 0,
+        fs: 0,
+        ss: frame.ss as u16,
+        err: if frame.vector < 32 { frame.error_code } else { 0 },
+        trapno: if frame.vector < 32 { frame.vector } else { 0 },
+        oldmask: old_mask,
+        cr2: 0,
+        fpstate,
+        reserved: [0; 8],
+    };
+    let rt = RtSigFrame {
+        pretcode: act.restorer,
+        uc: UContext {
+            flags: UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS,
+            link: 0,
+            ss_sp: alt_base,
+            ss_flags: if on_alt_stack(proc, frame.rsp) { SS_ONSTACK } else { alt_flags & SS_DISABLE },
+            _pad: 0,
+            ss_size: alt_size,
+            mcontext: mc,
+            sigmask: old_mask,
+        },
+        info: *info,
+    };
+    let mut fx = frame.fpu;
+    // Linux marks a plain FXSAVE image by leaving sw_reserved magic unset.
+    fx.0[464..512].fill(0);
+    UserPtr::<[u8; 512]>::new(fpstate).write(&fx.0)?;
+    UserPtr::<RtSigFrame>::new(frame_addr).write(&rt)?;
+
+    let mut mask = thread.sig_blocked.load(Ordering::Relaxed) | act.mask;
+    if act.flags & SA_NODEFER == 0 {
+        mask |= bit(sig);
+    }
+    thread.sig_blocked.store(mask & !UNBLOCKABLE, Ordering::Relaxed);
+    frame.rsp = frame_addr;
+    frame.rip = act.handler;
+    frame.rdi = sig as u64;
+    frame.rsi = frame_addr + core::mem::offset_of!(RtSigFrame, info) as u64;
+    frame.rdx = frame_addr + core::mem::offset_of!(RtSigFrame, uc) as u64;
+    frame.rax = 0;
+    frame.rflags &= !(1 << 10 | 1 << 8); // DF and TF clear, as Linux
+    frame.fpu = crate::arch::trap::FpuState::initial();
+    Ok(())
+}
+
+/// rt_sigreturn: restores the context saved by `setup_frame` (the frame is at rsp - 8).
+pub fn sigreturn(frame: &mut TrapFrame) -> Result<i64> {
+    let thread = task::current();
+    let proc = super::current();
+    let addr = frame.rsp - 8;
+    let rt = UserPtr::<RtSigFrame>::new(addr).read();
+    let Ok(rt) = rt else {
+        super::exit::exit_group(super::exit::status_signaled(SIGSEGV, false));
+    };
+    let mc = rt.uc.mcontext;
+    frame.r8 = mc.r8;
+    frame.r9 = mc.r9;
+    frame.r10 = mc.r10;
+    frame.r11 = mc.r11;
+    frame.r12 = mc.r12;
+    frame.r13 = mc.r13;
+    frame.r14 = mc.r14;
+    frame.r15 = mc.r15;
+    frame.rdi = mc.rdi;
+    frame.rsi = mc.rsi;
+    frame.rbp = mc.rbp;
+    frame.rbx = mc.rbx;
+    frame.rdx = mc.rdx;
+    frame.rax = mc.rax;
+    frame.rcx = mc.rcx;
+    frame.rsp = mc.rsp;
+    frame.rip = mc.rip;
+    // Only the arithmetic and direction flags, TF, RF and AC may change (Linux's FIX_EFLAGS).
+    const USER_FLAGS: u64 = 0x1 | 0x4 | 0x10 | 0x40 | 0x80 | 0x100 | 0x400 | 0x800 | 0x1_0000 | 0x4_0000;
+    frame.rflags = (frame.rflags & !USER_FLAGS) | (mc.eflags & USER_FLAGS);
+    frame.cs = crate::arch::gdt::USER_CS as u64;
+    frame.ss = crate::arch::gdt::USER_DS as u64;
+    if mc.fpstate != 0 {
+        if let Ok(fx) = UserPtr::<[u8; 512]>::new(mc.fpstate).read() {
+            frame.fpu.0 = fx;
+            // MXCSR reserved bits must be clear or fxrstor faults.
+            let mxcsr = u32::from_le_bytes([fx[24], fx[25], fx[26], fx[27]]) & 0xffff;
+            frame.fpu.0[24..28].copy_from_slice(&mxcsr.to_le_bytes());
+        }
+    }
+    thread.sig_blocked.store(rt.uc.sigmask & !UNBLOCKABLE, Ordering::Relaxed);
+    let _ = proc;
+    // Not a syscall return any more: nothing to restart.
+    frame.vector = crate::arch::trap::VEC_SIGRETURN;
+    Ok(frame.rax as i64)
 }

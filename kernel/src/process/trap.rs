@@ -1,13 +1,15 @@
 //! What happens when user code traps: system calls, faults that become signals, interrupts,
-//! and the work done on every return to user mode.
+//! and the work done on every return to user mode (preemption, signal delivery).
+
+use alloc::sync::Arc;
 
 use crate::arch::pic::{IRQ_COM1, IRQ_TIMER};
 use crate::arch::trap::{self, TrapFrame, TrapHandlers};
 use crate::arch::usercopy;
-use crate::mm::vm::Access;
+use crate::mm::vm::{Access, FaultError};
 
-use super::exit;
-use super::signal::*;
+use super::signal::{self, SigInfo, *};
+use super::Process;
 
 pub fn install() {
     trap::set_handlers(TrapHandlers {
@@ -20,55 +22,85 @@ pub fn install() {
 
 fn on_irq(_frame: &mut TrapFrame, irq: u8) {
     match irq {
-        IRQ_TIMER => crate::task::on_timer_tick(),
+        IRQ_TIMER => {
+            crate::task::on_timer_tick();
+            super::timers::on_tick();
+        }
         IRQ_COM1 => crate::fs::tty::console().on_receive_interrupt(),
         _ => {}
     }
 }
 
-fn on_return_to_user(_frame: &mut TrapFrame) {
+fn on_return_to_user(frame: &mut TrapFrame) {
     crate::task::scheduler::preempt_point();
+    signal::deliver(frame);
 }
 
 /// Page-fault error code bits.
+const PF_PRESENT: u64 = 1 << 0;
 const PF_WRITE: u64 = 1 << 1;
 const PF_INSTR: u64 = 1 << 4;
 
+fn current_process() -> Option<Arc<Process>> {
+    super::of_thread(&crate::task::current())
+}
+
 /// Tries to resolve a page fault in the current process's address space.
-fn resolve_user_fault(addr: u64, error: u64) -> bool {
+fn resolve_user_fault(addr: u64, error: u64) -> Result<(), FaultError> {
     if addr >= crate::arch::USER_END {
-        return false;
+        return Err(FaultError::Segv);
     }
-    let Some(owner) = crate::task::current().owner().cloned() else { return false };
-    let Ok(proc) = owner.downcast::<super::Process>() else { return false };
+    let proc = current_process().ok_or(FaultError::Segv)?;
     let access = Access { write: error & PF_WRITE != 0, exec: error & PF_INSTR != 0 };
     if proc.vm.is_locked() {
         panic!("page fault at {:#x} while the address space is locked", addr);
     }
-    let ok = proc.vm.lock().handle_fault(addr, access).is_ok();
-    ok
+    let r = proc.vm.lock().handle_fault(addr, access);
+    r
+}
+
+/// A fault the program caused: the signal is delivered even if blocked or ignored (Linux's
+/// force_sig), so the program dies unless a handler takes it.
+fn force_signal(sig: u32, info: SigInfo) {
+    let Some(proc) = current_process() else { return };
+    let thread = crate::task::current();
+    let blocked = thread.sig_blocked.load(core::sync::atomic::Ordering::Relaxed) & signal::bit(sig) != 0;
+    let mut acts = proc.sigactions.lock();
+    if blocked || acts.get(sig).handler == SIG_IGN {
+        acts.set(sig, SigAction::default());
+        thread.sig_blocked.fetch_and(!signal::bit(sig), core::sync::atomic::Ordering::Relaxed);
+    }
+    drop(acts);
+    signal::send(&proc, sig, info);
 }
 
 fn on_exception(frame: &mut TrapFrame, fault_addr: u64) {
     let vector = frame.vector;
     if frame.from_user() {
-        if vector == trap::VEC_PAGE_FAULT && resolve_user_fault(fault_addr, frame.error_code) {
-            return;
-        }
-        let sig = match vector {
-            trap::VEC_DIVIDE => SIGFPE,
-            trap::VEC_X87 | trap::VEC_SIMD => SIGFPE,
-            trap::VEC_DEBUG | trap::VEC_BREAKPOINT => SIGTRAP,
-            trap::VEC_INVALID_OPCODE => SIGILL,
-            trap::VEC_ALIGNMENT => SIGBUS,
-            _ => SIGSEGV,
+        let (sig, info) = match vector {
+            trap::VEC_PAGE_FAULT => match resolve_user_fault(fault_addr, frame.error_code) {
+                Ok(()) => return,
+                Err(FaultError::Bus) => (SIGBUS, SigInfo::fault(SIGBUS, BUS_ADRERR, fault_addr)),
+                Err(FaultError::OutOfMemory) => (SIGKILL, SigInfo::new(SIGKILL, SI_KERNEL)),
+                Err(FaultError::Segv) => {
+                    let code = if frame.error_code & PF_PRESENT != 0 { SEGV_ACCERR } else { SEGV_MAPERR };
+                    (SIGSEGV, SigInfo::fault(SIGSEGV, code, fault_addr))
+                }
+            },
+            trap::VEC_DIVIDE => (SIGFPE, SigInfo::fault(SIGFPE, 1, frame.rip)), // FPE_INTDIV
+            trap::VEC_X87 | trap::VEC_SIMD => (SIGFPE, SigInfo::fault(SIGFPE, 0, frame.rip)),
+            trap::VEC_DEBUG | trap::VEC_BREAKPOINT => (SIGTRAP, SigInfo::new(SIGTRAP, SI_KERNEL)),
+            trap::VEC_INVALID_OPCODE => (SIGILL, SigInfo::fault(SIGILL, 2, frame.rip)), // ILL_ILLOPN
+            trap::VEC_ALIGNMENT => (SIGBUS, SigInfo::fault(SIGBUS, 1, fault_addr)),
+            // #GP and the rest: privileged instructions, bad segment loads.
+            _ => (SIGSEGV, SigInfo::new(SIGSEGV, SI_KERNEL)),
         };
-        // Signal delivery to handlers comes with the signals issue: for now every fault is fatal.
-        exit::exit_current(exit::status_signaled(sig));
+        force_signal(sig, info);
+        return;
     }
     if vector == trap::VEC_PAGE_FAULT {
         if let Some(fixup) = usercopy::fixup_for(frame.rip) {
-            if !resolve_user_fault(fault_addr, frame.error_code) {
+            if resolve_user_fault(fault_addr, frame.error_code).is_err() {
                 frame.rip = fixup;
             }
             return;

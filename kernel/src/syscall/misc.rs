@@ -59,3 +59,43 @@ pub fn getrandom(buf: u64, len: u64, flags: u32) -> Result<i64> {
     }
     Ok(done as i64)
 }
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct SysInfo {
+    uptime: i64,
+    loads: [u64; 3],
+    totalram: u64,
+    freeram: u64,
+    sharedram: u64,
+    bufferram: u64,
+    totalswap: u64,
+    freeswap: u64,
+    procs: u16,
+    _pad: [u16; 3],
+    totalhigh: u64,
+    freehigh: u64,
+    mem_unit: u32,
+    _pad2: [u32; 1],
+}
+
+pub fn sysinfo(info: u64) -> Result<i64> {
+    let page = crate::mm::frame::PAGE_SIZE;
+    let s = SysInfo {
+        uptime: (crate::arch::time::monotonic_ns() / 1_000_000_000) as i64,
+        loads: [0; 3],
+        totalram: crate::mm::frame::total_frames() as u64 * page,
+        freeram: crate::mm::frame::free_frames() as u64 * page,
+        sharedram: 0,
+        bufferram: 0,
+        totalswap: 0,
+        freeswap: 0,
+        procs: crate::process::all().len() as u16,
+        _pad: [0; 3],
+        totalhigh: 0,
+        freehigh: 0,
+        mem_unit: 1,
+        _pad2: [0],
+    };
+    UserPtr::<SysInfo>::new(info).write(&s).map(|_| 0)
+}

@@ -1,8 +1,13 @@
-//! brk, mmap, munmap, mprotect, madvise.
+//! brk, mmap, munmap, mprotect, mremap, msync, madvise.
+
+use alloc::sync::Arc;
 
 use crate::error::{Errno, Result};
+use crate::fs::devfs::DEV_ZERO;
+use crate::fs::inode::{Inode, S_IFCHR, S_IFREG};
 use crate::mm::frame::PAGE_SIZE;
-use crate::mm::vm::Prot;
+use crate::mm::shared::{PageSource, SharedMemory};
+use crate::mm::vm::{page_ceil, Backing, Placement, Prot};
 use crate::process;
 
 const PROT_READ: i32 = 1;
@@ -40,6 +45,20 @@ pub fn brk(addr: u64) -> Result<i64> {
     Ok(process::current().vm.lock().set_brk(addr) as i64)
 }
 
+/// A file's pages as mmap sees them: pages wholly beyond the end of the file are SIGBUS.
+struct FilePages {
+    inode: Arc<dyn Inode>,
+}
+
+impl PageSource for FilePages {
+    fn page(&self, index: u64) -> Option<u64> {
+        if index * PAGE_SIZE >= self.inode.metadata().size {
+            return None;
+        }
+        self.inode.page(index).ok()
+    }
+}
+
 pub fn mmap(addr: u64, len: u64, prot: i32, flags: i32, fd: i32, offset: u64) -> Result<i64> {
     let kind = flags & MAP_TYPE;
     if kind != MAP_PRIVATE && kind != MAP_SHARED && kind != MAP_SHARED_VALIDATE {
@@ -48,21 +67,62 @@ pub fn mmap(addr: u64, len: u64, prot: i32, flags: i32, fd: i32, offset: u64) ->
     if len == 0 || offset % PAGE_SIZE != 0 {
         return Err(Errno::EINVAL);
     }
+    let pages = page_ceil(len).ok_or(Errno::ENOMEM)? / PAGE_SIZE;
     let prot = prot_from(prot)?;
-    if flags & MAP_ANONYMOUS == 0 {
-        // File mappings come with the VFS issue.
-        process::current().fds.lock().get(fd)?;
-        return Err(Errno::ENODEV);
-    }
-    if kind != MAP_PRIVATE {
-        // Shared anonymous memory comes with fork (issue 3).
-        return Err(Errno::EINVAL);
-    }
-    let fixed = flags & MAP_FIXED != 0;
-    let noreplace = flags & MAP_FIXED_NOREPLACE != 0;
+    let shared = kind != MAP_PRIVATE;
+    let placement = if flags & MAP_FIXED != 0 {
+        Placement::Fixed(addr)
+    } else if flags & MAP_FIXED_NOREPLACE != 0 {
+        Placement::FixedNoReplace(addr)
+    } else {
+        Placement::Hint(addr)
+    };
     let proc = process::current();
+    let mut file_info = None;
+    let backing = if flags & MAP_ANONYMOUS != 0 {
+        if shared {
+            Backing::Shared { source: Arc::new(SharedMemory::new(pages as usize)), pgoff: 0 }
+        } else {
+            Backing::Anonymous
+        }
+    } else {
+        let f = proc.fds.lock().get(fd)?;
+        let m = f.file().metadata();
+        if f.is_path_only() || !f.readable() {
+            return Err(Errno::EACCES);
+        }
+        if shared && prot.contains(Prot::WRITE) && !f.writable() {
+            return Err(Errno::EACCES);
+        }
+        let pgoff = offset / PAGE_SIZE;
+        if m.file_type() == S_IFCHR && m.rdev == DEV_ZERO {
+            // /dev/zero maps as anonymous memory.
+            if shared {
+                Backing::Shared { source: Arc::new(SharedMemory::new(pages as usize)), pgoff: 0 }
+            } else {
+                Backing::Anonymous
+            }
+        } else {
+            if m.file_type() != S_IFREG {
+                return Err(Errno::ENODEV);
+            }
+            let inode = f.file().inode().ok_or(Errno::ENODEV)?;
+            let path = f.path().map(|w| w.path()).unwrap_or_default();
+            file_info = Some((m.dev, m.ino, path));
+            let source = Arc::new(FilePages { inode });
+            if shared {
+                Backing::Shared { source, pgoff }
+            } else {
+                Backing::Private { source, pgoff }
+            }
+        }
+    };
     let mut vm = proc.vm.lock();
-    vm.map_anonymous(addr, len, prot, fixed, noreplace && !fixed).map(|a| a as i64)
+    let start = vm.map(placement, len, prot, backing)?;
+    if let Some(info) = file_info {
+        vm.set_vma_file(start, info);
+    }
+    Ok(start as i64)
 }
 
 pub fn munmap(addr: u64, len: u64) -> Result<i64> {
@@ -74,10 +134,53 @@ pub fn mprotect(addr: u64, len: u64, prot: i32) -> Result<i64> {
     process::current().vm.lock().protect(addr, len, prot).map(|_| 0)
 }
 
-pub fn madvise(addr: u64, _len: u64, _advice: i32) -> Result<i64> {
+const MREMAP_MAYMOVE: u32 = 1;
+const MREMAP_FIXED: u32 = 2;
+
+pub fn mremap(old: u64, old_len: u64, new_len: u64, flags: u32, new_addr: u64) -> Result<i64> {
+    if flags & !(MREMAP_MAYMOVE | MREMAP_FIXED | 4) != 0 || (flags & MREMAP_FIXED != 0 && flags & MREMAP_MAYMOVE == 0) {
+        return Err(Errno::EINVAL);
+    }
+    let fixed = (flags & MREMAP_FIXED != 0).then_some(new_addr);
+    process::current()
+        .vm
+        .lock()
+        .remap(old, old_len, new_len, flags & MREMAP_MAYMOVE != 0, fixed)
+        .map(|a| a as i64)
+}
+
+const MS_ASYNC: i32 = 1;
+const MS_INVALIDATE: i32 = 2;
+const MS_SYNC: i32 = 4;
+
+pub fn msync(addr: u64, len: u64, flags: i32) -> Result<i64> {
+    if addr % PAGE_SIZE != 0 || flags & !(MS_ASYNC | MS_INVALIDATE | MS_SYNC) != 0 || flags & (MS_ASYNC | MS_SYNC) == (MS_ASYNC | MS_SYNC) {
+        return Err(Errno::EINVAL);
+    }
+    let proc = process::current();
+    let vm = proc.vm.lock();
+    let end = page_ceil(addr.saturating_add(len)).ok_or(Errno::ENOMEM)?;
+    // tmpfs pages are the file: nothing to write back, but the range must be mapped.
+    let mut cursor = addr;
+    while cursor < end {
+        let v = vm.find(cursor).ok_or(Errno::ENOMEM)?;
+        cursor = v.end;
+    }
+    Ok(0)
+}
+
+const MADV_DONTNEED: i32 = 4;
+const MADV_FREE: i32 = 8;
+const MADV_REMOVE: i32 = 9;
+
+pub fn madvise(addr: u64, len: u64, advice: i32) -> Result<i64> {
     if addr % PAGE_SIZE != 0 {
         return Err(Errno::EINVAL);
     }
-    // Advice is only a hint; MADV_DONTNEED's zeroing semantics come with the VFS issue.
-    Ok(0)
+    match advice {
+        MADV_DONTNEED | MADV_FREE => process::current().vm.lock().discard(addr, len).map(|_| 0),
+        MADV_REMOVE => Err(Errno::EOPNOTSUPP),
+        0..=3 | 10..=25 | 100..=101 => Ok(0),
+        _ => Err(Errno::EINVAL),
+    }
 }

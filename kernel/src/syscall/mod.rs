@@ -1,12 +1,17 @@
 //! System call dispatch: decode the number and arguments, call the family's handler, encode the
 //! result. One file per family; handlers are thin.
 
-mod fs;
+mod attr;
+mod creds;
+mod dir;
+mod io;
 mod misc;
 mod mm;
+mod mount;
 pub mod numbers;
 mod process;
 mod signal;
+mod stat;
 mod time;
 
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -22,58 +27,152 @@ impl Args {
     fn u(&self, i: usize) -> u64 {
         self.0[i]
     }
+    fn i(&self, i: usize) -> i64 {
+        self.0[i] as i64
+    }
     /// An int argument (the upper half of the register is ignored, as in Linux).
     fn int(&self, i: usize) -> i32 {
         self.0[i] as u32 as i32
+    }
+    fn u32(&self, i: usize) -> u32 {
+        self.0[i] as u32
     }
 }
 
 pub fn dispatch(frame: &mut TrapFrame) {
     let nr = frame.rax;
+    // Kept for restarting the call after a signal (see process::signal::deliver).
+    frame.error_code = nr;
     let a = Args([frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9]);
     let result = call(nr, &a, frame);
     frame.rax = match result {
         Ok(v) => v as u64,
-        // Signal delivery (and so restart) comes with the signals issue: report EINTR.
-        Err(Errno::ERESTARTSYS) | Err(Errno::ERESTARTNOHAND) => -(Errno::EINTR as i64) as u64,
         Err(e) => -(e as i64) as u64,
     };
 }
 
 fn call(nr: u64, a: &Args, frame: &mut TrapFrame) -> Result<i64> {
     match nr {
-        READ => fs::read(a.int(0), a.u(1), a.u(2)),
-        WRITE => fs::write(a.int(0), a.u(1), a.u(2)),
-        READV => fs::readv(a.int(0), a.u(1), a.int(2)),
-        WRITEV => fs::writev(a.int(0), a.u(1), a.int(2)),
-        IOCTL => fs::ioctl(a.int(0), a.u(1) as u32, a.u(2)),
-        CLOSE => fs::close(a.int(0)),
-        FSTAT => fs::fstat(a.int(0), a.u(1)),
-        NEWFSTATAT => fs::newfstatat(a.int(0), a.u(1), a.u(2), a.int(3)),
+        READ => io::read(a.int(0), a.u(1), a.u(2)),
+        WRITE => io::write(a.int(0), a.u(1), a.u(2)),
+        PREAD64 => io::pread64(a.int(0), a.u(1), a.u(2), a.i(3)),
+        PWRITE64 => io::pwrite64(a.int(0), a.u(1), a.u(2), a.i(3)),
+        READV => io::readv(a.int(0), a.u(1), a.int(2)),
+        WRITEV => io::writev(a.int(0), a.u(1), a.int(2)),
+        PREADV => io::preadv(a.int(0), a.u(1), a.int(2), a.i(3)),
+        PWRITEV => io::pwritev(a.int(0), a.u(1), a.int(2), a.i(3)),
+        LSEEK => io::lseek(a.int(0), a.i(1), a.int(2)),
+        IOCTL => io::ioctl(a.int(0), a.u32(1), a.u(2)),
+        CLOSE => io::close(a.int(0)),
+        DUP => io::dup(a.int(0)),
+        DUP2 => io::dup2(a.int(0), a.int(1)),
+        DUP3 => io::dup3(a.int(0), a.int(1), a.u32(2)),
+        FCNTL => io::fcntl(a.int(0), a.int(1), a.u(2)),
+        FSYNC | FDATASYNC => io::fsync(a.int(0)),
+        SYNC => Ok(0),
+        SYNCFS => io::fsync(a.int(0)),
+
+        OPEN => dir::open(a.u(0), a.u32(1), a.u32(2)),
+        OPENAT => dir::openat(a.int(0), a.u(1), a.u32(2), a.u32(3)),
+        CREAT => dir::creat(a.u(0), a.u32(1)),
+        MKDIR => dir::mkdirat(-100, a.u(0), a.u32(1)),
+        MKDIRAT => dir::mkdirat(a.int(0), a.u(1), a.u32(2)),
+        MKNOD => dir::mknodat(-100, a.u(0), a.u32(1), a.u(2)),
+        MKNODAT => dir::mknodat(a.int(0), a.u(1), a.u32(2), a.u(3)),
+        UNLINK => dir::unlinkat(-100, a.u(0), 0),
+        UNLINKAT => dir::unlinkat(a.int(0), a.u(1), a.u32(2)),
+        RMDIR => dir::rmdir(a.u(0)),
+        RENAME => dir::renameat2(-100, a.u(0), -100, a.u(1), 0),
+        RENAMEAT => dir::renameat2(a.int(0), a.u(1), a.int(2), a.u(3), 0),
+        RENAMEAT2 => dir::renameat2(a.int(0), a.u(1), a.int(2), a.u(3), a.u32(4)),
+        LINK => dir::linkat(-100, a.u(0), -100, a.u(1), 0),
+        LINKAT => dir::linkat(a.int(0), a.u(1), a.int(2), a.u(3), a.u32(4)),
+        SYMLINK => dir::symlinkat(a.u(0), -100, a.u(1)),
+        SYMLINKAT => dir::symlinkat(a.u(0), a.int(1), a.u(2)),
+        GETDENTS64 => dir::getdents64(a.int(0), a.u(1), a.u(2)),
+        GETCWD => dir::getcwd(a.u(0), a.u(1)),
+        CHDIR => dir::chdir(a.u(0)),
+        FCHDIR => dir::fchdir(a.int(0)),
+
+        STAT => stat::stat(a.u(0), a.u(1)),
+        LSTAT => stat::lstat(a.u(0), a.u(1)),
+        FSTAT => stat::fstat(a.int(0), a.u(1)),
+        NEWFSTATAT => stat::newfstatat(a.int(0), a.u(1), a.u(2), a.u32(3)),
+        STATX => stat::statx(a.int(0), a.u(1), a.u32(2), a.u32(3), a.u(4)),
+        STATFS => stat::statfs(a.u(0), a.u(1)),
+        FSTATFS => stat::fstatfs(a.int(0), a.u(1)),
+        READLINK => stat::readlinkat(-100, a.u(0), a.u(1), a.i(2)),
+        READLINKAT => stat::readlinkat(a.int(0), a.u(1), a.u(2), a.i(3)),
+        ACCESS => stat::faccessat(-100, a.u(0), a.u32(1), 0),
+        FACCESSAT => stat::faccessat(a.int(0), a.u(1), a.u32(2), 0),
+        FACCESSAT2 => stat::faccessat(a.int(0), a.u(1), a.u32(2), a.u32(3)),
+
+        CHMOD => attr::chmod(a.u(0), a.u32(1)),
+        FCHMOD => attr::fchmod(a.int(0), a.u32(1)),
+        FCHMODAT => attr::fchmodat(a.int(0), a.u(1), a.u32(2)),
+        CHOWN => attr::fchownat(-100, a.u(0), a.u32(1), a.u32(2), 0),
+        LCHOWN => attr::fchownat(-100, a.u(0), a.u32(1), a.u32(2), 0x100),
+        FCHOWN => attr::fchown(a.int(0), a.u32(1), a.u32(2)),
+        FCHOWNAT => attr::fchownat(a.int(0), a.u(1), a.u32(2), a.u32(3), a.u32(4)),
+        TRUNCATE => attr::truncate(a.u(0), a.i(1)),
+        FTRUNCATE => attr::ftruncate(a.int(0), a.i(1)),
+        UTIMENSAT => attr::utimensat(a.int(0), a.u(1), a.u(2), a.u32(3)),
+        UMASK => attr::umask(a.u32(0)),
+
+        MOUNT => mount::mount(a.u(0), a.u(1), a.u(2), a.u(3), a.u(4)),
+        UMOUNT2 => mount::umount2(a.u(0), a.int(1)),
 
         BRK => mm::brk(a.u(0)),
         MMAP => mm::mmap(a.u(0), a.u(1), a.int(2), a.int(3), a.int(4), a.u(5)),
         MUNMAP => mm::munmap(a.u(0), a.u(1)),
         MPROTECT => mm::mprotect(a.u(0), a.u(1), a.int(2)),
+        MREMAP => mm::mremap(a.u(0), a.u(1), a.u(2), a.u32(3), a.u(4)),
+        MSYNC => mm::msync(a.u(0), a.u(1), a.int(2)),
         MADVISE => mm::madvise(a.u(0), a.u(1), a.int(2)),
 
-        EXIT => process::exit(a.int(0)),
-        EXIT_GROUP => process::exit(a.int(0)),
+        EXIT | EXIT_GROUP => process::exit(a.int(0)),
+        FORK => process::fork(frame),
+        VFORK => process::vfork(frame),
+        CLONE => process::clone(a.u(0), a.u(1), a.u(2), a.u(3), a.u(4), frame),
         EXECVE => process::execve(a.u(0), a.u(1), a.u(2), frame),
+        WAIT4 => process::wait4(a.int(0), a.u(1), a.u32(2), a.u(3)),
+        WAITID => process::waitid(a.u32(0), a.u32(1), a.u(2), a.u32(3), a.u(4)),
         GETPID => process::getpid(),
         GETPPID => process::getppid(),
         GETTID => process::gettid(),
-        GETUID => process::getuid(),
-        GETEUID => process::geteuid(),
-        GETGID => process::getgid(),
-        GETEGID => process::getegid(),
+        SETPGID => process::setpgid(a.int(0), a.int(1)),
+        GETPGID => process::getpgid(a.int(0)),
+        GETPGRP => process::getpgrp(),
+        SETSID => process::setsid(),
+        GETSID => process::getsid(a.int(0)),
         SET_TID_ADDRESS => process::set_tid_address(a.u(0)),
         SET_ROBUST_LIST => process::set_robust_list(a.u(0), a.u(1)),
         ARCH_PRCTL => process::arch_prctl(a.int(0), a.u(1)),
+        PRCTL => process::prctl(a.int(0), a.u(1)),
         PRLIMIT64 => process::prlimit64(a.int(0), a.int(1), a.u(2), a.u(3)),
         GETRLIMIT => process::prlimit64(0, a.int(0), 0, a.u(1)),
         SETRLIMIT => process::prlimit64(0, a.int(0), a.u(1), 0),
+        GETRUSAGE => process::getrusage(a.int(0), a.u(1)),
+        TIMES => process::times(a.u(0)),
         SCHED_YIELD => process::sched_yield(),
+        SCHED_GETAFFINITY => process::sched_getaffinity(a.int(0), a.u(1), a.u(2)),
+
+        GETUID => creds::getuid(),
+        GETEUID => creds::geteuid(),
+        GETGID => creds::getgid(),
+        GETEGID => creds::getegid(),
+        SETUID => creds::setuid(a.u32(0)),
+        SETGID => creds::setgid(a.u32(0)),
+        SETREUID => creds::setreuid(a.u32(0), a.u32(1)),
+        SETREGID => creds::setregid(a.u32(0), a.u32(1)),
+        SETRESUID => creds::setresuid(a.u32(0), a.u32(1), a.u32(2)),
+        SETRESGID => creds::setresgid(a.u32(0), a.u32(1), a.u32(2)),
+        GETRESUID => creds::getresuid(a.u(0), a.u(1), a.u(2)),
+        GETRESGID => creds::getresgid(a.u(0), a.u(1), a.u(2)),
+        SETFSUID => creds::setfsuid(a.u32(0)),
+        SETFSGID => creds::setfsgid(a.u32(0)),
+        GETGROUPS => creds::getgroups(a.int(0), a.u(1)),
+        SETGROUPS => creds::setgroups(a.int(0) as i64, a.u(1)),
 
         CLOCK_GETTIME => time::clock_gettime(a.int(0), a.u(1)),
         CLOCK_GETRES => time::clock_getres(a.int(0), a.u(1)),
@@ -84,9 +183,23 @@ fn call(nr: u64, a: &Args, frame: &mut TrapFrame) -> Result<i64> {
 
         RT_SIGACTION => signal::rt_sigaction(a.int(0), a.u(1), a.u(2), a.u(3)),
         RT_SIGPROCMASK => signal::rt_sigprocmask(a.int(0), a.u(1), a.u(2), a.u(3)),
+        RT_SIGPENDING => signal::rt_sigpending(a.u(0), a.u(1)),
+        RT_SIGSUSPEND => signal::rt_sigsuspend(a.u(0), a.u(1)),
+        RT_SIGTIMEDWAIT => signal::rt_sigtimedwait(a.u(0), a.u(1), a.u(2), a.u(3)),
+        RT_SIGQUEUEINFO => signal::rt_sigqueueinfo(a.int(0), a.int(1), a.u(2)),
+        RT_SIGRETURN => signal::rt_sigreturn(frame),
+        KILL => signal::kill(a.int(0), a.int(1)),
+        TKILL => signal::tkill(a.int(0), a.int(1)),
+        TGKILL => signal::tgkill(a.int(0), a.int(1), a.int(2)),
+        SIGALTSTACK => signal::sigaltstack(a.u(0), a.u(1), frame),
+        PAUSE => signal::pause(),
+        ALARM => signal::alarm(a.u32(0)),
+        SETITIMER => signal::setitimer(a.int(0), a.u(1), a.u(2)),
+        GETITIMER => signal::getitimer(a.int(0), a.u(1)),
 
         UNAME => misc::uname(a.u(0)),
-        GETRANDOM => misc::getrandom(a.u(0), a.u(1), a.u(2) as u32),
+        GETRANDOM => misc::getrandom(a.u(0), a.u(1), a.u32(2)),
+        SYSINFO => misc::sysinfo(a.u(0)),
         _ => {
             log_unimplemented(nr);
             Err(Errno::ENOSYS)

@@ -1,25 +1,30 @@
-//! rt_sigaction and rt_sigprocmask (dispositions and the mask are recorded; delivery comes with
-//! the signals issue).
+//! rt_sigaction, rt_sigprocmask, rt_sigpending, rt_sigsuspend, rt_sigtimedwait, rt_sigqueueinfo,
+//! rt_sigreturn, kill, tkill, tgkill, sigaltstack, pause, alarm, setitimer, getitimer.
 
 use core::sync::atomic::Ordering;
 
+use bytemuck::{Pod, Zeroable};
+
+use crate::arch::trap::TrapFrame;
 use crate::error::{Errno, Result};
 use crate::mm::user::UserPtr;
-use crate::process::{self, signal::*};
-use crate::task;
+use crate::process::signal::{self, *};
+use crate::process::{self, group, timers, Process};
+use crate::task::{self, WaitError, WaitQueue};
 
 const SIG_BLOCK: i32 = 0;
 const SIG_UNBLOCK: i32 = 1;
 const SIG_SETMASK: i32 = 2;
 
+fn check_sig(sig: i32) -> Result<u32> {
+    if (1..=NSIG as i32).contains(&sig) { Ok(sig as u32) } else { Err(Errno::EINVAL) }
+}
+
 pub fn rt_sigaction(sig: i32, act: u64, oldact: u64, sigsetsize: u64) -> Result<i64> {
     if sigsetsize != 8 {
         return Err(Errno::EINVAL);
     }
-    if !(1..=NSIG as i32).contains(&sig) {
-        return Err(Errno::EINVAL);
-    }
-    let sig = sig as u32;
+    let sig = check_sig(sig)?;
     let new = if act != 0 { Some(UserPtr::<SigAction>::new(act).read()?) } else { None };
     if new.is_some() && (sig == SIGKILL || sig == SIGSTOP) {
         return Err(Errno::EINVAL);
@@ -31,6 +36,12 @@ pub fn rt_sigaction(sig: i32, act: u64, oldact: u64, sigsetsize: u64) -> Result<
     }
     if let Some(a) = new {
         proc.sigactions.lock().set(sig, a);
+        // Setting SIG_IGN (or a default that ignores) discards what is pending (POSIX).
+        if a.handler == SIG_IGN || (a.handler == SIG_DFL && default_action(sig) == DefaultAction::Ignore) {
+            if let Some(t) = proc.main_thread() {
+                t.sig_pending.fetch_and(!bit(sig), Ordering::Relaxed);
+            }
+        }
     }
     Ok(0)
 }
@@ -57,4 +68,279 @@ pub fn rt_sigprocmask(how: i32, set: u64, oldset: u64, sigsetsize: u64) -> Resul
         UserPtr::<u64>::new(oldset).write(&old)?;
     }
     Ok(0)
+}
+
+pub fn rt_sigpending(set: u64, sigsetsize: u64) -> Result<i64> {
+    if sigsetsize > 8 {
+        return Err(Errno::EINVAL);
+    }
+    let t = task::current();
+    let pending = t.sig_pending.load(Ordering::Relaxed) & t.sig_blocked.load(Ordering::Relaxed);
+    UserPtr::<u64>::new(set).write(&pending).map(|_| 0)
+}
+
+/// Sleeps until a signal is delivered, with `mask` as the blocked set meanwhile.
+pub fn rt_sigsuspend(mask: u64, sigsetsize: u64) -> Result<i64> {
+    if sigsetsize != 8 {
+        return Err(Errno::EINVAL);
+    }
+    let new = UserPtr::<u64>::new(mask).read()?;
+    let t = task::current();
+    let saved = t.sig_blocked.swap(new & !UNBLOCKABLE, Ordering::Relaxed);
+    // The handler's frame records `saved`, so its sigreturn restores the caller's mask.
+    *process::current().signals.restore_mask.lock() = Some(saved);
+    let q = WaitQueue::new();
+    let _ = q.wait_until(|| None::<()>, None);
+    Err(Errno::ERESTARTNOHAND)
+}
+
+pub fn pause() -> Result<i64> {
+    let q = WaitQueue::new();
+    let _ = q.wait_until(|| None::<()>, None);
+    Err(Errno::ERESTARTNOHAND)
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct Timespec {
+    sec: i64,
+    nsec: i64,
+}
+
+pub fn rt_sigtimedwait(set: u64, info: u64, timeout: u64, sigsetsize: u64) -> Result<i64> {
+    if sigsetsize != 8 {
+        return Err(Errno::EINVAL);
+    }
+    let wanted = UserPtr::<u64>::new(set).read()? & !UNBLOCKABLE;
+    let deadline = if timeout != 0 {
+        let ts = UserPtr::<Timespec>::new(timeout).read()?;
+        if ts.sec < 0 || !(0..1_000_000_000).contains(&ts.nsec) {
+            return Err(Errno::EINVAL);
+        }
+        Some(crate::arch::time::monotonic_ns().saturating_add((ts.sec as u64).saturating_mul(1_000_000_000) + ts.nsec as u64))
+    } else {
+        None
+    };
+    let proc = process::current();
+    let t = task::current();
+    // Signals in `wanted` wake us even while blocked: unblock them for the wait.
+    let saved = t.sig_blocked.load(Ordering::Relaxed);
+    let take = || signal::dequeue_in(&proc, &t, wanted);
+    let r = match take() {
+        Some(found) => Ok(found),
+        None => {
+            t.sig_blocked.store(saved & !wanted, Ordering::Relaxed);
+            let q = WaitQueue::new();
+            let r = q.wait_until(
+                || {
+                    let pending = t.sig_pending.load(Ordering::Relaxed) & wanted;
+                    (pending != 0).then_some(())
+                },
+                deadline,
+            );
+            t.sig_blocked.store(saved, Ordering::Relaxed);
+            match (r, take()) {
+                (_, Some(found)) => Ok(found),
+                (Err(WaitError::TimedOut), None) => Err(Errno::EAGAIN),
+                _ => Err(Errno::EINTR),
+            }
+        }
+    };
+    let (sig, si) = r?;
+    if info != 0 {
+        UserPtr::<SigInfo>::new(info).write(&si)?;
+    }
+    Ok(sig as i64)
+}
+
+fn sender_info(sig: u32, code: i32) -> SigInfo {
+    let p = process::current();
+    let uid = p.creds.lock().uid;
+    SigInfo::from_user(sig, code, p.pid, uid)
+}
+
+/// May the caller signal `target`? (Linux: root, or real/effective uid matches real/saved uid.)
+fn may_signal(target: &Process, sig: u32) -> bool {
+    let me = process::current();
+    let c = me.creds.lock().clone();
+    if c.euid == 0 {
+        return true;
+    }
+    let t = target.creds.lock();
+    if c.euid == t.uid || c.euid == t.suid || c.uid == t.uid || c.uid == t.suid {
+        return true;
+    }
+    sig == SIGCONT && me.sid() == target.sid()
+}
+
+fn signal_one(target: &alloc::sync::Arc<Process>, sig: u32, info: SigInfo) -> Result<()> {
+    if !may_signal(target, sig) {
+        return Err(Errno::EPERM);
+    }
+    signal::send(target, sig, info);
+    Ok(())
+}
+
+/// Signals every process in `targets`; ESRCH if none, EPERM if none could be signalled.
+fn signal_many(targets: alloc::vec::Vec<alloc::sync::Arc<Process>>, sig: u32, info: SigInfo) -> Result<i64> {
+    if targets.is_empty() {
+        return Err(Errno::ESRCH);
+    }
+    let mut ok = false;
+    for t in &targets {
+        ok |= signal_one(t, sig, info).is_ok();
+    }
+    if ok { Ok(0) } else { Err(Errno::EPERM) }
+}
+
+pub fn kill(pid: i32, sig: i32) -> Result<i64> {
+    let sig = if sig == 0 { 0 } else { check_sig(sig)? };
+    let info = sender_info(sig, SI_USER);
+    let me = process::current();
+    match pid {
+        p if p > 0 => {
+            let target = process::find(p as u32).ok_or(Errno::ESRCH)?;
+            signal_one(&target, sig, info).map(|_| 0)
+        }
+        0 => signal_many(group::members(me.pgid()), sig, info),
+        -1 => {
+            let targets = process::all().into_iter().filter(|p| p.pid > 1 && p.pid != me.pid).collect();
+            signal_many(targets, sig, info)
+        }
+        p if p == i32::MIN => Err(Errno::ESRCH),
+        p => signal_many(group::members(p.unsigned_abs()), sig, info),
+    }
+}
+
+pub fn tgkill(tgid: i32, tid: i32, sig: i32) -> Result<i64> {
+    if tid <= 0 || (tgid <= 0 && tgid != -1) {
+        return Err(Errno::EINVAL);
+    }
+    let sig = if sig == 0 { 0 } else { check_sig(sig)? };
+    // Single-threaded processes: the thread id is the process id.
+    let target = process::find(tid as u32).ok_or(Errno::ESRCH)?;
+    if tgid != -1 && target.pid != tgid as u32 {
+        return Err(Errno::ESRCH);
+    }
+    signal_one(&target, sig, sender_info(sig, SI_TKILL)).map(|_| 0)
+}
+
+pub fn tkill(tid: i32, sig: i32) -> Result<i64> {
+    tgkill(-1, tid, sig)
+}
+
+pub fn rt_sigqueueinfo(pid: i32, sig: i32, uinfo: u64) -> Result<i64> {
+    let sig = check_sig(sig)?;
+    let mut info = UserPtr::<SigInfo>::new(uinfo).read()?;
+    let me = process::current();
+    // Only the kernel may claim kernel-generated codes, and never for another process.
+    if (info.code >= 0 || info.code == SI_TKILL) && pid as u32 != me.pid {
+        return Err(Errno::EPERM);
+    }
+    info.signo = sig as i32;
+    let target = process::find(pid as u32).ok_or(Errno::ESRCH)?;
+    signal_one(&target, sig, info).map(|_| 0)
+}
+
+pub fn rt_sigreturn(frame: &mut TrapFrame) -> Result<i64> {
+    signal::sigreturn(frame)
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct StackT {
+    sp: u64,
+    flags: i32,
+    _pad: i32,
+    size: u64,
+}
+
+const MINSIGSTKSZ: u64 = 2048;
+
+pub fn sigaltstack(ss: u64, old: u64, frame: &TrapFrame) -> Result<i64> {
+    let proc = process::current();
+    let (base, size, flags) = *proc.signals.alt_stack.lock();
+    let on = signal::on_alt_stack(&proc, frame.rsp);
+    if old != 0 {
+        let cur = StackT { sp: base, flags: if on { SS_ONSTACK as i32 } else { (flags & SS_DISABLE) as i32 }, _pad: 0, size };
+        UserPtr::<StackT>::new(old).write(&cur)?;
+    }
+    if ss != 0 {
+        let new = UserPtr::<StackT>::new(ss).read()?;
+        if on {
+            return Err(Errno::EPERM);
+        }
+        let f = new.flags as u32 & !(1 << 31); // SS_AUTODISARM accepted
+        if f != 0 && f != SS_DISABLE && f != SS_ONSTACK {
+            return Err(Errno::EINVAL);
+        }
+        if f == SS_DISABLE {
+            *proc.signals.alt_stack.lock() = (0, 0, SS_DISABLE);
+        } else {
+            if new.size < MINSIGSTKSZ {
+                return Err(Errno::ENOMEM);
+            }
+            *proc.signals.alt_stack.lock() = (new.sp, new.size, 0);
+        }
+    }
+    Ok(0)
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct Timeval {
+    sec: i64,
+    usec: i64,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct ItimerVal {
+    interval: Timeval,
+    value: Timeval,
+}
+
+const ITIMER_REAL: i32 = 0;
+
+fn tv_ns(tv: Timeval) -> Result<u64> {
+    if tv.sec < 0 || !(0..1_000_000).contains(&tv.usec) {
+        return Err(Errno::EINVAL);
+    }
+    Ok(tv.sec as u64 * 1_000_000_000 + tv.usec as u64 * 1000)
+}
+
+fn ns_tv(ns: u64) -> Timeval {
+    Timeval { sec: (ns / 1_000_000_000) as i64, usec: ((ns % 1_000_000_000) / 1000) as i64 }
+}
+
+pub fn setitimer(which: i32, new: u64, old: u64) -> Result<i64> {
+    if which != ITIMER_REAL {
+        return if (0..=2).contains(&which) { Err(Errno::ENOSYS) } else { Err(Errno::EINVAL) };
+    }
+    let proc = process::current();
+    let (value, interval) = if new != 0 {
+        let v = UserPtr::<ItimerVal>::new(new).read()?;
+        (tv_ns(v.value)?, tv_ns(v.interval)?)
+    } else {
+        (0, 0)
+    };
+    let (left, ivl) = timers::set_real(&proc, value, interval);
+    if old != 0 {
+        UserPtr::<ItimerVal>::new(old).write(&ItimerVal { interval: ns_tv(ivl), value: ns_tv(left) })?;
+    }
+    Ok(0)
+}
+
+pub fn getitimer(which: i32, cur: u64) -> Result<i64> {
+    if which != ITIMER_REAL {
+        return if (0..=2).contains(&which) { Err(Errno::ENOSYS) } else { Err(Errno::EINVAL) };
+    }
+    let (left, ivl) = timers::get_real(&process::current());
+    UserPtr::<ItimerVal>::new(cur).write(&ItimerVal { interval: ns_tv(ivl), value: ns_tv(left) }).map(|_| 0)
+}
+
+pub fn alarm(seconds: u32) -> Result<i64> {
+    let (left, _) = timers::set_real(&process::current(), seconds as u64 * 1_000_000_000, 0);
+    // Rounded to the nearest second, at least 1 if one was pending (as Linux).
+    Ok(if left == 0 { 0 } else { ((left + 500_000_000) / 1_000_000_000).max(1) as i64 })
 }

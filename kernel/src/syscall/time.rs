@@ -99,7 +99,7 @@ fn sleep(deadline: u64, rem: u64) -> Result<i64> {
                 let left = deadline.saturating_sub(monotonic_ns()) as i64;
                 UserPtr::<Timespec>::new(rem).write(&Timespec::from_ns(left))?;
             }
-            Err(Errno::EINTR)
+            Err(Errno::ERESTARTNOHAND)
         }
         Err(WaitError::TimedOut) => Ok(0),
     }

@@ -28,6 +28,11 @@ pub fn current() -> Arc<Thread> {
     RQ.lock().current.clone().expect("a current thread")
 }
 
+/// The current thread, or None during boot before the scheduler runs.
+pub fn try_current() -> Option<Arc<Thread>> {
+    RQ.lock().current.clone()
+}
+
 /// Makes a new thread runnable.
 pub fn spawn(t: Arc<Thread>) {
     t.set_state(State::Runnable);

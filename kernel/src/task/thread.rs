@@ -74,7 +74,8 @@ impl Thread {
 
     /// A kernel thread that runs `entry(arg)` (which never returns; it exits through the scheduler).
     pub fn new_kernel(entry: extern "C" fn(u64) -> !, arg: u64) -> Arc<Thread> {
-        let mut t = Thread::with_stack(alloc_tid(), crate::mm::kernel_page_table().root());
+        // Kernel threads take no id from the pid space (init must be 1).
+        let mut t = Thread::with_stack(0, crate::mm::kernel_page_table().root());
         let rsp = context::prepare_kernel_thread(bytemuck::cast_slice_mut(&mut t.stack), entry, arg);
         t.saved_rsp.store(rsp, Ordering::Relaxed);
         Arc::new(t)

@@ -58,6 +58,21 @@ impl WaitQueue {
         }
     }
 
+    /// Sleeps until `cond` returns `Some`, whatever signals arrive (a stopped process, the
+    /// vfork parent). Wakers must also wake this queue for SIGKILL if `cond` watches for it.
+    pub fn wait_uninterruptible<T>(&self, mut cond: impl FnMut() -> Option<T>) -> T {
+        let me = scheduler::current();
+        loop {
+            if let Some(v) = cond() {
+                return v;
+            }
+            me.set_state(State::Sleeping);
+            self.waiters.lock().push_back(me.clone());
+            scheduler::block();
+            self.remove(&me);
+        }
+    }
+
     fn remove(&self, t: &Arc<Thread>) {
         self.waiters.lock().retain(|w| !Arc::ptr_eq(w, t));
     }

@@ -24,6 +24,8 @@ pub const VEC_SIMD: u64 = 19;
 pub const VEC_IRQ_BASE: u64 = 32;
 /// Marks a frame built by the `syscall` entry.
 pub const VEC_SYSCALL: u64 = 0x100;
+/// Marks a frame just restored by rt_sigreturn (no syscall restart applies to it).
+pub const VEC_SIGRETURN: u64 = 0x101;
 
 /// The FXSAVE image of the user's x87/SSE state.
 #[repr(C, align(16))]

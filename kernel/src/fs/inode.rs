@@ -1,0 +1,154 @@
+//! The VFS's view of a file system object. Every file system (tmpfs, procfs, ...) implements
+//! `Inode` for its objects and `FileSystem` for itself; the path walk, the syscalls and `OpenFile`
+//! only see these traits.
+
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::any::Any;
+
+use super::file::FileLike;
+use crate::error::{Errno, Result};
+
+pub const S_IFMT: u32 = 0o170000;
+pub const S_IFSOCK: u32 = 0o140000;
+pub const S_IFLNK: u32 = 0o120000;
+pub const S_IFREG: u32 = 0o100000;
+pub const S_IFBLK: u32 = 0o060000;
+pub const S_IFDIR: u32 = 0o040000;
+pub const S_IFCHR: u32 = 0o020000;
+pub const S_IFIFO: u32 = 0o010000;
+
+/// Linux's `d_type` of a mode.
+pub fn dtype_of(mode: u32) -> u8 {
+    ((mode & S_IFMT) >> 12) as u8
+}
+
+/// What `stat` reports; filled by each file type.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Metadata {
+    pub dev: u64,
+    pub ino: u64,
+    pub mode: u32,
+    pub nlink: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub rdev: u64,
+    pub size: u64,
+    pub blksize: u32,
+    pub blocks: u64,
+    pub atime_ns: i64,
+    pub mtime_ns: i64,
+    pub ctime_ns: i64,
+}
+
+impl Metadata {
+    pub fn file_type(&self) -> u32 {
+        self.mode & S_IFMT
+    }
+
+    pub fn is_dir(&self) -> bool {
+        self.file_type() == S_IFDIR
+    }
+}
+
+/// Attribute changes (chmod, chown, utimensat, truncate is separate).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SetAttr {
+    pub mode: Option<u32>,
+    pub uid: Option<u32>,
+    pub gid: Option<u32>,
+    pub atime_ns: Option<i64>,
+    pub mtime_ns: Option<i64>,
+}
+
+pub struct DirEntry {
+    pub ino: u64,
+    pub name: String,
+    pub dtype: u8,
+}
+
+pub const RENAME_NOREPLACE: u32 = 1;
+pub const RENAME_EXCHANGE: u32 = 2;
+
+pub trait FileSystem: Send + Sync {
+    /// The `st_dev` of every inode in it.
+    fn dev(&self) -> u64;
+    /// `f_type` for statfs.
+    fn magic(&self) -> u64;
+    /// The type name shown in /proc/mounts.
+    fn name(&self) -> &'static str;
+    fn root(&self) -> Arc<dyn Inode>;
+}
+
+/// Owner and permission bits a new inode gets.
+#[derive(Clone, Copy, Debug)]
+pub struct NewNode {
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub rdev: u64,
+}
+
+pub trait Inode: Send + Sync {
+    fn metadata(&self) -> Metadata;
+    fn fs(&self) -> Arc<dyn FileSystem>;
+    fn as_any(&self) -> &dyn Any;
+
+    fn lookup(&self, _name: &str) -> Result<Arc<dyn Inode>> {
+        Err(Errno::ENOTDIR)
+    }
+    /// Creates a regular file, directory, device node, FIFO or socket (per `node.mode`).
+    fn create(&self, _name: &str, _node: NewNode) -> Result<Arc<dyn Inode>> {
+        Err(Errno::ENOTDIR)
+    }
+    fn symlink(&self, _name: &str, _target: &str, _node: NewNode) -> Result<Arc<dyn Inode>> {
+        Err(Errno::ENOTDIR)
+    }
+    fn link(&self, _name: &str, _target: &Arc<dyn Inode>) -> Result<()> {
+        Err(Errno::ENOTDIR)
+    }
+    fn unlink(&self, _name: &str) -> Result<()> {
+        Err(Errno::ENOTDIR)
+    }
+    fn rmdir(&self, _name: &str) -> Result<()> {
+        Err(Errno::ENOTDIR)
+    }
+    fn rename(&self, _old: &str, _new_dir: &Arc<dyn Inode>, _new: &str, _flags: u32) -> Result<()> {
+        Err(Errno::ENOTDIR)
+    }
+    /// The entries, "." and ".." first.
+    fn readdir(&self) -> Result<Vec<DirEntry>> {
+        Err(Errno::ENOTDIR)
+    }
+    fn readlink(&self) -> Result<String> {
+        Err(Errno::EINVAL)
+    }
+    fn read_at(&self, _offset: u64, _buf: &mut [u8]) -> Result<usize> {
+        Err(Errno::EINVAL)
+    }
+    fn write_at(&self, _offset: u64, _buf: &[u8]) -> Result<usize> {
+        Err(Errno::EINVAL)
+    }
+    fn truncate(&self, _size: u64) -> Result<()> {
+        Err(Errno::EINVAL)
+    }
+    fn set_attr(&self, _attr: &SetAttr) -> Result<()> {
+        Err(Errno::EPERM)
+    }
+    /// Special inodes (devices, FIFOs, generated files) supply their own open file.
+    fn open(&self, _flags: u32) -> Result<Option<Arc<dyn FileLike>>> {
+        Ok(None)
+    }
+    /// The frame holding page `index` of the file's data, allocated if needed (for mmap).
+    /// The caller takes its own reference.
+    fn page(&self, _index: u64) -> Result<u64> {
+        Err(Errno::ENODEV)
+    }
+}
+
+/// Two inode handles name the same object.
+pub fn same_inode(a: &Arc<dyn Inode>, b: &Arc<dyn Inode>) -> bool {
+    let (ma, mb) = (a.metadata(), b.metadata());
+    ma.dev == mb.dev && ma.ino == mb.ino
+}

@@ -1,0 +1,49 @@
+//! Memory shared between address spaces by page: what a `MAP_SHARED` mapping maps. Files supply
+//! their own pages; `SharedMemory` is the anonymous kind (MAP_SHARED|MAP_ANONYMOUS, and later
+//! System V segments).
+
+use alloc::vec::Vec;
+
+use super::frame;
+use crate::sync::Mutex;
+
+/// Where the pages of a file-backed or shared mapping come from.
+pub trait PageSource: Send + Sync {
+    /// The frame holding page `index`, allocated if needed; `None` beyond the end (SIGBUS).
+    /// The caller takes its own reference.
+    fn page(&self, index: u64) -> Option<u64>;
+}
+
+/// Anonymous shared memory of a fixed number of pages, zero-filled on first touch.
+pub struct SharedMemory {
+    pages: Mutex<Vec<Option<u64>>>,
+}
+
+impl SharedMemory {
+    pub fn new(pages: usize) -> Self {
+        SharedMemory { pages: Mutex::new(alloc::vec![None; pages]) }
+    }
+
+    pub fn len_pages(&self) -> usize {
+        self.pages.lock().len()
+    }
+}
+
+impl PageSource for SharedMemory {
+    fn page(&self, index: u64) -> Option<u64> {
+        let mut pages = self.pages.lock();
+        let slot = pages.get_mut(index as usize)?;
+        if slot.is_none() {
+            *slot = Some(frame::alloc_zeroed()?);
+        }
+        *slot
+    }
+}
+
+impl Drop for SharedMemory {
+    fn drop(&mut self) {
+        for pa in self.pages.lock().iter().flatten() {
+            frame::put(*pa);
+        }
+    }
+}

@@ -1,0 +1,367 @@
+//! POSIX file semantics for the calling process: resolving paths against its cwd and dirfds,
+//! permission checks with its credentials, creation with its umask, and its descriptor table.
+//! The syscall files decode arguments and call these.
+
+use alloc::string::String;
+use alloc::sync::Arc;
+
+use super::creds::{Credentials, MAY_EXEC, MAY_READ, MAY_WRITE};
+use super::{current, Process};
+use crate::error::{Errno, Result};
+use crate::fs::file::*;
+use crate::fs::inode::*;
+use crate::fs::path::{self, Walk};
+
+pub const AT_FDCWD: i32 = -100;
+pub const AT_SYMLINK_NOFOLLOW: u32 = 0x100;
+pub const AT_REMOVEDIR: u32 = 0x200;
+pub const AT_EACCESS: u32 = 0x200;
+pub const AT_SYMLINK_FOLLOW: u32 = 0x400;
+pub const AT_NO_AUTOMOUNT: u32 = 0x800;
+pub const AT_EMPTY_PATH: u32 = 0x1000;
+
+fn creds() -> Credentials {
+    current().creds.lock().clone()
+}
+
+/// The walk a relative `path` starts from: the cwd or the directory open as `dirfd`.
+pub fn start_at(proc: &Process, dirfd: i32, path: &str) -> Result<Walk> {
+    if path.starts_with('/') {
+        return Ok(Walk::root());
+    }
+    if dirfd == AT_FDCWD {
+        return Ok(proc.fs.lock().cwd.clone());
+    }
+    let file = proc.fds.lock().get(dirfd)?;
+    let walk = file.path().cloned().ok_or(Errno::ENOTDIR)?;
+    if !walk.inode().metadata().is_dir() {
+        return Err(Errno::ENOTDIR);
+    }
+    Ok(walk)
+}
+
+/// Resolves `path` relative to `dirfd`. An empty path names `dirfd` itself with AT_EMPTY_PATH.
+pub fn lookup_at(dirfd: i32, path: &str, flags: u32) -> Result<Walk> {
+    let proc = current();
+    if path.is_empty() {
+        if flags & AT_EMPTY_PATH == 0 {
+            return Err(Errno::ENOENT);
+        }
+        if dirfd == AT_FDCWD {
+            return Ok(proc.fs.lock().cwd.clone());
+        }
+        let file = proc.fds.lock().get(dirfd)?;
+        return file.path().cloned().ok_or(Errno::EBADF);
+    }
+    let start = start_at(&proc, dirfd, path)?;
+    path::resolve(&start, path, flags & AT_SYMLINK_NOFOLLOW == 0)
+}
+
+/// The parent directory of `path` and the last name, checking the caller may modify it.
+fn parent_for_change(dirfd: i32, path: &str) -> Result<(Walk, String)> {
+    let proc = current();
+    let start = start_at(&proc, dirfd, path)?;
+    let (parent, name) = path::resolve_parent(&start, path)?;
+    if !creds().may_access(&parent.inode().metadata(), MAY_WRITE | MAY_EXEC) {
+        return Err(Errno::EACCES);
+    }
+    Ok((parent, name))
+}
+
+fn new_node(type_bits: u32, mode: u32) -> NewNode {
+    let p = current();
+    let umask = p.fs.lock().umask;
+    let c = p.creds.lock();
+    NewNode { mode: type_bits | (mode & 0o7777 & !umask), uid: c.fsuid, gid: c.fsgid, rdev: 0 }
+}
+
+/// The open file for `inode`: its own (devices, ...) or the generic one.
+fn open_inode(inode: &Arc<dyn Inode>, flags: u32) -> Result<Arc<dyn FileLike>> {
+    match inode.open(flags)? {
+        Some(f) => Ok(f),
+        None => Ok(InodeFile::new(inode.clone())),
+    }
+}
+
+/// An O_PATH descriptor: names a file without opening it.
+struct PathOnly {
+    inode: Arc<dyn Inode>,
+}
+
+impl FileLike for PathOnly {
+    fn read(&self, _: crate::mm::user::UserSlice, _: u64, _: bool) -> Result<usize> {
+        Err(Errno::EBADF)
+    }
+    fn write(&self, _: crate::mm::user::UserSlice, _: u64, _: bool) -> Result<usize> {
+        Err(Errno::EBADF)
+    }
+    fn metadata(&self) -> Metadata {
+        self.inode.metadata()
+    }
+    fn inode(&self) -> Option<Arc<dyn Inode>> {
+        Some(self.inode.clone())
+    }
+}
+
+/// Installs `file` in the caller's table at the lowest free fd.
+pub fn install(file: Arc<OpenFile>, cloexec: bool) -> Result<i32> {
+    let p = current();
+    let limit = p.rlimits.lock().nofile();
+    let fd = p.fds.lock().insert(file, cloexec, 0, limit);
+    fd
+}
+
+/// open/openat/creat.
+pub fn open_at(dirfd: i32, path: &str, flags: u32, mode: u32) -> Result<i32> {
+    let proc = current();
+    let creds = creds();
+    let start = start_at(&proc, dirfd, path)?;
+    let follow = flags & O_NOFOLLOW == 0;
+    if flags & O_TMPFILE == O_TMPFILE {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    if flags & O_PATH != 0 {
+        let walk = path::resolve(&start, path, follow)?;
+        if flags & O_DIRECTORY != 0 && !walk.inode().metadata().is_dir() {
+            return Err(Errno::ENOTDIR);
+        }
+        let file = Arc::new(PathOnly { inode: walk.inode().clone() });
+        return install(OpenFile::with_path(file, O_PATH, Some(walk)), flags & O_CLOEXEC != 0);
+    }
+    let walk = if flags & O_CREAT != 0 {
+        let (parent, name) = path::resolve_parent(&start, path)?;
+        if path.ends_with('/') {
+            return Err(Errno::EISDIR);
+        }
+        match parent.inode().lookup(&name) {
+            Ok(_) if flags & O_EXCL != 0 => return Err(Errno::EEXIST),
+            Ok(_) => path::resolve(&start, path, follow)?,
+            Err(Errno::ENOENT) => {
+                if !creds.may_access(&parent.inode().metadata(), MAY_WRITE | MAY_EXEC) {
+                    return Err(Errno::EACCES);
+                }
+                parent.inode().create(&name, new_node(S_IFREG, mode))?;
+                path::resolve(&parent, &name, false)?
+            }
+            Err(e) => return Err(e),
+        }
+    } else {
+        path::resolve(&start, path, follow)?
+    };
+    let inode = walk.inode().clone();
+    let m = inode.metadata();
+    if m.file_type() == S_IFLNK {
+        return Err(Errno::ELOOP);
+    }
+    if flags & O_DIRECTORY != 0 && !m.is_dir() {
+        return Err(Errno::ENOTDIR);
+    }
+    let access = flags & O_ACCMODE;
+    if m.is_dir() && (access != O_RDONLY || flags & O_CREAT != 0) {
+        return Err(Errno::EISDIR);
+    }
+    let mut want = 0;
+    if access != O_WRONLY {
+        want |= MAY_READ;
+    }
+    if access != O_RDONLY || flags & O_TRUNC != 0 {
+        want |= MAY_WRITE;
+    }
+    if !creds.may_access(&m, want) {
+        return Err(Errno::EACCES);
+    }
+    let file = open_inode(&inode, flags)?;
+    if flags & O_TRUNC != 0 && m.file_type() == S_IFREG && access != O_RDONLY {
+        inode.truncate(0)?;
+    }
+    install(OpenFile::with_path(file, flags, Some(walk)), flags & O_CLOEXEC != 0)
+}
+
+pub fn mkdir_at(dirfd: i32, path: &str, mode: u32) -> Result<()> {
+    let (parent, name) = parent_for_change(dirfd, path)?;
+    if name == "." || name == ".." {
+        return Err(Errno::EEXIST);
+    }
+    parent.inode().create(&name, new_node(S_IFDIR, mode)).map(|_| ())
+}
+
+pub fn mknod_at(dirfd: i32, path: &str, mode: u32, dev: u64) -> Result<()> {
+    let kind = match mode & S_IFMT {
+        0 | S_IFREG => S_IFREG,
+        S_IFCHR | S_IFBLK | S_IFIFO | S_IFSOCK => mode & S_IFMT,
+        S_IFDIR => return Err(Errno::EPERM),
+        _ => return Err(Errno::EINVAL),
+    };
+    if matches!(kind, S_IFCHR | S_IFBLK) && !creds().is_root() {
+        return Err(Errno::EPERM);
+    }
+    let (parent, name) = parent_for_change(dirfd, path)?;
+    if path.ends_with('/') {
+        return Err(Errno::ENOENT);
+    }
+    let mut node = new_node(kind, mode);
+    node.rdev = dev;
+    parent.inode().create(&name, node).map(|_| ())
+}
+
+pub fn unlink_at(dirfd: i32, path: &str, flags: u32) -> Result<()> {
+    if flags & !AT_REMOVEDIR != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let (parent, name) = parent_for_change(dirfd, path)?;
+    if flags & AT_REMOVEDIR != 0 {
+        return match name.as_str() {
+            "." => Err(Errno::EINVAL),
+            ".." => Err(Errno::ENOTEMPTY),
+            _ => {
+                let child = parent.inode().lookup(&name)?;
+                if crate::fs::mount::mounted_on(&child).is_some() {
+                    return Err(Errno::EBUSY);
+                }
+                parent.inode().rmdir(&name)
+            }
+        };
+    }
+    if path.ends_with('/') {
+        let child = parent.inode().lookup(&name)?;
+        return Err(if child.metadata().is_dir() { Errno::EISDIR } else { Errno::ENOTDIR });
+    }
+    parent.inode().unlink(&name)
+}
+
+pub fn rename_at(olddirfd: i32, old: &str, newdirfd: i32, new: &str, flags: u32) -> Result<()> {
+    if flags & !(RENAME_NOREPLACE | RENAME_EXCHANGE) != 0 || flags == RENAME_NOREPLACE | RENAME_EXCHANGE {
+        return Err(Errno::EINVAL);
+    }
+    let (src, old_name) = parent_for_change(olddirfd, old)?;
+    let (dst, new_name) = parent_for_change(newdirfd, new)?;
+    for n in [&old_name, &new_name] {
+        if n == "." || n == ".." {
+            return Err(if flags & RENAME_NOREPLACE != 0 { Errno::EEXIST } else { Errno::EBUSY });
+        }
+    }
+    let moving = src.inode().lookup(&old_name)?;
+    if (old.ends_with('/') || new.ends_with('/')) && !moving.metadata().is_dir() {
+        return Err(Errno::ENOTDIR);
+    }
+    if src.inode().metadata().dev != dst.inode().metadata().dev {
+        return Err(Errno::EXDEV);
+    }
+    src.inode().rename(&old_name, dst.inode(), &new_name, flags)
+}
+
+pub fn link_at(olddirfd: i32, old: &str, newdirfd: i32, new: &str, flags: u32) -> Result<()> {
+    if flags & !(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let follow = if flags & AT_SYMLINK_FOLLOW != 0 { 0 } else { AT_SYMLINK_NOFOLLOW };
+    let target = lookup_at(olddirfd, old, follow | (flags & AT_EMPTY_PATH))?;
+    if target.inode().metadata().is_dir() {
+        return Err(Errno::EPERM);
+    }
+    let (parent, name) = parent_for_change(newdirfd, new)?;
+    if new.ends_with('/') {
+        return Err(Errno::ENOENT);
+    }
+    if parent.inode().metadata().dev != target.inode().metadata().dev {
+        return Err(Errno::EXDEV);
+    }
+    parent.inode().link(&name, target.inode())
+}
+
+pub fn symlink_at(target: &str, newdirfd: i32, path: &str) -> Result<()> {
+    if target.is_empty() {
+        return Err(Errno::ENOENT);
+    }
+    let (parent, name) = parent_for_change(newdirfd, path)?;
+    parent.inode().symlink(&name, target, new_node(S_IFLNK, 0o777)).map(|_| ())
+}
+
+pub fn readlink_at(dirfd: i32, path: &str) -> Result<String> {
+    let walk = lookup_at(dirfd, path, AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)?;
+    walk.inode().readlink()
+}
+
+pub fn chdir(walk: Walk) -> Result<()> {
+    let m = walk.inode().metadata();
+    if !m.is_dir() {
+        return Err(Errno::ENOTDIR);
+    }
+    if !creds().may_access(&m, MAY_EXEC) {
+        return Err(Errno::EACCES);
+    }
+    current().fs.lock().cwd = walk;
+    Ok(())
+}
+
+/// access/faccessat with the real ids (or the effective ones with AT_EACCESS).
+pub fn access_at(dirfd: i32, path: &str, mode: u32, flags: u32) -> Result<()> {
+    if mode & !7 != 0 || flags & !(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let walk = lookup_at(dirfd, path, flags & (AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))?;
+    let mut c = creds();
+    if flags & AT_EACCESS == 0 {
+        c.fsuid = c.uid;
+        c.fsgid = c.gid;
+    }
+    if mode != 0 && !c.may_access(&walk.inode().metadata(), mode) {
+        return Err(Errno::EACCES);
+    }
+    Ok(())
+}
+
+/// chmod-style changes: only the owner (or root) may.
+pub fn set_attr(inode: &Arc<dyn Inode>, attr: SetAttr) -> Result<()> {
+    let c = creds();
+    let m = inode.metadata();
+    let owner = c.fsuid == 0 || c.fsuid == m.uid;
+    if attr.mode.is_some() && !owner {
+        return Err(Errno::EPERM);
+    }
+    if attr.uid.is_some_and(|u| u != m.uid) && c.fsuid != 0 {
+        return Err(Errno::EPERM);
+    }
+    if let Some(g) = attr.gid {
+        if g != m.gid && !(c.fsuid == 0 || (owner && c.in_group(g))) {
+            return Err(Errno::EPERM);
+        }
+    }
+    if (attr.atime_ns.is_some() || attr.mtime_ns.is_some()) && !owner {
+        return Err(Errno::EPERM);
+    }
+    let mut attr = attr;
+    if let Some(mode) = attr.mode {
+        // A non-root owner outside the file's group loses set-group-ID.
+        if c.fsuid != 0 && !c.in_group(m.gid) {
+            attr.mode = Some(mode & !0o2000);
+        }
+    }
+    inode.set_attr(&attr)
+}
+
+/// truncate: the caller needs write permission.
+pub fn truncate_inode(inode: &Arc<dyn Inode>, len: i64) -> Result<()> {
+    if len < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let m = inode.metadata();
+    if m.is_dir() {
+        return Err(Errno::EISDIR);
+    }
+    if m.file_type() != S_IFREG {
+        return Err(Errno::EINVAL);
+    }
+    if !creds().may_access(&m, MAY_WRITE) {
+        return Err(Errno::EACCES);
+    }
+    inode.truncate(len as u64)
+}
+
+/// The permission check the path walk makes on every directory it searches.
+pub fn install_search_check() {
+    path::set_search_check(|m| match crate::task::scheduler::try_current().and_then(|t| super::of_thread(&t)) {
+        Some(p) => p.creds.lock().may_access(m, MAY_EXEC),
+        None => true,
+    });
+}

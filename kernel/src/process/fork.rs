@@ -1,0 +1,100 @@
+//! fork, vfork and clone used as fork: a new process with a copy-on-write copy of the address
+//! space and copies of the descriptor table, file-system context, credentials and dispositions.
+
+use alloc::sync::Arc;
+use core::sync::atomic::Ordering;
+
+use super::{current, Process};
+use crate::arch::trap::TrapFrame;
+use crate::error::{Errno, Result};
+use crate::mm::user::UserPtr;
+use crate::task::{self, Thread};
+
+pub const CLONE_VM: u64 = 0x100;
+pub const CLONE_FS: u64 = 0x200;
+pub const CLONE_FILES: u64 = 0x400;
+pub const CLONE_SIGHAND: u64 = 0x800;
+pub const CLONE_VFORK: u64 = 0x4000;
+pub const CLONE_PARENT: u64 = 0x8000;
+pub const CLONE_THREAD: u64 = 0x10000;
+pub const CLONE_SETTLS: u64 = 0x80000;
+pub const CLONE_PARENT_SETTID: u64 = 0x100000;
+pub const CLONE_CHILD_CLEARTID: u64 = 0x200000;
+pub const CLONE_CHILD_SETTID: u64 = 0x1000000;
+const CSIGNAL: u64 = 0xff;
+
+pub struct CloneArgs {
+    pub flags: u64,
+    pub stack: u64,
+    pub parent_tid: u64,
+    pub child_tid: u64,
+    pub tls: u64,
+}
+
+/// Creates a child process; returns its pid. The child returns 0 from the same syscall.
+pub fn clone_process(args: &CloneArgs, frame: &TrapFrame) -> Result<u32> {
+    let flags = args.flags;
+    // Threads (CLONE_VM/CLONE_THREAD sharing) are a later issue; CLONE_VM|CLONE_VFORK is vfork,
+    // which a copy-on-write copy serves exactly for programs that only exec or _exit.
+    let vfork = flags & CLONE_VFORK != 0;
+    if flags & (CLONE_THREAD | CLONE_SIGHAND | CLONE_FS | CLONE_FILES) != 0 || (flags & CLONE_VM != 0 && !vfork) {
+        crate::log!("clone: flags {:#x} need threads (not supported yet)", flags);
+        return Err(Errno::EINVAL);
+    }
+    let exit_signal = (flags & CSIGNAL) as u32;
+    if exit_signal > super::signal::NSIG {
+        return Err(Errno::EINVAL);
+    }
+    let parent = current();
+    let parent_thread = task::current();
+    let vm = parent.vm.lock().fork()?;
+    let pid = task::thread::alloc_tid();
+    let fs = parent.fs.lock().clone();
+    let child = Process::new(pid, Arc::downgrade(&parent), vm, fs);
+    child.pgid.store(parent.pgid(), Ordering::Relaxed);
+    child.sid.store(parent.sid(), Ordering::Relaxed);
+    *child.fds.lock() = parent.fds.lock().clone();
+    *child.creds.lock() = parent.creds.lock().clone();
+    child.sigactions.lock().0 = parent.sigactions.lock().0;
+    *child.rlimits.lock() = parent.rlimits.lock().clone();
+    *child.exe.lock() = parent.exe.lock().clone();
+    *child.cmdline.lock() = parent.cmdline.lock().clone();
+    *child.ctty.lock() = parent.ctty.lock().clone();
+    *child.signals.alt_stack.lock() = *parent.signals.alt_stack.lock();
+
+    let mut child_frame = *frame;
+    child_frame.rax = 0;
+    if args.stack != 0 {
+        child_frame.rsp = args.stack;
+    }
+    if flags & CLONE_CHILD_SETTID != 0 {
+        child.vm.lock().write_bytes(args.child_tid, &pid.to_ne_bytes())?;
+    }
+    if flags & CLONE_PARENT_SETTID != 0 {
+        UserPtr::<u32>::new(args.parent_tid).write(&pid)?;
+    }
+    let root = child.vm.lock().root();
+    let thread = Thread::new_user(pid, &child_frame, root);
+    let tls = if flags & CLONE_SETTLS != 0 { args.tls } else { parent_thread.fs_base.load(Ordering::Relaxed) };
+    thread.fs_base.store(tls, Ordering::Relaxed);
+    thread.sig_blocked.store(parent_thread.sig_blocked.load(Ordering::Relaxed), Ordering::Relaxed);
+    if flags & CLONE_CHILD_CLEARTID != 0 {
+        thread.clear_child_tid.store(args.child_tid, Ordering::Relaxed);
+    }
+    child.attach_thread(&thread);
+    parent.children.lock().push(child.clone());
+    task::scheduler::spawn(thread);
+
+    if vfork {
+        // The parent sleeps until the child execs or exits; signals stay pending meanwhile.
+        child.vfork_wait.wait_uninterruptible(|| child.vfork_done.load(Ordering::Acquire).then_some(()));
+    }
+    Ok(pid)
+}
+
+/// The child of a vfork released its parent (exec or exit).
+pub fn finish_vfork(proc: &Process) {
+    if !proc.vfork_done.swap(true, Ordering::AcqRel) {
+        proc.vfork_wait.wake_all();
+    }
+}

@@ -1,0 +1,83 @@
+//! The terminal's view of processes (fs::tty::JobControl), implemented here where processes live.
+
+use alloc::sync::Arc;
+use core::sync::atomic::Ordering;
+
+use super::signal::{self, SigInfo, SIG_IGN, SI_KERNEL};
+use super::{all, current, group};
+use crate::error::{Errno, Result};
+use crate::fs::tty::{JobControl, Tty};
+
+struct ProcessJobs;
+
+impl JobControl for ProcessJobs {
+    fn caller_ids(&self) -> (u32, u32) {
+        let p = current();
+        (p.pgid(), p.sid())
+    }
+
+    fn caller_has_ctty(&self, tty: &Arc<Tty>) -> bool {
+        current().ctty.lock().as_ref().is_some_and(|t| Arc::ptr_eq(t, tty))
+    }
+
+    fn set_caller_ctty(&self, tty: &Arc<Tty>) -> Result<()> {
+        let p = current();
+        if p.sid() != p.pid || p.ctty.lock().is_some() {
+            return if p.ctty.lock().as_ref().is_some_and(|t| Arc::ptr_eq(t, tty)) { Ok(()) } else { Err(Errno::EPERM) };
+        }
+        let owner = tty.session();
+        if owner != 0 && owner != p.sid() && all().iter().any(|q| q.sid() == owner && !q.is_zombie()) && !p.creds.lock().is_root() {
+            return Err(Errno::EPERM);
+        }
+        // Root steals the terminal from another session, as Linux's TIOCSCTTY with arg 1.
+        for q in all() {
+            if q.sid() == owner && owner != p.sid() {
+                *q.ctty.lock() = None;
+            }
+        }
+        tty.set_session(p.sid(), p.pgid());
+        *p.ctty.lock() = Some(tty.clone());
+        Ok(())
+    }
+
+    fn drop_caller_ctty(&self) {
+        let p = current();
+        let tty = p.ctty.lock().take();
+        if let Some(t) = tty {
+            if p.sid() == p.pid {
+                // The session leader gives it up for the whole session.
+                for q in all().iter().filter(|q| q.sid() == p.sid()) {
+                    *q.ctty.lock() = None;
+                }
+                t.clear_session(p.sid());
+            }
+        }
+    }
+
+    fn signal_group(&self, pgid: u32, sig: u32) {
+        for p in group::members(pgid) {
+            signal::send(&p, sig, SigInfo::new(sig, SI_KERNEL));
+        }
+    }
+
+    fn caller_blocks_or_ignores(&self, sig: u32) -> bool {
+        let p = current();
+        let blocked = crate::task::current().sig_blocked.load(Ordering::Relaxed) & signal::bit(sig) != 0;
+        blocked || p.sigactions.lock().get(sig).handler == SIG_IGN
+    }
+
+    fn group_in_session(&self, pgid: u32, sid: u32) -> bool {
+        all().iter().any(|p| p.pgid() == pgid && p.sid() == sid)
+    }
+}
+
+static JOBS: ProcessJobs = ProcessJobs;
+
+pub fn install() {
+    crate::fs::tty::set_job_control(&JOBS);
+    crate::fs::devfs::set_ctty_lookup(|| {
+        let p = current();
+        let tty = p.ctty.lock().clone()?;
+        Some(Arc::new(tty) as Arc<dyn crate::fs::file::FileLike>)
+    });
+}
