@@ -70,6 +70,10 @@ impl FileLike for MemDevice {
         }
     }
 
+    fn fixed_seek(&self) -> Option<u64> {
+        Some(0)
+    }
+
     fn metadata(&self) -> Metadata {
         Metadata { mode: S_IFCHR | 0o666, nlink: 1, rdev: self.rdev, blksize: 4096, ..Metadata::default() }
     }

@@ -53,6 +53,14 @@ pub trait FileLike: Send + Sync {
     fn inode(&self) -> Option<Arc<dyn Inode>> {
         None
     }
+    /// Devices on which every lseek lands at one position (/dev/null and friends: 0).
+    fn fixed_seek(&self) -> Option<u64> {
+        None
+    }
+    /// The pipe behind a pipe or FIFO end (F_GETPIPE_SZ, F_SETPIPE_SZ, splice).
+    fn pipe(&self) -> Option<&Arc<super::pipe::Pipe>> {
+        None
+    }
 }
 
 pub struct OpenFile {
@@ -151,7 +159,7 @@ impl OpenFile {
         if !self.readable() {
             return Err(Errno::EBADF);
         }
-        if !self.file.is_seekable() {
+        if !self.file.is_seekable() && self.file.fixed_seek().is_none() {
             return Err(Errno::ESPIPE);
         }
         buf.check()?;
@@ -162,7 +170,7 @@ impl OpenFile {
         if !self.writable() {
             return Err(Errno::EBADF);
         }
-        if !self.file.is_seekable() {
+        if !self.file.is_seekable() && self.file.fixed_seek().is_none() {
             return Err(Errno::ESPIPE);
         }
         buf.check()?;

@@ -8,6 +8,7 @@ pub mod initramfs;
 pub mod inode;
 pub mod mount;
 pub mod path;
+pub mod pipe;
 pub mod tmpfs;
 pub mod tty;
 

@@ -191,6 +191,10 @@ impl TmpfsInode {
     /// Adds a child entry, as the initramfs unpacker and mknod do.
     fn insert(&self, name: &str, child: Arc<TmpfsInode>) -> Result<()> {
         let dir = self.dir()?;
+        if self.attr.lock().nlink == 0 {
+            // A removed directory takes no new entries.
+            return Err(Errno::ENOENT);
+        }
         if name.len() > 255 {
             return Err(Errno::ENAMETOOLONG);
         }
@@ -549,8 +553,14 @@ impl Inode for TmpfsInode {
         match mode & S_IFMT {
             S_IFCHR => super::devfs::open_device(rdev, flags).map(Some),
             S_IFBLK => Err(Errno::ENXIO),
-            // FIFOs come with the pipes issue.
-            S_IFIFO => Err(Errno::ENXIO),
+            S_IFIFO => {
+                let ext = self.extension(|| match super::pipe::Pipe::new() {
+                    Ok(p) => p as Arc<dyn Any + Send + Sync>,
+                    Err(_) => Arc::new(()) as Arc<dyn Any + Send + Sync>,
+                });
+                let pipe = ext.downcast::<super::pipe::Pipe>().map_err(|_| Errno::ENOMEM)?;
+                pipe.open_fifo(flags).map(Some)
+            }
             S_IFSOCK => Err(Errno::ENXIO),
             _ => Ok(None),
         }

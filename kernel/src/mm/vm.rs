@@ -46,6 +46,8 @@ pub struct Vma {
     pub start: u64,
     pub end: u64,
     pub prot: Prot,
+    /// What mprotect may grant (a shared mapping of a read-only file never becomes writable).
+    pub max_prot: Prot,
     pub name: VmaName,
     pub backing: Backing,
     /// For /proc/<pid>/maps: (device, inode, path) of a file mapping.
@@ -227,7 +229,7 @@ impl AddressSpace {
             return Err(Errno::ENOMEM);
         }
         let start = self.place(placement, len)?;
-        self.vmas.insert(start, Vma { start, end: start + len, prot, name: VmaName::None, backing, file: None });
+        self.vmas.insert(start, Vma { start, end: start + len, prot, max_prot: Prot::all(), name: VmaName::None, backing, file: None });
         Ok(start)
     }
 
@@ -239,6 +241,35 @@ impl AddressSpace {
     pub fn set_vma_name(&mut self, start: u64, name: VmaName) {
         if let Some(v) = self.vmas.get_mut(&start) {
             v.name = name;
+        }
+    }
+
+    pub fn set_vma_max_prot(&mut self, start: u64, max: Prot) {
+        if let Some(v) = self.vmas.get_mut(&start) {
+            v.max_prot = max;
+        }
+    }
+
+    /// After a file shrank: drop every mapped page of (dev, ino) wholly beyond `size`, so the
+    /// next touch faults and gets SIGBUS (or the new page after the file grows again).
+    pub fn drop_file_pages_beyond(&mut self, dev: u64, ino: u64, size: u64) {
+        let first_gone = size.div_ceil(PAGE_SIZE);
+        let ranges: Vec<(u64, u64)> = self
+            .vmas
+            .values()
+            .filter(|v| v.file.as_ref().is_some_and(|f| f.0 == dev && f.1 == ino))
+            .filter_map(|v| {
+                let pgoff = v.pgoff();
+                let pages = (v.end - v.start) / PAGE_SIZE;
+                if pgoff + pages <= first_gone {
+                    return None;
+                }
+                let from = v.start + first_gone.saturating_sub(pgoff) * PAGE_SIZE;
+                Some((from, v.end))
+            })
+            .collect();
+        for (s, e) in ranges {
+            self.drop_pages(s, e);
         }
     }
 
@@ -302,6 +333,9 @@ impl AddressSpace {
         }
         if !self.fully_mapped(start, end) {
             return Err(Errno::ENOMEM);
+        }
+        if self.vmas.range(..end).any(|(_, v)| v.end > start && !v.max_prot.contains(prot)) {
+            return Err(Errno::EACCES);
         }
         self.split_at(start);
         self.split_at(end);
@@ -417,6 +451,14 @@ impl AddressSpace {
                 }
                 Backing::Private { source, pgoff } => {
                     let src = source.page(pgoff + index).ok_or(FaultError::Bus)?;
+                    if !access.write {
+                        // Share the file's page until the first write copies it, so writes
+                        // to the file stay visible until then (as in Linux).
+                        frame::get(src);
+                        *entry = src | (pte_flags(prot) & !PTE_WRITABLE) | PTE_COW;
+                        flush(va);
+                        return Ok(());
+                    }
                     let pa = frame::alloc().ok_or(FaultError::OutOfMemory)?;
                     frame::bytes(pa).copy_from_slice(frame::bytes(src));
                     pa
@@ -491,7 +533,15 @@ impl AddressSpace {
             }
             self.vmas.insert(
                 old_end,
-                Vma { start: old_end, end: new_end, prot: Prot::READ | Prot::WRITE, name: VmaName::Heap, backing: Backing::Anonymous, file: None },
+                Vma {
+                    start: old_end,
+                    end: new_end,
+                    prot: Prot::READ | Prot::WRITE,
+                    max_prot: Prot::all(),
+                    name: VmaName::Heap,
+                    backing: Backing::Anonymous,
+                    file: None,
+                },
             );
         } else if new_end < old_end && self.unmap(new_end, old_end - new_end).is_err() {
             return self.brk;
@@ -518,6 +568,10 @@ impl AddressSpace {
     fn frame_for_write(&mut self, page: u64) -> Result<u64> {
         if self.pt.entry(page).is_none_or(|e| *e & PTE_PRESENT == 0) {
             self.handle_fault(page, Access { write: false, exec: false }).map_err(|_| Errno::EFAULT)?;
+        }
+        if self.pt.entry(page).is_some_and(|e| *e & PTE_COW != 0) {
+            // Break the sharing first: the other address space must not see this write.
+            self.handle_fault(page, Access { write: true, exec: false }).map_err(|_| Errno::EFAULT)?;
         }
         let e = self.pt.entry(page).ok_or(Errno::EFAULT)?;
         Ok(*e & PTE_ADDR)

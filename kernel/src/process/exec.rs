@@ -282,7 +282,8 @@ pub fn execve(path: &str, argv: Vec<String>, envp: Vec<String>, frame: &mut Trap
     let root = image.vm.root();
     thread.set_page_table_root(root);
     crate::mm::switch_page_table(root);
-    let old = core::mem::replace(&mut *proc.vm.lock(), image.vm);
+    // A vfork child leaves the shared address space to its parent.
+    let old = proc.vm.lock().replace(super::new_vm(image.vm));
     drop(old);
     *proc.exe.lock() = absolute(&cwd, &image.exe);
     *proc.comm.lock() = Some(basename(path));

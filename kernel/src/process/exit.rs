@@ -38,7 +38,9 @@ fn release(proc: &Arc<Process>, wait_status: i32) {
     let kernel_root = crate::mm::kernel_page_table().root();
     crate::mm::switch_page_table(kernel_root);
     thread.set_page_table_root(kernel_root);
-    proc.vm.lock().clear();
+    // The last user of the address space frees it (a vfork parent may still share it).
+    let vm = proc.vm.lock().take();
+    drop(vm);
     let fds = core::mem::take(&mut *proc.fds.lock());
     drop(fds);
     *proc.ctty.lock() = None;
@@ -69,6 +71,7 @@ fn notify_parent(proc: &Arc<Process>, wait_status: i32) {
     if act.handler == SIG_IGN || act.flags & SA_NOCLDWAIT != 0 {
         // No zombie: the child is reaped at once (waiters then see ECHILD).
         parent.children.lock().retain(|c| c.pid != proc.pid);
+        super::unregister(proc.pid);
     } else {
         let code = if wait_status & 0x7f == 0 {
             CLD_EXITED
@@ -79,7 +82,10 @@ fn notify_parent(proc: &Arc<Process>, wait_status: i32) {
         };
         let status = if code == CLD_EXITED { (wait_status >> 8) & 0xff } else { wait_status & 0x7f };
         let uid = proc.creds.lock().uid;
-        signal::send(&parent, SIGCHLD, SigInfo::child(code, proc.pid, uid, status));
+        let sig = proc.exit_signal.load(Ordering::Relaxed);
+        if sig != 0 {
+            signal::send(&parent, sig, SigInfo::child(code, proc.pid, uid, status));
+        }
     }
     parent.child_events.wake_all();
 }

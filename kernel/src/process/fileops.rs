@@ -114,8 +114,13 @@ pub fn install(file: Arc<OpenFile>, cloexec: bool) -> Result<i32> {
 /// open/openat/creat.
 pub fn open_at(dirfd: i32, path: &str, flags: u32, mode: u32) -> Result<i32> {
     let proc = current();
-    let creds = creds();
     let start = start_at(&proc, dirfd, path)?;
+    open_at_walk(&start, path, flags, mode)
+}
+
+fn open_at_walk(start: &Walk, path: &str, flags: u32, mode: u32) -> Result<i32> {
+    let creds = creds();
+    let start = start.clone();
     let follow = flags & O_NOFOLLOW == 0;
     if flags & O_TMPFILE == O_TMPFILE {
         return Err(Errno::EOPNOTSUPP);
@@ -135,6 +140,18 @@ pub fn open_at(dirfd: i32, path: &str, flags: u32, mode: u32) -> Result<i32> {
         }
         match parent.inode().lookup(&name) {
             Ok(_) if flags & O_EXCL != 0 => return Err(Errno::EEXIST),
+            Ok(existing) if follow && existing.metadata().file_type() == S_IFLNK => {
+                match path::resolve(&start, path, true) {
+                    Ok(w) => w,
+                    // A dangling symlink: create what it points to (Linux does).
+                    Err(Errno::ENOENT) => {
+                        let target = existing.readlink()?;
+                        let fd = open_at_walk(&parent, &target, flags, mode)?;
+                        return Ok(fd);
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
             Ok(_) => path::resolve(&start, path, follow)?,
             Err(Errno::ENOENT) => {
                 if !creds.may_access(&parent.inode().metadata(), MAY_WRITE | MAY_EXEC) {
@@ -174,7 +191,8 @@ pub fn open_at(dirfd: i32, path: &str, flags: u32, mode: u32) -> Result<i32> {
     if flags & O_TRUNC != 0 && m.file_type() == S_IFREG && access != O_RDONLY {
         inode.truncate(0)?;
     }
-    install(OpenFile::with_path(file, flags, Some(walk)), flags & O_CLOEXEC != 0)
+    // 64-bit Linux always adds O_LARGEFILE.
+    install(OpenFile::with_path(file, flags | O_LARGEFILE, Some(walk)), flags & O_CLOEXEC != 0)
 }
 
 pub fn mkdir_at(dirfd: i32, path: &str, mode: u32) -> Result<()> {
@@ -207,6 +225,9 @@ pub fn mknod_at(dirfd: i32, path: &str, mode: u32, dev: u64) -> Result<()> {
 pub fn unlink_at(dirfd: i32, path: &str, flags: u32) -> Result<()> {
     if flags & !AT_REMOVEDIR != 0 {
         return Err(Errno::EINVAL);
+    }
+    if flags & AT_REMOVEDIR != 0 && path.trim_end_matches('/').is_empty() && path.starts_with('/') {
+        return Err(Errno::EBUSY);
     }
     let (parent, name) = parent_for_change(dirfd, path)?;
     if flags & AT_REMOVEDIR != 0 {
@@ -331,6 +352,16 @@ pub fn set_attr(inode: &Arc<dyn Inode>, attr: SetAttr) -> Result<()> {
         return Err(Errno::EPERM);
     }
     let mut attr = attr;
+    if (attr.uid.is_some() || attr.gid.is_some()) && attr.mode.is_none() && m.file_type() == S_IFREG {
+        // chown drops set-user-ID, and set-group-ID where group execute is set (root too).
+        let mut mode = m.mode & 0o7777 & !0o4000;
+        if mode & 0o010 != 0 {
+            mode &= !0o2000;
+        }
+        if mode != m.mode & 0o7777 {
+            attr.mode = Some(mode);
+        }
+    }
     if let Some(mode) = attr.mode {
         // A non-root owner outside the file's group loses set-group-ID.
         if c.fsuid != 0 && !c.in_group(m.gid) {
@@ -355,7 +386,21 @@ pub fn truncate_inode(inode: &Arc<dyn Inode>, len: i64) -> Result<()> {
     if !creds().may_access(&m, MAY_WRITE) {
         return Err(Errno::EACCES);
     }
-    inode.truncate(len as u64)
+    resize(inode, len as u64)
+}
+
+/// Sets a regular file's size; mappings lose the pages beyond the new end.
+pub fn resize(inode: &Arc<dyn Inode>, len: u64) -> Result<()> {
+    let m = inode.metadata();
+    inode.truncate(len)?;
+    if len < m.size {
+        for p in super::all() {
+            if let Some(vm) = p.vm.lock().clone() {
+                vm.lock().drop_file_pages_beyond(m.dev, m.ino, len);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The permission check the path walk makes on every directory it searches.

@@ -34,10 +34,10 @@ pub struct CloneArgs {
 /// Creates a child process; returns its pid. The child returns 0 from the same syscall.
 pub fn clone_process(args: &CloneArgs, frame: &TrapFrame) -> Result<u32> {
     let flags = args.flags;
-    // Threads (CLONE_VM/CLONE_THREAD sharing) are a later issue; CLONE_VM|CLONE_VFORK is vfork,
-    // which a copy-on-write copy serves exactly for programs that only exec or _exit.
+    // Threads (CLONE_THREAD and the sharing that goes with it) are a later issue. CLONE_VM
+    // alone shares the address space between two processes, as vfork and posix_spawn use it.
     let vfork = flags & CLONE_VFORK != 0;
-    if flags & (CLONE_THREAD | CLONE_SIGHAND | CLONE_FS | CLONE_FILES) != 0 || (flags & CLONE_VM != 0 && !vfork) {
+    if flags & (CLONE_THREAD | CLONE_SIGHAND | CLONE_FS | CLONE_FILES) != 0 {
         crate::log!("clone: flags {:#x} need threads (not supported yet)", flags);
         return Err(Errno::EINVAL);
     }
@@ -47,11 +47,12 @@ pub fn clone_process(args: &CloneArgs, frame: &TrapFrame) -> Result<u32> {
     }
     let parent = current();
     let parent_thread = task::current();
-    let vm = parent.vm.lock().fork()?;
+    let vm = if flags & CLONE_VM != 0 { parent.vm() } else { super::new_vm(parent.vm().lock().fork()?) };
     let pid = task::thread::alloc_tid();
     let fs = parent.fs.lock().clone();
     let child = Process::new(pid, Arc::downgrade(&parent), vm, fs);
     child.pgid.store(parent.pgid(), Ordering::Relaxed);
+    child.exit_signal.store(exit_signal, Ordering::Relaxed);
     child.sid.store(parent.sid(), Ordering::Relaxed);
     *child.fds.lock() = parent.fds.lock().clone();
     *child.creds.lock() = parent.creds.lock().clone();
@@ -68,12 +69,12 @@ pub fn clone_process(args: &CloneArgs, frame: &TrapFrame) -> Result<u32> {
         child_frame.rsp = args.stack;
     }
     if flags & CLONE_CHILD_SETTID != 0 {
-        child.vm.lock().write_bytes(args.child_tid, &pid.to_ne_bytes())?;
+        child.vm().lock().write_bytes(args.child_tid, &pid.to_ne_bytes())?;
     }
     if flags & CLONE_PARENT_SETTID != 0 {
         UserPtr::<u32>::new(args.parent_tid).write(&pid)?;
     }
-    let root = child.vm.lock().root();
+    let root = child.vm().lock().root();
     let thread = Thread::new_user(pid, &child_frame, root);
     let tls = if flags & CLONE_SETTLS != 0 { args.tls } else { parent_thread.fs_base.load(Ordering::Relaxed) };
     thread.fs_base.store(tls, Ordering::Relaxed);

@@ -56,7 +56,7 @@ fn spawn(init: &Arc<Process>, path: &str, argv: &[String]) -> Result<Arc<Process
     let creds = init.creds.lock().clone();
     let image = super::exec::load(&cwd, path, argv, &environment(), &creds)?;
     let pid = task::thread::alloc_tid();
-    let proc = Process::new(pid, Arc::downgrade(init), image.vm, FsContext { cwd: cwd.clone(), umask: 0o022 });
+    let proc = Process::new(pid, Arc::downgrade(init), super::new_vm(image.vm), FsContext { cwd: cwd.clone(), umask: 0o022 });
     *proc.exe.lock() = super::exec::absolute(&cwd, &image.exe);
     *proc.comm.lock() = Some(super::exec::basename(path));
     *proc.cmdline.lock() = image.argv;
@@ -70,7 +70,7 @@ fn spawn(init: &Arc<Process>, path: &str, argv: &[String]) -> Result<Arc<Process
             fds.insert(file.clone(), false, 0, 3).map_err(|_| Errno::EMFILE)?;
         }
     }
-    let root = proc.vm.lock().root();
+    let root = proc.vm().lock().root();
     let thread = Thread::new_user(pid, &image.frame, root);
     proc.attach_thread(&thread);
     init.children.lock().push(proc.clone());
@@ -103,12 +103,19 @@ fn run(init: &Arc<Process>, argv: &[String], first: &mut bool) -> i32 {
         }
     });
     init.children.lock().retain(|c| c.pid != proc.pid);
+    super::unregister(proc.pid);
     if status & 0x7f == 0 { (status >> 8) & 0xff } else { 128 + (status & 0x7f) }
 }
 
 /// Reaps every zombie child except `keep`.
 fn reap_orphans(init: &Arc<Process>, keep: u32) {
-    init.children.lock().retain(|c| c.pid == keep || !c.is_zombie());
+    init.children.lock().retain(|c| {
+        let keep_it = c.pid == keep || !c.is_zombie();
+        if !keep_it {
+            super::unregister(c.pid);
+        }
+        keep_it
+    });
 }
 
 /// Creates process 1 around the current (kernel) thread.
@@ -116,7 +123,7 @@ fn become_init() -> Arc<Process> {
     let vm = AddressSpace::new().expect("memory for init");
     let pid = task::thread::alloc_tid();
     assert_eq!(pid, 1, "init is the first process");
-    let init = Process::new(1, alloc::sync::Weak::new(), vm, FsContext { cwd: Walk::root(), umask: 0o022 });
+    let init = Process::new(1, alloc::sync::Weak::new(), super::new_vm(vm), FsContext { cwd: Walk::root(), umask: 0o022 });
     init.attach_thread(&task::current());
     *init.exe.lock() = String::from("/init");
     *init.cmdline.lock() = alloc::vec![String::from("init")];

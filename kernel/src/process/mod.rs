@@ -31,6 +31,13 @@ use creds::Credentials;
 use rlimit::Rlimits;
 use signal::{SigActions, SignalState};
 
+/// An address space, shareable between processes (CLONE_VM).
+pub type Vm = Arc<Mutex<AddressSpace>>;
+
+pub fn new_vm(space: AddressSpace) -> Vm {
+    Arc::new(Mutex::new(space))
+}
+
 /// Where a process stands in the file system.
 #[derive(Clone)]
 pub struct FsContext {
@@ -53,7 +60,8 @@ pub struct Process {
     pub children: Mutex<Vec<Arc<Process>>>,
     pub pgid: AtomicU32,
     pub sid: AtomicU32,
-    pub vm: Mutex<AddressSpace>,
+    /// The address space; shared with a CLONE_VM child (vfork), None once the process exited.
+    pub vm: Mutex<Option<Vm>>,
     pub fds: Mutex<FdTable>,
     pub fs: Mutex<FsContext>,
     pub creds: Mutex<Credentials>,
@@ -73,6 +81,8 @@ pub struct Process {
     pub vfork_done: AtomicBool,
     /// Set by execve (setpgid on a child that has exec'd fails with EACCES).
     pub did_exec: AtomicBool,
+    /// The signal the parent gets at exit (SIGCHLD unless clone said otherwise).
+    pub exit_signal: AtomicU32,
     pub vfork_wait: WaitQueue,
     /// The session's controlling terminal, if any.
     pub ctty: Mutex<Option<Arc<Tty>>>,
@@ -84,14 +94,14 @@ static PROCESSES: Mutex<BTreeMap<u32, Weak<Process>>> = Mutex::new(BTreeMap::new
 
 impl Process {
     /// A process with a fresh identity; everything else is the caller's to fill.
-    fn new(pid: u32, parent: Weak<Process>, vm: AddressSpace, fs: FsContext) -> Arc<Process> {
+    fn new(pid: u32, parent: Weak<Process>, vm: Vm, fs: FsContext) -> Arc<Process> {
         let p = Arc::new(Process {
             pid,
             parent: Mutex::new(parent),
             children: Mutex::new(Vec::new()),
             pgid: AtomicU32::new(pid),
             sid: AtomicU32::new(pid),
-            vm: Mutex::new(vm),
+            vm: Mutex::new(Some(vm)),
             fds: Mutex::new(FdTable::new()),
             fs: Mutex::new(fs),
             creds: Mutex::new(Credentials::root()),
@@ -106,6 +116,7 @@ impl Process {
             child_events: WaitQueue::new(),
             vfork_done: AtomicBool::new(false),
             did_exec: AtomicBool::new(false),
+            exit_signal: AtomicU32::new(signal::SIGCHLD),
             vfork_wait: WaitQueue::new(),
             ctty: Mutex::new(None),
             start_ns: crate::arch::time::monotonic_ns(),
@@ -124,6 +135,11 @@ impl Process {
 
     pub fn sid(&self) -> u32 {
         self.sid.load(Ordering::Relaxed)
+    }
+
+    /// The address space of a live process.
+    pub fn vm(&self) -> Vm {
+        self.vm.lock().clone().expect("a live process has an address space")
     }
 
     pub fn is_zombie(&self) -> bool {
@@ -167,6 +183,11 @@ pub fn current() -> Arc<Process> {
 /// The process `t` belongs to, if any.
 pub fn of_thread(t: &Thread) -> Option<Arc<Process>> {
     t.owner().cloned().and_then(|o| o.downcast::<Process>().ok())
+}
+
+/// A reaped process leaves the table at once, though a dying thread may still hold it briefly.
+pub fn unregister(pid: u32) {
+    PROCESSES.lock().remove(&pid);
 }
 
 pub fn find(pid: u32) -> Option<Arc<Process>> {

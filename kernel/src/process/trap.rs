@@ -52,10 +52,11 @@ fn resolve_user_fault(addr: u64, error: u64) -> Result<(), FaultError> {
     }
     let proc = current_process().ok_or(FaultError::Segv)?;
     let access = Access { write: error & PF_WRITE != 0, exec: error & PF_INSTR != 0 };
-    if proc.vm.is_locked() {
+    let vm = proc.vm.lock().clone().ok_or(FaultError::Segv)?;
+    if vm.is_locked() {
         panic!("page fault at {:#x} while the address space is locked", addr);
     }
-    let r = proc.vm.lock().handle_fault(addr, access);
+    let r = vm.lock().handle_fault(addr, access);
     r
 }
 

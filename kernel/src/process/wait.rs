@@ -36,7 +36,13 @@ pub struct WaitResult {
     pub si_status: i32,
 }
 
-fn matches(c: &Process, which: Which) -> bool {
+fn matches(c: &Process, which: Which, options: u32) -> bool {
+    // A "clone" child reports to its parent with a signal other than SIGCHLD: only __WCLONE
+    // waits see it, only other waits see the rest, __WALL sees both.
+    let clone_child = c.exit_signal.load(core::sync::atomic::Ordering::Relaxed) != super::signal::SIGCHLD;
+    if options & WALL == 0 && clone_child != (options & WCLONE != 0) {
+        return false;
+    }
     match which {
         Which::Any => true,
         Which::Pid(p) => c.pid == p,
@@ -47,11 +53,11 @@ fn matches(c: &Process, which: Which) -> bool {
 /// Looks once for a reportable child. Ok(None): matching children exist but none changed.
 fn try_collect(me: &Arc<Process>, which: Which, options: u32) -> Result<Option<WaitResult>> {
     let mut children = me.children.lock();
-    if !children.iter().any(|c| matches(c, which)) {
+    if !children.iter().any(|c| matches(c, which, options)) {
         return Err(Errno::ECHILD);
     }
     for (i, c) in children.iter().enumerate() {
-        if !matches(c, which) {
+        if !matches(c, which, options) {
             continue;
         }
         let uid = c.creds.lock().uid;
@@ -70,6 +76,7 @@ fn try_collect(me: &Arc<Process>, which: Which, options: u32) -> Result<Option<W
             let r = WaitResult { pid: c.pid, uid, status, code, si_status };
             if options & WNOWAIT == 0 {
                 children.remove(i);
+                super::unregister(r.pid);
             }
             return Ok(Some(r));
         }

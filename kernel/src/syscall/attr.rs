@@ -73,7 +73,7 @@ pub fn ftruncate(fd: i32, len: i64) -> Result<i64> {
     if inode.metadata().file_type() != crate::fs::inode::S_IFREG {
         return Err(Errno::EINVAL);
     }
-    inode.truncate(len as u64).map(|_| 0)
+    fileops::resize(&inode, len as u64).map(|_| 0)
 }
 
 #[repr(C)]

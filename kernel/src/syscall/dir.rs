@@ -92,11 +92,13 @@ pub fn getdents64(fd: i32, buf: u64, count: u64) -> Result<i64> {
 }
 
 pub fn getcwd(buf: u64, size: u64) -> Result<i64> {
-    let cwd = process::current().fs.lock().cwd.path();
-    let bytes = cwd.as_bytes();
-    if size == 0 && buf != 0 {
-        return Err(Errno::EINVAL);
+    let walk = process::current().fs.lock().cwd.clone();
+    if walk.inode().metadata().nlink == 0 {
+        // The directory was removed.
+        return Err(Errno::ENOENT);
     }
+    let cwd = walk.path();
+    let bytes = cwd.as_bytes();
     if (bytes.len() + 1) as u64 > size {
         return Err(Errno::ERANGE);
     }

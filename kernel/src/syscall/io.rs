@@ -22,8 +22,17 @@ pub fn read(fd: i32, buf: u64, count: u64) -> Result<i64> {
     file(fd)?.read(UserSlice::new(buf, count.min(MAX_RW_COUNT) as usize)).map(|n| n as i64)
 }
 
+/// Writing to a pipe or socket nobody reads raises SIGPIPE as well as EPIPE.
+fn sigpipe_on_epipe(r: Result<i64>) -> Result<i64> {
+    if r == Err(Errno::EPIPE) {
+        let p = process::current();
+        crate::process::signal::send_simple(&p, crate::process::signal::SIGPIPE);
+    }
+    r
+}
+
 pub fn write(fd: i32, buf: u64, count: u64) -> Result<i64> {
-    file(fd)?.write(UserSlice::new(buf, count.min(MAX_RW_COUNT) as usize)).map(|n| n as i64)
+    sigpipe_on_epipe(file(fd)?.write(UserSlice::new(buf, count.min(MAX_RW_COUNT) as usize)).map(|n| n as i64))
 }
 
 pub fn pread64(fd: i32, buf: u64, count: u64, off: i64) -> Result<i64> {
@@ -100,7 +109,7 @@ pub fn writev(fd: i32, iov: u64, count: i32) -> Result<i64> {
     if !f.writable() {
         return Err(Errno::EBADF);
     }
-    vectored(read_iovecs(iov, count)?, |s, _| f.write(s))
+    sigpipe_on_epipe(vectored(read_iovecs(iov, count)?, |s, _| f.write(s)))
 }
 
 pub fn preadv(fd: i32, iov: u64, count: i32, off: i64) -> Result<i64> {
@@ -116,7 +125,7 @@ pub fn pwritev(fd: i32, iov: u64, count: i32, off: i64) -> Result<i64> {
     if off < 0 {
         return Err(Errno::EINVAL);
     }
-    vectored(read_iovecs(iov, count)?, |s, done| f.pwrite(s, off as u64 + done as u64))
+    sigpipe_on_epipe(vectored(read_iovecs(iov, count)?, |s, done| f.pwrite(s, off as u64 + done as u64)))
 }
 
 const SEEK_SET: i32 = 0;
@@ -125,6 +134,9 @@ const SEEK_END: i32 = 2;
 
 pub fn lseek(fd: i32, off: i64, whence: i32) -> Result<i64> {
     let f = file(fd)?;
+    if let Some(pos) = f.file().fixed_seek() {
+        return Ok(pos as i64);
+    }
     if !f.file().is_seekable() {
         return Err(Errno::ESPIPE);
     }
@@ -212,6 +224,8 @@ const F_GETLK: i32 = 5;
 const F_SETLK: i32 = 6;
 const F_SETLKW: i32 = 7;
 const F_DUPFD_CLOEXEC: i32 = 1030;
+const F_SETPIPE_SZ: i32 = 1031;
+const F_GETPIPE_SZ: i32 = 1032;
 const FD_CLOEXEC: u64 = 1;
 
 pub fn fcntl(fd: i32, cmd: i32, arg: u64) -> Result<i64> {
@@ -240,6 +254,8 @@ pub fn fcntl(fd: i32, cmd: i32, arg: u64) -> Result<i64> {
             }
             Ok(0)
         }
+        F_GETPIPE_SZ => super::pipe::pipe_size(&f, None),
+        F_SETPIPE_SZ => super::pipe::pipe_size(&f, Some(arg as u32 as u64)),
         // Record locks: a single-machine kernel without lock contention tests yet; accepting
         // them unlocked would lie, so say so.
         F_GETLK | F_SETLK | F_SETLKW => Err(Errno::ENOLCK),
@@ -248,6 +264,7 @@ pub fn fcntl(fd: i32, cmd: i32, arg: u64) -> Result<i64> {
 }
 
 pub fn fsync(fd: i32) -> Result<i64> {
-    file(fd)?;
+    // Pipes, sockets and the like cannot be synced.
+    file(fd)?.file().inode().ok_or(Errno::EINVAL)?;
     Ok(0)
 }

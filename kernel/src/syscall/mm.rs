@@ -42,7 +42,7 @@ fn prot_from(prot: i32) -> Result<Prot> {
 }
 
 pub fn brk(addr: u64) -> Result<i64> {
-    Ok(process::current().vm.lock().set_brk(addr) as i64)
+    Ok(process::current().vm().lock().set_brk(addr) as i64)
 }
 
 /// A file's pages as mmap sees them: pages wholly beyond the end of the file are SIGBUS.
@@ -79,6 +79,7 @@ pub fn mmap(addr: u64, len: u64, prot: i32, flags: i32, fd: i32, offset: u64) ->
     };
     let proc = process::current();
     let mut file_info = None;
+    let mut max_prot = None;
     let backing = if flags & MAP_ANONYMOUS != 0 {
         if shared {
             Backing::Shared { source: Arc::new(SharedMemory::new(pages as usize)), pgoff: 0 }
@@ -88,7 +89,10 @@ pub fn mmap(addr: u64, len: u64, prot: i32, flags: i32, fd: i32, offset: u64) ->
     } else {
         let f = proc.fds.lock().get(fd)?;
         let m = f.file().metadata();
-        if f.is_path_only() || !f.readable() {
+        if f.is_path_only() {
+            return Err(Errno::EBADF);
+        }
+        if !f.readable() {
             return Err(Errno::EACCES);
         }
         if shared && prot.contains(Prot::WRITE) && !f.writable() {
@@ -107,6 +111,9 @@ pub fn mmap(addr: u64, len: u64, prot: i32, flags: i32, fd: i32, offset: u64) ->
                 return Err(Errno::ENODEV);
             }
             let inode = f.file().inode().ok_or(Errno::ENODEV)?;
+            if shared && !f.writable() {
+                max_prot = Some(Prot::READ | Prot::EXEC);
+            }
             let path = f.path().map(|w| w.path()).unwrap_or_default();
             file_info = Some((m.dev, m.ino, path));
             let source = Arc::new(FilePages { inode });
@@ -117,21 +124,25 @@ pub fn mmap(addr: u64, len: u64, prot: i32, flags: i32, fd: i32, offset: u64) ->
             }
         }
     };
-    let mut vm = proc.vm.lock();
+    let vm = proc.vm();
+    let mut vm = vm.lock();
     let start = vm.map(placement, len, prot, backing)?;
     if let Some(info) = file_info {
         vm.set_vma_file(start, info);
+    }
+    if let Some(max) = max_prot {
+        vm.set_vma_max_prot(start, max);
     }
     Ok(start as i64)
 }
 
 pub fn munmap(addr: u64, len: u64) -> Result<i64> {
-    process::current().vm.lock().unmap(addr, len).map(|_| 0)
+    process::current().vm().lock().unmap(addr, len).map(|_| 0)
 }
 
 pub fn mprotect(addr: u64, len: u64, prot: i32) -> Result<i64> {
     let prot = prot_from(prot)?;
-    process::current().vm.lock().protect(addr, len, prot).map(|_| 0)
+    process::current().vm().lock().protect(addr, len, prot).map(|_| 0)
 }
 
 const MREMAP_MAYMOVE: u32 = 1;
@@ -143,7 +154,7 @@ pub fn mremap(old: u64, old_len: u64, new_len: u64, flags: u32, new_addr: u64) -
     }
     let fixed = (flags & MREMAP_FIXED != 0).then_some(new_addr);
     process::current()
-        .vm
+        .vm()
         .lock()
         .remap(old, old_len, new_len, flags & MREMAP_MAYMOVE != 0, fixed)
         .map(|a| a as i64)
@@ -158,7 +169,8 @@ pub fn msync(addr: u64, len: u64, flags: i32) -> Result<i64> {
         return Err(Errno::EINVAL);
     }
     let proc = process::current();
-    let vm = proc.vm.lock();
+    let vm = proc.vm();
+    let vm = vm.lock();
     let end = page_ceil(addr.saturating_add(len)).ok_or(Errno::ENOMEM)?;
     // tmpfs pages are the file: nothing to write back, but the range must be mapped.
     let mut cursor = addr;
@@ -178,7 +190,7 @@ pub fn madvise(addr: u64, len: u64, advice: i32) -> Result<i64> {
         return Err(Errno::EINVAL);
     }
     match advice {
-        MADV_DONTNEED | MADV_FREE => process::current().vm.lock().discard(addr, len).map(|_| 0),
+        MADV_DONTNEED | MADV_FREE => process::current().vm().lock().discard(addr, len).map(|_| 0),
         MADV_REMOVE => Err(Errno::EOPNOTSUPP),
         0..=3 | 10..=25 | 100..=101 => Ok(0),
         _ => Err(Errno::EINVAL),

@@ -8,6 +8,7 @@ mod io;
 mod misc;
 mod mm;
 mod mount;
+mod pipe;
 pub mod numbers;
 mod process;
 mod signal;
@@ -72,6 +73,8 @@ fn call(nr: u64, a: &Args, frame: &mut TrapFrame) -> Result<i64> {
         SYNC => Ok(0),
         SYNCFS => io::fsync(a.int(0)),
 
+        PIPE => pipe::pipe2(a.u(0), 0),
+        PIPE2 => pipe::pipe2(a.u(0), a.u32(1)),
         OPEN => dir::open(a.u(0), a.u32(1), a.u32(2)),
         OPENAT => dir::openat(a.int(0), a.u(1), a.u32(2), a.u32(3)),
         CREAT => dir::creat(a.u(0), a.u32(1)),

@@ -1,0 +1,522 @@
+//! Pipes and FIFOs. A `Pipe` is a ring of page frames (16 by default, F_SETPIPE_SZ changes it)
+//! with its reader and writer counts; `PipeReader` and `PipeWriter` are the two open ends. Writes
+//! of at most PIPE_BUF bytes are atomic; readers sleep until data or until the last writer goes
+//! (end of file); writers sleep while the ring is full and get EPIPE once no reader is left.
+//! In packet mode (O_DIRECT) every write is one message and a read returns at most one.
+
+use alloc::collections::VecDeque;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use super::file::{FileLike, O_ACCMODE, O_DIRECT, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY};
+use super::inode::{Metadata, S_IFIFO};
+use crate::error::{Errno, Result};
+use crate::mm::frame::{self, PAGE_SIZE};
+use crate::mm::user::{UserPtr, UserSlice};
+use crate::sync::Mutex;
+use crate::task::{WaitError, WaitQueue};
+
+pub const PIPE_BUF: usize = 4096;
+pub const DEFAULT_PAGES: usize = 16;
+/// /proc/sys/fs/pipe-max-size: the most an unprivileged F_SETPIPE_SZ may ask for.
+pub const PIPE_MAX_SIZE: usize = 1 << 20;
+const FIONREAD: u32 = 0x541b;
+
+static NEXT_INO: AtomicU64 = AtomicU64::new(1);
+/// The device of the pipe pseudo file system (anonymous, like Linux's pipefs).
+static PIPEFS_DEV: spin::Once<u64> = spin::Once::new();
+
+fn pipefs_dev() -> u64 {
+    *PIPEFS_DEV.call_once(super::mount::new_anonymous_dev)
+}
+
+/// The bytes in flight: a ring over page frames.
+struct Ring {
+    pages: Vec<u64>,
+    head: usize,
+    len: usize,
+    /// Message lengths in packet mode (O_DIRECT writers).
+    packets: VecDeque<usize>,
+}
+
+impl Ring {
+    fn capacity(&self) -> usize {
+        self.pages.len() * PAGE_SIZE as usize
+    }
+
+    fn free(&self) -> usize {
+        self.capacity() - self.len
+    }
+
+    /// The contiguous run of bytes at ring position `pos` (up to the end of its page).
+    fn chunk_at(&mut self, pos: usize, max: usize) -> &mut [u8] {
+        let cap = self.capacity();
+        let pos = pos % cap;
+        let page = pos / PAGE_SIZE as usize;
+        let off = pos % PAGE_SIZE as usize;
+        let n = max.min(PAGE_SIZE as usize - off);
+        &mut frame::bytes(self.pages[page])[off..off + n]
+    }
+
+    /// Copies user bytes in at the tail; returns how many.
+    fn push(&mut self, src: UserSlice) -> Result<usize> {
+        let mut done = 0;
+        let want = src.len().min(self.free());
+        while done < want {
+            let tail = self.head + self.len;
+            let chunk = self.chunk_at(tail, want - done);
+            let n = chunk.len();
+            src.skip(done).take(n).read(chunk)?;
+            self.len += n;
+            done += n;
+        }
+        Ok(done)
+    }
+
+    /// Copies up to `dst.len()` bytes out from the head (or, with `peek`, leaves them).
+    fn pop(&mut self, dst: UserSlice, count: usize) -> Result<usize> {
+        let want = count.min(self.len);
+        let mut done = 0;
+        while done < want {
+            let head = self.head + done;
+            let chunk = self.chunk_at(head, want - done);
+            let n = chunk.len();
+            dst.skip(done).write(chunk)?;
+            done += n;
+        }
+        self.head = (self.head + done) % self.capacity();
+        self.len -= done;
+        if self.len == 0 {
+            self.head = 0;
+        }
+        Ok(done)
+    }
+
+    /// Re-lays the ring over `pages` new frames (the caller checked the content fits).
+    fn resize(&mut self, pages: usize) -> Result<()> {
+        let mut new = Vec::with_capacity(pages);
+        for _ in 0..pages {
+            match frame::alloc() {
+                Some(pa) => new.push(pa),
+                None => {
+                    new.into_iter().for_each(frame::put);
+                    return Err(Errno::ENOMEM);
+                }
+            }
+        }
+        let mut data = alloc::vec![0u8; self.len];
+        let mut copied = 0;
+        while copied < self.len {
+            let head = self.head + copied;
+            let chunk = self.chunk_at(head, self.len - copied);
+            let n = chunk.len();
+            data[copied..copied + n].copy_from_slice(chunk);
+            copied += n;
+        }
+        for pa in core::mem::replace(&mut self.pages, new) {
+            frame::put(pa);
+        }
+        self.head = 0;
+        for (i, b) in data.chunks(PAGE_SIZE as usize).enumerate() {
+            frame::bytes(self.pages[i])[..b.len()].copy_from_slice(b);
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Ring {
+    fn drop(&mut self) {
+        for pa in self.pages.drain(..) {
+            frame::put(pa);
+        }
+    }
+}
+
+struct State {
+    ring: Ring,
+    readers: usize,
+    writers: usize,
+    /// How many read / write opens there have ever been (a FIFO opener waits for the other
+    /// side's count to move, so a peer that opened and closed at once still releases it).
+    read_opens: u64,
+    write_opens: u64,
+}
+
+pub struct Pipe {
+    ino: u64,
+    state: Mutex<State>,
+    /// Readers wait here for data or end of file; writers for room or for readers to go.
+    readable: WaitQueue,
+    writable: WaitQueue,
+    /// FIFO opens wait here for the other side.
+    opened: WaitQueue,
+    created_ns: i64,
+}
+
+fn interrupted(e: WaitError) -> Errno {
+    match e {
+        WaitError::Interrupted => Errno::ERESTARTSYS,
+        WaitError::TimedOut => Errno::EAGAIN,
+    }
+}
+
+impl Pipe {
+    pub fn new() -> Result<Arc<Pipe>> {
+        let mut pages = Vec::with_capacity(DEFAULT_PAGES);
+        for _ in 0..DEFAULT_PAGES {
+            match frame::alloc() {
+                Some(pa) => pages.push(pa),
+                None => {
+                    pages.into_iter().for_each(frame::put);
+                    return Err(Errno::ENFILE);
+                }
+            }
+        }
+        Ok(Arc::new(Pipe {
+            ino: NEXT_INO.fetch_add(1, Ordering::Relaxed),
+            state: Mutex::new(State {
+                ring: Ring { pages, head: 0, len: 0, packets: VecDeque::new() },
+                readers: 0,
+                writers: 0,
+                read_opens: 0,
+                write_opens: 0,
+            }),
+            readable: WaitQueue::new(),
+            writable: WaitQueue::new(),
+            opened: WaitQueue::new(),
+            created_ns: crate::arch::time::realtime_ns(),
+        }))
+    }
+
+    fn metadata(&self) -> Metadata {
+        let t = self.created_ns;
+        Metadata {
+            dev: pipefs_dev(),
+            ino: self.ino,
+            mode: S_IFIFO | 0o600,
+            nlink: 1,
+            blksize: PAGE_SIZE as u32,
+            atime_ns: t,
+            mtime_ns: t,
+            ctime_ns: t,
+            ..Metadata::default()
+        }
+    }
+
+    fn add_end(&self, read: bool, write: bool) {
+        let mut s = self.state.lock();
+        if read {
+            s.readers += 1;
+            s.read_opens += 1;
+        }
+        if write {
+            s.writers += 1;
+            s.write_opens += 1;
+        }
+        drop(s);
+        self.opened.wake_all();
+    }
+
+    fn drop_end(&self, read: bool, write: bool) {
+        let mut s = self.state.lock();
+        if read {
+            s.readers -= 1;
+        }
+        if write {
+            s.writers -= 1;
+        }
+        drop(s);
+        // Readers may now see end of file, writers EPIPE.
+        self.readable.wake_all();
+        self.writable.wake_all();
+    }
+
+    fn try_read(&self, buf: UserSlice, nonblock: bool) -> Option<Result<usize>> {
+        let mut s = self.state.lock();
+        if s.ring.len == 0 {
+            return if s.writers == 0 {
+                Some(Ok(0))
+            } else if nonblock {
+                Some(Err(Errno::EAGAIN))
+            } else {
+                None
+            };
+        }
+        let r = if let Some(&packet) = s.ring.packets.front() {
+            // One message per read; what does not fit is discarded.
+            let n = s.ring.pop(buf, packet.min(buf.len()));
+            if n.is_ok() {
+                s.ring.packets.pop_front();
+                if packet > buf.len() {
+                    discard(&mut s.ring, packet - buf.len());
+                }
+            }
+            n
+        } else {
+            s.ring.pop(buf, buf.len())
+        };
+        drop(s);
+        self.writable.wake_all();
+        Some(r)
+    }
+
+    pub fn read(&self, buf: UserSlice, nonblock: bool) -> Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        if let Some(r) = self.try_read(buf, nonblock) {
+            return r;
+        }
+        let mut result = None;
+        self.readable
+            .wait_until(
+                || {
+                    result = self.try_read(buf, nonblock);
+                    result.as_ref().map(|_| ())
+                },
+                None,
+            )
+            .map_err(interrupted)?;
+        result.unwrap_or(Ok(0))
+    }
+
+    pub fn write(&self, buf: UserSlice, nonblock: bool, packet: bool) -> Result<usize> {
+        let total = buf.len();
+        if total == 0 {
+            return Ok(0);
+        }
+        // Up to PIPE_BUF bytes go in at once or not at all.
+        let atomic = total <= PIPE_BUF;
+        let mut done = 0;
+        loop {
+            let mut s = self.state.lock();
+            if s.readers == 0 {
+                return if done > 0 { Ok(done) } else { Err(Errno::EPIPE) };
+            }
+            let free = s.ring.free();
+            if (atomic && free >= total) || (!atomic && free > 0) {
+                let rest = buf.skip(done);
+                let n = if packet {
+                    let n = s.ring.push(rest.take(PIPE_BUF))?;
+                    s.ring.packets.push_back(n);
+                    n
+                } else {
+                    s.ring.push(rest)?
+                };
+                done += n;
+                drop(s);
+                self.readable.wake_all();
+                if done == total {
+                    return Ok(done);
+                }
+                continue;
+            }
+            drop(s);
+            if nonblock {
+                return if done > 0 { Ok(done) } else { Err(Errno::EAGAIN) };
+            }
+            let need = if atomic { total } else { 1 };
+            let waited = self.writable.wait_until(
+                || {
+                    let s = self.state.lock();
+                    (s.readers == 0 || s.ring.free() >= need).then_some(())
+                },
+                None,
+            );
+            if let Err(e) = waited {
+                return if done > 0 { Ok(done) } else { Err(interrupted(e)) };
+            }
+        }
+    }
+
+    pub fn available(&self) -> usize {
+        self.state.lock().ring.len
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.state.lock().ring.capacity()
+    }
+
+    /// F_SETPIPE_SZ: rounds up to a power-of-two number of pages; returns the new size.
+    pub fn set_capacity(&self, size: usize, privileged: bool) -> Result<usize> {
+        if size > PIPE_MAX_SIZE && !privileged {
+            return Err(Errno::EPERM);
+        }
+        if size > (1 << 31) {
+            return Err(Errno::EINVAL);
+        }
+        let pages = size.div_ceil(PAGE_SIZE as usize).max(1).next_power_of_two();
+        let mut s = self.state.lock();
+        if pages * PAGE_SIZE as usize == s.ring.capacity() {
+            return Ok(s.ring.capacity());
+        }
+        if s.ring.len > pages * PAGE_SIZE as usize {
+            return Err(Errno::EBUSY);
+        }
+        s.ring.resize(pages)?;
+        let cap = s.ring.capacity();
+        drop(s);
+        self.writable.wake_all();
+        Ok(cap)
+    }
+
+    /// Opening a FIFO with `flags`: the end, after the blocking rules of fifo(7).
+    pub fn open_fifo(self: &Arc<Self>, flags: u32) -> Result<Arc<dyn FileLike>> {
+        let nonblock = flags & O_NONBLOCK != 0;
+        let packet = flags & O_DIRECT != 0;
+        match flags & O_ACCMODE {
+            O_RDONLY => {
+                self.add_end(true, false);
+                let end = Arc::new(PipeReader { pipe: self.clone() });
+                if !nonblock {
+                    let seen = self.state.lock().write_opens;
+                    let r = self.opened.wait_until(
+                        || {
+                            let s = self.state.lock();
+                            (s.writers > 0 || s.write_opens != seen).then_some(())
+                        },
+                        None,
+                    );
+                    r.map_err(interrupted)?;
+                }
+                Ok(end)
+            }
+            O_WRONLY => {
+                if nonblock && self.state.lock().readers == 0 {
+                    return Err(Errno::ENXIO);
+                }
+                self.add_end(false, true);
+                let end = Arc::new(PipeWriter { pipe: self.clone(), packet });
+                if !nonblock {
+                    let seen = self.state.lock().read_opens;
+                    let r = self.opened.wait_until(
+                        || {
+                            let s = self.state.lock();
+                            (s.readers > 0 || s.read_opens != seen).then_some(())
+                        },
+                        None,
+                    );
+                    r.map_err(interrupted)?;
+                }
+                Ok(end)
+            }
+            O_RDWR => {
+                self.add_end(true, true);
+                Ok(Arc::new(PipeDuplex { pipe: self.clone(), packet }))
+            }
+            _ => Err(Errno::EINVAL),
+        }
+    }
+}
+
+/// Drops `n` bytes from the head of the ring (the unread tail of a packet).
+fn discard(ring: &mut Ring, n: usize) {
+    let n = n.min(ring.len);
+    ring.head = (ring.head + n) % ring.capacity();
+    ring.len -= n;
+    if ring.len == 0 {
+        ring.head = 0;
+    }
+}
+
+/// pipe(2): a connected reader and writer.
+pub fn new_pair(packet: bool) -> Result<(Arc<PipeReader>, Arc<PipeWriter>)> {
+    let pipe = Pipe::new()?;
+    pipe.add_end(true, true);
+    Ok((Arc::new(PipeReader { pipe: pipe.clone() }), Arc::new(PipeWriter { pipe, packet })))
+}
+
+fn pipe_ioctl(pipe: &Pipe, cmd: u32, arg: u64) -> Result<i64> {
+    match cmd {
+        FIONREAD => UserPtr::<i32>::new(arg).write(&(pipe.available() as i32)).map(|_| 0),
+        _ => Err(Errno::ENOTTY),
+    }
+}
+
+pub struct PipeReader {
+    pipe: Arc<Pipe>,
+}
+
+pub struct PipeWriter {
+    pipe: Arc<Pipe>,
+    packet: bool,
+}
+
+/// A FIFO opened O_RDWR: both ends in one file.
+pub struct PipeDuplex {
+    pipe: Arc<Pipe>,
+    packet: bool,
+}
+
+impl Drop for PipeReader {
+    fn drop(&mut self) {
+        self.pipe.drop_end(true, false);
+    }
+}
+
+impl Drop for PipeWriter {
+    fn drop(&mut self) {
+        self.pipe.drop_end(false, true);
+    }
+}
+
+impl Drop for PipeDuplex {
+    fn drop(&mut self) {
+        self.pipe.drop_end(true, true);
+    }
+}
+
+impl FileLike for PipeReader {
+    fn read(&self, buf: UserSlice, _offset: u64, nonblock: bool) -> Result<usize> {
+        self.pipe.read(buf, nonblock)
+    }
+    fn write(&self, _buf: UserSlice, _offset: u64, _nonblock: bool) -> Result<usize> {
+        Err(Errno::EBADF)
+    }
+    fn ioctl(&self, cmd: u32, arg: u64) -> Result<i64> {
+        pipe_ioctl(&self.pipe, cmd, arg)
+    }
+    fn metadata(&self) -> Metadata {
+        self.pipe.metadata()
+    }
+    fn pipe(&self) -> Option<&Arc<Pipe>> {
+        Some(&self.pipe)
+    }
+}
+
+impl FileLike for PipeWriter {
+    fn read(&self, _buf: UserSlice, _offset: u64, _nonblock: bool) -> Result<usize> {
+        Err(Errno::EBADF)
+    }
+    fn write(&self, buf: UserSlice, _offset: u64, nonblock: bool) -> Result<usize> {
+        self.pipe.write(buf, nonblock, self.packet)
+    }
+    fn ioctl(&self, cmd: u32, arg: u64) -> Result<i64> {
+        pipe_ioctl(&self.pipe, cmd, arg)
+    }
+    fn metadata(&self) -> Metadata {
+        self.pipe.metadata()
+    }
+    fn pipe(&self) -> Option<&Arc<Pipe>> {
+        Some(&self.pipe)
+    }
+}
+
+impl FileLike for PipeDuplex {
+    fn read(&self, buf: UserSlice, _offset: u64, nonblock: bool) -> Result<usize> {
+        self.pipe.read(buf, nonblock)
+    }
+    fn write(&self, buf: UserSlice, _offset: u64, nonblock: bool) -> Result<usize> {
+        self.pipe.write(buf, nonblock, self.packet)
+    }
+    fn ioctl(&self, cmd: u32, arg: u64) -> Result<i64> {
+        pipe_ioctl(&self.pipe, cmd, arg)
+    }
+    fn metadata(&self) -> Metadata {
+        self.pipe.metadata()
+    }
+    fn pipe(&self) -> Option<&Arc<Pipe>> {
+        Some(&self.pipe)
+    }
+}

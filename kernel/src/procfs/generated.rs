@@ -1,0 +1,105 @@
+//! A read-only file whose contents are generated when it is opened: the open file keeps that
+//! snapshot and serves reads at any offset from it (seq_file semantics, whole-file snapshot).
+
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::any::Any;
+
+use super::{metadata, Owner, ProcFs};
+use crate::error::{Errno, Result};
+use crate::fs::file::FileLike;
+use crate::fs::inode::{FileSystem, Inode, Metadata, S_IFREG};
+use crate::mm::user::UserSlice;
+
+pub type Generator = Arc<dyn Fn() -> Result<Vec<u8>> + Send + Sync>;
+
+#[derive(Clone)]
+pub struct GenFile {
+    fs: Arc<ProcFs>,
+    ino: u64,
+    perm: u32,
+    owner: Owner,
+    /// What a write returns (Linux: EIO for most global files, EINVAL for per-process ones).
+    write_error: Errno,
+    generate: Generator,
+}
+
+impl GenFile {
+    pub fn new(fs: Arc<ProcFs>, ino: u64, perm: u32, owner: Owner, write_error: Errno, generate: Generator) -> Arc<GenFile> {
+        Arc::new(GenFile { fs, ino, perm, owner, write_error, generate })
+    }
+}
+
+impl Inode for GenFile {
+    fn metadata(&self) -> Metadata {
+        metadata(&self.fs, self.ino, S_IFREG | self.perm, 1, self.owner, 0)
+    }
+
+    fn fs(&self) -> Arc<dyn FileSystem> {
+        self.fs.clone()
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize> {
+        Ok(copy_from(&(self.generate)()?, offset, buf))
+    }
+
+    fn write_at(&self, _offset: u64, _buf: &[u8]) -> Result<usize> {
+        Err(self.write_error)
+    }
+
+    /// O_TRUNC on open succeeds and changes nothing, as on Linux.
+    fn truncate(&self, _size: u64) -> Result<()> {
+        Ok(())
+    }
+
+    fn open(&self, _flags: u32) -> Result<Option<Arc<dyn FileLike>>> {
+        let data = (self.generate)()?;
+        let inode = Arc::new(self.clone());
+        Ok(Some(Arc::new(Snapshot { data, inode, write_error: self.write_error })))
+    }
+}
+
+fn copy_from(data: &[u8], offset: u64, buf: &mut [u8]) -> usize {
+    let start = usize::try_from(offset).unwrap_or(usize::MAX).min(data.len());
+    let n = (data.len() - start).min(buf.len());
+    buf[..n].copy_from_slice(&data[start..start + n]);
+    n
+}
+
+/// An open generated file.
+struct Snapshot {
+    data: Vec<u8>,
+    inode: Arc<dyn Inode>,
+    write_error: Errno,
+}
+
+impl FileLike for Snapshot {
+    fn read(&self, buf: UserSlice, offset: u64, _nonblock: bool) -> Result<usize> {
+        let start = usize::try_from(offset).unwrap_or(usize::MAX).min(self.data.len());
+        let n = (self.data.len() - start).min(buf.len());
+        if n > 0 {
+            buf.write(&self.data[start..start + n])?;
+        }
+        Ok(n)
+    }
+
+    fn write(&self, _buf: UserSlice, _offset: u64, _nonblock: bool) -> Result<usize> {
+        Err(self.write_error)
+    }
+
+    fn is_seekable(&self) -> bool {
+        true
+    }
+
+    fn metadata(&self) -> Metadata {
+        self.inode.metadata()
+    }
+
+    fn inode(&self) -> Option<Arc<dyn Inode>> {
+        Some(self.inode.clone())
+    }
+}

@@ -1,0 +1,135 @@
+//! procfs: read-only views of processes and of the system under /proc, in Linux's formats.
+//!
+//! Directories list live contents; files are generated when opened and the open file serves
+//! that snapshot (`generated.rs`). Inodes are made on each lookup and carry stable numbers
+//! (`ino`), so two stats of the same path agree.
+
+mod fd;
+mod generated;
+mod link;
+mod pid;
+mod process_files;
+mod root;
+mod sys;
+mod system_files;
+
+use alloc::sync::{Arc, Weak};
+
+use crate::arch::time::{monotonic_ns, realtime_ns};
+use crate::fs::inode::{FileSystem, Inode, Metadata};
+use crate::process::{self, Process};
+
+pub const PROC_SUPER_MAGIC: u64 = 0x9fa0;
+
+pub struct ProcFs {
+    dev: u64,
+    this: Weak<ProcFs>,
+}
+
+impl ProcFs {
+    pub fn new() -> Arc<ProcFs> {
+        Arc::new_cyclic(|this| ProcFs { dev: crate::fs::mount::new_anonymous_dev(), this: this.clone() })
+    }
+
+    /// Every inode holds its file system; `this` is alive whenever `&self` is.
+    fn me(&self) -> Arc<ProcFs> {
+        self.this.upgrade().unwrap_or_else(ProcFs::new)
+    }
+}
+
+impl FileSystem for ProcFs {
+    fn dev(&self) -> u64 {
+        self.dev
+    }
+    fn magic(&self) -> u64 {
+        PROC_SUPER_MAGIC
+    }
+    fn name(&self) -> &'static str {
+        "proc"
+    }
+    fn root(&self) -> Arc<dyn Inode> {
+        root::RootDir::new(self.me())
+    }
+}
+
+/// Makes `mount -t proc` (and the boot mount of /proc) possible.
+pub fn init() {
+    crate::fs::mount::register_fs_type("proc", || ProcFs::new());
+}
+
+/// Inode numbers: small ones for the global tree, `pid << 32 | sub` below /proc/<pid>.
+pub mod ino {
+    pub const ROOT: u64 = 1;
+    /// Global files and directories: `GLOBAL + index` (index < 0x1000).
+    pub const GLOBAL: u64 = 0x10;
+    /// Within a pid directory.
+    pub const PID_DIR: u64 = 1;
+    pub const FD_DIR: u64 = 2;
+    /// Per-process files: `PID_FILE + index`.
+    pub const PID_FILE: u64 = 0x10;
+    /// /proc/<pid>/fd/<n>: `FD_LINK + n`.
+    pub const FD_LINK: u64 = 0x1_0000;
+    /// The hidden node an anonymous fd's link resolves to: `FD_TARGET + n`.
+    pub const FD_TARGET: u64 = 0x8000_0000;
+
+    pub fn of_pid(pid: u32, sub: u64) -> u64 {
+        ((pid as u64) << 32) | sub
+    }
+}
+
+/// Who owns a node: root, or (below /proc/<pid>) the process's effective ids.
+#[derive(Clone, Copy)]
+pub enum Owner {
+    Root,
+    Process(u32),
+}
+
+impl Owner {
+    fn ids(self) -> (u32, u32) {
+        match self {
+            Owner::Root => (0, 0),
+            Owner::Process(pid) => match process::find(pid) {
+                Some(p) => {
+                    let c = p.creds.lock();
+                    (c.euid, c.egid)
+                }
+                None => (0, 0),
+            },
+        }
+    }
+
+    /// Linux stamps a process's nodes with its start time, the rest with boot time.
+    fn time_ns(self) -> i64 {
+        let boot = realtime_ns() - monotonic_ns() as i64;
+        match self {
+            Owner::Root => boot,
+            Owner::Process(pid) => process::find(pid).map(|p| boot + p.start_ns as i64).unwrap_or(boot),
+        }
+    }
+}
+
+/// The metadata of a procfs node (size 0 like Linux, except what the caller says).
+fn metadata(fs: &ProcFs, ino: u64, mode: u32, nlink: u32, owner: Owner, size: u64) -> Metadata {
+    let (uid, gid) = owner.ids();
+    let t = owner.time_ns();
+    Metadata {
+        dev: fs.dev,
+        ino,
+        mode,
+        nlink,
+        uid,
+        gid,
+        rdev: 0,
+        size,
+        blksize: 1024,
+        blocks: 0,
+        atime_ns: t,
+        mtime_ns: t,
+        ctime_ns: t,
+    }
+}
+
+/// The process the calling thread belongs to (None for kernel threads).
+fn caller() -> Option<Arc<Process>> {
+    crate::task::scheduler::try_current().and_then(|t| process::of_thread(&t))
+}
