@@ -8,10 +8,12 @@ extern crate alloc;
 #[path = "arch/x86_64/mod.rs"]
 pub mod arch;
 pub mod error;
+pub mod event;
 pub mod fs;
 pub mod log;
 pub mod mm;
 pub mod process;
+pub mod procfs;
 pub mod random;
 pub mod sync;
 pub mod syscall;
@@ -51,6 +53,8 @@ extern "C" fn kernel_entry(start_info: u64) -> ! {
     for (path, fs_type) in [("/dev", "devtmpfs"), ("/dev/shm", "tmpfs"), ("/tmp", "tmpfs")] {
         fs::mount_at_boot(path, fs_type);
     }
+    procfs::init();
+    fs::mount_at_boot("/proc", "proc");
     fs::tty::console();
     if cmdline_value("posix-x.fault").is_some() {
         // Exercises the kernel-fault path (panic message, backtrace, exit status) for the tests.

@@ -9,6 +9,7 @@ use core::sync::atomic::{AtomicU32, Ordering};
 use super::inode::{DirEntry, Inode, Metadata};
 use super::path::Walk;
 use crate::error::{Errno, Result};
+use crate::event::{IoEvents, Poller};
 use crate::mm::user::UserSlice;
 use crate::sync::Mutex;
 
@@ -52,6 +53,11 @@ pub trait FileLike: Send + Sync {
     /// The inode behind this file, for file-system operations through an fd.
     fn inode(&self) -> Option<Arc<dyn Inode>> {
         None
+    }
+    /// Current readiness for `mask`; with a poller, also watch for changes. Objects that never
+    /// block (regular files, most devices) are always readable and writable.
+    fn poll(&self, _mask: IoEvents, _poller: Option<&Poller>) -> IoEvents {
+        IoEvents::readable() | IoEvents::writable()
     }
     /// Devices on which every lseek lands at one position (/dev/null and friends: 0).
     fn fixed_seek(&self) -> Option<u64> {

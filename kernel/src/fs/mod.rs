@@ -9,6 +9,7 @@ pub mod inode;
 pub mod mount;
 pub mod path;
 pub mod pipe;
+pub mod poll;
 pub mod tmpfs;
 pub mod tty;
 

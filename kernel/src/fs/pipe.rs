@@ -12,6 +12,7 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use super::file::{FileLike, O_ACCMODE, O_DIRECT, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY};
 use super::inode::{Metadata, S_IFIFO};
 use crate::error::{Errno, Result};
+use crate::event::{IoEvents, Poller, Pollee};
 use crate::mm::frame::{self, PAGE_SIZE};
 use crate::mm::user::{UserPtr, UserSlice};
 use crate::sync::Mutex;
@@ -151,6 +152,7 @@ pub struct Pipe {
     writable: WaitQueue,
     /// FIFO opens wait here for the other side.
     opened: WaitQueue,
+    pollee: Pollee,
     created_ns: i64,
 }
 
@@ -185,6 +187,7 @@ impl Pipe {
             readable: WaitQueue::new(),
             writable: WaitQueue::new(),
             opened: WaitQueue::new(),
+            pollee: Pollee::new(),
             created_ns: crate::arch::time::realtime_ns(),
         }))
     }
@@ -230,6 +233,34 @@ impl Pipe {
         // Readers may now see end of file, writers EPIPE.
         self.readable.wake_all();
         self.writable.wake_all();
+        self.pollee.notify(IoEvents::HUP | IoEvents::ERR | IoEvents::IN | IoEvents::OUT);
+    }
+
+    /// Readiness of an end that reads (`read`), writes (`write`) or both. A reader sees HUP once
+    /// every writer that came after `writers_seen` has gone.
+    fn poll_end(&self, read: bool, write: bool, writers_seen: u64, mask: IoEvents, poller: Option<&Poller>) -> IoEvents {
+        if let Some(p) = poller {
+            p.watch(&self.pollee, mask);
+        }
+        let s = self.state.lock();
+        let mut ev = IoEvents::empty();
+        if read {
+            if s.ring.len > 0 {
+                ev |= IoEvents::readable();
+            }
+            if s.writers == 0 && s.write_opens != writers_seen {
+                ev |= IoEvents::HUP;
+            }
+        }
+        if write {
+            if s.ring.free() >= PIPE_BUF {
+                ev |= IoEvents::writable();
+            }
+            if s.readers == 0 {
+                ev |= IoEvents::ERR;
+            }
+        }
+        ev
     }
 
     fn try_read(&self, buf: UserSlice, nonblock: bool) -> Option<Result<usize>> {
@@ -258,6 +289,7 @@ impl Pipe {
         };
         drop(s);
         self.writable.wake_all();
+        self.pollee.notify(IoEvents::OUT);
         Some(r)
     }
 
@@ -307,6 +339,7 @@ impl Pipe {
                 done += n;
                 drop(s);
                 self.readable.wake_all();
+                self.pollee.notify(IoEvents::IN);
                 if done == total {
                     return Ok(done);
                 }
@@ -358,6 +391,7 @@ impl Pipe {
         let cap = s.ring.capacity();
         drop(s);
         self.writable.wake_all();
+        self.pollee.notify(IoEvents::OUT);
         Ok(cap)
     }
 
@@ -367,8 +401,9 @@ impl Pipe {
         let packet = flags & O_DIRECT != 0;
         match flags & O_ACCMODE {
             O_RDONLY => {
+                let writers_seen = self.state.lock().write_opens;
                 self.add_end(true, false);
-                let end = Arc::new(PipeReader { pipe: self.clone() });
+                let end = Arc::new(PipeReader { pipe: self.clone(), writers_seen });
                 if !nonblock {
                     let seen = self.state.lock().write_opens;
                     let r = self.opened.wait_until(
@@ -402,8 +437,9 @@ impl Pipe {
                 Ok(end)
             }
             O_RDWR => {
+                let writers_seen = self.state.lock().write_opens;
                 self.add_end(true, true);
-                Ok(Arc::new(PipeDuplex { pipe: self.clone(), packet }))
+                Ok(Arc::new(PipeDuplex { pipe: self.clone(), packet, writers_seen }))
             }
             _ => Err(Errno::EINVAL),
         }
@@ -424,7 +460,7 @@ fn discard(ring: &mut Ring, n: usize) {
 pub fn new_pair(packet: bool) -> Result<(Arc<PipeReader>, Arc<PipeWriter>)> {
     let pipe = Pipe::new()?;
     pipe.add_end(true, true);
-    Ok((Arc::new(PipeReader { pipe: pipe.clone() }), Arc::new(PipeWriter { pipe, packet })))
+    Ok((Arc::new(PipeReader { pipe: pipe.clone(), writers_seen: 0 }), Arc::new(PipeWriter { pipe, packet })))
 }
 
 fn pipe_ioctl(pipe: &Pipe, cmd: u32, arg: u64) -> Result<i64> {
@@ -436,6 +472,7 @@ fn pipe_ioctl(pipe: &Pipe, cmd: u32, arg: u64) -> Result<i64> {
 
 pub struct PipeReader {
     pipe: Arc<Pipe>,
+    writers_seen: u64,
 }
 
 pub struct PipeWriter {
@@ -447,6 +484,7 @@ pub struct PipeWriter {
 pub struct PipeDuplex {
     pipe: Arc<Pipe>,
     packet: bool,
+    writers_seen: u64,
 }
 
 impl Drop for PipeReader {
@@ -474,6 +512,9 @@ impl FileLike for PipeReader {
     fn write(&self, _buf: UserSlice, _offset: u64, _nonblock: bool) -> Result<usize> {
         Err(Errno::EBADF)
     }
+    fn poll(&self, mask: IoEvents, poller: Option<&Poller>) -> IoEvents {
+        self.pipe.poll_end(true, false, self.writers_seen, mask, poller)
+    }
     fn ioctl(&self, cmd: u32, arg: u64) -> Result<i64> {
         pipe_ioctl(&self.pipe, cmd, arg)
     }
@@ -492,6 +533,9 @@ impl FileLike for PipeWriter {
     fn write(&self, buf: UserSlice, _offset: u64, nonblock: bool) -> Result<usize> {
         self.pipe.write(buf, nonblock, self.packet)
     }
+    fn poll(&self, mask: IoEvents, poller: Option<&Poller>) -> IoEvents {
+        self.pipe.poll_end(false, true, 0, mask, poller)
+    }
     fn ioctl(&self, cmd: u32, arg: u64) -> Result<i64> {
         pipe_ioctl(&self.pipe, cmd, arg)
     }
@@ -509,6 +553,9 @@ impl FileLike for PipeDuplex {
     }
     fn write(&self, buf: UserSlice, _offset: u64, nonblock: bool) -> Result<usize> {
         self.pipe.write(buf, nonblock, self.packet)
+    }
+    fn poll(&self, mask: IoEvents, poller: Option<&Poller>) -> IoEvents {
+        self.pipe.poll_end(true, true, self.writers_seen, mask, poller)
     }
     fn ioctl(&self, cmd: u32, arg: u64) -> Result<i64> {
         pipe_ioctl(&self.pipe, cmd, arg)

@@ -12,6 +12,7 @@ use super::file::FileLike;
 use super::inode::{Metadata, S_IFCHR};
 use crate::arch::serial::{Uart, COM1};
 use crate::error::{Errno, Result};
+use crate::event::{IoEvents, Poller, Pollee};
 use crate::mm::user::{UserPtr, UserSlice};
 use crate::sync::Mutex;
 use crate::task::{WaitError, WaitQueue};
@@ -141,6 +142,7 @@ pub struct Tty {
     uart: Uart,
     ldisc: Mutex<LineDiscipline>,
     readers: WaitQueue,
+    pollee: Pollee,
 }
 
 static CONSOLE: Once<Arc<Tty>> = Once::new();
@@ -161,6 +163,7 @@ pub fn console() -> &'static Arc<Tty> {
                 foreground: 0,
             }),
             readers: WaitQueue::new(),
+            pollee: Pollee::new(),
         })
     })
 }
@@ -217,7 +220,13 @@ impl Tty {
         }
         if ready {
             self.readers.wake_all();
+            self.pollee.notify(IoEvents::IN);
         }
+    }
+
+    fn input_ready(&self) -> bool {
+        let ld = self.ldisc.lock();
+        !ld.ready.is_empty() || (ld.termios.c_lflag & ICANON != 0 && ld.eof_pending > 0)
     }
 
     fn echo_control(&self, byte: u8, t: &Termios) {
@@ -423,6 +432,17 @@ impl FileLike for Arc<Tty> {
         Ok(n)
     }
 
+    fn poll(&self, mask: IoEvents, poller: Option<&Poller>) -> IoEvents {
+        if let Some(p) = poller {
+            p.watch(&self.pollee, mask);
+        }
+        let mut ev = IoEvents::writable();
+        if self.input_ready() {
+            ev |= IoEvents::readable();
+        }
+        ev
+    }
+
     fn write(&self, buf: UserSlice, _offset: u64, _nonblock: bool) -> Result<usize> {
         if self.ldisc.lock().termios.c_lflag & TOSTOP != 0 {
             self.check_background(SIGTTOU)?;
@@ -456,6 +476,7 @@ impl FileLike for Arc<Tty> {
                 }
                 drop(ld);
                 self.readers.wake_all();
+                self.pollee.notify(IoEvents::IN);
                 Ok(0)
             }
             TCFLSH => {

@@ -4,13 +4,14 @@
 //! that snapshot (`generated.rs`). Inodes are made on each lookup and carry stable numbers
 //! (`ino`), so two stats of the same path agree.
 
+mod cpuinfo;
 mod fd;
 mod generated;
 mod link;
 mod pid;
 mod process_files;
 mod root;
-mod sys;
+mod tree;
 mod system_files;
 
 use alloc::sync::{Arc, Weak};

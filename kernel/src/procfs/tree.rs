@@ -63,7 +63,8 @@ pub fn find(entries: &'static [Entry], name: &str) -> Option<&'static Entry> {
     entries.iter().find(|e| e.name == name)
 }
 
-fn subdirs(entries: &[Entry]) -> u32 {
+/// Number of subdirectories of a table, for nlink.
+pub fn subdir_count(entries: &[Entry]) -> u32 {
     entries.iter().filter(|e| matches!(e.node, Node::Dir(_))).count() as u32
 }
 
@@ -77,7 +78,7 @@ pub struct StaticDir {
 
 impl Inode for StaticDir {
     fn metadata(&self) -> Metadata {
-        metadata(&self.fs, self.ino, S_IFDIR | 0o555, 2 + subdirs(self.entries), Owner::Root, 0)
+        metadata(&self.fs, self.ino, S_IFDIR | 0o555, 2 + subdir_count(self.entries), Owner::Root, 0)
     }
 
     fn fs(&self) -> Arc<dyn FileSystem> {
@@ -101,9 +102,4 @@ impl Inode for StaticDir {
         v.extend(self.entries.iter().map(Entry::dir_entry));
         Ok(v)
     }
-}
-
-/// Number of subdirectories of a table, for nlink.
-pub fn subdir_count(entries: &[Entry]) -> u32 {
-    subdirs(entries)
 }

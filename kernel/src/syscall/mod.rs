@@ -9,6 +9,7 @@ mod misc;
 mod mm;
 mod mount;
 mod pipe;
+mod poll;
 pub mod numbers;
 mod process;
 mod signal;
@@ -75,6 +76,10 @@ fn call(nr: u64, a: &Args, frame: &mut TrapFrame) -> Result<i64> {
 
         PIPE => pipe::pipe2(a.u(0), 0),
         PIPE2 => pipe::pipe2(a.u(0), a.u32(1)),
+        POLL => poll::poll(a.u(0), a.u(1), a.int(2)),
+        PPOLL => poll::ppoll(a.u(0), a.u(1), a.u(2), a.u(3), a.u(4)),
+        SELECT => poll::select(a.int(0), a.u(1), a.u(2), a.u(3), a.u(4)),
+        PSELECT6 => poll::pselect6(a.int(0), a.u(1), a.u(2), a.u(3), a.u(4), a.u(5)),
         OPEN => dir::open(a.u(0), a.u32(1), a.u32(2)),
         OPENAT => dir::openat(a.int(0), a.u(1), a.u32(2), a.u32(3)),
         CREAT => dir::creat(a.u(0), a.u32(1)),

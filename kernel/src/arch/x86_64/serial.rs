@@ -24,7 +24,9 @@ impl Uart {
         outb(b, 0x01);
         outb(b + 1, 0x00);
         outb(b + 3, 0x03);
-        outb(b + 2, 0xc7);
+        // FIFOs stay off on a receiving UART: switching them on resets them, and QEMU may already
+        // hold the first byte of piped input.
+        outb(b + 2, if rx_irq { 0x00 } else { 0xc7 });
         outb(b + 4, if rx_irq { 0x0b } else { 0x03 }); // OUT2 gates the IRQ line
         outb(b + 1, if rx_irq { 0x01 } else { 0x00 });
     }

@@ -1,0 +1,96 @@
+//! `Pollee`: the readiness side of a pollable object. It keeps weak references to observers and
+//! tells them when events happen; dead observers (a finished poll, a closed epoll) fall away by
+//! themselves. `Poller`: an observer that wakes one sleeping thread.
+
+use alloc::sync::{Arc, Weak};
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use super::IoEvents;
+use crate::sync::Mutex;
+use crate::task::{WaitError, WaitQueue};
+
+pub trait Observer: Send + Sync {
+    fn on_events(&self, events: IoEvents);
+}
+
+#[derive(Default)]
+pub struct Pollee {
+    observers: Mutex<Vec<(Weak<dyn Observer>, IoEvents)>>,
+}
+
+impl Pollee {
+    pub const fn new() -> Self {
+        Pollee { observers: Mutex::new(Vec::new()) }
+    }
+
+    /// `observer` hears of events in `mask` (and the ones always reported) from now on.
+    pub fn register(&self, observer: Weak<dyn Observer>, mask: IoEvents) {
+        let mut obs = self.observers.lock();
+        obs.retain(|(o, _)| o.strong_count() > 0);
+        if !obs.iter().any(|(o, _)| o.ptr_eq(&observer)) {
+            obs.push((observer, mask | IoEvents::ALWAYS));
+        }
+    }
+
+    pub fn unregister(&self, observer: &Weak<dyn Observer>) {
+        self.observers.lock().retain(|(o, _)| !o.ptr_eq(observer) && o.strong_count() > 0);
+    }
+
+    /// Something in `events` happened.
+    pub fn notify(&self, events: IoEvents) {
+        let targets: Vec<Arc<dyn Observer>> = {
+            let mut obs = self.observers.lock();
+            obs.retain(|(o, _)| o.strong_count() > 0);
+            obs.iter().filter(|(_, m)| m.intersects(events)).filter_map(|(o, _)| o.upgrade()).collect()
+        };
+        for o in targets {
+            o.on_events(events);
+        }
+    }
+}
+
+struct Wakeup {
+    fired: AtomicBool,
+    queue: WaitQueue,
+}
+
+impl Observer for Wakeup {
+    fn on_events(&self, _events: IoEvents) {
+        self.fired.store(true, Ordering::Release);
+        self.queue.wake_all();
+    }
+}
+
+/// One waiter over many pollees (poll, select, blocking epoll_wait).
+pub struct Poller {
+    wakeup: Arc<Wakeup>,
+}
+
+impl Default for Poller {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Poller {
+    pub fn new() -> Self {
+        Poller { wakeup: Arc::new(Wakeup { fired: AtomicBool::new(false), queue: WaitQueue::new() }) }
+    }
+
+    pub fn observer(&self) -> Weak<dyn Observer> {
+        let strong: Arc<dyn Observer> = self.wakeup.clone();
+        Arc::downgrade(&strong)
+    }
+
+    /// Registers with `pollee` for `mask`.
+    pub fn watch(&self, pollee: &Pollee, mask: IoEvents) {
+        pollee.register(self.observer(), mask);
+    }
+
+    /// Sleeps until an observed pollee notifies, a signal arrives or the deadline passes.
+    pub fn wait(&self, deadline_ns: Option<u64>) -> Result<(), WaitError> {
+        let w = &self.wakeup;
+        w.queue.wait_until(|| w.fired.swap(false, Ordering::AcqRel).then_some(()), deadline_ns)
+    }
+}

@@ -1,0 +1,191 @@
+//! /proc/<pid>/fd/: one symbolic link per open descriptor, named by its number.
+//!
+//! A descriptor opened by path links to that path, so following the link opens the same file.
+//! Pipes, sockets and anonymous files link to `pipe:[ino]`, `socket:[ino]`, `anon_inode:[...]`,
+//! which are not paths; Linux follows such "magic" links to the open file itself. The path walk
+//! here only knows textual links, and it resolves a relative target from the directory holding the
+//! link, this one. So this directory also answers lookups of those link texts (hidden from
+//! readdir) with a node that opens the descriptor's file.
+
+use alloc::format;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::any::Any;
+
+use super::link::Link;
+use super::root::parse_pid;
+use super::{ino, metadata, Owner, ProcFs};
+use crate::error::{Errno, Result};
+use crate::fs::file::{FileLike, OpenFile, O_ACCMODE, O_PATH, O_RDONLY, O_WRONLY};
+use crate::fs::inode::{dtype_of, DirEntry, FileSystem, Inode, Metadata, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFSOCK};
+use crate::fs::path::{self, Walk};
+use crate::process;
+
+pub struct FdDir {
+    fs: Arc<ProcFs>,
+    pid: u32,
+}
+
+impl FdDir {
+    pub fn new(fs: Arc<ProcFs>, pid: u32) -> Arc<FdDir> {
+        Arc::new(FdDir { fs, pid })
+    }
+
+    fn files(&self) -> Result<Vec<(i32, Arc<OpenFile>)>> {
+        let p = process::find(self.pid).ok_or(Errno::ENOENT)?;
+        let entries = p.fds.lock().entries();
+        Ok(entries)
+    }
+
+    fn file(&self, fd: i32) -> Result<Arc<OpenFile>> {
+        let p = process::find(self.pid).ok_or(Errno::ENOENT)?;
+        let f = p.fds.lock().get(fd).map_err(|_| Errno::ENOENT);
+        f
+    }
+
+    fn link(&self, fd: i32, file: &OpenFile) -> Arc<dyn Inode> {
+        let pid = self.pid;
+        let target = Arc::new(move || {
+            let p = process::find(pid).ok_or(Errno::ENOENT)?;
+            let f = p.fds.lock().get(fd).map_err(|_| Errno::ENOENT)?;
+            Ok(link_text(&f))
+        });
+        let ino = ino::of_pid(pid, ino::FD_LINK + fd as u64);
+        Link::new(self.fs.clone(), ino, link_perm(file), Owner::Process(pid), 64, target)
+    }
+}
+
+/// Linux: r-x for a readable descriptor, -wx for a writable one, both for read-write.
+fn link_perm(file: &OpenFile) -> u32 {
+    let flags = file.flags();
+    if flags & O_PATH != 0 {
+        return 0o500;
+    }
+    match flags & O_ACCMODE {
+        O_RDONLY => 0o500,
+        O_WRONLY => 0o300,
+        _ => 0o700,
+    }
+}
+
+/// What readlink of /proc/<pid>/fd/<n> says.
+pub fn link_text(file: &OpenFile) -> String {
+    if let Some(walk) = file.path() {
+        let mut p = walk.path();
+        let m = walk.inode().metadata();
+        if m.nlink == 0 && !m.is_dir() {
+            p.push_str(" (deleted)");
+        }
+        return p;
+    }
+    let m = file.file().metadata();
+    match m.file_type() {
+        S_IFIFO => format!("pipe:[{}]", m.ino),
+        S_IFSOCK => format!("socket:[{}]", m.ino),
+        S_IFCHR => device_path(m.rdev).unwrap_or_else(|| format!("anon_inode:[{}]", m.ino)),
+        _ => format!("anon_inode:[{}]", m.ino),
+    }
+}
+
+/// The path of the character device `rdev` in /dev (e.g. the console, opened by the kernel
+/// without a path).
+fn device_path(rdev: u64) -> Option<String> {
+    let dev = path::resolve(&Walk::root(), "/dev", true).ok()?;
+    let entries = dev.inode().readdir().ok()?;
+    entries.iter().filter(|e| e.dtype == dtype_of(S_IFCHR)).find_map(|e| {
+        let m = dev.inode().lookup(&e.name).ok()?.metadata();
+        (m.file_type() == S_IFCHR && m.rdev == rdev).then(|| format!("/dev/{}", e.name))
+    })
+}
+
+/// A descriptor number as Linux accepts it in fd/: digits, no leading zero.
+fn parse_fd(name: &str) -> Option<i32> {
+    parse_pid(name).and_then(|n| i32::try_from(n).ok())
+}
+
+impl Inode for FdDir {
+    fn metadata(&self) -> Metadata {
+        metadata(&self.fs, ino::of_pid(self.pid, ino::FD_DIR), S_IFDIR | 0o500, 2, Owner::Process(self.pid), 0)
+    }
+
+    fn fs(&self) -> Arc<dyn FileSystem> {
+        self.fs.clone()
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn lookup(&self, name: &str) -> Result<Arc<dyn Inode>> {
+        if name == "." {
+            return Ok(FdDir::new(self.fs.clone(), self.pid));
+        }
+        if name == ".." {
+            return Ok(super::pid::PidDir::new(self.fs.clone(), self.pid));
+        }
+        if let Some(fd) = parse_fd(name) {
+            let file = self.file(fd)?;
+            return Ok(self.link(fd, &file));
+        }
+        // The target of an anonymous descriptor's link (see the module comment).
+        let (fd, file) = self
+            .files()?
+            .into_iter()
+            .find(|(_, f)| f.path().is_none() && link_text(f) == name)
+            .ok_or(Errno::ENOENT)?;
+        Ok(Arc::new(FdTarget { fs: self.fs.clone(), pid: self.pid, fd, file: file.file().clone() }))
+    }
+
+    fn readdir(&self) -> Result<Vec<DirEntry>> {
+        let dir = dtype_of(S_IFDIR);
+        let mut v = alloc::vec![
+            DirEntry { ino: ino::of_pid(self.pid, ino::FD_DIR), name: String::from("."), dtype: dir },
+            DirEntry { ino: ino::of_pid(self.pid, ino::PID_DIR), name: String::from(".."), dtype: dir },
+        ];
+        for (fd, _) in self.files()? {
+            let ino = ino::of_pid(self.pid, ino::FD_LINK + fd as u64);
+            v.push(DirEntry { ino, name: format!("{}", fd), dtype: dtype_of(S_IFLNK) });
+        }
+        Ok(v)
+    }
+}
+
+/// What following an anonymous descriptor's link reaches: opening it opens the same object (a new
+/// open file description over it, as Linux does for pipes).
+struct FdTarget {
+    fs: Arc<ProcFs>,
+    pid: u32,
+    fd: i32,
+    file: Arc<dyn FileLike>,
+}
+
+impl Inode for FdTarget {
+    fn metadata(&self) -> Metadata {
+        let mut m = self.file.metadata();
+        if m.dev == 0 && m.ino == 0 {
+            m.dev = self.fs.dev;
+            m.ino = ino::of_pid(self.pid, ino::FD_TARGET + self.fd as u64);
+        }
+        m
+    }
+
+    fn fs(&self) -> Arc<dyn FileSystem> {
+        self.fs.clone()
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn open(&self, flags: u32) -> Result<Option<Arc<dyn FileLike>>> {
+        // A pipe opens like a FIFO: the end the flags ask for. Sockets cannot be opened.
+        if let Some(pipe) = self.file.pipe() {
+            return pipe.open_fifo(flags).map(Some);
+        }
+        if self.file.metadata().file_type() == S_IFSOCK {
+            return Err(Errno::ENXIO);
+        }
+        Ok(Some(self.file.clone()))
+    }
+}

@@ -1,0 +1,333 @@
+//! The contents of /proc/<pid>/*: stat, status, statm, cmdline, comm, environ, maps, mounts and
+//! the targets of exe and cwd, in Linux's formats (fs/proc/array.c, task_mmu.c).
+
+use alloc::format;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::fmt::Write;
+
+use crate::error::{Errno, Result};
+use crate::fs::path::{self, Walk};
+use crate::mm::frame::PAGE_SIZE;
+use crate::mm::vm::{AddressSpace, Prot, VmaName};
+use crate::process::{self, Process};
+use crate::sync::Mutex;
+use crate::task::thread::State;
+
+/// Clock ticks per second in stat (USER_HZ).
+const HZ: u64 = 100;
+const NS_PER_TICK: u64 = 1_000_000_000 / HZ;
+/// makedev(4, 64): the console is ttyS0.
+const CONSOLE_TTY_NR: u64 = (4 << 8) | 64;
+const SIGCHLD: u32 = 17;
+/// Linux 6.1's capabilities: CAP_LAST_CAP = 40.
+const ALL_CAPS: u64 = (1 << 41) - 1;
+/// PF_RANDOMIZE, and PF_EXITING for a zombie.
+const PF_RANDOMIZE: u64 = 0x0040_0000;
+const PF_EXITING: u64 = 0x4;
+
+/// The address space of a live process (None once it exited).
+fn address_space(p: &Process) -> Option<Arc<Mutex<AddressSpace>>> {
+    p.vm.lock().clone()
+}
+
+/// The one-letter state and its word, as stat and status show them.
+fn state(p: &Process) -> (char, &'static str) {
+    if p.is_zombie() {
+        return ('Z', "zombie");
+    }
+    if p.signals.stopped.load(core::sync::atomic::Ordering::Relaxed) {
+        return ('T', "stopped");
+    }
+    match p.main_thread().map(|t| t.state()) {
+        Some(State::Sleeping) => ('S', "sleeping"),
+        Some(State::Dead) => ('X', "dead"),
+        _ => ('R', "running"),
+    }
+}
+
+/// Sizes of a process's memory, from its mappings.
+#[derive(Default)]
+struct Memory {
+    /// Bytes.
+    size: u64,
+    data: u64,
+    stack: u64,
+    text: u64,
+    shared_file: u64,
+    /// Pages.
+    resident: u64,
+    start_code: u64,
+    end_code: u64,
+    start_data: u64,
+    end_data: u64,
+    start_brk: u64,
+    start_stack: u64,
+}
+
+fn memory(p: &Process) -> Option<Memory> {
+    let space = address_space(p)?;
+    let vm = space.lock();
+    let mut m = Memory { resident: vm.resident_pages() as u64, start_brk: vm.brk_start, ..Memory::default() };
+    for v in vm.vmas() {
+        let len = v.end - v.start;
+        m.size += len;
+        if v.name == VmaName::Stack {
+            m.stack += len;
+            m.start_stack = v.end;
+        } else if v.prot.contains(Prot::EXEC) && !v.prot.contains(Prot::WRITE) {
+            m.text += len;
+            if m.start_code == 0 {
+                (m.start_code, m.end_code) = (v.start, v.end);
+            }
+        } else if v.prot.contains(Prot::WRITE) && !v.is_shared() {
+            m.data += len;
+            if v.file.is_some() && m.start_data == 0 {
+                (m.start_data, m.end_data) = (v.start, v.end);
+            }
+        }
+        if v.is_shared() && v.file.is_some() {
+            m.shared_file += len;
+        }
+    }
+    Some(m)
+}
+
+fn cpu_ticks(p: &Process) -> u64 {
+    p.main_thread().map(|t| t.cpu_time_ns()).unwrap_or(0) / NS_PER_TICK
+}
+
+/// (pending, blocked) signal masks of the process's thread.
+fn signal_masks(p: &Process) -> (u64, u64) {
+    use core::sync::atomic::Ordering::Relaxed;
+    p.main_thread().map(|t| (t.sig_pending.load(Relaxed), t.sig_blocked.load(Relaxed))).unwrap_or((0, 0))
+}
+
+pub fn cmdline(p: &Arc<Process>) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    if p.is_zombie() {
+        return Ok(out);
+    }
+    for arg in p.cmdline.lock().iter() {
+        out.extend_from_slice(arg.as_bytes());
+        out.push(0);
+    }
+    Ok(out)
+}
+
+pub fn comm(p: &Arc<Process>) -> Result<Vec<u8>> {
+    let mut s = process::comm_of(p);
+    s.push('\n');
+    Ok(s.into_bytes())
+}
+
+pub fn environ(_p: &Arc<Process>) -> Result<Vec<u8>> {
+    Ok(Vec::new())
+}
+
+/// The executable's path with symbolic links resolved, as Linux records the opened file.
+pub fn exe(p: &Arc<Process>) -> Result<String> {
+    if p.is_zombie() {
+        return Err(Errno::ENOENT);
+    }
+    let exe = p.exe.lock().clone();
+    if exe.is_empty() {
+        return Err(Errno::ENOENT);
+    }
+    Ok(path::resolve(&Walk::root(), &exe, true).map(|w| w.path()).unwrap_or(exe))
+}
+
+pub fn cwd(p: &Arc<Process>) -> Result<String> {
+    if p.is_zombie() {
+        return Err(Errno::ENOENT);
+    }
+    let cwd = p.fs.lock().cwd.path();
+    Ok(cwd)
+}
+
+pub fn mounts(_p: &Arc<Process>) -> Result<Vec<u8>> {
+    super::system_files::mounts()
+}
+
+/// (major, minor) of a device number in the user-space encoding.
+fn major_minor(dev: u64) -> (u64, u64) {
+    (((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff), (dev & 0xff) | ((dev >> 12) & !0xff))
+}
+
+pub fn maps(p: &Arc<Process>) -> Result<Vec<u8>> {
+    let mut out = String::new();
+    let Some(space) = address_space(p) else { return Ok(Vec::new()) };
+    let vm = space.lock();
+    for v in vm.vmas() {
+        let flag = |on: bool, c: char| if on { c } else { '-' };
+        let (dev, ino, name) = match (&v.file, v.name) {
+            (Some((dev, ino, path)), _) => (*dev, *ino, Some(path.clone())),
+            (None, VmaName::Heap) => (0, 0, Some(String::from("[heap]"))),
+            (None, VmaName::Stack) => (0, 0, Some(String::from("[stack]"))),
+            (None, VmaName::None) if v.is_shared() => (0, 0, Some(String::from("/dev/zero (deleted)"))),
+            (None, VmaName::None) => (0, 0, None),
+        };
+        let (major, minor) = major_minor(dev);
+        let start = out.len();
+        let _ = write!(
+            out,
+            "{:08x}-{:08x} {}{}{}{} {:08x} {:02x}:{:02x} {} ",
+            v.start,
+            v.end,
+            flag(v.prot.contains(Prot::READ), 'r'),
+            flag(v.prot.contains(Prot::WRITE), 'w'),
+            flag(v.prot.contains(Prot::EXEC), 'x'),
+            if v.is_shared() { 's' } else { 'p' },
+            v.pgoff() * PAGE_SIZE,
+            major,
+            minor,
+            ino
+        );
+        if let Some(name) = name {
+            // seq_pad: the name starts in column 73.
+            while out.len() - start < 72 {
+                out.push(' ');
+            }
+            out.push(' ');
+            out.push_str(&name);
+        }
+        out.push('\n');
+    }
+    Ok(out.into_bytes())
+}
+
+pub fn stat(p: &Arc<Process>) -> Result<Vec<u8>> {
+    let (state, _) = state(p);
+    let zombie = p.is_zombie();
+    let (tty_nr, tpgid) = match p.ctty.lock().as_ref() {
+        Some(tty) => (CONSOLE_TTY_NR, tty.foreground() as i64),
+        None => (0, -1),
+    };
+    let mem = memory(p).unwrap_or_default();
+    let (pending, blocked) = signal_masks(p);
+    let (ignored, caught) = p.sigactions.lock().masks();
+    let rsslim = p.rlimits.lock().0[5].cur;
+    let sleeping = state == 'S';
+    let exit_code = match *p.life.lock() {
+        process::Life::Zombie(status) => status as i64,
+        process::Life::Running => 0,
+    };
+    let (arg_start, arg_end, env_start, env_end) = (0u64, 0u64, 0u64, 0u64);
+    let low31 = |m: u64| m & 0x7fff_ffff;
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "{} ({}) {} {} {} {} {} {} {} 0 0 0 0 {} 0 0 0 20 0 1 0 {} {} {} {} {} {} {} 0 0 {} {} {} {} {} 0 0 {} 0 0 0 0 0 0 {} {} {} {} {} {} {} {}\n",
+        p.pid,
+        process::comm_of(p),
+        state,
+        p.ppid(),
+        p.pgid(),
+        p.sid(),
+        tty_nr,
+        tpgid,
+        PF_RANDOMIZE | if zombie { PF_EXITING } else { 0 },
+        cpu_ticks(p),
+        p.start_ns / NS_PER_TICK,
+        mem.size,
+        mem.resident,
+        rsslim,
+        mem.start_code,
+        mem.end_code,
+        mem.start_stack,
+        low31(pending),
+        low31(blocked),
+        low31(ignored),
+        low31(caught),
+        sleeping as u8,
+        SIGCHLD,
+        mem.start_data,
+        mem.end_data,
+        mem.start_brk,
+        arg_start,
+        arg_end,
+        env_start,
+        env_end,
+        exit_code
+    );
+    Ok(s.into_bytes())
+}
+
+pub fn statm(p: &Arc<Process>) -> Result<Vec<u8>> {
+    let m = memory(p).unwrap_or_default();
+    let pages = |b: u64| b / PAGE_SIZE;
+    let s = format!(
+        "{} {} {} {} 0 {} 0\n",
+        pages(m.size),
+        m.resident,
+        pages(m.shared_file).min(m.resident),
+        pages(m.text),
+        pages(m.data + m.stack)
+    );
+    Ok(s.into_bytes())
+}
+
+pub fn status(p: &Arc<Process>) -> Result<Vec<u8>> {
+    let (state, word) = state(p);
+    let zombie = p.is_zombie();
+    let creds = p.creds.lock().clone();
+    let fd_slots = p.fds.lock().entries().last().map(|(fd, _)| *fd as usize + 1).unwrap_or(0);
+    let fd_size = fd_slots.max(64).next_power_of_two();
+    let (pending, blocked) = signal_masks(p);
+    let (ignored, caught) = p.sigactions.lock().masks();
+    let sig_limit = p.rlimits.lock().0[11].cur;
+    let caps = if creds.euid == 0 { ALL_CAPS } else { 0 };
+
+    let mut s = String::new();
+    let _ = writeln!(s, "Name:\t{}", process::comm_of(p));
+    if !zombie {
+        let _ = writeln!(s, "Umask:\t{:04o}", p.fs.lock().umask);
+    }
+    let _ = writeln!(s, "State:\t{} ({})", state, word);
+    let _ = writeln!(s, "Tgid:\t{}\nNgid:\t0\nPid:\t{}\nPPid:\t{}\nTracerPid:\t0", p.pid, p.pid, p.ppid());
+    let _ = writeln!(s, "Uid:\t{}\t{}\t{}\t{}", creds.uid, creds.euid, creds.suid, creds.fsuid);
+    let _ = writeln!(s, "Gid:\t{}\t{}\t{}\t{}", creds.gid, creds.egid, creds.sgid, creds.fsgid);
+    let _ = writeln!(s, "FDSize:\t{}", fd_size);
+    s.push_str("Groups:\t");
+    for (i, g) in creds.groups.iter().enumerate() {
+        let _ = write!(s, "{}{}", if i > 0 { " " } else { "" }, g);
+    }
+    s.push_str(" \n");
+    let _ = writeln!(s, "NStgid:\t{}\nNSpid:\t{}\nNSpgid:\t{}\nNSsid:\t{}", p.pid, p.pid, p.pgid(), p.sid());
+    if let Some(m) = memory(p).filter(|_| !zombie) {
+        let kb = |bytes: u64| bytes / 1024;
+        let rss = m.resident * PAGE_SIZE / 1024;
+        for (key, value) in [
+            ("VmPeak", kb(m.size)),
+            ("VmSize", kb(m.size)),
+            ("VmLck", 0),
+            ("VmPin", 0),
+            ("VmHWM", rss),
+            ("VmRSS", rss),
+            ("RssAnon", rss),
+            ("RssFile", 0),
+            ("RssShmem", 0),
+            ("VmData", kb(m.data)),
+            ("VmStk", kb(m.stack)),
+            ("VmExe", kb(m.text)),
+            ("VmLib", 0),
+            ("VmPTE", 0),
+            ("VmSwap", 0),
+        ] {
+            let _ = writeln!(s, "{}:\t{:>8} kB", key, value);
+        }
+        s.push_str("HugetlbPages:\t       0 kB\nCoreDumping:\t0\nTHP_enabled:\t1\n");
+    }
+    let _ = writeln!(s, "Threads:\t1");
+    let _ = writeln!(s, "SigQ:\t{}/{}", pending.count_ones(), sig_limit);
+    let _ = writeln!(s, "SigPnd:\t{:016x}\nShdPnd:\t{:016x}", pending, 0);
+    let _ = writeln!(s, "SigBlk:\t{:016x}\nSigIgn:\t{:016x}\nSigCgt:\t{:016x}", blocked, ignored, caught);
+    let _ = writeln!(s, "CapInh:\t{:016x}\nCapPrm:\t{:016x}\nCapEff:\t{:016x}", 0, caps, caps);
+    let _ = writeln!(s, "CapBnd:\t{:016x}\nCapAmb:\t{:016x}", ALL_CAPS, 0);
+    s.push_str("NoNewPrivs:\t0\nSeccomp:\t0\nSeccomp_filters:\t0\n");
+    s.push_str("Speculation_Store_Bypass:\tthread vulnerable\nSpeculationIndirectBranch:\tconditional enabled\n");
+    s.push_str("Cpus_allowed:\t1\nCpus_allowed_list:\t0\nMems_allowed:\t1\nMems_allowed_list:\t0\n");
+    s.push_str("voluntary_ctxt_switches:\t0\nnonvoluntary_ctxt_switches:\t0\n");
+    Ok(s.into_bytes())
+}

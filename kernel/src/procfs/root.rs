@@ -1,0 +1,117 @@
+//! The /proc directory itself: the global files, `self`, /proc/sys, and one directory per process
+//! (zombies included).
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::any::Any;
+
+use super::link::Link;
+use super::pid::PidDir;
+use super::system_files as sf;
+use super::tree::{self, Entry, Node};
+use super::{caller, ino, metadata, Owner, ProcFs};
+use crate::error::{Errno, Result};
+use crate::fs::inode::{dtype_of, DirEntry, FileSystem, Inode, Metadata, S_IFDIR, S_IFLNK};
+use crate::process;
+
+static GLOBAL: &[Entry] = &[
+    Entry { id: 1, name: "cpuinfo", node: Node::File(sf::cpuinfo, 0o444) },
+    Entry { id: 2, name: "filesystems", node: Node::File(sf::filesystems, 0o444) },
+    Entry { id: 3, name: "loadavg", node: Node::File(sf::loadavg, 0o444) },
+    Entry { id: 4, name: "meminfo", node: Node::File(sf::meminfo, 0o444) },
+    Entry { id: 5, name: "mounts", node: Node::Link(sf::mounts_link) },
+    Entry { id: 6, name: "stat", node: Node::File(sf::stat, 0o444) },
+    Entry { id: 7, name: "uptime", node: Node::File(sf::uptime, 0o444) },
+    Entry { id: 8, name: "version", node: Node::File(sf::version, 0o444) },
+    Entry { id: 9, name: "sys", node: Node::Dir(SYS) },
+];
+
+static SYS: &[Entry] = &[
+    Entry { id: 20, name: "fs", node: Node::Dir(SYS_FS) },
+    Entry { id: 21, name: "kernel", node: Node::Dir(SYS_KERNEL) },
+];
+
+static SYS_FS: &[Entry] = &[
+    Entry { id: 30, name: "nr_open", node: Node::File(sf::nr_open, 0o644) },
+    Entry { id: 31, name: "pipe-max-size", node: Node::File(sf::pipe_max_size, 0o644) },
+];
+
+static SYS_KERNEL: &[Entry] = &[
+    Entry { id: 40, name: "hostname", node: Node::File(sf::hostname, 0o644) },
+    Entry { id: 41, name: "ostype", node: Node::File(sf::ostype, 0o444) },
+    Entry { id: 42, name: "osrelease", node: Node::File(sf::osrelease, 0o444) },
+    Entry { id: 43, name: "pid_max", node: Node::File(sf::pid_max, 0o644) },
+];
+
+/// The inode number of `self` (not in the table: its target depends on the caller).
+const SELF_INO: u64 = ino::GLOBAL + 100;
+
+pub struct RootDir {
+    fs: Arc<ProcFs>,
+}
+
+impl RootDir {
+    pub fn new(fs: Arc<ProcFs>) -> Arc<RootDir> {
+        Arc::new(RootDir { fs })
+    }
+
+    fn self_link(&self) -> Arc<dyn Inode> {
+        Link::new(self.fs.clone(), SELF_INO, 0o777, Owner::Root, 0, Arc::new(|| {
+            caller().map(|p| p.pid.to_string()).ok_or(Errno::ENOENT)
+        }))
+    }
+}
+
+/// A decimal pid as Linux accepts it in /proc: digits only, no leading zero or sign.
+pub fn parse_pid(name: &str) -> Option<u32> {
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_digit()) || (name.len() > 1 && name.starts_with('0')) {
+        return None;
+    }
+    name.parse().ok()
+}
+
+impl Inode for RootDir {
+    fn metadata(&self) -> Metadata {
+        let nlink = 2 + tree::subdir_count(GLOBAL) + process::all().len() as u32;
+        metadata(&self.fs, ino::ROOT, S_IFDIR | 0o555, nlink, Owner::Root, 0)
+    }
+
+    fn fs(&self) -> Arc<dyn FileSystem> {
+        self.fs.clone()
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn lookup(&self, name: &str) -> Result<Arc<dyn Inode>> {
+        if name == "." || name == ".." {
+            return Ok(RootDir::new(self.fs.clone()));
+        }
+        if name == "self" {
+            return Ok(self.self_link());
+        }
+        if let Some(pid) = parse_pid(name) {
+            let p = process::find(pid).ok_or(Errno::ENOENT)?;
+            return Ok(PidDir::new(self.fs.clone(), p.pid));
+        }
+        let e = tree::find(GLOBAL, name).ok_or(Errno::ENOENT)?;
+        Ok(e.inode(&self.fs, ino::ROOT))
+    }
+
+    fn readdir(&self) -> Result<Vec<DirEntry>> {
+        let dir = dtype_of(S_IFDIR);
+        let mut v = alloc::vec![
+            DirEntry { ino: ino::ROOT, name: String::from("."), dtype: dir },
+            DirEntry { ino: ino::ROOT, name: String::from(".."), dtype: dir },
+        ];
+        v.extend(GLOBAL.iter().map(Entry::dir_entry));
+        v.push(DirEntry { ino: SELF_INO, name: String::from("self"), dtype: dtype_of(S_IFLNK) });
+        for p in process::all() {
+            v.push(DirEntry { ino: ino::of_pid(p.pid, ino::PID_DIR), name: format!("{}", p.pid), dtype: dir });
+        }
+        Ok(v)
+    }
+}

@@ -1,0 +1,205 @@
+//! The contents of the global files: meminfo, uptime, loadavg, stat, mounts, version,
+//! filesystems and /proc/sys/*, in Linux's formats. cpuinfo has its own file.
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt::Write;
+
+use crate::arch::time::{monotonic_ns, realtime_ns};
+use crate::error::Result;
+use crate::mm::frame;
+use crate::process;
+use crate::task::thread::State;
+
+pub use super::cpuinfo::cpuinfo;
+
+/// What uname reports (syscall/misc.rs); procfs does not reach into the syscall layer.
+const HOSTNAME: &str = "posix-x";
+const OSTYPE: &str = "Linux";
+const OSRELEASE: &str = "6.1.0-posix-x";
+const UTS_VERSION: &str = "#1 POSIX-X";
+
+const NS_PER_TICK: u64 = 10_000_000;
+
+fn text(s: String) -> Result<Vec<u8>> {
+    Ok(s.into_bytes())
+}
+
+/// Hundredths of a second as "%lu.%02lu".
+fn centis(ns: u64) -> String {
+    let c = ns / 10_000_000;
+    format!("{}.{:02}", c / 100, c % 100)
+}
+
+/// CPU time used by all processes (there is one CPU; the rest is idle).
+fn busy_ns() -> u64 {
+    process::all().iter().filter_map(|p| p.main_thread()).map(|t| t.cpu_time_ns()).sum()
+}
+
+pub fn meminfo() -> Result<Vec<u8>> {
+    let kb = |frames: usize| frames as u64 * (frame::PAGE_SIZE / 1024);
+    let total = kb(frame::total_frames());
+    let free = kb(frame::free_frames());
+    let mut anon = 0u64;
+    for p in process::all() {
+        if let Some(vm) = p.vm.lock().clone() {
+            anon += vm.lock().resident_pages() as u64 * (frame::PAGE_SIZE / 1024);
+        }
+    }
+    let anon = anon.min(total - free.min(total));
+    let lines: &[(&str, u64)] = &[
+        ("MemTotal", total),
+        ("MemFree", free),
+        ("MemAvailable", free),
+        ("Buffers", 0),
+        ("Cached", 0),
+        ("SwapCached", 0),
+        ("Active", anon),
+        ("Inactive", 0),
+        ("Active(anon)", anon),
+        ("Inactive(anon)", 0),
+        ("Active(file)", 0),
+        ("Inactive(file)", 0),
+        ("Unevictable", 0),
+        ("Mlocked", 0),
+        ("SwapTotal", 0),
+        ("SwapFree", 0),
+        ("Dirty", 0),
+        ("Writeback", 0),
+        ("AnonPages", anon),
+        ("Mapped", 0),
+        ("Shmem", 0),
+        ("KReclaimable", 0),
+        ("Slab", 0),
+        ("SReclaimable", 0),
+        ("SUnreclaim", 0),
+        ("KernelStack", 0),
+        ("PageTables", 0),
+        ("NFS_Unstable", 0),
+        ("Bounce", 0),
+        ("WritebackTmp", 0),
+        ("CommitLimit", total / 2),
+        ("Committed_AS", anon),
+        ("VmallocTotal", 34359738367),
+        ("VmallocUsed", 0),
+        ("VmallocChunk", 0),
+        ("Percpu", 0),
+        ("HardwareCorrupted", 0),
+        ("AnonHugePages", 0),
+        ("ShmemHugePages", 0),
+        ("ShmemPmdMapped", 0),
+        ("FileHugePages", 0),
+        ("FilePmdMapped", 0),
+    ];
+    let mut s = String::new();
+    for (key, value) in lines {
+        // "%-16s%8lu kB": the key with its colon, left-aligned in 16 columns.
+        let _ = writeln!(s, "{:<16}{:>8} kB", format!("{}:", key), value);
+    }
+    for key in ["HugePages_Total", "HugePages_Free", "HugePages_Rsvd", "HugePages_Surp"] {
+        let _ = writeln!(s, "{:<16}{:>8}", format!("{}:", key), 0);
+    }
+    for (key, value) in [("Hugepagesize", 2048), ("Hugetlb", 0), ("DirectMap4k", 0), ("DirectMap2M", total)] {
+        let _ = writeln!(s, "{:<16}{:>8} kB", format!("{}:", key), value);
+    }
+    text(s)
+}
+
+pub fn uptime() -> Result<Vec<u8>> {
+    let up = monotonic_ns();
+    text(format!("{} {}\n", centis(up), centis(up.saturating_sub(busy_ns()))))
+}
+
+pub fn loadavg() -> Result<Vec<u8>> {
+    let procs = process::all();
+    let running = procs
+        .iter()
+        .filter_map(|p| p.main_thread())
+        .filter(|t| matches!(t.state(), State::Running | State::Runnable))
+        .count();
+    let last_pid = procs.iter().map(|p| p.pid).max().unwrap_or(0);
+    text(format!("0.00 0.00 0.00 {}/{} {}\n", running, procs.len(), last_pid))
+}
+
+pub fn stat() -> Result<Vec<u8>> {
+    let procs = process::all();
+    let ticks = |ns: u64| ns / NS_PER_TICK;
+    let user = ticks(busy_ns());
+    let idle = ticks(monotonic_ns()).saturating_sub(user);
+    let running = procs
+        .iter()
+        .filter_map(|p| p.main_thread())
+        .filter(|t| matches!(t.state(), State::Running | State::Runnable))
+        .count();
+    let blocked = 0;
+    let boot_s = (realtime_ns() - monotonic_ns() as i64) / 1_000_000_000;
+    let forks = procs.iter().map(|p| p.pid).max().unwrap_or(0);
+    let mut s = String::new();
+    let _ = writeln!(s, "cpu  {} 0 0 {} 0 0 0 0 0 0", user, idle);
+    let _ = writeln!(s, "cpu0 {} 0 0 {} 0 0 0 0 0 0", user, idle);
+    let _ = writeln!(s, "intr 0\nctxt 0\nbtime {}\nprocesses {}", boot_s, forks);
+    let _ = writeln!(s, "procs_running {}\nprocs_blocked {}", running.max(1), blocked);
+    s.push_str("softirq 0 0 0 0 0 0 0 0 0 0 0\n");
+    text(s)
+}
+
+/// Escapes what would break the space-separated fields of a mounts line (as Linux's mangle()).
+fn mangle(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        match c {
+            ' ' | '\t' | '\n' | '\\' => {
+                let _ = write!(out, "\\{:03o}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+pub fn mounts() -> Result<Vec<u8>> {
+    let mut s = String::from("rootfs / rootfs rw 0 0\n");
+    for (source, path, fs_type) in crate::fs::mount::list() {
+        let _ = writeln!(s, "{} {} {} rw,relatime 0 0", mangle(&source), mangle(&path), fs_type);
+    }
+    text(s)
+}
+
+/// /proc/mounts is a link to the caller's own view, as on Linux.
+pub fn mounts_link() -> Result<String> {
+    Ok(String::from("self/mounts"))
+}
+
+pub fn version() -> Result<Vec<u8>> {
+    text(format!("{} version {} (posix-x@posix-x) (rustc) {}\n", OSTYPE, OSRELEASE, UTS_VERSION))
+}
+
+/// The file system types `mount -t` knows (registered in fs::init and procfs::init).
+pub fn filesystems() -> Result<Vec<u8>> {
+    text(String::from("nodev\ttmpfs\nnodev\tdevtmpfs\nnodev\tproc\n"))
+}
+
+pub fn hostname() -> Result<Vec<u8>> {
+    text(format!("{}\n", HOSTNAME))
+}
+
+pub fn ostype() -> Result<Vec<u8>> {
+    text(format!("{}\n", OSTYPE))
+}
+
+pub fn osrelease() -> Result<Vec<u8>> {
+    text(format!("{}\n", OSRELEASE))
+}
+
+pub fn pid_max() -> Result<Vec<u8>> {
+    text(String::from("32768\n"))
+}
+
+pub fn pipe_max_size() -> Result<Vec<u8>> {
+    text(format!("{}\n", crate::fs::pipe::PIPE_MAX_SIZE))
+}
+
+pub fn nr_open() -> Result<Vec<u8>> {
+    text(String::from("1048576\n"))
+}
