@@ -68,6 +68,23 @@ fn parent_for_change(dirfd: i32, path: &str) -> Result<(Walk, String)> {
     Ok((parent, name))
 }
 
+/// In a sticky directory only the file's owner, the directory's owner or root may remove or
+/// rename an entry.
+fn check_sticky(dir: &Arc<dyn Inode>, name: &str) -> Result<()> {
+    let dm = dir.metadata();
+    if dm.mode & 0o1000 == 0 {
+        return Ok(());
+    }
+    let c = creds();
+    if c.fsuid == 0 || c.fsuid == dm.uid {
+        return Ok(());
+    }
+    match dir.lookup(name) {
+        Ok(child) if child.metadata().uid != c.fsuid => Err(Errno::EPERM),
+        _ => Ok(()),
+    }
+}
+
 fn new_node(type_bits: u32, mode: u32) -> NewNode {
     let p = current();
     let umask = p.fs.lock().umask;
@@ -239,6 +256,7 @@ pub fn unlink_at(dirfd: i32, path: &str, flags: u32) -> Result<()> {
                 if crate::fs::mount::mounted_on(&child).is_some() {
                     return Err(Errno::EBUSY);
                 }
+                check_sticky(parent.inode(), &name)?;
                 parent.inode().rmdir(&name)
             }
         };
@@ -247,6 +265,7 @@ pub fn unlink_at(dirfd: i32, path: &str, flags: u32) -> Result<()> {
         let child = parent.inode().lookup(&name)?;
         return Err(if child.metadata().is_dir() { Errno::EISDIR } else { Errno::ENOTDIR });
     }
+    check_sticky(parent.inode(), &name)?;
     parent.inode().unlink(&name)
 }
 
@@ -268,6 +287,8 @@ pub fn rename_at(olddirfd: i32, old: &str, newdirfd: i32, new: &str, flags: u32)
     if src.inode().metadata().dev != dst.inode().metadata().dev {
         return Err(Errno::EXDEV);
     }
+    check_sticky(src.inode(), &old_name)?;
+    check_sticky(dst.inode(), &new_name)?;
     src.inode().rename(&old_name, dst.inode(), &new_name, flags)
 }
 

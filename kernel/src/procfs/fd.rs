@@ -105,6 +105,8 @@ fn parse_fd(name: &str) -> Option<i32> {
 }
 
 impl Inode for FdDir {
+    super::read_only_dir!();
+
     fn metadata(&self) -> Metadata {
         metadata(&self.fs, ino::of_pid(self.pid, ino::FD_DIR), S_IFDIR | 0o500, 2, Owner::Process(self.pid), 0)
     }

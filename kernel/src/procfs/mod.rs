@@ -130,6 +130,41 @@ fn metadata(fs: &ProcFs, ino: u64, mode: u32, nlink: u32, owner: Owner, size: u6
     }
 }
 
+/// The directory-changing operations of a procfs directory, all refused as Linux refuses them:
+/// a new name is not found (procfs keeps no negative entries: ENOENT), an existing one exists
+/// (EEXIST) or may not be removed (EPERM).
+macro_rules! read_only_dir {
+    () => {
+        fn create(&self, name: &str, _node: crate::fs::inode::NewNode) -> Result<Arc<dyn Inode>> {
+            Err(super::refuse_create(self, name))
+        }
+        fn symlink(&self, name: &str, _target: &str, _node: crate::fs::inode::NewNode) -> Result<Arc<dyn Inode>> {
+            Err(super::refuse_create(self, name))
+        }
+        fn link(&self, name: &str, _target: &Arc<dyn Inode>) -> Result<()> {
+            Err(super::refuse_create(self, name))
+        }
+        fn unlink(&self, name: &str) -> Result<()> {
+            Err(super::refuse_remove(self, name))
+        }
+        fn rmdir(&self, name: &str) -> Result<()> {
+            Err(super::refuse_remove(self, name))
+        }
+        fn rename(&self, old: &str, _new_dir: &Arc<dyn Inode>, _new: &str, _flags: u32) -> Result<()> {
+            Err(super::refuse_remove(self, old))
+        }
+    };
+}
+use read_only_dir;
+
+fn refuse_create(dir: &dyn Inode, name: &str) -> crate::error::Errno {
+    if dir.lookup(name).is_ok() { crate::error::Errno::EEXIST } else { crate::error::Errno::ENOENT }
+}
+
+fn refuse_remove(dir: &dyn Inode, name: &str) -> crate::error::Errno {
+    if dir.lookup(name).is_ok() { crate::error::Errno::EPERM } else { crate::error::Errno::ENOENT }
+}
+
 /// The process the calling thread belongs to (None for kernel threads).
 fn caller() -> Option<Arc<Process>> {
     crate::task::scheduler::try_current().and_then(|t| process::of_thread(&t))

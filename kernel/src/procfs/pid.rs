@@ -96,6 +96,8 @@ impl PidDir {
 }
 
 impl Inode for PidDir {
+    super::read_only_dir!();
+
     fn metadata(&self) -> Metadata {
         metadata(&self.fs, self.ino(), S_IFDIR | 0o555, 3, Owner::Process(self.pid), 0)
     }

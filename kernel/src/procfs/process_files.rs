@@ -10,7 +10,7 @@ use core::fmt::Write;
 use crate::error::{Errno, Result};
 use crate::fs::path::{self, Walk};
 use crate::mm::frame::PAGE_SIZE;
-use crate::mm::vm::{AddressSpace, Prot, VmaName};
+use crate::mm::vm::{AddressSpace, Backing, Prot, VmaName};
 use crate::process::{self, Process};
 use crate::sync::Mutex;
 use crate::task::thread::State;
@@ -155,12 +155,25 @@ fn major_minor(dev: u64) -> (u64, u64) {
     (((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff), (dev & 0xff) | ((dev >> 12) & !0xff))
 }
 
+/// One line of maps.
+struct MapLine {
+    start: u64,
+    end: u64,
+    prot: Prot,
+    shared: bool,
+    offset: u64,
+    dev: u64,
+    ino: u64,
+    name: Option<String>,
+    /// Private anonymous memory: adjacent lines of it with equal attributes are one mapping on
+    /// Linux (brk growth, for instance, extends the heap VMA), so they are shown merged.
+    anonymous: bool,
+}
+
 pub fn maps(p: &Arc<Process>) -> Result<Vec<u8>> {
-    let mut out = String::new();
     let Some(space) = address_space(p) else { return Ok(Vec::new()) };
-    let vm = space.lock();
-    for v in vm.vmas() {
-        let flag = |on: bool, c: char| if on { c } else { '-' };
+    let mut lines: Vec<MapLine> = Vec::new();
+    for v in space.lock().vmas() {
         let (dev, ino, name) = match (&v.file, v.name) {
             (Some((dev, ino, path)), _) => (*dev, *ino, Some(path.clone())),
             (None, VmaName::Heap) => (0, 0, Some(String::from("[heap]"))),
@@ -168,23 +181,46 @@ pub fn maps(p: &Arc<Process>) -> Result<Vec<u8>> {
             (None, VmaName::None) if v.is_shared() => (0, 0, Some(String::from("/dev/zero (deleted)"))),
             (None, VmaName::None) => (0, 0, None),
         };
-        let (major, minor) = major_minor(dev);
+        let anonymous = matches!(v.backing, Backing::Anonymous) && v.file.is_none();
+        if let Some(last) = lines.last_mut() {
+            if anonymous && last.anonymous && last.end == v.start && last.prot == v.prot && last.name == name {
+                last.end = v.end;
+                continue;
+            }
+        }
+        let line = MapLine {
+            start: v.start,
+            end: v.end,
+            prot: v.prot,
+            shared: v.is_shared(),
+            offset: v.pgoff() * PAGE_SIZE,
+            dev,
+            ino,
+            name,
+            anonymous,
+        };
+        lines.push(line);
+    }
+    let mut out = String::new();
+    for l in lines {
+        let flag = |on: bool, c: char| if on { c } else { '-' };
+        let (major, minor) = major_minor(l.dev);
         let start = out.len();
         let _ = write!(
             out,
             "{:08x}-{:08x} {}{}{}{} {:08x} {:02x}:{:02x} {} ",
-            v.start,
-            v.end,
-            flag(v.prot.contains(Prot::READ), 'r'),
-            flag(v.prot.contains(Prot::WRITE), 'w'),
-            flag(v.prot.contains(Prot::EXEC), 'x'),
-            if v.is_shared() { 's' } else { 'p' },
-            v.pgoff() * PAGE_SIZE,
+            l.start,
+            l.end,
+            flag(l.prot.contains(Prot::READ), 'r'),
+            flag(l.prot.contains(Prot::WRITE), 'w'),
+            flag(l.prot.contains(Prot::EXEC), 'x'),
+            if l.shared { 's' } else { 'p' },
+            l.offset,
             major,
             minor,
-            ino
+            l.ino
         );
-        if let Some(name) = name {
+        if let Some(name) = l.name {
             // seq_pad: the name starts in column 73.
             while out.len() - start < 72 {
                 out.push(' ');
@@ -273,7 +309,7 @@ pub fn status(p: &Arc<Process>) -> Result<Vec<u8>> {
     let zombie = p.is_zombie();
     let creds = p.creds.lock().clone();
     let fd_slots = p.fds.lock().entries().last().map(|(fd, _)| *fd as usize + 1).unwrap_or(0);
-    let fd_size = fd_slots.max(64).next_power_of_two();
+    let fd_size = if zombie { 0 } else { fd_slots.max(64).next_power_of_two() };
     let (pending, blocked) = signal_masks(p);
     let (ignored, caught) = p.sigactions.lock().masks();
     let sig_limit = p.rlimits.lock().0[11].cur;

@@ -73,6 +73,8 @@ pub fn parse_pid(name: &str) -> Option<u32> {
 }
 
 impl Inode for RootDir {
+    super::read_only_dir!();
+
     fn metadata(&self) -> Metadata {
         let nlink = 2 + tree::subdir_count(GLOBAL) + process::all().len() as u32;
         metadata(&self.fs, ino::ROOT, S_IFDIR | 0o555, nlink, Owner::Root, 0)

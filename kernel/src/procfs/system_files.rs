@@ -85,16 +85,14 @@ pub fn meminfo() -> Result<Vec<u8>> {
         ("VmallocUsed", 0),
         ("VmallocChunk", 0),
         ("Percpu", 0),
-        ("HardwareCorrupted", 0),
-        ("AnonHugePages", 0),
-        ("ShmemHugePages", 0),
-        ("ShmemPmdMapped", 0),
-        ("FileHugePages", 0),
-        ("FilePmdMapped", 0),
     ];
     let mut s = String::new();
     for (key, value) in lines {
         // "%-16s%8lu kB": the key with its colon, left-aligned in 16 columns.
+        let _ = writeln!(s, "{:<16}{:>8} kB", format!("{}:", key), value);
+    }
+    let _ = writeln!(s, "HardwareCorrupted: {:>5} kB", 0);
+    for (key, value) in [("AnonHugePages", 0), ("ShmemHugePages", 0), ("ShmemPmdMapped", 0), ("FileHugePages", 0), ("FilePmdMapped", 0)] {
         let _ = writeln!(s, "{:<16}{:>8} kB", format!("{}:", key), value);
     }
     for key in ["HugePages_Total", "HugePages_Free", "HugePages_Rsvd", "HugePages_Surp"] {

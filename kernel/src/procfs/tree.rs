@@ -77,6 +77,8 @@ pub struct StaticDir {
 }
 
 impl Inode for StaticDir {
+    super::read_only_dir!();
+
     fn metadata(&self) -> Metadata {
         metadata(&self.fs, self.ino, S_IFDIR | 0o555, 2 + subdir_count(self.entries), Owner::Root, 0)
     }

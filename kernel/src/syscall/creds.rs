@@ -29,6 +29,9 @@ pub fn getegid() -> Result<i64> {
 }
 
 pub fn setuid(uid: u32) -> Result<i64> {
+    if uid == KEEP {
+        return Err(Errno::EINVAL);
+    }
     with_creds(|c| {
         if c.euid == 0 {
             c.uid = uid;
@@ -43,6 +46,9 @@ pub fn setuid(uid: u32) -> Result<i64> {
 }
 
 pub fn setgid(gid: u32) -> Result<i64> {
+    if gid == KEEP {
+        return Err(Errno::EINVAL);
+    }
     with_creds(|c| {
         if c.euid == 0 {
             c.gid = gid;
