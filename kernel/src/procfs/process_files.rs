@@ -236,7 +236,9 @@ pub fn maps(p: &Arc<Process>) -> Result<Vec<u8>> {
 pub fn stat(p: &Arc<Process>) -> Result<Vec<u8>> {
     let (state, _) = state(p);
     let zombie = p.is_zombie();
-    let (tty_nr, tpgid) = match p.ctty.lock().as_ref() {
+    // Take the terminal out first: its own lock is not taken under the process's.
+    let ctty = p.ctty.lock().clone();
+    let (tty_nr, tpgid) = match ctty {
         Some(tty) => (CONSOLE_TTY_NR, tty.foreground() as i64),
         None => (0, -1),
     };
