@@ -62,9 +62,11 @@ impl Observer for Wakeup {
     }
 }
 
-/// One waiter over many pollees (poll, select, blocking epoll_wait).
+/// What a pollable object is handed to report changes to: a sleeping thread (poll, select,
+/// epoll_wait) or any other observer (an epoll entry).
 pub struct Poller {
-    wakeup: Arc<Wakeup>,
+    observer: Weak<dyn Observer>,
+    wakeup: Option<Arc<Wakeup>>,
 }
 
 impl Default for Poller {
@@ -74,23 +76,26 @@ impl Default for Poller {
 }
 
 impl Poller {
+    /// A poller that wakes the thread that calls `wait`.
     pub fn new() -> Self {
-        Poller { wakeup: Arc::new(Wakeup { fired: AtomicBool::new(false), queue: WaitQueue::new() }) }
+        let wakeup = Arc::new(Wakeup { fired: AtomicBool::new(false), queue: WaitQueue::new() });
+        let strong: Arc<dyn Observer> = wakeup.clone();
+        Poller { observer: Arc::downgrade(&strong), wakeup: Some(wakeup) }
     }
 
-    pub fn observer(&self) -> Weak<dyn Observer> {
-        let strong: Arc<dyn Observer> = self.wakeup.clone();
-        Arc::downgrade(&strong)
+    /// A poller that forwards events to `observer`.
+    pub fn for_observer(observer: Weak<dyn Observer>) -> Self {
+        Poller { observer, wakeup: None }
     }
 
     /// Registers with `pollee` for `mask`.
     pub fn watch(&self, pollee: &Pollee, mask: IoEvents) {
-        pollee.register(self.observer(), mask);
+        pollee.register(self.observer.clone(), mask);
     }
 
     /// Sleeps until an observed pollee notifies, a signal arrives or the deadline passes.
     pub fn wait(&self, deadline_ns: Option<u64>) -> Result<(), WaitError> {
-        let w = &self.wakeup;
+        let Some(w) = &self.wakeup else { return Ok(()) };
         w.queue.wait_until(|| w.fired.swap(false, Ordering::AcqRel).then_some(()), deadline_ns)
     }
 }

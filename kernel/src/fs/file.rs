@@ -59,8 +59,20 @@ pub trait FileLike: Send + Sync {
     fn poll(&self, _mask: IoEvents, _poller: Option<&Poller>) -> IoEvents {
         IoEvents::readable() | IoEvents::writable()
     }
+    /// Can epoll watch it? (Regular files and simple devices have no readiness to wait for.)
+    fn is_pollable(&self) -> bool {
+        false
+    }
     /// Devices on which every lseek lands at one position (/dev/null and friends: 0).
     fn fixed_seek(&self) -> Option<u64> {
+        None
+    }
+    /// The signalfd behind a signalfd descriptor (signalfd4 on an existing fd updates its mask).
+    fn signalfd(&self) -> Option<&crate::process::signalfd::SignalFd> {
+        None
+    }
+    /// The epoll instance behind an epoll fd (for nesting checks).
+    fn epoll(&self) -> Option<&Arc<super::epoll::EpollInstance>> {
         None
     }
     /// The pipe behind a pipe or FIFO end (F_GETPIPE_SZ, F_SETPIPE_SZ, splice).

@@ -1,7 +1,10 @@
 //! Everything that is a file: the VFS (inodes, mounts, path walk, open files, descriptor tables),
 //! tmpfs, devtmpfs and its devices, the initramfs, and the console terminal.
 
+pub mod anon;
 pub mod devfs;
+pub mod epoll;
+pub mod eventfd;
 pub mod fd_table;
 pub mod file;
 pub mod initramfs;

@@ -521,6 +521,9 @@ impl FileLike for PipeReader {
     fn metadata(&self) -> Metadata {
         self.pipe.metadata()
     }
+    fn is_pollable(&self) -> bool {
+        true
+    }
     fn pipe(&self) -> Option<&Arc<Pipe>> {
         Some(&self.pipe)
     }
@@ -542,6 +545,9 @@ impl FileLike for PipeWriter {
     fn metadata(&self) -> Metadata {
         self.pipe.metadata()
     }
+    fn is_pollable(&self) -> bool {
+        true
+    }
     fn pipe(&self) -> Option<&Arc<Pipe>> {
         Some(&self.pipe)
     }
@@ -562,6 +568,9 @@ impl FileLike for PipeDuplex {
     }
     fn metadata(&self) -> Metadata {
         self.pipe.metadata()
+    }
+    fn is_pollable(&self) -> bool {
+        true
     }
     fn pipe(&self) -> Option<&Arc<Pipe>> {
         Some(&self.pipe)

@@ -432,6 +432,10 @@ impl FileLike for Arc<Tty> {
         Ok(n)
     }
 
+    fn is_pollable(&self) -> bool {
+        true
+    }
+
     fn poll(&self, mask: IoEvents, poller: Option<&Poller>) -> IoEvents {
         if let Some(p) = poller {
             p.watch(&self.pollee, mask);

@@ -11,6 +11,7 @@ pub mod job_control;
 pub mod launcher;
 pub mod rlimit;
 pub mod signal;
+pub mod signalfd;
 pub mod timers;
 pub mod trap;
 pub mod wait;

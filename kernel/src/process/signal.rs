@@ -221,6 +221,9 @@ pub struct SignalState {
     pub wake_on_continue: crate::task::WaitQueue,
     /// The mask to restore after the next delivery (rt_sigsuspend's temporary mask).
     pub restore_mask: Mutex<Option<u64>>,
+    /// signalfd readers and pollers of this process hear of every new pending signal.
+    pub signalfd_wait: crate::task::WaitQueue,
+    pub pollee: crate::event::Pollee,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -266,6 +269,8 @@ pub fn send(proc: &Arc<Process>, sig: u32, info: SigInfo) {
     }
     proc.signals.infos.lock().push_back(info);
     thread.sig_pending.fetch_or(bit(sig), Ordering::Release);
+    proc.signals.signalfd_wait.wake_all();
+    proc.signals.pollee.notify(crate::event::IoEvents::IN);
     if !blocked || sig == SIGKILL {
         task::scheduler::wake(&thread);
         if sig == SIGKILL {

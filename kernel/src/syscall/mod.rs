@@ -4,6 +4,8 @@
 mod attr;
 mod creds;
 mod dir;
+mod epoll;
+mod eventfd;
 mod io;
 mod misc;
 mod mm;
@@ -80,6 +82,15 @@ fn call(nr: u64, a: &Args, frame: &mut TrapFrame) -> Result<i64> {
         PPOLL => poll::ppoll(a.u(0), a.u(1), a.u(2), a.u(3), a.u(4)),
         SELECT => poll::select(a.int(0), a.u(1), a.u(2), a.u(3), a.u(4)),
         PSELECT6 => poll::pselect6(a.int(0), a.u(1), a.u(2), a.u(3), a.u(4), a.u(5)),
+        EPOLL_CREATE => epoll::epoll_create(a.int(0)),
+        EPOLL_CREATE1 => epoll::epoll_create1(a.u32(0)),
+        EPOLL_CTL => epoll::epoll_ctl(a.int(0), a.int(1), a.int(2), a.u(3)),
+        EPOLL_WAIT => epoll::epoll_wait(a.int(0), a.u(1), a.int(2), a.int(3)),
+        EPOLL_PWAIT => epoll::epoll_pwait(a.int(0), a.u(1), a.int(2), a.int(3), a.u(4), a.u(5)),
+        EVENTFD => eventfd::eventfd2(a.u32(0), 0),
+        EVENTFD2 => eventfd::eventfd2(a.u32(0), a.u32(1)),
+        SIGNALFD => eventfd::signalfd4(a.int(0), a.u(1), a.u(2), 0),
+        SIGNALFD4 => eventfd::signalfd4(a.int(0), a.u(1), a.u(2), a.u32(3)),
         OPEN => dir::open(a.u(0), a.u32(1), a.u32(2)),
         OPENAT => dir::openat(a.int(0), a.u(1), a.u32(2), a.u32(3)),
         CREAT => dir::creat(a.u(0), a.u32(1)),

@@ -1,0 +1,123 @@
+//! eventfd: a 64-bit counter as a file. write adds, read takes the whole count (or one, in
+//! semaphore mode); reads block at zero and writes block before the counter would overflow.
+
+use alloc::sync::Arc;
+
+use super::file::FileLike;
+use super::inode::Metadata;
+use crate::error::{Errno, Result};
+use crate::event::{IoEvents, Pollee, Poller};
+use crate::mm::user::UserSlice;
+use crate::sync::Mutex;
+use crate::task::{WaitError, WaitQueue};
+
+const MAX_COUNT: u64 = u64::MAX - 1;
+
+pub struct EventFd {
+    count: Mutex<u64>,
+    semaphore: bool,
+    readers: WaitQueue,
+    writers: WaitQueue,
+    pollee: Pollee,
+}
+
+fn interrupted(e: WaitError) -> Errno {
+    match e {
+        WaitError::Interrupted => Errno::ERESTARTSYS,
+        WaitError::TimedOut => Errno::EAGAIN,
+    }
+}
+
+impl EventFd {
+    pub fn new(initial: u64, semaphore: bool) -> Arc<EventFd> {
+        Arc::new(EventFd {
+            count: Mutex::new(initial),
+            semaphore,
+            readers: WaitQueue::new(),
+            writers: WaitQueue::new(),
+            pollee: Pollee::new(),
+        })
+    }
+
+    fn try_take(&self) -> Option<u64> {
+        let mut c = self.count.lock();
+        if *c == 0 {
+            return None;
+        }
+        let v = if self.semaphore { 1 } else { *c };
+        *c -= v;
+        Some(v)
+    }
+
+    fn try_add(&self, v: u64) -> bool {
+        let mut c = self.count.lock();
+        if MAX_COUNT - *c < v {
+            return false;
+        }
+        *c += v;
+        true
+    }
+}
+
+impl FileLike for EventFd {
+    fn read(&self, buf: UserSlice, _offset: u64, nonblock: bool) -> Result<usize> {
+        if buf.len() < 8 {
+            return Err(Errno::EINVAL);
+        }
+        let v = match self.try_take() {
+            Some(v) => v,
+            None if nonblock => return Err(Errno::EAGAIN),
+            None => self.readers.wait_until(|| self.try_take(), None).map_err(interrupted)?,
+        };
+        buf.write(&v.to_ne_bytes())?;
+        self.writers.wake_all();
+        self.pollee.notify(IoEvents::OUT);
+        Ok(8)
+    }
+
+    fn write(&self, buf: UserSlice, _offset: u64, nonblock: bool) -> Result<usize> {
+        if buf.len() < 8 {
+            return Err(Errno::EINVAL);
+        }
+        let mut raw = [0u8; 8];
+        buf.read(&mut raw)?;
+        let v = u64::from_ne_bytes(raw);
+        if v == u64::MAX {
+            return Err(Errno::EINVAL);
+        }
+        if !self.try_add(v) {
+            if nonblock {
+                return Err(Errno::EAGAIN);
+            }
+            self.writers.wait_until(|| self.try_add(v).then_some(()), None).map_err(interrupted)?;
+        }
+        if v > 0 {
+            self.readers.wake_all();
+            self.pollee.notify(IoEvents::IN);
+        }
+        Ok(8)
+    }
+
+    fn poll(&self, mask: IoEvents, poller: Option<&Poller>) -> IoEvents {
+        if let Some(p) = poller {
+            p.watch(&self.pollee, mask);
+        }
+        let c = *self.count.lock();
+        let mut ev = IoEvents::empty();
+        if c > 0 {
+            ev |= IoEvents::readable();
+        }
+        if c < MAX_COUNT {
+            ev |= IoEvents::writable();
+        }
+        ev
+    }
+
+    fn is_pollable(&self) -> bool {
+        true
+    }
+
+    fn metadata(&self) -> Metadata {
+        super::anon::metadata("[eventfd]")
+    }
+}

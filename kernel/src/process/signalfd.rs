@@ -1,0 +1,135 @@
+//! signalfd: the calling process's pending signals in a mask, read as `signalfd_siginfo`
+//! records instead of being delivered. It reads the signals of whichever process reads it.
+
+use alloc::sync::Arc;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use bytemuck::{Pod, Zeroable};
+
+use super::signal::{self, SigInfo, UNBLOCKABLE};
+use crate::error::{Errno, Result};
+use crate::event::{IoEvents, Poller};
+use crate::fs::file::FileLike;
+use crate::fs::inode::Metadata;
+use crate::mm::user::UserSlice;
+use crate::task::{self, WaitError};
+
+/// `struct signalfd_siginfo` (128 bytes).
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct SignalfdSiginfo {
+    signo: u32,
+    errno: i32,
+    code: i32,
+    pid: u32,
+    uid: u32,
+    fd: i32,
+    tid: u32,
+    band: u32,
+    overrun: u32,
+    trapno: u32,
+    status: i32,
+    int: i32,
+    ptr: u64,
+    utime: u64,
+    stime: u64,
+    addr: u64,
+    addr_lsb: u16,
+    _pad2: u16,
+    syscall: i32,
+    call_addr: u64,
+    arch: u32,
+    _pad: [u8; 28],
+}
+
+fn to_record(sig: u32, info: &SigInfo) -> SignalfdSiginfo {
+    let mut r = SignalfdSiginfo::zeroed();
+    r.signo = sig;
+    r.errno = info.errno;
+    r.code = info.code;
+    r.pid = info.pid();
+    r.uid = info.uid();
+    r.status = info.status();
+    r.int = info.fields[1] as i32;
+    r.ptr = info.fields[1];
+    r.addr = info.fields[0];
+    r
+}
+
+pub struct SignalFd {
+    mask: AtomicU64,
+}
+
+impl SignalFd {
+    pub fn new(mask: u64) -> Arc<SignalFd> {
+        Arc::new(SignalFd { mask: AtomicU64::new(mask & !UNBLOCKABLE) })
+    }
+
+    pub fn set_mask(&self, mask: u64) {
+        self.mask.store(mask & !UNBLOCKABLE, Ordering::Relaxed);
+    }
+
+    fn take(&self) -> Option<(u32, SigInfo)> {
+        let proc = super::current();
+        signal::dequeue_in(&proc, &task::current(), self.mask.load(Ordering::Relaxed))
+    }
+}
+
+impl FileLike for SignalFd {
+    fn read(&self, buf: UserSlice, _offset: u64, nonblock: bool) -> Result<usize> {
+        const RECORD: usize = 128;
+        if buf.len() < RECORD {
+            return Err(Errno::EINVAL);
+        }
+        let mut done = 0;
+        while done + RECORD <= buf.len() {
+            let next = match self.take() {
+                Some(s) => s,
+                None if done > 0 => break,
+                None if nonblock => return Err(Errno::EAGAIN),
+                None => {
+                    let proc = super::current();
+                    let t = task::current();
+                    let mask = self.mask.load(Ordering::Relaxed);
+                    let r = proc.signals.signalfd_wait.wait_until(
+                        || (t.sig_pending.load(Ordering::Relaxed) & mask != 0).then_some(()),
+                        None,
+                    );
+                    match r {
+                        Err(WaitError::Interrupted) => return Err(Errno::ERESTARTSYS),
+                        _ => continue,
+                    }
+                }
+            };
+            let rec = to_record(next.0, &next.1);
+            buf.skip(done).write(bytemuck::bytes_of(&rec))?;
+            done += RECORD;
+        }
+        Ok(done)
+    }
+
+    fn write(&self, _buf: UserSlice, _offset: u64, _nonblock: bool) -> Result<usize> {
+        Err(Errno::EINVAL)
+    }
+
+    fn poll(&self, mask: IoEvents, poller: Option<&Poller>) -> IoEvents {
+        let proc = super::current();
+        if let Some(p) = poller {
+            p.watch(&proc.signals.pollee, mask);
+        }
+        let pending = task::current().sig_pending.load(Ordering::Relaxed);
+        if pending & self.mask.load(Ordering::Relaxed) != 0 { IoEvents::readable() } else { IoEvents::empty() }
+    }
+
+    fn is_pollable(&self) -> bool {
+        true
+    }
+
+    fn metadata(&self) -> Metadata {
+        crate::fs::anon::metadata("[signalfd]")
+    }
+
+    fn signalfd(&self) -> Option<&SignalFd> {
+        Some(self)
+    }
+}
