@@ -137,11 +137,11 @@ pub fn cpuinfo() -> Result<Vec<u8>> {
         "processor\t: 0\nvendor_id\t: {}\ncpu family\t: {}\nmodel\t\t: {}\nmodel name\t: {}\nstepping\t: {}\n",
         vendor, family, model, name, stepping
     );
-    let _ = write!(s, "cpu MHz\t\t: {}.{:03}\n", khz / 1000, khz % 1000);
+    let _ = writeln!(s, "cpu MHz\t\t: {}.{:03}", khz / 1000, khz % 1000);
     s.push_str("physical id\t: 0\nsiblings\t: 1\ncore id\t\t: 0\ncpu cores\t: 1\napicid\t\t: 0\ninitial apicid\t: 0\n");
     s.push_str("fpu\t\t: yes\nfpu_exception\t: yes\n");
     let _ = write!(s, "cpuid level\t: {}\nwp\t\t: yes\nflags\t\t:{}\nbugs\t\t:\n", max_leaf, flags);
-    let _ = write!(s, "bogomips\t: {}.{:02}\n", bogo / 100, bogo % 100);
+    let _ = writeln!(s, "bogomips\t: {}.{:02}", bogo / 100, bogo % 100);
     let _ = write!(s, "clflush size\t: {}\ncache_alignment\t: {}\n", clflush, clflush.max(64));
     let _ = write!(s, "address sizes\t: {} bits physical, {} bits virtual\npower management:\n\n", phys_bits, virt_bits);
     Ok(s.into_bytes())

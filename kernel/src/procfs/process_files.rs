@@ -254,9 +254,9 @@ pub fn stat(p: &Arc<Process>) -> Result<Vec<u8>> {
     let (arg_start, arg_end, env_start, env_end) = (0u64, 0u64, 0u64, 0u64);
     let low31 = |m: u64| m & 0x7fff_ffff;
     let mut s = String::new();
-    let _ = write!(
+    let _ = writeln!(
         s,
-        "{} ({}) {} {} {} {} {} {} {} 0 0 0 0 {} 0 0 0 20 0 1 0 {} {} {} {} {} {} {} 0 0 {} {} {} {} {} 0 0 {} 0 0 0 0 0 0 {} {} {} {} {} {} {} {}\n",
+        "{} ({}) {} {} {} {} {} {} {} 0 0 0 0 {} 0 0 0 20 0 1 0 {} {} {} {} {} {} {} 0 0 {} {} {} {} {} 0 0 {} 0 0 0 0 0 0 {} {} {} {} {} {} {} {}",
         p.pid,
         process::comm_of(p),
         state,
