@@ -12,6 +12,7 @@ pub mod event;
 pub mod fs;
 pub mod log;
 pub mod mm;
+pub mod net;
 pub mod process;
 pub mod procfs;
 pub mod random;
@@ -41,6 +42,7 @@ extern "C" fn kernel_entry(start_info: u64) -> ! {
     random::init();
     process::trap::install();
     process::job_control::install();
+    process::net_env::install();
     process::fileops::install_search_check();
 
     fs::init();

@@ -67,6 +67,10 @@ pub trait FileLike: Send + Sync {
     fn fixed_seek(&self) -> Option<u64> {
         None
     }
+    /// The socket behind a socket descriptor.
+    fn as_socket(&self) -> Option<&dyn super::socket::Socket> {
+        None
+    }
     /// The signalfd behind a signalfd descriptor (signalfd4 on an existing fd updates its mask).
     fn signalfd(&self) -> Option<&crate::process::signalfd::SignalFd> {
         None

@@ -140,6 +140,10 @@ pub trait Inode: Send + Sync {
     fn open(&self, _flags: u32) -> Result<Option<Arc<dyn FileLike>>> {
         Ok(None)
     }
+    /// What a bound socket or a FIFO attaches to its inode (set once; returns the attachment).
+    fn attach(&self, _make: &dyn Fn() -> Arc<dyn Any + Send + Sync>) -> Option<Arc<dyn Any + Send + Sync>> {
+        None
+    }
     /// The frame holding page `index` of the file's data, allocated if needed (for mmap).
     /// The caller takes its own reference.
     fn page(&self, _index: u64) -> Result<u64> {

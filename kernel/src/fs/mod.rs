@@ -13,6 +13,7 @@ pub mod mount;
 pub mod path;
 pub mod pipe;
 pub mod poll;
+pub mod socket;
 pub mod tmpfs;
 pub mod tty;
 

@@ -566,6 +566,10 @@ impl Inode for TmpfsInode {
         }
     }
 
+    fn attach(&self, make: &dyn Fn() -> Arc<dyn Any + Send + Sync>) -> Option<Arc<dyn Any + Send + Sync>> {
+        Some(self.extension(make))
+    }
+
     fn page(&self, index: u64) -> Result<u64> {
         let Kind::File(d) = &self.kind else { return Err(Errno::ENODEV) };
         let mut data = d.lock();

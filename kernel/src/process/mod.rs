@@ -9,6 +9,7 @@ pub mod fork;
 pub mod group;
 pub mod job_control;
 pub mod launcher;
+pub mod net_env;
 pub mod rlimit;
 pub mod signal;
 pub mod signalfd;

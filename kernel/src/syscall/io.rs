@@ -101,7 +101,11 @@ pub fn readv(fd: i32, iov: u64, count: i32) -> Result<i64> {
     if !f.readable() {
         return Err(Errno::EBADF);
     }
-    vectored(read_iovecs(iov, count)?, |s, _| f.read(s))
+    let slices = read_iovecs(iov, count)?;
+    if f.file().as_socket().is_some() {
+        return super::socket::readv(fd, &slices);
+    }
+    vectored(slices, |s, _| f.read(s))
 }
 
 pub fn writev(fd: i32, iov: u64, count: i32) -> Result<i64> {
@@ -109,7 +113,11 @@ pub fn writev(fd: i32, iov: u64, count: i32) -> Result<i64> {
     if !f.writable() {
         return Err(Errno::EBADF);
     }
-    sigpipe_on_epipe(vectored(read_iovecs(iov, count)?, |s, _| f.write(s)))
+    let slices = read_iovecs(iov, count)?;
+    if f.file().as_socket().is_some() {
+        return super::socket::writev(fd, &slices);
+    }
+    sigpipe_on_epipe(vectored(slices, |s, _| f.write(s)))
 }
 
 pub fn preadv(fd: i32, iov: u64, count: i32, off: i64) -> Result<i64> {

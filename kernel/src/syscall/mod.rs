@@ -15,6 +15,7 @@ mod poll;
 pub mod numbers;
 mod process;
 mod signal;
+mod socket;
 mod stat;
 mod time;
 
@@ -91,6 +92,22 @@ fn call(nr: u64, a: &Args, frame: &mut TrapFrame) -> Result<i64> {
         EVENTFD2 => eventfd::eventfd2(a.u32(0), a.u32(1)),
         SIGNALFD => eventfd::signalfd4(a.int(0), a.u(1), a.u(2), 0),
         SIGNALFD4 => eventfd::signalfd4(a.int(0), a.u(1), a.u(2), a.u32(3)),
+        SOCKET => socket::socket(a.int(0), a.int(1), a.int(2)),
+        SOCKETPAIR => socket::socketpair(a.int(0), a.int(1), a.int(2), a.u(3)),
+        BIND => socket::bind(a.int(0), a.u(1), a.u32(2)),
+        LISTEN => socket::listen(a.int(0), a.int(1)),
+        ACCEPT => socket::accept4(a.int(0), a.u(1), a.u(2), 0),
+        ACCEPT4 => socket::accept4(a.int(0), a.u(1), a.u(2), a.int(3)),
+        CONNECT => socket::connect(a.int(0), a.u(1), a.u32(2)),
+        GETSOCKNAME => socket::getsockname(a.int(0), a.u(1), a.u(2)),
+        GETPEERNAME => socket::getpeername(a.int(0), a.u(1), a.u(2)),
+        SENDTO => socket::sendto(a.int(0), a.u(1), a.u(2), a.u32(3), a.u(4), a.u32(5)),
+        RECVFROM => socket::recvfrom(a.int(0), a.u(1), a.u(2), a.u32(3), a.u(4), a.u(5)),
+        SENDMSG => socket::sendmsg(a.int(0), a.u(1), a.u32(2)),
+        RECVMSG => socket::recvmsg(a.int(0), a.u(1), a.u32(2)),
+        SHUTDOWN => socket::shutdown(a.int(0), a.int(1)),
+        SETSOCKOPT => socket::setsockopt(a.int(0), a.int(1), a.int(2), a.u(3), a.u32(4)),
+        GETSOCKOPT => socket::getsockopt(a.int(0), a.int(1), a.int(2), a.u(3), a.u(4)),
         OPEN => dir::open(a.u(0), a.u32(1), a.u32(2)),
         OPENAT => dir::openat(a.int(0), a.u(1), a.u32(2), a.u32(3)),
         CREAT => dir::creat(a.u(0), a.u32(1)),

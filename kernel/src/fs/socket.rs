@@ -1,0 +1,84 @@
+//! The interface every socket presents to the socket system calls. Address families implement
+//! it in `net`; the syscall layer only moves bytes between user memory and these calls.
+
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+use bytemuck::{Pod, Zeroable};
+
+use super::file::{FileLike, OpenFile};
+use crate::error::Result;
+
+pub const AF_UNIX: i32 = 1;
+pub const AF_INET: i32 = 2;
+pub const AF_INET6: i32 = 10;
+pub const SOCK_STREAM: i32 = 1;
+pub const SOCK_DGRAM: i32 = 2;
+pub const SOCK_SEQPACKET: i32 = 5;
+pub const SOCK_NONBLOCK: i32 = 0o4000;
+pub const SOCK_CLOEXEC: i32 = 0o2000000;
+
+pub const MSG_OOB: u32 = 1;
+pub const MSG_PEEK: u32 = 2;
+pub const MSG_CTRUNC: u32 = 8;
+pub const MSG_TRUNC: u32 = 0x20;
+pub const MSG_DONTWAIT: u32 = 0x40;
+pub const MSG_EOR: u32 = 0x80;
+pub const MSG_WAITALL: u32 = 0x100;
+pub const MSG_NOSIGNAL: u32 = 0x4000;
+pub const MSG_CMSG_CLOEXEC: u32 = 0x4000_0000;
+
+pub const SHUT_RD: i32 = 0;
+pub const SHUT_WR: i32 = 1;
+pub const SHUT_RDWR: i32 = 2;
+
+/// `struct ucred`: who sent a message or connected.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Pod, Zeroable)]
+pub struct Ucred {
+    pub pid: i32,
+    pub uid: u32,
+    pub gid: u32,
+}
+
+/// What sendmsg hands a socket.
+pub struct SendMsg {
+    pub data: Vec<u8>,
+    /// The destination address (sendto), raw sockaddr bytes.
+    pub addr: Option<Vec<u8>>,
+    /// SCM_RIGHTS: the open files to pass.
+    pub rights: Vec<Arc<OpenFile>>,
+    /// The sender's credentials (SCM_CREDENTIALS, or the real ones when none were given).
+    pub creds: Ucred,
+    pub flags: u32,
+}
+
+/// What recvmsg gets back.
+#[derive(Default)]
+pub struct RecvMsg {
+    pub data: Vec<u8>,
+    /// The message's real length (recv with MSG_TRUNC returns it for datagrams).
+    pub full_len: usize,
+    /// The sender's address, raw sockaddr bytes.
+    pub addr: Option<Vec<u8>>,
+    pub rights: Vec<Arc<OpenFile>>,
+    pub creds: Option<Ucred>,
+    /// MSG_TRUNC / MSG_CTRUNC / MSG_EOR for the caller's msg_flags.
+    pub flags: u32,
+}
+
+pub trait Socket: Send + Sync {
+    fn bind(&self, addr: &[u8]) -> Result<()>;
+    fn listen(&self, backlog: i32) -> Result<()>;
+    /// A new connected socket and its peer's address.
+    fn accept(&self, nonblock: bool) -> Result<(Arc<dyn FileLike>, Vec<u8>)>;
+    fn connect(&self, addr: &[u8], nonblock: bool) -> Result<()>;
+    fn sendmsg(&self, msg: SendMsg, nonblock: bool) -> Result<usize>;
+    /// Receives up to `len` bytes.
+    fn recvmsg(&self, len: usize, flags: u32, nonblock: bool) -> Result<RecvMsg>;
+    fn shutdown(&self, how: i32) -> Result<()>;
+    fn getsockopt(&self, level: i32, name: i32) -> Result<Vec<u8>>;
+    fn setsockopt(&self, level: i32, name: i32, value: &[u8]) -> Result<()>;
+    fn sockname(&self) -> Result<Vec<u8>>;
+    fn peername(&self) -> Result<Vec<u8>>;
+}

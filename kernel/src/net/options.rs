@@ -1,0 +1,175 @@
+//! SOL_SOCKET options common to every socket: buffer sizes, timeouts, SO_PASSCRED and friends.
+
+use alloc::vec::Vec;
+
+use crate::error::{Errno, Result};
+
+pub const SOL_SOCKET: i32 = 1;
+pub const SO_DEBUG: i32 = 1;
+pub const SO_REUSEADDR: i32 = 2;
+pub const SO_TYPE: i32 = 3;
+pub const SO_ERROR: i32 = 4;
+pub const SO_DONTROUTE: i32 = 5;
+pub const SO_BROADCAST: i32 = 6;
+pub const SO_SNDBUF: i32 = 7;
+pub const SO_RCVBUF: i32 = 8;
+pub const SO_KEEPALIVE: i32 = 9;
+pub const SO_OOBINLINE: i32 = 10;
+pub const SO_LINGER: i32 = 13;
+pub const SO_REUSEPORT: i32 = 15;
+pub const SO_PASSCRED: i32 = 16;
+pub const SO_PEERCRED: i32 = 17;
+pub const SO_RCVLOWAT: i32 = 18;
+pub const SO_SNDLOWAT: i32 = 19;
+pub const SO_RCVTIMEO: i32 = 20;
+pub const SO_SNDTIMEO: i32 = 21;
+pub const SO_ACCEPTCONN: i32 = 30;
+pub const SO_SNDBUFFORCE: i32 = 32;
+pub const SO_RCVBUFFORCE: i32 = 33;
+pub const SO_PROTOCOL: i32 = 38;
+pub const SO_DOMAIN: i32 = 39;
+
+/// Linux's defaults (net.core.wmem_default / rmem_default) and limits.
+pub const DEFAULT_BUF: usize = 212_992;
+const MAX_BUF: usize = 212_992;
+const MIN_SNDBUF: usize = 4608;
+const MIN_RCVBUF: usize = 2304;
+
+#[derive(Clone, Copy, Debug)]
+pub struct SocketOptions {
+    pub sndbuf: usize,
+    pub rcvbuf: usize,
+    pub passcred: bool,
+    /// Receive/send timeouts in ns (0: none).
+    pub rcvtimeo: u64,
+    pub sndtimeo: u64,
+    pub reuseaddr: bool,
+    pub keepalive: bool,
+    pub broadcast: bool,
+    pub oobinline: bool,
+    pub rcvlowat: i32,
+    pub linger: (i32, i32),
+}
+
+impl Default for SocketOptions {
+    fn default() -> Self {
+        SocketOptions {
+            sndbuf: DEFAULT_BUF,
+            rcvbuf: DEFAULT_BUF,
+            passcred: false,
+            rcvtimeo: 0,
+            sndtimeo: 0,
+            reuseaddr: false,
+            keepalive: false,
+            broadcast: false,
+            oobinline: false,
+            rcvlowat: 1,
+            linger: (0, 0),
+        }
+    }
+}
+
+pub fn int_bytes(v: i32) -> Vec<u8> {
+    v.to_ne_bytes().to_vec()
+}
+
+fn read_int(value: &[u8]) -> Result<i32> {
+    if value.len() < 4 {
+        return Err(Errno::EINVAL);
+    }
+    Ok(i32::from_ne_bytes([value[0], value[1], value[2], value[3]]))
+}
+
+fn timeval_bytes(ns: u64) -> Vec<u8> {
+    let mut v = Vec::with_capacity(16);
+    v.extend_from_slice(&((ns / 1_000_000_000) as i64).to_ne_bytes());
+    v.extend_from_slice(&(((ns % 1_000_000_000) / 1000) as i64).to_ne_bytes());
+    v
+}
+
+fn read_timeval(value: &[u8]) -> Result<u64> {
+    if value.len() < 16 {
+        return Err(Errno::EINVAL);
+    }
+    let sec = i64::from_ne_bytes(value[..8].try_into().map_err(|_| Errno::EINVAL)?);
+    let usec = i64::from_ne_bytes(value[8..16].try_into().map_err(|_| Errno::EINVAL)?);
+    if !(0..1_000_000).contains(&usec) {
+        return Err(Errno::EDOM);
+    }
+    if sec < 0 {
+        return Ok(0);
+    }
+    Ok((sec as u64).saturating_mul(1_000_000_000).saturating_add(usec as u64 * 1000))
+}
+
+impl SocketOptions {
+    /// The generic SOL_SOCKET options; None if the option is the socket type's business.
+    pub fn get(&self, name: i32) -> Option<Vec<u8>> {
+        Some(match name {
+            SO_SNDBUF => int_bytes(self.sndbuf as i32),
+            SO_RCVBUF => int_bytes(self.rcvbuf as i32),
+            SO_PASSCRED => int_bytes(self.passcred as i32),
+            SO_RCVTIMEO => timeval_bytes(self.rcvtimeo),
+            SO_SNDTIMEO => timeval_bytes(self.sndtimeo),
+            SO_REUSEADDR => int_bytes(self.reuseaddr as i32),
+            SO_KEEPALIVE => int_bytes(self.keepalive as i32),
+            SO_BROADCAST => int_bytes(self.broadcast as i32),
+            SO_OOBINLINE => int_bytes(self.oobinline as i32),
+            SO_RCVLOWAT => int_bytes(self.rcvlowat),
+            SO_SNDLOWAT => int_bytes(1),
+            SO_DEBUG | SO_DONTROUTE | SO_REUSEPORT => int_bytes(0),
+            SO_LINGER => {
+                let mut v = int_bytes(self.linger.0);
+                v.extend_from_slice(&self.linger.1.to_ne_bytes());
+                v
+            }
+            _ => return None,
+        })
+    }
+
+    /// Sets a generic option; Ok(false) if the option is the socket type's business.
+    pub fn set(&mut self, name: i32, value: &[u8], privileged: bool) -> Result<bool> {
+        match name {
+            // Linux doubles the request (for bookkeeping overhead) and clamps it.
+            SO_SNDBUF | SO_SNDBUFFORCE => {
+                let v = read_int(value)?.max(0) as usize;
+                if name == SO_SNDBUFFORCE && !privileged {
+                    return Err(Errno::EPERM);
+                }
+                let v = if name == SO_SNDBUF { v.min(MAX_BUF) } else { v };
+                self.sndbuf = (v * 2).max(MIN_SNDBUF);
+            }
+            SO_RCVBUF | SO_RCVBUFFORCE => {
+                let v = read_int(value)?.max(0) as usize;
+                if name == SO_RCVBUFFORCE && !privileged {
+                    return Err(Errno::EPERM);
+                }
+                let v = if name == SO_RCVBUF { v.min(MAX_BUF) } else { v };
+                self.rcvbuf = (v * 2).max(MIN_RCVBUF);
+            }
+            SO_PASSCRED => self.passcred = read_int(value)? != 0,
+            SO_RCVTIMEO => self.rcvtimeo = read_timeval(value)?,
+            SO_SNDTIMEO => self.sndtimeo = read_timeval(value)?,
+            SO_REUSEADDR => self.reuseaddr = read_int(value)? != 0,
+            SO_KEEPALIVE => self.keepalive = read_int(value)? != 0,
+            SO_BROADCAST => self.broadcast = read_int(value)? != 0,
+            SO_OOBINLINE => self.oobinline = read_int(value)? != 0,
+            SO_RCVLOWAT => self.rcvlowat = read_int(value)?.max(1),
+            SO_DEBUG | SO_DONTROUTE | SO_REUSEPORT | SO_SNDLOWAT => {
+                read_int(value)?;
+            }
+            SO_LINGER => {
+                let on = read_int(value)?;
+                let secs = read_int(value.get(4..).ok_or(Errno::EINVAL)?)?;
+                self.linger = (on, secs);
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// The deadline for a blocking receive or send starting now.
+    pub fn deadline(timeout_ns: u64) -> Option<u64> {
+        (timeout_ns != 0).then(|| crate::arch::time::monotonic_ns().saturating_add(timeout_ns))
+    }
+}

@@ -1,0 +1,57 @@
+//! Unix domain sockets: stream and seqpacket (`stream`), datagram (`dgram`), their names
+//! (`addr`, `names`) and the receive queue of connected sockets (`queue`).
+
+pub mod addr;
+pub mod dgram;
+pub mod names;
+pub mod queue;
+pub mod stream;
+
+use alloc::sync::Arc;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use crate::error::{Errno, Result};
+use crate::fs::file::FileLike;
+use crate::fs::inode::{Metadata, S_IFSOCK};
+use crate::fs::socket::{Ucred, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_STREAM};
+use dgram::UnixDatagramSocket;
+use stream::{Kind, UnixStreamSocket};
+
+static NEXT_INO: AtomicU64 = AtomicU64::new(1);
+static SOCKFS_DEV: spin::Once<u64> = spin::Once::new();
+
+fn next_ino() -> u64 {
+    NEXT_INO.fetch_add(1, Ordering::Relaxed)
+}
+
+/// fstat of a socket: S_IFSOCK in Linux's sockfs.
+fn socket_metadata(ino: u64) -> Metadata {
+    let dev = *SOCKFS_DEV.call_once(crate::fs::mount::new_anonymous_dev);
+    Metadata { dev, ino, mode: S_IFSOCK | 0o777, nlink: 1, blksize: 4096, ..Metadata::default() }
+}
+
+/// socket(AF_UNIX, type, 0).
+pub fn create(sock_type: i32) -> Result<Arc<dyn FileLike>> {
+    Ok(match sock_type {
+        SOCK_STREAM => UnixStreamSocket::new(Kind::Stream),
+        SOCK_SEQPACKET => UnixStreamSocket::new(Kind::SeqPacket),
+        SOCK_DGRAM => UnixDatagramSocket::new(),
+        _ => return Err(Errno::ESOCKTNOSUPPORT),
+    })
+}
+
+/// socketpair(AF_UNIX, type, 0).
+pub fn pair(sock_type: i32, creds: Ucred) -> Result<(Arc<dyn FileLike>, Arc<dyn FileLike>)> {
+    Ok(match sock_type {
+        SOCK_STREAM | SOCK_SEQPACKET => {
+            let kind = if sock_type == SOCK_STREAM { Kind::Stream } else { Kind::SeqPacket };
+            let (a, b) = UnixStreamSocket::pair(kind, creds);
+            (a, b)
+        }
+        SOCK_DGRAM => {
+            let (a, b) = UnixDatagramSocket::pair();
+            (a, b)
+        }
+        _ => return Err(Errno::ESOCKTNOSUPPORT),
+    })
+}

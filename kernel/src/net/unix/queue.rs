@@ -1,0 +1,108 @@
+//! The receive side of a connected unix stream or seqpacket socket: segments of bytes in the
+//! order they were sent, each carrying the sender's credentials and any passed files.
+
+use alloc::collections::VecDeque;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+use crate::fs::file::OpenFile;
+use crate::fs::socket::{RecvMsg, Ucred, MSG_TRUNC};
+
+pub struct Segment {
+    pub data: Vec<u8>,
+    /// Bytes already read from the front.
+    pub read: usize,
+    pub rights: Vec<Arc<OpenFile>>,
+    pub creds: Ucred,
+}
+
+impl Segment {
+    fn left(&self) -> usize {
+        self.data.len() - self.read
+    }
+}
+
+#[derive(Default)]
+pub struct ByteQueue {
+    segments: VecDeque<Segment>,
+    bytes: usize,
+}
+
+impl ByteQueue {
+    pub fn len(&self) -> usize {
+        self.bytes
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.segments.is_empty()
+    }
+
+    pub fn push(&mut self, seg: Segment) {
+        self.bytes += seg.left();
+        self.segments.push_back(seg);
+    }
+
+    /// Stream read: bytes from consecutive segments. A read stops before a segment carrying
+    /// files once it has data, and after the segment whose files it delivers; with `passcred`
+    /// it also stops where the sender changes (as Linux does).
+    pub fn read_stream(&mut self, max: usize, peek: bool, passcred: bool) -> RecvMsg {
+        let mut out = RecvMsg::default();
+        let mut i = 0;
+        while out.data.len() < max && i < self.segments.len() {
+            let seg = &self.segments[i];
+            if !out.data.is_empty() && (!seg.rights.is_empty() || (passcred && Some(seg.creds) != out.creds)) {
+                break;
+            }
+            out.creds.get_or_insert(seg.creds);
+            let start = seg.read;
+            let n = (seg.data.len() - start).min(max - out.data.len());
+            out.data.extend_from_slice(&seg.data[start..start + n]);
+            let has_rights = !seg.rights.is_empty();
+            if peek {
+                if has_rights {
+                    out.rights = seg.rights.clone();
+                }
+                i += 1;
+            } else {
+                let seg = &mut self.segments[i];
+                seg.read += n;
+                self.bytes -= n;
+                if has_rights {
+                    out.rights = core::mem::take(&mut seg.rights);
+                }
+                if seg.left() == 0 {
+                    self.segments.pop_front();
+                } else {
+                    i += 1;
+                }
+            }
+            if has_rights {
+                break;
+            }
+        }
+        out.full_len = out.data.len();
+        out
+    }
+
+    /// Seqpacket read: one whole record, truncated to `max`.
+    pub fn read_record(&mut self, max: usize, peek: bool) -> RecvMsg {
+        let mut out = RecvMsg::default();
+        let Some(seg) = self.segments.front_mut() else { return out };
+        let len = seg.data.len();
+        let n = len.min(max);
+        out.data.extend_from_slice(&seg.data[..n]);
+        out.full_len = len;
+        out.creds = Some(seg.creds);
+        if n < len {
+            out.flags |= MSG_TRUNC;
+        }
+        if peek {
+            out.rights = seg.rights.clone();
+        } else {
+            out.rights = core::mem::take(&mut seg.rights);
+            self.bytes -= len;
+            self.segments.pop_front();
+        }
+        out
+    }
+}

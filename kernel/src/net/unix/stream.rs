@@ -1,0 +1,625 @@
+//! `UnixStreamSocket`: SOCK_STREAM and SOCK_SEQPACKET unix sockets. A listening socket keeps a
+//! backlog of server-side sockets already connected to their clients; accept hands them out.
+//! Each connected socket owns its receive queue; a writer appends to its peer's queue, bounded
+//! by the writer's send buffer.
+
+use alloc::collections::VecDeque;
+use alloc::sync::{Arc, Weak};
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU8, Ordering};
+
+use super::addr::UnixAddr;
+use super::names::{self, Bound};
+use super::queue::{ByteQueue, Segment};
+use crate::error::{Errno, Result};
+use crate::event::{IoEvents, Pollee, Poller};
+use crate::fs::file::FileLike;
+use crate::fs::inode::Metadata;
+use crate::fs::socket::*;
+use crate::mm::user::UserSlice;
+use crate::net::options::{self, SocketOptions, SOL_SOCKET};
+use crate::sync::Mutex;
+use crate::task::{WaitError, WaitQueue};
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Kind {
+    Stream,
+    SeqPacket,
+}
+
+impl Kind {
+    fn sock_type(self) -> i32 {
+        match self {
+            Kind::Stream => SOCK_STREAM,
+            Kind::SeqPacket => SOCK_SEQPACKET,
+        }
+    }
+}
+
+/// Linux's net.core.somaxconn.
+const SOMAXCONN: usize = 4096;
+const RCV_SHUTDOWN: u8 = 1;
+const SEND_SHUTDOWN: u8 = 2;
+
+enum State {
+    Unconnected,
+    Listening { backlog: usize, pending: VecDeque<Arc<UnixStreamSocket>>, creds: Ucred },
+    Connected { peer: Weak<UnixStreamSocket> },
+}
+
+pub struct UnixStreamSocket {
+    kind: Kind,
+    state: Mutex<State>,
+    addr: Mutex<Option<UnixAddr>>,
+    /// The peer's name when the connection was made (getpeername).
+    peer_addr: Mutex<Option<UnixAddr>>,
+    peer_cred: Mutex<Option<Ucred>>,
+    rx: Mutex<ByteQueue>,
+    /// RCV_SHUTDOWN / SEND_SHUTDOWN, set by shutdown(2) here or by the peer.
+    shutdown: AtomicU8,
+    /// ECONNRESET when the peer closed without reading what we sent (reported once).
+    error: Mutex<Option<Errno>>,
+    opts: Mutex<SocketOptions>,
+    /// Readers and accepters wait here; writers wait on their peer's `space`.
+    readable: WaitQueue,
+    space: WaitQueue,
+    pollee: Pollee,
+    ino: u64,
+    this: Weak<UnixStreamSocket>,
+}
+
+fn wait_error(e: WaitError, timeout: u64) -> Errno {
+    match e {
+        // Linux: an interrupted wait with no timeout restarts, one with a timeout gives EINTR.
+        WaitError::Interrupted if timeout == 0 => Errno::ERESTARTSYS,
+        WaitError::Interrupted => Errno::EINTR,
+        WaitError::TimedOut => Errno::EAGAIN,
+    }
+}
+
+impl UnixStreamSocket {
+    pub fn new(kind: Kind) -> Arc<UnixStreamSocket> {
+        Arc::new_cyclic(|this| UnixStreamSocket {
+            kind,
+            state: Mutex::new(State::Unconnected),
+            addr: Mutex::new(None),
+            peer_addr: Mutex::new(None),
+            peer_cred: Mutex::new(None),
+            rx: Mutex::new(ByteQueue::default()),
+            shutdown: AtomicU8::new(0),
+            error: Mutex::new(None),
+            opts: Mutex::new(SocketOptions::default()),
+            readable: WaitQueue::new(),
+            space: WaitQueue::new(),
+            pollee: Pollee::new(),
+            ino: super::next_ino(),
+            this: this.clone(),
+        })
+    }
+
+    /// socketpair: two sockets connected to each other.
+    pub fn pair(kind: Kind, creds: Ucred) -> (Arc<UnixStreamSocket>, Arc<UnixStreamSocket>) {
+        let (a, b) = (Self::new(kind), Self::new(kind));
+        a.link(&b, creds);
+        b.link(&a, creds);
+        (a, b)
+    }
+
+    fn me(&self) -> Arc<UnixStreamSocket> {
+        self.this.upgrade().expect("socket alive")
+    }
+
+    /// Makes this socket's peer `peer`, whose owner has credentials `peer_creds`.
+    fn link(&self, peer: &Arc<UnixStreamSocket>, peer_creds: Ucred) {
+        *self.state.lock() = State::Connected { peer: Arc::downgrade(peer) };
+        *self.peer_addr.lock() = peer.addr.lock().clone();
+        *self.peer_cred.lock() = Some(peer_creds);
+    }
+
+    fn peer(&self) -> Option<Arc<UnixStreamSocket>> {
+        match &*self.state.lock() {
+            State::Connected { peer } => peer.upgrade(),
+            _ => None,
+        }
+    }
+
+    fn is_connected(&self) -> bool {
+        matches!(*self.state.lock(), State::Connected { .. })
+    }
+
+    fn notify(&self, events: IoEvents) {
+        self.readable.wake_all();
+        self.space.wake_all();
+        self.pollee.notify(events);
+    }
+
+    /// The other end went away (closed): nothing more comes in, nothing can go out. If it
+    /// left our data unread, our next receive reports ECONNRESET (as Linux).
+    fn peer_closed(&self, unread: bool) {
+        if unread {
+            *self.error.lock() = Some(Errno::ECONNRESET);
+        }
+        self.shutdown.fetch_or(RCV_SHUTDOWN | SEND_SHUTDOWN, Ordering::AcqRel);
+        self.notify(IoEvents::IN | IoEvents::OUT | IoEvents::HUP | IoEvents::RDHUP);
+    }
+
+    fn bound_as(&self) -> Bound {
+        Bound::Stream(self.this.clone())
+    }
+
+    fn do_bind(&self, addr: UnixAddr) -> Result<()> {
+        let mut mine = self.addr.lock();
+        if mine.is_some() {
+            return Err(Errno::EINVAL);
+        }
+        names::bind(&addr, self.bound_as())?;
+        *mine = Some(addr);
+        Ok(())
+    }
+
+    fn autobind(&self) -> Result<()> {
+        if self.addr.lock().is_some() {
+            return Ok(());
+        }
+        self.do_bind(UnixAddr::Abstract(names::autobind_name()))
+    }
+
+    /// Room for `need` more bytes in `peer`'s queue under our send buffer?
+    fn room(&self, peer: &UnixStreamSocket, need: usize) -> bool {
+        let limit = self.opts.lock().sndbuf;
+        let queued = peer.rx.lock().len();
+        queued + need <= limit || (queued == 0 && self.kind == Kind::Stream)
+    }
+
+    fn send_error(&self) -> Option<Errno> {
+        if self.shutdown.load(Ordering::Acquire) & SEND_SHUTDOWN != 0 {
+            return Some(Errno::EPIPE);
+        }
+        match self.peer() {
+            None if self.is_connected() => Some(Errno::EPIPE),
+            None => Some(Errno::ENOTCONN),
+            Some(p) if p.shutdown.load(Ordering::Acquire) & RCV_SHUTDOWN != 0 => Some(Errno::EPIPE),
+            Some(_) => None,
+        }
+    }
+
+    fn send(&self, msg: SendMsg, nonblock: bool) -> Result<usize> {
+        if msg.addr.is_some() {
+            return Err(if self.is_connected() { Errno::EISCONN } else { Errno::EOPNOTSUPP });
+        }
+        if let Some(e) = self.send_error() {
+            return Err(e);
+        }
+        let timeout = self.opts.lock().sndtimeo;
+        let deadline = SocketOptions::deadline(timeout);
+        let total = msg.data.len();
+        if self.kind == Kind::SeqPacket && total > self.opts.lock().sndbuf.saturating_sub(32) {
+            return Err(Errno::EMSGSIZE);
+        }
+        let mut rights = Some(msg.rights);
+        let mut sent = 0;
+        loop {
+            let peer = match (self.send_error(), self.peer()) {
+                (None, Some(p)) => p,
+                (e, _) => return if sent > 0 { Ok(sent) } else { Err(e.unwrap_or(Errno::EPIPE)) },
+            };
+            let left = total - sent;
+            // Seqpacket records go in whole; a stream takes what fits.
+            let need = if self.kind == Kind::SeqPacket { left } else { 1 };
+            if self.room(&peer, need) {
+                let limit = self.opts.lock().sndbuf;
+                let n = if self.kind == Kind::SeqPacket {
+                    left
+                } else {
+                    left.min(limit.saturating_sub(peer.rx.lock().len()).max(1))
+                };
+                peer.rx.lock().push(Segment {
+                    data: msg.data[sent..sent + n].to_vec(),
+                    read: 0,
+                    rights: rights.take().unwrap_or_default(),
+                    creds: msg.creds,
+                });
+                sent += n;
+                peer.readable.wake_all();
+                peer.pollee.notify(IoEvents::IN);
+                if sent == total {
+                    return Ok(sent);
+                }
+                continue;
+            }
+            if nonblock {
+                return if sent > 0 { Ok(sent) } else { Err(Errno::EAGAIN) };
+            }
+            let r = peer.space.wait_until(
+                || (self.send_error().is_some() || self.room(&peer, need)).then_some(()),
+                deadline,
+            );
+            if let Err(e) = r {
+                return if sent > 0 { Ok(sent) } else { Err(wait_error(e, timeout)) };
+            }
+        }
+    }
+
+    fn can_read(&self) -> bool {
+        !self.rx.lock().is_empty() || self.shutdown.load(Ordering::Acquire) & RCV_SHUTDOWN != 0
+    }
+
+    fn recv(&self, len: usize, flags: u32, nonblock: bool) -> Result<RecvMsg> {
+        match &*self.state.lock() {
+            State::Connected { .. } => {}
+            _ => return Err(Errno::EINVAL),
+        }
+        let timeout = self.opts.lock().rcvtimeo;
+        let deadline = SocketOptions::deadline(timeout);
+        let peek = flags & MSG_PEEK != 0;
+        let waitall = flags & MSG_WAITALL != 0 && !peek && self.kind == Kind::Stream;
+        let passcred = self.opts.lock().passcred;
+        let mut out = RecvMsg::default();
+        loop {
+            let got = {
+                let mut rx = self.rx.lock();
+                if rx.is_empty() {
+                    None
+                } else if self.kind == Kind::SeqPacket {
+                    Some(rx.read_record(len, peek))
+                } else {
+                    Some(rx.read_stream(len - out.data.len(), peek, passcred))
+                }
+            };
+            if let Some(m) = got {
+                if !peek {
+                    if let Some(p) = self.peer() {
+                        p.space.wake_all();
+                        p.pollee.notify(IoEvents::OUT);
+                    }
+                    self.space.wake_all();
+                }
+                let first = out.data.is_empty() && out.rights.is_empty();
+                out.data.extend_from_slice(&m.data);
+                out.full_len = if self.kind == Kind::SeqPacket { m.full_len } else { out.data.len() };
+                out.flags |= m.flags;
+                if first {
+                    out.creds = m.creds;
+                }
+                out.rights.extend(m.rights);
+                if !waitall || out.data.len() >= len || !out.rights.is_empty() {
+                    break;
+                }
+                continue;
+            }
+            if out.data.is_empty() {
+                if let Some(e) = self.error.lock().take() {
+                    return Err(e);
+                }
+            }
+            if self.shutdown.load(Ordering::Acquire) & RCV_SHUTDOWN != 0 {
+                break;
+            }
+            if nonblock || flags & MSG_DONTWAIT != 0 {
+                if out.data.is_empty() {
+                    return Err(Errno::EAGAIN);
+                }
+                break;
+            }
+            if let Err(e) = self.readable.wait_until(|| self.can_read().then_some(()), deadline) {
+                if out.data.is_empty() {
+                    return Err(wait_error(e, timeout));
+                }
+                break;
+            }
+        }
+        if !passcred {
+            out.creds = None;
+        }
+        if self.kind == Kind::SeqPacket {
+            out.flags |= MSG_EOR;
+        }
+        out.addr = self.peer_addr.lock().clone().map(|a| a.encode());
+        Ok(out)
+    }
+
+    fn do_accept(&self, nonblock: bool) -> Result<Arc<UnixStreamSocket>> {
+        let timeout = self.opts.lock().rcvtimeo;
+        let deadline = SocketOptions::deadline(timeout);
+        let take = || match &mut *self.state.lock() {
+            State::Listening { pending, .. } => Some(pending.pop_front().ok_or(Errno::EAGAIN)),
+            _ => Some(Err(Errno::EINVAL)),
+        };
+        loop {
+            match take() {
+                Some(Ok(s)) => {
+                    self.space.wake_all();
+                    return Ok(s);
+                }
+                Some(Err(Errno::EAGAIN)) if !nonblock => {}
+                Some(Err(e)) => return Err(e),
+                None => return Err(Errno::EINVAL),
+            }
+            let r = self.readable.wait_until(
+                || match &*self.state.lock() {
+                    State::Listening { pending, .. } => (!pending.is_empty()).then_some(()),
+                    _ => Some(()),
+                },
+                deadline,
+            );
+            r.map_err(|e| wait_error(e, timeout))?;
+        }
+    }
+
+    fn do_connect(&self, addr: &[u8], nonblock: bool) -> Result<()> {
+        match &*self.state.lock() {
+            State::Connected { .. } => return Err(Errno::EISCONN),
+            State::Listening { .. } => return Err(Errno::EINVAL),
+            State::Unconnected => {}
+        }
+        let target_addr = UnixAddr::parse(addr)?.ok_or(Errno::EINVAL)?;
+        let listener = match names::lookup(&target_addr)? {
+            Bound::Stream(w) => w.upgrade().ok_or(Errno::ECONNREFUSED)?,
+            Bound::Datagram(_) => return Err(Errno::EPROTOTYPE),
+        };
+        if listener.kind != self.kind {
+            return Err(Errno::EPROTOTYPE);
+        }
+        if self.opts.lock().passcred || listener.opts.lock().passcred {
+            self.autobind()?;
+        }
+        let my_creds = crate::net::env()?.creds();
+        let timeout = self.opts.lock().sndtimeo;
+        let deadline = SocketOptions::deadline(timeout);
+        loop {
+            {
+                let mut st = listener.state.lock();
+                let State::Listening { backlog, pending, creds } = &mut *st else {
+                    return Err(Errno::ECONNREFUSED);
+                };
+                // Linux accepts one more than the backlog.
+                if pending.len() <= *backlog {
+                    let server = UnixStreamSocket::new(self.kind);
+                    *server.addr.lock() = listener.addr.lock().clone();
+                    *server.opts.lock() = *listener.opts.lock();
+                    server.link(&self.me(), my_creds);
+                    self.link(&server, *creds);
+                    pending.push_back(server);
+                    drop(st);
+                    listener.readable.wake_all();
+                    listener.pollee.notify(IoEvents::IN);
+                    self.pollee.notify(IoEvents::OUT);
+                    return Ok(());
+                }
+            }
+            if nonblock {
+                return Err(Errno::EAGAIN);
+            }
+            let r = listener.space.wait_until(
+                || match &*listener.state.lock() {
+                    State::Listening { backlog, pending, .. } => (pending.len() <= *backlog).then_some(()),
+                    _ => Some(()),
+                },
+                deadline,
+            );
+            r.map_err(|e| wait_error(e, timeout))?;
+        }
+    }
+}
+
+impl Drop for UnixStreamSocket {
+    fn drop(&mut self) {
+        let state = core::mem::replace(&mut *self.state.lock(), State::Unconnected);
+        match state {
+            State::Connected { peer } => {
+                if let Some(p) = peer.upgrade() {
+                    p.peer_closed(!self.rx.lock().is_empty());
+                }
+            }
+            // Pending connections die with the listener; their clients see the end.
+            State::Listening { pending, .. } => drop(pending),
+            State::Unconnected => {}
+        }
+        if let Some(UnixAddr::Abstract(name)) = self.addr.lock().take() {
+            names::unbind_abstract(&name);
+        }
+    }
+}
+
+impl Socket for UnixStreamSocket {
+    fn bind(&self, addr: &[u8]) -> Result<()> {
+        match UnixAddr::parse(addr)? {
+            None => {
+                if self.addr.lock().is_some() {
+                    return Err(Errno::EINVAL);
+                }
+                self.autobind()
+            }
+            Some(a) => self.do_bind(a),
+        }
+    }
+
+    fn listen(&self, backlog: i32) -> Result<()> {
+        let backlog = (backlog.max(0) as usize).min(SOMAXCONN);
+        let mut st = self.state.lock();
+        match &mut *st {
+            State::Connected { .. } => Err(Errno::EINVAL),
+            State::Listening { backlog: b, .. } => {
+                *b = backlog;
+                drop(st);
+                self.space.wake_all();
+                Ok(())
+            }
+            State::Unconnected => {
+                if self.addr.lock().is_none() {
+                    return Err(Errno::EINVAL);
+                }
+                let creds = crate::net::env()?.creds();
+                *st = State::Listening { backlog, pending: VecDeque::new(), creds };
+                Ok(())
+            }
+        }
+    }
+
+    fn accept(&self, nonblock: bool) -> Result<(Arc<dyn FileLike>, Vec<u8>)> {
+        let s = self.do_accept(nonblock)?;
+        let peer_addr = s.peer_addr.lock().clone().unwrap_or(UnixAddr::Unnamed).encode();
+        Ok((s as Arc<dyn FileLike>, peer_addr))
+    }
+
+    fn connect(&self, addr: &[u8], nonblock: bool) -> Result<()> {
+        self.do_connect(addr, nonblock)
+    }
+
+    fn sendmsg(&self, msg: SendMsg, nonblock: bool) -> Result<usize> {
+        self.send(msg, nonblock)
+    }
+
+    fn recvmsg(&self, len: usize, flags: u32, nonblock: bool) -> Result<RecvMsg> {
+        self.recv(len, flags, nonblock)
+    }
+
+    fn shutdown(&self, how: i32) -> Result<()> {
+        let mine = match how {
+            SHUT_RD => RCV_SHUTDOWN,
+            SHUT_WR => SEND_SHUTDOWN,
+            SHUT_RDWR => RCV_SHUTDOWN | SEND_SHUTDOWN,
+            _ => return Err(Errno::EINVAL),
+        };
+        if !self.is_connected() {
+            return Err(Errno::ENOTCONN);
+        }
+        self.shutdown.fetch_or(mine, Ordering::AcqRel);
+        self.notify(IoEvents::IN | IoEvents::OUT | IoEvents::RDHUP | IoEvents::HUP);
+        if let Some(peer) = self.peer() {
+            // Our SHUT_WR is the peer's end of input; our SHUT_RD stops the peer's writes.
+            let theirs = (if mine & SEND_SHUTDOWN != 0 { RCV_SHUTDOWN } else { 0 })
+                | (if mine & RCV_SHUTDOWN != 0 { SEND_SHUTDOWN } else { 0 });
+            peer.shutdown.fetch_or(theirs, Ordering::AcqRel);
+            peer.notify(IoEvents::IN | IoEvents::OUT | IoEvents::RDHUP | IoEvents::HUP);
+        }
+        Ok(())
+    }
+
+    fn getsockopt(&self, level: i32, name: i32) -> Result<Vec<u8>> {
+        if level != SOL_SOCKET {
+            return Err(Errno::EOPNOTSUPP);
+        }
+        if let Some(v) = self.opts.lock().get(name) {
+            return Ok(v);
+        }
+        Ok(match name {
+            options::SO_TYPE => options::int_bytes(self.kind.sock_type()),
+            options::SO_DOMAIN => options::int_bytes(AF_UNIX),
+            options::SO_PROTOCOL => options::int_bytes(0),
+            options::SO_ERROR => options::int_bytes(self.error.lock().take().map(|e| e as i32).unwrap_or(0)),
+            options::SO_ACCEPTCONN => options::int_bytes(matches!(*self.state.lock(), State::Listening { .. }) as i32),
+            options::SO_PEERCRED => {
+                let c = self.peer_cred.lock().unwrap_or(Ucred { pid: 0, uid: u32::MAX, gid: u32::MAX });
+                bytemuck::bytes_of(&c).to_vec()
+            }
+            _ => return Err(Errno::ENOPROTOOPT),
+        })
+    }
+
+    fn setsockopt(&self, level: i32, name: i32, value: &[u8]) -> Result<()> {
+        if level != SOL_SOCKET {
+            return Err(Errno::EOPNOTSUPP);
+        }
+        let privileged = crate::net::env()?.is_root();
+        if self.opts.lock().set(name, value, privileged)? {
+            self.notify(IoEvents::OUT);
+            return Ok(());
+        }
+        Err(Errno::ENOPROTOOPT)
+    }
+
+    fn sockname(&self) -> Result<Vec<u8>> {
+        Ok(self.addr.lock().clone().unwrap_or(UnixAddr::Unnamed).encode())
+    }
+
+    fn peername(&self) -> Result<Vec<u8>> {
+        if !self.is_connected() {
+            return Err(Errno::ENOTCONN);
+        }
+        Ok(self.peer_addr.lock().clone().unwrap_or(UnixAddr::Unnamed).encode())
+    }
+}
+
+impl FileLike for UnixStreamSocket {
+    fn read(&self, buf: UserSlice, _offset: u64, nonblock: bool) -> Result<usize> {
+        let m = self.recv(buf.len(), 0, nonblock)?;
+        buf.write(&m.data)?;
+        Ok(m.data.len())
+    }
+
+    fn write(&self, buf: UserSlice, _offset: u64, nonblock: bool) -> Result<usize> {
+        let creds = crate::net::env()?.creds();
+        let data = buf.read_to_vec()?;
+        self.send(SendMsg { data, addr: None, rights: Vec::new(), creds, flags: 0 }, nonblock)
+    }
+
+    fn poll(&self, mask: IoEvents, poller: Option<&Poller>) -> IoEvents {
+        if let Some(p) = poller {
+            p.watch(&self.pollee, mask);
+        }
+        let shut = self.shutdown.load(Ordering::Acquire);
+        let mut ev = IoEvents::empty();
+        match &*self.state.lock() {
+            State::Listening { pending, .. } => {
+                if !pending.is_empty() {
+                    ev |= IoEvents::readable();
+                }
+                return ev;
+            }
+            State::Unconnected => return IoEvents::writable() | IoEvents::HUP,
+            State::Connected { .. } => {}
+        }
+        if !self.rx.lock().is_empty() {
+            ev |= IoEvents::readable();
+        }
+        if self.error.lock().is_some() {
+            ev |= IoEvents::ERR;
+        }
+        if shut & RCV_SHUTDOWN != 0 {
+            ev |= IoEvents::readable() | IoEvents::RDHUP;
+        }
+        if shut == RCV_SHUTDOWN | SEND_SHUTDOWN {
+            ev |= IoEvents::HUP;
+        }
+        if shut & SEND_SHUTDOWN == 0 {
+            if let Some(peer) = self.peer() {
+                if let Some(p) = poller {
+                    p.watch(&peer.pollee, mask);
+                }
+                if self.room(&peer, 1) {
+                    ev |= IoEvents::writable();
+                }
+            }
+        }
+        ev
+    }
+
+    fn is_pollable(&self) -> bool {
+        true
+    }
+
+    fn ioctl(&self, cmd: u32, arg: u64) -> Result<i64> {
+        const FIONREAD: u32 = 0x541b;
+        const TIOCOUTQ: u32 = 0x5411;
+        match cmd {
+            FIONREAD => {
+                let n = self.rx.lock().len() as i32;
+                crate::mm::user::UserPtr::<i32>::new(arg).write(&n).map(|_| 0)
+            }
+            TIOCOUTQ => {
+                let n = self.peer().map(|p| p.rx.lock().len()).unwrap_or(0) as i32;
+                crate::mm::user::UserPtr::<i32>::new(arg).write(&n).map(|_| 0)
+            }
+            _ => Err(Errno::ENOTTY),
+        }
+    }
+
+    fn metadata(&self) -> Metadata {
+        super::socket_metadata(self.ino)
+    }
+
+    fn as_socket(&self) -> Option<&dyn Socket> {
+        Some(self)
+    }
+}
