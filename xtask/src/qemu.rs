@@ -5,7 +5,7 @@
 //! by line and records the control lines; the console is streamed, captured or inherited.
 
 use std::io::{BufRead, BufReader, IsTerminal, Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -177,7 +177,8 @@ impl Boot {
         let stderr = child.stderr.take().expect("piped");
         let log_state = Arc::clone(&state);
         let echo = self.log_echo;
-        let log_thread = std::thread::spawn(move || read_log(stderr, start, echo, &log_state));
+        let kernel = self.kernel.clone();
+        let log_thread = std::thread::spawn(move || read_log(stderr, start, echo, &log_state, Some(&kernel)));
 
         let console_thread = child.stdout.take().map(|stdout| {
             let capture = self.console == Console::Capture;
@@ -201,8 +202,9 @@ impl Boot {
     }
 }
 
-/// Reads COM2 (QEMU's stderr) line by line into `state`, echoing per `echo`.
-fn read_log(stderr: impl Read, start: Instant, echo: LogEcho, state: &Mutex<Outcome>) {
+/// Reads COM2 (QEMU's stderr) line by line into `state`, echoing per `echo`. After `@@ panic`,
+/// backtrace addresses are symbolized with the `kernel` ELF (see [`symbolize`]).
+pub fn read_log(stderr: impl Read, start: Instant, echo: LogEcho, state: &Mutex<Outcome>, kernel: Option<&Path>) {
     // (QEMU's raw mode for an interactive terminal keeps output post-processing on, so `\n`
     // is still shown as a new line.)
     let say = |text: &str| eprintln!("{text}");
@@ -215,7 +217,15 @@ fn read_log(stderr: impl Read, start: Instant, echo: LogEcho, state: &Mutex<Outc
             Ok(_) => {}
         }
         let text = String::from_utf8_lossy(&raw);
-        let line = text.trim_end_matches(['\n', '\r']);
+        let mut line = text.trim_end_matches(['\n', '\r']).to_string();
+        if let Some(kernel) = kernel {
+            if state.lock().unwrap().panicked {
+                if let Some(symbolized) = symbolize(&line, kernel) {
+                    line = symbolized;
+                }
+            }
+        }
+        let line = line.as_str();
         let mut s = state.lock().unwrap();
         if let Some(control) = line.strip_prefix("@@ ") {
             let control = control.trim();
@@ -255,6 +265,42 @@ fn read_log(stderr: impl Read, start: Instant, echo: LogEcho, state: &Mutex<Outc
             say(line);
         }
     }
+}
+
+/// A backtrace line of the kernel's panic handler (`  0xffffffff80123456`) with the function and
+/// source line added by `addr2line -f -C -e KERNEL` (binutils): `  0xffff... function at file:line`.
+/// `None` for other lines, or when addr2line is missing or knows nothing about the address.
+pub fn symbolize(line: &str, kernel: &Path) -> Option<String> {
+    let hex = line.trim().strip_prefix("0x")?;
+    let addr = u64::from_str_radix(hex, 16).ok()?;
+    // A return address points after the call; the call's own line is one byte before.
+    let output = Command::new("addr2line")
+        .args(["-f", "-C", "-e"])
+        .arg(kernel)
+        .arg(format!("{:#x}", addr.checked_sub(1)?))
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    if !output.status.success() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&output.stdout);
+    let mut lines = text.lines();
+    let function = lines.next()?.trim();
+    let location = lines.next().unwrap_or("??:0").trim();
+    let location = location.split(" (discriminator").next().unwrap_or(location);
+    if function == "??" {
+        return None;
+    }
+    let root = format!("{}/", crate::util::repo_root().display());
+    let location = location.strip_prefix(root.as_str()).unwrap_or(location);
+    let indent = &line[..line.len() - line.trim_start().len()];
+    Some(if location.starts_with("??") {
+        format!("{indent}{:#x} {function}", addr)
+    } else {
+        format!("{indent}{:#x} {function} at {location}", addr)
+    })
 }
 
 /// Log lines shown even without -v: warnings and QEMU's own complaints.
@@ -461,11 +507,37 @@ ctl: .byte {}
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
+    /// addr2line turns a return address into `function at file:line`; other lines stay as they are.
+    #[test]
+    fn backtrace_symbols() {
+        if crate::util::which("addr2line").is_none() || crate::util::which("gcc").is_none() {
+            eprintln!("skipped: needs addr2line and gcc");
+            return;
+        }
+        let dir = std::env::temp_dir().join(format!("xtask-symbolize-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let source = dir.join("f.c");
+        std::fs::write(&source, "int answer(void) {\n  return 42;\n}\nint main(void) { return answer(); }\n").unwrap();
+        let elf = dir.join("f");
+        let ok = Command::new("gcc").args(["-g", "-O0", "-no-pie", "-o"]).arg(&elf).arg(&source).status().unwrap();
+        assert!(ok.success());
+        let nm = Command::new("nm").arg(&elf).output().unwrap();
+        let nm = String::from_utf8_lossy(&nm.stdout);
+        let addr = nm.lines().find(|l| l.ends_with(" T answer")).and_then(|l| u64::from_str_radix(&l[..16], 16).ok()).unwrap();
+        // As if `answer`'s first instruction were a return address + 1.
+        let line = symbolize(&format!("  {:#x}", addr + 5), &elf).unwrap();
+        assert!(line.starts_with(&format!("  {:#x} answer at ", addr + 5)), "{line}");
+        assert!(line.contains("f.c:"), "{line}");
+        assert_eq!(symbolize("kernel panic: boom", &elf), None);
+        assert_eq!(symbolize("  0x1", &elf), None);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     #[test]
     fn control_lines() {
         let log = b"hello\n@@ user-entry\nwarn: x\n@@ status 0\n@@ status 139\n@@ panic\npanicked at foo\n  0: bt\n@@ poweroff\n";
         let state = Mutex::new(Outcome::default());
-        read_log(&log[..], Instant::now(), LogEcho::Nothing, &state);
+        read_log(&log[..], Instant::now(), LogEcho::Nothing, &state, None);
         let o = state.into_inner().unwrap();
         assert_eq!(o.statuses, [0, 139]);
         assert!(o.boot_time.is_some());
