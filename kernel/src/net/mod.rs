@@ -2,6 +2,7 @@
 //! process layer (credentials, creating and finding socket files) comes through `SocketEnv`,
 //! installed at boot, because `net` sits below `process` (DESIGN.md §1).
 
+pub mod inet;
 pub mod options;
 pub mod unix;
 

@@ -84,7 +84,7 @@ pub fn socket(domain: i32, ty: i32, protocol: i32) -> Result<i64> {
             }
             crate::net::unix::create(ty)?
         }
-        AF_INET | AF_INET6 => return Err(Errno::EAFNOSUPPORT),
+        AF_INET | AF_INET6 => crate::net::inet::create(domain, ty, protocol)?,
         _ => return Err(Errno::EAFNOSUPPORT),
     };
     install_socket(sock, flags).map(|fd| fd as i64)

@@ -1,0 +1,54 @@
+//! What TCP and UDP sockets share: waiting on the stack, errors of interrupted waits, the
+//! socket-file metadata, and the loopback-only routing rule.
+
+use smoltcp::wire::{IpAddress, Ipv4Address, Ipv6Address};
+
+use super::stack;
+use crate::error::{Errno, Result};
+use crate::fs::inode::{Metadata, S_IFSOCK};
+use crate::task::WaitError;
+
+static SOCKFS_DEV: spin::Once<u64> = spin::Once::new();
+
+pub fn metadata(ino: u64) -> Metadata {
+    let dev = *SOCKFS_DEV.call_once(crate::fs::mount::new_anonymous_dev);
+    Metadata { dev, ino, mode: S_IFSOCK | 0o777, nlink: 1, blksize: 4096, ..Metadata::default() }
+}
+
+/// Sleeps until `cond` (checked on the stack) holds.
+pub fn wait<T>(mut cond: impl FnMut() -> Option<T>, timeout_ns: u64) -> Result<T> {
+    let deadline = crate::net::options::SocketOptions::deadline(timeout_ns);
+    stack::EVENTS.wait_until(&mut cond, deadline).map_err(|e| match e {
+        WaitError::Interrupted if timeout_ns == 0 => Errno::ERESTARTSYS,
+        WaitError::Interrupted => Errno::EINTR,
+        WaitError::TimedOut => Errno::EAGAIN,
+    })
+}
+
+/// Only the loopback networks are reachable (there is no other interface).
+pub fn reachable(a: IpAddress) -> bool {
+    match a {
+        IpAddress::Ipv4(v4) => v4.octets()[0] == 127,
+        IpAddress::Ipv6(v6) => v6 == Ipv6Address::LOCALHOST,
+    }
+}
+
+/// Where "any address" goes when connecting or sending (Linux: the local host).
+pub fn or_loopback(a: Option<IpAddress>, family: i32) -> IpAddress {
+    a.unwrap_or(if family == crate::fs::socket::AF_INET6 {
+        IpAddress::Ipv6(Ipv6Address::LOCALHOST)
+    } else {
+        IpAddress::Ipv4(Ipv4Address::new(127, 0, 0, 1))
+    })
+}
+
+/// Is `a` one of our addresses (bind may only name those, or any)?
+pub fn local(a: IpAddress) -> bool {
+    reachable(a)
+}
+
+static NEXT_INO: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(1 << 32);
+
+pub fn next_ino() -> u64 {
+    NEXT_INO.fetch_add(1, core::sync::atomic::Ordering::Relaxed)
+}

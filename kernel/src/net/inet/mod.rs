@@ -1,0 +1,28 @@
+//! TCP and UDP over IPv4 and IPv6 on a loopback interface, with smoltcp as the protocol engine.
+
+mod addr;
+mod common;
+pub mod stack;
+mod tcp;
+mod udp;
+
+use alloc::sync::Arc;
+
+use crate::error::{Errno, Result};
+use crate::fs::file::FileLike;
+use crate::fs::socket::{SOCK_DGRAM, SOCK_STREAM};
+
+const IPPROTO_TCP: i32 = 6;
+const IPPROTO_UDP: i32 = 17;
+
+/// socket(AF_INET or AF_INET6, type, protocol).
+pub fn create(family: i32, sock_type: i32, protocol: i32) -> Result<Arc<dyn FileLike>> {
+    match (sock_type, protocol) {
+        (SOCK_STREAM, 0 | IPPROTO_TCP) => Ok(tcp::TcpSocket::new(family)),
+        (SOCK_DGRAM, 0 | IPPROTO_UDP) => Ok(udp::UdpSocket::new(family)),
+        (SOCK_STREAM | SOCK_DGRAM, _) => Err(Errno::EPROTONOSUPPORT),
+        _ => Err(Errno::ESOCKTNOSUPPORT),
+    }
+}
+
+pub use stack::on_tick;

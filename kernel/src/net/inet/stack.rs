@@ -1,0 +1,138 @@
+//! The IP stack: one smoltcp interface on a loopback device holding 127.0.0.1/8 and ::1, and
+//! every TCP/UDP socket. `with` runs an operation on the stack and then pumps packets through
+//! the loopback until nothing moves; waiters sleep on one wait queue and re-check their
+//! condition after each pump. The timer tick pumps too, for retransmissions and TIME-WAIT.
+
+use alloc::collections::BTreeSet;
+use alloc::vec;
+
+use smoltcp::iface::{Config, Interface, PollResult, SocketHandle, SocketSet};
+use smoltcp::phy::{Loopback, Medium};
+use smoltcp::time::Instant;
+use smoltcp::wire::{HardwareAddress, IpAddress, IpCidr, Ipv4Address, Ipv6Address};
+use spin::Once;
+
+use crate::event::{IoEvents, Pollee};
+use crate::sync::Mutex;
+use crate::task::WaitQueue;
+
+pub struct Stack {
+    pub iface: Interface,
+    device: Loopback,
+    pub sockets: SocketSet<'static>,
+    /// Ports in use per protocol (TCP, UDP), for bind and ephemeral allocation.
+    pub tcp_ports: BTreeSet<u16>,
+    pub udp_ports: BTreeSet<u16>,
+    next_ephemeral: u16,
+    /// Sockets closed by their owners, kept until TCP has finished with them.
+    pub closing: alloc::vec::Vec<SocketHandle>,
+}
+
+static STACK: Once<Mutex<Stack>> = Once::new();
+/// Everyone waiting for any inet socket: re-check after each pump.
+pub static EVENTS: WaitQueue = WaitQueue::new();
+pub static POLLEE: Pollee = Pollee::new();
+
+/// Linux's ip_local_port_range.
+const EPHEMERAL: core::ops::RangeInclusive<u16> = 32768..=60999;
+
+fn now() -> Instant {
+    Instant::from_micros((crate::arch::time::monotonic_ns() / 1000) as i64)
+}
+
+fn stack() -> &'static Mutex<Stack> {
+    STACK.call_once(|| {
+        let mut device = Loopback::new(Medium::Ip);
+        let mut config = Config::new(HardwareAddress::Ip);
+        config.random_seed = crate::arch::cpu::rdtsc();
+        let mut iface = Interface::new(config, &mut device, now());
+        iface.update_ip_addrs(|addrs| {
+            let _ = addrs.push(IpCidr::new(IpAddress::Ipv4(Ipv4Address::new(127, 0, 0, 1)), 8));
+            let _ = addrs.push(IpCidr::new(IpAddress::Ipv6(Ipv6Address::LOCALHOST), 128));
+        });
+        Mutex::new(Stack {
+            iface,
+            device,
+            sockets: SocketSet::new(vec![]),
+            tcp_ports: BTreeSet::new(),
+            udp_ports: BTreeSet::new(),
+            next_ephemeral: *EPHEMERAL.start(),
+            closing: alloc::vec::Vec::new(),
+        })
+    })
+}
+
+impl Stack {
+    /// Moves packets until the loopback is quiet. Returns whether any socket changed.
+    fn pump(&mut self) -> bool {
+        let mut changed = false;
+        for _ in 0..256 {
+            match self.iface.poll(now(), &mut self.device, &mut self.sockets) {
+                PollResult::None => break,
+                PollResult::SocketStateChanged => changed = true,
+            }
+        }
+        self.reap();
+        changed
+    }
+
+    /// Frees closed sockets whose TCP exchange is over (TIME-WAIT is not kept: on a
+    /// loopback-only stack no stray segment can arrive late).
+    fn reap(&mut self) {
+        let sockets = &mut self.sockets;
+        self.closing.retain(|&h| {
+            let state = sockets.get::<smoltcp::socket::tcp::Socket>(h).state();
+            let done = matches!(state, smoltcp::socket::tcp::State::Closed | smoltcp::socket::tcp::State::TimeWait);
+            if done {
+                sockets.remove(h);
+            }
+            !done
+        });
+    }
+
+    /// A free ephemeral port for `tcp` (or UDP).
+    pub fn ephemeral_port(&mut self, tcp: bool) -> Option<u16> {
+        let span = (*EPHEMERAL.end() - *EPHEMERAL.start()) as u32 + 1;
+        for _ in 0..span {
+            let p = self.next_ephemeral;
+            self.next_ephemeral = if p == *EPHEMERAL.end() { *EPHEMERAL.start() } else { p + 1 };
+            let used = if tcp { &self.tcp_ports } else { &self.udp_ports };
+            if !used.contains(&p) {
+                return Some(p);
+            }
+        }
+        None
+    }
+}
+
+/// Runs `f` on the stack, then pumps and wakes waiters.
+pub fn with<T>(f: impl FnOnce(&mut Stack) -> T) -> T {
+    let r = {
+        let mut s = stack().lock();
+        let r = f(&mut s);
+        s.pump();
+        r
+    };
+    EVENTS.wake_all();
+    POLLEE.notify(IoEvents::all());
+    r
+}
+
+/// Reads the stack without pumping.
+pub fn peek<T>(f: impl FnOnce(&mut Stack) -> T) -> T {
+    f(&mut stack().lock())
+}
+
+/// Timer tick: let TCP timers run.
+pub fn on_tick() {
+    let Some(s) = STACK.get() else { return };
+    let due = {
+        let mut guard = s.lock();
+        let st = &mut *guard;
+        let at = st.iface.poll_at(now(), &st.sockets);
+        at.is_some_and(|t| t <= now()) || !st.closing.is_empty()
+    };
+    if due {
+        with(|_| ());
+    }
+}

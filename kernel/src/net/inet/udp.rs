@@ -1,0 +1,302 @@
+//! `UdpSocket`: SOCK_DGRAM over IPv4/IPv6 on the loopback, on smoltcp's UDP.
+
+use alloc::sync::Arc;
+use alloc::vec;
+use alloc::vec::Vec;
+
+use smoltcp::iface::SocketHandle;
+use smoltcp::socket::udp::{self, UdpMetadata};
+use smoltcp::wire::{IpEndpoint, IpListenEndpoint};
+
+use super::addr::{self, SockAddr};
+use super::common::{self, wait};
+use super::stack::{self, Stack};
+use crate::error::{Errno, Result};
+use crate::event::{IoEvents, Poller};
+use crate::fs::file::FileLike;
+use crate::fs::inode::Metadata;
+use crate::fs::socket::*;
+use crate::mm::user::UserSlice;
+use crate::net::options::{self, SocketOptions, SOL_SOCKET};
+use crate::sync::Mutex;
+
+const PACKETS: usize = 64;
+const PAYLOAD: usize = 256 * 1024;
+/// The largest UDP payload over IPv4 (65535 - 8 - 20).
+const MAX_DATAGRAM: usize = 65507;
+const IPPROTO_UDP: i32 = 17;
+
+pub struct UdpSocket {
+    family: i32,
+    handle: Mutex<Option<SocketHandle>>,
+    local: Mutex<Option<SockAddr>>,
+    remote: Mutex<Option<IpEndpoint>>,
+    opts: Mutex<SocketOptions>,
+    ino: u64,
+}
+
+impl UdpSocket {
+    pub fn new(family: i32) -> Arc<UdpSocket> {
+        Arc::new(UdpSocket {
+            family,
+            handle: Mutex::new(None),
+            local: Mutex::new(None),
+            remote: Mutex::new(None),
+            opts: Mutex::new(SocketOptions::default()),
+            ino: common::next_ino(),
+        })
+    }
+
+    /// Binds on the stack (port 0: an ephemeral one).
+    fn bind_in(&self, s: &mut Stack, want: SockAddr) -> Result<SocketHandle> {
+        let port = if want.port == 0 { s.ephemeral_port(false).ok_or(Errno::EADDRINUSE)? } else { want.port };
+        if want.port != 0 && s.udp_ports.contains(&port) {
+            return Err(Errno::EADDRINUSE);
+        }
+        let mut sock = udp::Socket::new(
+            udp::PacketBuffer::new(vec![udp::PacketMetadata::EMPTY; PACKETS], vec![0; PAYLOAD]),
+            udp::PacketBuffer::new(vec![udp::PacketMetadata::EMPTY; PACKETS], vec![0; PAYLOAD]),
+        );
+        sock.bind(IpListenEndpoint { addr: want.addr, port }).map_err(|_| Errno::EINVAL)?;
+        s.udp_ports.insert(port);
+        let h = s.sockets.add(sock);
+        *self.handle.lock() = Some(h);
+        *self.local.lock() = Some(SockAddr { addr: want.addr, port });
+        Ok(h)
+    }
+
+    fn ensure_bound(&self) -> Result<SocketHandle> {
+        if let Some(h) = *self.handle.lock() {
+            return Ok(h);
+        }
+        stack::with(|s| self.bind_in(s, SockAddr { addr: None, port: 0 }))
+    }
+
+    fn send(&self, data: &[u8], to: Option<&[u8]>, nonblock: bool) -> Result<usize> {
+        let dest = match to {
+            Some(a) => {
+                let t = addr::parse(a, self.family)?;
+                IpEndpoint::new(common::or_loopback(t.addr, self.family), t.port)
+            }
+            None => self.remote.lock().ok_or(Errno::EDESTADDRREQ)?,
+        };
+        if !common::reachable(dest.addr) {
+            return Err(Errno::ENETUNREACH);
+        }
+        if data.len() > MAX_DATAGRAM {
+            return Err(Errno::EMSGSIZE);
+        }
+        let h = self.ensure_bound()?;
+        let timeout = self.opts.lock().sndtimeo;
+        loop {
+            let r = stack::with(|s| {
+                let sock = s.sockets.get_mut::<udp::Socket>(h);
+                if !sock.can_send() {
+                    return Err(Errno::EAGAIN);
+                }
+                sock.send_slice(data, UdpMetadata::from(dest)).map_err(|_| Errno::EAGAIN)
+            });
+            match r {
+                Ok(()) => return Ok(data.len()),
+                Err(Errno::EAGAIN) if !nonblock => {
+                    wait(|| stack::peek(|s| s.sockets.get::<udp::Socket>(h).can_send()).then_some(()), timeout)?;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    fn recv(&self, len: usize, flags: u32, nonblock: bool) -> Result<RecvMsg> {
+        let h = self.ensure_bound()?;
+        let timeout = self.opts.lock().rcvtimeo;
+        let peek = flags & MSG_PEEK != 0;
+        let mut buf = vec![0u8; MAX_DATAGRAM + 1];
+        loop {
+            let remote = *self.remote.lock();
+            let got = stack::with(|s| {
+                let sock = s.sockets.get_mut::<udp::Socket>(h);
+                loop {
+                    if !sock.can_recv() {
+                        return None;
+                    }
+                    let r = if peek {
+                        sock.peek_slice(&mut buf).map(|(n, m)| (n, m.endpoint))
+                    } else {
+                        sock.recv_slice(&mut buf).map(|(n, m)| (n, m.endpoint))
+                    };
+                    match r {
+                        // A connected socket drops datagrams from anyone else.
+                        Ok((_, from)) if remote.is_some_and(|r| r != from) && !peek => continue,
+                        Ok(x) => return Some(x),
+                        Err(_) => return None,
+                    }
+                }
+            });
+            if let Some((n, from)) = got {
+                let take = n.min(len);
+                return Ok(RecvMsg {
+                    data: buf[..take].to_vec(),
+                    full_len: n,
+                    addr: Some(addr::encode_endpoint(from, self.family)),
+                    flags: if take < n { MSG_TRUNC } else { 0 },
+                    ..RecvMsg::default()
+                });
+            }
+            if nonblock || flags & MSG_DONTWAIT != 0 {
+                return Err(Errno::EAGAIN);
+            }
+            wait(|| stack::peek(|s| s.sockets.get::<udp::Socket>(h).can_recv()).then_some(()), timeout)?;
+        }
+    }
+}
+
+impl Drop for UdpSocket {
+    fn drop(&mut self) {
+        let h = self.handle.lock().take();
+        let port = self.local.lock().map(|l| l.port);
+        if let Some(h) = h {
+            stack::with(|s| {
+                s.sockets.remove(h);
+                if let Some(p) = port {
+                    s.udp_ports.remove(&p);
+                }
+            });
+        }
+    }
+}
+
+impl Socket for UdpSocket {
+    fn bind(&self, a: &[u8]) -> Result<()> {
+        let want = addr::parse(a, self.family)?;
+        if want.addr.is_some_and(|ad| !common::local(ad)) {
+            return Err(Errno::EADDRNOTAVAIL);
+        }
+        if self.handle.lock().is_some() {
+            return Err(Errno::EINVAL);
+        }
+        stack::with(|s| self.bind_in(s, want)).map(|_| ())
+    }
+
+    fn listen(&self, _backlog: i32) -> Result<()> {
+        Err(Errno::EOPNOTSUPP)
+    }
+
+    fn accept(&self, _nonblock: bool) -> Result<(Arc<dyn FileLike>, Vec<u8>)> {
+        Err(Errno::EOPNOTSUPP)
+    }
+
+    fn connect(&self, a: &[u8], _nonblock: bool) -> Result<()> {
+        if a.len() >= 2 && u16::from_ne_bytes([a[0], a[1]]) == 0 {
+            *self.remote.lock() = None;
+            return Ok(());
+        }
+        let t = addr::parse(a, self.family)?;
+        let ep = IpEndpoint::new(common::or_loopback(t.addr, self.family), t.port);
+        if !common::reachable(ep.addr) {
+            return Err(Errno::ENETUNREACH);
+        }
+        self.ensure_bound()?;
+        *self.remote.lock() = Some(ep);
+        Ok(())
+    }
+
+    fn sendmsg(&self, msg: SendMsg, nonblock: bool) -> Result<usize> {
+        self.send(&msg.data, msg.addr.as_deref(), nonblock)
+    }
+
+    fn recvmsg(&self, len: usize, flags: u32, nonblock: bool) -> Result<RecvMsg> {
+        self.recv(len, flags, nonblock)
+    }
+
+    fn shutdown(&self, how: i32) -> Result<()> {
+        if !(SHUT_RD..=SHUT_RDWR).contains(&how) {
+            return Err(Errno::EINVAL);
+        }
+        if self.remote.lock().is_none() {
+            return Err(Errno::ENOTCONN);
+        }
+        Ok(())
+    }
+
+    fn getsockopt(&self, level: i32, name: i32) -> Result<Vec<u8>> {
+        if level != SOL_SOCKET {
+            return Err(Errno::ENOPROTOOPT);
+        }
+        if let Some(v) = self.opts.lock().get(name) {
+            return Ok(v);
+        }
+        Ok(match name {
+            options::SO_TYPE => options::int_bytes(SOCK_DGRAM),
+            options::SO_DOMAIN => options::int_bytes(self.family),
+            options::SO_PROTOCOL => options::int_bytes(IPPROTO_UDP),
+            options::SO_ERROR | options::SO_ACCEPTCONN => options::int_bytes(0),
+            _ => return Err(Errno::ENOPROTOOPT),
+        })
+    }
+
+    fn setsockopt(&self, level: i32, name: i32, value: &[u8]) -> Result<()> {
+        if level != SOL_SOCKET {
+            // IP-level options (TTL, multicast) are accepted and mean nothing on loopback.
+            return Ok(());
+        }
+        let privileged = crate::net::env()?.is_root();
+        if self.opts.lock().set(name, value, privileged)? {
+            return Ok(());
+        }
+        Err(Errno::ENOPROTOOPT)
+    }
+
+    fn sockname(&self) -> Result<Vec<u8>> {
+        let l = *self.local.lock();
+        Ok(addr::encode(l.and_then(|l| l.addr), l.map(|l| l.port).unwrap_or(0), self.family))
+    }
+
+    fn peername(&self) -> Result<Vec<u8>> {
+        let r = self.remote.lock().ok_or(Errno::ENOTCONN)?;
+        Ok(addr::encode_endpoint(r, self.family))
+    }
+}
+
+impl FileLike for UdpSocket {
+    fn read(&self, buf: UserSlice, _offset: u64, nonblock: bool) -> Result<usize> {
+        let m = self.recv(buf.len(), 0, nonblock)?;
+        buf.write(&m.data)?;
+        Ok(m.data.len())
+    }
+
+    fn write(&self, buf: UserSlice, _offset: u64, nonblock: bool) -> Result<usize> {
+        let data = buf.read_to_vec()?;
+        self.send(&data, None, nonblock)
+    }
+
+    fn poll(&self, mask: IoEvents, poller: Option<&Poller>) -> IoEvents {
+        if let Some(p) = poller {
+            p.watch(&stack::POLLEE, mask);
+        }
+        let Some(h) = *self.handle.lock() else { return IoEvents::writable() };
+        let (r, w) = stack::peek(|s| {
+            let sock = s.sockets.get::<udp::Socket>(h);
+            (sock.can_recv(), sock.can_send())
+        });
+        let mut ev = IoEvents::empty();
+        if r {
+            ev |= IoEvents::readable();
+        }
+        if w {
+            ev |= IoEvents::writable();
+        }
+        ev
+    }
+
+    fn is_pollable(&self) -> bool {
+        true
+    }
+
+    fn metadata(&self) -> Metadata {
+        common::metadata(self.ino)
+    }
+
+    fn as_socket(&self) -> Option<&dyn Socket> {
+        Some(self)
+    }
+}
