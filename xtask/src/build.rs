@@ -5,6 +5,8 @@
 //! - `build/host/tests/NAME`     the same source, host gcc (runs natively on Linux);
 //! - `build/guest/programs/NAME` `user/programs/NAME.c`: musl static; `*-glibc.c` with glibc
 //!   `gcc -static`; `*-pie.c` with musl `-static-pie -fPIE`;
+//! - `build/guest/examples/NAME`, `build/host/examples/NAME`: `user/examples/NAME.c` (the guide's
+//!   programs) like the tests, with `user/examples/guide.h` force-included (see [`EXAMPLE_FLAGS`]);
 //! - `build/initramfs.cpio`      see image.rs.
 
 use std::ffi::OsString;
@@ -109,6 +111,10 @@ pub struct UserBuild {
     pub host_tests: Vec<Binary>,
     /// `user/programs/NAME.c`.
     pub programs: Vec<Binary>,
+    /// `user/examples/NAME.c` built for POSIX-X (musl static).
+    pub guest_examples: Vec<Binary>,
+    /// The same examples built for the host's Linux.
+    pub host_examples: Vec<Binary>,
 }
 
 impl UserBuild {
@@ -119,6 +125,8 @@ impl UserBuild {
             .iter()
             .chain(&self.host_tests)
             .chain(&self.programs)
+            .chain(&self.guest_examples)
+            .chain(&self.host_examples)
             .filter(|b| b.path.is_err())
             .map(|b| b.name.as_str())
             .collect();
@@ -143,7 +151,17 @@ struct Job {
     flags: Vec<OsString>,
     /// A guest binary: it must not ask for a dynamic loader (no PT_INTERP).
     guest: bool,
+    /// The newest header the source depends on: rebuild when it is newer than the binary.
+    headers_mtime: Option<SystemTime>,
 }
+
+/// Extra flags for the guide's examples (`user/examples/`). The guide's programs leave out
+/// headers (`printf`, `wait`, `strcpy`, ...): `guide.h` brings them in, so the sources stay as the
+/// guide prints them. Some of them read uninitialised locals (a `%s` of a buffer that `read`
+/// filled without a terminating NUL; eventfd's `val` after a failed non-blocking read): zeroing
+/// automatic variables gives them the behaviour they plainly mean, the same on musl and glibc.
+/// Their warnings are the guide's, not ours: `-w`.
+pub const EXAMPLE_FLAGS: &[&str] = &["-ftrivial-auto-var-init=zero", "-w"];
 
 fn flags(list: &[&str]) -> Vec<OsString> {
     list.iter().map(OsString::from).collect()
@@ -160,26 +178,39 @@ pub fn build_user() -> Result<UserBuild> {
     let mut musl = flags(&["-static", "-idirafter"]);
     musl.push(musl_include.into());
 
-    let mut tests = Vec::new();
-    let mut host_tests = Vec::new();
-    for (name, source) in c_sources(&user.join("tests"))? {
-        tests.push(Job {
-            name: name.clone(),
-            source: source.clone(),
-            output: out.join("guest/tests").join(&name),
-            compiler: "musl-gcc",
-            flags: musl.clone(),
-            guest: true,
-        });
-        host_tests.push(Job {
-            name: name.clone(),
-            source,
-            output: out.join("host/tests").join(&name),
-            compiler: "gcc",
-            flags: Vec::new(),
-            guest: false,
-        });
-    }
+    // Each source built twice: musl static for POSIX-X, host gcc for Linux.
+    let both = |dir: &str, extra: &[OsString], headers_mtime: Option<SystemTime>| -> Result<(Vec<Job>, Vec<Job>)> {
+        let (mut guest, mut host) = (Vec::new(), Vec::new());
+        for (name, source) in c_sources(&user.join(dir))? {
+            let mut guest_flags = musl.clone();
+            guest_flags.extend(extra.iter().cloned());
+            guest.push(Job {
+                name: name.clone(),
+                source: source.clone(),
+                output: out.join("guest").join(dir).join(&name),
+                compiler: "musl-gcc",
+                flags: guest_flags,
+                guest: true,
+                headers_mtime,
+            });
+            host.push(Job {
+                name: name.clone(),
+                source,
+                output: out.join("host").join(dir).join(&name),
+                compiler: "gcc",
+                flags: extra.to_vec(),
+                guest: false,
+                headers_mtime,
+            });
+        }
+        Ok((guest, host))
+    };
+    let (tests, host_tests) = both("tests", &[], headers_mtime)?;
+    let prelude = user.join("examples/guide.h");
+    let mut example_flags = flags(&["-include"]);
+    example_flags.push(prelude.clone().into());
+    example_flags.extend(flags(EXAMPLE_FLAGS));
+    let (examples, host_examples) = both("examples", &example_flags, headers_mtime.max(mtime(&prelude)))?;
     let mut programs = Vec::new();
     for (name, source) in c_sources(&user.join("programs"))? {
         let (compiler, flags) = if name.ends_with("-glibc") {
@@ -195,13 +226,25 @@ pub fn build_user() -> Result<UserBuild> {
         } else {
             ("musl-gcc", musl.clone())
         };
-        programs.push(Job { name: name.clone(), source, output: out.join("guest/programs").join(&name), compiler, flags, guest: true });
+        programs.push(Job {
+            name: name.clone(),
+            source,
+            output: out.join("guest/programs").join(&name),
+            compiler,
+            flags,
+            guest: true,
+            headers_mtime,
+        });
     }
 
-    let compile_all = |jobs: &[Job]| -> Vec<Binary> {
-        parallel_map(jobs, cpus(), |job| compile(job, headers_mtime, &user), |_, _| ())
-    };
-    Ok(UserBuild { guest_tests: compile_all(&tests), host_tests: compile_all(&host_tests), programs: compile_all(&programs) })
+    let compile_all = |jobs: &[Job]| -> Vec<Binary> { parallel_map(jobs, cpus(), |job| compile(job, &user), |_, _| ()) };
+    Ok(UserBuild {
+        guest_tests: compile_all(&tests),
+        host_tests: compile_all(&host_tests),
+        programs: compile_all(&programs),
+        guest_examples: compile_all(&examples),
+        host_examples: compile_all(&host_examples),
+    })
 }
 
 /// Writes `build/musl-static-pie.specs`: musl-gcc's specs file, changed so that `-static-pie`
@@ -281,9 +324,9 @@ fn musl_linux_headers() -> Result<PathBuf> {
     Ok(dir)
 }
 
-fn compile(job: &Job, headers_mtime: Option<SystemTime>, user: &Path) -> Binary {
+fn compile(job: &Job, user: &Path) -> Binary {
     let binary = |path| Binary { name: job.name.clone(), path };
-    let newest_input = mtime(&job.source).max(headers_mtime);
+    let newest_input = mtime(&job.source).max(job.headers_mtime);
     if let (Some(built), Some(input)) = (mtime(&job.output), newest_input) {
         if built >= input {
             return binary(Ok(job.output.clone()));

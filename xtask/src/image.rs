@@ -173,6 +173,12 @@ pub fn base_tree(user: &UserBuild) -> Result<Tree> {
             tree.file(&format!("tests/{}", test.name), 0o755, read(path)?);
         }
     }
+    tree.dir("examples", 0o755);
+    for example in &user.guest_examples {
+        if let Ok(path) = &example.path {
+            tree.file(&format!("examples/{}", example.name), 0o755, read(path)?);
+        }
+    }
     for program in &user.programs {
         if let Ok(path) = &program.path {
             tree.file(&format!("bin/{}", program.name), 0o755, read(path)?);
