@@ -8,9 +8,12 @@
 
 mod build;
 mod deps;
+mod examples;
 mod image;
+mod pty;
 mod qemu;
 mod run;
+mod session;
 mod test;
 mod util;
 

@@ -12,12 +12,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::build::{build_user, Binary, UserBuild};
+use crate::build::{build_user, Binary};
 use crate::image::{self, Batch, Tree};
 use crate::qemu::{Boot, Console, LogEcho, Outcome};
 use crate::run::VmOptions;
 use crate::util::{build_dir, kill_process_group, parallel_map, repo_root, secs, status_code, wait_with_timeout, Args, Error, Result};
-use crate::deps;
+use crate::{deps, examples, session};
 
 const GUEST_TIMEOUT: Duration = Duration::from_secs(120);
 const NATIVE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -29,6 +29,7 @@ const SEGV_CHECK: &str = "batch-continues-after-segv";
 
 /// `cargo xtask test [-v] [--tcg|--kvm] [FILTER]`
 pub fn command(args: Vec<OsString>) -> Result<u8> {
+    let started = Instant::now();
     let mut args = Args::new(args);
     let mut vm = VmOptions::default();
     let mut filter: Option<String> = None;
@@ -52,22 +53,35 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
     host_unit_tests(&mut report);
 
     let user = build_user()?;
-    let guest_tests: Vec<&Binary> = user.guest_tests.iter().filter(|b| selected(&b.name)).collect();
+    let pending = examples::pending()?;
+    let mut jobs: Vec<GuestJob> = Vec::new();
+    // The sessions take longest: first, so the other boots run beside them.
+    for kind in [SessionKind::Main, SessionKind::CtrlD] {
+        if selected(kind.name()) {
+            jobs.push(GuestJob::Session(kind));
+        }
+    }
+    jobs.extend(user.guest_tests.iter().filter(|b| selected(&b.name)).map(GuestJob::Test));
+    if selected(SEGV_CHECK) {
+        match user.program("segv").map(|b| &b.path) {
+            None => println!("skip posix-x/{SEGV_CHECK}: no user/programs/segv.c"),
+            Some(Err(e)) => report.fail(&format!("posix-x/{SEGV_CHECK}"), "segv.c did not compile", &e.lines().map(str::to_string).collect::<Vec<_>>()),
+            Some(Ok(_)) => jobs.push(GuestJob::SegvCheck),
+        }
+    }
+    jobs.extend(user.guest_examples.iter().filter(|b| selected(&format!("example/{}", b.name))).map(GuestJob::Example));
     let host_tests: Vec<&Binary> = user.host_tests.iter().filter(|b| selected(&b.name)).collect();
-    let segv_check = selected(SEGV_CHECK);
+    let host_examples: Vec<&Binary> = user.host_examples.iter().filter(|b| selected(&format!("example/{}", b.name))).collect();
 
-    if !guest_tests.is_empty() || segv_check {
+    if !jobs.is_empty() {
         match vm.kernel(verbose) {
             Ok(kernel) => {
                 let guest = Guest { kernel, tree: image::base_tree(&user)?, vm };
-                guest.run_suite(&guest_tests, &mut report);
-                if segv_check {
-                    guest.batch_continues_after_segv(&user, &mut report);
-                }
+                guest.run_all(&jobs, &pending, &mut report);
             }
             Err(e) => {
                 report.fail("posix-x/kernel-build", &e.to_string(), &[]);
-                println!("skip posix-x/*: no kernel, {} guest test(s) not run", guest_tests.len());
+                println!("skip posix-x/*: no kernel, {} guest boot(s) not run", jobs.len());
             }
         }
     }
@@ -75,25 +89,65 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
     for test in host_tests {
         run_native(test, &mut report);
     }
+    for example in host_examples {
+        examples::run_native(example, &mut report);
+    }
 
+    println!("total time {}", secs(started.elapsed()));
     // Nothing may follow this line.
-    println!("{} passed, {} failed", report.passed, report.failed);
+    let skipped = if report.skipped > 0 { format!(", {} skipped", report.skipped) } else { String::new() };
+    println!("{} passed, {} failed{skipped}", report.passed, report.failed);
     Ok(if report.failed == 0 { 0 } else { 1 })
 }
 
+/// One boot of POSIX-X in the test run.
+enum GuestJob<'a> {
+    Test(&'a Binary),
+    SegvCheck,
+    Example(&'a Binary),
+    Session(SessionKind),
+}
+
+#[derive(Clone, Copy)]
+enum SessionKind {
+    Main,
+    CtrlD,
+}
+
+impl SessionKind {
+    fn name(self) -> &'static str {
+        match self {
+            SessionKind::Main => "shell-session",
+            SessionKind::CtrlD => "shell-session-ctrl-d",
+        }
+    }
+}
+
+enum GuestResult {
+    Boot(Result<Outcome>),
+    Session(std::result::Result<session::Summary, session::Failure>),
+}
+
 #[derive(Default)]
-struct Report {
+pub(crate) struct Report {
     passed: usize,
     failed: usize,
+    skipped: usize,
 }
 
 impl Report {
-    fn ok(&mut self, name: &str, detail: &str) {
+    /// Not run, or expected to fail (counted apart from passed and failed).
+    pub(crate) fn skip(&mut self, name: &str, why: &str) {
+        self.skipped += 1;
+        println!("skip {name} ({why})");
+    }
+
+    pub(crate) fn ok(&mut self, name: &str, detail: &str) {
         self.passed += 1;
         println!("ok   {name} ({detail})");
     }
 
-    fn fail(&mut self, name: &str, reason: &str, lines: &[String]) {
+    pub(crate) fn fail(&mut self, name: &str, reason: &str, lines: &[String]) {
         self.failed += 1;
         let mut reason_lines = reason.lines();
         println!("FAIL {name}: {}", reason_lines.next().unwrap_or(""));
@@ -146,7 +200,7 @@ fn judge(output: &str) -> Judgement {
     Judgement { cases, not_ok }
 }
 
-fn tail(output: &str, n: usize) -> Vec<String> {
+pub(crate) fn tail(output: &str, n: usize) -> Vec<String> {
     let lines: Vec<&str> = output.lines().collect();
     lines[lines.len().saturating_sub(n)..].iter().map(|l| l.to_string()).collect()
 }
@@ -184,87 +238,122 @@ impl Guest {
     fn boot(&self, image_name: &str, batch: &Batch) -> Result<Outcome> {
         let initrd = build_dir().join("images").join(format!("{image_name}.cpio"));
         image::write(&self.tree, batch, &[], &initrd)?;
-        let boot = Boot {
+        self.boot_params(initrd, GUEST_TIMEOUT).run()
+    }
+
+    fn boot_params(&self, initrd: PathBuf, timeout: Duration) -> Boot {
+        Boot {
             accel: crate::qemu::Accel::choose(self.vm.force_tcg, self.vm.force_kvm),
             mem: self.vm.mem.clone(),
             kernel: self.kernel.clone(),
             initrd,
             append: self.vm.append.clone(),
-            timeout: Some(GUEST_TIMEOUT),
+            timeout: Some(timeout),
             console: Console::Capture,
             log_echo: LogEcho::Nothing,
-        };
-        boot.run()
+        }
     }
 
-    /// (b) Every guest test in its own boot, [`PARALLEL_BOOTS`] at a time.
-    fn run_suite(&self, tests: &[&Binary], report: &mut Report) {
+    /// Every guest boot (tests, the segv batch, examples, shell sessions), [`PARALLEL_BOOTS`] at
+    /// a time; results are reported in job order.
+    fn run_all(&self, jobs: &[GuestJob], pending: &examples::Pending, report: &mut Report) {
         self.vm.accel(); // prints `xtask: QEMU accelerator: ...`
-        let boot_one = |test: &&Binary| -> Result<Outcome> {
-            self.boot(&format!("test-{}", test.name), &vec![vec![format!("/tests/{}", test.name).into_bytes()]])
+        let run_one = |job: &GuestJob| -> GuestResult {
+            match job {
+                GuestJob::Test(test) => GuestResult::Boot(self.boot(&format!("test-{}", test.name), &vec![vec![format!("/tests/{}", test.name).into_bytes()]])),
+                GuestJob::SegvCheck => GuestResult::Boot(self.boot(
+                    SEGV_CHECK,
+                    &vec![vec![b"/bin/segv".to_vec()], vec![b"/bin/busybox".to_vec(), b"echo".to_vec(), b"alive".to_vec()]],
+                )),
+                GuestJob::Example(example) => {
+                    let batch = vec![vec![format!("/examples/{}", example.name).into_bytes()]];
+                    let initrd = build_dir().join("images").join(format!("example-{}.cpio", example.name));
+                    let result = image::write(&self.tree, &batch, &[], &initrd)
+                        .and_then(|()| self.boot_params(initrd, examples::GUEST_TIMEOUT).run());
+                    GuestResult::Boot(result)
+                }
+                GuestJob::Session(kind) => {
+                    let initrd = build_dir().join("images").join(format!("{}.cpio", kind.name()));
+                    if let Err(e) = image::write(&self.tree, &image::interactive_batch(), &[], &initrd) {
+                        return GuestResult::Session(Err(session::Failure { step: "image".into(), expected: e.to_string(), lines: vec![] }));
+                    }
+                    // The session's own deadlines apply; this one is only QEMU's last resort.
+                    let boot = self.boot_params(initrd, GUEST_TIMEOUT);
+                    GuestResult::Session(match kind {
+                        SessionKind::Main => session::main_session(&boot),
+                        SessionKind::CtrlD => session::ctrl_d_session(&boot),
+                    })
+                }
+            }
         };
-        parallel_map(tests, PARALLEL_BOOTS, boot_one, |i, result| {
-            let name = format!("posix-x/{}", tests[i].name);
-            if let Err(e) = &tests[i].path {
-                return report.fail(&name, "did not compile", &e.lines().map(str::to_string).collect::<Vec<_>>());
+        parallel_map(jobs, PARALLEL_BOOTS, run_one, |i, result| match (&jobs[i], result) {
+            (GuestJob::Test(test), GuestResult::Boot(result)) => report_guest_test(test, result, report),
+            (GuestJob::SegvCheck, GuestResult::Boot(result)) => report_segv_check(result, report),
+            (GuestJob::Example(example), GuestResult::Boot(result)) => examples::report_guest(example, result, pending, report),
+            (GuestJob::Session(kind), GuestResult::Session(result)) => {
+                let name = format!("posix-x/{}", kind.name());
+                match result {
+                    Ok(summary) => report.ok(&name, &format!("{} steps, {}", summary.steps, secs(summary.time))),
+                    Err(f) => report.fail(&name, &format!("step {}: expected {}", f.step, f.expected), &f.lines),
+                }
             }
-            let outcome = match result {
-                Ok(o) => o,
-                Err(e) => return report.fail(&name, &e.to_string(), &[]),
-            };
-            let console = String::from_utf8_lossy(&outcome.console);
-            if let Some(reason) = boot_failure(outcome) {
-                return report.fail(&name, &reason, &failure_lines(outcome, &console));
-            }
-            let status = match outcome.statuses.as_slice() {
-                [s] => *s,
-                other => return report.fail(&name, &format!("expected one `@@ status`, got {other:?}"), &tail(&console, TAIL_LINES)),
-            };
-            report_test(report, &name, status, &console, outcome.total_time, kernel_warnings(outcome));
+            _ => unreachable!("each job gives its kind of result"),
         });
-    }
-
-    /// (d) A batch goes on after a command dies of SIGSEGV: `/bin/segv`, then `busybox echo alive`.
-    fn batch_continues_after_segv(&self, user: &UserBuild, report: &mut Report) {
-        let name = format!("posix-x/{SEGV_CHECK}");
-        match user.program("segv").map(|b| &b.path) {
-            None => return println!("skip {name}: no user/programs/segv.c"),
-            Some(Err(e)) => return report.fail(&name, "segv.c did not compile", &e.lines().map(str::to_string).collect::<Vec<_>>()),
-            Some(Ok(_)) => {}
-        }
-        let batch: Batch = vec![
-            vec![b"/bin/segv".to_vec()],
-            vec![b"/bin/busybox".to_vec(), b"echo".to_vec(), b"alive".to_vec()],
-        ];
-        let outcome = match self.boot(SEGV_CHECK, &batch) {
-            Ok(o) => o,
-            Err(e) => return report.fail(&name, &e.to_string(), &[]),
-        };
-        let console = String::from_utf8_lossy(&outcome.console);
-        if let Some(reason) = boot_failure(&outcome) {
-            return report.fail(&name, &reason, &failure_lines(&outcome, &console));
-        }
-        let alive = console.lines().any(|l| l.trim_end() == "alive");
-        if outcome.statuses != [139, 0] || !alive {
-            let reason = format!(
-                "expected statuses [139, 0] and `alive`, got {:?}{}",
-                outcome.statuses,
-                if alive { "" } else { " and no `alive`" }
-            );
-            return report.fail(&name, &reason, &tail(&console, TAIL_LINES));
-        }
-        report.ok(&name, &format!("statuses 139, 0, {}", secs(outcome.total_time)));
     }
 }
 
+/// (b) A guest test in its own boot.
+fn report_guest_test(test: &Binary, result: &Result<Outcome>, report: &mut Report) {
+    let name = format!("posix-x/{}", test.name);
+    if let Err(e) = &test.path {
+        return report.fail(&name, "did not compile", &e.lines().map(str::to_string).collect::<Vec<_>>());
+    }
+    let outcome = match result {
+        Ok(o) => o,
+        Err(e) => return report.fail(&name, &e.to_string(), &[]),
+    };
+    let console = String::from_utf8_lossy(&outcome.console);
+    if let Some(reason) = boot_failure(outcome) {
+        return report.fail(&name, &reason, &failure_lines(outcome, &console));
+    }
+    let status = match outcome.statuses.as_slice() {
+        [s] => *s,
+        other => return report.fail(&name, &format!("expected one `@@ status`, got {other:?}"), &tail(&console, TAIL_LINES)),
+    };
+    report_test(report, &name, status, &console, outcome.total_time, kernel_warnings(outcome));
+}
+
+/// (d) A batch goes on after a command dies of SIGSEGV: `/bin/segv`, then `busybox echo alive`.
+fn report_segv_check(result: &Result<Outcome>, report: &mut Report) {
+    let name = format!("posix-x/{SEGV_CHECK}");
+    let outcome = match result {
+        Ok(o) => o,
+        Err(e) => return report.fail(&name, &e.to_string(), &[]),
+    };
+    let console = String::from_utf8_lossy(&outcome.console);
+    if let Some(reason) = boot_failure(outcome) {
+        return report.fail(&name, &reason, &failure_lines(outcome, &console));
+    }
+    let alive = console.lines().any(|l| l.trim_end() == "alive");
+    if outcome.statuses != [139, 0] || !alive {
+        let reason = format!(
+            "expected statuses [139, 0] and `alive`, got {:?}{}",
+            outcome.statuses,
+            if alive { "" } else { " and no `alive`" }
+        );
+        return report.fail(&name, &reason, &tail(&console, TAIL_LINES));
+    }
+    report.ok(&name, &format!("statuses 139, 0, {}", secs(outcome.total_time)));
+}
+
 /// A panic, a timeout or no power-off.
-fn boot_failure(outcome: &Outcome) -> Option<String> {
+pub(crate) fn boot_failure(outcome: &Outcome) -> Option<String> {
     let reason = outcome.failure()?;
     Some(if outcome.timed_out { format!("timeout after {}", secs(GUEST_TIMEOUT)) } else { reason })
 }
 
 /// What to show under a failed boot: the panic and backtrace, or the ends of console and log.
-fn failure_lines(outcome: &Outcome, console: &str) -> Vec<String> {
+pub(crate) fn failure_lines(outcome: &Outcome, console: &str) -> Vec<String> {
     let mut lines = Vec::new();
     lines.extend(tail(console, TAIL_LINES).into_iter().map(|l| format!("console: {l}")));
     if outcome.panicked {
@@ -308,7 +397,7 @@ fn run_native(test: &Binary, report: &mut Report) {
 /// Runs `program` in `cwd` with stdout and stderr in one pipe (like the guest console).
 /// Returns the status (`None` on timeout) and the output. Whatever the program left running in
 /// its process group is killed at the end.
-fn run_with_timeout(program: &Path, cwd: &Path, timeout: Duration) -> std::io::Result<(Option<i32>, String)> {
+pub(crate) fn run_with_timeout(program: &Path, cwd: &Path, timeout: Duration) -> std::io::Result<(Option<i32>, String)> {
     let (mut reader, writer) = std::io::pipe()?;
     let mut child = {
         let mut cmd = Command::new(program);
