@@ -10,6 +10,7 @@ pub mod arch;
 pub mod error;
 pub mod event;
 pub mod fs;
+pub mod ipc;
 pub mod log;
 pub mod mm;
 pub mod net;

@@ -27,6 +27,11 @@ impl SharedMemory {
     pub fn len_pages(&self) -> usize {
         self.pages.lock().len()
     }
+
+    /// Pages that have a frame (touched at least once), for SysV shm statistics.
+    pub fn resident_pages(&self) -> usize {
+        self.pages.lock().iter().filter(|p| p.is_some()).count()
+    }
 }
 
 impl PageSource for SharedMemory {

@@ -284,6 +284,7 @@ pub fn execve(path: &str, argv: Vec<String>, envp: Vec<String>, frame: &mut Trap
     crate::mm::switch_page_table(root);
     // A vfork child leaves the shared address space to its parent.
     let old = proc.vm.lock().replace(super::new_vm(image.vm));
+    crate::ipc::exec(proc.pid, old.as_ref());
     drop(old);
     *proc.exe.lock() = absolute(&cwd, &image.exe);
     *proc.comm.lock() = Some(basename(path));

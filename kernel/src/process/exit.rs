@@ -40,6 +40,8 @@ fn release(proc: &Arc<Process>, wait_status: i32) {
     thread.set_page_table_root(kernel_root);
     // The last user of the address space frees it (a vfork parent may still share it).
     let vm = proc.vm.lock().take();
+    // System V: SEM_UNDO adjustments, and the detach of the segments this space attaches.
+    crate::ipc::exit(proc.pid, vm.as_ref());
     drop(vm);
     let fds = core::mem::take(&mut *proc.fds.lock());
     drop(fds);

@@ -13,6 +13,7 @@ mod process_files;
 mod root;
 mod tree;
 mod system_files;
+mod sysvipc;
 
 use alloc::sync::{Arc, Weak};
 

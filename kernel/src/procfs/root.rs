@@ -26,6 +26,7 @@ static GLOBAL: &[Entry] = &[
     Entry { id: 7, name: "uptime", node: Node::File(sf::uptime, 0o444) },
     Entry { id: 8, name: "version", node: Node::File(sf::version, 0o444) },
     Entry { id: 9, name: "sys", node: Node::Dir(SYS) },
+    Entry { id: 10, name: "sysvipc", node: Node::Dir(super::sysvipc::DIR) },
 ];
 
 static SYS: &[Entry] = &[

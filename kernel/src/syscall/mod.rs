@@ -17,6 +17,7 @@ mod process;
 mod signal;
 mod socket;
 mod stat;
+mod sysv;
 mod time;
 
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -232,6 +233,19 @@ fn call(nr: u64, a: &Args, frame: &mut TrapFrame) -> Result<i64> {
         ALARM => signal::alarm(a.u32(0)),
         SETITIMER => signal::setitimer(a.int(0), a.u(1), a.u(2)),
         GETITIMER => signal::getitimer(a.int(0), a.u(1)),
+
+        SHMGET => sysv::shmget(a.int(0), a.u(1), a.int(2)),
+        SHMAT => sysv::shmat(a.int(0), a.u(1), a.int(2)),
+        SHMDT => sysv::shmdt(a.u(0)),
+        SHMCTL => sysv::shmctl(a.int(0), a.int(1), a.u(2)),
+        SEMGET => sysv::semget(a.int(0), a.int(1), a.int(2)),
+        SEMOP => sysv::semtimedop(a.int(0), a.u(1), a.u32(2), 0),
+        SEMTIMEDOP => sysv::semtimedop(a.int(0), a.u(1), a.u32(2), a.u(3)),
+        SEMCTL => sysv::semctl(a.int(0), a.int(1), a.int(2), a.u(3)),
+        MSGGET => sysv::msgget(a.int(0), a.int(1)),
+        MSGSND => sysv::msgsnd(a.int(0), a.u(1), a.u(2), a.int(3)),
+        MSGRCV => sysv::msgrcv(a.int(0), a.u(1), a.u(2), a.i(3), a.int(4)),
+        MSGCTL => sysv::msgctl(a.int(0), a.int(1), a.u(2)),
 
         UNAME => misc::uname(a.u(0)),
         GETRANDOM => misc::getrandom(a.u(0), a.u(1), a.u32(2)),
