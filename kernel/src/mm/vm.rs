@@ -86,8 +86,10 @@ pub struct Access {
 /// Why a fault could not be resolved.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FaultError {
-    /// No mapping, or the mapping forbids the access: SIGSEGV.
+    /// No mapping there: SIGSEGV (SEGV_MAPERR).
     Segv,
+    /// A mapping that forbids this access: SIGSEGV (SEGV_ACCERR).
+    Denied,
     /// The mapping's object has no page there (beyond the end of a file): SIGBUS.
     Bus,
     OutOfMemory,
@@ -435,7 +437,7 @@ impl AddressSpace {
             !prot.is_empty()
         };
         if !allowed {
-            return Err(FaultError::Segv);
+            return Err(FaultError::Denied);
         }
         let va = page_floor(addr);
         let index = (va - vma.start) / PAGE_SIZE;

@@ -70,11 +70,13 @@ fn reparent_children(proc: &Arc<Process>) {
 fn notify_parent(proc: &Arc<Process>, wait_status: i32) {
     let Some(parent) = proc.parent.lock().upgrade() else { return };
     let act = parent.sigactions.lock().get(SIGCHLD);
-    if act.handler == SIG_IGN || act.flags & SA_NOCLDWAIT != 0 {
+    let autoreap = act.handler == SIG_IGN || act.flags & SA_NOCLDWAIT != 0;
+    if autoreap {
         // No zombie: the child is reaped at once (waiters then see ECHILD).
         parent.children.lock().retain(|c| c.pid != proc.pid);
         super::unregister(proc.pid);
-    } else {
+    }
+    if act.handler != SIG_IGN {
         let code = if wait_status & 0x7f == 0 {
             CLD_EXITED
         } else if wait_status & 0x80 != 0 {

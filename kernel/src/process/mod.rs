@@ -155,6 +155,7 @@ impl Process {
 
     fn attach_thread(self: &Arc<Self>, thread: &Arc<Thread>) {
         thread.set_owner(self.clone());
+        thread.set_shared_pending(self.signals.shared_pending.clone());
         self.threads.lock().push(Arc::downgrade(thread));
     }
 }

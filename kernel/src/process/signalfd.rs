@@ -92,7 +92,7 @@ impl FileLike for SignalFd {
                     let t = task::current();
                     let mask = self.mask.load(Ordering::Relaxed);
                     let r = proc.signals.signalfd_wait.wait_until(
-                        || (t.sig_pending.load(Ordering::Relaxed) & mask != 0).then_some(()),
+                        || (t.pending_all() & mask != 0).then_some(()),
                         None,
                     );
                     match r {
@@ -117,7 +117,7 @@ impl FileLike for SignalFd {
         if let Some(p) = poller {
             p.watch(&proc.signals.pollee, mask);
         }
-        let pending = task::current().sig_pending.load(Ordering::Relaxed);
+        let pending = task::current().pending_all();
         if pending & self.mask.load(Ordering::Relaxed) != 0 { IoEvents::readable() } else { IoEvents::empty() }
     }
 

@@ -38,7 +38,6 @@ fn on_return_to_user(frame: &mut TrapFrame) {
 }
 
 /// Page-fault error code bits.
-const PF_PRESENT: u64 = 1 << 0;
 const PF_WRITE: u64 = 1 << 1;
 const PF_INSTR: u64 = 1 << 4;
 
@@ -73,7 +72,7 @@ fn force_signal(sig: u32, info: SigInfo) {
         thread.sig_blocked.fetch_and(!signal::bit(sig), core::sync::atomic::Ordering::Relaxed);
     }
     drop(acts);
-    signal::send(&proc, sig, info);
+    signal::send_to_thread(&proc, sig, info);
 }
 
 fn on_exception(frame: &mut TrapFrame, fault_addr: u64) {
@@ -84,10 +83,8 @@ fn on_exception(frame: &mut TrapFrame, fault_addr: u64) {
                 Ok(()) => return,
                 Err(FaultError::Bus) => (SIGBUS, SigInfo::fault(SIGBUS, BUS_ADRERR, fault_addr)),
                 Err(FaultError::OutOfMemory) => (SIGKILL, SigInfo::new(SIGKILL, SI_KERNEL)),
-                Err(FaultError::Segv) => {
-                    let code = if frame.error_code & PF_PRESENT != 0 { SEGV_ACCERR } else { SEGV_MAPERR };
-                    (SIGSEGV, SigInfo::fault(SIGSEGV, code, fault_addr))
-                }
+                Err(FaultError::Segv) => (SIGSEGV, SigInfo::fault(SIGSEGV, SEGV_MAPERR, fault_addr)),
+                Err(FaultError::Denied) => (SIGSEGV, SigInfo::fault(SIGSEGV, SEGV_ACCERR, fault_addr)),
             },
             trap::VEC_DIVIDE => (SIGFPE, SigInfo::fault(SIGFPE, 1, frame.rip)), // FPE_INTDIV
             trap::VEC_X87 | trap::VEC_SIMD => (SIGFPE, SigInfo::fault(SIGFPE, 0, frame.rip)),

@@ -359,7 +359,8 @@ pub fn status(p: &Arc<Process>) -> Result<Vec<u8>> {
     }
     let _ = writeln!(s, "Threads:\t1");
     let _ = writeln!(s, "SigQ:\t{}/{}", pending.count_ones(), sig_limit);
-    let _ = writeln!(s, "SigPnd:\t{:016x}\nShdPnd:\t{:016x}", pending, 0);
+    let shared = p.signals.shared_pending.load(core::sync::atomic::Ordering::Relaxed);
+    let _ = writeln!(s, "SigPnd:\t{:016x}\nShdPnd:\t{:016x}", pending, shared);
     let _ = writeln!(s, "SigBlk:\t{:016x}\nSigIgn:\t{:016x}\nSigCgt:\t{:016x}", blocked, ignored, caught);
     let _ = writeln!(s, "CapInh:\t{:016x}\nCapPrm:\t{:016x}\nCapEff:\t{:016x}", 0, caps, caps);
     let _ = writeln!(s, "CapBnd:\t{:016x}\nCapAmb:\t{:016x}", ALL_CAPS, 0);

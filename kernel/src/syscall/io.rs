@@ -25,8 +25,7 @@ pub fn read(fd: i32, buf: u64, count: u64) -> Result<i64> {
 /// Writing to a pipe or socket nobody reads raises SIGPIPE as well as EPIPE.
 fn sigpipe_on_epipe(r: Result<i64>) -> Result<i64> {
     if r == Err(Errno::EPIPE) {
-        let p = process::current();
-        crate::process::signal::send_simple(&p, crate::process::signal::SIGPIPE);
+        crate::process::signal::raise_sigpipe();
     }
     r
 }

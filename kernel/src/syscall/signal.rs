@@ -38,9 +38,7 @@ pub fn rt_sigaction(sig: i32, act: u64, oldact: u64, sigsetsize: u64) -> Result<
         proc.sigactions.lock().set(sig, a);
         // Setting SIG_IGN (or a default that ignores) discards what is pending (POSIX).
         if a.handler == SIG_IGN || (a.handler == SIG_DFL && default_action(sig) == DefaultAction::Ignore) {
-            if let Some(t) = proc.main_thread() {
-                t.sig_pending.fetch_and(!bit(sig), Ordering::Relaxed);
-            }
+            signal::discard(&proc, sig);
         }
     }
     Ok(0)
@@ -75,7 +73,7 @@ pub fn rt_sigpending(set: u64, sigsetsize: u64) -> Result<i64> {
         return Err(Errno::EINVAL);
     }
     let t = task::current();
-    let pending = t.sig_pending.load(Ordering::Relaxed) & t.sig_blocked.load(Ordering::Relaxed);
+    let pending = t.pending_all() & t.sig_blocked.load(Ordering::Relaxed);
     UserPtr::<u64>::new(set).write(&pending).map(|_| 0)
 }
 
@@ -123,22 +121,15 @@ pub fn rt_sigtimedwait(set: u64, info: u64, timeout: u64, sigsetsize: u64) -> Re
     };
     let proc = process::current();
     let t = task::current();
-    // Signals in `wanted` wake us even while blocked: unblock them for the wait.
-    let saved = t.sig_blocked.load(Ordering::Relaxed);
     let take = || signal::dequeue_in(&proc, &t, wanted);
     let r = match take() {
         Some(found) => Ok(found),
         None => {
-            t.sig_blocked.store(saved & !wanted, Ordering::Relaxed);
+            // Signals in `wanted` wake us though blocked (and are not ignored meanwhile).
+            proc.signals.sigwait_set.store(wanted, Ordering::Relaxed);
             let q = WaitQueue::new();
-            let r = q.wait_until(
-                || {
-                    let pending = t.sig_pending.load(Ordering::Relaxed) & wanted;
-                    (pending != 0).then_some(())
-                },
-                deadline,
-            );
-            t.sig_blocked.store(saved, Ordering::Relaxed);
+            let r = q.wait_until(|| (t.pending_all() & wanted != 0).then_some(()), deadline);
+            proc.signals.sigwait_set.store(0, Ordering::Relaxed);
             match (r, take()) {
                 (_, Some(found)) => Ok(found),
                 (Err(WaitError::TimedOut), None) => Err(Errno::EAGAIN),
@@ -222,7 +213,11 @@ pub fn tgkill(tgid: i32, tid: i32, sig: i32) -> Result<i64> {
     if tgid != -1 && target.pid != tgid as u32 {
         return Err(Errno::ESRCH);
     }
-    signal_one(&target, sig, sender_info(sig, SI_TKILL)).map(|_| 0)
+    if !may_signal(&target, sig) {
+        return Err(Errno::EPERM);
+    }
+    signal::send_to_thread(&target, sig, sender_info(sig, SI_TKILL));
+    Ok(0)
 }
 
 pub fn tkill(tid: i32, sig: i32) -> Result<i64> {

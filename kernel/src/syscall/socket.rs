@@ -302,7 +302,7 @@ fn do_send(fd: i32, data: Vec<u8>, addr: Option<Vec<u8>>, control: Option<(u64, 
     let nonblock = nonblocking(&file) || flags & MSG_DONTWAIT != 0;
     let r = sock.sendmsg(msg, nonblock);
     if r == Err(Errno::EPIPE) && flags & MSG_NOSIGNAL == 0 {
-        signal::send_simple(&process::current(), signal::SIGPIPE);
+        signal::raise_sigpipe();
     }
     r.map(|n| n as i64)
 }

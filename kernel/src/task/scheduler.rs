@@ -39,11 +39,13 @@ pub fn spawn(t: Arc<Thread>) {
     RQ.lock().ready.push_back(t);
 }
 
-/// Makes a sleeping thread runnable; harmless for any other state.
+/// Makes a sleeping thread runnable; harmless for any other state. Like Linux's wakeup
+/// preemption, the woken thread gets the CPU at the waker's next return to user mode.
 pub fn wake(t: &Arc<Thread>) {
     if t.state() == State::Sleeping {
         t.set_state(State::Runnable);
         RQ.lock().ready.push_back(t.clone());
+        NEED_RESCHED.store(true, Ordering::Relaxed);
     }
 }
 

@@ -34,6 +34,8 @@ pub struct Thread {
     pub fs_base: AtomicU64,
     /// Signals pending for this thread, and its blocked mask (bit n-1 for signal n).
     pub sig_pending: AtomicU64,
+    /// Signals pending for the whole process (shared by its threads; set by the process layer).
+    shared_pending: Once<Arc<AtomicU64>>,
     pub sig_blocked: AtomicU64,
     pub clear_child_tid: AtomicU64,
     /// Set when a timed wait ended because its deadline passed.
@@ -62,6 +64,7 @@ impl Thread {
             page_table_root: AtomicU64::new(page_table_root),
             fs_base: AtomicU64::new(0),
             sig_pending: AtomicU64::new(0),
+            shared_pending: Once::new(),
             sig_blocked: AtomicU64::new(0),
             clear_child_tid: AtomicU64::new(0),
             timed_out: AtomicBool::new(false),
@@ -139,9 +142,23 @@ impl Thread {
         }
     }
 
+    pub fn set_shared_pending(&self, shared: Arc<AtomicU64>) {
+        self.shared_pending.call_once(|| shared);
+    }
+
+    /// Signals pending for the process as a whole.
+    pub fn shared_pending(&self) -> u64 {
+        self.shared_pending.get().map(|s| s.load(Ordering::Acquire)).unwrap_or(0)
+    }
+
+    /// Every signal pending for this thread: its own and its process's.
+    pub fn pending_all(&self) -> u64 {
+        self.sig_pending.load(Ordering::Acquire) | self.shared_pending()
+    }
+
     /// An unblocked signal is pending: blocking waits end with EINTR.
     pub fn has_unblocked_signal(&self) -> bool {
-        self.sig_pending.load(Ordering::Acquire) & !self.sig_blocked.load(Ordering::Acquire) != 0
+        self.pending_all() & !self.sig_blocked.load(Ordering::Acquire) != 0
     }
 }
 
