@@ -56,6 +56,14 @@ pub fn getsid(pid: u32) -> Result<u32> {
     Ok(p.sid())
 }
 
+/// Is group `pgid` orphaned: no member has a parent in another group of the same session?
+/// Stop signals from the terminal (SIGTSTP, SIGTTIN, SIGTTOU) do not stop such a group.
+pub fn is_orphaned(pgid: u32) -> bool {
+    !members(pgid).iter().any(|p| {
+        p.parent.lock().upgrade().is_some_and(|q| q.pid != 1 && q.pgid() != pgid && q.sid() == p.sid())
+    })
+}
+
 /// Members of process group `pgid`.
 pub fn members(pgid: u32) -> alloc::vec::Vec<Arc<Process>> {
     all().into_iter().filter(|p| p.pgid() == pgid).collect()

@@ -63,7 +63,8 @@ impl JobControl for ProcessJobs {
     fn caller_blocks_or_ignores(&self, sig: u32) -> bool {
         let p = current();
         let blocked = crate::task::current().sig_blocked.load(Ordering::Relaxed) & signal::bit(sig) != 0;
-        blocked || p.sigactions.lock().get(sig).handler == SIG_IGN
+        // An orphaned group cannot be stopped, so it gets the error instead (as Linux).
+        blocked || p.sigactions.lock().get(sig).handler == SIG_IGN || super::group::is_orphaned(p.pgid())
     }
 
     fn group_in_session(&self, pgid: u32, sid: u32) -> bool {

@@ -290,7 +290,7 @@ fn post(proc: &Arc<Process>, sig: u32, info: SigInfo, thread_directed: bool) {
     proc.signals.signalfd_wait.wake_all();
     proc.signals.pollee.notify(crate::event::IoEvents::IN);
     if !blocked || awaited || sig == SIGKILL {
-        task::scheduler::wake(&thread);
+        task::scheduler::wake_urgent(&thread);
         if sig == SIGKILL {
             proc.signals.wake_on_continue.wake_all();
         }
@@ -394,7 +394,9 @@ pub fn deliver(frame: &mut TrapFrame) {
             match default_action(sig) {
                 DefaultAction::Ignore | DefaultAction::Continue => continue,
                 DefaultAction::Stop => {
-                    stop(&proc, sig);
+                    if sig == SIGSTOP || !super::group::is_orphaned(proc.pgid()) {
+                        stop(&proc, sig);
+                    }
                     continue;
                 }
                 DefaultAction::Terminate => super::exit::exit_group(super::exit::status_signaled(sig, false)),
@@ -548,7 +550,8 @@ fn setup_frame(proc: &Process, thread: &Thread, frame: &mut TrapFrame, sig: u32,
         err: if frame.vector < 32 { frame.error_code } else { 0 },
         trapno: if frame.vector < 32 { frame.vector } else { 0 },
         oldmask: old_mask,
-        cr2: 0,
+        // The fault address of a page fault (si_addr of the SIGSEGV/SIGBUS it raised).
+        cr2: if frame.vector == crate::arch::trap::VEC_PAGE_FAULT { info.fields[0] } else { 0 },
         fpstate,
         reserved: [0; 8],
     };

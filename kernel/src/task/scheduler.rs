@@ -39,12 +39,19 @@ pub fn spawn(t: Arc<Thread>) {
     RQ.lock().ready.push_back(t);
 }
 
-/// Makes a sleeping thread runnable; harmless for any other state. Like Linux's wakeup
-/// preemption, the woken thread gets the CPU at the waker's next return to user mode.
+/// Makes a sleeping thread runnable; harmless for any other state.
 pub fn wake(t: &Arc<Thread>) {
     if t.state() == State::Sleeping {
         t.set_state(State::Runnable);
         RQ.lock().ready.push_back(t.clone());
+    }
+}
+
+/// Wakes `t` and lets it run at the waker's next return to user mode: a signal's target acts
+/// on it at once, as it would on another CPU under Linux.
+pub fn wake_urgent(t: &Arc<Thread>) {
+    if t.state() == State::Sleeping {
+        wake(t);
         NEED_RESCHED.store(true, Ordering::Relaxed);
     }
 }
