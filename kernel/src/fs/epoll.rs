@@ -144,7 +144,10 @@ impl EpollInstance {
     fn harvest(&self, max: usize) -> Vec<(IoEvents, u64)> {
         let candidates: Vec<Arc<Entry>> = self.ready.lock().drain(..).collect();
         let mut out = Vec::new();
+        // Entries not looked at stay in front; reported level-triggered ones go to the back,
+        // so with a small maxevents every ready entry gets its turn (as in Linux).
         let mut keep = Vec::new();
+        let mut again = Vec::new();
         for entry in candidates {
             entry.queued.store(false, Ordering::Release);
             let Some(file) = entry.file.upgrade() else {
@@ -171,9 +174,10 @@ impl EpollInstance {
                 entry.interest.lock().disabled = true;
             } else if flags & EPOLLET == 0 {
                 // Level-triggered: look again next time.
-                keep.push(entry);
+                again.push(entry);
             }
         }
+        keep.extend(again);
         let mut ready = self.ready.lock();
         for e in keep {
             if !e.queued.swap(true, Ordering::AcqRel) {

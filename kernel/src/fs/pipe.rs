@@ -50,6 +50,17 @@ impl Ring {
         self.capacity() - self.len
     }
 
+    /// In packet mode every message takes a whole page slot, as Linux's pipe buffers do.
+    fn slots_full(&self) -> bool {
+        self.packets.len() >= self.pages.len()
+    }
+
+    fn clear(&mut self) {
+        self.head = 0;
+        self.len = 0;
+        self.packets.clear();
+    }
+
     /// The contiguous run of bytes at ring position `pos` (up to the end of its page).
     fn chunk_at(&mut self, pos: usize, max: usize) -> &mut [u8] {
         let cap = self.capacity();
@@ -229,6 +240,10 @@ impl Pipe {
         if write {
             s.writers -= 1;
         }
+        if s.readers == 0 && s.writers == 0 {
+            // A FIFO's content does not outlive its last open end.
+            s.ring.clear();
+        }
         drop(s);
         // Readers may now see end of file, writers EPIPE.
         self.readable.wake_all();
@@ -253,7 +268,7 @@ impl Pipe {
             }
         }
         if write {
-            if s.ring.free() >= PIPE_BUF {
+            if s.ring.free() >= PIPE_BUF && !s.ring.slots_full() {
                 ev |= IoEvents::writable();
             }
             if s.readers == 0 {
@@ -327,7 +342,8 @@ impl Pipe {
                 return if done > 0 { Ok(done) } else { Err(Errno::EPIPE) };
             }
             let free = s.ring.free();
-            if (atomic && free >= total) || (!atomic && free > 0) {
+            let room = if packet { !s.ring.slots_full() && free > 0 } else { true };
+            if room && ((atomic && free >= total) || (!atomic && free > 0)) {
                 let rest = buf.skip(done);
                 let n = if packet {
                     let n = s.ring.push(rest.take(PIPE_BUF))?;
@@ -353,7 +369,8 @@ impl Pipe {
             let waited = self.writable.wait_until(
                 || {
                     let s = self.state.lock();
-                    (s.readers == 0 || s.ring.free() >= need).then_some(())
+                    let slot = !packet || !s.ring.slots_full();
+                    (s.readers == 0 || (slot && s.ring.free() >= need)).then_some(())
                 },
                 None,
             );
@@ -395,8 +412,15 @@ impl Pipe {
         Ok(cap)
     }
 
-    /// Opening a FIFO with `flags`: the end, after the blocking rules of fifo(7).
-    pub fn open_fifo(self: &Arc<Self>, flags: u32) -> Result<Arc<dyn FileLike>> {
+    /// Opening a FIFO with `flags`: the end, after the blocking rules of fifo(7). Its fstat is
+    /// the FIFO inode's.
+    pub fn open_fifo(self: &Arc<Self>, flags: u32, inode: Arc<dyn super::inode::Inode>) -> Result<Arc<dyn FileLike>> {
+        let end = self.open_fifo_end(flags)?;
+        Ok(Arc::new(FifoFile { end, inode }))
+    }
+
+    /// A pipe end as a FIFO open gives it (also for reopening /proc/<pid>/fd/N of a pipe).
+    pub fn open_fifo_end(self: &Arc<Self>, flags: u32) -> Result<Arc<dyn FileLike>> {
         let nonblock = flags & O_NONBLOCK != 0;
         let packet = flags & O_DIRECT != 0;
         match flags & O_ACCMODE {
@@ -574,5 +598,35 @@ impl FileLike for PipeDuplex {
     }
     fn pipe(&self) -> Option<&Arc<Pipe>> {
         Some(&self.pipe)
+    }
+}
+
+/// An open FIFO: a pipe end that stats as the FIFO's inode.
+struct FifoFile {
+    end: Arc<dyn FileLike>,
+    inode: Arc<dyn super::inode::Inode>,
+}
+
+impl FileLike for FifoFile {
+    fn read(&self, buf: UserSlice, offset: u64, nonblock: bool) -> Result<usize> {
+        self.end.read(buf, offset, nonblock)
+    }
+    fn write(&self, buf: UserSlice, offset: u64, nonblock: bool) -> Result<usize> {
+        self.end.write(buf, offset, nonblock)
+    }
+    fn poll(&self, mask: IoEvents, poller: Option<&Poller>) -> IoEvents {
+        self.end.poll(mask, poller)
+    }
+    fn is_pollable(&self) -> bool {
+        true
+    }
+    fn ioctl(&self, cmd: u32, arg: u64) -> Result<i64> {
+        self.end.ioctl(cmd, arg)
+    }
+    fn metadata(&self) -> Metadata {
+        self.inode.metadata()
+    }
+    fn pipe(&self) -> Option<&Arc<Pipe>> {
+        self.end.pipe()
     }
 }

@@ -559,7 +559,7 @@ impl Inode for TmpfsInode {
                     Err(_) => Arc::new(()) as Arc<dyn Any + Send + Sync>,
                 });
                 let pipe = ext.downcast::<super::pipe::Pipe>().map_err(|_| Errno::ENOMEM)?;
-                pipe.open_fifo(flags).map(Some)
+                pipe.open_fifo(flags, self.me()).map(Some)
             }
             S_IFSOCK => Err(Errno::ENXIO),
             _ => Ok(None),

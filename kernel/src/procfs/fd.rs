@@ -183,7 +183,7 @@ impl Inode for FdTarget {
     fn open(&self, flags: u32) -> Result<Option<Arc<dyn FileLike>>> {
         // A pipe opens like a FIFO: the end the flags ask for. Sockets cannot be opened.
         if let Some(pipe) = self.file.pipe() {
-            return pipe.open_fifo(flags).map(Some);
+            return pipe.open_fifo_end(flags).map(Some);
         }
         if self.file.metadata().file_type() == S_IFSOCK {
             return Err(Errno::ENXIO);

@@ -13,7 +13,7 @@ pub fn pipe2(fds: u64, flags: u32) -> Result<i64> {
         return Err(Errno::EINVAL);
     }
     let (r, w) = pipe::new_pair(flags & O_DIRECT != 0)?;
-    let status = flags & O_NONBLOCK;
+    let status = flags & (O_NONBLOCK | O_DIRECT);
     let cloexec = flags & O_CLOEXEC != 0;
     let rfd = fileops::install(OpenFile::new(r, O_RDONLY | status), cloexec)?;
     let wfd = match fileops::install(OpenFile::new(w, O_WRONLY | status), cloexec) {
