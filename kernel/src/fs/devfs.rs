@@ -74,6 +74,25 @@ impl FileLike for MemDevice {
         Some(0)
     }
 
+    fn read_kernel(&self, buf: &mut alloc::vec::Vec<u8>, max: usize, _offset: u64, _nonblock: bool) -> Option<Result<usize>> {
+        match self.kind {
+            Kind::Null => Some(Ok(0)),
+            Kind::Zero | Kind::Full => {
+                buf.resize(max, 0);
+                Some(Ok(max))
+            }
+            Kind::Random => {
+                buf.resize(max, 0);
+                crate::random::fill(buf);
+                Some(Ok(max))
+            }
+        }
+    }
+
+    fn write_kernel(&self, data: &[u8], _offset: u64, _nonblock: bool) -> Option<Result<usize>> {
+        Some(if self.kind == Kind::Full { Err(Errno::ENOSPC) } else { Ok(data.len()) })
+    }
+
     fn metadata(&self) -> Metadata {
         Metadata { mode: S_IFCHR | 0o666, nlink: 1, rdev: self.rdev, blksize: 4096, ..Metadata::default() }
     }

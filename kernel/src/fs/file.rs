@@ -59,6 +59,14 @@ pub trait FileLike: Send + Sync {
     fn poll(&self, _mask: IoEvents, _poller: Option<&Poller>) -> IoEvents {
         IoEvents::readable() | IoEvents::writable()
     }
+    /// Reads up to `max` bytes into a kernel buffer (sendfile, splice); None if unsupported.
+    fn read_kernel(&self, _buf: &mut Vec<u8>, _max: usize, _offset: u64, _nonblock: bool) -> Option<Result<usize>> {
+        None
+    }
+    /// Writes a kernel buffer (sendfile, splice); None if unsupported.
+    fn write_kernel(&self, _data: &[u8], _offset: u64, _nonblock: bool) -> Option<Result<usize>> {
+        None
+    }
     /// Can epoll watch it? (Regular files and simple devices have no readiness to wait for.)
     fn is_pollable(&self) -> bool {
         false
@@ -177,6 +185,42 @@ impl OpenFile {
         Ok(n)
     }
 
+    /// Reads up to `max` bytes into a kernel buffer at the file's offset (or `at`);
+    /// `nonblock` adds to the file's own O_NONBLOCK (SPLICE_F_NONBLOCK).
+    pub fn read_kernel(&self, max: usize, at: Option<u64>, nonblock: bool) -> Result<Vec<u8>> {
+        if !self.readable() {
+            return Err(Errno::EBADF);
+        }
+        let seekable = self.file.is_seekable();
+        let off = at.unwrap_or_else(|| if seekable { self.offset() } else { 0 });
+        let mut buf = Vec::new();
+        let n = self.file.read_kernel(&mut buf, max, off, nonblock || self.nonblock()).ok_or(Errno::EINVAL)??;
+        buf.truncate(n);
+        if seekable && at.is_none() {
+            self.set_offset(off + n as u64);
+        }
+        Ok(buf)
+    }
+
+    /// Writes a kernel buffer at the file's offset (or `at`).
+    pub fn write_kernel(&self, data: &[u8], at: Option<u64>, nonblock: bool) -> Result<usize> {
+        if !self.writable() {
+            return Err(Errno::EBADF);
+        }
+        let seekable = self.file.is_seekable();
+        let off = match at {
+            Some(o) => o,
+            None if seekable && self.flags() & O_APPEND != 0 => self.file.metadata().size,
+            None if seekable => self.offset(),
+            None => 0,
+        };
+        let n = self.file.write_kernel(data, off, nonblock || self.nonblock()).ok_or(Errno::EINVAL)??;
+        if seekable && at.is_none() {
+            self.set_offset(off + n as u64);
+        }
+        Ok(n)
+    }
+
     pub fn pread(&self, buf: UserSlice, off: u64) -> Result<usize> {
         if !self.readable() {
             return Err(Errno::EBADF);
@@ -262,6 +306,15 @@ impl FileLike for InodeFile {
 
     fn is_seekable(&self) -> bool {
         true
+    }
+
+    fn read_kernel(&self, buf: &mut Vec<u8>, max: usize, offset: u64, _nonblock: bool) -> Option<Result<usize>> {
+        buf.resize(max, 0);
+        Some(self.inode.read_at(offset, buf))
+    }
+
+    fn write_kernel(&self, data: &[u8], offset: u64, _nonblock: bool) -> Option<Result<usize>> {
+        Some(self.inode.write_at(offset, data))
     }
 
     fn metadata(&self) -> Metadata {

@@ -14,7 +14,7 @@ use super::inode::{Metadata, S_IFIFO};
 use crate::error::{Errno, Result};
 use crate::event::{IoEvents, Poller, Pollee};
 use crate::mm::frame::{self, PAGE_SIZE};
-use crate::mm::user::{UserPtr, UserSlice};
+use crate::mm::user::{IoSink, IoSource, UserPtr, UserSlice};
 use crate::sync::Mutex;
 use crate::task::{WaitError, WaitQueue};
 
@@ -71,36 +71,34 @@ impl Ring {
         &mut frame::bytes(self.pages[page])[off..off + n]
     }
 
-    /// Copies user bytes in at the tail; returns how many.
-    fn push(&mut self, src: UserSlice) -> Result<usize> {
+    /// Copies bytes `from..` of `src` in at the tail, as many as fit; returns how many.
+    fn push(&mut self, src: &IoSource, from: usize, max: usize) -> Result<usize> {
         let mut done = 0;
-        let want = src.len().min(self.free());
+        let want = (src.len() - from).min(max).min(self.free());
         while done < want {
             let tail = self.head + self.len;
             let chunk = self.chunk_at(tail, want - done);
             let n = chunk.len();
-            src.skip(done).take(n).read(chunk)?;
+            src.read_at(from + done, chunk)?;
             self.len += n;
             done += n;
         }
         Ok(done)
     }
 
-    /// Copies up to `dst.len()` bytes out from the head (or, with `peek`, leaves them).
-    fn pop(&mut self, dst: UserSlice, count: usize) -> Result<usize> {
+    /// Copies up to `count` bytes from the head into `dst`; consumes them unless `peek`.
+    fn pop(&mut self, dst: &mut IoSink, count: usize, peek: bool) -> Result<usize> {
         let want = count.min(self.len);
         let mut done = 0;
         while done < want {
             let head = self.head + done;
             let chunk = self.chunk_at(head, want - done);
             let n = chunk.len();
-            dst.skip(done).write(chunk)?;
+            dst.write_at(done, chunk)?;
             done += n;
         }
-        self.head = (self.head + done) % self.capacity();
-        self.len -= done;
-        if self.len == 0 {
-            self.head = 0;
+        if !peek {
+            discard(self, done);
         }
         Ok(done)
     }
@@ -278,7 +276,7 @@ impl Pipe {
         ev
     }
 
-    fn try_read(&self, buf: UserSlice, nonblock: bool) -> Option<Result<usize>> {
+    fn try_read(&self, buf: &mut IoSink, nonblock: bool, peek: bool) -> Option<Result<usize>> {
         let mut s = self.state.lock();
         if s.ring.len == 0 {
             return if s.writers == 0 {
@@ -289,37 +287,43 @@ impl Pipe {
                 None
             };
         }
+        let len = buf.len();
         let r = if let Some(&packet) = s.ring.packets.front() {
             // One message per read; what does not fit is discarded.
-            let n = s.ring.pop(buf, packet.min(buf.len()));
-            if n.is_ok() {
+            let n = s.ring.pop(buf, packet.min(len), peek);
+            if n.is_ok() && !peek {
                 s.ring.packets.pop_front();
-                if packet > buf.len() {
-                    discard(&mut s.ring, packet - buf.len());
+                if packet > len {
+                    discard(&mut s.ring, packet - len);
                 }
             }
             n
         } else {
-            s.ring.pop(buf, buf.len())
+            s.ring.pop(buf, len, peek)
         };
         drop(s);
+        if peek {
+            return Some(r);
+        }
         self.writable.wake_all();
         self.pollee.notify(IoEvents::OUT);
         Some(r)
     }
 
-    pub fn read(&self, buf: UserSlice, nonblock: bool) -> Result<usize> {
+    /// Reads into `buf`, sleeping while the pipe is empty and has writers. With `peek` the
+    /// bytes stay in the pipe (tee).
+    pub fn read(&self, buf: &mut IoSink, nonblock: bool, peek: bool) -> Result<usize> {
         if buf.is_empty() {
             return Ok(0);
         }
-        if let Some(r) = self.try_read(buf, nonblock) {
+        if let Some(r) = self.try_read(buf, nonblock, peek) {
             return r;
         }
         let mut result = None;
         self.readable
             .wait_until(
                 || {
-                    result = self.try_read(buf, nonblock);
+                    result = self.try_read(buf, nonblock, peek);
                     result.as_ref().map(|_| ())
                 },
                 None,
@@ -328,7 +332,7 @@ impl Pipe {
         result.unwrap_or(Ok(0))
     }
 
-    pub fn write(&self, buf: UserSlice, nonblock: bool, packet: bool) -> Result<usize> {
+    pub fn write(&self, buf: &IoSource, nonblock: bool, packet: bool) -> Result<usize> {
         let total = buf.len();
         if total == 0 {
             return Ok(0);
@@ -344,13 +348,12 @@ impl Pipe {
             let free = s.ring.free();
             let room = if packet { !s.ring.slots_full() && free > 0 } else { true };
             if room && ((atomic && free >= total) || (!atomic && free > 0)) {
-                let rest = buf.skip(done);
                 let n = if packet {
-                    let n = s.ring.push(rest.take(PIPE_BUF))?;
+                    let n = s.ring.push(buf, done, PIPE_BUF)?;
                     s.ring.packets.push_back(n);
                     n
                 } else {
-                    s.ring.push(rest)?
+                    s.ring.push(buf, done, usize::MAX)?
                 };
                 done += n;
                 drop(s);
@@ -531,13 +534,16 @@ impl Drop for PipeDuplex {
 
 impl FileLike for PipeReader {
     fn read(&self, buf: UserSlice, _offset: u64, nonblock: bool) -> Result<usize> {
-        self.pipe.read(buf, nonblock)
+        self.pipe.read(&mut IoSink::User(buf), nonblock, false)
     }
     fn write(&self, _buf: UserSlice, _offset: u64, _nonblock: bool) -> Result<usize> {
         Err(Errno::EBADF)
     }
     fn poll(&self, mask: IoEvents, poller: Option<&Poller>) -> IoEvents {
         self.pipe.poll_end(true, false, self.writers_seen, mask, poller)
+    }
+    fn read_kernel(&self, buf: &mut alloc::vec::Vec<u8>, max: usize, _offset: u64, nonblock: bool) -> Option<Result<usize>> {
+        Some(self.pipe.read(&mut IoSink::Kernel { buf, max }, nonblock, false))
     }
     fn ioctl(&self, cmd: u32, arg: u64) -> Result<i64> {
         pipe_ioctl(&self.pipe, cmd, arg)
@@ -558,10 +564,13 @@ impl FileLike for PipeWriter {
         Err(Errno::EBADF)
     }
     fn write(&self, buf: UserSlice, _offset: u64, nonblock: bool) -> Result<usize> {
-        self.pipe.write(buf, nonblock, self.packet)
+        self.pipe.write(&IoSource::User(buf), nonblock, self.packet)
     }
     fn poll(&self, mask: IoEvents, poller: Option<&Poller>) -> IoEvents {
         self.pipe.poll_end(false, true, 0, mask, poller)
+    }
+    fn write_kernel(&self, data: &[u8], _offset: u64, nonblock: bool) -> Option<Result<usize>> {
+        Some(self.pipe.write(&IoSource::Kernel(data), nonblock, self.packet))
     }
     fn ioctl(&self, cmd: u32, arg: u64) -> Result<i64> {
         pipe_ioctl(&self.pipe, cmd, arg)
@@ -579,13 +588,19 @@ impl FileLike for PipeWriter {
 
 impl FileLike for PipeDuplex {
     fn read(&self, buf: UserSlice, _offset: u64, nonblock: bool) -> Result<usize> {
-        self.pipe.read(buf, nonblock)
+        self.pipe.read(&mut IoSink::User(buf), nonblock, false)
     }
     fn write(&self, buf: UserSlice, _offset: u64, nonblock: bool) -> Result<usize> {
-        self.pipe.write(buf, nonblock, self.packet)
+        self.pipe.write(&IoSource::User(buf), nonblock, self.packet)
     }
     fn poll(&self, mask: IoEvents, poller: Option<&Poller>) -> IoEvents {
         self.pipe.poll_end(true, true, self.writers_seen, mask, poller)
+    }
+    fn read_kernel(&self, buf: &mut alloc::vec::Vec<u8>, max: usize, _offset: u64, nonblock: bool) -> Option<Result<usize>> {
+        Some(self.pipe.read(&mut IoSink::Kernel { buf, max }, nonblock, false))
+    }
+    fn write_kernel(&self, data: &[u8], _offset: u64, nonblock: bool) -> Option<Result<usize>> {
+        Some(self.pipe.write(&IoSource::Kernel(data), nonblock, self.packet))
     }
     fn ioctl(&self, cmd: u32, arg: u64) -> Result<i64> {
         pipe_ioctl(&self.pipe, cmd, arg)
@@ -617,6 +632,12 @@ impl FileLike for FifoFile {
     fn poll(&self, mask: IoEvents, poller: Option<&Poller>) -> IoEvents {
         self.end.poll(mask, poller)
     }
+    fn read_kernel(&self, buf: &mut alloc::vec::Vec<u8>, max: usize, offset: u64, nonblock: bool) -> Option<Result<usize>> {
+        self.end.read_kernel(buf, max, offset, nonblock)
+    }
+    fn write_kernel(&self, data: &[u8], offset: u64, nonblock: bool) -> Option<Result<usize>> {
+        self.end.write_kernel(data, offset, nonblock)
+    }
     fn is_pollable(&self) -> bool {
         true
     }
@@ -629,4 +650,15 @@ impl FileLike for FifoFile {
     fn pipe(&self) -> Option<&Arc<Pipe>> {
         self.end.pipe()
     }
+}
+
+/// tee: copies up to `max` bytes from `from` into `to` without consuming them.
+pub fn tee(from: &Pipe, to: &Pipe, max: usize, nonblock: bool) -> Result<usize> {
+    let mut data = alloc::vec::Vec::new();
+    let n = from.read(&mut IoSink::Kernel { buf: &mut data, max }, nonblock, true)?;
+    data.truncate(n);
+    if data.is_empty() {
+        return Ok(0);
+    }
+    to.write(&IoSource::Kernel(&data), nonblock, false)
 }

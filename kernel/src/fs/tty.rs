@@ -447,6 +447,16 @@ impl FileLike for Arc<Tty> {
         ev
     }
 
+    fn write_kernel(&self, data: &[u8], _offset: u64, _nonblock: bool) -> Option<Result<usize>> {
+        if self.ldisc.lock().termios.c_lflag & TOSTOP != 0 {
+            if let Err(e) = self.check_background(SIGTTOU) {
+                return Some(Err(e));
+            }
+        }
+        self.output(data);
+        Some(Ok(data.len()))
+    }
+
     fn write(&self, buf: UserSlice, _offset: u64, _nonblock: bool) -> Result<usize> {
         if self.ldisc.lock().termios.c_lflag & TOSTOP != 0 {
             self.check_background(SIGTTOU)?;

@@ -529,6 +529,17 @@ impl FileLike for TcpSocket {
         self.send(&data, nonblock)
     }
 
+    fn read_kernel(&self, buf: &mut Vec<u8>, max: usize, _offset: u64, nonblock: bool) -> Option<Result<usize>> {
+        Some(self.recv(max, 0, nonblock).map(|d| {
+            *buf = d;
+            buf.len()
+        }))
+    }
+
+    fn write_kernel(&self, data: &[u8], _offset: u64, nonblock: bool) -> Option<Result<usize>> {
+        Some(self.send(data, nonblock))
+    }
+
     fn poll(&self, mask: IoEvents, poller: Option<&Poller>) -> IoEvents {
         if let Some(p) = poller {
             p.watch(&stack::POLLEE, mask);

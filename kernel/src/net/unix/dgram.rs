@@ -342,6 +342,21 @@ impl FileLike for UnixDatagramSocket {
         self.send(SendMsg { data, addr: None, rights: Vec::new(), creds, flags: 0 }, nonblock)
     }
 
+    fn read_kernel(&self, buf: &mut Vec<u8>, max: usize, _offset: u64, nonblock: bool) -> Option<Result<usize>> {
+        Some(self.recv(max, 0, nonblock).map(|m| {
+            *buf = m.data;
+            buf.len()
+        }))
+    }
+
+    fn write_kernel(&self, data: &[u8], _offset: u64, nonblock: bool) -> Option<Result<usize>> {
+        let creds = match crate::net::env() {
+            Ok(e) => e.creds(),
+            Err(e) => return Some(Err(e)),
+        };
+        Some(self.send(SendMsg { data: data.to_vec(), addr: None, rights: Vec::new(), creds, flags: 0 }, nonblock))
+    }
+
     fn poll(&self, mask: IoEvents, poller: Option<&Poller>) -> IoEvents {
         if let Some(p) = poller {
             p.watch(&self.pollee, mask);

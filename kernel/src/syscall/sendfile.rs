@@ -1,0 +1,168 @@
+//! sendfile, splice, tee and copy_file_range: data moved between files inside the kernel.
+
+use alloc::sync::Arc;
+
+use super::io::file;
+use crate::error::{Errno, Result};
+use crate::fs::file::{OpenFile, O_APPEND};
+use crate::fs::pipe;
+use crate::mm::user::UserPtr;
+
+/// Bytes moved per step.
+const CHUNK: usize = 64 * 1024;
+const SPLICE_F_NONBLOCK: u32 = 2;
+
+/// Reads an optional in/out offset (a pointer to loff_t).
+fn read_offset(ptr: u64) -> Result<Option<u64>> {
+    if ptr == 0 {
+        return Ok(None);
+    }
+    let off = UserPtr::<i64>::new(ptr).read()?;
+    if off < 0 {
+        return Err(Errno::EINVAL);
+    }
+    Ok(Some(off as u64))
+}
+
+/// Moves up to `count` bytes from `src` to `dst`, chunk by chunk; stops at end of input or
+/// at a short write. Errors after some bytes moved end the transfer with the count so far.
+fn pump(src: &OpenFile, mut src_off: Option<u64>, dst: &OpenFile, mut dst_off: Option<u64>, count: usize, nonblock: bool) -> Result<(usize, Option<u64>, Option<u64>)> {
+    let mut done = 0;
+    while done < count {
+        let want = (count - done).min(CHUNK);
+        let data = match src.read_kernel(want, src_off, nonblock) {
+            Ok(d) => d,
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        };
+        if data.is_empty() {
+            break;
+        }
+        let n = match dst.write_kernel(&data, dst_off, nonblock) {
+            Ok(n) => n,
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        };
+        src_off = src_off.map(|o| o + n as u64);
+        dst_off = dst_off.map(|o| o + n as u64);
+        done += n;
+        if n < data.len() || data.len() < want {
+            break;
+        }
+    }
+    Ok((done, src_off, dst_off))
+}
+
+pub fn sendfile(out_fd: i32, in_fd: i32, offset: u64, count: u64) -> Result<i64> {
+    let (input, output) = (file(in_fd)?, file(out_fd)?);
+    if !input.readable() || !output.writable() {
+        return Err(Errno::EBADF);
+    }
+    // The input must be a file that can be read at an offset (a regular file).
+    if !input.file().is_seekable() {
+        return Err(Errno::EINVAL);
+    }
+    if output.flags() & O_APPEND != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let start = read_offset(offset)?;
+    let count = count.min(0x7fff_f000) as usize;
+    let (n, end, _) = pump(&input, start.or(Some(input.offset())), &output, None, count, false)?;
+    match (start, end) {
+        (Some(_), Some(e)) => UserPtr::<i64>::new(offset).write(&(e as i64))?,
+        (None, Some(e)) => input.set_offset(e),
+        _ => {}
+    }
+    Ok(n as i64)
+}
+
+fn is_pipe(f: &Arc<OpenFile>) -> bool {
+    f.file().pipe().is_some()
+}
+
+pub fn splice(fd_in: i32, off_in: u64, fd_out: i32, off_out: u64, len: u64, flags: u32) -> Result<i64> {
+    let (input, output) = (file(fd_in)?, file(fd_out)?);
+    if !input.readable() || !output.writable() {
+        return Err(Errno::EBADF);
+    }
+    if !is_pipe(&input) && !is_pipe(&output) {
+        return Err(Errno::EINVAL);
+    }
+    // Offsets are for the non-pipe side only.
+    if (is_pipe(&input) && off_in != 0) || (is_pipe(&output) && off_out != 0) {
+        return Err(Errno::ESPIPE);
+    }
+    if is_pipe(&input) && is_pipe(&output) && Arc::ptr_eq(input.file().pipe().expect("pipe"), output.file().pipe().expect("pipe")) {
+        return Err(Errno::EINVAL);
+    }
+    let (src_off, dst_off) = (read_offset(off_in)?, read_offset(off_out)?);
+    let nonblock = flags & SPLICE_F_NONBLOCK != 0;
+    let src_start = src_off.or_else(|| input.file().is_seekable().then(|| input.offset()));
+    let dst_start = dst_off.or_else(|| output.file().is_seekable().then(|| output.offset()));
+    let (n, src_end, dst_end) = pump(&input, src_start, &output, dst_start, len.min(0x7fff_f000) as usize, nonblock)?;
+    if let Some(e) = src_end {
+        if src_off.is_some() {
+            UserPtr::<i64>::new(off_in).write(&(e as i64))?;
+        } else {
+            input.set_offset(e);
+        }
+    }
+    if let Some(e) = dst_end {
+        if dst_off.is_some() {
+            UserPtr::<i64>::new(off_out).write(&(e as i64))?;
+        } else {
+            output.set_offset(e);
+        }
+    }
+    Ok(n as i64)
+}
+
+pub fn tee(fd_in: i32, fd_out: i32, len: u64, flags: u32) -> Result<i64> {
+    let (input, output) = (file(fd_in)?, file(fd_out)?);
+    if !input.readable() || !output.writable() {
+        return Err(Errno::EBADF);
+    }
+    let (Some(from), Some(to)) = (input.file().pipe(), output.file().pipe()) else { return Err(Errno::EINVAL) };
+    if Arc::ptr_eq(from, to) {
+        return Err(Errno::EINVAL);
+    }
+    let nonblock = flags & SPLICE_F_NONBLOCK != 0;
+    pipe::tee(from, to, len.min(0x7fff_f000) as usize, nonblock).map(|n| n as i64)
+}
+
+pub fn copy_file_range(fd_in: i32, off_in: u64, fd_out: i32, off_out: u64, len: u64, flags: u32) -> Result<i64> {
+    if flags != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let (input, output) = (file(fd_in)?, file(fd_out)?);
+    if !input.readable() || !output.writable() || output.flags() & O_APPEND != 0 {
+        return Err(Errno::EBADF);
+    }
+    let (mi, mo) = (input.file().metadata(), output.file().metadata());
+    if mi.is_dir() || mo.is_dir() {
+        return Err(Errno::EISDIR);
+    }
+    if !input.file().is_seekable() || !output.file().is_seekable() {
+        return Err(Errno::EINVAL);
+    }
+    let (src_off, dst_off) = (read_offset(off_in)?, read_offset(off_out)?);
+    let (n, src_end, dst_end) = pump(
+        &input,
+        Some(src_off.unwrap_or_else(|| input.offset())),
+        &output,
+        Some(dst_off.unwrap_or_else(|| output.offset())),
+        len.min(0x7fff_f000) as usize,
+        false,
+    )?;
+    match (src_off, src_end) {
+        (Some(_), Some(e)) => UserPtr::<i64>::new(off_in).write(&(e as i64))?,
+        (None, Some(e)) => input.set_offset(e),
+        _ => {}
+    }
+    match (dst_off, dst_end) {
+        (Some(_), Some(e)) => UserPtr::<i64>::new(off_out).write(&(e as i64))?,
+        (None, Some(e)) => output.set_offset(e),
+        _ => {}
+    }
+    Ok(n as i64)
+}
