@@ -51,7 +51,7 @@
         }                                                                             \
     } while (0)
 
-static int child_status(pid_t pid)
+__attribute__((unused)) static int child_status(pid_t pid)
 {
     int st;
     while (waitpid(pid, &st, 0) < 0)
@@ -800,17 +800,18 @@ TEST(socketpair_not_limited_by_queue_length)
 
 TEST(send_to_closed_connected_peer_econnrefused)
 {
+    /* MSG_DONTWAIT only so that a wrong implementation fails instead of hanging */
     struct sockaddr_un b;
     socklen_t blen;
     int fb = dgram_at(&b, &blen, "gone");
     CHECK_OK(fb);
     int fa = connected(SOCK_DGRAM, &b, blen);
     CHECK_OK(fa);
-    CHECK_EQ(send(fa, "x", 1, 0), 1);
+    CHECK_EQ(send(fa, "x", 1, MSG_DONTWAIT), 1);
     CHECK_OK(close(fb));
-    CHECK_ERRNO(send(fa, "x", 1, 0), ECONNREFUSED);
+    CHECK_ERRNO(send(fa, "x", 1, MSG_DONTWAIT), ECONNREFUSED);
     /* the connection is dropped after the first error */
-    CHECK_ERRNO(send(fa, "x", 1, 0), ENOTCONN);
+    CHECK_ERRNO(send(fa, "x", 1, MSG_DONTWAIT), ENOTCONN);
     close(fa);
 }
 
@@ -818,14 +819,14 @@ TEST(socketpair_peer_closed_queued_data_then_econnrefused)
 {
     int sv[2];
     CHECK_OK(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv));
-    CHECK_EQ(send(sv[1], "last", 4, 0), 4);
+    CHECK_EQ(send(sv[1], "last", 4, MSG_DONTWAIT), 4);
     CHECK_OK(close(sv[1]));
     /* queued datagrams can still be read; then no end of file, just nothing */
     char buf[8];
     CHECK_EQ(recv(sv[0], buf, sizeof buf, MSG_DONTWAIT), 4);
     CHECK_ERRNO(recv(sv[0], buf, sizeof buf, MSG_DONTWAIT), EAGAIN);
-    CHECK_ERRNO(send(sv[0], "x", 1, 0), ECONNREFUSED);
-    CHECK_ERRNO(send(sv[0], "x", 1, 0), ENOTCONN);
+    CHECK_ERRNO(send(sv[0], "x", 1, MSG_DONTWAIT), ECONNREFUSED);
+    CHECK_ERRNO(send(sv[0], "x", 1, MSG_DONTWAIT), ENOTCONN);
     close(sv[0]);
 }
 
@@ -834,9 +835,9 @@ TEST(socketpair_refused_send_discards_queue)
     /* Linux: the send that finds the peer dead disconnects and purges our receive queue */
     int sv[2];
     CHECK_OK(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv));
-    CHECK_EQ(send(sv[1], "lost", 4, 0), 4);
+    CHECK_EQ(send(sv[1], "lost", 4, MSG_DONTWAIT), 4);
     CHECK_OK(close(sv[1]));
-    CHECK_ERRNO(send(sv[0], "x", 1, 0), ECONNREFUSED);
+    CHECK_ERRNO(send(sv[0], "x", 1, MSG_DONTWAIT), ECONNREFUSED);
     char buf[8];
     CHECK_ERRNO(recv(sv[0], buf, sizeof buf, MSG_DONTWAIT), EAGAIN);
     close(sv[0]);
@@ -847,7 +848,7 @@ TEST(shutdown_wr_dgram)
     int sv[2];
     CHECK_OK(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv));
     CHECK_OK(shutdown(sv[0], SHUT_WR));
-    CHECK_ERRNO(send(sv[0], "x", 1, MSG_NOSIGNAL), EPIPE);
+    CHECK_ERRNO(send(sv[0], "x", 1, MSG_NOSIGNAL | MSG_DONTWAIT), EPIPE);
     /* the peer can still send to us */
     CHECK_EQ(send(sv[1], "y", 1, MSG_DONTWAIT), 1);
     char c;
