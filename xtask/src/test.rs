@@ -293,13 +293,7 @@ impl Guest {
             (GuestJob::Session(kind), GuestResult::Session(result)) => {
                 let name = format!("posix-x/{}", kind.name());
                 match result {
-                    Ok(summary) => {
-                        let retries = match summary.fg_retries {
-                            0 => String::new(),
-                            n => format!(", `fg` repeated {n}x: Ctrl-C came before the job had the terminal"),
-                        };
-                        report.ok(&name, &format!("{} steps, {}{retries}", summary.steps, secs(summary.time)))
-                    }
+                    Ok(summary) => report.ok(&name, &format!("{} steps, {}", summary.steps, secs(summary.time))),
                     Err(f) => report.fail(&name, &format!("step {}: expected {}", f.step, f.expected), &f.lines),
                 }
             }
