@@ -47,8 +47,11 @@ pub struct Image {
     pub argv: Vec<String>,
 }
 
+/// (device, inode, absolute path) of an executable, for /proc/<pid>/maps.
+type FileId = (u64, u64, String);
+
 /// Reads the whole file at `path` if the caller may execute it.
-fn read_executable(cwd: &Walk, path: &str, creds: &super::creds::Credentials) -> Result<Vec<u8>> {
+fn read_executable(cwd: &Walk, path: &str, creds: &super::creds::Credentials) -> Result<(Vec<u8>, FileId)> {
     let walk = path::resolve(cwd, path, true)?;
     let inode = walk.inode();
     let m = inode.metadata();
@@ -61,7 +64,7 @@ fn read_executable(cwd: &Walk, path: &str, creds: &super::creds::Credentials) ->
     let mut data = vec![0u8; m.size as usize];
     let n = inode.read_at(0, &mut data)?;
     data.truncate(n);
-    Ok(data)
+    Ok((data, (m.dev, m.ino, walk.path())))
 }
 
 /// Loads `path` (resolved from `cwd`) into a new address space.
@@ -70,7 +73,7 @@ pub fn load(cwd: &Walk, path: &str, argv: &[String], envp: &[String], creds: &su
 }
 
 fn load_depth(cwd: &Walk, path: &str, argv: Vec<String>, envp: &[String], creds: &super::creds::Credentials, depth: u32) -> Result<Image> {
-    let data = read_executable(cwd, path, creds)?;
+    let (data, file) = read_executable(cwd, path, creds)?;
     if data.starts_with(b"#!") {
         if depth >= MAX_SCRIPT_DEPTH {
             return Err(Errno::ELOOP);
@@ -83,7 +86,7 @@ fn load_depth(cwd: &Walk, path: &str, argv: Vec<String>, envp: &[String], creds:
         return load_depth(cwd, &interp, new_argv, envp, creds, depth + 1);
     }
     let elf = ElfFile::new(&data).map_err(|_| Errno::ENOEXEC)?;
-    load_elf(&elf, path, &argv, envp, creds)
+    load_elf(&elf, path, &argv, envp, creds, &file)
 }
 
 /// "#!interp [one-arg]" on the first line (at most 256 bytes, as Linux).
@@ -115,7 +118,7 @@ fn prot_of(flags: Flags) -> Prot {
     p
 }
 
-fn load_elf(elf: &ElfFile, path: &str, argv: &[String], envp: &[String], creds: &super::creds::Credentials) -> Result<Image> {
+fn load_elf(elf: &ElfFile, path: &str, argv: &[String], envp: &[String], creds: &super::creds::Credentials, file: &FileId) -> Result<Image> {
     let header = &elf.header;
     if header.pt1.class() != xmas_elf::header::Class::SixtyFour
         || header.pt2.machine().as_machine() != xmas_elf::header::Machine::X86_64
@@ -151,6 +154,11 @@ fn load_elf(elf: &ElfFile, path: &str, argv: &[String], envp: &[String], creds: 
                 }
                 let end = vaddr.checked_add(memsz).ok_or(Errno::ENOEXEC)?;
                 map_segment(&mut vm, vaddr, end, prot_of(ph.flags()))?;
+                // maps shows the program's segments with their file (the offset is kept by
+                // the file-backed mappings only; these are copies).
+                if let Some(v) = vm.find(page_floor(vaddr)).map(|v| v.start) {
+                    vm.set_vma_file(v, file.clone());
+                }
                 vm.write_bytes(vaddr, &elf.input[offset as usize..(offset + filesz) as usize])?;
                 image_end = image_end.max(end);
             }
