@@ -4,7 +4,7 @@
 
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
 use super::inode::{DirEntry, Inode, Metadata};
 use super::path::Walk;
@@ -100,6 +100,8 @@ pub struct OpenFile {
     flags: AtomicU32,
     /// How it was opened, for fchdir, *at dirfds and /proc/<pid>/fd.
     path: Option<Walk>,
+    /// References held by messages in flight (SCM_RIGHTS), for the unix socket collector.
+    inflight: AtomicUsize,
 }
 
 impl OpenFile {
@@ -113,11 +115,25 @@ impl OpenFile {
             offset: Mutex::new(0),
             flags: AtomicU32::new(flags & !(O_CLOEXEC | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC)),
             path,
+            inflight: AtomicUsize::new(0),
         })
     }
 
     pub fn file(&self) -> &Arc<dyn FileLike> {
         &self.file
+    }
+
+    /// Counts a reference held by a message in flight (or, with `false`, its end).
+    pub fn set_inflight(&self, more: bool) {
+        if more {
+            self.inflight.fetch_add(1, Ordering::AcqRel);
+        } else {
+            self.inflight.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+
+    pub fn inflight(&self) -> usize {
+        self.inflight.load(Ordering::Acquire)
     }
 
     pub fn path(&self) -> Option<&Walk> {

@@ -81,4 +81,10 @@ pub trait Socket: Send + Sync {
     fn setsockopt(&self, level: i32, name: i32, value: &[u8]) -> Result<()>;
     fn sockname(&self) -> Result<Vec<u8>>;
     fn peername(&self) -> Result<Vec<u8>>;
+    /// Open files sitting in this socket's receive queue (for the in-flight collector).
+    fn queued_files(&self) -> Vec<Arc<OpenFile>> {
+        Vec::new()
+    }
+    /// Drops everything queued (the collector found it unreachable).
+    fn purge_queue(&self) {}
 }

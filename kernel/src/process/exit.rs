@@ -45,6 +45,8 @@ fn release(proc: &Arc<Process>, wait_status: i32) {
     drop(vm);
     let fds = core::mem::take(&mut *proc.fds.lock());
     drop(fds);
+    // Sockets closed by the exit may leave cycles held only by messages in flight.
+    crate::net::unix::gc::collect();
     *proc.ctty.lock() = None;
     super::fork::finish_vfork(proc);
 

@@ -190,7 +190,12 @@ pub fn ioctl(fd: i32, cmd: u32, arg: u64) -> Result<i64> {
 
 pub fn close(fd: i32) -> Result<i64> {
     let f = process::current().fds.lock().remove(fd)?;
+    let socket = f.file().as_socket().is_some();
     drop(f);
+    if socket {
+        // A socket closed may leave a cycle only messages in flight hold (net/unix/gc.rs).
+        crate::net::unix::gc::collect();
+    }
     Ok(0)
 }
 

@@ -27,13 +27,15 @@ const SEND_SHUTDOWN: u8 = 2;
 struct Datagram {
     data: Vec<u8>,
     from: UnixAddr,
-    rights: Vec<Arc<OpenFile>>,
+    rights: Vec<super::gc::InFlight>,
     creds: Ucred,
 }
 
 pub struct UnixDatagramSocket {
     addr: Mutex<Option<UnixAddr>>,
     peer: Mutex<Option<Weak<UnixDatagramSocket>>>,
+    /// SO_PEERCRED: set by socketpair (the creator's credentials), as Linux.
+    peer_cred: Mutex<Option<Ucred>>,
     rx: Mutex<VecDeque<Datagram>>,
     shutdown: AtomicU8,
     opts: Mutex<SocketOptions>,
@@ -58,6 +60,7 @@ impl UnixDatagramSocket {
         Arc::new_cyclic(|this| UnixDatagramSocket {
             addr: Mutex::new(None),
             peer: Mutex::new(None),
+            peer_cred: Mutex::new(None),
             rx: Mutex::new(VecDeque::new()),
             shutdown: AtomicU8::new(0),
             opts: Mutex::new(SocketOptions::default()),
@@ -69,8 +72,10 @@ impl UnixDatagramSocket {
         })
     }
 
-    pub fn pair() -> (Arc<UnixDatagramSocket>, Arc<UnixDatagramSocket>) {
+    pub fn pair(creds: Ucred) -> (Arc<UnixDatagramSocket>, Arc<UnixDatagramSocket>) {
         let (a, b) = (Self::new(), Self::new());
+        *a.peer_cred.lock() = Some(creds);
+        *b.peer_cred.lock() = Some(creds);
         *a.peer.lock() = Some(Arc::downgrade(&b));
         *b.peer.lock() = Some(Arc::downgrade(&a));
         (a, b)
@@ -109,8 +114,15 @@ impl UnixDatagramSocket {
         }
     }
 
-    fn full(&self) -> bool {
-        self.rx.lock().len() > MAX_DGRAM_QLEN
+    /// Is this socket's queue too full for `sender`? The queue-length limit does not apply to
+    /// a sender this socket is connected to (a socketpair); the sender's buffer does.
+    fn full_for(&self, sender: &UnixDatagramSocket) -> bool {
+        let rx = self.rx.lock();
+        if sender.is_peer_of(self) {
+            rx.iter().map(|d| d.data.len()).sum::<usize>() >= sender.opts.lock().sndbuf
+        } else {
+            rx.len() > MAX_DGRAM_QLEN
+        }
     }
 
     fn send(&self, msg: SendMsg, nonblock: bool) -> Result<usize> {
@@ -119,17 +131,21 @@ impl UnixDatagramSocket {
         }
         let target = match &msg.addr {
             Some(a) => Self::find(a)?,
-            None => match self.peer.lock().clone() {
-                None => return Err(Errno::ENOTCONN),
-                Some(w) => match w.upgrade() {
-                    Some(p) => p,
-                    None => {
-                        // The connected peer is gone: forget it, as Linux does.
+            None => {
+                let peer = self.peer.lock().clone();
+                match peer.map(|w| w.upgrade()) {
+                    None => return Err(Errno::ENOTCONN),
+                    Some(Some(p)) => p,
+                    Some(None) => {
+                        // The connected peer is gone: forget it and drop what it had sent us,
+                        // as Linux does.
                         *self.peer.lock() = None;
+                        let purged = core::mem::take(&mut *self.rx.lock());
+                        drop(purged);
                         return Err(Errno::ECONNREFUSED);
                     }
-                },
-            },
+                }
+            }
         };
         // A socket connected elsewhere takes datagrams from its peer only.
         if target.peer.lock().as_ref().is_some_and(|w| !w.ptr_eq(&self.this)) {
@@ -146,15 +162,16 @@ impl UnixDatagramSocket {
         }
         let timeout = self.opts.lock().sndtimeo;
         let deadline = SocketOptions::deadline(timeout);
-        if target.full() {
+        if target.full_for(self) {
             if nonblock {
                 return Err(Errno::EAGAIN);
             }
-            target.space.wait_until(|| (!target.full()).then_some(()), deadline).map_err(|e| wait_error(e, timeout))?;
+            target.space.wait_until(|| (!target.full_for(self)).then_some(()), deadline).map_err(|e| wait_error(e, timeout))?;
         }
         let len = msg.data.len();
         let from = self.addr.lock().clone().unwrap_or(UnixAddr::Unnamed);
-        target.rx.lock().push_back(Datagram { data: msg.data, from, rights: msg.rights, creds: msg.creds });
+        let rights = msg.rights.into_iter().map(super::gc::InFlight::new).collect();
+        target.rx.lock().push_back(Datagram { data: msg.data, from, rights, creds: msg.creds });
         target.readable.wake_all();
         target.pollee.notify(IoEvents::IN);
         Ok(len)
@@ -174,15 +191,16 @@ impl UnixDatagramSocket {
                         let mut m = RecvMsg {
                             data: d.data[..n].to_vec(),
                             full_len: d.data.len(),
-                            addr: Some(d.from.encode()),
+                            // An unnamed sender has no address at all (length 0), as in Linux.
+                            addr: (d.from != UnixAddr::Unnamed).then(|| d.from.encode()),
                             creds: Some(d.creds),
                             flags: if n < d.data.len() { MSG_TRUNC } else { 0 },
                             ..RecvMsg::default()
                         };
                         if peek {
-                            m.rights = d.rights.clone();
+                            m.rights = d.rights.iter().map(|r| r.file().clone()).collect();
                         } else {
-                            m.rights = core::mem::take(&mut d.rights);
+                            m.rights = core::mem::take(&mut d.rights).into_iter().map(super::gc::InFlight::deliver).collect();
                             rx.pop_front();
                         }
                         Some(m)
@@ -226,12 +244,8 @@ impl Drop for UnixDatagramSocket {
 impl Socket for UnixDatagramSocket {
     fn bind(&self, addr: &[u8]) -> Result<()> {
         match UnixAddr::parse(addr)? {
-            None => {
-                if self.addr.lock().is_some() {
-                    return Err(Errno::EINVAL);
-                }
-                self.autobind()
-            }
+            // Autobinding a bound socket changes nothing (Linux returns success).
+            None => self.autobind(),
             Some(a) => self.do_bind(a),
         }
     }
@@ -300,7 +314,7 @@ impl Socket for UnixDatagramSocket {
             options::SO_DOMAIN => options::int_bytes(AF_UNIX),
             options::SO_PROTOCOL | options::SO_ERROR | options::SO_ACCEPTCONN => options::int_bytes(0),
             options::SO_PEERCRED => {
-                let c = Ucred { pid: 0, uid: u32::MAX, gid: u32::MAX };
+                let c = self.peer_cred.lock().unwrap_or(Ucred { pid: 0, uid: u32::MAX, gid: u32::MAX });
                 bytemuck::bytes_of(&c).to_vec()
             }
             _ => return Err(Errno::ENOPROTOOPT),
@@ -320,6 +334,15 @@ impl Socket for UnixDatagramSocket {
 
     fn sockname(&self) -> Result<Vec<u8>> {
         Ok(self.addr.lock().clone().unwrap_or(UnixAddr::Unnamed).encode())
+    }
+
+    fn queued_files(&self) -> Vec<Arc<OpenFile>> {
+        self.rx.lock().iter().flat_map(|d| d.rights.iter().map(|r| r.file().clone())).collect()
+    }
+
+    fn purge_queue(&self) {
+        let purged = core::mem::take(&mut *self.rx.lock());
+        drop(purged);
     }
 
     fn peername(&self) -> Result<Vec<u8>> {
@@ -378,7 +401,7 @@ impl FileLike for UnixDatagramSocket {
                 if let Some(p) = poller {
                     p.watch(&peer.pollee, mask);
                 }
-                !peer.full()
+                !peer.full_for(self)
             }
             None => true,
         };

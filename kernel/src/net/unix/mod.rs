@@ -3,6 +3,7 @@
 
 pub mod addr;
 pub mod dgram;
+pub mod gc;
 pub mod names;
 pub mod queue;
 pub mod stream;
@@ -14,6 +15,9 @@ use crate::error::{Errno, Result};
 use crate::fs::file::FileLike;
 use crate::fs::inode::{Metadata, S_IFSOCK};
 use crate::fs::socket::{Ucred, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_STREAM};
+
+/// SOCK_RAW: what AF_UNIX makes of it is a datagram socket.
+const SOCK_RAW: i32 = 3;
 use dgram::UnixDatagramSocket;
 use stream::{Kind, UnixStreamSocket};
 
@@ -35,7 +39,8 @@ pub fn create(sock_type: i32) -> Result<Arc<dyn FileLike>> {
     Ok(match sock_type {
         SOCK_STREAM => UnixStreamSocket::new(Kind::Stream),
         SOCK_SEQPACKET => UnixStreamSocket::new(Kind::SeqPacket),
-        SOCK_DGRAM => UnixDatagramSocket::new(),
+        // SOCK_RAW on AF_UNIX is a datagram socket (Linux).
+        SOCK_DGRAM | SOCK_RAW => UnixDatagramSocket::new(),
         _ => return Err(Errno::ESOCKTNOSUPPORT),
     })
 }
@@ -48,8 +53,8 @@ pub fn pair(sock_type: i32, creds: Ucred) -> Result<(Arc<dyn FileLike>, Arc<dyn 
             let (a, b) = UnixStreamSocket::pair(kind, creds);
             (a, b)
         }
-        SOCK_DGRAM => {
-            let (a, b) = UnixDatagramSocket::pair();
+        SOCK_DGRAM | SOCK_RAW => {
+            let (a, b) = UnixDatagramSocket::pair(creds);
             (a, b)
         }
         _ => return Err(Errno::ESOCKTNOSUPPORT),

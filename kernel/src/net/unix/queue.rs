@@ -5,6 +5,7 @@ use alloc::collections::VecDeque;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
+use super::gc::InFlight;
 use crate::fs::file::OpenFile;
 use crate::fs::socket::{RecvMsg, Ucred, MSG_TRUNC};
 
@@ -12,7 +13,7 @@ pub struct Segment {
     pub data: Vec<u8>,
     /// Bytes already read from the front.
     pub read: usize,
-    pub rights: Vec<Arc<OpenFile>>,
+    pub rights: Vec<InFlight>,
     pub creds: Ucred,
 }
 
@@ -60,7 +61,7 @@ impl ByteQueue {
             let has_rights = !seg.rights.is_empty();
             if peek {
                 if has_rights {
-                    out.rights = seg.rights.clone();
+                    out.rights = seg.rights.iter().map(|r| r.file().clone()).collect();
                 }
                 i += 1;
             } else {
@@ -68,7 +69,7 @@ impl ByteQueue {
                 seg.read += n;
                 self.bytes -= n;
                 if has_rights {
-                    out.rights = core::mem::take(&mut seg.rights);
+                    out.rights = core::mem::take(&mut seg.rights).into_iter().map(InFlight::deliver).collect();
                 }
                 if seg.left() == 0 {
                     self.segments.pop_front();
@@ -84,6 +85,17 @@ impl ByteQueue {
         out
     }
 
+    /// The files in flight in this queue.
+    pub fn files(&self) -> Vec<Arc<OpenFile>> {
+        self.segments.iter().flat_map(|s| s.rights.iter().map(|r| r.file().clone())).collect()
+    }
+
+    /// Drops every segment (and the files they carry).
+    pub fn purge(&mut self) -> VecDeque<Segment> {
+        self.bytes = 0;
+        core::mem::take(&mut self.segments)
+    }
+
     /// Seqpacket read: one whole record, truncated to `max`.
     pub fn read_record(&mut self, max: usize, peek: bool) -> RecvMsg {
         let mut out = RecvMsg::default();
@@ -97,9 +109,9 @@ impl ByteQueue {
             out.flags |= MSG_TRUNC;
         }
         if peek {
-            out.rights = seg.rights.clone();
+            out.rights = seg.rights.iter().map(|r| r.file().clone()).collect();
         } else {
-            out.rights = core::mem::take(&mut seg.rights);
+            out.rights = core::mem::take(&mut seg.rights).into_iter().map(InFlight::deliver).collect();
             self.bytes -= len;
             self.segments.pop_front();
         }

@@ -59,6 +59,8 @@ pub struct UnixStreamSocket {
     shutdown: AtomicU8,
     /// ECONNRESET when the peer closed without reading what we sent (reported once).
     error: Mutex<Option<Errno>>,
+    /// A server-side socket never accepted: its closing resets the client (Linux's embryo).
+    embryo: core::sync::atomic::AtomicBool,
     opts: Mutex<SocketOptions>,
     /// Readers and accepters wait here; writers wait on their peer's `space`.
     readable: WaitQueue,
@@ -88,6 +90,7 @@ impl UnixStreamSocket {
             rx: Mutex::new(ByteQueue::default()),
             shutdown: AtomicU8::new(0),
             error: Mutex::new(None),
+            embryo: core::sync::atomic::AtomicBool::new(false),
             opts: Mutex::new(SocketOptions::default()),
             readable: WaitQueue::new(),
             space: WaitQueue::new(),
@@ -184,8 +187,11 @@ impl UnixStreamSocket {
     }
 
     fn send(&self, msg: SendMsg, nonblock: bool) -> Result<usize> {
-        if msg.addr.is_some() {
-            return Err(if self.is_connected() { Errno::EISCONN } else { Errno::EOPNOTSUPP });
+        match (self.kind, msg.addr.is_some(), self.is_connected()) {
+            // Seqpacket ignores an address; unconnected it is ENOTCONN below (Linux).
+            (Kind::Stream, true, true) => return Err(Errno::EISCONN),
+            (Kind::Stream, true, false) => return Err(Errno::EOPNOTSUPP),
+            _ => {}
         }
         if let Some(e) = self.send_error() {
             return Err(e);
@@ -216,7 +222,7 @@ impl UnixStreamSocket {
                 peer.rx.lock().push(Segment {
                     data: msg.data[sent..sent + n].to_vec(),
                     read: 0,
-                    rights: rights.take().unwrap_or_default(),
+                    rights: rights.take().unwrap_or_default().into_iter().map(super::gc::InFlight::new).collect(),
                     creds: msg.creds,
                 });
                 sent += n;
@@ -310,9 +316,6 @@ impl UnixStreamSocket {
         }
         if !passcred {
             out.creds = None;
-        }
-        if self.kind == Kind::SeqPacket {
-            out.flags |= MSG_EOR;
         }
         out.addr = self.peer_addr.lock().clone().map(|a| a.encode());
         Ok(out)
@@ -408,11 +411,17 @@ impl Drop for UnixStreamSocket {
         match state {
             State::Connected { peer } => {
                 if let Some(p) = peer.upgrade() {
-                    p.peer_closed(!self.rx.lock().is_empty());
+                    let embryo = self.embryo.load(Ordering::Relaxed);
+                    p.peer_closed(embryo || !self.rx.lock().is_empty());
                 }
             }
-            // Pending connections die with the listener; their clients see the end.
-            State::Listening { pending, .. } => drop(pending),
+            // Pending connections die with the listener; their clients are reset.
+            State::Listening { pending, .. } => {
+                for s in &pending {
+                    s.embryo.store(true, Ordering::Relaxed);
+                }
+                drop(pending)
+            }
             State::Unconnected => {}
         }
         if let Some(UnixAddr::Abstract(name)) = self.addr.lock().take() {
@@ -424,12 +433,8 @@ impl Drop for UnixStreamSocket {
 impl Socket for UnixStreamSocket {
     fn bind(&self, addr: &[u8]) -> Result<()> {
         match UnixAddr::parse(addr)? {
-            None => {
-                if self.addr.lock().is_some() {
-                    return Err(Errno::EINVAL);
-                }
-                self.autobind()
-            }
+            // Autobinding a bound socket changes nothing (Linux returns success).
+            None => self.autobind(),
             Some(a) => self.do_bind(a),
         }
     }
@@ -481,9 +486,7 @@ impl Socket for UnixStreamSocket {
             SHUT_RDWR => RCV_SHUTDOWN | SEND_SHUTDOWN,
             _ => return Err(Errno::EINVAL),
         };
-        if !self.is_connected() {
-            return Err(Errno::ENOTCONN);
-        }
+        // An unconnected socket accepts shutdown too (Linux).
         self.shutdown.fetch_or(mine, Ordering::AcqRel);
         self.notify(IoEvents::IN | IoEvents::OUT | IoEvents::RDHUP | IoEvents::HUP);
         if let Some(peer) = self.peer() {
@@ -510,7 +513,12 @@ impl Socket for UnixStreamSocket {
             options::SO_ERROR => options::int_bytes(self.error.lock().take().map(|e| e as i32).unwrap_or(0)),
             options::SO_ACCEPTCONN => options::int_bytes(matches!(*self.state.lock(), State::Listening { .. }) as i32),
             options::SO_PEERCRED => {
-                let c = self.peer_cred.lock().unwrap_or(Ucred { pid: 0, uid: u32::MAX, gid: u32::MAX });
+                // A listening socket reports its own credentials (taken at listen).
+                let listening = match &*self.state.lock() {
+                    State::Listening { creds, .. } => Some(*creds),
+                    _ => None,
+                };
+                let c = listening.or(*self.peer_cred.lock()).unwrap_or(Ucred { pid: 0, uid: u32::MAX, gid: u32::MAX });
                 bytemuck::bytes_of(&c).to_vec()
             }
             _ => return Err(Errno::ENOPROTOOPT),
@@ -531,6 +539,22 @@ impl Socket for UnixStreamSocket {
 
     fn sockname(&self) -> Result<Vec<u8>> {
         Ok(self.addr.lock().clone().unwrap_or(UnixAddr::Unnamed).encode())
+    }
+
+    fn queued_files(&self) -> Vec<Arc<crate::fs::file::OpenFile>> {
+        let mut v = self.rx.lock().files();
+        if let State::Listening { pending, .. } = &*self.state.lock() {
+            for p in pending {
+                v.extend(p.rx.lock().files());
+            }
+        }
+        v
+    }
+
+    fn purge_queue(&self) {
+        // Dropped outside the lock: freeing a file may close another socket.
+        let purged = self.rx.lock().purge();
+        drop(purged);
     }
 
     fn peername(&self) -> Result<Vec<u8>> {
@@ -597,8 +621,10 @@ impl FileLike for UnixStreamSocket {
         if shut == RCV_SHUTDOWN | SEND_SHUTDOWN {
             ev |= IoEvents::HUP;
         }
-        if shut & SEND_SHUTDOWN == 0 {
-            if let Some(peer) = self.peer() {
+        // Writable is about our own buffer, as Linux's unix_writable: it stays set after a
+        // shutdown or a hang-up (a write then fails with EPIPE).
+        match self.peer() {
+            Some(peer) => {
                 if let Some(p) = poller {
                     p.watch(&peer.pollee, mask);
                 }
@@ -606,6 +632,7 @@ impl FileLike for UnixStreamSocket {
                     ev |= IoEvents::writable();
                 }
             }
+            None => ev |= IoEvents::writable(),
         }
         ev
     }
