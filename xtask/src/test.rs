@@ -26,6 +26,10 @@ const PARALLEL_BOOTS: usize = 2;
 /// How many console lines to show for a failure without `not ok` lines.
 const TAIL_LINES: usize = 15;
 const SEGV_CHECK: &str = "batch-continues-after-segv";
+const SUITE_LEAKS: &str = "suite-leaks";
+/// How much MemFree may differ after the whole suite (kB): slack for nothing in particular.
+const SUITE_LEAK_SLACK_KB: i64 = 1024;
+const SUITE_TIMEOUT: Duration = Duration::from_secs(900);
 
 /// `cargo xtask test [-v] [--tcg|--kvm] [FILTER]`
 pub fn command(args: Vec<OsString>) -> Result<u8> {
@@ -70,6 +74,13 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
         }
     }
     jobs.extend(user.guest_examples.iter().filter(|b| selected(&format!("example/{}", b.name))).map(GuestJob::Example));
+    if selected(SUITE_LEAKS) {
+        let tests: Vec<&Binary> = user.guest_tests.iter().filter(|b| b.path.is_ok()).collect();
+        if !tests.is_empty() {
+            // The longest boot: first, beside the others.
+            jobs.insert(0, GuestJob::SuiteLeaks(tests));
+        }
+    }
     let host_tests: Vec<&Binary> = user.host_tests.iter().filter(|b| selected(&b.name)).collect();
     let host_examples: Vec<&Binary> = user.host_examples.iter().filter(|b| selected(&format!("example/{}", b.name))).collect();
 
@@ -104,6 +115,8 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
 enum GuestJob<'a> {
     Test(&'a Binary),
     SegvCheck,
+    /// Every guest test in one boot, with MemFree read before and after (no frames may leak).
+    SuiteLeaks(Vec<&'a Binary>),
     Example(&'a Binary),
     Session(SessionKind),
 }
@@ -261,6 +274,16 @@ impl Guest {
         let run_one = |job: &GuestJob| -> GuestResult {
             match job {
                 GuestJob::Test(test) => GuestResult::Boot(self.boot(&format!("test-{}", test.name), &vec![vec![format!("/tests/{}", test.name).into_bytes()]])),
+                GuestJob::SuiteLeaks(tests) => {
+                    let memfree = || vec![b"/bin/busybox".to_vec(), b"grep".to_vec(), b"MemFree".to_vec(), b"/proc/meminfo".to_vec()];
+                    let mut batch = vec![memfree()];
+                    batch.extend(tests.iter().map(|t| vec![format!("/tests/{}", t.name).into_bytes()]));
+                    batch.push(memfree());
+                    let initrd = build_dir().join("images").join(format!("{SUITE_LEAKS}.cpio"));
+                    let result = image::write(&self.tree, &batch, &[], &initrd)
+                        .and_then(|()| self.boot_params(initrd, SUITE_TIMEOUT).run());
+                    GuestResult::Boot(result)
+                }
                 GuestJob::SegvCheck => GuestResult::Boot(self.boot(
                     SEGV_CHECK,
                     &vec![vec![b"/bin/segv".to_vec()], vec![b"/bin/busybox".to_vec(), b"echo".to_vec(), b"alive".to_vec()]],
@@ -289,6 +312,7 @@ impl Guest {
         parallel_map(jobs, PARALLEL_BOOTS, run_one, |i, result| match (&jobs[i], result) {
             (GuestJob::Test(test), GuestResult::Boot(result)) => report_guest_test(test, result, report),
             (GuestJob::SegvCheck, GuestResult::Boot(result)) => report_segv_check(result, report),
+            (GuestJob::SuiteLeaks(tests), GuestResult::Boot(result)) => report_suite_leaks(tests.len(), result, report),
             (GuestJob::Example(example), GuestResult::Boot(result)) => examples::report_guest(example, result, pending, report),
             (GuestJob::Session(kind), GuestResult::Session(result)) => {
                 let name = format!("posix-x/{}", kind.name());
@@ -321,6 +345,36 @@ fn report_guest_test(test: &Binary, result: &Result<Outcome>, report: &mut Repor
         other => return report.fail(&name, &format!("expected one `@@ status`, got {other:?}"), &tail(&console, TAIL_LINES)),
     };
     report_test(report, &name, status, &console, outcome.total_time, kernel_warnings(outcome));
+}
+
+/// The whole guest suite in one boot gives back every frame: MemFree after it equals MemFree
+/// before it, within a small slack (DESIGN.md §6).
+fn report_suite_leaks(tests: usize, result: &Result<Outcome>, report: &mut Report) {
+    let name = format!("posix-x/{SUITE_LEAKS}");
+    let outcome = match result {
+        Ok(o) => o,
+        Err(e) => return report.fail(&name, &e.to_string(), &[]),
+    };
+    let console = String::from_utf8_lossy(&outcome.console);
+    if let Some(reason) = boot_failure(outcome) {
+        return report.fail(&name, &reason, &failure_lines(outcome, &console));
+    }
+    let kb: Vec<i64> = console
+        .lines()
+        .filter(|l| l.starts_with("MemFree:"))
+        .filter_map(|l| l.split_whitespace().nth(1)?.parse().ok())
+        .collect();
+    let (Some(before), Some(after)) = (kb.first(), kb.last()) else {
+        return report.fail(&name, "no MemFree lines from /proc/meminfo", &tail(&console, TAIL_LINES));
+    };
+    if kb.len() < 2 || outcome.statuses.len() != tests + 2 {
+        return report.fail(&name, &format!("expected {} commands to run, got {}", tests + 2, outcome.statuses.len()), &tail(&console, TAIL_LINES));
+    }
+    let lost = before - after;
+    if lost > SUITE_LEAK_SLACK_KB {
+        return report.fail(&name, &format!("MemFree {before} kB before {tests} tests, {after} kB after: {lost} kB lost"), &[]);
+    }
+    report.ok(&name, &format!("{tests} tests in one boot, MemFree {before} → {after} kB, {}", secs(outcome.total_time)));
 }
 
 /// (d) A batch goes on after a command dies of SIGSEGV: `/bin/segv`, then `busybox echo alive`.
