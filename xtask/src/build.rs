@@ -7,6 +7,8 @@
 //!   `gcc -static`; `*-pie.c` with musl `-static-pie -fPIE`;
 //! - `build/guest/examples/NAME`, `build/host/examples/NAME`: `user/examples/NAME.c` (the guide's
 //!   programs) like the tests, with `user/examples/guide.h` force-included (see [`EXAMPLE_FLAGS`]);
+//! - `build/guest/bench/NAME`, `build/host/bench/NAME`: `user/bench/NAME.c` (the benchmarks) like
+//!   the tests, and `.../bench/tools/NAME` from `user/bench/tools/NAME.c` (their runner and helper);
 //! - `build/initramfs.cpio`      see image.rs.
 
 use std::ffi::OsString;
@@ -115,6 +117,23 @@ pub struct UserBuild {
     pub guest_examples: Vec<Binary>,
     /// The same examples built for the host's Linux.
     pub host_examples: Vec<Binary>,
+    /// `user/bench/NAME.c` and `user/bench/tools/NAME.c` built for POSIX-X (musl static).
+    pub guest_bench: BenchBuild,
+    /// The same benchmarks built for the host's Linux.
+    pub host_bench: BenchBuild,
+}
+
+/// The benchmarks (`/bench/NAME` in the image) and their tools (`/bench/tools/NAME`).
+#[derive(Debug, Default)]
+pub struct BenchBuild {
+    pub benchmarks: Vec<Binary>,
+    pub tools: Vec<Binary>,
+}
+
+impl BenchBuild {
+    pub fn all(&self) -> impl Iterator<Item = &Binary> {
+        self.benchmarks.iter().chain(&self.tools)
+    }
 }
 
 impl UserBuild {
@@ -127,6 +146,8 @@ impl UserBuild {
             .chain(&self.programs)
             .chain(&self.guest_examples)
             .chain(&self.host_examples)
+            .chain(self.guest_bench.all())
+            .chain(self.host_bench.all())
             .filter(|b| b.path.is_err())
             .map(|b| b.name.as_str())
             .collect();
@@ -167,7 +188,8 @@ fn flags(list: &[&str]) -> Vec<OsString> {
     list.iter().map(OsString::from).collect()
 }
 
-/// Compiles everything in `user/tests` and `user/programs` that is out of date.
+/// Compiles everything in `user/tests`, `user/programs`, `user/examples` and `user/bench` that is
+/// out of date.
 /// Compile errors do not abort: they are printed and recorded in the returned [`Binary`].
 pub fn build_user() -> Result<UserBuild> {
     let user = repo_root().join("user");
@@ -211,6 +233,9 @@ pub fn build_user() -> Result<UserBuild> {
     example_flags.push(prelude.clone().into());
     example_flags.extend(flags(EXAMPLE_FLAGS));
     let (examples, host_examples) = both("examples", &example_flags, headers_mtime.max(mtime(&prelude)))?;
+    let bench_headers = headers_mtime.max(newest_mtime(&user.join("bench")));
+    let (bench, host_bench) = both("bench", &[], bench_headers)?;
+    let (bench_tools, host_bench_tools) = both("bench/tools", &[], bench_headers)?;
     let mut programs = Vec::new();
     for (name, source) in c_sources(&user.join("programs"))? {
         let (compiler, flags) = if name.ends_with("-glibc") {
@@ -244,6 +269,8 @@ pub fn build_user() -> Result<UserBuild> {
         programs: compile_all(&programs),
         guest_examples: compile_all(&examples),
         host_examples: compile_all(&host_examples),
+        guest_bench: BenchBuild { benchmarks: compile_all(&bench), tools: compile_all(&bench_tools) },
+        host_bench: BenchBuild { benchmarks: compile_all(&host_bench), tools: compile_all(&host_bench_tools) },
     })
 }
 

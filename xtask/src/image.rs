@@ -179,6 +179,16 @@ pub fn base_tree(user: &UserBuild) -> Result<Tree> {
             tree.file(&format!("examples/{}", example.name), 0o755, read(path)?);
         }
     }
+    for bench in &user.guest_bench.benchmarks {
+        if let Ok(path) = &bench.path {
+            tree.file(&format!("bench/{}", bench.name), 0o755, read(path)?);
+        }
+    }
+    for tool in &user.guest_bench.tools {
+        if let Ok(path) = &tool.path {
+            tree.file(&format!("bench/tools/{}", tool.name), 0o755, read(path)?);
+        }
+    }
     for program in &user.programs {
         if let Ok(path) = &program.path {
             tree.file(&format!("bin/{}", program.name), 0o755, read(path)?);

@@ -2,10 +2,12 @@
 //!
 //! - `cargo xtask build`: build the kernel, the user programs and the initramfs;
 //! - `cargo xtask run [OPTIONS] [-- CMD ARGS...]`: boot POSIX-X in QEMU (a shell, or one command);
-//! - `cargo xtask test [FILTER]`: host unit tests, the guest suite on POSIX-X and on Linux.
+//! - `cargo xtask test [FILTER]`: host unit tests, the guest suite on POSIX-X and on Linux;
+//! - `cargo xtask bench [--vs-linux] [--host] [FILTER]`: the micro-benchmarks (docs/benchmarks.md).
 //!
 //! The contract with the kernel is docs/HOST_INTERFACE.md.
 
+mod bench;
 mod build;
 mod deps;
 mod examples;
@@ -38,6 +40,15 @@ commands:
       -v                          show the kernel log and the boot time
   test [-v] [--tcg|--kvm] [--kernel ELF] [FILTER]
                                   host unit tests, guest tests on POSIX-X and on Linux
+  bench [options] [FILTER]        the micro-benchmarks of user/bench on POSIX-X (median of
+                                  the runs); writes target/bench/report.json
+      --vs-linux                  also boot Debian's Linux kernel (apt-get download) with the
+                                  same userland and QEMU settings; ratio > 1: POSIX-X better
+      --host                      run them natively on this machine instead (sanity check)
+      --tcg | --kvm               accelerator, as for run (default: TCG here)
+      --runs N                    boots per kernel (default 5; 1 with --host)
+      --seconds S                 time each benchmark aims at (default 1)
+      --kernel ELF, -v            as for run
   help                            this text
 
 exit status of `run -- CMD`: CMD's status (128+signal if killed), 101 kernel panic,
@@ -64,6 +75,7 @@ fn dispatch(args: Vec<OsString>) -> Result<u8> {
         Some("build") => build::command(rest),
         Some("run") => run::command(rest),
         Some("test") => test::command(rest),
+        Some("bench") => bench::command(rest),
         Some("help" | "-h" | "--help") => {
             println!("{USAGE}");
             Ok(0)

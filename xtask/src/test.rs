@@ -57,6 +57,9 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
     host_unit_tests(&mut report);
 
     let user = build_user()?;
+    if selected("build/bench") {
+        crate::bench::report_build(&user, &mut report);
+    }
     let pending = examples::pending()?;
     let mut jobs: Vec<GuestJob> = Vec::new();
     // The sessions take longest: first, so the other boots run beside them.

@@ -1,0 +1,90 @@
+//! `target/bench/ratios.svg`: a bar per benchmark, from 1 to its POSIX-X/Linux ratio on a log
+//! scale (right of 1, green: POSIX-X is better; left, red: Linux is better). Drawn with plotters'
+//! SVG backend; the x axis is log2 of the ratio, labelled with the ratio (0.25, 0.5, 1, 2, ...).
+
+use std::path::Path;
+
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use crate::util::{Error, Result};
+
+/// Draws `bars` (benchmark name, ratio), first one on top, into the SVG file `path`.
+pub fn ratios(path: &Path, title: &str, bars: &[(String, f64)]) -> Result<()> {
+    draw(path, title, bars).map_err(|e| Error::new(format!("drawing {}: {e}", path.display())))
+}
+
+fn draw(path: &Path, title: &str, bars: &[(String, f64)]) -> std::result::Result<(), Box<dyn std::error::Error>> {
+    let n = bars.len();
+    let height = 120 + 28 * n.max(1) as u32;
+    let root = SVGBackend::new(path, (900, height)).into_drawing_area();
+    root.fill(&WHITE)?;
+
+    // log2 of the ratios; the x range holds them all and 0 (ratio 1), whole powers of two at
+    // the ends, with room for the value labels.
+    let logs: Vec<f64> = bars.iter().map(|(_, r)| r.log2()).collect();
+    let lo = logs.iter().fold(0.0f64, |a, &b| a.min(b)).floor() - 0.25;
+    let hi = logs.iter().fold(0.0f64, |a, &b| a.max(b)).ceil() + 0.25;
+    let powers = (hi.floor() - lo.ceil()) as usize + 1;
+
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 18))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(130)
+        .build_cartesian_2d(lo..hi, (0..n.saturating_sub(1)).into_segmented())?;
+
+    // Row i of `bars` is drawn at y = n - 1 - i, so the first benchmark is on top.
+    let name_at = |v: &SegmentValue<usize>| match v {
+        SegmentValue::CenterOf(y) if *y < n => bars[n - 1 - *y].0.clone(),
+        _ => String::new(),
+    };
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .light_line_style(TRANSPARENT)
+        .y_labels(n)
+        .y_label_formatter(&name_at)
+        .x_labels(powers)
+        .x_label_formatter(&|x| format!("{}", 2f64.powf(x.round())))
+        .x_desc("ratio (> 1: POSIX-X is better; log scale)")
+        .draw()?;
+
+    chart.draw_series(bars.iter().zip(&logs).enumerate().map(|(i, ((_, r), &x))| {
+        let y = n - 1 - i;
+        let color = if *r >= 1.0 { GREEN.mix(0.7) } else { RED.mix(0.7) };
+        let mut bar = Rectangle::new([(0.0, SegmentValue::Exact(y)), (x, SegmentValue::Exact(y + 1))], color.filled());
+        bar.set_margin(4, 4, 0, 0);
+        bar
+    }))?;
+    let label_style = TextStyle::from(("sans-serif", 13).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
+    chart.draw_series(bars.iter().zip(&logs).enumerate().map(|(i, ((_, r), &x))| {
+        let y = n - 1 - i;
+        Text::new(format!("{r:.2}"), (x.max(0.0) + 0.05, SegmentValue::CenterOf(y)), label_style.clone())
+    }))?;
+    chart.draw_series(std::iter::once(PathElement::new(
+        vec![(0.0, SegmentValue::Exact(0)), (0.0, SegmentValue::Exact(n))],
+        BLACK.stroke_width(1),
+    )))?;
+    root.present()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_an_svg_with_every_name() {
+        let path = std::env::temp_dir().join(format!("xtask-chart-test-{}.svg", std::process::id()));
+        let bars = vec![("pipe_lat".to_string(), 2.5), ("tcp_bw".to_string(), 0.4), ("null_syscall".to_string(), 1.0)];
+        ratios(&path, "test", &bars).unwrap();
+        let svg = std::fs::read_to_string(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert!(svg.starts_with("<svg"));
+        for (name, _) in &bars {
+            assert!(svg.contains(name.as_str()), "{name} missing");
+        }
+        assert!(svg.contains("2.50") && svg.contains("0.40"));
+    }
+}
