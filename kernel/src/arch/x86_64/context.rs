@@ -37,12 +37,12 @@ extern "C" {
 }
 
 /// Saves the current kernel context into `*prev_rsp` and resumes the one saved at `next_rsp`.
-///
-/// # Safety
-/// `next_rsp` must come from `prepare_*` or an earlier `switch`, on a stack that is still alive,
-/// and no other code may resume that context meanwhile.
-pub unsafe fn switch(prev_rsp: *mut u64, next_rsp: u64) {
-    // SAFETY: per the contract above.
+/// The scheduler (the only caller) keeps the contract: `prev_rsp` points into a thread that
+/// outlives the switch, `next_rsp` came from `prepare_*` or an earlier `switch`, its stack is
+/// alive, and nothing else resumes that context meanwhile.
+pub fn switch(prev_rsp: *mut u64, next_rsp: u64) {
+    // SAFETY: per the contract above, which the scheduler upholds (threads it switches between
+    // are held by its run queue, a wait queue, their process or its `dead` slot).
     unsafe { switch_context(prev_rsp, next_rsp) }
 }
 

@@ -7,24 +7,48 @@ use core::arch::global_asm;
 global_asm!(
     r#"
     .section .text
+    /* Eight bytes at a time, then the tail: emulators run `rep movsq` eight times faster
+       than `rep movsb`. A fault in the first loop leaves rcx quadwords plus the tail. */
     .global usercopy_copy
 usercopy_copy:
     movq %rdx, %rcx
-1:  rep movsb
-2:  movq %rcx, %rax
+    shrq $3, %rcx
+1:  rep movsq
+    movq %rdx, %rcx
+    andq $7, %rcx
+2:  rep movsb
+3:  movq %rcx, %rax
+    ret
+4:  shlq $3, %rcx
+    andq $7, %rdx
+    addq %rdx, %rcx
+    movq %rcx, %rax
     ret
 
     .global usercopy_fill
 usercopy_fill:
+    movzbq %sil, %rax
+    movabsq $0x0101010101010101, %r8
+    imulq %r8, %rax
     movq %rdx, %rcx
-    movl %esi, %eax
-3:  rep stosb
-4:  movq %rcx, %rax
+    shrq $3, %rcx
+5:  rep stosq
+    movq %rdx, %rcx
+    andq $7, %rcx
+6:  rep stosb
+7:  movq %rcx, %rax
+    ret
+8:  shlq $3, %rcx
+    andq $7, %rdx
+    addq %rdx, %rcx
+    movq %rcx, %rax
     ret
 
     .section .extable, "a"
-    .quad 1b, 2b
-    .quad 3b, 4b
+    .quad 1b, 4b
+    .quad 2b, 3b
+    .quad 5b, 8b
+    .quad 6b, 7b
     .section .text
     "#,
     options(att_syntax)
