@@ -64,6 +64,7 @@ pub fn clone_process(args: &CloneArgs, frame: &TrapFrame) -> Result<u32> {
     *child.signals.alt_stack.lock() = *parent.signals.alt_stack.lock();
 
     let mut child_frame = *frame;
+    child_frame.complete_fpu();
     child_frame.rax = 0;
     if args.stack != 0 {
         child_frame.rsp = args.stack;

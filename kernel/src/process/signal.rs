@@ -382,7 +382,7 @@ fn restart(frame: &mut TrapFrame) {
 pub fn deliver(frame: &mut TrapFrame) {
     let thread = task::current();
     let Some(proc) = super::of_thread(&thread) else { return };
-    let in_syscall = frame.vector == crate::arch::trap::VEC_SYSCALL;
+    let in_syscall = frame.is_syscall();
     loop {
         let Some((sig, info)) = dequeue(&proc, &thread) else { break };
         let act = proc.sigactions.lock().get(sig);
@@ -513,6 +513,7 @@ pub fn on_alt_stack(proc: &Process, sp: u64) -> bool {
 }
 
 fn setup_frame(proc: &Process, thread: &Thread, frame: &mut TrapFrame, sig: u32, info: &SigInfo, act: &SigAction) -> Result<()> {
+    frame.complete_fpu();
     let (alt_base, alt_size, alt_flags) = *proc.signals.alt_stack.lock();
     let restore = proc.signals.restore_mask.lock().take();
     let mut sp = if act.flags & SA_ONSTACK != 0 && alt_flags & SS_DISABLE == 0 && alt_size != 0 && !on_alt_stack(proc, frame.rsp) {
@@ -593,6 +594,7 @@ fn setup_frame(proc: &Process, thread: &Thread, frame: &mut TrapFrame, sig: u32,
 
 /// rt_sigreturn: restores the context saved by `setup_frame` (the frame is at rsp - 8).
 pub fn sigreturn(frame: &mut TrapFrame) -> Result<i64> {
+    frame.complete_fpu();
     let thread = task::current();
     let proc = super::current();
     let addr = frame.rsp - 8;

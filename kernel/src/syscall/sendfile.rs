@@ -92,8 +92,10 @@ pub fn splice(fd_in: i32, off_in: u64, fd_out: i32, off_out: u64, len: u64, flag
     if (is_pipe(&input) && off_in != 0) || (is_pipe(&output) && off_out != 0) {
         return Err(Errno::ESPIPE);
     }
-    if is_pipe(&input) && is_pipe(&output) && Arc::ptr_eq(input.file().pipe().expect("pipe"), output.file().pipe().expect("pipe")) {
-        return Err(Errno::EINVAL);
+    if let (Some(a), Some(b)) = (input.file().pipe(), output.file().pipe()) {
+        if Arc::ptr_eq(a, b) {
+            return Err(Errno::EINVAL);
+        }
     }
     let (src_off, dst_off) = (read_offset(off_in)?, read_offset(off_out)?);
     let nonblock = flags & SPLICE_F_NONBLOCK != 0;

@@ -128,17 +128,22 @@ fn switch_away(new_state: State) {
     }
     drop(rq);
 
+    if prev.user {
+        // The next thread's user code will overwrite the live x87 state this frame may still
+        // rely on (a system call saves only the SSE registers).
+        crate::arch::trap::complete_fpu_at(prev.user_frame_addr());
+    }
     percpu::set_kernel_stack(next.stack_top());
     crate::mm::switch_page_table(next.page_table_root.load(Ordering::Relaxed));
     cpu::wrmsr(cpu::MSR_FS_BASE, next.fs_base.load(Ordering::Relaxed));
     let prev_rsp = prev.saved_rsp.as_ptr();
     let next_rsp = next.saved_rsp.load(Ordering::Relaxed);
     drop(next);
-    drop(prev); // still referenced by the run queue, a wait queue, its process or `dead`
+    // Not kept across the switch: a dead thread never returns to drop it. The run queue, a
+    // wait queue, its process or `dead` holds it meanwhile.
+    drop(prev);
     assert_eq!(sync::locks_held(), 0, "lock held across a context switch");
-    // SAFETY: `next_rsp` was saved by the last switch away from `next` (or prepared at its
-    // creation) and its stack is alive: `next` is referenced by `current`.
-    unsafe { context::switch(prev_rsp, next_rsp) };
+    context::switch(prev_rsp, next_rsp);
 }
 
 extern "C" fn idle_loop(_: u64) -> ! {
@@ -171,9 +176,8 @@ pub fn start(boot: Arc<Thread>) -> ! {
         rq.current = Some(next);
         rsp
     };
+    // The boot stack's context is saved here and never resumed.
     let mut discard = 0u64;
-    // SAFETY: the boot thread's stack was prepared by `Thread::new_kernel`; we never return to
-    // the boot stack, whose context is saved into `discard` and forgotten.
-    unsafe { context::switch(&mut discard, next_rsp) };
+    context::switch(&mut discard, next_rsp);
     unreachable!("returned to the boot stack");
 }

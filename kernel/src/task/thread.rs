@@ -40,6 +40,8 @@ pub struct Thread {
     pub clear_child_tid: AtomicU64,
     /// Set when a timed wait ended because its deadline passed.
     pub(super) timed_out: AtomicBool,
+    /// A thread of a user program (its kernel stack's top holds a user `TrapFrame`).
+    pub(super) user: bool,
     /// Ticks left in the current time slice.
     pub(super) slice_left: AtomicU32,
     /// CPU time used, and when the thread last started running (monotonic ns).
@@ -68,6 +70,7 @@ impl Thread {
             sig_blocked: AtomicU64::new(0),
             clear_child_tid: AtomicU64::new(0),
             timed_out: AtomicBool::new(false),
+            user: false,
             slice_left: AtomicU32::new(0),
             cpu_ns: AtomicU64::new(0),
             run_start: AtomicU64::new(0),
@@ -88,6 +91,7 @@ impl Thread {
     /// rooted at `page_table_root`.
     pub fn new_user(tid: u32, frame: &TrapFrame, page_table_root: u64) -> Arc<Thread> {
         let mut t = Thread::with_stack(tid, page_table_root);
+        t.user = true;
         let frame_addr = t.stack_top() - core::mem::size_of::<TrapFrame>() as u64;
         let stack: &mut [TrapFrame] = bytemuck_frames(&mut t.stack);
         let last = stack.len() - 1;

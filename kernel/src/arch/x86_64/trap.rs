@@ -26,6 +26,9 @@ pub const VEC_IRQ_BASE: u64 = 32;
 pub const VEC_SYSCALL: u64 = 0x100;
 /// Marks a frame just restored by rt_sigreturn (no syscall restart applies to it).
 pub const VEC_SIGRETURN: u64 = 0x101;
+/// Set in `vector` while the frame's FPU area holds only the SSE registers (the `syscall`
+/// entry saves just those; see `complete_fpu`).
+pub const FPU_PARTIAL: u64 = 0x200;
 
 /// The FXSAVE image of the user's x87/SSE state.
 #[repr(C, align(16))]
@@ -79,6 +82,28 @@ impl TrapFrame {
         self.cs & 3 == 3
     }
 
+    /// Did this frame come from the `syscall` instruction (and is not a sigreturn'ed one)?
+    pub fn is_syscall(&self) -> bool {
+        self.vector & !FPU_PARTIAL == VEC_SYSCALL
+    }
+
+    /// Makes the FPU area a full FXSAVE image. The `syscall` entry saves only the SSE
+    /// registers (kernel code may clobber those, never the x87 state or MXCSR), which is much
+    /// cheaper; code that reads or replaces the whole image (signal frames, fork) calls this
+    /// first, and so does every switch away from a thread, whose live x87 state the next thread
+    /// would overwrite.
+    pub fn complete_fpu(&mut self) {
+        if self.vector & FPU_PARTIAL == 0 {
+            return;
+        }
+        let mut live = FpuState([0; 512]);
+        // SAFETY: fxsave64 writes 512 bytes to a 16-byte aligned buffer, which `live` is.
+        unsafe { core::arch::asm!("fxsave64 [{}]", in(reg) &mut live.0, options(nostack)) };
+        live.0[160..416].copy_from_slice(&self.fpu.0[160..416]);
+        self.fpu = live;
+        self.vector &= !FPU_PARTIAL;
+    }
+
     /// A frame that enters user mode at `rip` with stack `rsp`, interrupts on.
     pub fn new_user(rip: u64, rsp: u64) -> Self {
         TrapFrame {
@@ -94,6 +119,17 @@ impl TrapFrame {
             ss: super::gdt::USER_DS as u64,
         }
     }
+}
+
+/// `complete_fpu` for the user frame at the top of a kernel stack (the scheduler, switching
+/// away from a thread that is in a system call).
+///
+/// The caller passes the frame address of a user thread that is in the kernel, on the current
+/// CPU: its frame is valid and nobody else touches it meanwhile.
+pub fn complete_fpu_at(frame_addr: u64) {
+    // SAFETY: per the contract above: the address is that thread's live, aligned TrapFrame.
+    let frame = unsafe { &mut *(frame_addr as *mut TrapFrame) };
+    frame.complete_fpu();
 }
 
 /// What the kernel does with traps. Installed once at boot.
@@ -190,7 +226,28 @@ trap_common:
 
     .global trap_return
 trap_return:
+    testq $0x200, 512+120(%rsp)
+    jnz 3f
     fxrstor64 (%rsp)
+    jmp 4f
+3:
+    movdqa 160(%rsp), %xmm0
+    movdqa 176(%rsp), %xmm1
+    movdqa 192(%rsp), %xmm2
+    movdqa 208(%rsp), %xmm3
+    movdqa 224(%rsp), %xmm4
+    movdqa 240(%rsp), %xmm5
+    movdqa 256(%rsp), %xmm6
+    movdqa 272(%rsp), %xmm7
+    movdqa 288(%rsp), %xmm8
+    movdqa 304(%rsp), %xmm9
+    movdqa 320(%rsp), %xmm10
+    movdqa 336(%rsp), %xmm11
+    movdqa 352(%rsp), %xmm12
+    movdqa 368(%rsp), %xmm13
+    movdqa 384(%rsp), %xmm14
+    movdqa 400(%rsp), %xmm15
+4:
     addq $512, %rsp
     popq %r15
     popq %r14
