@@ -110,9 +110,9 @@ impl UdpSocket {
         let h = self.ensure_bound()?;
         let timeout = self.opts.lock().rcvtimeo;
         let peek = flags & MSG_PEEK != 0;
-        let mut buf = vec![0u8; MAX_DATAGRAM + 1];
         loop {
             let remote = *self.remote.lock();
+            // Only the part the caller takes is copied out of the stack's buffer.
             let got = stack::with(|s| {
                 let sock = s.sockets.get_mut::<udp::Socket>(h);
                 loop {
@@ -120,25 +120,25 @@ impl UdpSocket {
                         return None;
                     }
                     let r = if peek {
-                        sock.peek_slice(&mut buf).map(|(n, m)| (n, m.endpoint))
+                        sock.peek().map(|(d, m)| (d[..d.len().min(len)].to_vec(), d.len(), m.endpoint))
                     } else {
-                        sock.recv_slice(&mut buf).map(|(n, m)| (n, m.endpoint))
+                        sock.recv().map(|(d, m)| (d[..d.len().min(len)].to_vec(), d.len(), m.endpoint))
                     };
                     match r {
                         // A connected socket drops datagrams from anyone else.
-                        Ok((_, from)) if remote.is_some_and(|r| r != from) && !peek => continue,
+                        Ok((_, _, from)) if remote.is_some_and(|r| r != from) && !peek => continue,
                         Ok(x) => return Some(x),
                         Err(_) => return None,
                     }
                 }
             });
-            if let Some((n, from)) = got {
-                let take = n.min(len);
+            if let Some((data, n, from)) = got {
+                let truncated = data.len() < n;
                 return Ok(RecvMsg {
-                    data: buf[..take].to_vec(),
+                    data,
                     full_len: n,
                     addr: Some(addr::encode_endpoint(from, self.family)),
-                    flags: if take < n { MSG_TRUNC } else { 0 },
+                    flags: if truncated { MSG_TRUNC } else { 0 },
                     ..RecvMsg::default()
                 });
             }
