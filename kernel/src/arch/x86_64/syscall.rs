@@ -5,8 +5,10 @@
 use core::arch::global_asm;
 
 use super::cpu::{wrmsr, MSR_LSTAR, MSR_SFMASK, MSR_STAR};
+use super::trap::{restore_sse, save_sse};
 
 global_asm!(
+    concat!(
     r#"
     .section .text
     .global syscall_entry
@@ -39,22 +41,9 @@ syscall_entry:
     subq $512, %rsp
     /* Only the SSE registers: kernel code may use them, never the x87 state or MXCSR.
        The full FXSAVE image is made only when needed (trap::complete_fpu). */
-    movdqa %xmm0, 160(%rsp)
-    movdqa %xmm1, 176(%rsp)
-    movdqa %xmm2, 192(%rsp)
-    movdqa %xmm3, 208(%rsp)
-    movdqa %xmm4, 224(%rsp)
-    movdqa %xmm5, 240(%rsp)
-    movdqa %xmm6, 256(%rsp)
-    movdqa %xmm7, 272(%rsp)
-    movdqa %xmm8, 288(%rsp)
-    movdqa %xmm9, 304(%rsp)
-    movdqa %xmm10, 320(%rsp)
-    movdqa %xmm11, 336(%rsp)
-    movdqa %xmm12, 352(%rsp)
-    movdqa %xmm13, 368(%rsp)
-    movdqa %xmm14, 384(%rsp)
-    movdqa %xmm15, 400(%rsp)
+"#,
+    save_sse!(),
+    r#"
     movq %rsp, %rdi
     cld
     call syscall_dispatch
@@ -71,22 +60,9 @@ syscall_entry:
     jnz trap_return
     testq $0x200, 512+120(%rsp)
     jz trap_return
-    movdqa 160(%rsp), %xmm0
-    movdqa 176(%rsp), %xmm1
-    movdqa 192(%rsp), %xmm2
-    movdqa 208(%rsp), %xmm3
-    movdqa 224(%rsp), %xmm4
-    movdqa 240(%rsp), %xmm5
-    movdqa 256(%rsp), %xmm6
-    movdqa 272(%rsp), %xmm7
-    movdqa 288(%rsp), %xmm8
-    movdqa 304(%rsp), %xmm9
-    movdqa 320(%rsp), %xmm10
-    movdqa 336(%rsp), %xmm11
-    movdqa 352(%rsp), %xmm12
-    movdqa 368(%rsp), %xmm13
-    movdqa 384(%rsp), %xmm14
-    movdqa 400(%rsp), %xmm15
+"#,
+    restore_sse!(),
+    r#"
     addq $512, %rsp
     popq %r15
     popq %r14
@@ -106,7 +82,7 @@ syscall_entry:
     movq 40(%rsp), %rsp
     swapgs
     sysretq
-    "#,
+    "#),
     options(att_syntax)
 );
 

@@ -132,6 +132,57 @@ pub fn complete_fpu_at(frame_addr: u64) {
     frame.complete_fpu();
 }
 
+/// Saves xmm0-15 into the FXSAVE image at the stack pointer (its register area), as the
+/// `syscall` entry does instead of a whole `fxsave` (see `TrapFrame::complete_fpu`).
+macro_rules! save_sse {
+    () => {
+        "
+    movdqa %xmm0, 160(%rsp)
+    movdqa %xmm1, 176(%rsp)
+    movdqa %xmm2, 192(%rsp)
+    movdqa %xmm3, 208(%rsp)
+    movdqa %xmm4, 224(%rsp)
+    movdqa %xmm5, 240(%rsp)
+    movdqa %xmm6, 256(%rsp)
+    movdqa %xmm7, 272(%rsp)
+    movdqa %xmm8, 288(%rsp)
+    movdqa %xmm9, 304(%rsp)
+    movdqa %xmm10, 320(%rsp)
+    movdqa %xmm11, 336(%rsp)
+    movdqa %xmm12, 352(%rsp)
+    movdqa %xmm13, 368(%rsp)
+    movdqa %xmm14, 384(%rsp)
+    movdqa %xmm15, 400(%rsp)
+"
+    };
+}
+
+/// Loads xmm0-15 back from the FXSAVE image at the stack pointer.
+macro_rules! restore_sse {
+    () => {
+        "
+    movdqa 160(%rsp), %xmm0
+    movdqa 176(%rsp), %xmm1
+    movdqa 192(%rsp), %xmm2
+    movdqa 208(%rsp), %xmm3
+    movdqa 224(%rsp), %xmm4
+    movdqa 240(%rsp), %xmm5
+    movdqa 256(%rsp), %xmm6
+    movdqa 272(%rsp), %xmm7
+    movdqa 288(%rsp), %xmm8
+    movdqa 304(%rsp), %xmm9
+    movdqa 320(%rsp), %xmm10
+    movdqa 336(%rsp), %xmm11
+    movdqa 352(%rsp), %xmm12
+    movdqa 368(%rsp), %xmm13
+    movdqa 384(%rsp), %xmm14
+    movdqa 400(%rsp), %xmm15
+"
+    };
+}
+
+pub(crate) use {restore_sse, save_sse};
+
 /// What the kernel does with traps. Installed once at boot.
 pub struct TrapHandlers {
     pub syscall: fn(&mut TrapFrame),
@@ -181,6 +232,7 @@ extern "C" fn syscall_dispatch(frame: &mut TrapFrame) {
 // One 16-byte stub per vector: push a dummy error code where the CPU pushes none, push the vector,
 // jump to the common path. Vectors with a CPU error code: 8, 10-14, 17, 21, 29, 30.
 global_asm!(
+    concat!(
     r#"
     .section .text
     .p2align 4
@@ -231,22 +283,9 @@ trap_return:
     fxrstor64 (%rsp)
     jmp 4f
 3:
-    movdqa 160(%rsp), %xmm0
-    movdqa 176(%rsp), %xmm1
-    movdqa 192(%rsp), %xmm2
-    movdqa 208(%rsp), %xmm3
-    movdqa 224(%rsp), %xmm4
-    movdqa 240(%rsp), %xmm5
-    movdqa 256(%rsp), %xmm6
-    movdqa 272(%rsp), %xmm7
-    movdqa 288(%rsp), %xmm8
-    movdqa 304(%rsp), %xmm9
-    movdqa 320(%rsp), %xmm10
-    movdqa 336(%rsp), %xmm11
-    movdqa 352(%rsp), %xmm12
-    movdqa 368(%rsp), %xmm13
-    movdqa 384(%rsp), %xmm14
-    movdqa 400(%rsp), %xmm15
+"#,
+    restore_sse!(),
+    r#"
 4:
     addq $512, %rsp
     popq %r15
@@ -270,7 +309,7 @@ trap_return:
     swapgs
 2:
     iretq
-    "#,
+    "#),
     options(att_syntax)
 );
 
