@@ -34,6 +34,12 @@ fn socket_metadata(ino: u64) -> Metadata {
     Metadata { dev, ino, mode: S_IFSOCK | 0o777, nlink: 1, blksize: 4096, ..Metadata::default() }
 }
 
+/// What write(2) sends on a unix socket: the data alone, with the writer's credentials.
+fn plain_message(data: alloc::vec::Vec<u8>) -> Result<crate::fs::socket::SendMsg> {
+    let creds = crate::net::env()?.creds();
+    Ok(crate::fs::socket::SendMsg { data, addr: None, rights: alloc::vec::Vec::new(), creds, flags: 0 })
+}
+
 /// socket(AF_UNIX, type, 0).
 pub fn create(sock_type: i32) -> Result<Arc<dyn FileLike>> {
     Ok(match sock_type {

@@ -573,9 +573,7 @@ impl FileLike for UnixStreamSocket {
     }
 
     fn write(&self, buf: UserSlice, _offset: u64, nonblock: bool) -> Result<usize> {
-        let creds = crate::net::env()?.creds();
-        let data = buf.read_to_vec()?;
-        self.send(SendMsg { data, addr: None, rights: Vec::new(), creds, flags: 0 }, nonblock)
+        self.send(super::plain_message(buf.read_to_vec()?)?, nonblock)
     }
 
     fn read_kernel(&self, buf: &mut Vec<u8>, max: usize, _offset: u64, nonblock: bool) -> Option<Result<usize>> {
@@ -586,11 +584,7 @@ impl FileLike for UnixStreamSocket {
     }
 
     fn write_kernel(&self, data: &[u8], _offset: u64, nonblock: bool) -> Option<Result<usize>> {
-        let creds = match crate::net::env() {
-            Ok(e) => e.creds(),
-            Err(e) => return Some(Err(e)),
-        };
-        Some(self.send(SendMsg { data: data.to_vec(), addr: None, rights: Vec::new(), creds, flags: 0 }, nonblock))
+        Some(super::plain_message(data.to_vec()).and_then(|m| self.send(m, nonblock)))
     }
 
     fn poll(&self, mask: IoEvents, poller: Option<&Poller>) -> IoEvents {
