@@ -269,6 +269,10 @@ impl FileLike for EpollFile {
     fn is_pollable(&self) -> bool {
         true
     }
+
+    fn anon_name(&self) -> Option<&'static str> {
+        Some("[eventpoll]")
+    }
     fn metadata(&self) -> Metadata {
         super::anon::metadata("[eventpoll]")
     }

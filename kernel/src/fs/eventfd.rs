@@ -117,6 +117,10 @@ impl FileLike for EventFd {
         true
     }
 
+    fn anon_name(&self) -> Option<&'static str> {
+        Some("[eventfd]")
+    }
+
     fn metadata(&self) -> Metadata {
         super::anon::metadata("[eventfd]")
     }

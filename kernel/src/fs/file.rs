@@ -67,6 +67,10 @@ pub trait FileLike: Send + Sync {
     fn write_kernel(&self, _data: &[u8], _offset: u64, _nonblock: bool) -> Option<Result<usize>> {
         None
     }
+    /// The name of an anonymous-inode file ("[eventfd]", "[eventpoll]", ...) for /proc links.
+    fn anon_name(&self) -> Option<&'static str> {
+        None
+    }
     /// Can epoll watch it? (Regular files and simple devices have no readiness to wait for.)
     fn is_pollable(&self) -> bool {
         false

@@ -79,6 +79,10 @@ pub trait FileSystem: Send + Sync {
     /// The type name shown in /proc/mounts.
     fn name(&self) -> &'static str;
     fn root(&self) -> Arc<dyn Inode>;
+    /// Does statfs report storage (tmpfs), or none at all (proc)?
+    fn has_storage(&self) -> bool {
+        true
+    }
 }
 
 /// Owner and permission bits a new inode gets.

@@ -125,6 +125,10 @@ impl FileLike for SignalFd {
         true
     }
 
+    fn anon_name(&self) -> Option<&'static str> {
+        Some("[signalfd]")
+    }
+
     fn metadata(&self) -> Metadata {
         crate::fs::anon::metadata("[signalfd]")
     }

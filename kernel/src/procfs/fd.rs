@@ -84,7 +84,10 @@ pub fn link_text(file: &OpenFile) -> String {
         S_IFIFO => format!("pipe:[{}]", m.ino),
         S_IFSOCK => format!("socket:[{}]", m.ino),
         S_IFCHR => device_path(m.rdev).unwrap_or_else(|| format!("anon_inode:[{}]", m.ino)),
-        _ => format!("anon_inode:[{}]", m.ino),
+        _ => match file.file().anon_name() {
+            Some(name) => format!("anon_inode:{name}"),
+            None => format!("anon_inode:[{}]", m.ino),
+        },
     }
 }
 

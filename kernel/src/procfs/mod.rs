@@ -52,6 +52,9 @@ impl FileSystem for ProcFs {
     fn root(&self) -> Arc<dyn Inode> {
         root::RootDir::new(self.me())
     }
+    fn has_storage(&self) -> bool {
+        false
+    }
 }
 
 /// Makes `mount -t proc` (and the boot mount of /proc) possible.

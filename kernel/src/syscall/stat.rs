@@ -202,8 +202,12 @@ struct Statfs {
 
 fn statfs_of(inode: &Arc<dyn Inode>) -> Statfs {
     let fs = inode.fs();
-    let total = crate::mm::frame::total_frames() as u64;
-    let free = crate::mm::frame::free_frames() as u64;
+    // tmpfs may grow to half of RAM (Linux's default size); proc has no storage at all.
+    let (total, free) = if fs.has_storage() {
+        (crate::mm::frame::total_frames() as u64, crate::mm::frame::free_frames() as u64)
+    } else {
+        (0, 0)
+    };
     Statfs {
         f_type: fs.magic() as i64,
         f_bsize: 4096,
