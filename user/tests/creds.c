@@ -23,78 +23,11 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#define SCRATCH_ALL_USERS
+#include "children.h"
+#include "scratch.h"
+
 #define NOBODY 65534
-
-#define CCHECK(cond)                                                                  \
-    do {                                                                              \
-        if (!(cond)) {                                                                \
-            dprintf(2, "# child: %s:%d: CCHECK(%s) failed (errno %d)\n", __FILE__,    \
-                    __LINE__, #cond, errno);                                          \
-            _exit(1);                                                                 \
-        }                                                                             \
-    } while (0)
-
-/* expr fails with errno e (in a child) */
-#define CERRNO(expr, e)                                                               \
-    do {                                                                              \
-        errno = 0;                                                                    \
-        long cr_ = (long)(expr);                                                      \
-        if (cr_ != -1 || errno != (e)) {                                              \
-            dprintf(2, "# child: %s:%d: %s returned %ld errno %d, wanted errno %d\n",   \
-                    __FILE__, __LINE__, #expr, cr_, errno, (e));                      \
-            _exit(1);                                                                 \
-        }                                                                             \
-    } while (0)
-
-/* ---- scratch directory ---- */
-
-static char scratch_root_[64];
-static pid_t scratch_owner_;
-static int scratch_n_;
-
-static int rm_cb_(const char *p, const struct stat *s, int flag, struct FTW *f)
-{
-    (void)s, (void)flag, (void)f;
-    return remove(p);
-}
-
-static void scratch_cleanup_(void)
-{
-    if (scratch_root_[0] && getpid() == scratch_owner_)
-        nftw(scratch_root_, rm_cb_, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* A fresh empty directory (mode 0755) for one case, reachable by unprivileged users. */
-static const char *newdir(void)
-{
-    static char bufs[4][128];
-    if (!scratch_root_[0]) {
-        strcpy(scratch_root_, "/tmp/ptest.XXXXXX");
-        if (!mkdtemp(scratch_root_)) {
-            scratch_root_[0] = '\0';
-            return NULL;
-        }
-        scratch_owner_ = getpid();
-        atexit(scratch_cleanup_);
-        if (chmod(scratch_root_, 0755) != 0)
-            return NULL;
-    }
-    char *b = bufs[scratch_n_ % 4];
-    snprintf(b, sizeof bufs[0], "%s/c%d", scratch_root_, scratch_n_);
-    scratch_n_++;
-    if (mkdir(b, 0755) != 0 || chmod(b, 0755) != 0)
-        return NULL;
-    return b;
-}
-
-static const char *P(const char *dir, const char *name)
-{
-    static char bufs[16][1024];
-    static int n;
-    char *b = bufs[n++ % 16];
-    snprintf(b, sizeof bufs[0], "%s/%s", dir, name);
-    return b;
-}
 
 /* A file with content "secret", owner uid:gid and mode. */
 static int make_file(const char *path, uid_t uid, gid_t gid, mode_t mode)
@@ -108,22 +41,6 @@ static int make_file(const char *path, uid_t uid, gid_t gid, mode_t mode)
         return -1;
     return 0;
 }
-
-static int child_status(pid_t pid)
-{
-    int st;
-    while (waitpid(pid, &st, 0) < 0)
-        if (errno != EINTR)
-            return -1;
-    return st;
-}
-
-#define CHECK_CHILD_OK(pid)                                                           \
-    do {                                                                              \
-        int st_ = child_status(pid);                                                  \
-        if (st_ != 0)                                                                 \
-            FAIL("child status %#x (see stderr)", st_);                               \
-    } while (0)
 
 #define REQUIRE_ROOT()                                                                \
     do {                                                                              \

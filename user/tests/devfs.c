@@ -17,16 +17,9 @@
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 
-#define PAGE 4096UL
+#include "children.h"
 
-static int child_status(pid_t pid)
-{
-    int st;
-    while (waitpid(pid, &st, 0) < 0)
-        if (errno != EINTR)
-            return -1;
-    return st;
-}
+#define PAGE 4096UL
 
 static int all_zero(const unsigned char *b, size_t n)
 {

@@ -20,6 +20,8 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
+#include "scratch.h"
+
 #ifndef RENAME_NOREPLACE
 #define RENAME_NOREPLACE (1 << 0)
 #define RENAME_EXCHANGE (1 << 1)
@@ -29,53 +31,6 @@ static void *bad_ptr(uintptr_t v)
 {
     volatile uintptr_t x = v;
     return (void *)x;
-}
-
-/* ---- scratch directory ---- */
-
-static char scratch_root_[64];
-static pid_t scratch_owner_;
-static int scratch_n_;
-
-static int rm_cb_(const char *p, const struct stat *s, int flag, struct FTW *f)
-{
-    (void)s, (void)flag, (void)f;
-    return remove(p);
-}
-
-static void scratch_cleanup_(void)
-{
-    if (scratch_root_[0] && getpid() == scratch_owner_)
-        nftw(scratch_root_, rm_cb_, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* A fresh empty directory for one case (under one mkdtemp directory removed at exit). */
-static const char *newdir(void)
-{
-    static char bufs[4][128];
-    if (!scratch_root_[0]) {
-        strcpy(scratch_root_, "/tmp/ptest.XXXXXX");
-        if (!mkdtemp(scratch_root_)) {
-            scratch_root_[0] = '\0';
-            return NULL;
-        }
-        scratch_owner_ = getpid();
-        atexit(scratch_cleanup_);
-    }
-    char *b = bufs[scratch_n_ % 4];
-    snprintf(b, sizeof bufs[0], "%s/c%d", scratch_root_, scratch_n_);
-    scratch_n_++;
-    return mkdir(b, 0755) == 0 ? b : NULL;
-}
-
-/* dir/name in one of 16 rotating buffers. */
-static const char *P(const char *dir, const char *name)
-{
-    static char bufs[16][1024];
-    static int n;
-    char *b = bufs[n++ % 16];
-    snprintf(b, sizeof bufs[0], "%s/%s", dir, name);
-    return b;
 }
 
 static int make_file(const char *path, const char *data)

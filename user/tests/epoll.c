@@ -28,16 +28,9 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#define KSIGSET_SIZE 8
+#include "children.h"
 
-#define CCHECK(cond)                                                                  \
-    do {                                                                              \
-        if (!(cond)) {                                                                \
-            dprintf(2, "# child %d: %s:%d: CCHECK(%s) failed (errno %d)\n",           \
-                    (int)getpid(), __FILE__, __LINE__, #cond, errno);                 \
-            _exit(1);                                                                 \
-        }                                                                             \
-    } while (0)
+#define KSIGSET_SIZE 8
 
 static int reap(pid_t pid)
 {

@@ -26,14 +26,8 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#define CCHECK(cond)                                                                  \
-    do {                                                                              \
-        if (!(cond)) {                                                                \
-            dprintf(2, "# child %d: %s:%d: CCHECK(%s) failed (errno %d)\n",           \
-                    (int)getpid(), __FILE__, __LINE__, #cond, errno);                 \
-            _exit(1);                                                                 \
-        }                                                                             \
-    } while (0)
+#include "children.h"
+#include "scratch.h"
 
 static int reap(pid_t pid)
 {
@@ -53,16 +47,6 @@ static int reap(pid_t pid)
         if (!WIFEXITED(st_) || WEXITSTATUS(st_) != (code))                            \
             FAIL("child %d: status %#x, expected exit(%d)", (int)(pid), st_, (code)); \
     } while (0)
-
-static int read_byte(int fd)
-{
-    char c;
-    ssize_t r;
-    do
-        r = read(fd, &c, 1);
-    while (r < 0 && errno == EINTR);
-    return r == 1 ? (unsigned char)c : -1;
-}
 
 static int readable_within(int fd, int ms)
 {
@@ -94,51 +78,6 @@ static int wait_sleeping(pid_t pid)
         nanosleep(&ts, NULL);
     }
     return -1;
-}
-
-/* ---- scratch directory ---- */
-
-static char scratch_root_[64];
-static pid_t scratch_owner_;
-static int scratch_n_;
-
-static int rm_cb_(const char *p, const struct stat *s, int flag, struct FTW *f)
-{
-    (void)s, (void)flag, (void)f;
-    return remove(p);
-}
-
-static void scratch_cleanup_(void)
-{
-    if (scratch_root_[0] && getpid() == scratch_owner_)
-        nftw(scratch_root_, rm_cb_, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static const char *newdir(void)
-{
-    static char bufs[4][128];
-    if (!scratch_root_[0]) {
-        strcpy(scratch_root_, "/tmp/ptest.XXXXXX");
-        if (!mkdtemp(scratch_root_)) {
-            scratch_root_[0] = '\0';
-            return NULL;
-        }
-        scratch_owner_ = getpid();
-        atexit(scratch_cleanup_);
-    }
-    char *b = bufs[scratch_n_ % 4];
-    snprintf(b, sizeof bufs[0], "%s/c%d", scratch_root_, scratch_n_);
-    scratch_n_++;
-    return mkdir(b, 0755) == 0 ? b : NULL;
-}
-
-static const char *P(const char *dir, const char *name)
-{
-    static char bufs[16][256];
-    static int n;
-    char *b = bufs[n++ % 16];
-    snprintf(b, sizeof bufs[0], "%s/%s", dir, name);
-    return b;
 }
 
 /* A new FIFO "f" in a fresh directory; its path, or NULL. */

@@ -24,17 +24,9 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
-#define PAGE 4096UL
+#include "children.h"
 
-/* A check inside a forked child: report on stderr and exit 1 (the parent checks for 0). */
-#define CCHECK(cond)                                                                  \
-    do {                                                                              \
-        if (!(cond)) {                                                                \
-            dprintf(2, "# child %d: %s:%d: CCHECK(%s) failed\n", (int)getpid(),       \
-                    __FILE__, __LINE__, #cond);                                       \
-            _exit(1);                                                                 \
-        }                                                                             \
-    } while (0)
+#define PAGE 4096UL
 
 /* waitpid that retries EINTR; returns the raw status or -1. */
 static int reap(pid_t pid)
@@ -83,18 +75,6 @@ static void child_default_signals(void)
     sigemptyset(&s);
     sigprocmask(SIG_SETMASK, &s, NULL);
 }
-
-static int read_byte(int fd)
-{
-    char c;
-    ssize_t r;
-    do
-        r = read(fd, &c, 1);
-    while (r < 0 && errno == EINTR);
-    return r == 1 ? (unsigned char)c : -1;
-}
-
-static int write_byte(int fd, char c) { return write(fd, &c, 1) == 1 ? 0 : -1; }
 
 static int read_full(int fd, void *buf, size_t n)
 {

@@ -27,17 +27,10 @@
 #include <termios.h>
 #include <time.h>
 
+#include "children.h"
+
 #define KSIGSET_SIZE 8
 #define SKIP_CODE 77
-
-#define CCHECK(cond)                                                                  \
-    do {                                                                              \
-        if (!(cond)) {                                                                \
-            dprintf(2, "# child %d: %s:%d: CCHECK(%s) failed (errno %d)\n",           \
-                    (int)getpid(), __FILE__, __LINE__, #cond, errno);                 \
-            _exit(1);                                                                 \
-        }                                                                             \
-    } while (0)
 
 /* waitpid with flags, retrying EINTR; returns waitpid's result, status in *st. */
 static pid_t wait_for(pid_t pid, int *st, int flags)
@@ -63,18 +56,6 @@ static int reap(pid_t pid)
         if (!WIFEXITED(st_) || WEXITSTATUS(st_) != (code))                            \
             FAIL("child %d: status %#x, expected exit(%d)", (int)(pid), st_, (code)); \
     } while (0)
-
-static int read_byte(int fd)
-{
-    char c;
-    ssize_t r;
-    do
-        r = read(fd, &c, 1);
-    while (r < 0 && errno == EINTR);
-    return r == 1 ? (unsigned char)c : -1;
-}
-
-static int write_byte(int fd, char c) { return write(fd, &c, 1) == 1 ? 0 : -1; }
 
 /* 1 if fd becomes readable within ms, 0 if not, -1 on error. */
 static int readable_within(int fd, int ms)

@@ -3,7 +3,7 @@
  * anonymous mmap/munmap and pipe cycles. MemFree may drop by at most 8 MiB (it may also rise:
  * on the host other activity moves it both ways). A warm-up round runs first so lazily grown
  * kernel caches are not counted, and a round is retried up to 10 times before a drop counts
- * as a leak (see CHECK_NO_LEAK).
+ * as a leak (see CHECK_NO_LEAK in leakcheck.h).
  * Each case prints "# MemFree delta" as a TAP comment.
  * Syscalls: openat, read, close, fork, execve, wait4, exit_group, mmap, munmap, pipe2.
  * Helper mode: argv[1] == "--helper-exit" exits 0 at once.
@@ -18,23 +18,7 @@
 
 #define PAGE 4096UL
 #define SLACK_KB (8 * 1024L)
-
-static long memfree_kb(void)
-{
-    char buf[4096];
-    int fd = open("/proc/meminfo", O_RDONLY);
-    if (fd < 0)
-        return -1;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return -1;
-    buf[n] = '\0';
-    char *p = strstr(buf, "\nMemFree:");
-    if (!p)
-        return -1;
-    return strtol(p + 9, NULL, 10);
-}
+#include "leakcheck.h"
 
 static int wait_ok(pid_t pid)
 {
@@ -44,34 +28,6 @@ static int wait_ok(pid_t pid)
             return 0;
     return st == 0;
 }
-
-/* Runs `round(n)` once as warm-up, then measures MemFree around `round(n)`. Linux's MemFree
- * moves by tens of MiB on its own (per-CPU page lists, other processes), so a case passes as
- * soon as one of up to TRIALS measured rounds stays within the slack; a real leak fails every
- * trial. On a quiet kernel the first trial passes and no retry costs time. */
-#define TRIALS 10
-#define CHECK_NO_LEAK(round, n)                                                       \
-    do {                                                                              \
-        CHECK_EQ(round((n) / 10 + 1), 0);                                             \
-        long worst_ = 0;                                                              \
-        int ok_ = 0;                                                                  \
-        for (int t_ = 0; t_ < TRIALS && !ok_; t_++) {                                 \
-            long before_ = memfree_kb();                                              \
-            CHECK(before_ > 0);                                                       \
-            CHECK_EQ(round(n), 0);                                                    \
-            long after_ = memfree_kb();                                               \
-            CHECK(after_ > 0);                                                        \
-            printf("# MemFree %ld kB -> %ld kB (delta %+ld kB)\n", before_, after_,   \
-                   after_ - before_);                                                 \
-            if (before_ - after_ <= SLACK_KB)                                         \
-                ok_ = 1;                                                              \
-            else if (before_ - after_ > worst_)                                       \
-                worst_ = before_ - after_;                                            \
-        }                                                                             \
-        if (!ok_)                                                                     \
-            FAIL("MemFree dropped by more than %ld kB in all %d trials (worst %ld kB)",  \
-                 SLACK_KB, TRIALS, worst_);                                           \
-    } while (0)
 
 static int fork_exit_round(int n)
 {

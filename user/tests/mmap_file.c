@@ -22,63 +22,10 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "children.h"
+#include "scratch.h"
+
 #define PAGE 4096UL
-
-#define CCHECK(cond)                                                                  \
-    do {                                                                              \
-        if (!(cond)) {                                                                \
-            dprintf(2, "# child: %s:%d: CCHECK(%s) failed\n", __FILE__, __LINE__,     \
-                    #cond);                                                           \
-            _exit(1);                                                                 \
-        }                                                                             \
-    } while (0)
-
-/* ---- scratch directory ---- */
-
-static char scratch_root_[64];
-static pid_t scratch_owner_;
-static int scratch_n_;
-
-static int rm_cb_(const char *p, const struct stat *s, int flag, struct FTW *f)
-{
-    (void)s, (void)flag, (void)f;
-    return remove(p);
-}
-
-static void scratch_cleanup_(void)
-{
-    if (scratch_root_[0] && getpid() == scratch_owner_)
-        nftw(scratch_root_, rm_cb_, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* A fresh empty directory for one case (under one mkdtemp directory removed at exit). */
-static const char *newdir(void)
-{
-    static char bufs[4][128];
-    if (!scratch_root_[0]) {
-        strcpy(scratch_root_, "/tmp/ptest.XXXXXX");
-        if (!mkdtemp(scratch_root_)) {
-            scratch_root_[0] = '\0';
-            return NULL;
-        }
-        scratch_owner_ = getpid();
-        atexit(scratch_cleanup_);
-    }
-    char *b = bufs[scratch_n_ % 4];
-    snprintf(b, sizeof bufs[0], "%s/c%d", scratch_root_, scratch_n_);
-    scratch_n_++;
-    return mkdir(b, 0755) == 0 ? b : NULL;
-}
-
-/* dir/name in one of 16 rotating buffers. */
-static const char *P(const char *dir, const char *name)
-{
-    static char bufs[16][1024];
-    static int n;
-    char *b = bufs[n++ % 16];
-    snprintf(b, sizeof bufs[0], "%s/%s", dir, name);
-    return b;
-}
 
 /* The byte at offset i of the test pattern. */
 static unsigned char pat(size_t i) { return (unsigned char)(i * 7 + i / PAGE + 1); }
@@ -101,15 +48,6 @@ static int pattern_file(const char *path, size_t len)
         return -1;
     }
     return fd;
-}
-
-static int child_status(pid_t pid)
-{
-    int st;
-    while (waitpid(pid, &st, 0) < 0)
-        if (errno != EINTR)
-            return -1;
-    return st;
 }
 
 static int byte_at(int fd, off_t off)

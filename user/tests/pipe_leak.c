@@ -22,24 +22,7 @@
 
 #define PAGE 4096
 #define SLACK_KB (4 * 1024L)
-#define TRIALS 10
-
-static long memfree_kb(void)
-{
-    char buf[4096];
-    int fd = open("/proc/meminfo", O_RDONLY);
-    if (fd < 0)
-        return -1;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return -1;
-    buf[n] = '\0';
-    char *p = strstr(buf, "MemFree:");
-    if (!p || (p != buf && p[-1] != '\n'))
-        return -1;
-    return strtol(p + 8, NULL, 10);
-}
+#include "leakcheck.h"
 
 static char page_buf[PAGE];
 
@@ -54,29 +37,6 @@ static int put(int fd, long bytes)
     }
     return 0;
 }
-
-#define CHECK_NO_LEAK(round, n)                                                       \
-    do {                                                                              \
-        CHECK_EQ(round((n) / 10 + 1), 0);                                             \
-        long worst_ = 0;                                                              \
-        int ok_ = 0;                                                                  \
-        for (int t_ = 0; t_ < TRIALS && !ok_; t_++) {                                 \
-            long before_ = memfree_kb();                                              \
-            CHECK(before_ > 0);                                                       \
-            CHECK_EQ(round(n), 0);                                                    \
-            long after_ = memfree_kb();                                               \
-            CHECK(after_ > 0);                                                        \
-            printf("# MemFree %ld kB -> %ld kB (delta %+ld kB)\n", before_, after_,   \
-                   after_ - before_);                                                 \
-            if (before_ - after_ <= SLACK_KB)                                         \
-                ok_ = 1;                                                              \
-            else if (before_ - after_ > worst_)                                       \
-                worst_ = before_ - after_;                                            \
-        }                                                                             \
-        if (!ok_)                                                                     \
-            FAIL("MemFree dropped by more than %ld kB in all %d trials (worst %ld kB)",  \
-                 SLACK_KB, TRIALS, worst_);                                           \
-    } while (0)
 
 /* Cycle i: a pipe, 4 KiB written (64 KiB, a full pipe, every 20th cycle), both ends closed
  * with the data unread. */

@@ -26,17 +26,10 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "children.h"
+
 #define PAGE 4096
 #define KSIGSET_SIZE 8
-
-#define CCHECK(cond)                                                                  \
-    do {                                                                              \
-        if (!(cond)) {                                                                \
-            dprintf(2, "# child %d: %s:%d: CCHECK(%s) failed (errno %d)\n",           \
-                    (int)getpid(), __FILE__, __LINE__, #cond, errno);                 \
-            _exit(1);                                                                 \
-        }                                                                             \
-    } while (0)
 
 static int reap(pid_t pid)
 {

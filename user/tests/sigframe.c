@@ -25,18 +25,11 @@
 #include <sys/wait.h>
 #include <ucontext.h>
 
+#include "children.h"
+
 #define PAGE 4096UL
 #define KSIGSET_SIZE 8
 #define K_SA_RESTORER 0x04000000
-
-#define CCHECK(cond)                                                                  \
-    do {                                                                              \
-        if (!(cond)) {                                                                \
-            dprintf(2, "# child %d: %s:%d: CCHECK(%s) failed (errno %d)\n",           \
-                    (int)getpid(), __FILE__, __LINE__, #cond, errno);                 \
-            _exit(1);                                                                 \
-        }                                                                             \
-    } while (0)
 
 static int reap(pid_t pid)
 {

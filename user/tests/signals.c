@@ -36,18 +36,11 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "children.h"
+#include "scratch.h"
+
 #define PAGE 4096UL
 #define KSIGSET_SIZE 8
-
-/* A check inside a forked child: report on stderr and exit 1 (the parent checks for 0). */
-#define CCHECK(cond)                                                                  \
-    do {                                                                              \
-        if (!(cond)) {                                                                \
-            dprintf(2, "# child %d: %s:%d: CCHECK(%s) failed (errno %d)\n",           \
-                    (int)getpid(), __FILE__, __LINE__, #cond, errno);                 \
-            _exit(1);                                                                 \
-        }                                                                             \
-    } while (0)
 
 /* waitpid that retries EINTR; returns the raw status or -1. */
 static int reap(pid_t pid)
@@ -78,18 +71,6 @@ static int reap(pid_t pid)
             FAIL("child %d: status %#x, expected death by signal %d", (int)(pid), st_,  \
                  (sig));                                                              \
     } while (0)
-
-static int read_byte(int fd)
-{
-    char c;
-    ssize_t r;
-    do
-        r = read(fd, &c, 1);
-    while (r < 0 && errno == EINTR);
-    return r == 1 ? (unsigned char)c : -1;
-}
-
-static int write_byte(int fd, char c) { return write(fd, &c, 1) == 1 ? 0 : -1; }
 
 /* Waits (up to ~20 s) until /proc/<pid>/stat shows state 'S': the process sleeps in a system
  * call. Returns 0, or -1 on timeout or error. Polling only costs time, never correctness. */
@@ -251,42 +232,6 @@ static int wait_sig(int sig, siginfo_t *si, long ms)
         r = sigtimedwait(&s, si, &ts);
     while (r < 0 && errno == EINTR);
     return r;
-}
-
-/* ---- scratch directory ---- */
-
-static char scratch_root_[64];
-static pid_t scratch_owner_;
-static int scratch_n_;
-
-static int rm_cb_(const char *p, const struct stat *s, int flag, struct FTW *f)
-{
-    (void)s, (void)flag, (void)f;
-    return remove(p);
-}
-
-static void scratch_cleanup_(void)
-{
-    if (scratch_root_[0] && getpid() == scratch_owner_)
-        nftw(scratch_root_, rm_cb_, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static const char *newdir(void)
-{
-    static char bufs[4][128];
-    if (!scratch_root_[0]) {
-        strcpy(scratch_root_, "/tmp/ptest.XXXXXX");
-        if (!mkdtemp(scratch_root_)) {
-            scratch_root_[0] = '\0';
-            return NULL;
-        }
-        scratch_owner_ = getpid();
-        atexit(scratch_cleanup_);
-    }
-    char *b = bufs[scratch_n_ % 4];
-    snprintf(b, sizeof bufs[0], "%s/c%d", scratch_root_, scratch_n_);
-    scratch_n_++;
-    return mkdir(b, 0755) == 0 ? b : NULL;
 }
 
 /* ---- faulting instructions at known addresses ---- */

@@ -23,6 +23,8 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "children.h"
+
 #define NOBODY 65534
 
 #ifndef SEM_STAT_ANY
@@ -35,25 +37,6 @@ union semun {
     unsigned short *array;
     struct seminfo *__buf;
 };
-
-#define CCHECK(cond)                                                                  \
-    do {                                                                              \
-        if (!(cond)) {                                                                \
-            dprintf(2, "# child %d: %s:%d: CCHECK(%s) failed (errno %d)\n",           \
-                    (int)getpid(), __FILE__, __LINE__, #cond, errno);                 \
-            _exit(1);                                                                 \
-        }                                                                             \
-    } while (0)
-#define CERRNO(expr, e)                                                               \
-    do {                                                                              \
-        errno = 0;                                                                    \
-        long r_ = (long)(expr);                                                       \
-        if (r_ != -1 || errno != (e)) {                                               \
-            dprintf(2, "# child: %s:%d: %s gave %ld errno %d, expected %s\n",         \
-                    __FILE__, __LINE__, #expr, r_, errno, #e);                        \
-            _exit(1);                                                                 \
-        }                                                                             \
-    } while (0)
 
 static int reap(pid_t pid)
 {

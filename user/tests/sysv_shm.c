@@ -22,6 +22,8 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "children.h"
+
 #define PAGE 4096UL
 #define NOBODY 65534
 
@@ -34,26 +36,6 @@
 #ifndef SHM_LOCKED
 #define SHM_LOCKED 02000
 #endif
-
-/* Checks inside a forked child: report on stderr and exit 1 (the parent expects 0). */
-#define CCHECK(cond)                                                                  \
-    do {                                                                              \
-        if (!(cond)) {                                                                \
-            dprintf(2, "# child %d: %s:%d: CCHECK(%s) failed (errno %d)\n",           \
-                    (int)getpid(), __FILE__, __LINE__, #cond, errno);                 \
-            _exit(1);                                                                 \
-        }                                                                             \
-    } while (0)
-#define CERRNO(expr, e)                                                               \
-    do {                                                                              \
-        errno = 0;                                                                    \
-        long r_ = (long)(expr);                                                       \
-        if (r_ != -1 || errno != (e)) {                                               \
-            dprintf(2, "# child: %s:%d: %s gave %ld errno %d, expected %s\n",         \
-                    __FILE__, __LINE__, #expr, r_, errno, #e);                        \
-            _exit(1);                                                                 \
-        }                                                                             \
-    } while (0)
 
 static int reap(pid_t pid)
 {

@@ -29,275 +29,13 @@
 #include <sys/wait.h>
 #include <time.h>
 
-/* A check inside a forked child: report on stderr and exit 1 (the parent checks for 0). */
-#define CCHECK(cond)                                                                  \
-    do {                                                                              \
-        if (!(cond)) {                                                                \
-            dprintf(2, "# child: %s:%d: CCHECK(%s) failed (errno %d)\n", __FILE__,    \
-                    __LINE__, #cond, errno);                                          \
-            _exit(1);                                                                 \
-        }                                                                             \
-    } while (0)
-
-/* expr fails with errno e (in a child) */
-#define CERRNO(expr, e)                                                               \
-    do {                                                                              \
-        errno = 0;                                                                    \
-        long cr_ = (long)(expr);                                                      \
-        if (cr_ != -1 || errno != (e)) {                                              \
-            dprintf(2, "# child: %s:%d: %s returned %ld errno %d, wanted errno %d\n",   \
-                    __FILE__, __LINE__, #expr, cr_, errno, (e));                      \
-            _exit(1);                                                                 \
-        }                                                                             \
-    } while (0)
-
-__attribute__((unused)) static int child_status(pid_t pid)
-{
-    int st;
-    while (waitpid(pid, &st, 0) < 0)
-        if (errno != EINTR)
-            return -1;
-    return st;
-}
-
-#define CHECK_CHILD_OK(pid)                                                           \
-    do {                                                                              \
-        int st_ = child_status(pid);                                                  \
-        if (st_ != 0)                                                                 \
-            FAIL("child status %#x (see stderr)", st_);                               \
-    } while (0)
-
-/* ---- scratch directory ---- */
-
-static char scratch_root_[64];
-static pid_t scratch_owner_;
-static int scratch_n_;
-
-static int rm_cb_(const char *p, const struct stat *s, int flag, struct FTW *f)
-{
-    (void)s, (void)flag, (void)f;
-    return remove(p);
-}
-
-static void scratch_cleanup_(void)
-{
-    if (scratch_root_[0] && getpid() == scratch_owner_)
-        nftw(scratch_root_, rm_cb_, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* A fresh empty directory (mode 0755) for one case, under one mkdtemp directory removed at
- * exit. */
-__attribute__((unused)) static const char *newdir(void)
-{
-    static char bufs[4][128];
-    if (!scratch_root_[0]) {
-        strcpy(scratch_root_, "/tmp/ptest.XXXXXX");
-        if (!mkdtemp(scratch_root_)) {
-            scratch_root_[0] = '\0';
-            return NULL;
-        }
-        scratch_owner_ = getpid();
-        atexit(scratch_cleanup_);
-        if (chmod(scratch_root_, 0755) != 0)
-            return NULL;
-    }
-    char *b = bufs[scratch_n_ % 4];
-    snprintf(b, sizeof bufs[0], "%s/c%d", scratch_root_, scratch_n_);
-    scratch_n_++;
-    if (mkdir(b, 0755) != 0 || chmod(b, 0755) != 0)
-        return NULL;
-    return b;
-}
-
-/* dir/name in one of 16 rotating buffers. */
-__attribute__((unused)) static const char *P(const char *dir, const char *name)
-{
-    static char bufs[16][1024];
-    static int n;
-    char *b = bufs[n++ % 16];
-    snprintf(b, sizeof bufs[0], "%s/%s", dir, name);
-    return b;
-}
-
-/* ---- addresses ---- */
-
-#define FAMLEN ((socklen_t)sizeof(sa_family_t))
-#define PATHLEN(path) ((socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path) + 1))
-
-/* A filesystem address; returns the length Linux reports for it (with the NUL). */
-__attribute__((unused)) static socklen_t path_addr(struct sockaddr_un *a, const char *path)
-{
-    memset(a, 0, sizeof *a);
-    a->sun_family = AF_UNIX;
-    snprintf(a->sun_path, sizeof a->sun_path, "%s", path);
-    return PATHLEN(path);
-}
-
-/* A unique abstract address "\0ptest-<pid>-<tag>-<n>"; returns its exact length (no NUL). */
-__attribute__((unused)) static socklen_t abs_addr(struct sockaddr_un *a, const char *tag)
-{
-    static int n;
-    memset(a, 0, sizeof *a);
-    a->sun_family = AF_UNIX;
-    int len = snprintf(a->sun_path + 1, sizeof a->sun_path - 1, "ptest-%d-%s-%d",
-                       (int)getpid(), tag, n++);
-    return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)len);
-}
-
-/* A socket of `type` bound to `a` (and listening if `backlog` >= 0), or -1. */
-__attribute__((unused)) static int bound(int type, const struct sockaddr_un *a, socklen_t len, int backlog)
-{
-    int fd = socket(AF_UNIX, type, 0);
-    if (fd < 0)
-        return -1;
-    if (bind(fd, (const struct sockaddr *)a, len) != 0 ||
-        (backlog >= 0 && listen(fd, backlog) != 0)) {
-        int e = errno;
-        close(fd);
-        errno = e;
-        return -1;
-    }
-    return fd;
-}
-
-/* A socket of `type` connected to `a`, or -1. */
-__attribute__((unused)) static int connected(int type, const struct sockaddr_un *a, socklen_t len)
-{
-    int fd = socket(AF_UNIX, type, 0);
-    if (fd < 0)
-        return -1;
-    if (connect(fd, (const struct sockaddr *)a, len) != 0) {
-        int e = errno;
-        close(fd);
-        errno = e;
-        return -1;
-    }
-    return fd;
-}
-
-__attribute__((unused)) static int write_byte(int fd, char c) { return write(fd, &c, 1) == 1 ? 0 : -1; }
-
-__attribute__((unused)) static int read_byte(int fd)
-{
-    char c;
-    ssize_t r;
-    do
-        r = read(fd, &c, 1);
-    while (r < 0 && errno == EINTR);
-    return r == 1 ? (unsigned char)c : -1;
-}
-
-/* revents of fd for `events` after up to `ms` milliseconds (0 if none, -1 on error). */
-__attribute__((unused)) static int poll1(int fd, short events, int ms)
-{
-    struct pollfd p = {.fd = fd, .events = events};
-    int r;
-    do
-        r = poll(&p, 1, ms);
-    while (r < 0 && errno == EINTR);
-    return r < 0 ? -1 : r == 0 ? 0 : p.revents;
-}
-
-__attribute__((unused)) static long long now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-/* The state letter of /proc/<pid>/stat ('S' while blocked in a syscall), or 0. */
-__attribute__((unused)) static char proc_state(pid_t pid)
-{
-    char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    int fd = open(path, O_RDONLY);
-    if (fd < 0)
-        return 0;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = '\0';
-    char *p = strrchr(buf, ')');
-    return p && p[1] == ' ' ? p[2] : 0;
-}
-
-/* Waits (up to ~10 s) until `pid` sleeps; `watch` (if >= 0) ends the wait early when it
- * polls POLLHUP (the other side gave up). Returns 1 if the process was seen sleeping. */
-__attribute__((unused)) static int wait_sleeping(pid_t pid, int watch)
-{
-    for (int i = 0; i < 10000; i++) {
-        if (proc_state(pid) == 'S')
-            return 1;
-        if (watch >= 0) {
-            int r = poll1(watch, POLLRDHUP, 1);
-            if (r > 0 && (r & (POLLHUP | POLLRDHUP)))
-                return 0;
-        } else {
-            struct timespec t = {0, 1000000};
-            nanosleep(&t, NULL);
-        }
-    }
-    return 0;
-}
+#define SCRATCH_ALL_USERS
+#include "children.h"
+#include "scratch.h"
+#include "unix_sock.h"
 
 #define SLACK_KB (8 * 1024L)
-
-static long memfree_kb(void)
-{
-    char buf[4096];
-    int fd = open("/proc/meminfo", O_RDONLY);
-    if (fd < 0)
-        return -1;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return -1;
-    buf[n] = '\0';
-    char *p = strstr(buf, "\nMemFree:");
-    if (!p)
-        return -1;
-    return strtol(p + 9, NULL, 10);
-}
-
-/* Number of open fds below 1024. */
-static int count_fds(void)
-{
-    int n = 0;
-    for (int fd = 0; fd < 1024; fd++)
-        if (fcntl(fd, F_GETFD) >= 0)
-            n++;
-    return n;
-}
-
-/* Runs `round(n)` once as warm-up (n/10+1), then measures MemFree around `round(n)`, up to
- * TRIALS times until one stays within the slack (see leak.c). */
-#define TRIALS 10
-#define CHECK_NO_LEAK(round, n)                                                       \
-    do {                                                                              \
-        int fds_ = count_fds();                                                       \
-        CHECK_EQ(round((n) / 10 + 1), 0);                                             \
-        CHECK_EQ(count_fds(), fds_);                                                  \
-        long worst_ = 0;                                                              \
-        int ok_ = 0;                                                                  \
-        for (int t_ = 0; t_ < TRIALS && !ok_; t_++) {                                 \
-            long before_ = memfree_kb();                                              \
-            CHECK(before_ > 0);                                                       \
-            CHECK_EQ(round(n), 0);                                                    \
-            long after_ = memfree_kb();                                               \
-            CHECK(after_ > 0);                                                        \
-            CHECK_EQ(count_fds(), fds_);                                              \
-            printf("# MemFree %ld kB -> %ld kB (delta %+ld kB)\n", before_, after_,   \
-                   after_ - before_);                                                 \
-            if (before_ - after_ <= SLACK_KB)                                         \
-                ok_ = 1;                                                              \
-            else if (before_ - after_ > worst_)                                       \
-                worst_ = before_ - after_;                                            \
-        }                                                                             \
-        if (!ok_)                                                                     \
-            FAIL("MemFree dropped by more than %ld kB in all %d trials (worst %ld kB)",  \
-                 SLACK_KB, TRIALS, worst_);                                           \
-    } while (0)
+#include "leakcheck.h"
 
 static struct sockaddr_un listen_addr;
 static socklen_t listen_len;
@@ -454,7 +192,7 @@ TEST(stream_connect_accept_close_10000_cycles_no_leak)
     listen_len = abs_addr(&listen_addr, "leak");
     listener = bound(SOCK_STREAM, &listen_addr, listen_len, 16);
     CHECK_OK(listener);
-    CHECK_NO_LEAK(connect_accept_round, 10000);
+    CHECK_NO_LEAK_FDS(connect_accept_round, 10000);
     close(listener);
 }
 
@@ -462,14 +200,14 @@ TEST(path_bind_connect_unlink_cycles_no_leak)
 {
     leak_dir = newdir();
     CHECK(leak_dir);
-    CHECK_NO_LEAK(path_round, 2000);
+    CHECK_NO_LEAK_FDS(path_round, 2000);
 }
 
-TEST(dgram_closed_with_unread_messages_no_leak) { CHECK_NO_LEAK(dgram_round, 2000); }
+TEST(dgram_closed_with_unread_messages_no_leak) { CHECK_NO_LEAK_FDS(dgram_round, 2000); }
 
-TEST(seqpacket_pairs_closed_with_unread_records_no_leak) { CHECK_NO_LEAK(seqpacket_round, 3000); }
+TEST(seqpacket_pairs_closed_with_unread_records_no_leak) { CHECK_NO_LEAK_FDS(seqpacket_round, 3000); }
 
-TEST(scm_rights_never_read_no_leak) { CHECK_NO_LEAK(scm_unread_round, 3000); }
+TEST(scm_rights_never_read_no_leak) { CHECK_NO_LEAK_FDS(scm_unread_round, 3000); }
 
 TEST(scm_rights_cycle_releases_passed_pipe)
 {
@@ -495,5 +233,5 @@ TEST(scm_rights_cycle_releases_passed_pipe)
 
 TEST(scm_rights_socket_in_own_queue_collected_no_leak)
 {
-    CHECK_NO_LEAK(scm_cycle_round, 2000);
+    CHECK_NO_LEAK_FDS(scm_cycle_round, 2000);
 }
