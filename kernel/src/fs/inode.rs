@@ -155,6 +155,18 @@ pub trait Inode: Send + Sync {
     }
 }
 
+/// A file's pages as mmap sees them: pages wholly beyond the end of the file are SIGBUS.
+pub struct InodePages(pub Arc<dyn Inode>);
+
+impl crate::mm::shared::PageSource for InodePages {
+    fn page(&self, index: u64) -> Option<u64> {
+        if index * crate::mm::frame::PAGE_SIZE >= self.0.metadata().size {
+            return None;
+        }
+        self.0.page(index).ok()
+    }
+}
+
 /// Two inode handles name the same object.
 pub fn same_inode(a: &Arc<dyn Inode>, b: &Arc<dyn Inode>) -> bool {
     let (ma, mb) = (a.metadata(), b.metadata());

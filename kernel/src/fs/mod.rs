@@ -14,6 +14,7 @@ pub mod path;
 pub mod pipe;
 pub mod poll;
 pub mod socket;
+pub mod splice;
 pub mod tmpfs;
 pub mod tty;
 

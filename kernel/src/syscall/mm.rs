@@ -4,9 +4,9 @@ use alloc::sync::Arc;
 
 use crate::error::{Errno, Result};
 use crate::fs::devfs::DEV_ZERO;
-use crate::fs::inode::{Inode, S_IFCHR, S_IFREG};
+use crate::fs::inode::{InodePages, S_IFCHR, S_IFREG};
 use crate::mm::frame::PAGE_SIZE;
-use crate::mm::shared::{PageSource, SharedMemory};
+use crate::mm::shared::SharedMemory;
 use crate::mm::vm::{page_ceil, Backing, Placement, Prot};
 use crate::process;
 
@@ -43,20 +43,6 @@ fn prot_from(prot: i32) -> Result<Prot> {
 
 pub fn brk(addr: u64) -> Result<i64> {
     Ok(process::current().vm().lock().set_brk(addr) as i64)
-}
-
-/// A file's pages as mmap sees them: pages wholly beyond the end of the file are SIGBUS.
-struct FilePages {
-    inode: Arc<dyn Inode>,
-}
-
-impl PageSource for FilePages {
-    fn page(&self, index: u64) -> Option<u64> {
-        if index * PAGE_SIZE >= self.inode.metadata().size {
-            return None;
-        }
-        self.inode.page(index).ok()
-    }
 }
 
 pub fn mmap(addr: u64, len: u64, prot: i32, flags: i32, fd: i32, offset: u64) -> Result<i64> {
@@ -116,7 +102,7 @@ pub fn mmap(addr: u64, len: u64, prot: i32, flags: i32, fd: i32, offset: u64) ->
             }
             let path = f.path().map(|w| w.path()).unwrap_or_default();
             file_info = Some((m.dev, m.ino, path));
-            let source = Arc::new(FilePages { inode });
+            let source = Arc::new(InodePages(inode));
             if shared {
                 Backing::Shared { source, pgoff }
             } else {

@@ -5,11 +5,9 @@ use alloc::sync::Arc;
 use super::io::file;
 use crate::error::{Errno, Result};
 use crate::fs::file::{OpenFile, O_APPEND};
-use crate::fs::pipe;
+use crate::fs::{pipe, splice};
 use crate::mm::user::UserPtr;
 
-/// Bytes moved per step.
-const CHUNK: usize = 64 * 1024;
 const SPLICE_F_NONBLOCK: u32 = 2;
 
 /// Reads an optional in/out offset (a pointer to loff_t).
@@ -22,35 +20,6 @@ fn read_offset(ptr: u64) -> Result<Option<u64>> {
         return Err(Errno::EINVAL);
     }
     Ok(Some(off as u64))
-}
-
-/// Moves up to `count` bytes from `src` to `dst`, chunk by chunk; stops at end of input or
-/// at a short write. Errors after some bytes moved end the transfer with the count so far.
-fn pump(src: &OpenFile, mut src_off: Option<u64>, dst: &OpenFile, mut dst_off: Option<u64>, count: usize, nonblock: bool) -> Result<(usize, Option<u64>, Option<u64>)> {
-    let mut done = 0;
-    while done < count {
-        let want = (count - done).min(CHUNK);
-        let data = match src.read_kernel(want, src_off, nonblock) {
-            Ok(d) => d,
-            Err(e) if done == 0 => return Err(e),
-            Err(_) => break,
-        };
-        if data.is_empty() {
-            break;
-        }
-        let n = match dst.write_kernel(&data, dst_off, nonblock) {
-            Ok(n) => n,
-            Err(e) if done == 0 => return Err(e),
-            Err(_) => break,
-        };
-        src_off = src_off.map(|o| o + n as u64);
-        dst_off = dst_off.map(|o| o + n as u64);
-        done += n;
-        if n < data.len() || data.len() < want {
-            break;
-        }
-    }
-    Ok((done, src_off, dst_off))
 }
 
 pub fn sendfile(out_fd: i32, in_fd: i32, offset: u64, count: u64) -> Result<i64> {
@@ -67,7 +36,7 @@ pub fn sendfile(out_fd: i32, in_fd: i32, offset: u64, count: u64) -> Result<i64>
     }
     let start = read_offset(offset)?;
     let count = count.min(0x7fff_f000) as usize;
-    let (n, end, _) = pump(&input, start.or(Some(input.offset())), &output, None, count, false)?;
+    let (n, end, _) = splice::transfer(&input, start.or(Some(input.offset())), &output, None, count, false)?;
     match (start, end) {
         (Some(_), Some(e)) => UserPtr::<i64>::new(offset).write(&(e as i64))?,
         (None, Some(e)) => input.set_offset(e),
@@ -101,7 +70,7 @@ pub fn splice(fd_in: i32, off_in: u64, fd_out: i32, off_out: u64, len: u64, flag
     let nonblock = flags & SPLICE_F_NONBLOCK != 0;
     let src_start = src_off.or_else(|| input.file().is_seekable().then(|| input.offset()));
     let dst_start = dst_off.or_else(|| output.file().is_seekable().then(|| output.offset()));
-    let (n, src_end, dst_end) = pump(&input, src_start, &output, dst_start, len.min(0x7fff_f000) as usize, nonblock)?;
+    let (n, src_end, dst_end) = splice::transfer(&input, src_start, &output, dst_start, len.min(0x7fff_f000) as usize, nonblock)?;
     if let Some(e) = src_end {
         if src_off.is_some() {
             UserPtr::<i64>::new(off_in).write(&(e as i64))?;
@@ -148,7 +117,7 @@ pub fn copy_file_range(fd_in: i32, off_in: u64, fd_out: i32, off_out: u64, len: 
         return Err(Errno::EINVAL);
     }
     let (src_off, dst_off) = (read_offset(off_in)?, read_offset(off_out)?);
-    let (n, src_end, dst_end) = pump(
+    let (n, src_end, dst_end) = splice::transfer(
         &input,
         Some(src_off.unwrap_or_else(|| input.offset())),
         &output,
