@@ -8,6 +8,7 @@ pub mod fileops;
 pub mod fork;
 pub mod group;
 pub mod job_control;
+pub mod kill;
 pub mod launcher;
 pub mod net_env;
 pub mod rlimit;

@@ -9,7 +9,8 @@ use crate::arch::trap::TrapFrame;
 use crate::error::{Errno, Result};
 use crate::mm::user::UserPtr;
 use crate::process::signal::{self, *};
-use crate::process::{self, group, timers, Process};
+use crate::process::kill::{self, Target};
+use crate::process::{self, timers};
 use crate::task::{self, WaitError, WaitQueue};
 
 const SIG_BLOCK: i32 = 0;
@@ -144,63 +145,16 @@ pub fn rt_sigtimedwait(set: u64, info: u64, timeout: u64, sigsetsize: u64) -> Re
     Ok(sig as i64)
 }
 
-fn sender_info(sig: u32, code: i32) -> SigInfo {
-    let p = process::current();
-    let uid = p.creds.lock().uid;
-    SigInfo::from_user(sig, code, p.pid, uid)
-}
-
-/// May the caller signal `target`? (Linux: root, or real/effective uid matches real/saved uid.)
-fn may_signal(target: &Process, sig: u32) -> bool {
-    let me = process::current();
-    let c = me.creds.lock().clone();
-    if c.euid == 0 {
-        return true;
-    }
-    let t = target.creds.lock();
-    if c.euid == t.uid || c.euid == t.suid || c.uid == t.uid || c.uid == t.suid {
-        return true;
-    }
-    sig == SIGCONT && me.sid() == target.sid()
-}
-
-fn signal_one(target: &alloc::sync::Arc<Process>, sig: u32, info: SigInfo) -> Result<()> {
-    if !may_signal(target, sig) {
-        return Err(Errno::EPERM);
-    }
-    signal::send(target, sig, info);
-    Ok(())
-}
-
-/// Signals every process in `targets`; ESRCH if none, EPERM if none could be signalled.
-fn signal_many(targets: alloc::vec::Vec<alloc::sync::Arc<Process>>, sig: u32, info: SigInfo) -> Result<i64> {
-    if targets.is_empty() {
-        return Err(Errno::ESRCH);
-    }
-    let mut ok = false;
-    for t in &targets {
-        ok |= signal_one(t, sig, info).is_ok();
-    }
-    if ok { Ok(0) } else { Err(Errno::EPERM) }
-}
-
 pub fn kill(pid: i32, sig: i32) -> Result<i64> {
     let sig = if sig == 0 { 0 } else { check_sig(sig)? };
-    let info = sender_info(sig, SI_USER);
-    let me = process::current();
-    match pid {
-        p if p > 0 => {
-            let target = process::find(p as u32).ok_or(Errno::ESRCH)?;
-            signal_one(&target, sig, info).map(|_| 0)
-        }
-        0 => signal_many(group::members(me.pgid()), sig, info),
-        -1 => {
-            let targets = process::all().into_iter().filter(|p| p.pid > 1 && p.pid != me.pid).collect();
-            signal_many(targets, sig, info)
-        }
-        p if p == i32::MIN => Err(Errno::ESRCH),
-        p => signal_many(group::members(p.unsigned_abs()), sig, info),
-    }
+    let target = match pid {
+        p if p > 0 => Target::Process(p as u32),
+        0 => Target::OwnGroup,
+        -1 => Target::Everyone,
+        i32::MIN => return Err(Errno::ESRCH),
+        p => Target::Group(p.unsigned_abs()),
+    };
+    kill::kill(target, sig).map(|_| 0)
 }
 
 pub fn tgkill(tgid: i32, tid: i32, sig: i32) -> Result<i64> {
@@ -208,16 +162,7 @@ pub fn tgkill(tgid: i32, tid: i32, sig: i32) -> Result<i64> {
         return Err(Errno::EINVAL);
     }
     let sig = if sig == 0 { 0 } else { check_sig(sig)? };
-    // Single-threaded processes: the thread id is the process id.
-    let target = process::find(tid as u32).ok_or(Errno::ESRCH)?;
-    if tgid != -1 && target.pid != tgid as u32 {
-        return Err(Errno::ESRCH);
-    }
-    if !may_signal(&target, sig) {
-        return Err(Errno::EPERM);
-    }
-    signal::send_to_thread(&target, sig, sender_info(sig, SI_TKILL));
-    Ok(0)
+    kill::tgkill((tgid > 0).then_some(tgid as u32), tid as u32, sig).map(|_| 0)
 }
 
 pub fn tkill(tid: i32, sig: i32) -> Result<i64> {
@@ -234,7 +179,7 @@ pub fn rt_sigqueueinfo(pid: i32, sig: i32, uinfo: u64) -> Result<i64> {
     }
     info.signo = sig as i32;
     let target = process::find(pid as u32).ok_or(Errno::ESRCH)?;
-    signal_one(&target, sig, info).map(|_| 0)
+    kill::signal_one(&target, sig, info).map(|_| 0)
 }
 
 pub fn rt_sigreturn(frame: &mut TrapFrame) -> Result<i64> {

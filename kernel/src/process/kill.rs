@@ -1,0 +1,87 @@
+//! kill and tgkill: who may signal whom, and the targets of a kill (a process, a group,
+//! everyone).
+
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+use super::signal::{self, SigInfo, SIGCONT, SI_TKILL, SI_USER};
+use super::{all, current, find, group, Process};
+use crate::error::{Errno, Result};
+
+/// What kill(2)'s pid names.
+pub enum Target {
+    Process(u32),
+    /// The caller's process group (pid 0).
+    OwnGroup,
+    Group(u32),
+    /// Every process the caller may signal but init and itself (pid -1).
+    Everyone,
+}
+
+/// The siginfo of a signal the caller sends.
+fn sender_info(sig: u32, code: i32) -> SigInfo {
+    let p = current();
+    let uid = p.creds.lock().uid;
+    SigInfo::from_user(sig, code, p.pid, uid)
+}
+
+/// May the caller signal `target`? Root may; otherwise the caller's real or effective uid must
+/// match the target's real or saved uid; SIGCONT may also go to anyone in the same session.
+fn may_signal(target: &Process, sig: u32) -> bool {
+    let me = current();
+    let c = me.creds.lock().clone();
+    if c.euid == 0 {
+        return true;
+    }
+    let t = target.creds.lock();
+    if c.euid == t.uid || c.euid == t.suid || c.uid == t.uid || c.uid == t.suid {
+        return true;
+    }
+    sig == SIGCONT && me.sid() == target.sid()
+}
+
+pub fn signal_one(target: &Arc<Process>, sig: u32, info: SigInfo) -> Result<()> {
+    if !may_signal(target, sig) {
+        return Err(Errno::EPERM);
+    }
+    signal::send(target, sig, info);
+    Ok(())
+}
+
+/// Signals every process in `targets`; ESRCH if none, EPERM if none could be signalled.
+fn signal_many(targets: Vec<Arc<Process>>, sig: u32, info: SigInfo) -> Result<()> {
+    if targets.is_empty() {
+        return Err(Errno::ESRCH);
+    }
+    let mut ok = false;
+    for t in &targets {
+        ok |= signal_one(t, sig, info).is_ok();
+    }
+    if ok { Ok(()) } else { Err(Errno::EPERM) }
+}
+
+/// kill(2): `sig` 0 only checks that the target exists and may be signalled.
+pub fn kill(target: Target, sig: u32) -> Result<()> {
+    let info = sender_info(sig, SI_USER);
+    let me = current();
+    match target {
+        Target::Process(pid) => signal_one(&find(pid).ok_or(Errno::ESRCH)?, sig, info),
+        Target::OwnGroup => signal_many(group::members(me.pgid()), sig, info),
+        Target::Group(pgid) => signal_many(group::members(pgid), sig, info),
+        Target::Everyone => signal_many(all().into_iter().filter(|p| p.pid > 1 && p.pid != me.pid).collect(), sig, info),
+    }
+}
+
+/// tgkill/tkill: to one thread (`tgid`, if given, must be its process). Processes have one
+/// thread, whose id is the process id.
+pub fn tgkill(tgid: Option<u32>, tid: u32, sig: u32) -> Result<()> {
+    let target = find(tid).ok_or(Errno::ESRCH)?;
+    if tgid.is_some_and(|g| g != target.pid) {
+        return Err(Errno::ESRCH);
+    }
+    if !may_signal(&target, sig) {
+        return Err(Errno::EPERM);
+    }
+    signal::send_to_thread(&target, sig, sender_info(sig, SI_TKILL));
+    Ok(())
+}
