@@ -6,8 +6,8 @@
  * through its exit status.
  * Files live in a mkdtemp("/tmp/ptest.XXXXXX") directory (made 0755) removed at exit.
  * Syscalls: getresuid, getresgid, setuid, setgid, setreuid, setregid, setresuid, setresgid,
- * setgroups, getgroups, openat, access, faccessat, chmod, chown, unlink, mkdir, chdir,
- * getdents64, execve, kill, fork, wait4.
+ * setfsuid, setfsgid, setgroups, getgroups, openat, access, faccessat, chmod, chown, unlink,
+ * mkdir, chdir, getdents64, execve, kill, fork, wait4.
  */
 #define _GNU_SOURCE
 #define TEST_MAIN
@@ -244,6 +244,45 @@ TEST(seteuid_and_back_through_saved_id)
         CCHECK(seteuid(0) == 0);
         CCHECK(resuid_is(0, 0, 0));
         CCHECK(setegid(0) == 0);
+        _exit(0);
+    }
+    CHECK_CHILD_OK(pid);
+}
+
+TEST(setfsuid_controls_file_access_and_never_fails)
+{
+    REQUIRE_ROOT();
+    const char *d = newdir();
+    CHECK(d != NULL);
+    CHECK_OK(make_file(P(d, "rootonly"), 0, 0, 0600));
+    CHECK_OK(make_file(P(d, "fs3000"), 3000, 0, 0600));
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        /* setfsuid returns the previous fsuid; -1 only queries */
+        CCHECK(syscall(SYS_setfsuid, 1000) == 0);
+        CCHECK(syscall(SYS_setfsuid, -1) == 1000);
+        CCHECK(resuid_is(0, 0, 0));
+        /* a non-zero fsuid drops root's override: the 0600 root file is closed to us */
+        CERRNO(open(P(d, "rootonly"), O_RDONLY), EACCES);
+        CCHECK(syscall(SYS_setfsuid, 0) == 1000);
+        int fd = open(P(d, "rootonly"), O_RDONLY);
+        CCHECK(fd >= 0);
+        close(fd);
+        /* unprivileged: only the real, effective, saved or current fs id is accepted */
+        CCHECK(setresuid(1000, 2000, 3000) == 0);
+        CCHECK(syscall(SYS_setfsuid, -1) == 2000);
+        CCHECK(syscall(SYS_setfsuid, 4000) == 2000);
+        CCHECK(syscall(SYS_setfsuid, -1) == 2000);
+        CCHECK(syscall(SYS_setfsuid, 3000) == 2000);
+        CCHECK(syscall(SYS_setfsuid, -1) == 3000);
+        fd = open(P(d, "fs3000"), O_RDONLY);
+        CCHECK(fd >= 0);
+        close(fd);
+        /* the fs gid follows the same rules */
+        CCHECK(syscall(SYS_setfsgid, -1) == 0);
+        CCHECK(syscall(SYS_setfsgid, 77) == 0);
+        CCHECK(syscall(SYS_setfsgid, -1) == 0);
         _exit(0);
     }
     CHECK_CHILD_OK(pid);
