@@ -36,16 +36,36 @@
  * The case lines are written with write(2) after fflush(stdout), so output is never duplicated
  * by a later fork() of a case and never reordered with the test's own printf output.
  * test_argc / test_argv / test_envp hold main's arguments.
+ *
+ * Small helpers many tests want:
+ *     bad_ptr(v)             v as a pointer the compiler cannot see through (for EFAULT cases)
+ *     now_ns()               CLOCK_MONOTONIC in nanoseconds
  */
 #ifndef POSIX_X_TEST_H
 #define POSIX_X_TEST_H
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+
+/* An address laundered through a volatile so the compiler keeps a deliberately bad pointer. */
+__attribute__((unused)) static void *bad_ptr(uintptr_t v)
+{
+    volatile uintptr_t x = v;
+    return (void *)x;
+}
+
+__attribute__((unused)) static long long now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
 
 #define TEST_MAX_CASES 512
 

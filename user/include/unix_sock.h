@@ -6,8 +6,7 @@
  *     connected(type, &a, len)     a socket connected to a, or -1
  *     poll1(fd, events, ms)        revents of one fd after up to ms milliseconds
  *     now_ms()                     CLOCK_MONOTONIC in milliseconds
- *     proc_state(pid)              the state letter of /proc/<pid>/stat
- *     wait_sleeping(pid, watch)    1 once pid sleeps (up to ~10 s; watch may end it early)
+ *     wait_sleeping_or_hup(pid, fd) 1 once pid sleeps (up to ~10 s); 0 early if fd polls HUP
  *     sockopt_int(fd, lvl, name)   an int socket option (-12345 on error)
  *     max_dgram_qlen()             net.unix.max_dgram_qlen
  */
@@ -25,6 +24,8 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "children.h"
 
 #define FAMLEN ((socklen_t)sizeof(sa_family_t))
 #define PATHLEN(path) ((socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path) + 1))
@@ -98,38 +99,16 @@ __attribute__((unused)) static long long now_ms(void)
     return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-/* The state letter of /proc/<pid>/stat ('S' while blocked in a syscall), or 0. */
-__attribute__((unused)) static char proc_state(pid_t pid)
-{
-    char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    int fd = open(path, O_RDONLY);
-    if (fd < 0)
-        return 0;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = '\0';
-    char *p = strrchr(buf, ')');
-    return p && p[1] == ' ' ? p[2] : 0;
-}
-
-/* Waits (up to ~10 s) until `pid` sleeps; `watch` (if >= 0) ends the wait early when it
- * polls POLLHUP (the other side gave up). Returns 1 if the process was seen sleeping. */
-__attribute__((unused)) static int wait_sleeping(pid_t pid, int watch)
+/* wait_sleeping (children.h) for a peer that may give up: waits up to ~10 s until `pid`
+ * sleeps, but returns 0 at once when `watch` polls POLLHUP (the other side closed). */
+__attribute__((unused)) static int wait_sleeping_or_hup(pid_t pid, int watch)
 {
     for (int i = 0; i < 10000; i++) {
         if (proc_state(pid) == 'S')
             return 1;
-        if (watch >= 0) {
-            int r = poll1(watch, POLLRDHUP, 1);
-            if (r > 0 && (r & (POLLHUP | POLLRDHUP)))
-                return 0;
-        } else {
-            struct timespec t = {0, 1000000};
-            nanosleep(&t, NULL);
-        }
+        int r = poll1(watch, POLLRDHUP, 1);
+        if (r > 0 && (r & (POLLHUP | POLLRDHUP)))
+            return 0;
     }
     return 0;
 }

@@ -32,60 +32,6 @@
 
 #define KSIGSET_SIZE 8
 
-static int reap(pid_t pid)
-{
-    int st;
-    pid_t r;
-    do
-        r = waitpid(pid, &st, 0);
-    while (r < 0 && errno == EINTR);
-    return r == pid ? st : -1;
-}
-
-#define CHECK_EXITED(pid, code)                                                       \
-    do {                                                                              \
-        int st_ = reap(pid);                                                          \
-        if (st_ == -1)                                                                \
-            FAIL("waitpid(%d) failed: %s", (int)(pid), strerror(errno));              \
-        if (!WIFEXITED(st_) || WEXITSTATUS(st_) != (code))                            \
-            FAIL("child %d: status %#x, expected exit(%d)", (int)(pid), st_, (code)); \
-    } while (0)
-
-static void *bad_ptr(uintptr_t v)
-{
-    volatile uintptr_t x = v;
-    return (void *)x;
-}
-
-static long long now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static int wait_sleeping(pid_t pid)
-{
-    char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    for (int i = 0; i < 20000; i++) {
-        int fd = open(path, O_RDONLY);
-        if (fd < 0)
-            return -1;
-        ssize_t n = read(fd, buf, sizeof buf - 1);
-        close(fd);
-        if (n <= 0)
-            return -1;
-        buf[n] = '\0';
-        char *q = strrchr(buf, ')');
-        if (q && q[1] == ' ' && q[2] == 'S')
-            return 0;
-        struct timespec ts = {0, 1000000};
-        nanosleep(&ts, NULL);
-    }
-    return -1;
-}
-
 static void close2(int p[2])
 {
     close(p[0]);
@@ -597,7 +543,7 @@ TEST(infinite_timeout_is_woken_by_a_write_from_a_child)
     CHECK(pid >= 0);
     if (pid == 0) {
         close(p[0]);
-        CCHECK(wait_sleeping(parent) == 0);
+        CCHECK(wait_sleeping(parent));
         CCHECK(write(p[1], "w", 1) == 1);
         _exit(0);
     }
@@ -625,7 +571,7 @@ TEST(epoll_wait_interrupted_by_a_handler_eintr_even_with_sa_restart)
     pid_t pid = fork();
     CHECK(pid >= 0);
     if (pid == 0) {
-        CCHECK(wait_sleeping(parent) == 0);
+        CCHECK(wait_sleeping(parent));
         CCHECK(kill(parent, SIGUSR1) == 0);
         _exit(0);
     }
@@ -769,7 +715,7 @@ TEST(epoll_fd_is_shared_with_a_forked_child)
         CCHECK(epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &add_ev) == 0);
         _exit(0);
     }
-    int st = reap(pid);
+    int st = child_status(pid);
     char c;
     (void)!read(q[0], &c, 1);
     CHECK_EQ(write(p[1], "p", 1), 1);

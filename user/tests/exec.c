@@ -30,12 +30,6 @@
 #define PAGE 4096UL
 #define GONE_ADDR ((void *)0x200000000000UL) /* mapped before exec, must be gone after */
 
-static void *bad_ptr(uintptr_t v)
-{
-    volatile uintptr_t x = v;
-    return (void *)x;
-}
-
 static int write_file(const char *path, const char *data, size_t len, mode_t mode)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);

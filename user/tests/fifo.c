@@ -29,25 +29,6 @@
 #include "children.h"
 #include "scratch.h"
 
-static int reap(pid_t pid)
-{
-    int st;
-    pid_t r;
-    do
-        r = waitpid(pid, &st, 0);
-    while (r < 0 && errno == EINTR);
-    return r == pid ? st : -1;
-}
-
-#define CHECK_EXITED(pid, code)                                                       \
-    do {                                                                              \
-        int st_ = reap(pid);                                                          \
-        if (st_ == -1)                                                                \
-            FAIL("waitpid(%d) failed: %s", (int)(pid), strerror(errno));              \
-        if (!WIFEXITED(st_) || WEXITSTATUS(st_) != (code))                            \
-            FAIL("child %d: status %#x, expected exit(%d)", (int)(pid), st_, (code)); \
-    } while (0)
-
 static int readable_within(int fd, int ms)
 {
     struct pollfd p = {.fd = fd, .events = POLLIN};
@@ -56,28 +37,6 @@ static int readable_within(int fd, int ms)
         r = poll(&p, 1, ms);
     while (r < 0 && errno == EINTR);
     return r < 0 ? -1 : r > 0;
-}
-
-static int wait_sleeping(pid_t pid)
-{
-    char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    for (int i = 0; i < 20000; i++) {
-        int fd = open(path, O_RDONLY);
-        if (fd < 0)
-            return -1;
-        ssize_t n = read(fd, buf, sizeof buf - 1);
-        close(fd);
-        if (n <= 0)
-            return -1;
-        buf[n] = '\0';
-        char *q = strrchr(buf, ')');
-        if (q && q[1] == ' ' && q[2] == 'S')
-            return 0;
-        struct timespec ts = {0, 1000000};
-        nanosleep(&ts, NULL);
-    }
-    return -1;
 }
 
 /* A new FIFO "f" in a fresh directory; its path, or NULL. */
@@ -153,7 +112,7 @@ TEST(open_rdonly_blocks_until_a_writer_opens)
     pid_t pid = fork();
     CHECK(pid >= 0);
     if (pid == 0) {
-        CCHECK(wait_sleeping(parent) == 0); /* the parent sleeps in open */
+        CCHECK(wait_sleeping(parent)); /* the parent sleeps in open */
         int w = open(f, O_WRONLY);
         CCHECK(w >= 0);
         CCHECK(write(w, "hi", 2) == 2);
@@ -180,7 +139,7 @@ TEST(open_wronly_blocks_until_a_reader_opens)
     pid_t pid = fork();
     CHECK(pid >= 0);
     if (pid == 0) {
-        CCHECK(wait_sleeping(parent) == 0);
+        CCHECK(wait_sleeping(parent));
         int r = open(f, O_RDONLY);
         CCHECK(r >= 0);
         char buf[8] = {0};
@@ -224,7 +183,7 @@ TEST(blocked_open_rdonly_stays_blocked_until_the_writer_comes)
     close(st[0]);
     if (early != 0 || w < 0)
         kill(pid, SIGKILL);
-    int s = reap(pid);
+    int s = child_status(pid);
     CHECK_EQ(early, 0);
     CHECK_OK(w);
     CHECK_EQ(later, 1);
@@ -298,7 +257,7 @@ TEST(blocked_fifo_open_is_interrupted_by_a_handled_signal)
     pid_t pid = fork();
     CHECK(pid >= 0);
     if (pid == 0) {
-        CCHECK(wait_sleeping(parent) == 0);
+        CCHECK(wait_sleeping(parent));
         CCHECK(kill(parent, SIGUSR1) == 0);
         _exit(0);
     }

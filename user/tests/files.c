@@ -27,12 +27,6 @@
 
 #define KO_LARGEFILE 0100000 /* the kernel's O_LARGEFILE on x86-64, set on every open */
 
-static void *bad_ptr(uintptr_t v)
-{
-    volatile uintptr_t x = v;
-    return (void *)x;
-}
-
 static int make_file(const char *path, const char *data)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);

@@ -29,40 +29,15 @@
 #define PAGE 4096UL
 
 /* waitpid that retries EINTR; returns the raw status or -1. */
-static int reap(pid_t pid)
-{
-    int st;
-    pid_t r;
-    do
-        r = waitpid(pid, &st, 0);
-    while (r < 0 && errno == EINTR);
-    return r == pid ? st : -1;
-}
-
-#define CHECK_EXITED(pid, code)                                                       \
-    do {                                                                              \
-        int st_ = reap(pid);                                                          \
-        if (st_ == -1)                                                                \
-            FAIL("waitpid(%d) failed: %s", (int)(pid), strerror(errno));              \
-        if (!WIFEXITED(st_) || WEXITSTATUS(st_) != (code))                            \
-            FAIL("child %d: status %#x, expected exit(%d)", (int)(pid), st_, (code)); \
-    } while (0)
-
 #define CHECK_KILLED(pid, sig)                                                        \
     do {                                                                              \
-        int st_ = reap(pid);                                                          \
+        int st_ = child_status(pid);                                                          \
         if (st_ == -1)                                                                \
             FAIL("waitpid(%d) failed: %s", (int)(pid), strerror(errno));              \
         if (!WIFSIGNALED(st_) || WTERMSIG(st_) != (sig))                              \
             FAIL("child %d: status %#x, expected death by signal %d", (int)(pid), st_,  \
                  (sig));                                                              \
     } while (0)
-
-static void *bad_ptr(uintptr_t v)
-{
-    volatile uintptr_t x = v;
-    return (void *)x;
-}
 
 /* Default dispositions and an empty mask, so SIGTERM & co. kill the child whatever the
  * harness left behind. */
@@ -111,7 +86,7 @@ static pid_t dead_pid(void)
     pid_t pid = fork();
     if (pid == 0)
         _exit(0);
-    if (pid < 0 || reap(pid) == -1)
+    if (pid < 0 || child_status(pid) == -1)
         return -1;
     return pid;
 }
@@ -1288,7 +1263,7 @@ TEST(many_children_alive_at_once_then_reaped)
         if (pids[i] < 0) {
             close(gate[1]);
             for (int j = 0; j < i; j++)
-                reap(pids[j]);
+                child_status(pids[j]);
             FAIL("fork %d failed", i);
         }
     }

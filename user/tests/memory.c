@@ -24,12 +24,6 @@
 #define KERNEL_ADDR bad_ptr(0xffff800000000000UL)
 
 /* A pointer the compiler cannot reason about (no -Wstringop warnings for deliberate faults). */
-static void *bad_ptr(uintptr_t v)
-{
-    volatile uintptr_t x = v;
-    return (void *)x;
-}
-
 static long sys_brk(uintptr_t addr) { return syscall(SYS_brk, addr); }
 
 static void *sys_mmap(void *addr, size_t len, int prot, int flags, int fd, long off)

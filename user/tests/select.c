@@ -31,60 +31,6 @@
 #define PAGE 4096
 #define KSIGSET_SIZE 8
 
-static int reap(pid_t pid)
-{
-    int st;
-    pid_t r;
-    do
-        r = waitpid(pid, &st, 0);
-    while (r < 0 && errno == EINTR);
-    return r == pid ? st : -1;
-}
-
-#define CHECK_EXITED(pid, code)                                                       \
-    do {                                                                              \
-        int st_ = reap(pid);                                                          \
-        if (st_ == -1)                                                                \
-            FAIL("waitpid(%d) failed: %s", (int)(pid), strerror(errno));              \
-        if (!WIFEXITED(st_) || WEXITSTATUS(st_) != (code))                            \
-            FAIL("child %d: status %#x, expected exit(%d)", (int)(pid), st_, (code)); \
-    } while (0)
-
-static void *bad_ptr(uintptr_t v)
-{
-    volatile uintptr_t x = v;
-    return (void *)x;
-}
-
-static long long now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static int wait_sleeping(pid_t pid)
-{
-    char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    for (int i = 0; i < 20000; i++) {
-        int fd = open(path, O_RDONLY);
-        if (fd < 0)
-            return -1;
-        ssize_t n = read(fd, buf, sizeof buf - 1);
-        close(fd);
-        if (n <= 0)
-            return -1;
-        buf[n] = '\0';
-        char *q = strrchr(buf, ')');
-        if (q && q[1] == ' ' && q[2] == 'S')
-            return 0;
-        struct timespec ts = {0, 1000000};
-        nanosleep(&ts, NULL);
-    }
-    return -1;
-}
-
 static long fill(int fd)
 {
     static char buf[PAGE];
@@ -448,7 +394,7 @@ TEST(infinite_timeout_is_woken_by_a_write_from_a_child)
     CHECK(pid >= 0);
     if (pid == 0) {
         close(p[0]);
-        CCHECK(wait_sleeping(parent) == 0);
+        CCHECK(wait_sleeping(parent));
         CCHECK(write(p[1], "w", 1) == 1);
         _exit(0);
     }
@@ -475,7 +421,7 @@ TEST(select_interrupted_by_a_handler_eintr_even_with_sa_restart)
     pid_t pid = fork();
     CHECK(pid >= 0);
     if (pid == 0) {
-        CCHECK(wait_sleeping(parent) == 0);
+        CCHECK(wait_sleeping(parent));
         CCHECK(kill(parent, SIGUSR1) == 0);
         _exit(0);
     }

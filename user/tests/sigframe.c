@@ -31,16 +31,6 @@
 #define KSIGSET_SIZE 8
 #define K_SA_RESTORER 0x04000000
 
-static int reap(pid_t pid)
-{
-    int st;
-    pid_t r;
-    do
-        r = waitpid(pid, &st, 0);
-    while (r < 0 && errno == EINTR);
-    return r == pid ? st : -1;
-}
-
 struct ksigaction {
     void *handler;
     unsigned long flags;
@@ -667,7 +657,7 @@ TEST(stack_overflow_sigsegv_is_caught_on_the_alternate_stack)
         hits = 0;
         overflow_child(1);
     }
-    int st = reap(pid);
+    int st = child_status(pid);
     CHECK_EQ(st, 0);
 }
 
@@ -680,7 +670,7 @@ TEST(stack_overflow_without_alternate_stack_kills_with_sigsegv)
         hits = 0;
         overflow_child(0);
     }
-    int st = reap(pid);
+    int st = child_status(pid);
     CHECK(WIFSIGNALED(st));
     CHECK_EQ(WTERMSIG(st), SIGSEGV);
 }

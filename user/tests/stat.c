@@ -61,12 +61,6 @@ static long sys_statx(int dirfd, const char *path, int flags, unsigned mask, str
     return syscall(SYS_statx, dirfd, path, flags, mask, b);
 }
 
-static void *bad_ptr(uintptr_t v)
-{
-    volatile uintptr_t x = v;
-    return (void *)x;
-}
-
 static int make_file(const char *path, const char *data)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);

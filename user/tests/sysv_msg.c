@@ -31,23 +31,6 @@
 #define MSG_STAT_ANY 13
 #endif
 
-static int reap(pid_t pid)
-{
-    int st;
-    pid_t r;
-    do
-        r = waitpid(pid, &st, 0);
-    while (r < 0 && errno == EINTR);
-    return r == pid ? st : -1;
-}
-
-#define CHECK_EXITED(pid, code)                                                       \
-    do {                                                                              \
-        int st_ = reap(pid);                                                          \
-        if (st_ != (code) << 8)                                                       \
-            FAIL("child %d: status %#x, expected exit(%d)", (int)(pid), st_, (code)); \
-    } while (0)
-
 #define AS_NOBODY(...)                                                                \
     do {                                                                              \
         pid_t p_ = fork();                                                            \
@@ -118,27 +101,6 @@ static struct msqid_ds stat_of(int id)
 }
 
 /* Waits (bounded, 20 s) until process `pid` is asleep (state S in /proc/<pid>/stat). */
-static int wait_sleeping(pid_t pid)
-{
-    char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    for (int i = 0; i < 20000; i++) {
-        int fd = open(path, O_RDONLY);
-        if (fd < 0)
-            return 0;
-        ssize_t n = read(fd, buf, sizeof buf - 1);
-        close(fd);
-        if (n <= 0)
-            return 0;
-        buf[n] = '\0';
-        char *p = strrchr(buf, ')');
-        if (p && p[1] == ' ' && p[2] == 'S')
-            return 1;
-        usleep(1000);
-    }
-    return 0;
-}
-
 /* Is there something to read on fd within `ms` milliseconds? */
 static int readable(int fd, int ms)
 {

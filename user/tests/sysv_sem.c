@@ -38,23 +38,6 @@ union semun {
     struct seminfo *__buf;
 };
 
-static int reap(pid_t pid)
-{
-    int st;
-    pid_t r;
-    do
-        r = waitpid(pid, &st, 0);
-    while (r < 0 && errno == EINTR);
-    return r == pid ? st : -1;
-}
-
-#define CHECK_EXITED(pid, code)                                                       \
-    do {                                                                              \
-        int st_ = reap(pid);                                                          \
-        if (st_ != (code) << 8)                                                       \
-            FAIL("child %d: status %#x, expected exit(%d)", (int)(pid), st_, (code)); \
-    } while (0)
-
 #define AS_NOBODY(...)                                                                \
     do {                                                                              \
         pid_t p_ = fork();                                                            \
@@ -406,7 +389,7 @@ static void sem_undo_cleared_by_setval_and_not_inherited_(void)
         CCHECK(g >= 0);
         if (g == 0)
             _exit(0);
-        CCHECK(reap(g) == 0);
+        CCHECK(child_status(g) == 0);
         CCHECK(semctl(id, 0, GETVAL) == 5);
         _exit(0);
     }

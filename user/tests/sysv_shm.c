@@ -37,26 +37,15 @@
 #define SHM_LOCKED 02000
 #endif
 
-static int reap(pid_t pid)
-{
-    int st;
-    pid_t r;
-    do
-        r = waitpid(pid, &st, 0);
-    while (r < 0 && errno == EINTR);
-    return r == pid ? st : -1;
-}
-
 #define CHECK_STATUS(pid, expected)                                                   \
     do {                                                                              \
-        int st_ = reap(pid);                                                          \
+        int st_ = child_status(pid);                                                          \
         if (st_ != (expected))                                                        \
             FAIL("child %d: status %#x, expected %#x", (int)(pid), st_, (expected));  \
     } while (0)
-#define CHECK_EXITED(pid, code) CHECK_STATUS(pid, (code) << 8)
 #define CHECK_KILLED(pid, sig)                                                        \
     do {                                                                              \
-        int st_ = reap(pid);                                                          \
+        int st_ = child_status(pid);                                                          \
         if (!WIFSIGNALED(st_) || WTERMSIG(st_) != (sig))                              \
             FAIL("child %d: status %#x, expected death by signal %d", (int)(pid), st_, (sig)); \
     } while (0)

@@ -19,7 +19,7 @@
 static long long ts_ns(struct timespec t) { return (long long)t.tv_sec * NS + t.tv_nsec; }
 
 /* Reads a clock with the raw syscall; -1 on error. */
-static long long now_ns(clockid_t id)
+static long long clock_ns(clockid_t id)
 {
     struct timespec t;
     if (syscall(SYS_clock_gettime, id, &t) != 0)
@@ -63,10 +63,10 @@ TEST(timespecs_are_normalized)
 
 TEST(monotonic_never_goes_backwards)
 {
-    long long prev = now_ns(CLOCK_MONOTONIC);
+    long long prev = clock_ns(CLOCK_MONOTONIC);
     CHECK(prev >= 0);
     for (int i = 0; i < 20000; i++) {
-        long long t = now_ns(CLOCK_MONOTONIC);
+        long long t = clock_ns(CLOCK_MONOTONIC);
         if (t < prev)
             FAIL("call %d: %lld after %lld", i, t, prev);
         prev = t;
@@ -75,17 +75,17 @@ TEST(monotonic_never_goes_backwards)
 
 TEST(monotonic_advances)
 {
-    long long t0 = now_ns(CLOCK_MONOTONIC), t1 = t0;
+    long long t0 = clock_ns(CLOCK_MONOTONIC), t1 = t0;
     /* Spin until the clock moves; at most ~5 s of wall time on any sane clock. */
     for (long i = 0; i < 100000000 && t1 == t0; i++)
-        t1 = now_ns(CLOCK_MONOTONIC);
+        t1 = clock_ns(CLOCK_MONOTONIC);
     CHECK(t1 > t0);
 }
 
 TEST(boottime_not_behind_monotonic)
 {
-    long long m = now_ns(CLOCK_MONOTONIC);
-    long long b = now_ns(CLOCK_BOOTTIME);
+    long long m = clock_ns(CLOCK_MONOTONIC);
+    long long b = clock_ns(CLOCK_BOOTTIME);
     CHECK(m >= 0);
     CHECK(b >= m);
 }
@@ -93,9 +93,9 @@ TEST(boottime_not_behind_monotonic)
 TEST(realtime_never_goes_backwards_over_short_run)
 {
     /* Nobody sets the clock during the test run, so short-term it only moves forward. */
-    long long prev = now_ns(CLOCK_REALTIME);
+    long long prev = clock_ns(CLOCK_REALTIME);
     for (int i = 0; i < 1000; i++) {
-        long long t = now_ns(CLOCK_REALTIME);
+        long long t = clock_ns(CLOCK_REALTIME);
         CHECK(t >= prev);
         prev = t;
     }
@@ -103,13 +103,13 @@ TEST(realtime_never_goes_backwards_over_short_run)
 
 TEST(coarse_clocks_lag_their_precise_clocks_slightly)
 {
-    long long c = now_ns(CLOCK_MONOTONIC_COARSE);
-    long long m = now_ns(CLOCK_MONOTONIC);
+    long long c = clock_ns(CLOCK_MONOTONIC_COARSE);
+    long long m = clock_ns(CLOCK_MONOTONIC);
     CHECK(c >= 0);
     CHECK(c <= m);
     CHECK(m - c < NS);
-    c = now_ns(CLOCK_REALTIME_COARSE);
-    long long r = now_ns(CLOCK_REALTIME);
+    c = clock_ns(CLOCK_REALTIME_COARSE);
+    long long r = clock_ns(CLOCK_REALTIME);
     CHECK(c >= 0);
     CHECK(c <= r);
     CHECK(r - c < NS);
@@ -117,10 +117,10 @@ TEST(coarse_clocks_lag_their_precise_clocks_slightly)
 
 TEST(monotonic_raw_never_goes_backwards)
 {
-    long long prev = now_ns(CLOCK_MONOTONIC_RAW);
+    long long prev = clock_ns(CLOCK_MONOTONIC_RAW);
     CHECK(prev >= 0);
     for (int i = 0; i < 1000; i++) {
-        long long t = now_ns(CLOCK_MONOTONIC_RAW);
+        long long t = clock_ns(CLOCK_MONOTONIC_RAW);
         CHECK(t >= prev);
         prev = t;
     }
@@ -130,11 +130,11 @@ TEST(monotonic_raw_never_goes_backwards)
  * accounting slack), and it does accumulate some while it spins for 200 ms. */
 TEST(process_cputime_grows_while_busy_and_within_wall_time)
 {
-    long long c0 = now_ns(CLOCK_PROCESS_CPUTIME_ID), w0 = now_ns(CLOCK_MONOTONIC);
+    long long c0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID), w0 = clock_ns(CLOCK_MONOTONIC);
     CHECK(c0 >= 0);
-    while (now_ns(CLOCK_MONOTONIC) - w0 < 200 * 1000000LL)
+    while (clock_ns(CLOCK_MONOTONIC) - w0 < 200 * 1000000LL)
         ;
-    long long c1 = now_ns(CLOCK_PROCESS_CPUTIME_ID), w1 = now_ns(CLOCK_MONOTONIC);
+    long long c1 = clock_ns(CLOCK_PROCESS_CPUTIME_ID), w1 = clock_ns(CLOCK_MONOTONIC);
     CHECK(c1 > c0);
     CHECK(c1 - c0 <= w1 - w0 + 20 * 1000000LL);
 }
@@ -173,9 +173,9 @@ TEST(clock_getres_bad_clock_einval)
 TEST(gettimeofday_close_to_realtime)
 {
     struct timeval tv = {.tv_sec = -1, .tv_usec = -1};
-    long long r0 = now_ns(CLOCK_REALTIME);
+    long long r0 = clock_ns(CLOCK_REALTIME);
     CHECK_EQ(syscall(SYS_gettimeofday, &tv, NULL), 0);
-    long long r1 = now_ns(CLOCK_REALTIME);
+    long long r1 = clock_ns(CLOCK_REALTIME);
     CHECK(tv.tv_usec >= 0 && tv.tv_usec < 1000000);
     long long g = (long long)tv.tv_sec * NS + (long long)tv.tv_usec * 1000;
     CHECK(g >= r0 - 2 * NS);
@@ -188,9 +188,9 @@ TEST(gettimeofday_null_arguments_ok) { CHECK_EQ(syscall(SYS_gettimeofday, NULL, 
 
 TEST(nanosleep_20ms_takes_at_least_20ms)
 {
-    long long t0 = now_ns(CLOCK_MONOTONIC);
+    long long t0 = clock_ns(CLOCK_MONOTONIC);
     CHECK_EQ(sys_nanosleep(0, 20000000), 0);
-    long long dt = now_ns(CLOCK_MONOTONIC) - t0;
+    long long dt = clock_ns(CLOCK_MONOTONIC) - t0;
     CHECK(dt >= 20000000);
     CHECK(dt < 5 * NS);
 }
@@ -199,9 +199,9 @@ TEST(nanosleep_short_sleeps_never_end_early)
 {
     static const long ns[] = {1, 1000, 1000000, 3000000};
     for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++) {
-        long long t0 = now_ns(CLOCK_MONOTONIC);
+        long long t0 = clock_ns(CLOCK_MONOTONIC);
         CHECK_EQ(sys_nanosleep(0, ns[i]), 0);
-        long long dt = now_ns(CLOCK_MONOTONIC) - t0;
+        long long dt = clock_ns(CLOCK_MONOTONIC) - t0;
         if (dt < ns[i])
             FAIL("asked for %ld ns, slept %lld ns", ns[i], dt);
         CHECK(dt < 5 * NS);
@@ -226,43 +226,43 @@ TEST(nanosleep_bad_pointer_efault)
 
 TEST(clock_nanosleep_relative_monotonic)
 {
-    long long t0 = now_ns(CLOCK_MONOTONIC);
+    long long t0 = clock_ns(CLOCK_MONOTONIC);
     CHECK_EQ(sys_clock_nanosleep(CLOCK_MONOTONIC, 0, 20000000), 0);
-    long long dt = now_ns(CLOCK_MONOTONIC) - t0;
+    long long dt = clock_ns(CLOCK_MONOTONIC) - t0;
     CHECK(dt >= 20000000);
     CHECK(dt < 5 * NS);
 }
 
 TEST(clock_nanosleep_relative_realtime)
 {
-    long long t0 = now_ns(CLOCK_MONOTONIC);
+    long long t0 = clock_ns(CLOCK_MONOTONIC);
     CHECK_EQ(sys_clock_nanosleep(CLOCK_REALTIME, 0, 10000000), 0);
-    long long dt = now_ns(CLOCK_MONOTONIC) - t0;
+    long long dt = clock_ns(CLOCK_MONOTONIC) - t0;
     CHECK(dt >= 10000000);
     CHECK(dt < 5 * NS);
 }
 
 TEST(clock_nanosleep_abstime_monotonic)
 {
-    long long target = now_ns(CLOCK_MONOTONIC) + 30000000;
+    long long target = clock_ns(CLOCK_MONOTONIC) + 30000000;
     CHECK_EQ(sys_clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, target), 0);
-    long long t = now_ns(CLOCK_MONOTONIC);
+    long long t = clock_ns(CLOCK_MONOTONIC);
     CHECK(t >= target);
     CHECK(t < target + 5 * NS);
 }
 
 TEST(clock_nanosleep_abstime_realtime)
 {
-    long long target = now_ns(CLOCK_REALTIME) + 10000000;
+    long long target = clock_ns(CLOCK_REALTIME) + 10000000;
     CHECK_EQ(sys_clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, target), 0);
-    CHECK(now_ns(CLOCK_REALTIME) >= target);
+    CHECK(clock_ns(CLOCK_REALTIME) >= target);
 }
 
 TEST(clock_nanosleep_abstime_in_past_returns_at_once)
 {
-    long long t0 = now_ns(CLOCK_MONOTONIC);
+    long long t0 = clock_ns(CLOCK_MONOTONIC);
     CHECK_EQ(sys_clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, t0 > NS ? t0 - NS : 0), 0);
-    CHECK(now_ns(CLOCK_MONOTONIC) - t0 < 5 * NS);
+    CHECK(clock_ns(CLOCK_MONOTONIC) - t0 < 5 * NS);
 }
 
 TEST(clock_nanosleep_bad_clock_einval)

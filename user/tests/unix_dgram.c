@@ -635,7 +635,7 @@ TEST(blocking_recv_wakes_on_datagram)
     pid_t pid = fork();
     CHECK_OK(pid);
     if (pid == 0) {
-        CCHECK(wait_sleeping(getppid(), -1));
+        CCHECK(wait_sleeping(getppid()));
         int fa = socket(AF_UNIX, SOCK_DGRAM, 0);
         CCHECK(fa >= 0);
         CCHECK(sendto(fa, "wake", 4, 0, (struct sockaddr *)&b, blen) == 4);

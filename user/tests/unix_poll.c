@@ -217,7 +217,7 @@ TEST(blocked_poll_woken_by_room)
     CHECK_OK(pid);
     if (pid == 0) {
         close(sv[0]);
-        CCHECK(wait_sleeping(getppid(), -1));
+        CCHECK(wait_sleeping(getppid()));
         drain(sv[1]);
         _exit(0);
     }
@@ -236,10 +236,10 @@ TEST(blocked_poll_woken_by_data_and_by_close)
     CHECK_OK(pid);
     if (pid == 0) {
         close(sv[0]);
-        CCHECK(wait_sleeping(getppid(), -1));
+        CCHECK(wait_sleeping(getppid()));
         CCHECK(write(sv[1], "d", 1) == 1);
         CCHECK(read_byte(sv[1]) == 'a');
-        CCHECK(wait_sleeping(getppid(), -1));
+        CCHECK(wait_sleeping(getppid()));
         _exit(0); /* closes sv[1] */
     }
     close(sv[1]);
@@ -300,7 +300,7 @@ TEST(blocked_poll_on_listener_woken_by_connect)
     pid_t pid = fork();
     CHECK_OK(pid);
     if (pid == 0) {
-        CCHECK(wait_sleeping(getppid(), -1));
+        CCHECK(wait_sleeping(getppid()));
         int c = connected(SOCK_STREAM, &a, len);
         CCHECK(c >= 0);
         CCHECK(write(c, "!", 1) == 1);
@@ -331,7 +331,7 @@ TEST(epoll_wait_on_listener_woken_by_connect)
     pid_t pid = fork();
     CHECK_OK(pid);
     if (pid == 0) {
-        CCHECK(wait_sleeping(getppid(), -1));
+        CCHECK(wait_sleeping(getppid()));
         int c = connected(SOCK_STREAM, &a, len);
         CCHECK(c >= 0);
         _exit(0);
@@ -486,7 +486,7 @@ TEST(dgram_blocked_poll_woken_when_peer_reads)
     pid_t pid = fork();
     CHECK_OK(pid);
     if (pid == 0) {
-        CCHECK(wait_sleeping(getppid(), -1));
+        CCHECK(wait_sleeping(getppid()));
         char c;
         CCHECK(recv(fb, &c, 1, 0) == 1);
         _exit(0);

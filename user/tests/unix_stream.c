@@ -900,7 +900,7 @@ TEST(blocking_accept_waits_for_connect)
     if (pid == 0) {
         close(go[1]);
         CCHECK(read_byte(go[0]) == 'g');
-        CCHECK(wait_sleeping(getppid(), -1));
+        CCHECK(wait_sleeping(getppid()));
         int fd = connected(SOCK_STREAM, &a, len);
         CCHECK(fd >= 0);
         CCHECK(write(fd, "x", 1) == 1);
@@ -1098,7 +1098,7 @@ TEST(msg_waitall_collects_three_chunks)
         CCHECK(write(sv[1], "chunk-one-", 10) == 10);
         CCHECK(read_byte(go[0]) == 'g');
         /* the parent is now in recv(MSG_WAITALL) with the first chunk consumed */
-        if (!wait_sleeping(getppid(), sv[1]))
+        if (!wait_sleeping_or_hup(getppid(), sv[1]))
             _exit(0);
         CCHECK(write(sv[1], "chunk-two-", 10) == 10);
         CCHECK(write(sv[1], "chunk-3333", 10) == 10);
@@ -1324,7 +1324,7 @@ TEST(shutdown_wr_wakes_blocked_reader)
         _exit(0);
     }
     /* wait until the child blocks in read, then shut our side down */
-    int asleep = wait_sleeping(pid, -1);
+    int asleep = wait_sleeping(pid);
     CHECK_OK(shutdown(sv[0], SHUT_WR));
     CHECK_CHILD_OK(pid);
     CHECK(asleep);
