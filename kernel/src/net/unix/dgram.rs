@@ -354,24 +354,19 @@ impl Socket for UnixDatagramSocket {
 
 impl FileLike for UnixDatagramSocket {
     fn read(&self, buf: UserSlice, _offset: u64, nonblock: bool) -> Result<usize> {
-        let m = self.recv(buf.len(), 0, nonblock)?;
-        buf.write(&m.data)?;
-        Ok(m.data.len())
+        super::plain_io::read(self, buf, nonblock)
     }
 
     fn write(&self, buf: UserSlice, _offset: u64, nonblock: bool) -> Result<usize> {
-        self.send(super::plain_message(buf.read_to_vec()?)?, nonblock)
+        super::plain_io::write(self, buf, nonblock)
     }
 
     fn read_kernel(&self, buf: &mut Vec<u8>, max: usize, _offset: u64, nonblock: bool) -> Option<Result<usize>> {
-        Some(self.recv(max, 0, nonblock).map(|m| {
-            *buf = m.data;
-            buf.len()
-        }))
+        super::plain_io::read_kernel(self, buf, max, nonblock)
     }
 
     fn write_kernel(&self, data: &[u8], _offset: u64, nonblock: bool) -> Option<Result<usize>> {
-        Some(super::plain_message(data.to_vec()).and_then(|m| self.send(m, nonblock)))
+        super::plain_io::write_kernel(self, data, nonblock)
     }
 
     fn poll(&self, mask: IoEvents, poller: Option<&Poller>) -> IoEvents {

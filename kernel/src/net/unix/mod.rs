@@ -5,6 +5,7 @@ pub mod addr;
 pub mod dgram;
 pub mod gc;
 pub mod names;
+mod plain_io;
 pub mod queue;
 pub mod stream;
 
@@ -32,12 +33,6 @@ fn next_ino() -> u64 {
 fn socket_metadata(ino: u64) -> Metadata {
     let dev = *SOCKFS_DEV.call_once(crate::fs::mount::new_anonymous_dev);
     Metadata { dev, ino, mode: S_IFSOCK | 0o777, nlink: 1, blksize: 4096, ..Metadata::default() }
-}
-
-/// What write(2) sends on a unix socket: the data alone, with the writer's credentials.
-fn plain_message(data: alloc::vec::Vec<u8>) -> Result<crate::fs::socket::SendMsg> {
-    let creds = crate::net::env()?.creds();
-    Ok(crate::fs::socket::SendMsg { data, addr: None, rights: alloc::vec::Vec::new(), creds, flags: 0 })
 }
 
 /// socket(AF_UNIX, type, 0).
