@@ -422,6 +422,21 @@ impl Pipe {
         Ok(Arc::new(FifoFile { end, inode }))
     }
 
+    /// A blocking FIFO open waits until the other side is open: `side` gives that side's
+    /// (open ends, opens ever). Waiting for the count to move, not just for a live end, lets
+    /// a peer that opened and closed at once still release us.
+    fn wait_for_other_side(&self, side: impl Fn(&State) -> (usize, u64)) -> Result<()> {
+        let seen = side(&self.state.lock()).1;
+        let r = self.opened.wait_until(
+            || {
+                let (ends, opens) = side(&self.state.lock());
+                (ends > 0 || opens != seen).then_some(())
+            },
+            None,
+        );
+        r.map_err(interrupted)
+    }
+
     /// A pipe end as a FIFO open gives it (also for reopening /proc/<pid>/fd/N of a pipe).
     pub fn open_fifo_end(self: &Arc<Self>, flags: u32) -> Result<Arc<dyn FileLike>> {
         let nonblock = flags & O_NONBLOCK != 0;
@@ -432,15 +447,7 @@ impl Pipe {
                 self.add_end(true, false);
                 let end = Arc::new(PipeReader { pipe: self.clone(), writers_seen });
                 if !nonblock {
-                    let seen = self.state.lock().write_opens;
-                    let r = self.opened.wait_until(
-                        || {
-                            let s = self.state.lock();
-                            (s.writers > 0 || s.write_opens != seen).then_some(())
-                        },
-                        None,
-                    );
-                    r.map_err(interrupted)?;
+                    self.wait_for_other_side(|s| (s.writers, s.write_opens))?;
                 }
                 Ok(end)
             }
@@ -451,15 +458,7 @@ impl Pipe {
                 self.add_end(false, true);
                 let end = Arc::new(PipeWriter { pipe: self.clone(), packet });
                 if !nonblock {
-                    let seen = self.state.lock().read_opens;
-                    let r = self.opened.wait_until(
-                        || {
-                            let s = self.state.lock();
-                            (s.readers > 0 || s.read_opens != seen).then_some(())
-                        },
-                        None,
-                    );
-                    r.map_err(interrupted)?;
+                    self.wait_for_other_side(|s| (s.readers, s.read_opens))?;
                 }
                 Ok(end)
             }
