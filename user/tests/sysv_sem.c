@@ -2,9 +2,9 @@
  * (GETVAL, SETVAL, GETALL, SETALL, GETPID, GETNCNT, GETZCNT, IPC_STAT, IPC_SET, IPC_RMID,
  * IPC_INFO, SEM_INFO, SEM_STAT, SEM_STAT_ANY), semop and semtimedop: all-or-nothing operation
  * lists, operations seeing earlier ones, IPC_NOWAIT (EAGAIN), blocking and wake-up, wait for
- * zero, timeouts (EAGAIN), removal (EIDRM), signals (EINTR even with SA_RESTART), SEM_UNDO at
- * exit (clamped, not inherited by fork), E2BIG/EFBIG/ERANGE/EINVAL/EFAULT, permissions as uid
- * 65534, several processes contending on one set, /proc/sysvipc/sem.
+ * zero, timeouts (EAGAIN), removal (EIDRM), signals (EINTR even with SA_RESTART), the SEM_UNDO
+ * range counted across a list, SEM_UNDO at exit (clamped, not inherited by fork),
+ * E2BIG/EFBIG/ERANGE/EINVAL/EFAULT, permissions as uid 65534, several processes contending on one set, /proc/sysvipc/sem.
  * Whether a child sleeps in semop is read from GETNCNT/GETZCNT, never from timing.
  * Every set a case creates is removed with IPC_RMID, also when a check fails.
  * Syscalls: semget, semop, semtimedop, semctl, shmget, shmat, shmdt, shmctl, fork, wait4,
@@ -372,6 +372,27 @@ static void sem_undo_is_applied_at_exit_(void)
     }
 }
 TEST(sem_undo_is_applied_at_exit) { sem_undo_is_applied_at_exit_(); cleanup(); }
+
+/* The SEM_UNDO range (SEMAEM) bounds the adjustment as the list moves it, not as it was
+ * before the call: Linux's path for a list that names a semaphore twice. */
+static void sem_undo_range_counts_the_whole_list_(void)
+{
+    int id = make(IPC_PRIVATE, 1, 0600);
+    CHECK(id >= 0);
+    /* Values 30000, 0, 30000 stay in range, but the adjustment would reach -60000. */
+    struct sembuf over[3] = {{0, 30000, SEM_UNDO}, {0, -30000, 0}, {0, 30000, SEM_UNDO}};
+    CHECK_ERRNO(semop(id, over, 3), ERANGE);
+    CHECK_EQ(semctl(id, 0, GETVAL), 0);
+    /* Coming back within the list keeps it in range. */
+    struct sembuf back[3] = {{0, 30000, SEM_UNDO}, {0, -30000, SEM_UNDO}, {0, 30000, SEM_UNDO}};
+    CHECK_OK(semop(id, back, 3));
+    CHECK_EQ(semctl(id, 0, GETVAL), 30000);
+    /* Across calls too: the adjustment is -30000 now. */
+    CHECK_OK(op(id, 0, -30000, 0));
+    CHECK_ERRNO(op(id, 0, 30000, SEM_UNDO), ERANGE);
+    CHECK_EQ(semctl(id, 0, GETVAL), 0);
+}
+TEST(sem_undo_range_counts_the_whole_list) { sem_undo_range_counts_the_whole_list_(); cleanup(); }
 
 static void sem_undo_cleared_by_setval_and_not_inherited_(void)
 {

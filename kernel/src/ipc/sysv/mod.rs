@@ -55,8 +55,7 @@ pub mod limits {
     pub const SEMMSL: usize = 32000;
     pub const SEMMNS: usize = SEMMNI * SEMMSL;
     pub const SEMOPM: usize = 500;
-    pub const SEMVMX: i32 = 32767;
-    pub const SEMAEM: i32 = SEMVMX;
+    pub use ipc_rules::semop::{SEMAEM, SEMVMX};
     pub const SEMUME: i32 = SEMOPM as i32;
     pub const SEMMNU: i32 = SEMMNS as i32;
     pub const SEMMAP: i32 = SEMMNS as i32;

@@ -24,8 +24,7 @@ pub const MSG_INFO: i32 = 12;
 pub const MSG_STAT_ANY: i32 = 13;
 
 pub const MSG_NOERROR: i32 = 0o10000;
-pub const MSG_EXCEPT: i32 = 0o20000;
-pub const MSG_COPY: i32 = 0o40000;
+pub use ipc_rules::msg_select::{Select, MSG_COPY, MSG_EXCEPT};
 
 /// `struct msqid64_ds` (x86-64).
 #[repr(C)]
@@ -62,47 +61,6 @@ pub struct MsgInfo {
 pub struct Message {
     pub mtype: i64,
     pub text: Vec<u8>,
-}
-
-/// How msgrcv picks a message.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Select {
-    Any,
-    Equal(i64),
-    NotEqual(i64),
-    /// The lowest type that is at most this.
-    LessEqual(i64),
-    /// MSG_COPY: the n-th message, left in place.
-    Number(usize),
-}
-
-impl Select {
-    /// Linux's convert_mode.
-    pub fn new(msgtyp: i64, flags: i32) -> Select {
-        if flags & MSG_COPY != 0 {
-            Select::Number(msgtyp.max(0) as usize)
-        } else if msgtyp == 0 {
-            Select::Any
-        } else if msgtyp < 0 {
-            Select::LessEqual(msgtyp.checked_neg().unwrap_or(i64::MAX))
-        } else if flags & MSG_EXCEPT != 0 {
-            Select::NotEqual(msgtyp)
-        } else {
-            Select::Equal(msgtyp)
-        }
-    }
-
-    /// The position of the chosen message in `queue`.
-    pub fn find(self, queue: &VecDeque<Message>) -> Option<usize> {
-        match self {
-            Select::Any => (!queue.is_empty()).then_some(0),
-            Select::Equal(t) => queue.iter().position(|m| m.mtype == t),
-            Select::NotEqual(t) => queue.iter().position(|m| m.mtype != t),
-            // The first message of the lowest type wins among equals.
-            Select::LessEqual(t) => queue.iter().enumerate().filter(|(_, m)| m.mtype <= t).min_by_key(|(i, m)| (m.mtype, *i)).map(|(i, _)| i),
-            Select::Number(n) => (n < queue.len()).then_some(n),
-        }
-    }
 }
 
 struct MsgState {
@@ -255,7 +213,7 @@ pub fn msgrcv(c: &Caller, id: i32, size: i64, msgtyp: i64, flags: i32) -> Result
             if let Err(e) = q.check(&st, c, S_IRUGO) {
                 return Some(Err(e));
             }
-            let Some(i) = select.find(&st.messages) else {
+            let Some(i) = select.find(st.messages.iter().map(|m| m.mtype)) else {
                 return (flags & IPC_NOWAIT != 0).then_some(Err(Errno::ENOMSG));
             };
             if st.messages[i].text.len() > size && flags & MSG_NOERROR == 0 {

@@ -20,6 +20,8 @@ use bytemuck::{Pod, Zeroable};
 
 use super::limits::*;
 use super::{ipcget, now, Caller, GetRequest, IdTable, Ipc64Perm, IpcObject, IpcPerm, IPC_INFO, IPC_NOWAIT, IPC_STAT, S_IRUGO, S_IWUGO};
+use ipc_rules::semop::{self, Outcome, SemOp};
+
 use crate::error::{Errno, Result};
 use crate::sync::Mutex;
 use crate::task::{WaitError, WaitQueue};
@@ -76,13 +78,6 @@ pub struct SemInfo {
     pub semaem: i32,
 }
 
-#[derive(Clone, Copy, Default)]
-struct Sem {
-    val: i32,
-    /// The last process that changed it (GETPID).
-    pid: u32,
-}
-
 /// A caller asleep in semop, and the operation it is blocked on.
 struct Sleeper {
     ticket: u64,
@@ -100,7 +95,9 @@ enum Attempt {
 
 struct SemState {
     removed: bool,
-    sems: Vec<Sem>,
+    /// Each semaphore's value, and the last process that changed it (GETPID).
+    values: Vec<i32>,
+    pids: Vec<u32>,
     otime: i64,
     ctime: i64,
     /// Per process: the adjustment exit applies to each semaphore.
@@ -126,45 +123,19 @@ static SETS: Mutex<IdTable<SemaphoreSet>> = Mutex::new(IdTable::new());
 static NEXT_TICKET: AtomicU64 = AtomicU64::new(1);
 
 impl SemState {
-    /// Runs `sops` in order; commits all of them or none.
+    /// Runs `sops` in order; commits all of them or none (the rule is `ipc_rules::semop`).
     fn attempt(&mut self, sops: &[SemBuf], pid: u32) -> Attempt {
-        let mut saved: Vec<(usize, i32)> = Vec::with_capacity(sops.len());
-        let mut outcome = Attempt::Done;
-        for (index, op) in sops.iter().enumerate() {
-            let n = op.num as usize;
-            let cur = self.sems[n].val;
-            let new = cur + op.op as i32;
-            if (op.op == 0 && cur != 0) || new < 0 {
-                outcome = Attempt::Blocked { index };
-                break;
-            }
-            if new > SEMVMX {
-                outcome = Attempt::Failed(Errno::ERANGE);
-                break;
-            }
-            if op.flg & SEM_UNDO != 0 {
-                // Linux checks against the adjustment before this call.
-                let adj = self.undo.get(&pid).map_or(0, |a| a[n]) - op.op as i32;
-                if !(-SEMAEM - 1..=SEMAEM).contains(&adj) {
-                    outcome = Attempt::Failed(Errno::ERANGE);
-                    break;
-                }
-            }
-            saved.push((n, cur));
-            self.sems[n].val = new;
+        let ops = || sops.iter().map(|b| SemOp { num: b.num as usize, op: b.op, undo: b.flg & SEM_UNDO != 0 });
+        match semop::apply(&mut self.values, self.undo.get(&pid).map(Vec::as_slice), ops()) {
+            Outcome::Blocked { index } => return Attempt::Blocked { index },
+            Outcome::OutOfRange => return Attempt::Failed(Errno::ERANGE),
+            Outcome::Done => {}
         }
-        if !matches!(outcome, Attempt::Done) {
-            for &(n, old) in saved.iter().rev() {
-                self.sems[n].val = old;
-            }
-            return outcome;
-        }
-        let nsems = self.sems.len();
-        for op in sops {
-            let n = op.num as usize;
-            self.sems[n].pid = pid;
-            if op.flg & SEM_UNDO != 0 {
-                self.undo.entry(pid).or_insert_with(|| alloc::vec![0; nsems])[n] -= op.op as i32;
+        let nsems = self.values.len();
+        for op in ops() {
+            self.pids[op.num] = pid;
+            if op.undo {
+                self.undo.entry(pid).or_insert_with(|| alloc::vec![0; nsems])[op.num] -= op.op as i32;
             }
         }
         self.otime = now();
@@ -190,7 +161,8 @@ impl SemaphoreSet {
     fn new(perm: IpcPerm, nsems: usize) -> SemaphoreSet {
         let state = SemState {
             removed: false,
-            sems: alloc::vec![Sem::default(); nsems],
+            values: alloc::vec![0; nsems],
+            pids: alloc::vec![0; nsems],
             otime: 0,
             ctime: now(),
             undo: BTreeMap::new(),
@@ -299,10 +271,10 @@ pub fn apply_undo(pid: u32) {
         let mut st = set.state.lock();
         let Some(adj) = st.undo.remove(&pid) else { continue };
         let mut changed = false;
-        for (sem, &a) in st.sems.iter_mut().zip(adj.iter()) {
+        for (n, &a) in adj.iter().enumerate() {
             if a != 0 {
-                sem.val = (sem.val + a).clamp(0, SEMVMX);
-                sem.pid = pid;
+                st.values[n] = (st.values[n] + a).clamp(0, SEMVMX);
+                st.pids[n] = pid;
                 changed = true;
             }
         }
@@ -385,8 +357,8 @@ pub fn get(c: &Caller, id: i32, num: i32, cmd: i32) -> Result<i32> {
     let st = set.state.lock();
     let count = |zero: bool| st.sleepers.iter().filter(|s| s.num == n && s.zero == zero).count() as i32;
     Ok(match cmd {
-        GETVAL => st.sems[n].val,
-        GETPID => st.sems[n].pid as i32,
+        GETVAL => st.values[n],
+        GETPID => st.pids[n] as i32,
         GETNCNT => count(false),
         GETZCNT => count(true),
         _ => return Err(Errno::EINVAL),
@@ -398,7 +370,7 @@ pub fn get_all(c: &Caller, id: i32) -> Result<Vec<u16>> {
     let set = lookup(id)?;
     set.perm.lock().check(c, S_IRUGO)?;
     let st = set.state.lock();
-    Ok(st.sems.iter().map(|s| s.val as u16).collect())
+    Ok(st.values.iter().map(|&v| v as u16).collect())
 }
 
 /// SETVAL.
@@ -414,7 +386,7 @@ pub fn set_val(c: &Caller, id: i32, num: i32, val: i32) -> Result<()> {
     let n = num as usize;
     let mut st = set.state.lock();
     st.clear_undo(n);
-    st.sems[n] = Sem { val, pid: c.pid };
+    (st.values[n], st.pids[n]) = (val, c.pid);
     st.ctime = now();
     drop(st);
     set.queue.wake_all();
@@ -435,7 +407,7 @@ pub fn set_all(c: &Caller, id: i32, read: impl FnOnce(usize) -> Result<Vec<u16>>
         return Err(Errno::EIDRM);
     }
     for (n, &v) in vals.iter().enumerate() {
-        st.sems[n] = Sem { val: v as i32, pid: c.pid };
+        (st.values[n], st.pids[n]) = (v as i32, c.pid);
         st.clear_undo(n);
     }
     st.ctime = now();
