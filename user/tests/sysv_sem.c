@@ -4,7 +4,8 @@
  * lists, operations seeing earlier ones, IPC_NOWAIT (EAGAIN), blocking and wake-up, wait for
  * zero, timeouts (EAGAIN), removal (EIDRM), signals (EINTR even with SA_RESTART), the SEM_UNDO
  * range counted across a list, SEM_UNDO at exit (clamped, not inherited by fork),
- * E2BIG/EFBIG/ERANGE/EINVAL/EFAULT, permissions as uid 65534, several processes contending on one set, /proc/sysvipc/sem.
+ * E2BIG/EFBIG/ERANGE/EINVAL/EFAULT, permissions as uid 65534, several processes contending on
+ * one set, /proc/sysvipc/sem.
  * Whether a child sleeps in semop is read from GETNCNT/GETZCNT, never from timing.
  * Every set a case creates is removed with IPC_RMID, also when a check fails.
  * Syscalls: semget, semop, semtimedop, semctl, shmget, shmat, shmdt, shmctl, fork, wait4,
