@@ -160,13 +160,15 @@ static int echo_alive(struct echo *e, char c)
     return read_byte(e->from) == (unsigned char)c;
 }
 
-/* Close the pipes, SIGKILL (also when stopped) and reap; returns the status. */
+/* SIGKILL (also when stopped), reap, then close the pipes; returns the status. The kill comes
+ * first: closing `to` first would let the child see EOF and exit 0 before the signal lands. */
 static int finish_echo(struct echo *e)
 {
+    kill(e->pid, SIGKILL);
+    int st = child_status(e->pid);
     close(e->to);
     close(e->from);
-    kill(e->pid, SIGKILL);
-    return child_status(e->pid);
+    return st;
 }
 
 /* ================= stop and continue ================= */
