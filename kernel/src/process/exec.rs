@@ -1,12 +1,15 @@
 //! Loading a static ELF executable (or a `#!` script) into a fresh address space and building
-//! the Linux initial stack: argc, argv, envp, auxv, and the strings they point to.
+//! the Linux initial stack: argc, argv, envp, auxv, and the strings they point to. What goes
+//! where is decided by `exec_plan` (host-tested); this file reads the file, checks permission
+//! and builds the address space.
 
 use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 
-use xmas_elf::program::{Flags, Type};
-use xmas_elf::ElfFile;
+use exec_plan::elf::{self, LoadPlan, PlanError, Segment};
+use exec_plan::shebang;
+use exec_plan::stack::{self, *}; // the AT_* keys
 
 use crate::arch::trap::TrapFrame;
 use crate::error::{Errno, Result};
@@ -18,26 +21,6 @@ use crate::mm::vm::{page_ceil, page_floor, AddressSpace, Placement, Prot, VmaNam
 /// Where static-PIE executables are loaded (2 MiB aligned, like Linux's ELF_ET_DYN_BASE area).
 const PIE_BASE: u64 = 0x5555_5540_0000;
 const MAX_SCRIPT_DEPTH: u32 = 4;
-
-const AT_NULL: u64 = 0;
-const AT_PHDR: u64 = 3;
-const AT_PHENT: u64 = 4;
-const AT_PHNUM: u64 = 5;
-const AT_PAGESZ: u64 = 6;
-const AT_BASE: u64 = 7;
-const AT_FLAGS: u64 = 8;
-const AT_ENTRY: u64 = 9;
-const AT_UID: u64 = 11;
-const AT_EUID: u64 = 12;
-const AT_GID: u64 = 13;
-const AT_EGID: u64 = 14;
-const AT_PLATFORM: u64 = 15;
-const AT_HWCAP: u64 = 16;
-const AT_CLKTCK: u64 = 17;
-const AT_SECURE: u64 = 23;
-const AT_RANDOM: u64 = 25;
-const AT_HWCAP2: u64 = 26;
-const AT_EXECFN: u64 = 31;
 
 pub struct Image {
     pub vm: AddressSpace,
@@ -78,114 +61,56 @@ fn load_depth(cwd: &Walk, path: &str, argv: Vec<String>, envp: &[String], creds:
         if depth >= MAX_SCRIPT_DEPTH {
             return Err(Errno::ELOOP);
         }
-        let (interp, arg) = parse_shebang(&data)?;
+        let script = shebang::parse(&data).map_err(|_| Errno::ENOEXEC)?;
+        let interp = script.interpreter;
         let mut new_argv = vec![interp.clone()];
-        new_argv.extend(arg);
+        new_argv.extend(script.argument);
         new_argv.push(String::from(path));
         new_argv.extend(argv.into_iter().skip(1));
         return load_depth(cwd, &interp, new_argv, envp, creds, depth + 1);
     }
-    let elf = ElfFile::new(&data).map_err(|_| Errno::ENOEXEC)?;
-    load_elf(&elf, path, &argv, envp, creds, &file)
-}
-
-/// "#!interp [one-arg]" on the first line (at most 256 bytes, as Linux).
-fn parse_shebang(data: &[u8]) -> Result<(String, Option<String>)> {
-    let line_end = data.iter().take(256).position(|&b| b == b'\n').unwrap_or(data.len().min(256));
-    let line = core::str::from_utf8(&data[2..line_end]).map_err(|_| Errno::ENOEXEC)?;
-    let line = line.trim_matches(|c| c == ' ' || c == '\t');
-    if line.is_empty() {
-        return Err(Errno::ENOEXEC);
-    }
-    let (interp, rest) = match line.find([' ', '\t']) {
-        Some(i) => (&line[..i], line[i..].trim_matches(|c| c == ' ' || c == '\t')),
-        None => (line, ""),
+    let plan = match elf::plan(&data, PIE_BASE) {
+        Ok(plan) => plan,
+        Err(PlanError::Dynamic) => {
+            crate::log!("exec {}: dynamically linked executables are not supported", path);
+            return Err(Errno::ENOEXEC);
+        }
+        Err(PlanError::NotExecutable) => return Err(Errno::ENOEXEC),
     };
-    Ok((String::from(interp), (!rest.is_empty()).then(|| String::from(rest))))
+    load_elf(&plan, &data, path, &argv, envp, creds, &file)
 }
 
-fn prot_of(flags: Flags) -> Prot {
+fn prot_of(seg: &Segment) -> Prot {
     let mut p = Prot::empty();
-    if flags.is_read() {
-        p |= Prot::READ;
-    }
-    if flags.is_write() {
-        p |= Prot::WRITE;
-    }
-    if flags.is_execute() {
-        p |= Prot::EXEC;
-    }
+    p.set(Prot::READ, seg.read);
+    p.set(Prot::WRITE, seg.write);
+    p.set(Prot::EXEC, seg.execute);
     p
 }
 
-fn load_elf(elf: &ElfFile, path: &str, argv: &[String], envp: &[String], creds: &super::creds::Credentials, file: &FileId) -> Result<Image> {
-    let header = &elf.header;
-    if header.pt1.class() != xmas_elf::header::Class::SixtyFour
-        || header.pt2.machine().as_machine() != xmas_elf::header::Machine::X86_64
-    {
-        return Err(Errno::ENOEXEC);
-    }
-    let bias = match header.pt2.type_().as_type() {
-        xmas_elf::header::Type::Executable => 0,
-        xmas_elf::header::Type::SharedObject => PIE_BASE,
-        _ => return Err(Errno::ENOEXEC),
-    };
+/// Builds the address space `plan` describes: the segments (copies of the file's bytes),
+/// the program break after them, the stack with argv, envp and auxv.
+fn load_elf(plan: &LoadPlan, data: &[u8], path: &str, argv: &[String], envp: &[String], creds: &super::creds::Credentials, file: &FileId) -> Result<Image> {
     let mut vm = AddressSpace::new()?;
-    let mut phdr_addr = 0;
-    let mut first_load = None;
-    let mut image_end = 0;
-    for ph in elf.program_iter() {
-        match ph.get_type() {
-            Ok(Type::Interp) => {
-                crate::log!("exec {}: dynamically linked executables are not supported", path);
-                return Err(Errno::ENOEXEC);
-            }
-            Ok(Type::Phdr) => phdr_addr = ph.virtual_addr() + bias,
-            Ok(Type::Load) => {
-                let vaddr = ph.virtual_addr() + bias;
-                let memsz = ph.mem_size();
-                let filesz = ph.file_size();
-                let offset = ph.offset();
-                if filesz > memsz || offset.checked_add(filesz).is_none_or(|e| e > elf.input.len() as u64) {
-                    return Err(Errno::ENOEXEC);
-                }
-                if first_load.is_none() {
-                    first_load = Some((vaddr, offset));
-                }
-                let end = vaddr.checked_add(memsz).ok_or(Errno::ENOEXEC)?;
-                map_segment(&mut vm, vaddr, end, prot_of(ph.flags()))?;
-                // maps shows the program's segments with their file (the offset is kept by
-                // the file-backed mappings only; these are copies).
-                if let Some(v) = vm.find(page_floor(vaddr)).map(|v| v.start) {
-                    vm.set_vma_file(v, file.clone());
-                }
-                vm.write_bytes(vaddr, &elf.input[offset as usize..(offset + filesz) as usize])?;
-                image_end = image_end.max(end);
-            }
-            _ => {}
+    for seg in &plan.segments {
+        map_segment(&mut vm, seg.vaddr, seg.end(), prot_of(seg))?;
+        // maps shows the program's segments with their file (the offset is kept by the
+        // file-backed mappings only; these are copies).
+        if let Some(v) = vm.find(page_floor(seg.vaddr)).map(|v| v.start) {
+            vm.set_vma_file(v, file.clone());
         }
+        let bytes = &data[seg.file_offset as usize..(seg.file_offset + seg.file_size) as usize];
+        vm.write_bytes(seg.vaddr, bytes)?;
     }
-    let Some((first_vaddr, first_offset)) = first_load else { return Err(Errno::ENOEXEC) };
-    if phdr_addr == 0 {
-        phdr_addr = first_vaddr - first_offset + header.pt2.ph_offset();
-    }
-    let brk = page_ceil(image_end).ok_or(Errno::ENOEXEC)?;
+    let brk = page_ceil(plan.image_end).ok_or(Errno::ENOEXEC)?;
     vm.brk_start = brk;
     vm.brk = brk;
 
     let stack_base = STACK_TOP - STACK_SIZE;
     vm.map_anonymous(Placement::Fixed(stack_base), STACK_SIZE, Prot::READ | Prot::WRITE)?;
     vm.set_vma_name(stack_base, VmaName::Stack);
-
-    let entry = header.pt2.entry_point() + bias;
-    let aux = AuxInfo {
-        phdr: phdr_addr,
-        phent: header.pt2.ph_entry_size() as u64,
-        phnum: header.pt2.ph_count() as u64,
-        entry,
-    };
-    let sp = build_stack(&mut vm, path, argv, envp, &aux, creds)?;
-    Ok(Image { vm, frame: TrapFrame::new_user(entry, sp), exe: String::from(path), argv: argv.to_vec() })
+    let sp = build_stack(&mut vm, path, argv, envp, plan, creds)?;
+    Ok(Image { vm, frame: TrapFrame::new_user(plan.entry, sp), exe: String::from(path), argv: argv.to_vec() })
 }
 
 /// Maps [vaddr, end) for a segment. Adjacent segments may share a page; that page keeps the
@@ -211,71 +136,38 @@ fn map_segment(vm: &mut AddressSpace, vaddr: u64, end: u64, prot: Prot) -> Resul
     Ok(())
 }
 
-struct AuxInfo {
-    phdr: u64,
-    phent: u64,
-    phnum: u64,
-    entry: u64,
-}
-
 /// Lays out the initial stack below STACK_TOP and returns the initial rsp (pointing at argc).
-fn build_stack(vm: &mut AddressSpace, path: &str, argv: &[String], envp: &[String], aux: &AuxInfo, creds: &super::creds::Credentials) -> Result<u64> {
-    let mut strings: Vec<u8> = Vec::new();
-    let push_str = |s: &[u8], strings: &mut Vec<u8>| {
-        let off = strings.len();
-        strings.extend_from_slice(s);
-        strings.push(0);
-        off
-    };
-    let execfn_off = push_str(path.as_bytes(), &mut strings);
-    let platform_off = push_str(b"x86_64", &mut strings);
-    let argv_offs: Vec<usize> = argv.iter().map(|a| push_str(a.as_bytes(), &mut strings)).collect();
-    let envp_offs: Vec<usize> = envp.iter().map(|e| push_str(e.as_bytes(), &mut strings)).collect();
-    let random_off = strings.len();
-    strings.extend_from_slice(&crate::random::bytes16());
-    if strings.len() as u64 > STACK_SIZE / 4 {
-        return Err(Errno::E2BIG);
-    }
-
-    let strings_base = (STACK_TOP - 16 - strings.len() as u64) & !15;
-    let at = |off: usize| strings_base + off as u64;
-    let creds = (creds.uid as u64, creds.euid as u64, creds.gid as u64, creds.egid as u64);
+fn build_stack(vm: &mut AddressSpace, path: &str, argv: &[String], envp: &[String], plan: &LoadPlan, creds: &super::creds::Credentials) -> Result<u64> {
+    let (uid, euid, gid, egid) = (creds.uid as u64, creds.euid as u64, creds.gid as u64, creds.egid as u64);
     let hwcap = crate::arch::cpu::cpuid(1, 0).edx as u64;
-    let auxv: [(u64, u64); 19] = [
-        (AT_PHDR, aux.phdr),
-        (AT_PHENT, aux.phent),
-        (AT_PHNUM, aux.phnum),
-        (AT_PAGESZ, PAGE_SIZE),
-        (AT_BASE, 0),
-        (AT_FLAGS, 0),
-        (AT_ENTRY, aux.entry),
-        (AT_UID, creds.0),
-        (AT_EUID, creds.1),
-        (AT_GID, creds.2),
-        (AT_EGID, creds.3),
-        (AT_PLATFORM, at(platform_off)),
-        (AT_HWCAP, hwcap),
-        (AT_CLKTCK, 100),
-        (AT_SECURE, 0),
-        (AT_RANDOM, at(random_off)),
-        (AT_HWCAP2, 0),
-        (AT_EXECFN, at(execfn_off)),
-        (AT_NULL, 0),
-    ];
-    let mut words: Vec<u64> = Vec::new();
-    words.push(argv.len() as u64);
-    words.extend(argv_offs.iter().map(|&o| at(o)));
-    words.push(0);
-    words.extend(envp_offs.iter().map(|&o| at(o)));
-    words.push(0);
-    for (k, v) in auxv {
-        words.push(k);
-        words.push(v);
-    }
-    let sp = (strings_base - words.len() as u64 * 8) & !15;
-    vm.write_bytes(strings_base, &strings)?;
-    vm.write_bytes(sp, bytemuck::cast_slice(&words))?;
-    Ok(sp)
+    let auxv = |s: stack::StringAddrs| {
+        [
+            (AT_PHDR, plan.phdr),
+            (AT_PHENT, plan.phent),
+            (AT_PHNUM, plan.phnum),
+            (AT_PAGESZ, PAGE_SIZE),
+            (AT_BASE, 0),
+            (AT_FLAGS, 0),
+            (AT_ENTRY, plan.entry),
+            (AT_UID, uid),
+            (AT_EUID, euid),
+            (AT_GID, gid),
+            (AT_EGID, egid),
+            (AT_PLATFORM, s.platform),
+            (AT_HWCAP, hwcap),
+            (AT_CLKTCK, 100),
+            (AT_SECURE, 0),
+            (AT_RANDOM, s.random),
+            (AT_HWCAP2, 0),
+            (AT_EXECFN, s.execfn),
+        ]
+    };
+    let limit = (STACK_SIZE / 4) as usize;
+    let random = crate::random::bytes16();
+    let image = stack::layout(STACK_TOP, limit, path, argv, envp, random, auxv).map_err(|_| Errno::E2BIG)?;
+    vm.write_bytes(image.strings_base, &image.strings)?;
+    vm.write_bytes(image.sp, bytemuck::cast_slice(&image.words))?;
+    Ok(image.sp)
 }
 
 /// execve: replaces the current process's image. On success the caller's frame enters the new
