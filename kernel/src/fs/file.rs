@@ -71,6 +71,10 @@ pub trait FileLike: Send + Sync {
     fn anon_name(&self) -> Option<&'static str> {
         None
     }
+    /// Lines /proc/<pid>/fdinfo/<n> shows after the common ones (signalfd: "sigmask:\t...\n").
+    fn fdinfo(&self) -> alloc::string::String {
+        alloc::string::String::new()
+    }
     /// Can epoll watch it? (Regular files and simple devices have no readiness to wait for.)
     fn is_pollable(&self) -> bool {
         false

@@ -1,6 +1,8 @@
 //! signalfd: the calling process's pending signals in a mask, read as `signalfd_siginfo`
 //! records instead of being delivered. It reads the signals of whichever process reads it.
 
+use alloc::format;
+use alloc::string::String;
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -13,6 +15,8 @@ use crate::fs::file::FileLike;
 use crate::fs::inode::Metadata;
 use crate::mm::user::UserSlice;
 use crate::task::{self, WaitError};
+
+const SI_TIMER: i32 = -2;
 
 /// `struct signalfd_siginfo` (128 bytes).
 #[repr(C)]
@@ -42,17 +46,47 @@ struct SignalfdSiginfo {
     _pad: [u8; 28],
 }
 
+/// Fills the record as Linux's signalfd_copyinfo does: only the fields of the siginfo's layout
+/// (`siginfo_layout`), so a kill carries no address and SIGCHLD no value.
 fn to_record(sig: u32, info: &SigInfo) -> SignalfdSiginfo {
     let mut r = SignalfdSiginfo::zeroed();
     r.signo = sig;
     r.errno = info.errno;
     r.code = info.code;
-    r.pid = info.pid();
-    r.uid = info.uid();
-    r.status = info.status();
-    r.int = info.fields[1] as i32;
-    r.ptr = info.fields[1];
-    r.addr = info.fields[0];
+    let code = info.code;
+    if code > signal::SI_USER && code < signal::SI_KERNEL {
+        // Kernel-generated codes: the layout depends on the signal.
+        match sig {
+            signal::SIGCHLD => {
+                r.pid = info.pid();
+                r.uid = info.uid();
+                r.status = info.status();
+            }
+            signal::SIGILL | signal::SIGFPE | signal::SIGSEGV | signal::SIGBUS | signal::SIGTRAP => {
+                r.addr = info.fields[0];
+            }
+            _ => {
+                r.pid = info.pid();
+                r.uid = info.uid();
+            }
+        }
+    } else if code == SI_TIMER {
+        // POSIX timers: si_tid and si_overrun sit where kill's pid and uid do.
+        r.tid = info.pid();
+        r.overrun = info.uid();
+        r.int = info.fields[1] as i32;
+        r.ptr = info.fields[1];
+    } else if code < 0 {
+        // SI_QUEUE, SI_TKILL, SI_MESGQ, ...: pid, uid and the value.
+        r.pid = info.pid();
+        r.uid = info.uid();
+        r.int = info.fields[1] as i32;
+        r.ptr = info.fields[1];
+    } else {
+        // SI_USER, SI_KERNEL: pid and uid only.
+        r.pid = info.pid();
+        r.uid = info.uid();
+    }
     r
 }
 
@@ -131,6 +165,10 @@ impl FileLike for SignalFd {
 
     fn metadata(&self) -> Metadata {
         crate::fs::anon::metadata("[signalfd]")
+    }
+
+    fn fdinfo(&self) -> String {
+        format!("sigmask:\t{:016x}\n", self.mask.load(Ordering::Relaxed))
     }
 
     fn signalfd(&self) -> Option<&SignalFd> {

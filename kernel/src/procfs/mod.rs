@@ -6,6 +6,7 @@
 
 mod cpuinfo;
 mod fd;
+mod fdinfo;
 mod generated;
 mod link;
 mod pid;
@@ -70,10 +71,13 @@ pub mod ino {
     /// Within a pid directory.
     pub const PID_DIR: u64 = 1;
     pub const FD_DIR: u64 = 2;
+    pub const FDINFO_DIR: u64 = 3;
     /// Per-process files: `PID_FILE + index`.
     pub const PID_FILE: u64 = 0x10;
     /// /proc/<pid>/fd/<n>: `FD_LINK + n`.
     pub const FD_LINK: u64 = 0x1_0000;
+    /// /proc/<pid>/fdinfo/<n>: `FDINFO_FILE + n`.
+    pub const FDINFO_FILE: u64 = 0x4000_0000;
     /// The hidden node an anonymous fd's link resolves to: `FD_TARGET + n`.
     pub const FD_TARGET: u64 = 0x8000_0000;
 

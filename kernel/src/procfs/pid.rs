@@ -6,6 +6,7 @@ use alloc::vec::Vec;
 use core::any::Any;
 
 use super::fd::FdDir;
+use super::fdinfo::FdInfoDir;
 use super::generated::GenFile;
 use super::link::Link;
 use super::process_files as pf;
@@ -19,6 +20,7 @@ enum Kind {
     File(fn(&Arc<Process>) -> Result<Vec<u8>>, u32),
     Link(fn(&Arc<Process>) -> Result<String>),
     FdDir,
+    FdInfoDir,
 }
 
 struct Entry {
@@ -35,6 +37,7 @@ static ENTRIES: &[Entry] = &[
     Entry { id: 3, name: "environ", kind: Kind::File(pf::environ, 0o400) },
     Entry { id: 4, name: "exe", kind: Kind::Link(pf::exe) },
     Entry { id: 5, name: "fd", kind: Kind::FdDir },
+    Entry { id: 11, name: "fdinfo", kind: Kind::FdInfoDir },
     Entry { id: 6, name: "maps", kind: Kind::File(pf::maps, 0o444) },
     Entry { id: 7, name: "mounts", kind: Kind::File(pf::mounts, 0o444) },
     Entry { id: 8, name: "stat", kind: Kind::File(pf::stat, 0o444) },
@@ -46,6 +49,7 @@ impl Entry {
     fn ino(&self, pid: u32) -> u64 {
         match self.kind {
             Kind::FdDir => ino::of_pid(pid, ino::FD_DIR),
+            Kind::FdInfoDir => ino::of_pid(pid, ino::FDINFO_DIR),
             _ => ino::of_pid(pid, ino::PID_FILE + self.id),
         }
     }
@@ -55,6 +59,7 @@ impl Entry {
             Kind::File(_, perm) => S_IFREG | perm,
             Kind::Link(_) => S_IFLNK | 0o777,
             Kind::FdDir => S_IFDIR | 0o500,
+            Kind::FdInfoDir => S_IFDIR | 0o555,
         }
     }
 }
@@ -91,6 +96,7 @@ impl PidDir {
                 Link::new(fs, ino, 0o777, owner, 0, target)
             }
             Kind::FdDir => FdDir::new(fs, pid),
+            Kind::FdInfoDir => FdInfoDir::new(fs, pid),
         }
     }
 }
