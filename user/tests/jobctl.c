@@ -28,8 +28,8 @@
 #include <time.h>
 
 #include "children.h"
+#include "sigs.h"
 
-#define KSIGSET_SIZE 8
 #define SKIP_CODE 77
 
 /* waitpid with flags, retrying EINTR; returns waitpid's result, status in *st. */
@@ -53,58 +53,7 @@ static int readable_within(int fd, int ms)
     return r < 0 ? -1 : r > 0;
 }
 
-struct ksigaction {
-    void *handler;
-    unsigned long flags;
-    void *restorer;
-    unsigned long mask;
-};
-
-static void sig_reset(void)
-{
-    sigset_t all, none;
-    sigfillset(&all);
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &all, NULL);
-    struct timespec zero = {0, 0};
-    while (sigtimedwait(&all, NULL, &zero) > 0)
-        ;
-    struct ksigaction dfl = {0};
-    for (int s = 1; s <= 64; s++)
-        if (s != SIGKILL && s != SIGSTOP)
-            syscall(SYS_rt_sigaction, s, &dfl, NULL, KSIGSET_SIZE);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
-static int block(int sig)
-{
-    sigset_t s;
-    sigemptyset(&s);
-    sigaddset(&s, sig);
-    return sigprocmask(SIG_BLOCK, &s, NULL);
-}
-
-static int is_pending(int sig)
-{
-    sigset_t s;
-    sigemptyset(&s);
-    if (sigpending(&s) != 0)
-        return -1;
-    return sigismember(&s, sig);
-}
-
-static int wait_sig(int sig, siginfo_t *si, long ms)
-{
-    sigset_t s;
-    sigemptyset(&s);
-    sigaddset(&s, sig);
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    int r;
-    do
-        r = sigtimedwait(&s, si, &ts);
-    while (r < 0 && errno == EINTR);
-    return r;
-}
+static void sig_reset(void) { sig_defaults(); }
 
 /* ---- an echo child in its own process group ---- */
 

@@ -26,34 +26,17 @@
 #include <ucontext.h>
 
 #include "children.h"
+#include "sigs.h"
 
 #define PAGE 4096UL
-#define KSIGSET_SIZE 8
 #define K_SA_RESTORER 0x04000000
 
-struct ksigaction {
-    void *handler;
-    unsigned long flags;
-    void *restorer;
-    unsigned long mask;
-};
-
+/* Default signal state, and no alternate signal stack. */
 static void sig_reset(void)
 {
-    sigset_t all, none;
-    sigfillset(&all);
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &all, NULL);
-    struct timespec zero = {0, 0};
-    while (sigtimedwait(&all, NULL, &zero) > 0)
-        ;
-    struct ksigaction dfl = {0};
-    for (int s = 1; s <= 64; s++)
-        if (s != SIGKILL && s != SIGSTOP)
-            syscall(SYS_rt_sigaction, s, &dfl, NULL, KSIGSET_SIZE);
     stack_t off = {.ss_sp = NULL, .ss_flags = SS_DISABLE, .ss_size = 0};
     sigaltstack(&off, NULL);
-    sigprocmask(SIG_SETMASK, &none, NULL);
+    sig_defaults();
 }
 
 static int on(int sig, void (*fn)(int, siginfo_t *, void *), int flags)
@@ -64,13 +47,6 @@ static int on(int sig, void (*fn)(int, siginfo_t *, void *), int flags)
     sa.sa_flags = flags | SA_SIGINFO;
     sigemptyset(&sa.sa_mask);
     return sigaction(sig, &sa, NULL);
-}
-
-static int is_blocked(int sig)
-{
-    sigset_t s;
-    sigprocmask(SIG_BLOCK, NULL, &s);
-    return sigismember(&s, sig);
 }
 
 static int send_self(int sig)

@@ -33,6 +33,7 @@
 #include <time.h>
 
 #include "children.h"
+#include "sigs.h"
 
 #define REC ((long)sizeof(struct signalfd_siginfo))
 
@@ -112,14 +113,6 @@ static int sfd_new(struct ctx *c, int slot, int a, int b, int flags)
     sigset_t s = set_of(a, b);
     c->fds[slot] = signalfd(-1, &s, flags);
     return c->fds[slot];
-}
-
-static int is_pending(int sig)
-{
-    sigset_t p;
-    sigemptyset(&p);
-    sigpending(&p);
-    return sigismember(&p, sig);
 }
 
 static int sigq(int sig, int ival, void *ptr)
