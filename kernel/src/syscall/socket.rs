@@ -21,6 +21,8 @@ const SCM_RIGHTS: i32 = 1;
 const SCM_CREDENTIALS: i32 = 2;
 /// Linux's SCM_MAX_FD.
 const SCM_MAX_FD: usize = 253;
+/// Linux's SOCK_MAX: one past the last socket type (SOCK_PACKET).
+const SOCK_MAX: i32 = 11;
 
 fn socket_of(fd: i32) -> Result<Arc<OpenFile>> {
     let f = file(fd)?;
@@ -69,7 +71,8 @@ fn install_socket(sock: Arc<dyn FileLike>, flags: i32) -> Result<i32> {
 fn split_type(t: i32) -> Result<(i32, i32)> {
     let flags = t & (SOCK_NONBLOCK | SOCK_CLOEXEC);
     let ty = t & !(SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if ty & !0xf != 0 {
+    // Linux: types at or beyond SOCK_MAX (11) are EINVAL for every family.
+    if !(0..SOCK_MAX).contains(&ty) {
         return Err(Errno::EINVAL);
     }
     Ok((ty, flags))

@@ -42,6 +42,21 @@ pub fn or_loopback(a: Option<IpAddress>, family: i32) -> IpAddress {
     })
 }
 
+/// The address smoltcp binds or listens on for a socket's address: an IPv4 socket bound to
+/// INADDR_ANY takes only IPv4 (127.0.0.1 is the only IPv4 address smoltcp accepts); an IPv6
+/// one on in6addr_any takes both, as Linux's dual-stack sockets do.
+pub fn listen_addr(a: Option<IpAddress>, family: i32) -> Option<IpAddress> {
+    a.or((family == crate::fs::socket::AF_INET).then_some(IpAddress::Ipv4(Ipv4Address::new(127, 0, 0, 1))))
+}
+
+/// The source address of packets to `dest` (the loopback's own address).
+pub fn source_for(dest: IpAddress) -> IpAddress {
+    match dest {
+        IpAddress::Ipv4(_) => IpAddress::Ipv4(Ipv4Address::new(127, 0, 0, 1)),
+        IpAddress::Ipv6(_) => IpAddress::Ipv6(Ipv6Address::LOCALHOST),
+    }
+}
+
 /// Is `a` one of our addresses (bind may only name those, or any)?
 pub fn local(a: IpAddress) -> bool {
     reachable(a)

@@ -14,9 +14,14 @@ use crate::fs::socket::{SOCK_DGRAM, SOCK_STREAM};
 
 const IPPROTO_TCP: i32 = 6;
 const IPPROTO_UDP: i32 = 17;
+/// Linux's IPPROTO_MAX (since IPPROTO_MPTCP, 262).
+const IPPROTO_MAX: i32 = 263;
 
 /// socket(AF_INET or AF_INET6, type, protocol).
 pub fn create(family: i32, sock_type: i32, protocol: i32) -> Result<Arc<dyn FileLike>> {
+    if !(0..IPPROTO_MAX).contains(&protocol) {
+        return Err(Errno::EINVAL);
+    }
     match (sock_type, protocol) {
         (SOCK_STREAM, 0 | IPPROTO_TCP) => Ok(tcp::TcpSocket::new(family)),
         (SOCK_DGRAM, 0 | IPPROTO_UDP) => Ok(udp::UdpSocket::new(family)),

@@ -3,7 +3,7 @@
 //! the loopback until nothing moves; waiters sleep on one wait queue and re-check their
 //! condition after each pump. The timer tick pumps too, for retransmissions and TIME-WAIT.
 
-use alloc::collections::BTreeSet;
+use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec;
 
 use smoltcp::iface::{Config, Interface, PollResult, SocketHandle, SocketSet};
@@ -21,11 +21,21 @@ pub struct Stack {
     device: Loopback,
     pub sockets: SocketSet<'static>,
     /// Ports in use per protocol (TCP, UDP), for bind and ephemeral allocation.
-    pub tcp_ports: BTreeSet<u16>,
+    pub tcp_ports: BTreeMap<u16, PortUse>,
     pub udp_ports: BTreeSet<u16>,
     next_ephemeral: u16,
     /// Sockets closed by their owners, kept until TCP has finished with them.
     pub closing: alloc::vec::Vec<SocketHandle>,
+}
+
+/// The TCP sockets holding a port: Linux's bind conflict rule needs to know whether all of
+/// them allow SO_REUSEADDR and whether one listens.
+#[derive(Default)]
+pub struct PortUse {
+    pub users: u32,
+    /// Bound without SO_REUSEADDR.
+    pub exclusive: u32,
+    pub listening: u32,
 }
 
 static STACK: Once<Mutex<Stack>> = Once::new();
@@ -54,7 +64,7 @@ fn stack() -> &'static Mutex<Stack> {
             iface,
             device,
             sockets: SocketSet::new(vec![]),
-            tcp_ports: BTreeSet::new(),
+            tcp_ports: BTreeMap::new(),
             udp_ports: BTreeSet::new(),
             next_ephemeral: *EPHEMERAL.start(),
             closing: alloc::vec::Vec::new(),
@@ -66,28 +76,44 @@ impl Stack {
     /// Moves packets until the loopback is quiet. Returns whether any socket changed.
     fn pump(&mut self) -> bool {
         let mut changed = false;
-        for _ in 0..256 {
-            match self.iface.poll(now(), &mut self.device, &mut self.sockets) {
-                PollResult::None => break,
-                PollResult::SocketStateChanged => changed = true,
+        for _ in 0..4 {
+            for _ in 0..256 {
+                match self.iface.poll(now(), &mut self.device, &mut self.sockets) {
+                    PollResult::None => break,
+                    PollResult::SocketStateChanged => changed = true,
+                }
+            }
+            // A reset was queued: send it.
+            if !self.reap() {
+                break;
             }
         }
-        self.reap();
         changed
     }
 
     /// Frees closed sockets whose TCP exchange is over (TIME-WAIT is not kept: on a
-    /// loopback-only stack no stray segment can arrive late).
-    fn reap(&mut self) {
+    /// loopback-only stack no stray segment can arrive late). Data arriving for a closed
+    /// socket nobody can read any more resets the connection, as in Linux. Returns whether
+    /// such a reset waits to be sent.
+    fn reap(&mut self) -> bool {
         let sockets = &mut self.sockets;
+        let mut reset = false;
         self.closing.retain(|&h| {
-            let state = sockets.get::<smoltcp::socket::tcp::Socket>(h).state();
+            let sock = sockets.get_mut::<smoltcp::socket::tcp::Socket>(h);
+            if sock.recv_queue() > 0 && sock.is_open() {
+                // Kept until the next poll has sent the reset.
+                sock.abort();
+                reset = true;
+                return true;
+            }
+            let state = sock.state();
             let done = matches!(state, smoltcp::socket::tcp::State::Closed | smoltcp::socket::tcp::State::TimeWait);
             if done {
                 sockets.remove(h);
             }
             !done
         });
+        reset
     }
 
     /// A free ephemeral port for `tcp` (or UDP).
@@ -96,8 +122,8 @@ impl Stack {
         for _ in 0..span {
             let p = self.next_ephemeral;
             self.next_ephemeral = if p == *EPHEMERAL.end() { *EPHEMERAL.start() } else { p + 1 };
-            let used = if tcp { &self.tcp_ports } else { &self.udp_ports };
-            if !used.contains(&p) {
+            let used = if tcp { self.tcp_ports.contains_key(&p) } else { self.udp_ports.contains(&p) };
+            if !used {
                 return Some(p);
             }
         }

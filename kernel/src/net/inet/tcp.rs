@@ -53,6 +53,11 @@ pub struct TcpSocket {
     error: Mutex<Option<Errno>>,
     /// A reset from the peer was reported once (later reads see end of file).
     reset_reported: AtomicBool,
+    /// Our port reservation was made without SO_REUSEADDR / we listen on it.
+    port_exclusive: AtomicBool,
+    port_listening: AtomicBool,
+    /// The peer's FIN was seen (a later reset makes writes EPIPE, as Linux's CLOSE_WAIT).
+    peer_closed: AtomicBool,
     ino: u64,
 }
 
@@ -63,8 +68,8 @@ fn new_smoltcp_socket() -> tcp::Socket<'static> {
     s
 }
 
-fn listen_endpoint(a: &SockAddr) -> IpListenEndpoint {
-    IpListenEndpoint { addr: a.addr, port: a.port }
+fn listen_endpoint(a: &SockAddr, family: i32) -> IpListenEndpoint {
+    IpListenEndpoint { addr: common::listen_addr(a.addr, family), port: a.port }
 }
 
 impl TcpSocket {
@@ -82,6 +87,9 @@ impl TcpSocket {
             shutdown: AtomicU8::new(0),
             error: Mutex::new(None),
             reset_reported: AtomicBool::new(false),
+            port_exclusive: AtomicBool::new(false),
+            port_listening: AtomicBool::new(false),
+            peer_closed: AtomicBool::new(false),
             ino: common::next_ino(),
         }
     }
@@ -123,12 +131,21 @@ impl TcpSocket {
         }
     }
 
+    /// Linux's rule: a port can be shared only if every socket on it set SO_REUSEADDR and
+    /// none of them listens.
     fn reserve_port(&self, s: &mut Stack, want: u16, reuse: bool) -> Result<u16> {
         let port = if want == 0 { s.ephemeral_port(true).ok_or(Errno::EADDRINUSE)? } else { want };
-        if want != 0 && s.tcp_ports.contains(&port) && !reuse {
-            return Err(Errno::EADDRINUSE);
+        if let Some(u) = s.tcp_ports.get(&port) {
+            if u.users > 0 && (!reuse || u.exclusive > 0 || u.listening > 0) {
+                return Err(Errno::EADDRINUSE);
+            }
         }
-        s.tcp_ports.insert(port);
+        let u = s.tcp_ports.entry(port).or_default();
+        u.users += 1;
+        if !reuse {
+            u.exclusive += 1;
+        }
+        self.port_exclusive.store(!reuse, Ordering::Relaxed);
         *self.own_port.lock() = Some(port);
         Ok(port)
     }
@@ -195,7 +212,7 @@ impl TcpSocket {
             })?;
             let h = pool.remove(i);
             let mut fresh = new_smoltcp_socket();
-            if fresh.listen(listen_endpoint(&local)).is_ok() {
+            if fresh.listen(listen_endpoint(&local, self.family)).is_ok() {
                 pool.push(s.sockets.add(fresh));
             }
             Some(h)
@@ -223,8 +240,10 @@ impl TcpSocket {
         let mut sent = 0;
         while sent < data.len() {
             let r = self.on_socket(|s| {
+                self.note_peer_closed(s);
                 if !s.may_send() {
-                    return Err(if s.state() == Tcp::Closed { Errno::ECONNRESET } else { Errno::EPIPE });
+                    let reset = s.state() == Tcp::Closed && !self.peer_closed.load(Ordering::Relaxed);
+                    return Err(if reset { Errno::ECONNRESET } else { Errno::EPIPE });
                 }
                 if !s.can_send() {
                     return Ok(0);
@@ -251,6 +270,12 @@ impl TcpSocket {
         Ok(sent)
     }
 
+    fn note_peer_closed(&self, s: &tcp::Socket<'static>) {
+        if matches!(s.state(), Tcp::CloseWait | Tcp::LastAck) {
+            self.peer_closed.store(true, Ordering::Relaxed);
+        }
+    }
+
     fn readable_now(&self) -> bool {
         self.shutdown.load(Ordering::Acquire) & RCV_SHUTDOWN != 0
             || self.peek_socket(|s| s.can_recv() || !s.may_recv()).unwrap_or(true)
@@ -271,6 +296,7 @@ impl TcpSocket {
                 return Ok(Vec::new());
             }
             let r = self.on_socket(|s| {
+                self.note_peer_closed(s);
                 if s.can_recv() {
                     let n = if peek { s.peek_slice(&mut out[got..]) } else { s.recv_slice(&mut out[got..]) };
                     return n.map_err(|_| Errno::ECONNRESET);
@@ -358,7 +384,18 @@ impl Drop for TcpSocket {
                 _ => {}
             }
             if let Some(p) = port {
-                s.tcp_ports.remove(&p);
+                if let Some(u) = s.tcp_ports.get_mut(&p) {
+                    u.users = u.users.saturating_sub(1);
+                    if self.port_exclusive.load(Ordering::Relaxed) {
+                        u.exclusive = u.exclusive.saturating_sub(1);
+                    }
+                    if self.port_listening.load(Ordering::Relaxed) {
+                        u.listening = u.listening.saturating_sub(1);
+                    }
+                    if u.users == 0 {
+                        s.tcp_ports.remove(&p);
+                    }
+                }
             }
         });
     }
@@ -391,10 +428,14 @@ impl Socket for TcpSocket {
         let (local, pool) = stack::with(|s| -> Result<(SockAddr, Vec<SocketHandle>)> {
             let port = if local.port == 0 { self.reserve_port(s, 0, reuse)? } else { local.port };
             let local = SockAddr { addr: local.addr, port };
+            if let Some(u) = s.tcp_ports.get_mut(&port) {
+                u.listening += 1;
+                self.port_listening.store(true, Ordering::Relaxed);
+            }
             let mut pool = Vec::new();
             for _ in 0..pool_size {
                 let mut sock = new_smoltcp_socket();
-                sock.listen(listen_endpoint(&local)).map_err(|_| Errno::EADDRINUSE)?;
+                sock.listen(listen_endpoint(&local, self.family)).map_err(|_| Errno::EADDRINUSE)?;
                 pool.push(s.sockets.add(sock));
             }
             Ok((local, pool))

@@ -31,6 +31,8 @@ pub struct UdpSocket {
     handle: Mutex<Option<SocketHandle>>,
     local: Mutex<Option<SockAddr>>,
     remote: Mutex<Option<IpEndpoint>>,
+    /// The source address connect chose for a socket bound to the wildcard (getsockname).
+    conn_src: Mutex<Option<smoltcp::wire::IpAddress>>,
     opts: Mutex<SocketOptions>,
     ino: u64,
 }
@@ -42,6 +44,7 @@ impl UdpSocket {
             handle: Mutex::new(None),
             local: Mutex::new(None),
             remote: Mutex::new(None),
+            conn_src: Mutex::new(None),
             opts: Mutex::new(SocketOptions::default()),
             ino: common::next_ino(),
         })
@@ -57,7 +60,7 @@ impl UdpSocket {
             udp::PacketBuffer::new(vec![udp::PacketMetadata::EMPTY; PACKETS], vec![0; PAYLOAD]),
             udp::PacketBuffer::new(vec![udp::PacketMetadata::EMPTY; PACKETS], vec![0; PAYLOAD]),
         );
-        sock.bind(IpListenEndpoint { addr: want.addr, port }).map_err(|_| Errno::EINVAL)?;
+        sock.bind(IpListenEndpoint { addr: common::listen_addr(want.addr, self.family), port }).map_err(|_| Errno::EINVAL)?;
         s.udp_ports.insert(port);
         let h = s.sockets.add(sock);
         *self.handle.lock() = Some(h);
@@ -106,31 +109,32 @@ impl UdpSocket {
         }
     }
 
+    /// A connected socket drops datagrams from anyone but its peer (Linux never queues them).
+    fn drop_foreign(&self, sock: &mut udp::Socket<'static>) {
+        let Some(remote) = *self.remote.lock() else { return };
+        while let Ok((_, m)) = sock.peek() {
+            if m.endpoint == remote {
+                break;
+            }
+            let _ = sock.recv();
+        }
+    }
+
     fn recv(&self, len: usize, flags: u32, nonblock: bool) -> Result<RecvMsg> {
         let h = self.ensure_bound()?;
         let timeout = self.opts.lock().rcvtimeo;
         let peek = flags & MSG_PEEK != 0;
         loop {
-            let remote = *self.remote.lock();
             // Only the part the caller takes is copied out of the stack's buffer.
             let got = stack::with(|s| {
                 let sock = s.sockets.get_mut::<udp::Socket>(h);
-                loop {
-                    if !sock.can_recv() {
-                        return None;
-                    }
-                    let r = if peek {
-                        sock.peek().map(|(d, m)| (d[..d.len().min(len)].to_vec(), d.len(), m.endpoint))
-                    } else {
-                        sock.recv().map(|(d, m)| (d[..d.len().min(len)].to_vec(), d.len(), m.endpoint))
-                    };
-                    match r {
-                        // A connected socket drops datagrams from anyone else.
-                        Ok((_, _, from)) if remote.is_some_and(|r| r != from) && !peek => continue,
-                        Ok(x) => return Some(x),
-                        Err(_) => return None,
-                    }
-                }
+                self.drop_foreign(sock);
+                let r = if peek {
+                    sock.peek().map(|(d, m)| (d[..d.len().min(len)].to_vec(), d.len(), m.endpoint))
+                } else {
+                    sock.recv().map(|(d, m)| (d[..d.len().min(len)].to_vec(), d.len(), m.endpoint))
+                };
+                r.ok()
             });
             if let Some((data, n, from)) = got {
                 let truncated = data.len() < n;
@@ -145,8 +149,16 @@ impl UdpSocket {
             if nonblock || flags & MSG_DONTWAIT != 0 {
                 return Err(Errno::EAGAIN);
             }
-            wait(|| stack::peek(|s| s.sockets.get::<udp::Socket>(h).can_recv()).then_some(()), timeout)?;
+            wait(|| self.readable(h).then_some(()), timeout)?;
         }
+    }
+
+    fn readable(&self, h: SocketHandle) -> bool {
+        stack::peek(|s| {
+            let sock = s.sockets.get_mut::<udp::Socket>(h);
+            self.drop_foreign(sock);
+            sock.can_recv()
+        })
     }
 }
 
@@ -188,6 +200,7 @@ impl Socket for UdpSocket {
     fn connect(&self, a: &[u8], _nonblock: bool) -> Result<()> {
         if a.len() >= 2 && u16::from_ne_bytes([a[0], a[1]]) == 0 {
             *self.remote.lock() = None;
+            *self.conn_src.lock() = None;
             return Ok(());
         }
         let t = addr::parse(a, self.family)?;
@@ -197,6 +210,7 @@ impl Socket for UdpSocket {
         }
         self.ensure_bound()?;
         *self.remote.lock() = Some(ep);
+        *self.conn_src.lock() = Some(common::source_for(ep.addr));
         Ok(())
     }
 
@@ -248,7 +262,8 @@ impl Socket for UdpSocket {
 
     fn sockname(&self) -> Result<Vec<u8>> {
         let l = *self.local.lock();
-        Ok(addr::encode(l.and_then(|l| l.addr), l.map(|l| l.port).unwrap_or(0), self.family))
+        let a = l.and_then(|l| l.addr).or(*self.conn_src.lock());
+        Ok(addr::encode(a, l.map(|l| l.port).unwrap_or(0), self.family))
     }
 
     fn peername(&self) -> Result<Vec<u8>> {
@@ -286,7 +301,8 @@ impl FileLike for UdpSocket {
         }
         let Some(h) = *self.handle.lock() else { return IoEvents::writable() };
         let (r, w) = stack::peek(|s| {
-            let sock = s.sockets.get::<udp::Socket>(h);
+            let sock = s.sockets.get_mut::<udp::Socket>(h);
+            self.drop_foreign(sock);
             (sock.can_recv(), sock.can_send())
         });
         let mut ev = IoEvents::empty();
@@ -301,6 +317,26 @@ impl FileLike for UdpSocket {
 
     fn is_pollable(&self) -> bool {
         true
+    }
+
+    fn ioctl(&self, cmd: u32, arg: u64) -> Result<i64> {
+        const FIONREAD: u32 = 0x541b;
+        const TIOCOUTQ: u32 = 0x5411;
+        let n = match cmd {
+            // The size of the next datagram, as Linux's udp_ioctl.
+            FIONREAD => match *self.handle.lock() {
+                Some(h) => stack::peek(|s| {
+                    let sock = s.sockets.get_mut::<udp::Socket>(h);
+                    self.drop_foreign(sock);
+                    sock.peek().map(|(d, _)| d.len()).unwrap_or(0)
+                }),
+                None => 0,
+            },
+            // Datagrams leave at once over the loopback.
+            TIOCOUTQ => 0,
+            _ => return Err(Errno::ENOTTY),
+        };
+        crate::mm::user::UserPtr::<i32>::new(arg).write(&(n as i32)).map(|_| 0)
     }
 
     fn metadata(&self) -> Metadata {
