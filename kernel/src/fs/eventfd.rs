@@ -1,6 +1,8 @@
 //! eventfd: a 64-bit counter as a file. write adds, read takes the whole count (or one, in
 //! semaphore mode); reads block at zero and writes block before the counter would overflow.
 
+use alloc::format;
+use alloc::string::String;
 use alloc::sync::Arc;
 
 use super::file::FileLike;
@@ -69,14 +71,17 @@ impl FileLike for EventFd {
             None if nonblock => return Err(Errno::EAGAIN),
             None => self.readers.wait_until(|| self.try_take(), None).map_err(interrupted)?,
         };
-        buf.write(&v.to_ne_bytes())?;
+        // Linux takes the count before copying it out: a bad buffer loses it (EFAULT), and the
+        // writers hear of the room either way.
         self.writers.wake_all();
         self.pollee.notify(IoEvents::OUT);
+        buf.write(&v.to_ne_bytes())?;
         Ok(8)
     }
 
     fn write(&self, buf: UserSlice, _offset: u64, nonblock: bool) -> Result<usize> {
-        if buf.len() < 8 {
+        // Exactly 8 bytes since Linux 6.5 (longer buffers were accepted before).
+        if buf.len() != 8 {
             return Err(Errno::EINVAL);
         }
         let mut raw = [0u8; 8];
@@ -91,10 +96,10 @@ impl FileLike for EventFd {
             }
             self.writers.wait_until(|| self.try_add(v).then_some(()), None).map_err(interrupted)?;
         }
-        if v > 0 {
-            self.readers.wake_all();
-            self.pollee.notify(IoEvents::IN);
-        }
+        // Linux signals EPOLLIN on every successful write, even of 0 (an edge-triggered epoll
+        // entry fires again).
+        self.readers.wake_all();
+        self.pollee.notify(IoEvents::IN);
         Ok(8)
     }
 
@@ -115,6 +120,16 @@ impl FileLike for EventFd {
 
     fn is_pollable(&self) -> bool {
         true
+    }
+
+    fn seek_is_noop(&self) -> bool {
+        true
+    }
+
+    /// Linux's format (without its eventfd-id line, an IDA number not kept here).
+    fn fdinfo(&self) -> String {
+        let c = *self.count.lock();
+        format!("eventfd-count: {:16x}\neventfd-semaphore: {}\n", c, self.semaphore as u8)
     }
 
     fn anon_name(&self) -> Option<&'static str> {

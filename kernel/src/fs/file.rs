@@ -83,6 +83,11 @@ pub trait FileLike: Send + Sync {
     fn fixed_seek(&self) -> Option<u64> {
         None
     }
+    /// lseek succeeds without moving and answers the offset, which stays 0 (Linux's
+    /// noop_llseek: eventfd), while pread and pwrite still fail with ESPIPE.
+    fn seek_is_noop(&self) -> bool {
+        false
+    }
     /// The socket behind a socket descriptor.
     fn as_socket(&self) -> Option<&dyn super::socket::Socket> {
         None
