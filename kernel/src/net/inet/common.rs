@@ -25,10 +25,12 @@ pub fn wait<T>(mut cond: impl FnMut() -> Option<T>, timeout_ns: u64) -> Result<T
     })
 }
 
-/// Only the loopback networks are reachable (there is no other interface).
+/// Only the loopback addresses are reachable (there is no other interface). Linux answers on
+/// all of 127.0.0.0/8, but smoltcp accepts packets for 127.0.0.1 alone: another 127.x address
+/// would leave a connect retransmitting SYNs forever, so it is refused at once instead.
 pub fn reachable(a: IpAddress) -> bool {
     match a {
-        IpAddress::Ipv4(v4) => v4.octets()[0] == 127,
+        IpAddress::Ipv4(v4) => v4 == Ipv4Address::new(127, 0, 0, 1),
         IpAddress::Ipv6(v6) => v6 == Ipv6Address::LOCALHOST,
     }
 }
