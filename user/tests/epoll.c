@@ -729,3 +729,20 @@ TEST(epoll_fd_is_shared_with_a_forked_child)
     CHECK_EQ(n, 1);
     CHECK_EQ(ev.data.u64, 77);
 }
+
+TEST(lseek_answers_zero_and_pread_is_espipe)
+{
+    int ep = epoll_create1(0);
+    CHECK_OK(ep);
+    long at = lseek(ep, 5, SEEK_SET); /* noop_llseek */
+    long cur = lseek(ep, 0, SEEK_CUR);
+    char buf[8];
+    errno = 0;
+    long r = pread(ep, buf, sizeof buf, 0);
+    int e = errno;
+    close(ep);
+    CHECK_EQ(at, 0);
+    CHECK_EQ(cur, 0);
+    CHECK_EQ(r, -1);
+    CHECK_EQ(e, ESPIPE);
+}

@@ -1,8 +1,8 @@
 /* files.c - regular files through file descriptors: open/openat/creat and their flags (O_CREAT,
  * O_EXCL, O_TRUNC, O_APPEND, O_DIRECTORY, O_NOFOLLOW, O_CLOEXEC, O_PATH) and errors, read, write,
- * pread64, pwrite64, lseek (holes), readv, writev, dup, dup2, dup3, fcntl (F_DUPFD,
- * F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL), EMFILE under a lowered RLIMIT_NOFILE,
- * close, truncate, ftruncate, fsync, sync.
+ * pread64, pwrite64, lseek (holes, SEEK_DATA/SEEK_HOLE, bad whence), readv, writev, dup, dup2,
+ * dup3, fcntl (F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL), EMFILE under a
+ * lowered RLIMIT_NOFILE, close, truncate, ftruncate, fsync, sync.
  * Files live in a mkdtemp("/tmp/ptest.XXXXXX") directory removed at exit.
  * Syscalls: open, openat, creat, close, read, write, pread64, pwrite64, lseek, readv, writev,
  * dup, dup2, dup3, fcntl, fstat, newfstatat, truncate, ftruncate, fsync, fdatasync, sync,
@@ -191,6 +191,42 @@ TEST(open_append_writes_go_to_end)
     CHECK_EQ(pread(fd, buf, sizeof buf, 0), 9);
     CHECK(strcmp(buf, "start+1+2") == 0);
     close(fd);
+}
+
+TEST(lseek_whence_is_checked_first_and_data_and_hole_cover_the_file)
+{
+    const char *d = newdir();
+    CHECK(d != NULL);
+    CHECK_OK(make_file(P(d, "f"), "0123456789"));
+    int fd = open(P(d, "f"), O_RDONLY);
+    CHECK(fd >= 0);
+    int p[2];
+    CHECK_OK(pipe(p));
+    long bad = lseek(fd, 0, 5);
+    int bad_e = errno;
+    long neg = lseek(fd, -1, SEEK_SET);
+    int neg_e = errno;
+    long data = lseek(fd, 3, SEEK_DATA);
+    long hole = lseek(fd, 3, SEEK_HOLE);
+    long past = lseek(fd, 10, SEEK_DATA);
+    int past_e = errno;
+    long past_hole = lseek(fd, 10, SEEK_HOLE);
+    int past_hole_e = errno;
+    long pipe_bad = lseek(p[0], 0, 99); /* the whence check comes before ESPIPE */
+    int pipe_bad_e = errno;
+    long pipe_set = lseek(p[0], 0, SEEK_SET);
+    int pipe_set_e = errno;
+    close(fd);
+    close(p[0]);
+    close(p[1]);
+    CHECK(bad == -1 && bad_e == EINVAL);
+    CHECK(neg == -1 && neg_e == EINVAL);
+    CHECK_EQ(data, 3);
+    CHECK_EQ(hole, 10);
+    CHECK(past == -1 && past_e == ENXIO);
+    CHECK(past_hole == -1 && past_hole_e == ENXIO);
+    CHECK(pipe_bad == -1 && pipe_bad_e == EINVAL);
+    CHECK(pipe_set == -1 && pipe_set_e == ESPIPE);
 }
 
 TEST(open_append_other_writer_then_append_still_at_end)

@@ -671,3 +671,14 @@ SFD_TEST(proc_fd_link_is_anon_inode_signalfd)
     if (strcmp(target, "anon_inode:[signalfd]") != 0)
         FAIL("readlink: \"%s\"", target);
 }
+
+SFD_TEST(lseek_answers_zero_and_pread_is_espipe)
+{
+    int fd = sfd_new(c, 0, SIGUSR1, 0, 0);
+    CHECK(fd >= 0);
+    CHECK_EQ(lseek(fd, 5, SEEK_SET), 0); /* noop_llseek */
+    CHECK_EQ(lseek(fd, 0, SEEK_CUR), 0);
+    CHECK_ERRNO(lseek(fd, 0, 99), EINVAL);
+    char buf[128];
+    CHECK_ERRNO(pread(fd, buf, sizeof buf, 0), ESPIPE);
+}

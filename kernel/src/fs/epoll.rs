@@ -254,6 +254,11 @@ impl EpollFile {
 }
 
 impl FileLike for EpollFile {
+    /// lseek answers 0 without moving (Linux's noop_llseek); pread and pwrite stay ESPIPE.
+    fn seek_is_noop(&self) -> bool {
+        true
+    }
+
     fn read(&self, _buf: UserSlice, _offset: u64, _nonblock: bool) -> Result<usize> {
         Err(Errno::EINVAL)
     }

@@ -110,6 +110,11 @@ impl SignalFd {
 }
 
 impl FileLike for SignalFd {
+    /// lseek answers 0 without moving (Linux's noop_llseek); pread and pwrite stay ESPIPE.
+    fn seek_is_noop(&self) -> bool {
+        true
+    }
+
     fn read(&self, buf: UserSlice, _offset: u64, nonblock: bool) -> Result<usize> {
         const RECORD: usize = 128;
         if buf.len() < RECORD {

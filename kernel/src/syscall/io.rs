@@ -138,9 +138,15 @@ pub fn pwritev(fd: i32, iov: u64, count: i32, off: i64) -> Result<i64> {
 const SEEK_SET: i32 = 0;
 const SEEK_CUR: i32 = 1;
 const SEEK_END: i32 = 2;
+const SEEK_DATA: i32 = 3;
+const SEEK_HOLE: i32 = 4;
 
 pub fn lseek(fd: i32, off: i64, whence: i32) -> Result<i64> {
     let f = file(fd)?;
+    // Linux rejects an unknown whence before asking the file.
+    if !(SEEK_SET..=SEEK_HOLE).contains(&whence) {
+        return Err(Errno::EINVAL);
+    }
     if let Some(pos) = f.file().fixed_seek() {
         return Ok(pos as i64);
     }
@@ -150,13 +156,17 @@ pub fn lseek(fd: i32, off: i64, whence: i32) -> Result<i64> {
     if !f.file().is_seekable() {
         return Err(Errno::ESPIPE);
     }
-    let base = match whence {
-        SEEK_SET => 0,
-        SEEK_CUR => f.offset() as i64,
-        SEEK_END => f.file().metadata().size as i64,
-        _ => return Err(Errno::EINVAL),
+    let size = f.file().metadata().size as i64;
+    let new = match whence {
+        SEEK_SET => off,
+        SEEK_CUR => (f.offset() as i64).checked_add(off).ok_or(Errno::EOVERFLOW)?,
+        SEEK_END => size.checked_add(off).ok_or(Errno::EOVERFLOW)?,
+        // The whole file counts as data, with the one hole at its end (generic_file_llseek);
+        // an offset outside the file (negative ones included) is ENXIO.
+        _ if off < 0 || off >= size => return Err(Errno::ENXIO),
+        SEEK_DATA => off,
+        _ => size,
     };
-    let new = base.checked_add(off).ok_or(Errno::EOVERFLOW)?;
     if new < 0 {
         return Err(Errno::EINVAL);
     }
