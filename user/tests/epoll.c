@@ -8,12 +8,13 @@
  * than the ready list, timeouts of 0, positive and infinite (woken by a child), epoll_pwait's
  * atomic signal mask, EINTR on a handled signal even with SA_RESTART, nested epoll instances
  * (an epoll fd readable for poll and for an outer epoll when it has events), an entry living
- * as long as its open file description (dup/close), and an epoll fd shared across fork.
+ * as long as its open file description (dup/close), an epoll fd shared across fork, lseek as a
+ * no-op, and epoll_pwait2's timespec timeout (0, positive, NULL, EINVAL, EFAULT).
  * Where a process must be blocked before its peer acts, the peer waits until
  * /proc/<pid>/stat shows it sleeping ('S'); nothing depends on timing.
- * Syscalls: epoll_create, epoll_create1, epoll_ctl, epoll_wait, epoll_pwait, poll, pipe2,
- * read, write, close, dup, openat, fork, wait4, kill, rt_sigaction, rt_sigprocmask,
- * clock_gettime, mkdir, unlink, rmdir.
+ * Syscalls: epoll_create, epoll_create1, epoll_ctl, epoll_wait, epoll_pwait, epoll_pwait2, poll,
+ * pipe2, read, write, close, dup, openat, lseek, pread64, fork, wait4, kill, rt_sigaction,
+ * rt_sigprocmask, clock_gettime, mkdir, unlink, rmdir.
  */
 #define _GNU_SOURCE
 #define TEST_MAIN
@@ -745,4 +746,52 @@ TEST(lseek_answers_zero_and_pread_is_espipe)
     CHECK_EQ(cur, 0);
     CHECK_EQ(r, -1);
     CHECK_EQ(e, ESPIPE);
+}
+
+#ifndef SYS_epoll_pwait2
+#define SYS_epoll_pwait2 441
+#endif
+
+static long pwait2(int ep, struct epoll_event *ev, int n, const struct timespec *ts)
+{
+    return syscall(SYS_epoll_pwait2, ep, ev, n, ts, NULL, 8);
+}
+
+TEST(epoll_pwait2_takes_a_timespec)
+{
+    int ep = epoll_create1(0);
+    CHECK_OK(ep);
+    int p[2];
+    CHECK_OK(pipe(p));
+    CHECK_OK(add(ep, p[0], EPOLLIN, 9));
+    struct epoll_event ev;
+    struct timespec zero = {0, 0}, short_wait = {0, 20 * 1000 * 1000};
+    long empty = pwait2(ep, &ev, 1, &zero);
+    long long t0 = now_ns();
+    long timed_out = pwait2(ep, &ev, 1, &short_wait);
+    long long waited = now_ns() - t0;
+    struct timespec bad_nsec = {0, 1000000000}, negative = {-1, 0};
+    errno = 0;
+    long bad1 = pwait2(ep, &ev, 1, &bad_nsec);
+    int e1 = errno;
+    errno = 0;
+    long bad2 = pwait2(ep, &ev, 1, &negative);
+    int e2 = errno;
+    errno = 0;
+    long bad3 = pwait2(ep, &ev, 1, bad_ptr(8));
+    int e3 = errno;
+    CHECK_EQ(write(p[1], "x", 1), 1);
+    memset(&ev, 0, sizeof ev);
+    long ready = pwait2(ep, &ev, 1, NULL); /* NULL: no timeout, but an event is ready */
+    close(p[0]);
+    close(p[1]);
+    close(ep);
+    CHECK_EQ(empty, 0);
+    CHECK_EQ(timed_out, 0);
+    CHECK(waited >= 20 * 1000 * 1000); /* never early */
+    CHECK(bad1 == -1 && e1 == EINVAL);
+    CHECK(bad2 == -1 && e2 == EINVAL);
+    CHECK(bad3 == -1 && e3 == EFAULT);
+    CHECK_EQ(ready, 1);
+    CHECK_EQ(ev.data.u64, 9);
 }

@@ -1,7 +1,5 @@
 //! chmod, chown, truncate, utimensat and umask.
 
-use bytemuck::{Pod, Zeroable};
-
 use super::io::file;
 use crate::arch::time::realtime_ns;
 use crate::error::{Errno, Result};
@@ -9,6 +7,7 @@ use crate::fs::inode::{Inode, SetAttr};
 use crate::fs::path::PATH_MAX;
 use crate::mm::user::{read_cstring, UserPtr};
 use crate::process::{self, fileops::{self, AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW}};
+use super::time_args::Timespec;
 
 fn inode_at(dirfd: i32, pathname: u64, flags: u32) -> Result<alloc::sync::Arc<dyn Inode>> {
     let path = read_cstring(pathname, PATH_MAX)?;
@@ -74,13 +73,6 @@ pub fn ftruncate(fd: i32, len: i64) -> Result<i64> {
         return Err(Errno::EINVAL);
     }
     fileops::resize(&inode, len as u64).map(|_| 0)
-}
-
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-struct Timespec {
-    sec: i64,
-    nsec: i64,
 }
 
 const UTIME_NOW: i64 = (1 << 30) - 1;

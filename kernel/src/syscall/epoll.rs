@@ -1,4 +1,4 @@
-//! epoll_create, epoll_create1, epoll_ctl, epoll_wait, epoll_pwait.
+//! epoll_create, epoll_create1, epoll_ctl, epoll_wait, epoll_pwait, epoll_pwait2.
 
 use alloc::sync::Arc;
 
@@ -76,6 +76,17 @@ pub fn epoll_ctl(epfd: i32, op: i32, fd: i32, event: u64) -> Result<i64> {
 }
 
 pub fn epoll_pwait(epfd: i32, events: u64, maxevents: i32, timeout_ms: i32, sigmask: u64, sigsetsize: u64) -> Result<i64> {
+    let deadline = if timeout_ms < 0 { None } else { Some(monotonic_ns() + timeout_ms as u64 * 1_000_000) };
+    wait(epfd, events, maxevents, deadline, sigmask, sigsetsize)
+}
+
+/// epoll_pwait2: epoll_pwait with a timespec timeout (NULL: wait forever).
+pub fn epoll_pwait2(epfd: i32, events: u64, maxevents: i32, timeout: u64, sigmask: u64, sigsetsize: u64) -> Result<i64> {
+    let deadline = super::time_args::relative_deadline(timeout)?;
+    wait(epfd, events, maxevents, deadline, sigmask, sigsetsize)
+}
+
+fn wait(epfd: i32, events: u64, maxevents: i32, deadline: Option<u64>, sigmask: u64, sigsetsize: u64) -> Result<i64> {
     if maxevents <= 0 || maxevents > MAX_EVENTS {
         return Err(Errno::EINVAL);
     }
@@ -91,7 +102,6 @@ pub fn epoll_pwait(epfd: i32, events: u64, maxevents: i32, timeout_ms: i32, sigm
         let old = t.sig_blocked.swap(mask & !crate::process::signal::UNBLOCKABLE, core::sync::atomic::Ordering::Relaxed);
         *process::current().signals.restore_mask.lock() = Some(old);
     }
-    let deadline = if timeout_ms < 0 { None } else { Some(monotonic_ns() + timeout_ms as u64 * 1_000_000) };
     let got = ep.wait(maxevents as usize, deadline)?;
     for (i, (ev, data)) in got.iter().enumerate() {
         let mut raw = [0u8; 12];

@@ -20,6 +20,7 @@ mod socket;
 mod stat;
 mod sysv;
 mod time;
+mod time_args;
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -90,6 +91,7 @@ fn call(nr: u64, a: &Args, frame: &mut TrapFrame) -> Result<i64> {
         EPOLL_CTL => epoll::epoll_ctl(a.int(0), a.int(1), a.int(2), a.u(3)),
         EPOLL_WAIT => epoll::epoll_wait(a.int(0), a.u(1), a.int(2), a.int(3)),
         EPOLL_PWAIT => epoll::epoll_pwait(a.int(0), a.u(1), a.int(2), a.int(3), a.u(4), a.u(5)),
+        EPOLL_PWAIT2 => epoll::epoll_pwait2(a.int(0), a.u(1), a.int(2), a.u(3), a.u(4), a.u(5)),
         EVENTFD => eventfd::eventfd2(a.u32(0), 0),
         EVENTFD2 => eventfd::eventfd2(a.u32(0), a.u32(1)),
         SIGNALFD => eventfd::signalfd4(a.int(0), a.u(1), a.u(2), 0),

@@ -12,6 +12,7 @@ use crate::mm::user::{UserPtr, UserSlice};
 use crate::process;
 use crate::process::signal::UNBLOCKABLE;
 use crate::task;
+use super::time_args::{relative_deadline, Timespec, Timeval};
 
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
@@ -19,20 +20,6 @@ struct PollFd {
     fd: i32,
     events: i16,
     revents: i16,
-}
-
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-struct Timespec {
-    sec: i64,
-    nsec: i64,
-}
-
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-struct Timeval {
-    sec: i64,
-    usec: i64,
 }
 
 const FD_SETSIZE: usize = 1024;
@@ -89,30 +76,19 @@ fn with_sigmask(sigmask: u64, sigsetsize: u64) -> Result<()> {
     Ok(())
 }
 
-fn timespec_deadline(ts: u64) -> Result<Option<u64>> {
-    if ts == 0 {
-        return Ok(None);
-    }
-    let t = UserPtr::<Timespec>::new(ts).read()?;
-    if t.sec < 0 || !(0..1_000_000_000).contains(&t.nsec) {
-        return Err(Errno::EINVAL);
-    }
-    Ok(Some(deadline_from_ns((t.sec as u64).saturating_mul(1_000_000_000).saturating_add(t.nsec as u64))))
-}
-
 /// Writes the time left back (ppoll, pselect6 and select update their timeout).
 fn write_left(ts: u64, deadline: Option<u64>, as_timeval: bool) {
     let (Some(d), true) = (deadline, ts != 0) else { return };
     let left = d.saturating_sub(monotonic_ns());
     let _ = if as_timeval {
-        UserPtr::<Timeval>::new(ts).write(&Timeval { sec: (left / 1_000_000_000) as i64, usec: ((left % 1_000_000_000) / 1000) as i64 })
+        UserPtr::<Timeval>::new(ts).write(&Timeval::from_ns(left as i64))
     } else {
-        UserPtr::<Timespec>::new(ts).write(&Timespec { sec: (left / 1_000_000_000) as i64, nsec: (left % 1_000_000_000) as i64 })
+        UserPtr::<Timespec>::new(ts).write(&Timespec::from_ns(left as i64))
     };
 }
 
 pub fn ppoll(fds: u64, nfds: u64, tsp: u64, sigmask: u64, sigsetsize: u64) -> Result<i64> {
-    let deadline = timespec_deadline(tsp)?;
+    let deadline = relative_deadline(tsp)?;
     with_sigmask(sigmask, sigsetsize)?;
     let r = do_poll(fds, nfds, deadline);
     write_left(tsp, deadline, false);
@@ -207,7 +183,7 @@ struct SigmaskArg {
 }
 
 pub fn pselect6(nfds: i32, rd: u64, wr: u64, ex: u64, tsp: u64, sig: u64) -> Result<i64> {
-    let deadline = timespec_deadline(tsp)?;
+    let deadline = relative_deadline(tsp)?;
     if sig != 0 {
         let arg = UserPtr::<SigmaskArg>::new(sig).read()?;
         with_sigmask(arg.ss, arg.ss_len)?;

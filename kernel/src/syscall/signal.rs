@@ -12,6 +12,7 @@ use crate::process::signal::{self, *};
 use crate::process::kill::{self, Target};
 use crate::process::{self, timers};
 use crate::task::{self, WaitError, WaitQueue};
+use super::time_args::Timeval;
 
 const SIG_BLOCK: i32 = 0;
 const SIG_UNBLOCK: i32 = 1;
@@ -99,27 +100,12 @@ pub fn pause() -> Result<i64> {
     Err(Errno::ERESTARTNOHAND)
 }
 
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-struct Timespec {
-    sec: i64,
-    nsec: i64,
-}
-
 pub fn rt_sigtimedwait(set: u64, info: u64, timeout: u64, sigsetsize: u64) -> Result<i64> {
     if sigsetsize != 8 {
         return Err(Errno::EINVAL);
     }
     let wanted = UserPtr::<u64>::new(set).read()? & !UNBLOCKABLE;
-    let deadline = if timeout != 0 {
-        let ts = UserPtr::<Timespec>::new(timeout).read()?;
-        if ts.sec < 0 || !(0..1_000_000_000).contains(&ts.nsec) {
-            return Err(Errno::EINVAL);
-        }
-        Some(crate::arch::time::monotonic_ns().saturating_add((ts.sec as u64).saturating_mul(1_000_000_000) + ts.nsec as u64))
-    } else {
-        None
-    };
+    let deadline = super::time_args::relative_deadline(timeout)?;
     let proc = process::current();
     let t = task::current();
     let take = || signal::dequeue_in(&proc, &t, wanted);
@@ -228,30 +214,12 @@ pub fn sigaltstack(ss: u64, old: u64, frame: &TrapFrame) -> Result<i64> {
 
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
-struct Timeval {
-    sec: i64,
-    usec: i64,
-}
-
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
 struct ItimerVal {
     interval: Timeval,
     value: Timeval,
 }
 
 const ITIMER_REAL: i32 = 0;
-
-fn tv_ns(tv: Timeval) -> Result<u64> {
-    if tv.sec < 0 || !(0..1_000_000).contains(&tv.usec) {
-        return Err(Errno::EINVAL);
-    }
-    Ok(tv.sec as u64 * 1_000_000_000 + tv.usec as u64 * 1000)
-}
-
-fn ns_tv(ns: u64) -> Timeval {
-    Timeval { sec: (ns / 1_000_000_000) as i64, usec: ((ns % 1_000_000_000) / 1000) as i64 }
-}
 
 pub fn setitimer(which: i32, new: u64, old: u64) -> Result<i64> {
     if which != ITIMER_REAL {
@@ -260,13 +228,13 @@ pub fn setitimer(which: i32, new: u64, old: u64) -> Result<i64> {
     let proc = process::current();
     let (value, interval) = if new != 0 {
         let v = UserPtr::<ItimerVal>::new(new).read()?;
-        (tv_ns(v.value)?, tv_ns(v.interval)?)
+        (v.value.to_ns()? as u64, v.interval.to_ns()? as u64)
     } else {
         (0, 0)
     };
     let (left, ivl) = timers::set_real(&proc, value, interval);
     if old != 0 {
-        UserPtr::<ItimerVal>::new(old).write(&ItimerVal { interval: ns_tv(ivl), value: ns_tv(left) })?;
+        UserPtr::<ItimerVal>::new(old).write(&ItimerVal { interval: Timeval::from_ns(ivl as i64), value: Timeval::from_ns(left as i64) })?;
     }
     Ok(0)
 }
@@ -276,7 +244,7 @@ pub fn getitimer(which: i32, cur: u64) -> Result<i64> {
         return if (0..=2).contains(&which) { Err(Errno::ENOSYS) } else { Err(Errno::EINVAL) };
     }
     let (left, ivl) = timers::get_real(&process::current());
-    UserPtr::<ItimerVal>::new(cur).write(&ItimerVal { interval: ns_tv(ivl), value: ns_tv(left) }).map(|_| 0)
+    UserPtr::<ItimerVal>::new(cur).write(&ItimerVal { interval: Timeval::from_ns(ivl as i64), value: Timeval::from_ns(left as i64) }).map(|_| 0)
 }
 
 pub fn alarm(seconds: u32) -> Result<i64> {

@@ -4,9 +4,8 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
-use bytemuck::{Pod, Zeroable};
+use bytemuck::Pod;
 
-use crate::arch::time::monotonic_ns;
 use crate::error::{Errno, Result};
 use crate::ipc::sysv::{self, msg, sem, shm, Caller, Ipc64Perm, IPC_INFO, IPC_RMID, IPC_SET, IPC_STAT};
 use crate::mm::user::{copy_from_user, copy_to_user, UserPtr};
@@ -72,31 +71,11 @@ pub fn semget(key: i32, nsems: i32, flags: i32) -> Result<i64> {
     sem::semget(&caller(), key, nsems, flags).map(i64::from)
 }
 
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-struct Timespec {
-    sec: i64,
-    nsec: i64,
-}
-
-/// A relative timeout as a monotonic deadline; EINVAL for a malformed one.
-fn deadline(timeout: u64) -> Result<Option<u64>> {
-    if timeout == 0 {
-        return Ok(None);
-    }
-    let t = UserPtr::<Timespec>::new(timeout).read()?;
-    if t.sec < 0 || !(0..1_000_000_000).contains(&t.nsec) {
-        return Err(Errno::EINVAL);
-    }
-    let ns = (t.sec as u64).saturating_mul(1_000_000_000).saturating_add(t.nsec as u64);
-    Ok(Some(monotonic_ns().saturating_add(ns)))
-}
-
 pub fn semtimedop(id: i32, sops: u64, nsops: u32, timeout: u64) -> Result<i64> {
     let n = sem::check_nsops(id, nsops)?;
     let mut ops = vec![sem::SemBuf::default(); n];
     copy_from_user(bytemuck::cast_slice_mut(&mut ops), sops)?;
-    let deadline = deadline(timeout)?;
+    let deadline = super::time_args::relative_deadline(timeout)?;
     sem::semop(&caller(), id, &ops, deadline).map(|_| 0)
 }
 

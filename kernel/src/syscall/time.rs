@@ -1,11 +1,10 @@
 //! clock_gettime, clock_getres, gettimeofday, time, nanosleep, clock_nanosleep.
 
-use bytemuck::{Pod, Zeroable};
-
 use crate::arch::time::{monotonic_ns, realtime_ns};
 use crate::error::{Errno, Result};
 use crate::mm::user::UserPtr;
 use crate::task::{self, wait_queue, WaitError};
+use super::time_args::{Timespec, Timeval};
 
 const CLOCK_REALTIME: i32 = 0;
 const CLOCK_MONOTONIC: i32 = 1;
@@ -17,34 +16,6 @@ const CLOCK_MONOTONIC_COARSE: i32 = 6;
 const CLOCK_BOOTTIME: i32 = 7;
 const TIMER_ABSTIME: i32 = 1;
 const NSEC_PER_SEC: i64 = 1_000_000_000;
-
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-pub struct Timespec {
-    pub sec: i64,
-    pub nsec: i64,
-}
-
-impl Timespec {
-    fn from_ns(ns: i64) -> Self {
-        Timespec { sec: ns.div_euclid(NSEC_PER_SEC), nsec: ns.rem_euclid(NSEC_PER_SEC) }
-    }
-
-    /// Nanoseconds, or EINVAL for a malformed value.
-    fn to_ns(self) -> Result<i64> {
-        if self.sec < 0 || !(0..NSEC_PER_SEC).contains(&self.nsec) {
-            return Err(Errno::EINVAL);
-        }
-        Ok(self.sec.saturating_mul(NSEC_PER_SEC).saturating_add(self.nsec))
-    }
-}
-
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-struct Timeval {
-    sec: i64,
-    usec: i64,
-}
 
 /// The time of `clock` in nanoseconds.
 fn now(clock: i32) -> Result<i64> {
@@ -76,7 +47,7 @@ pub fn clock_getres(clock: i32, res: u64) -> Result<i64> {
 pub fn gettimeofday(tv: u64, _tz: u64) -> Result<i64> {
     if tv != 0 {
         let ns = realtime_ns();
-        let t = Timeval { sec: ns.div_euclid(NSEC_PER_SEC), usec: ns.rem_euclid(NSEC_PER_SEC) / 1000 };
+        let t = Timeval::from_ns(ns);
         UserPtr::<Timeval>::new(tv).write(&t)?;
     }
     Ok(0)
