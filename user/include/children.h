@@ -4,6 +4,7 @@
  *     child_status(pid)     waitpid(pid) retried on EINTR: the wait status, or -1
  *     CHECK_CHILD_OK(pid)   in the parent: the child exited with status 0 (else FAIL)
  *     CHECK_EXITED(pid, c)  in the parent: the child called exit(c) (else FAIL)
+ *     CHECK_KILLED(pid, s)  in the parent: the child died of signal s (else FAIL)
  *     proc_state(pid)       the state letter of /proc/<pid>/stat, or 0
  *     wait_sleeping(pid)    1 once pid is seen sleeping ('S', blocked), 0 after ~20 s
  *     read_byte(fd)         one byte (0..255) read (retried on EINTR), or -1
@@ -66,6 +67,16 @@ __attribute__((unused)) static int child_status(pid_t pid)
             FAIL("waitpid(%d) failed: %s", (int)(pid), strerror(errno));              \
         if (!WIFEXITED(st_) || WEXITSTATUS(st_) != (code))                            \
             FAIL("child %d: status %#x, expected exit(%d)", (int)(pid), st_, (code)); \
+    } while (0)
+
+#define CHECK_KILLED(pid, sig)                                                        \
+    do {                                                                              \
+        int st_ = child_status(pid);                                                  \
+        if (st_ == -1)                                                                \
+            FAIL("waitpid(%d) failed: %s", (int)(pid), strerror(errno));              \
+        if (!WIFSIGNALED(st_) || WTERMSIG(st_) != (sig))                              \
+            FAIL("child %d: status %#x, expected death by signal %d", (int)(pid), st_, \
+                 (sig));                                                              \
     } while (0)
 
 /* The state letter of /proc/<pid>/stat ('S' while blocked in a syscall), or 0. */

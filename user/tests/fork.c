@@ -28,17 +28,6 @@
 
 #define PAGE 4096UL
 
-/* waitpid that retries EINTR; returns the raw status or -1. */
-#define CHECK_KILLED(pid, sig)                                                        \
-    do {                                                                              \
-        int st_ = child_status(pid);                                                          \
-        if (st_ == -1)                                                                \
-            FAIL("waitpid(%d) failed: %s", (int)(pid), strerror(errno));              \
-        if (!WIFSIGNALED(st_) || WTERMSIG(st_) != (sig))                              \
-            FAIL("child %d: status %#x, expected death by signal %d", (int)(pid), st_,  \
-                 (sig));                                                              \
-    } while (0)
-
 /* Default dispositions and an empty mask, so SIGTERM & co. kill the child whatever the
  * harness left behind. */
 static void child_default_signals(void)

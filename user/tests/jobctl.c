@@ -561,7 +561,7 @@ static void pty_session(int *master, int *slave)
             fn(m_, s_);                                                               \
             _exit(0);                                                                 \
         }                                                                             \
-        int st_ = child_status(pid_);                                                         \
+        int st_ = child_status(pid_);                                                 \
         if (WIFEXITED(st_) && WEXITSTATUS(st_) == SKIP_CODE)                          \
             SKIP("/dev/ptmx does not exist");                                         \
         if (st_ != 0)                                                                 \

@@ -43,17 +43,6 @@
 
 #define PAGE 4096UL
 
-/* waitpid that retries EINTR; returns the raw status or -1. */
-#define CHECK_KILLED(pid, sig)                                                        \
-    do {                                                                              \
-        int st_ = child_status(pid);                                                          \
-        if (st_ == -1)                                                                \
-            FAIL("waitpid(%d) failed: %s", (int)(pid), strerror(errno));              \
-        if (!WIFSIGNALED(st_) || WTERMSIG(st_) != (sig))                              \
-            FAIL("child %d: status %#x, expected death by signal %d", (int)(pid), st_,  \
-                 (sig));                                                              \
-    } while (0)
-
 /* Waits (up to ~20 s) until /proc/<pid>/stat shows state 'S': the process sleeps in a system
  * call. Returns 0, or -1 on timeout or error. Polling only costs time, never correctness. */
 /* ---- signal state ---- */

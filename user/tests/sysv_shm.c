@@ -37,19 +37,6 @@
 #define SHM_LOCKED 02000
 #endif
 
-#define CHECK_STATUS(pid, expected)                                                   \
-    do {                                                                              \
-        int st_ = child_status(pid);                                                          \
-        if (st_ != (expected))                                                        \
-            FAIL("child %d: status %#x, expected %#x", (int)(pid), st_, (expected));  \
-    } while (0)
-#define CHECK_KILLED(pid, sig)                                                        \
-    do {                                                                              \
-        int st_ = child_status(pid);                                                          \
-        if (!WIFSIGNALED(st_) || WTERMSIG(st_) != (sig))                              \
-            FAIL("child %d: status %#x, expected death by signal %d", (int)(pid), st_, (sig)); \
-    } while (0)
-
 /* Runs the statements in a child whose uid and gid are 65534; the case fails unless it exits 0. */
 #define AS_NOBODY(...)                                                                \
     do {                                                                              \
