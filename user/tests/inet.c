@@ -1,7 +1,8 @@
 /* inet.c - TCP and UDP sockets over the loopback, IPv4 (127.0.0.1) and IPv6 (::1):
  * socket() errors (EAFNOSUPPORT, EINVAL, ESOCKTNOSUPPORT, EPROTONOSUPPORT) and flags, the
  * options SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ACCEPTCONN, SO_ERROR and SO_REUSEADDR; bind
- * (port 0 and getsockname, twice, EADDRINUSE, EADDRNOTAVAIL, bad lengths and families);
+ * (port 0 and getsockname, twice, EADDRINUSE, EADDRNOTAVAIL, bad lengths and families, one
+ * port on 127.0.0.1 and ::1 at once, wildcards overlapping them, UDP sharing with SO_REUSEADDR);
  * TCP: listen/connect/accept with data both ways and matching names, ECONNREFUSED, a
  * nonblocking connect (EINPROGRESS, POLLOUT, SO_ERROR), accept4 flags, EAGAIN from an empty
  * nonblocking listener, poll on a listener, end of file after close, shutdown(SHUT_WR), EPIPE
@@ -369,6 +370,111 @@ TEST(bind_listening_port_in_use_despite_reuseaddr)
         CHECK_ERRNO(bind(b, (struct sockaddr *)&ss, len), EADDRINUSE);
         close(a);
         close(b);
+    }
+}
+
+/* 127.0.0.1:X and [::1]:X are different addresses, so both can be bound; the wildcards
+ * overlap them (the IPv6 one is dual-stack). The port comes from the IPv4 bind; on a shared
+ * host someone may already hold [::1] on it, so a clash there is retried with a new port. */
+TEST(bind_same_port_on_both_loopbacks)
+{
+    for (int t = SOCK_STREAM; t <= SOCK_DGRAM; t++) {
+        int a = -1, b = -1, e = 0;
+        unsigned port = 0;
+        struct sockaddr_storage ss;
+        socklen_t len;
+        for (int attempt = 0; attempt < 5 && b < 0; attempt++) {
+            a = bound_sock(AF_INET, t);
+            CHECK_OK(a);
+            port = local_port(a);
+            b = socket(AF_INET6, t, 0);
+            len = loop_addr(AF_INET6, port, &ss);
+            if (bind(b, (struct sockaddr *)&ss, len) != 0) {
+                e = errno;
+                close(a);
+                close(b);
+                b = -1;
+            }
+        }
+        if (b < 0)
+            FAIL("bind [::1]:port after 127.0.0.1:port: %s", strerror(e));
+        int wild6 = socket(AF_INET6, t, 0), wild4 = socket(AF_INET, t, 0);
+        len = any_addr(AF_INET6, port, &ss);
+        int r6 = bind(wild6, (struct sockaddr *)&ss, len);
+        int e6 = errno;
+        len = any_addr(AF_INET, port, &ss);
+        int r4 = bind(wild4, (struct sockaddr *)&ss, len);
+        int e4 = errno;
+        close(wild6);
+        close(wild4);
+        CHECK(r6 == -1 && e6 == EADDRINUSE);
+        CHECK(r4 == -1 && e4 == EADDRINUSE);
+        if (t == SOCK_STREAM) {
+            /* each listener gets the connections to its own address */
+            CHECK_OK(listen(a, 1));
+            CHECK_OK(listen(b, 1));
+            int c4 = connect_to(AF_INET, SOCK_STREAM, port);
+            int c6 = connect_to(AF_INET6, SOCK_STREAM, port);
+            CHECK_OK(c4);
+            CHECK_OK(c6);
+            int s4 = accept(a, NULL, NULL), s6 = accept(b, NULL, NULL);
+            CHECK_OK(s4);
+            CHECK_OK(s6);
+            CHECK_EQ(write(c4, "4", 1), 1);
+            CHECK_EQ(write(c6, "6", 1), 1);
+            CHECK_EQ(read_byte(s4), '4');
+            CHECK_EQ(read_byte(s6), '6');
+            close(c4);
+            close(c6);
+            close(s4);
+            close(s6);
+        } else {
+            /* each socket gets the datagrams sent to its own address */
+            int tx = socket(AF_INET6, SOCK_DGRAM, 0);
+            len = loop_addr(AF_INET, port, &ss);
+            int tx4 = socket(AF_INET, SOCK_DGRAM, 0);
+            CHECK_EQ(sendto(tx4, "4", 1, 0, (struct sockaddr *)&ss, len), 1);
+            len = loop_addr(AF_INET6, port, &ss);
+            CHECK_EQ(sendto(tx, "6", 1, 0, (struct sockaddr *)&ss, len), 1);
+            struct pollfd pf[2] = {{a, POLLIN, 0}, {b, POLLIN, 0}};
+            CHECK(poll(&pf[0], 1, 5000) == 1 && poll(&pf[1], 1, 5000) == 1);
+            char c4 = 0, c6 = 0;
+            CHECK_EQ(recv(a, &c4, 1, MSG_DONTWAIT), 1);
+            CHECK_EQ(recv(b, &c6, 1, MSG_DONTWAIT), 1);
+            CHECK_EQ(c4, '4');
+            CHECK_EQ(c6, '6');
+            close(tx);
+            close(tx4);
+        }
+        close(a);
+        close(b);
+    }
+}
+
+TEST(udp_reuseaddr_shares_a_port)
+{
+    for (int i = 0; i < 2; i++) {
+        int one = 1;
+        int a = socket(FAMS[i], SOCK_DGRAM, 0), b = socket(FAMS[i], SOCK_DGRAM, 0);
+        int c = socket(FAMS[i], SOCK_DGRAM, 0);
+        CHECK_OK(setsockopt(a, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one));
+        CHECK_OK(setsockopt(b, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one));
+        struct sockaddr_storage ss;
+        socklen_t len = loop_addr(FAMS[i], 0, &ss);
+        CHECK_OK(bind(a, (struct sockaddr *)&ss, len));
+        len = loop_addr(FAMS[i], local_port(a), &ss);
+        int rb = bind(b, (struct sockaddr *)&ss, len);
+        int eb = errno;
+        int rc = bind(c, (struct sockaddr *)&ss, len); /* without SO_REUSEADDR */
+        int ec = errno;
+        unsigned pa = local_port(a), pb = local_port(b);
+        close(a);
+        close(b);
+        close(c);
+        if (rb != 0)
+            FAIL("second SO_REUSEADDR bind: %s", strerror(eb));
+        CHECK_EQ(pb, pa);
+        CHECK(rc == -1 && ec == EADDRINUSE);
     }
 }
 

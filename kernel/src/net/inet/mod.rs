@@ -2,6 +2,7 @@
 
 mod addr;
 mod common;
+mod ports;
 pub mod stack;
 mod tcp;
 mod udp;

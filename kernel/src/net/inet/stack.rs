@@ -3,7 +3,6 @@
 //! the loopback until nothing moves; waiters sleep on one wait queue and re-check their
 //! condition after each pump. The timer tick pumps too, for retransmissions and TIME-WAIT.
 
-use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec;
 
 use smoltcp::iface::{Config, Interface, PollResult, SocketHandle, SocketSet};
@@ -12,6 +11,7 @@ use smoltcp::time::Instant;
 use smoltcp::wire::{HardwareAddress, IpAddress, IpCidr, Ipv4Address, Ipv6Address};
 use spin::Once;
 
+use super::ports::PortTable;
 use crate::event::{IoEvents, Pollee};
 use crate::sync::Mutex;
 use crate::task::WaitQueue;
@@ -20,22 +20,12 @@ pub struct Stack {
     pub iface: Interface,
     device: Loopback,
     pub sockets: SocketSet<'static>,
-    /// Ports in use per protocol (TCP, UDP), for bind and ephemeral allocation.
-    pub tcp_ports: BTreeMap<u16, PortUse>,
-    pub udp_ports: BTreeSet<u16>,
+    /// Ports in use per protocol, for bind and ephemeral allocation.
+    pub tcp_ports: PortTable,
+    pub udp_ports: PortTable,
     next_ephemeral: u16,
     /// Sockets closed by their owners, kept until TCP has finished with them.
     pub closing: alloc::vec::Vec<SocketHandle>,
-}
-
-/// The TCP sockets holding a port: Linux's bind conflict rule needs to know whether all of
-/// them allow SO_REUSEADDR and whether one listens.
-#[derive(Default)]
-pub struct PortUse {
-    pub users: u32,
-    /// Bound without SO_REUSEADDR.
-    pub exclusive: u32,
-    pub listening: u32,
 }
 
 static STACK: Once<Mutex<Stack>> = Once::new();
@@ -64,8 +54,8 @@ fn stack() -> &'static Mutex<Stack> {
             iface,
             device,
             sockets: SocketSet::new(vec![]),
-            tcp_ports: BTreeMap::new(),
-            udp_ports: BTreeSet::new(),
+            tcp_ports: PortTable::new(true),
+            udp_ports: PortTable::new(false),
             next_ephemeral: *EPHEMERAL.start(),
             closing: alloc::vec::Vec::new(),
         })
@@ -122,7 +112,7 @@ impl Stack {
         for _ in 0..span {
             let p = self.next_ephemeral;
             self.next_ephemeral = if p == *EPHEMERAL.end() { *EPHEMERAL.start() } else { p + 1 };
-            let used = if tcp { self.tcp_ports.contains_key(&p) } else { self.udp_ports.contains(&p) };
+            let used = if tcp { self.tcp_ports.in_use(p) } else { self.udp_ports.in_use(p) };
             if !used {
                 return Some(p);
             }

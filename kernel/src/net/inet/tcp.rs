@@ -10,10 +10,11 @@ use core::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 use smoltcp::iface::SocketHandle;
 use smoltcp::socket::tcp::{self, State as Tcp};
-use smoltcp::wire::{IpEndpoint, IpListenEndpoint};
+use smoltcp::wire::{IpAddress, IpEndpoint, IpListenEndpoint};
 
 use super::addr::{self, SockAddr};
 use super::common::{self, wait};
+use super::ports::Holder;
 use super::stack::{self, Stack};
 use crate::error::{Errno, Result};
 use crate::event::{IoEvents, Poller};
@@ -53,9 +54,6 @@ pub struct TcpSocket {
     error: Mutex<Option<Errno>>,
     /// A reset from the peer was reported once (later reads see end of file).
     reset_reported: AtomicBool,
-    /// Our port reservation was made without SO_REUSEADDR / we listen on it.
-    port_exclusive: AtomicBool,
-    port_listening: AtomicBool,
     /// The peer's FIN was seen (a later reset makes writes EPIPE, as Linux's CLOSE_WAIT).
     peer_closed: AtomicBool,
     ino: u64,
@@ -87,8 +85,6 @@ impl TcpSocket {
             shutdown: AtomicU8::new(0),
             error: Mutex::new(None),
             reset_reported: AtomicBool::new(false),
-            port_exclusive: AtomicBool::new(false),
-            port_listening: AtomicBool::new(false),
             peer_closed: AtomicBool::new(false),
             ino: common::next_ino(),
         }
@@ -131,21 +127,12 @@ impl TcpSocket {
         }
     }
 
-    /// Linux's rule: a port can be shared only if every socket on it set SO_REUSEADDR and
-    /// none of them listens.
-    fn reserve_port(&self, s: &mut Stack, want: u16, reuse: bool) -> Result<u16> {
+    /// Takes `want` (0: a free ephemeral port) for this socket at `addr`; the sharing rules
+    /// are `ports::PortTable`'s.
+    fn reserve_port(&self, s: &mut Stack, want: u16, addr: Option<IpAddress>, reuse: bool) -> Result<u16> {
         let port = if want == 0 { s.ephemeral_port(true).ok_or(Errno::EADDRINUSE)? } else { want };
-        if let Some(u) = s.tcp_ports.get(&port) {
-            if u.users > 0 && (!reuse || u.exclusive > 0 || u.listening > 0) {
-                return Err(Errno::EADDRINUSE);
-            }
-        }
-        let u = s.tcp_ports.entry(port).or_default();
-        u.users += 1;
-        if !reuse {
-            u.exclusive += 1;
-        }
-        self.port_exclusive.store(!reuse, Ordering::Relaxed);
+        let holder = Holder { owner: self.ino, v6: self.family == AF_INET6, addr, reuse, listening: false };
+        s.tcp_ports.reserve(port, holder)?;
         *self.own_port.lock() = Some(port);
         Ok(port)
     }
@@ -170,7 +157,7 @@ impl TcpSocket {
         let h = stack::with(|s| -> Result<SocketHandle> {
             let port = match bound {
                 Some(b) if b.port != 0 => b.port,
-                _ => self.reserve_port(s, 0, reuse)?,
+                _ => self.reserve_port(s, 0, bound.and_then(|b| b.addr), reuse)?,
             };
             let mut sock = new_smoltcp_socket();
             sock.set_nagle_enabled(!self.nodelay.load(Ordering::Relaxed));
@@ -383,18 +370,7 @@ impl Drop for TcpSocket {
                 _ => {}
             }
             if let Some(p) = port {
-                if let Some(u) = s.tcp_ports.get_mut(&p) {
-                    u.users = u.users.saturating_sub(1);
-                    if self.port_exclusive.load(Ordering::Relaxed) {
-                        u.exclusive = u.exclusive.saturating_sub(1);
-                    }
-                    if self.port_listening.load(Ordering::Relaxed) {
-                        u.listening = u.listening.saturating_sub(1);
-                    }
-                    if u.users == 0 {
-                        s.tcp_ports.remove(&p);
-                    }
-                }
+                s.tcp_ports.release(p, self.ino);
             }
         });
     }
@@ -410,7 +386,7 @@ impl Socket for TcpSocket {
             return Err(Errno::EINVAL);
         }
         let reuse = self.opts.lock().reuseaddr;
-        let port = stack::with(|s| self.reserve_port(s, want.port, reuse))?;
+        let port = stack::with(|s| self.reserve_port(s, want.port, want.addr, reuse))?;
         *self.state.lock() = State::Bound(SockAddr { addr: want.addr, port });
         Ok(())
     }
@@ -425,12 +401,9 @@ impl Socket for TcpSocket {
         let reuse = self.opts.lock().reuseaddr;
         let pool_size = (backlog.max(0) as usize + 1).min(MAX_POOL);
         let (local, pool) = stack::with(|s| -> Result<(SockAddr, Vec<SocketHandle>)> {
-            let port = if local.port == 0 { self.reserve_port(s, 0, reuse)? } else { local.port };
+            let port = if local.port == 0 { self.reserve_port(s, 0, local.addr, reuse)? } else { local.port };
             let local = SockAddr { addr: local.addr, port };
-            if let Some(u) = s.tcp_ports.get_mut(&port) {
-                u.listening += 1;
-                self.port_listening.store(true, Ordering::Relaxed);
-            }
+            s.tcp_ports.set_listening(port, self.ino);
             let mut pool = Vec::new();
             for _ in 0..pool_size {
                 let mut sock = new_smoltcp_socket();

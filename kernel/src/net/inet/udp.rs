@@ -10,6 +10,7 @@ use smoltcp::wire::{IpEndpoint, IpListenEndpoint};
 
 use super::addr::{self, SockAddr};
 use super::common::{self, wait};
+use super::ports::Holder;
 use super::stack::{self, Stack};
 use crate::error::{Errno, Result};
 use crate::event::{IoEvents, Poller};
@@ -53,15 +54,17 @@ impl UdpSocket {
     /// Binds on the stack (port 0: an ephemeral one).
     fn bind_in(&self, s: &mut Stack, want: SockAddr) -> Result<SocketHandle> {
         let port = if want.port == 0 { s.ephemeral_port(false).ok_or(Errno::EADDRINUSE)? } else { want.port };
-        if want.port != 0 && s.udp_ports.contains(&port) {
-            return Err(Errno::EADDRINUSE);
-        }
+        let reuse = self.opts.lock().reuseaddr;
+        let holder = Holder { owner: self.ino, v6: self.family == AF_INET6, addr: want.addr, reuse, listening: false };
+        s.udp_ports.reserve(port, holder)?;
         let mut sock = udp::Socket::new(
             udp::PacketBuffer::new(vec![udp::PacketMetadata::EMPTY; PACKETS], vec![0; PAYLOAD]),
             udp::PacketBuffer::new(vec![udp::PacketMetadata::EMPTY; PACKETS], vec![0; PAYLOAD]),
         );
-        sock.bind(IpListenEndpoint { addr: common::listen_addr(want.addr, self.family), port }).map_err(|_| Errno::EINVAL)?;
-        s.udp_ports.insert(port);
+        if sock.bind(IpListenEndpoint { addr: common::listen_addr(want.addr, self.family), port }).is_err() {
+            s.udp_ports.release(port, self.ino);
+            return Err(Errno::EINVAL);
+        }
         let h = s.sockets.add(sock);
         *self.handle.lock() = Some(h);
         *self.local.lock() = Some(SockAddr { addr: want.addr, port });
@@ -170,7 +173,7 @@ impl Drop for UdpSocket {
             stack::with(|s| {
                 s.sockets.remove(h);
                 if let Some(p) = port {
-                    s.udp_ports.remove(&p);
+                    s.udp_ports.release(p, self.ino);
                 }
             });
         }

@@ -1,0 +1,100 @@
+//! Which sockets hold which local ports, and Linux's rules for sharing one (the bind-conflict
+//! checks of inet_csk_get_port and udp_lib_get_port, reduced to a loopback-only host).
+//!
+//! Two holders of a port clash when their addresses overlap: the same address (an IPv4-mapped
+//! IPv6 address is its IPv4 address), or a wildcard that covers the other's address (an IPv4
+//! wildcard covers IPv4; an IPv6 wildcard is dual-stack and covers everything). Overlapping
+//! holders may still share: UDP sockets when both set SO_REUSEADDR, TCP sockets when both set
+//! it and neither listens.
+
+use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
+
+use smoltcp::wire::IpAddress;
+
+use crate::error::{Errno, Result};
+
+#[derive(Clone, Copy, Debug)]
+pub struct Holder {
+    /// The socket (its inode number).
+    pub owner: u64,
+    /// The socket is AF_INET6.
+    pub v6: bool,
+    /// The bound address; None is the wildcard.
+    pub addr: Option<IpAddress>,
+    pub reuse: bool,
+    pub listening: bool,
+}
+
+pub struct PortTable {
+    tcp: bool,
+    ports: BTreeMap<u16, Vec<Holder>>,
+}
+
+impl PortTable {
+    pub const fn new(tcp: bool) -> PortTable {
+        PortTable { tcp, ports: BTreeMap::new() }
+    }
+
+    pub fn in_use(&self, port: u16) -> bool {
+        self.ports.contains_key(&port)
+    }
+
+    /// Adds `h` to `port`, or EADDRINUSE if it clashes with a holder already there.
+    pub fn reserve(&mut self, port: u16, h: Holder) -> Result<()> {
+        let holders = self.ports.entry(port).or_default();
+        let tcp = self.tcp;
+        if holders.iter().any(|other| overlap(&h, other) && !may_share(tcp, &h, other)) {
+            if holders.is_empty() {
+                self.ports.remove(&port);
+            }
+            return Err(Errno::EADDRINUSE);
+        }
+        holders.push(h);
+        Ok(())
+    }
+
+    /// `owner` listens on `port` now: no later SO_REUSEADDR socket may share it.
+    pub fn set_listening(&mut self, port: u16, owner: u64) {
+        if let Some(h) = self.ports.get_mut(&port).and_then(|v| v.iter_mut().find(|h| h.owner == owner)) {
+            h.listening = true;
+        }
+    }
+
+    pub fn release(&mut self, port: u16, owner: u64) {
+        if let Some(holders) = self.ports.get_mut(&port) {
+            holders.retain(|h| h.owner != owner);
+            if holders.is_empty() {
+                self.ports.remove(&port);
+            }
+        }
+    }
+}
+
+fn may_share(tcp: bool, a: &Holder, b: &Holder) -> bool {
+    a.reuse && b.reuse && !(tcp && (a.listening || b.listening))
+}
+
+/// The IPv4 address an IPv4-mapped IPv6 address stands for, else the address itself.
+fn unmapped(a: IpAddress) -> IpAddress {
+    match a {
+        IpAddress::Ipv6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddress::Ipv4(v4),
+            None => a,
+        },
+        v4 => v4,
+    }
+}
+
+fn covers_wildcard(wild: &Holder, addr: IpAddress) -> bool {
+    wild.v6 || matches!(unmapped(addr), IpAddress::Ipv4(_))
+}
+
+fn overlap(a: &Holder, b: &Holder) -> bool {
+    match (a.addr, b.addr) {
+        (None, None) => true,
+        (None, Some(x)) => covers_wildcard(a, x),
+        (Some(x), None) => covers_wildcard(b, x),
+        (Some(x), Some(y)) => unmapped(x) == unmapped(y),
+    }
+}
