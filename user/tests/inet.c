@@ -9,7 +9,7 @@
  * after the peer closed, a 1 MiB transfer through a child, IPv4-mapped IPv6 addresses, an
  * IPv6 connect to an IPv4-only port; UDP: sendto/recvfrom with the sender's address, datagram
  * boundaries, truncation (MSG_TRUNC in flags and msg_flags), MSG_PEEK, FIONREAD, connect and
- * disconnect (names, send/recv, other senders ignored), EDESTADDRREQ.
+ * disconnect (names, send/recv, other senders ignored, unnamed ports released), EDESTADDRREQ.
  * Every port is chosen by the kernel (bind to port 0), so the test can share a host.
  * Syscalls: socket, bind, listen, connect, accept, accept4, getsockname, getpeername, sendto,
  * recvfrom, sendmsg, recvmsg, shutdown, getsockopt, setsockopt, read, write, close, fcntl,
@@ -1035,6 +1035,56 @@ TEST(udp_disconnect_with_af_unspec)
         CHECK_ERRNO(send(a, "x", 1, 0), EDESTADDRREQ);
         close(a);
         close(b);
+    }
+}
+
+/* A disconnect gives back a port bind() did not name (autobound by connect, or bound as port
+ * 0), keeping a bound address; a named port stays. */
+TEST(udp_disconnect_releases_an_unnamed_port)
+{
+    for (int i = 0; i < 2; i++) {
+        int peer = bound_sock(FAMS[i], SOCK_DGRAM);
+        CHECK_OK(peer);
+        struct sockaddr_storage un, ss;
+        memset(&un, 0, sizeof un);
+        un.ss_family = AF_UNSPEC;
+        /* autobound by connect: back to the wildcard, port 0 */
+        int a = connect_to(FAMS[i], SOCK_DGRAM, local_port(peer));
+        CHECK_OK(a);
+        CHECK(local_port(a) != 0);
+        CHECK_OK(connect(a, (struct sockaddr *)&un, sizeof un));
+        socklen_t len = sizeof ss;
+        CHECK_OK(getsockname(a, (struct sockaddr *)&ss, &len));
+        CHECK_EQ(port_of(&ss), 0);
+        CHECK(!is_loopback(&ss));
+        /* bound to the loopback with port 0: the address stays, the port goes */
+        int b = bound_sock(FAMS[i], SOCK_DGRAM);
+        CHECK_OK(b);
+        len = loop_addr(FAMS[i], local_port(peer), &ss);
+        CHECK_OK(connect(b, (struct sockaddr *)&ss, len));
+        CHECK_OK(connect(b, (struct sockaddr *)&un, sizeof un));
+        len = sizeof ss;
+        CHECK_OK(getsockname(b, (struct sockaddr *)&ss, &len));
+        CHECK_EQ(port_of(&ss), 0);
+        CHECK(is_loopback(&ss));
+        /* a named port stays */
+        int c = socket(FAMS[i], SOCK_DGRAM, 0);
+        len = loop_addr(FAMS[i], local_port(peer), &ss);
+        int d = bound_sock(FAMS[i], SOCK_DGRAM);
+        unsigned named = local_port(d);
+        close(d);
+        socklen_t blen = loop_addr(FAMS[i], named, &ss);
+        int rb = bind(c, (struct sockaddr *)&ss, blen);
+        if (rb == 0) {
+            len = loop_addr(FAMS[i], local_port(peer), &ss);
+            CHECK_OK(connect(c, (struct sockaddr *)&ss, len));
+            CHECK_OK(connect(c, (struct sockaddr *)&un, sizeof un));
+            CHECK_EQ(local_port(c), named);
+        }
+        close(a);
+        close(b);
+        close(c);
+        close(peer);
     }
 }
 

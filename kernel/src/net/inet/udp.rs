@@ -3,6 +3,7 @@
 use alloc::sync::Arc;
 use alloc::vec;
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicBool, Ordering};
 
 use smoltcp::iface::SocketHandle;
 use smoltcp::socket::udp::{self, UdpMetadata};
@@ -34,6 +35,8 @@ pub struct UdpSocket {
     remote: Mutex<Option<IpEndpoint>>,
     /// The source address connect chose for a socket bound to the wildcard (getsockname).
     conn_src: Mutex<Option<smoltcp::wire::IpAddress>>,
+    /// bind() named a port (Linux's SOCK_BINDPORT_LOCK): a disconnect keeps it.
+    port_locked: AtomicBool,
     opts: Mutex<SocketOptions>,
     ino: u64,
 }
@@ -46,6 +49,7 @@ impl UdpSocket {
             local: Mutex::new(None),
             remote: Mutex::new(None),
             conn_src: Mutex::new(None),
+            port_locked: AtomicBool::new(false),
             opts: Mutex::new(SocketOptions::default()),
             ino: common::next_ino(),
         })
@@ -75,7 +79,28 @@ impl UdpSocket {
         if let Some(h) = *self.handle.lock() {
             return Ok(h);
         }
-        stack::with(|s| self.bind_in(s, SockAddr { addr: None, port: 0 }))
+        // After a disconnect released the port, an address given to bind still holds.
+        let addr = self.local.lock().and_then(|l| l.addr);
+        stack::with(|s| self.bind_in(s, SockAddr { addr, port: 0 }))
+    }
+
+    /// connect(AF_UNSPEC): forgets the peer; a port bind() did not name goes back to the pool
+    /// (getsockname shows port 0 until the next send binds a new one), as in Linux.
+    fn disconnect(&self) {
+        *self.remote.lock() = None;
+        *self.conn_src.lock() = None;
+        if self.port_locked.load(Ordering::Relaxed) {
+            return;
+        }
+        let Some(h) = self.handle.lock().take() else { return };
+        let local = self.local.lock().take();
+        stack::with(|s| {
+            s.sockets.remove(h);
+            if let Some(l) = local {
+                s.udp_ports.release(l.port, self.ino);
+            }
+        });
+        *self.local.lock() = local.map(|l| SockAddr { addr: l.addr, port: 0 });
     }
 
     fn send(&self, data: &[u8], to: Option<&[u8]>, nonblock: bool) -> Result<usize> {
@@ -189,7 +214,9 @@ impl Socket for UdpSocket {
         if self.handle.lock().is_some() {
             return Err(Errno::EINVAL);
         }
-        stack::with(|s| self.bind_in(s, want)).map(|_| ())
+        stack::with(|s| self.bind_in(s, want))?;
+        self.port_locked.store(want.port != 0, Ordering::Relaxed);
+        Ok(())
     }
 
     fn listen(&self, _backlog: i32) -> Result<()> {
@@ -202,8 +229,7 @@ impl Socket for UdpSocket {
 
     fn connect(&self, a: &[u8], _nonblock: bool) -> Result<()> {
         if a.len() >= 2 && u16::from_ne_bytes([a[0], a[1]]) == 0 {
-            *self.remote.lock() = None;
-            *self.conn_src.lock() = None;
+            self.disconnect();
             return Ok(());
         }
         let t = addr::parse(a, self.family)?;
