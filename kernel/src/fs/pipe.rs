@@ -4,10 +4,11 @@
 //! (end of file); writers sleep while the ring is full and get EPIPE once no reader is left.
 //! In packet mode (O_DIRECT) every write is one message and a read returns at most one.
 
-use alloc::collections::VecDeque;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering};
+
+use page_ring::Pages;
 
 use super::file::{FileLike, O_ACCMODE, O_DIRECT, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY};
 use super::inode::{Metadata, S_IFIFO};
@@ -32,116 +33,41 @@ fn pipefs_dev() -> u64 {
     *PIPEFS_DEV.call_once(super::mount::new_anonymous_dev)
 }
 
-/// The bytes in flight: a ring over page frames.
-struct Ring {
-    pages: Vec<u64>,
-    head: usize,
-    len: usize,
-    /// Message lengths in packet mode (O_DIRECT writers).
-    packets: VecDeque<usize>,
-}
+/// The page frames a pipe's ring lies on (`page_ring` keeps the bytes in order over them).
+struct FramePages(Vec<u64>);
 
-impl Ring {
-    fn capacity(&self) -> usize {
-        self.pages.len() * PAGE_SIZE as usize
-    }
-
-    fn free(&self) -> usize {
-        self.capacity() - self.len
-    }
-
-    /// In packet mode every message takes a whole page slot, as Linux's pipe buffers do.
-    fn slots_full(&self) -> bool {
-        self.packets.len() >= self.pages.len()
-    }
-
-    fn clear(&mut self) {
-        self.head = 0;
-        self.len = 0;
-        self.packets.clear();
-    }
-
-    /// The contiguous run of bytes at ring position `pos` (up to the end of its page).
-    fn chunk_at(&mut self, pos: usize, max: usize) -> &mut [u8] {
-        let cap = self.capacity();
-        let pos = pos % cap;
-        let page = pos / PAGE_SIZE as usize;
-        let off = pos % PAGE_SIZE as usize;
-        let n = max.min(PAGE_SIZE as usize - off);
-        &mut frame::bytes(self.pages[page])[off..off + n]
-    }
-
-    /// Copies bytes `from..` of `src` in at the tail, as many as fit; returns how many.
-    fn push(&mut self, src: &IoSource, from: usize, max: usize) -> Result<usize> {
-        let mut done = 0;
-        let want = (src.len() - from).min(max).min(self.free());
-        while done < want {
-            let tail = self.head + self.len;
-            let chunk = self.chunk_at(tail, want - done);
-            let n = chunk.len();
-            src.read_at(from + done, chunk)?;
-            self.len += n;
-            done += n;
+impl FramePages {
+    /// `count` fresh frames, or None when memory runs out.
+    fn alloc(count: usize) -> Option<FramePages> {
+        let mut pages = FramePages(Vec::with_capacity(count));
+        for _ in 0..count {
+            pages.0.push(frame::alloc()?);
         }
-        Ok(done)
-    }
-
-    /// Copies up to `count` bytes from the head into `dst`; consumes them unless `peek`.
-    fn pop(&mut self, dst: &mut IoSink, count: usize, peek: bool) -> Result<usize> {
-        let want = count.min(self.len);
-        let mut done = 0;
-        while done < want {
-            let head = self.head + done;
-            let chunk = self.chunk_at(head, want - done);
-            let n = chunk.len();
-            dst.write_at(done, chunk)?;
-            done += n;
-        }
-        if !peek {
-            discard(self, done);
-        }
-        Ok(done)
-    }
-
-    /// Re-lays the ring over `pages` new frames (the caller checked the content fits).
-    fn resize(&mut self, pages: usize) -> Result<()> {
-        let mut new = Vec::with_capacity(pages);
-        for _ in 0..pages {
-            match frame::alloc() {
-                Some(pa) => new.push(pa),
-                None => {
-                    new.into_iter().for_each(frame::put);
-                    return Err(Errno::ENOMEM);
-                }
-            }
-        }
-        let mut data = alloc::vec![0u8; self.len];
-        let mut copied = 0;
-        while copied < self.len {
-            let head = self.head + copied;
-            let chunk = self.chunk_at(head, self.len - copied);
-            let n = chunk.len();
-            data[copied..copied + n].copy_from_slice(chunk);
-            copied += n;
-        }
-        for pa in core::mem::replace(&mut self.pages, new) {
-            frame::put(pa);
-        }
-        self.head = 0;
-        for (i, b) in data.chunks(PAGE_SIZE as usize).enumerate() {
-            frame::bytes(self.pages[i])[..b.len()].copy_from_slice(b);
-        }
-        Ok(())
+        Some(pages)
     }
 }
 
-impl Drop for Ring {
+impl Pages for FramePages {
+    fn page_size(&self) -> usize {
+        PAGE_SIZE as usize
+    }
+
+    fn count(&self) -> usize {
+        self.0.len()
+    }
+
+    fn page(&mut self, i: usize) -> &mut [u8] {
+        &mut frame::bytes(self.0[i])[..]
+    }
+}
+
+impl Drop for FramePages {
     fn drop(&mut self) {
-        for pa in self.pages.drain(..) {
-            frame::put(pa);
-        }
+        self.0.drain(..).for_each(frame::put);
     }
 }
+
+type Ring = page_ring::Ring<FramePages>;
 
 struct State {
     ring: Ring,
@@ -174,20 +100,11 @@ fn interrupted(e: WaitError) -> Errno {
 
 impl Pipe {
     pub fn new() -> Result<Arc<Pipe>> {
-        let mut pages = Vec::with_capacity(DEFAULT_PAGES);
-        for _ in 0..DEFAULT_PAGES {
-            match frame::alloc() {
-                Some(pa) => pages.push(pa),
-                None => {
-                    pages.into_iter().for_each(frame::put);
-                    return Err(Errno::ENFILE);
-                }
-            }
-        }
+        let pages = FramePages::alloc(DEFAULT_PAGES).ok_or(Errno::ENFILE)?;
         Ok(Arc::new(Pipe {
             ino: NEXT_INO.fetch_add(1, Ordering::Relaxed),
             state: Mutex::new(State {
-                ring: Ring { pages, head: 0, len: 0, packets: VecDeque::new() },
+                ring: Ring::new(pages),
                 readers: 0,
                 writers: 0,
                 read_opens: 0,
@@ -258,7 +175,7 @@ impl Pipe {
         let s = self.state.lock();
         let mut ev = IoEvents::empty();
         if read {
-            if s.ring.len > 0 {
+            if !s.ring.is_empty() {
                 ev |= IoEvents::readable();
             }
             if s.writers == 0 && s.write_opens != writers_seen {
@@ -278,7 +195,7 @@ impl Pipe {
 
     fn try_read(&self, buf: &mut IoSink, nonblock: bool, peek: bool) -> Option<Result<usize>> {
         let mut s = self.state.lock();
-        if s.ring.len == 0 {
+        if s.ring.is_empty() {
             return if s.writers == 0 {
                 Some(Ok(0))
             } else if nonblock {
@@ -287,20 +204,8 @@ impl Pipe {
                 None
             };
         }
-        let len = buf.len();
-        let r = if let Some(&packet) = s.ring.packets.front() {
-            // One message per read; what does not fit is discarded.
-            let n = s.ring.pop(buf, packet.min(len), peek);
-            if n.is_ok() && !peek {
-                s.ring.packets.pop_front();
-                if packet > len {
-                    discard(&mut s.ring, packet - len);
-                }
-            }
-            n
-        } else {
-            s.ring.pop(buf, len, peek)
-        };
+        // One message per read in packet mode; what does not fit is discarded.
+        let r = s.ring.pop_packet(buf.len(), peek, |done, chunk| buf.write_at(done, chunk));
         drop(s);
         if peek {
             return Some(r);
@@ -348,13 +253,10 @@ impl Pipe {
             let free = s.ring.free();
             let room = if packet { !s.ring.slots_full() && free > 0 } else { true };
             if room && ((atomic && free >= total) || (!atomic && free > 0)) {
-                let n = if packet {
-                    let n = s.ring.push(buf, done, PIPE_BUF)?;
-                    s.ring.packets.push_back(n);
-                    n
-                } else {
-                    s.ring.push(buf, done, usize::MAX)?
-                };
+                let from = done;
+                let copy = |at: usize, chunk: &mut [u8]| buf.read_at(from + at, chunk);
+                let left = total - done;
+                let n = if packet { s.ring.push_packet(left.min(PIPE_BUF), copy)? } else { s.ring.push(left, copy)? };
                 done += n;
                 drop(s);
                 self.readable.wake_all();
@@ -384,7 +286,7 @@ impl Pipe {
     }
 
     pub fn available(&self) -> usize {
-        self.state.lock().ring.len
+        self.state.lock().ring.len()
     }
 
     pub fn capacity(&self) -> usize {
@@ -404,10 +306,14 @@ impl Pipe {
         if pages * PAGE_SIZE as usize == s.ring.capacity() {
             return Ok(s.ring.capacity());
         }
-        if s.ring.len > pages * PAGE_SIZE as usize {
+        if s.ring.len() > pages * PAGE_SIZE as usize {
             return Err(Errno::EBUSY);
         }
-        s.ring.resize(pages)?;
+        let new = FramePages::alloc(pages).ok_or(Errno::ENOMEM)?;
+        // The old frames go back when the returned pages drop.
+        if s.ring.replace_pages(new).is_err() {
+            return Err(Errno::EBUSY);
+        }
         let cap = s.ring.capacity();
         drop(s);
         self.writable.wake_all();
@@ -469,16 +375,6 @@ impl Pipe {
             }
             _ => Err(Errno::EINVAL),
         }
-    }
-}
-
-/// Drops `n` bytes from the head of the ring (the unread tail of a packet).
-fn discard(ring: &mut Ring, n: usize) {
-    let n = n.min(ring.len);
-    ring.head = (ring.head + n) % ring.capacity();
-    ring.len -= n;
-    if ring.len == 0 {
-        ring.head = 0;
     }
 }
 
