@@ -2,7 +2,8 @@
  * socket() errors (EAFNOSUPPORT, EINVAL, ESOCKTNOSUPPORT, EPROTONOSUPPORT) and flags, the
  * options SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ACCEPTCONN, SO_ERROR and SO_REUSEADDR; bind
  * (port 0 and getsockname, twice, EADDRINUSE, EADDRNOTAVAIL, bad lengths and families, one
- * port on 127.0.0.1 and ::1 at once, wildcards overlapping them, UDP sharing with SO_REUSEADDR);
+ * port on 127.0.0.1 and ::1 at once, wildcards overlapping them, UDP sharing with SO_REUSEADDR,
+ * TIME-WAIT after an active close);
  * TCP: listen/connect/accept with data both ways and matching names, ECONNREFUSED, a
  * nonblocking connect (EINPROGRESS, POLLOUT, SO_ERROR), accept4 flags, EAGAIN from an empty
  * nonblocking listener, poll on a listener, end of file after close, shutdown(SHUT_WR), EPIPE
@@ -476,6 +477,45 @@ TEST(udp_reuseaddr_shares_a_port)
         CHECK_EQ(pb, pa);
         CHECK(rc == -1 && ec == EADDRINUSE);
     }
+}
+
+/* The side that closes a connection first keeps its port in TIME-WAIT: a new bind there
+ * without SO_REUSEADDR fails; with SO_REUSEADDR on both the old and the new socket it works. */
+TEST(time_wait_holds_the_port_of_the_side_that_closed_first)
+{
+    for (int i = 0; i < 2; i++)
+        for (int reuse = 0; reuse < 2; reuse++) {
+            int l = socket(FAMS[i], SOCK_STREAM, 0);
+            CHECK_OK(setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &reuse, sizeof reuse));
+            struct sockaddr_storage ss;
+            socklen_t len = loop_addr(FAMS[i], 0, &ss);
+            CHECK_OK(bind(l, (struct sockaddr *)&ss, len));
+            CHECK_OK(listen(l, 1));
+            unsigned port = local_port(l);
+            int c = connect_to(FAMS[i], SOCK_STREAM, port);
+            CHECK_OK(c);
+            int s = accept(l, NULL, NULL);
+            CHECK_OK(s);
+            close(s);                   /* the server closes first ... */
+            CHECK_EQ(read_byte(c), -1); /* ... the client sees end of file ... */
+            close(c);                   /* ... and closes too */
+            close(l);
+            int one = 1;
+            int plain = socket(FAMS[i], SOCK_STREAM, 0), reusing = socket(FAMS[i], SOCK_STREAM, 0);
+            CHECK_OK(setsockopt(reusing, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one));
+            len = loop_addr(FAMS[i], port, &ss);
+            int rp = bind(plain, (struct sockaddr *)&ss, len);
+            int ep = errno;
+            int rr = bind(reusing, (struct sockaddr *)&ss, len);
+            int er = errno;
+            close(plain);
+            close(reusing);
+            CHECK(rp == -1 && ep == EADDRINUSE);
+            if (reuse)
+                CHECK_EQ(rr, 0);
+            else
+                CHECK(rr == -1 && er == EADDRINUSE);
+        }
 }
 
 TEST(bind_bad_addresses)

@@ -5,7 +5,8 @@
 //! IPv6 address is its IPv4 address), or a wildcard that covers the other's address (an IPv4
 //! wildcard covers IPv4; an IPv6 wildcard is dual-stack and covers everything). Overlapping
 //! holders may still share: UDP sockets when both set SO_REUSEADDR, TCP sockets when both set
-//! it and neither listens.
+//! it and neither listens. A TCP connection closed first from this side keeps its port for
+//! TIME-WAIT (60 s, TCP_TIMEWAIT_LEN), with the SO_REUSEADDR it had.
 
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
@@ -24,6 +25,8 @@ pub struct Holder {
     pub addr: Option<IpAddress>,
     pub reuse: bool,
     pub listening: bool,
+    /// A closed connection still holding the port (TIME-WAIT) lets go at this monotonic time.
+    pub expires_ns: Option<u64>,
 }
 
 pub struct PortTable {
@@ -52,6 +55,26 @@ impl PortTable {
         }
         holders.push(h);
         Ok(())
+    }
+
+    /// Adds `h` without the sharing check: a closing connection keeps the port it had.
+    pub fn hold(&mut self, port: u16, h: Holder) {
+        self.ports.entry(port).or_default().push(h);
+    }
+
+    /// The TIME-WAIT holder `owner` lets go at `at`.
+    pub fn expire_at(&mut self, port: u16, owner: u64, at: u64) {
+        if let Some(h) = self.ports.get_mut(&port).and_then(|v| v.iter_mut().find(|h| h.owner == owner)) {
+            h.expires_ns = Some(at);
+        }
+    }
+
+    /// Drops the holders whose TIME-WAIT is over.
+    pub fn expire(&mut self, now_ns: u64) {
+        self.ports.retain(|_, holders| {
+            holders.retain(|h| h.expires_ns.is_none_or(|t| t > now_ns));
+            !holders.is_empty()
+        });
     }
 
     /// `owner` listens on `port` now: no later SO_REUSEADDR socket may share it.

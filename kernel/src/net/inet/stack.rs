@@ -25,8 +25,19 @@ pub struct Stack {
     pub udp_ports: PortTable,
     next_ephemeral: u16,
     /// Sockets closed by their owners, kept until TCP has finished with them.
-    pub closing: alloc::vec::Vec<SocketHandle>,
+    pub closing: alloc::vec::Vec<Closing>,
 }
+
+/// A socket closed by its owner, and the port hold (owner id, port) its connection keeps until
+/// it is over: through TIME-WAIT when this side closed first.
+#[derive(Clone, Copy)]
+pub struct Closing {
+    pub handle: SocketHandle,
+    pub hold: Option<(u64, u16)>,
+}
+
+/// Linux's TCP_TIMEWAIT_LEN.
+const TIME_WAIT_NS: u64 = 60_000_000_000;
 
 static STACK: Once<Mutex<Stack>> = Once::new();
 /// Everyone waiting for any inet socket: re-check after each pump.
@@ -81,15 +92,17 @@ impl Stack {
         changed
     }
 
-    /// Frees closed sockets whose TCP exchange is over (TIME-WAIT is not kept: on a
-    /// loopback-only stack no stray segment can arrive late). Data arriving for a closed
+    /// Frees closed sockets whose TCP exchange is over (the socket itself is not kept through
+    /// TIME-WAIT: on a loopback-only stack no stray segment can arrive late; only its port is). Data arriving for a closed
     /// socket nobody can read any more resets the connection, as in Linux. Returns whether
     /// such a reset waits to be sent.
     fn reap(&mut self) -> bool {
         let sockets = &mut self.sockets;
         let mut reset = false;
-        self.closing.retain(|&h| {
-            let sock = sockets.get_mut::<smoltcp::socket::tcp::Socket>(h);
+        let ports = &mut self.tcp_ports;
+        let now_ns = crate::arch::time::monotonic_ns();
+        self.closing.retain(|c| {
+            let sock = sockets.get_mut::<smoltcp::socket::tcp::Socket>(c.handle);
             if sock.recv_queue() > 0 && sock.is_open() {
                 // Kept until the next poll has sent the reset.
                 sock.abort();
@@ -99,7 +112,14 @@ impl Stack {
             let state = sock.state();
             let done = matches!(state, smoltcp::socket::tcp::State::Closed | smoltcp::socket::tcp::State::TimeWait);
             if done {
-                sockets.remove(h);
+                sockets.remove(c.handle);
+                if let Some((owner, port)) = c.hold {
+                    if state == smoltcp::socket::tcp::State::TimeWait {
+                        ports.expire_at(port, owner, now_ns + TIME_WAIT_NS);
+                    } else {
+                        ports.release(port, owner);
+                    }
+                }
             }
             !done
         });
@@ -108,6 +128,7 @@ impl Stack {
 
     /// A free ephemeral port for `tcp` (or UDP).
     pub fn ephemeral_port(&mut self, tcp: bool) -> Option<u16> {
+        self.tcp_ports.expire(crate::arch::time::monotonic_ns());
         let span = (*EPHEMERAL.end() - *EPHEMERAL.start()) as u32 + 1;
         for _ in 0..span {
             let p = self.next_ephemeral;

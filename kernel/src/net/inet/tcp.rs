@@ -15,7 +15,7 @@ use smoltcp::wire::{IpAddress, IpEndpoint, IpListenEndpoint};
 use super::addr::{self, SockAddr};
 use super::common::{self, wait};
 use super::ports::Holder;
-use super::stack::{self, Stack};
+use super::stack::{self, Closing, Stack};
 use crate::error::{Errno, Result};
 use crate::event::{IoEvents, Poller};
 use crate::fs::file::FileLike;
@@ -131,7 +131,8 @@ impl TcpSocket {
     /// are `ports::PortTable`'s.
     fn reserve_port(&self, s: &mut Stack, want: u16, addr: Option<IpAddress>, reuse: bool) -> Result<u16> {
         let port = if want == 0 { s.ephemeral_port(true).ok_or(Errno::EADDRINUSE)? } else { want };
-        let holder = Holder { owner: self.ino, v6: self.family == AF_INET6, addr, reuse, listening: false };
+        let holder = Holder { owner: self.ino, v6: self.family == AF_INET6, addr, reuse, listening: false, expires_ns: None };
+        s.tcp_ports.expire(crate::arch::time::monotonic_ns());
         s.tcp_ports.reserve(port, holder)?;
         *self.own_port.lock() = Some(port);
         Ok(port)
@@ -349,22 +350,32 @@ impl Drop for TcpSocket {
     fn drop(&mut self) {
         let state = core::mem::replace(&mut *self.state.lock(), State::Unbound);
         let port = self.own_port.lock().take();
+        let reuse = self.opts.lock().reuseaddr;
         stack::with(|s| {
             match state {
                 State::Connecting(h) | State::Connected(h) => {
                     let sock = s.sockets.get_mut::<tcp::Socket>(h);
                     // Unread data makes close a reset, as in Linux.
-                    if sock.can_recv() {
+                    let hold = if sock.can_recv() {
                         sock.abort();
+                        None
                     } else {
                         sock.close();
-                    }
-                    s.closing.push(h);
+                        // The connection keeps its port until it is over (TIME-WAIT included).
+                        sock.local_endpoint().map(|ep| {
+                            let owner = common::next_ino();
+                            let addr = Some(ep.addr);
+                            let holder = Holder { owner, v6: self.family == AF_INET6, addr, reuse, listening: false, expires_ns: None };
+                            s.tcp_ports.hold(ep.port, holder);
+                            (owner, ep.port)
+                        })
+                    };
+                    s.closing.push(Closing { handle: h, hold });
                 }
                 State::Listening { pool, .. } => {
                     for h in pool {
                         s.sockets.get_mut::<tcp::Socket>(h).abort();
-                        s.closing.push(h);
+                        s.closing.push(Closing { handle: h, hold: None });
                     }
                 }
                 _ => {}

@@ -59,7 +59,7 @@ impl UdpSocket {
     fn bind_in(&self, s: &mut Stack, want: SockAddr) -> Result<SocketHandle> {
         let port = if want.port == 0 { s.ephemeral_port(false).ok_or(Errno::EADDRINUSE)? } else { want.port };
         let reuse = self.opts.lock().reuseaddr;
-        let holder = Holder { owner: self.ino, v6: self.family == AF_INET6, addr: want.addr, reuse, listening: false };
+        let holder = Holder { owner: self.ino, v6: self.family == AF_INET6, addr: want.addr, reuse, listening: false, expires_ns: None };
         s.udp_ports.reserve(port, holder)?;
         let mut sock = udp::Socket::new(
             udp::PacketBuffer::new(vec![udp::PacketMetadata::EMPTY; PACKETS], vec![0; PAYLOAD]),
