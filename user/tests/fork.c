@@ -1026,8 +1026,10 @@ TEST(setpgid_child_after_exec_eacces)
 
 TEST(getsid_self_zero_and_child)
 {
+    /* Linux reports 0 when our session's leader lives outside our pid namespace
+     * (as under a container runtime), so only -1 would be wrong here. */
     pid_t s = getsid(0);
-    CHECK(s > 0);
+    CHECK(s >= 0);
     CHECK_EQ(getsid(getpid()), s);
     pid_t pid = fork();
     CHECK(pid >= 0);
