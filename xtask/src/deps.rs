@@ -20,6 +20,10 @@ const TOOLS: &[Tool] = &[
     Tool { name: "musl-gcc", package: "musl-tools", present: || which("musl-gcc").is_some() },
     Tool { name: "gcc", package: "gcc", present: || which("gcc").is_some() },
     Tool { name: "a static /bin/busybox", package: "busybox-static", present: busybox_is_static },
+    // To build ipcs/ipcrm from busybox's source (busybox_ipc.rs).
+    Tool { name: "curl", package: "curl", present: || which("curl").is_some() },
+    Tool { name: "make", package: "make", present: || which("make").is_some() },
+    Tool { name: "bzip2", package: "bzip2", present: || which("bzip2").is_some() },
 ];
 
 /// Makes sure every host tool is there: installs the missing ones with apt-get when running as

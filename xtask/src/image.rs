@@ -13,7 +13,7 @@ use std::process::Command;
 use std::sync::Arc;
 
 use crate::build::UserBuild;
-use crate::deps;
+use crate::{busybox_ipc, deps};
 use crate::util::{Context, Error, Result};
 
 /// Where the kernel looks for the batch file.
@@ -162,6 +162,17 @@ pub fn base_tree(user: &UserBuild) -> Result<Tree> {
             continue;
         }
         tree.symlink(applet, "/bin/busybox");
+    }
+
+    // ipcs and ipcrm, which Debian's busybox-static lacks, from our own build of its source.
+    match busybox_ipc::binary() {
+        Ok(path) => {
+            tree.file("bin/busybox-ipc", 0o755, read(&path)?);
+            for applet in busybox_ipc::APPLETS {
+                tree.symlink(&format!("usr/bin/{applet}"), "/bin/busybox-ipc");
+            }
+        }
+        Err(e) => eprintln!("xtask: warning: no ipcs/ipcrm in the image: {e}"),
     }
 
     tree.file("etc/passwd", 0o644, b"root:x:0:0:root:/root:/bin/sh\n".to_vec());

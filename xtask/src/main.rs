@@ -9,6 +9,7 @@
 
 mod bench;
 mod build;
+mod busybox_ipc;
 mod deps;
 mod examples;
 mod image;
