@@ -74,13 +74,15 @@ impl FdTable {
         self.slots.iter().enumerate().filter_map(|(i, s)| s.as_ref().map(|s| (i as i32, s.file.clone()))).collect()
     }
 
-    /// Drops every descriptor marked close-on-exec.
-    pub fn close_on_exec(&mut self) {
+    /// Takes out every descriptor marked close-on-exec, returning their files.
+    pub fn close_on_exec(&mut self) -> Vec<Arc<OpenFile>> {
+        let mut closed = Vec::new();
         for s in self.slots.iter_mut() {
             if s.as_ref().is_some_and(|s| s.cloexec) {
-                *s = None;
+                closed.extend(s.take().map(|s| s.file));
             }
         }
+        closed
     }
 
     pub fn clear(&mut self) {

@@ -117,6 +117,13 @@ pub struct OpenFile {
     inflight: AtomicUsize,
 }
 
+impl Drop for OpenFile {
+    /// The open file description is finally closed: its OFD and flock locks go with it.
+    fn drop(&mut self) {
+        super::lock::open_file_closed(self);
+    }
+}
+
 impl OpenFile {
     pub fn new(file: Arc<dyn FileLike>, flags: u32) -> Arc<OpenFile> {
         Self::with_path(file, flags, None)

@@ -9,6 +9,7 @@ pub mod fd_table;
 pub mod file;
 pub mod initramfs;
 pub mod inode;
+pub mod lock;
 pub mod mount;
 pub mod path;
 pub mod pipe;

@@ -190,7 +190,10 @@ pub fn execve(path: &str, argv: Vec<String>, envp: Vec<String>, frame: &mut Trap
     *proc.comm.lock() = Some(basename(path));
     *proc.cmdline.lock() = image.argv;
     proc.did_exec.store(true, Ordering::Relaxed);
-    proc.fds.lock().close_on_exec();
+    let closed = proc.fds.lock().close_on_exec();
+    for f in closed {
+        crate::fs::lock::closed_by_process(proc.pid, &f);
+    }
     proc.sigactions.lock().reset_on_exec();
     *proc.signals.alt_stack.lock() = (0, 0, super::signal::SS_DISABLE);
     thread.fs_base.store(0, Ordering::Relaxed);

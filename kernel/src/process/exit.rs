@@ -45,6 +45,7 @@ fn release(proc: &Arc<Process>, wait_status: i32) {
     drop(vm);
     let fds = core::mem::take(&mut *proc.fds.lock());
     drop(fds);
+    crate::fs::lock::process_exited(proc.pid);
     // Sockets closed by the exit may leave cycles held only by messages in flight.
     crate::net::unix::gc::collect();
     *proc.ctty.lock() = None;

@@ -151,7 +151,7 @@ pub fn mounts(_p: &Arc<Process>) -> Result<Vec<u8>> {
 }
 
 /// (major, minor) of a device number in the user-space encoding.
-fn major_minor(dev: u64) -> (u64, u64) {
+pub(super) fn major_minor(dev: u64) -> (u64, u64) {
     (((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff), (dev & 0xff) | ((dev >> 12) & !0xff))
 }
 

@@ -173,6 +173,25 @@ pub fn version() -> Result<Vec<u8>> {
     text(format!("{} version {} (posix-x@posix-x) (rustc) {}\n", OSTYPE, OSRELEASE, UTS_VERSION))
 }
 
+/// Every file lock, in Linux's format: `1: POSIX  ADVISORY  WRITE 42 00:05:17 0 EOF`.
+pub fn locks() -> Result<Vec<u8>> {
+    use crate::fs::lock::{self, LockClass};
+    use ipc_rules::file_lock::{LockKind, OFFSET_MAX};
+    let mut out = String::new();
+    for (i, l) in lock::snapshot().iter().enumerate() {
+        let class = match l.class {
+            LockClass::Posix => "POSIX  ADVISORY ",
+            LockClass::OpenFile => "OFDLCK ADVISORY ",
+            LockClass::Flock => "FLOCK  ADVISORY ",
+        };
+        let kind = if l.kind == LockKind::Write { "WRITE" } else { "READ" };
+        let (major, minor) = super::process_files::major_minor(l.dev);
+        let end = if l.range.end == OFFSET_MAX { String::from("EOF") } else { format!("{}", l.range.end) };
+        let _ = writeln!(out, "{}: {} {} {} {:02x}:{:02x}:{} {} {}", i + 1, class, kind, l.pid, major, minor, l.ino, l.range.start, end);
+    }
+    text(out)
+}
+
 /// The file system types `mount -t` knows (registered in fs::init and procfs::init).
 pub fn filesystems() -> Result<Vec<u8>> {
     text(String::from("nodev\ttmpfs\nnodev\tdevtmpfs\nnodev\tproc\n"))

@@ -9,6 +9,7 @@ use crate::error::{Errno, Result};
 use crate::fs::file::{OpenFile, O_CLOEXEC};
 use crate::mm::user::{UserPtr, UserSlice};
 use crate::process::{self, fileops};
+use super::lock;
 
 const IOV_MAX: i32 = 1024;
 /// Linux caps one read/write at this many bytes (MAX_RW_COUNT).
@@ -202,7 +203,9 @@ pub fn ioctl(fd: i32, cmd: u32, arg: u64) -> Result<i64> {
 }
 
 pub fn close(fd: i32) -> Result<i64> {
-    let f = process::current().fds.lock().remove(fd)?;
+    let p = process::current();
+    let f = p.fds.lock().remove(fd)?;
+    crate::fs::lock::closed_by_process(p.pid, &f);
     let socket = f.file().as_socket().is_some();
     drop(f);
     if socket {
@@ -228,7 +231,9 @@ pub fn dup3(old: i32, new: i32, flags: u32) -> Result<i64> {
         return Err(Errno::EBADF);
     }
     let replaced = p.fds.lock().put(new, f, flags & O_CLOEXEC != 0);
-    drop(replaced);
+    if let Some(old) = replaced {
+        crate::fs::lock::closed_by_process(p.pid, &old);
+    }
     Ok(new as i64)
 }
 
@@ -245,9 +250,6 @@ const F_GETFD: i32 = 1;
 const F_SETFD: i32 = 2;
 const F_GETFL: i32 = 3;
 const F_SETFL: i32 = 4;
-const F_GETLK: i32 = 5;
-const F_SETLK: i32 = 6;
-const F_SETLKW: i32 = 7;
 const F_DUPFD_CLOEXEC: i32 = 1030;
 const F_SETPIPE_SZ: i32 = 1031;
 const F_GETPIPE_SZ: i32 = 1032;
@@ -281,9 +283,9 @@ pub fn fcntl(fd: i32, cmd: i32, arg: u64) -> Result<i64> {
         }
         F_GETPIPE_SZ => super::pipe::pipe_size(&f, None),
         F_SETPIPE_SZ => super::pipe::pipe_size(&f, Some(arg as u32 as u64)),
-        // Record locks: a single-machine kernel without lock contention tests yet; accepting
-        // them unlocked would lie, so say so.
-        F_GETLK | F_SETLK | F_SETLKW => Err(Errno::ENOLCK),
+        lock::F_GETLK | lock::F_SETLK | lock::F_SETLKW | lock::F_OFD_GETLK | lock::F_OFD_SETLK | lock::F_OFD_SETLKW => {
+            lock::fcntl(f, cmd, arg)
+        }
         _ => Err(Errno::EINVAL),
     }
 }

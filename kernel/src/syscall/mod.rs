@@ -7,6 +7,7 @@ mod dir;
 mod epoll;
 mod eventfd;
 mod io;
+mod lock;
 mod misc;
 mod mm;
 mod mount;
@@ -76,6 +77,7 @@ fn call(nr: u64, a: &Args, frame: &mut TrapFrame) -> Result<i64> {
         DUP2 => io::dup2(a.int(0), a.int(1)),
         DUP3 => io::dup3(a.int(0), a.int(1), a.u32(2)),
         FCNTL => io::fcntl(a.int(0), a.int(1), a.u(2)),
+        FLOCK => lock::flock(a.int(0), a.u32(1)),
         FSYNC | FDATASYNC => io::fsync(a.int(0)),
         SYNC => Ok(0),
         SYNCFS => io::fsync(a.int(0)),
