@@ -20,6 +20,15 @@ fn check_range(addr: u64, len: usize) -> Result<()> {
     }
 }
 
+/// A zero-filled kernel buffer of `len` bytes for data on its way to or from user space, or
+/// ENOMEM: the length comes from a user program, which must not be able to panic the kernel.
+pub fn zeroed_buffer(len: usize) -> Result<Vec<u8>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(len).map_err(|_| Errno::ENOMEM)?;
+    v.resize(len, 0);
+    Ok(v)
+}
+
 /// Copies user memory at `addr` into `dst`.
 pub fn copy_from_user(dst: &mut [u8], addr: u64) -> Result<()> {
     if dst.is_empty() {
@@ -123,8 +132,11 @@ impl UserSlice {
         copy_from_user(&mut dst[..n], self.addr)
     }
 
+    /// The bytes as a kernel buffer. The range is checked first (EFAULT), and a length the
+    /// heap cannot hold gives ENOMEM instead of bringing the kernel down.
     pub fn read_to_vec(&self) -> Result<Vec<u8>> {
-        let mut v = alloc::vec![0u8; self.len];
+        check_range(self.addr, self.len)?;
+        let mut v = zeroed_buffer(self.len)?;
         copy_from_user(&mut v, self.addr)?;
         Ok(v)
     }

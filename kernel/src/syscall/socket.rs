@@ -218,7 +218,9 @@ fn iovecs(iov: u64, count: u64) -> Result<Vec<UserSlice>> {
 }
 
 fn gather(slices: &[UserSlice]) -> Result<Vec<u8>> {
+    let total = slices.iter().try_fold(0usize, |t, s| t.checked_add(s.len())).ok_or(Errno::EINVAL)?;
     let mut data = Vec::new();
+    data.try_reserve_exact(total).map_err(|_| Errno::ENOMEM)?;
     for s in slices {
         data.extend_from_slice(&s.read_to_vec()?);
     }

@@ -124,7 +124,7 @@ pub fn msgget(key: i32, flags: i32) -> Result<i64> {
 pub fn msgsnd(id: i32, msgp: u64, size: u64, flags: i32) -> Result<i64> {
     let mtype = UserPtr::<i64>::new(msgp).read()?;
     let len = msg::check_send(id, size, mtype)?;
-    let mut text = vec![0u8; len];
+    let mut text = crate::mm::user::zeroed_buffer(len)?;
     copy_from_user(&mut text, msgp.wrapping_add(8))?;
     msg::msgsnd(&caller(), id, msg::Message { mtype, text }, flags).map(|_| 0)
 }

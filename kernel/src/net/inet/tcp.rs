@@ -276,7 +276,8 @@ impl TcpSocket {
         let timeout = self.opts.lock().rcvtimeo;
         let peek = flags & MSG_PEEK != 0;
         let waitall = flags & MSG_WAITALL != 0 && !peek;
-        let mut out = vec![0u8; len];
+        // Grown as data arrives: `len` is the caller's and may be far more than will ever come.
+        let mut out = Vec::new();
         let mut got = 0;
         loop {
             if self.shutdown.load(Ordering::Acquire) & RCV_SHUTDOWN != 0 && got == 0 {
@@ -285,6 +286,9 @@ impl TcpSocket {
             let r = self.on_socket(|s| {
                 self.note_peer_closed(s);
                 if s.can_recv() {
+                    let want = s.recv_queue().min(len - got);
+                    out.try_reserve(want).map_err(|_| Errno::ENOMEM)?;
+                    out.resize(got + want, 0);
                     let n = if peek { s.peek_slice(&mut out[got..]) } else { s.recv_slice(&mut out[got..]) };
                     return n.map_err(|_| Errno::ECONNRESET);
                 }
