@@ -53,7 +53,7 @@ extern "C" fn kernel_entry(start_info: u64) -> ! {
         Err(e) => log!("posix-x: initramfs: {:?}", e),
     }
     mm::release_initrd(&boot);
-    for (path, fs_type) in [("/dev", "devtmpfs"), ("/dev/shm", "tmpfs"), ("/tmp", "tmpfs")] {
+    for (path, fs_type) in [("/dev", "devtmpfs"), ("/dev/pts", "devpts"), ("/dev/shm", "tmpfs"), ("/tmp", "tmpfs")] {
         fs::mount_at_boot(path, fs_type);
     }
     procfs::init();

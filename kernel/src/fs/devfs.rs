@@ -1,5 +1,5 @@
 //! Device files: the character devices a device node (in any tmpfs) opens by its number, and
-//! the devtmpfs mounted at /dev.
+//! the devtmpfs mounted at /dev (/dev/pts is devpts, in `tty/devpts.rs`).
 
 use alloc::sync::Arc;
 
@@ -23,6 +23,7 @@ const DEV_URANDOM: u64 = makedev(1, 9);
 const DEV_TTY: u64 = makedev(5, 0);
 const DEV_CONSOLE: u64 = makedev(5, 1);
 const DEV_TTYS0: u64 = makedev(4, 64);
+const DEV_PTMX: u64 = super::tty::pty::PTMX_RDEV;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -114,6 +115,7 @@ pub fn open_device(rdev: u64, _flags: u32) -> Result<Arc<dyn FileLike>> {
         DEV_FULL => mem(Kind::Full),
         DEV_RANDOM | DEV_URANDOM => mem(Kind::Random),
         DEV_CONSOLE | DEV_TTYS0 => Ok(Arc::new(super::tty::console().clone())),
+        DEV_PTMX => super::tty::pty::open_master(),
         DEV_TTY => CTTY_LOOKUP.get().and_then(|f| f()).ok_or(Errno::ENXIO),
         _ => Err(Errno::ENXIO),
     }
@@ -133,6 +135,7 @@ pub fn new_devtmpfs() -> Arc<dyn FileSystem> {
         ("tty", DEV_TTY, 0o666),
         ("console", DEV_CONSOLE, 0o600),
         ("ttyS0", DEV_TTYS0, 0o660),
+        ("ptmx", DEV_PTMX, 0o666),
     ];
     for (name, rdev, perm) in devices {
         let _ = root.create(name, node(S_IFCHR | perm, rdev));

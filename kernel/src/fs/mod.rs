@@ -1,5 +1,5 @@
 //! Everything that is a file: the VFS (inodes, mounts, path walk, open files, descriptor tables),
-//! tmpfs, devtmpfs and its devices, the initramfs, and the console terminal.
+//! tmpfs, devtmpfs and its devices, the initramfs, and the terminals (console, pseudo-terminals).
 
 pub mod anon;
 pub mod devfs;
@@ -38,6 +38,7 @@ pub fn init() {
     root();
     mount::register_fs_type("tmpfs", || TmpFs::new("tmpfs"));
     mount::register_fs_type("devtmpfs", devfs::new_devtmpfs);
+    mount::register_fs_type("devpts", tty::devpts::new_devpts);
 }
 
 /// Mounts a new `fs_type` at `path` (creating the directory), as boot does for /dev, /tmp, ...

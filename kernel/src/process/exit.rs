@@ -48,6 +48,7 @@ fn release(proc: &Arc<Process>, wait_status: i32) {
     crate::fs::lock::process_exited(proc.pid);
     // Sockets closed by the exit may leave cycles held only by messages in flight.
     crate::net::unix::gc::collect();
+    super::job_control::leader_exit(proc);
     *proc.ctty.lock() = None;
     super::fork::finish_vfork(proc);
 

@@ -6,7 +6,7 @@ use core::sync::atomic::Ordering;
 use super::signal::{self, SigInfo, SIG_IGN, SI_KERNEL};
 use super::{all, current, group};
 use crate::error::{Errno, Result};
-use crate::fs::tty::{JobControl, Tty};
+use crate::fs::tty::{JobControl, Tty, SIGCONT, SIGHUP};
 
 struct ProcessJobs;
 
@@ -14,6 +14,11 @@ impl JobControl for ProcessJobs {
     fn caller_ids(&self) -> (u32, u32) {
         let p = current();
         (p.pgid(), p.sid())
+    }
+
+    fn caller_fs_ids(&self) -> (u32, u32) {
+        let c = current().creds.lock().clone();
+        (c.fsuid, c.fsgid)
     }
 
     fn caller_has_ctty(&self, tty: &Arc<Tty>) -> bool {
@@ -40,11 +45,46 @@ impl JobControl for ProcessJobs {
         Ok(())
     }
 
+    fn acquire_on_open(&self, tty: &Arc<Tty>) {
+        let p = current();
+        if p.sid() != p.pid || p.ctty.lock().is_some() || tty.session() != 0 {
+            return;
+        }
+        tty.set_session(p.sid(), p.pgid());
+        *p.ctty.lock() = Some(tty.clone());
+    }
+
+    fn hangup(&self, tty: &Arc<Tty>) {
+        for q in all() {
+            let had = {
+                let mut c = q.ctty.lock();
+                let had = c.as_ref().is_some_and(|t| Arc::ptr_eq(t, tty));
+                if had {
+                    *c = None;
+                }
+                had
+            };
+            if had && q.sid() == q.pid && !q.is_zombie() {
+                signal::send(&q, SIGHUP, SigInfo::new(SIGHUP, SI_KERNEL));
+                signal::send(&q, SIGCONT, SigInfo::new(SIGCONT, SI_KERNEL));
+            }
+        }
+    }
+
     fn drop_caller_ctty(&self) {
         let p = current();
         let tty = p.ctty.lock().take();
         if let Some(t) = tty {
             if p.sid() == p.pid {
+                // A pty's foreground group hears that its session leader let go (Linux's
+                // disassociate_ctty; the console keeps its quieter behaviour).
+                if t.is_pty() {
+                    let fg = t.foreground();
+                    if fg != 0 {
+                        self.signal_group(fg, SIGHUP);
+                        self.signal_group(fg, SIGCONT);
+                    }
+                }
                 // The session leader gives it up for the whole session.
                 for q in all().iter().filter(|q| q.sid() == p.sid()) {
                     *q.ctty.lock() = None;
@@ -74,11 +114,33 @@ impl JobControl for ProcessJobs {
 
 static JOBS: ProcessJobs = ProcessJobs;
 
+/// A session leader exits: if its controlling terminal is a pty, the foreground group gets
+/// SIGHUP and the whole session loses the terminal (Linux's disassociate_ctty(1)). The console
+/// stays with the session as before.
+pub fn leader_exit(proc: &Arc<super::Process>) {
+    if proc.sid() != proc.pid {
+        return;
+    }
+    let tty = proc.ctty.lock().clone();
+    let Some(t) = tty else { return };
+    if !t.is_pty() {
+        return;
+    }
+    let fg = t.foreground();
+    if fg != 0 {
+        JOBS.signal_group(fg, SIGHUP);
+    }
+    for q in all().iter().filter(|q| q.sid() == proc.sid()) {
+        *q.ctty.lock() = None;
+    }
+    t.clear_session(proc.sid());
+}
+
 pub fn install() {
     crate::fs::tty::set_job_control(&JOBS);
     crate::fs::devfs::set_ctty_lookup(|| {
         let p = current();
         let tty = p.ctty.lock().clone()?;
-        Some(Arc::new(tty) as Arc<dyn crate::fs::file::FileLike>)
+        Some(tty.open())
     });
 }

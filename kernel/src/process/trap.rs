@@ -27,7 +27,7 @@ fn on_irq(_frame: &mut TrapFrame, irq: u8) {
             super::timers::on_tick();
             crate::net::inet::on_tick();
         }
-        IRQ_COM1 => crate::fs::tty::console().on_receive_interrupt(),
+        IRQ_COM1 => crate::fs::tty::console::on_receive_interrupt(),
         _ => {}
     }
 }

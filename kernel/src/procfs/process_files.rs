@@ -18,8 +18,6 @@ use crate::task::thread::State;
 /// Clock ticks per second in stat (USER_HZ).
 const HZ: u64 = 100;
 const NS_PER_TICK: u64 = 1_000_000_000 / HZ;
-/// makedev(4, 64): the console is ttyS0.
-const CONSOLE_TTY_NR: u64 = (4 << 8) | 64;
 const SIGCHLD: u32 = 17;
 /// Linux 6.1's capabilities: CAP_LAST_CAP = 40.
 const ALL_CAPS: u64 = (1 << 41) - 1;
@@ -239,7 +237,7 @@ pub fn stat(p: &Arc<Process>) -> Result<Vec<u8>> {
     // Take the terminal out first: its own lock is not taken under the process's.
     let ctty = p.ctty.lock().clone();
     let (tty_nr, tpgid) = match ctty {
-        Some(tty) => (CONSOLE_TTY_NR, tty.foreground() as i64),
+        Some(tty) => (tty.rdev(), tty.foreground() as i64),
         None => (0, -1),
     };
     let mem = memory(p).unwrap_or_default();

@@ -1,0 +1,408 @@
+//! Pseudo-terminals (Unix 98): each open of /dev/ptmx makes a pair. The slave is a `Tty` like the
+//! console, with the line discipline, job control and termios; its device (`PtyLink`, the
+//! `TtyDriver`) is the master side: what the slave writes, after output processing and echo,
+//! waits in the link's output buffer for the master's reader, and what the master writes goes
+//! into the slave's line discipline as typed input. The devpts file system (`devpts.rs`) shows
+//! /dev/pts/N while the master is open.
+
+use alloc::collections::{BTreeMap, VecDeque};
+use alloc::sync::{Arc, Weak};
+use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use super::ldisc::{LineDiscipline, WinSize};
+use super::{jobs, wait_error, Side, Tty, TtyDriver, FIONREAD, TIOCOUTQ};
+use crate::error::{Errno, Result};
+use crate::event::{IoEvents, Poller, Pollee};
+use crate::fs::devfs::makedev;
+use crate::fs::file::{FileLike, O_NOCTTY};
+use crate::fs::inode::{Metadata, SetAttr, S_IFCHR};
+use crate::mm::user::{UserPtr, UserSlice};
+use crate::sync::Mutex;
+use crate::task::WaitQueue;
+
+pub const PTMX_RDEV: u64 = makedev(5, 2);
+const PTS_MAJOR: u64 = 136;
+pub const TIOCGPTN: u32 = 0x8004_5430;
+pub const TIOCSPTLCK: u32 = 0x4004_5431;
+pub const TIOCGPTLCK: u32 = 0x8004_5439;
+
+/// Input the slave holds for its readers (Linux's N_TTY_BUF_SIZE): a master writing more waits.
+const INPUT_LIMIT: usize = 4096;
+/// Output the slave may write ahead of the master's reader (Linux's tty buffer limit, 64 KiB).
+const OUTPUT_LIMIT: usize = 64 * 1024;
+/// Pairs at once (Linux's default /proc/sys/kernel/pty/max).
+const MAX_PTYS: u32 = 4096;
+
+/// Owner and permissions of /dev/pts/N (chown/chmod may change them).
+#[derive(Clone, Copy)]
+struct SlaveAttr {
+    mode: u32,
+    uid: u32,
+    gid: u32,
+    ctime_ns: i64,
+}
+
+/// The master side of a pair, seen by the slave's `Tty` as its device.
+pub struct PtyLink {
+    index: u32,
+    me: Weak<PtyLink>,
+    /// Slave output (processed) waiting for the master's reader.
+    output: Mutex<VecDeque<u8>>,
+    master_readers: WaitQueue,
+    master_writers: WaitQueue,
+    master_pollee: Pollee,
+    master_open: AtomicBool,
+    slave_opens: AtomicUsize,
+    /// Every slave file was closed after one was opened (Linux's TTY_OTHER_CLOSED on the
+    /// master): the master's reads fail with EIO once drained, and poll says POLLHUP.
+    slave_closed: AtomicBool,
+    /// TIOCSPTLCK: the slave cannot be opened (EIO). New pairs start locked, as on Linux.
+    locked: AtomicBool,
+    attr: Mutex<SlaveAttr>,
+}
+
+impl PtyLink {
+    pub fn index(&self) -> u32 {
+        self.index
+    }
+
+    pub fn slave_metadata(&self) -> Metadata {
+        let a = *self.attr.lock();
+        Metadata {
+            dev: super::devpts::dev(),
+            ino: self.index as u64 + 3, // Linux's devpts: root 1, ptmx 2, then the slaves
+            mode: S_IFCHR | a.mode,
+            nlink: 1,
+            uid: a.uid,
+            gid: a.gid,
+            rdev: makedev(PTS_MAJOR, self.index as u64),
+            blksize: 1024,
+            atime_ns: a.ctime_ns,
+            mtime_ns: a.ctime_ns,
+            ctime_ns: a.ctime_ns,
+            ..Metadata::default()
+        }
+    }
+
+    pub fn set_slave_attr(&self, s: &SetAttr) {
+        let mut a = self.attr.lock();
+        if let Some(m) = s.mode {
+            a.mode = m & 0o7777;
+        }
+        if let Some(u) = s.uid {
+            a.uid = u;
+        }
+        if let Some(g) = s.gid {
+            a.gid = g;
+        }
+        a.ctime_ns = crate::arch::time::realtime_ns();
+    }
+
+    fn output_len(&self) -> usize {
+        self.output.lock().len()
+    }
+}
+
+impl TtyDriver for PtyLink {
+    fn write_output(&self, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
+        self.output.lock().extend(bytes.iter().copied());
+        self.master_readers.wake_all();
+        self.master_pollee.notify(IoEvents::IN);
+    }
+
+    fn output_room(&self) -> usize {
+        OUTPUT_LIMIT.saturating_sub(self.output_len())
+    }
+
+    fn hung_up(&self) -> bool {
+        !self.master_open.load(Ordering::Acquire)
+    }
+
+    fn input_consumed(&self) {
+        self.master_writers.wake_all();
+        self.master_pollee.notify(IoEvents::OUT);
+    }
+
+    fn metadata(&self) -> Metadata {
+        self.slave_metadata()
+    }
+
+    fn rdev(&self) -> u64 {
+        makedev(PTS_MAJOR, self.index as u64)
+    }
+
+    fn open(&self, tty: &Arc<Tty>) -> Arc<dyn FileLike> {
+        let link = self.me.upgrade().expect("a driver method runs on a live link");
+        PtySlave::new(tty.clone(), link)
+    }
+
+    fn is_pty(&self) -> bool {
+        true
+    }
+}
+
+/// One live pair in the index table.
+struct Pair {
+    tty: Weak<Tty>,
+    link: Weak<PtyLink>,
+}
+
+/// Index → pair. An index is free again once nothing holds its link (master and slave files
+/// closed, no controlling terminal left), as Linux frees it when the tty is released.
+static PAIRS: Mutex<BTreeMap<u32, Pair>> = Mutex::new(BTreeMap::new());
+
+/// The pair with index `n` whose master is still open (what /dev/pts/N shows).
+pub fn lookup(n: u32) -> Option<(Arc<Tty>, Arc<PtyLink>)> {
+    let pairs = PAIRS.lock();
+    let p = pairs.get(&n)?;
+    let (tty, link) = (p.tty.upgrade()?, p.link.upgrade()?);
+    drop(pairs);
+    (!link.hung_up()).then_some((tty, link))
+}
+
+/// Indexes of the pairs whose master is open, in order.
+pub fn live_indexes() -> alloc::vec::Vec<u32> {
+    let pairs = PAIRS.lock();
+    let candidates: alloc::vec::Vec<(u32, Weak<PtyLink>)> = pairs.iter().map(|(n, p)| (*n, p.link.clone())).collect();
+    drop(pairs);
+    candidates.into_iter().filter(|(_, l)| l.upgrade().is_some_and(|l| !l.hung_up())).map(|(n, _)| n).collect()
+}
+
+/// open("/dev/ptmx"): a new pair, locked, with the lowest free index.
+pub fn open_master() -> Result<Arc<dyn FileLike>> {
+    let (uid, gid) = jobs().map(|j| j.caller_fs_ids()).unwrap_or((0, 0));
+    let mut pairs = PAIRS.lock();
+    let index = (0..MAX_PTYS).find(|n| pairs.get(n).is_none_or(|p| p.link.strong_count() == 0)).ok_or(Errno::ENOSPC)?;
+    let link = Arc::new_cyclic(|me| PtyLink {
+        index,
+        me: me.clone(),
+        output: Mutex::new(VecDeque::new()),
+        master_readers: WaitQueue::new(),
+        master_writers: WaitQueue::new(),
+        master_pollee: Pollee::new(),
+        master_open: AtomicBool::new(true),
+        slave_opens: AtomicUsize::new(0),
+        slave_closed: AtomicBool::new(false),
+        locked: AtomicBool::new(true),
+        attr: Mutex::new(SlaveAttr { mode: 0o620, uid, gid, ctime_ns: crate::arch::time::realtime_ns() }),
+    });
+    // A new pty starts with a zero window size, as on Linux.
+    let winsize = WinSize { ws_row: 0, ws_col: 0, ws_xpixel: 0, ws_ypixel: 0 };
+    let tty = Tty::new(link.clone(), LineDiscipline::new(winsize, INPUT_LIMIT - 1), INPUT_LIMIT);
+    pairs.insert(index, Pair { tty: Arc::downgrade(&tty), link: Arc::downgrade(&link) });
+    drop(pairs);
+    Ok(Arc::new(PtyMaster { tty, link }))
+}
+
+/// open("/dev/pts/N"): EIO while locked; acquires the terminal as the caller's controlling
+/// terminal unless O_NOCTTY (Linux's tty_open).
+pub fn open_slave(tty: &Arc<Tty>, link: &Arc<PtyLink>, flags: u32) -> Result<Arc<dyn FileLike>> {
+    if link.hung_up() || link.locked.load(Ordering::Acquire) {
+        return Err(Errno::EIO);
+    }
+    let file = PtySlave::new(tty.clone(), link.clone());
+    if flags & O_NOCTTY == 0 {
+        if let Some(j) = jobs() {
+            j.acquire_on_open(tty);
+        }
+    }
+    Ok(file)
+}
+
+/// An open file of a pty slave (its node, or /dev/tty when it is the controlling terminal).
+pub struct PtySlave {
+    tty: Arc<Tty>,
+    link: Arc<PtyLink>,
+}
+
+impl PtySlave {
+    fn new(tty: Arc<Tty>, link: Arc<PtyLink>) -> Arc<dyn FileLike> {
+        link.slave_opens.fetch_add(1, Ordering::AcqRel);
+        link.slave_closed.store(false, Ordering::Release);
+        Arc::new(PtySlave { tty, link })
+    }
+}
+
+impl Drop for PtySlave {
+    fn drop(&mut self) {
+        if self.link.slave_opens.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.link.slave_closed.store(true, Ordering::Release);
+            self.link.master_readers.wake_all();
+            self.link.master_pollee.notify(IoEvents::IN | IoEvents::HUP);
+        }
+    }
+}
+
+impl FileLike for PtySlave {
+    fn read(&self, buf: UserSlice, _offset: u64, nonblock: bool) -> Result<usize> {
+        self.tty.read_input(buf, nonblock)
+    }
+
+    fn write(&self, buf: UserSlice, _offset: u64, nonblock: bool) -> Result<usize> {
+        self.tty.write_user(buf, nonblock)
+    }
+
+    fn write_kernel(&self, data: &[u8], _offset: u64, nonblock: bool) -> Option<Result<usize>> {
+        Some(self.tty.write_kernel_data(data, nonblock))
+    }
+
+    fn is_pollable(&self) -> bool {
+        true
+    }
+
+    fn poll(&self, mask: IoEvents, poller: Option<&Poller>) -> IoEvents {
+        self.tty.poll_events(mask, poller)
+    }
+
+    fn ioctl(&self, cmd: u32, arg: u64) -> Result<i64> {
+        self.tty.ioctl(cmd, arg, Side::Terminal)
+    }
+
+    fn metadata(&self) -> Metadata {
+        self.link.slave_metadata()
+    }
+}
+
+/// The open file of /dev/ptmx: reads the slave's output, writes the slave's input.
+pub struct PtyMaster {
+    tty: Arc<Tty>,
+    link: Arc<PtyLink>,
+}
+
+impl Drop for PtyMaster {
+    fn drop(&mut self) {
+        // The slave hangs up: its reads see end of file, its writes EIO, its session SIGHUP.
+        self.link.master_open.store(false, Ordering::Release);
+        self.tty.hangup();
+    }
+}
+
+impl PtyMaster {
+    /// Slave output for the master's reader; EIO once every slave file is closed and nothing
+    /// is left (Linux's TTY_OTHER_CLOSED).
+    fn take_output(&self, out: &mut [u8]) -> Option<Result<usize>> {
+        let mut q = self.link.output.lock();
+        if q.is_empty() {
+            drop(q);
+            return self.link.slave_closed.load(Ordering::Acquire).then_some(Err(Errno::EIO));
+        }
+        let n = out.len().min(q.len());
+        for (i, b) in q.drain(..n).enumerate() {
+            out[i] = b;
+        }
+        Some(Ok(n))
+    }
+
+    /// Feeds `data` to the slave's input, waiting while its buffer is full.
+    fn feed(&self, data: &[u8], nonblock: bool, written_before: usize) -> Result<usize> {
+        let mut done = 0;
+        while done < data.len() {
+            done += self.tty.receive(&data[done..]);
+            if done == data.len() {
+                break;
+            }
+            let partial = done + written_before > 0;
+            if nonblock {
+                return if partial { Ok(done) } else { Err(Errno::EAGAIN) };
+            }
+            let r = self.link.master_writers.wait_until(|| (self.tty.input_room() > 0).then_some(()), None);
+            if let Err(e) = r {
+                return if partial { Ok(done) } else { Err(wait_error(e)) };
+            }
+        }
+        Ok(done)
+    }
+}
+
+impl FileLike for PtyMaster {
+    fn read(&self, buf: UserSlice, _offset: u64, nonblock: bool) -> Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let mut tmp = [0u8; 1024];
+        let want = buf.len().min(tmp.len());
+        let n = if nonblock {
+            self.take_output(&mut tmp[..want]).ok_or(Errno::EAGAIN)??
+        } else {
+            self.link.master_readers.wait_until(|| self.take_output(&mut tmp[..want]), None).map_err(wait_error)??
+        };
+        self.tty.output_drained();
+        buf.write(&tmp[..n])?;
+        Ok(n)
+    }
+
+    fn write(&self, buf: UserSlice, _offset: u64, nonblock: bool) -> Result<usize> {
+        let mut chunk = [0u8; 512];
+        let mut done = 0;
+        while done < buf.len() {
+            let n = (buf.len() - done).min(chunk.len());
+            buf.skip(done).take(n).read(&mut chunk[..n])?;
+            let w = self.feed(&chunk[..n], nonblock, done)?;
+            done += w;
+            if w < n {
+                break;
+            }
+        }
+        Ok(done)
+    }
+
+    fn write_kernel(&self, data: &[u8], _offset: u64, nonblock: bool) -> Option<Result<usize>> {
+        Some(self.feed(data, nonblock, 0))
+    }
+
+    fn is_pollable(&self) -> bool {
+        true
+    }
+
+    fn poll(&self, mask: IoEvents, poller: Option<&Poller>) -> IoEvents {
+        if let Some(p) = poller {
+            p.watch(&self.link.master_pollee, mask);
+        }
+        let mut ev = IoEvents::empty();
+        if self.link.output_len() > 0 {
+            ev |= IoEvents::readable();
+        }
+        if self.link.slave_closed.load(Ordering::Acquire) {
+            ev |= IoEvents::HUP;
+        }
+        if self.tty.input_room() > 0 {
+            ev |= IoEvents::writable();
+        }
+        ev
+    }
+
+    fn ioctl(&self, cmd: u32, arg: u64) -> Result<i64> {
+        match cmd {
+            TIOCGPTN => UserPtr::<u32>::new(arg).write(&self.link.index).map(|_| 0),
+            TIOCSPTLCK => {
+                let v = UserPtr::<i32>::new(arg).read()?;
+                self.link.locked.store(v != 0, Ordering::Release);
+                Ok(0)
+            }
+            TIOCGPTLCK => {
+                let v = self.link.locked.load(Ordering::Acquire) as i32;
+                UserPtr::<i32>::new(arg).write(&v).map(|_| 0)
+            }
+            // The master's own buffers: what it can read, and no output queued on its side.
+            FIONREAD => UserPtr::<i32>::new(arg).write(&(self.link.output_len() as i32)).map(|_| 0),
+            TIOCOUTQ => UserPtr::<i32>::new(arg).write(&0).map(|_| 0),
+            // Everything else acts on the slave, as Linux's tty_pair_get_tty.
+            _ => self.tty.ioctl(cmd, arg, Side::Master),
+        }
+    }
+
+    fn metadata(&self) -> Metadata {
+        Metadata {
+            dev: super::devpts::dev(),
+            ino: 2,
+            mode: S_IFCHR | 0o666,
+            nlink: 1,
+            rdev: PTMX_RDEV,
+            blksize: 1024,
+            ..Metadata::default()
+        }
+    }
+}
