@@ -321,7 +321,7 @@ impl Tty {
     }
 
     /// read(2) on the terminal: a line (canonical) or what is there (raw); end of file once
-    /// hung up.
+    /// hung up (EIO for a read already waiting when it happens).
     pub fn read_input(self: &Arc<Self>, buf: UserSlice, nonblock: bool) -> Result<usize> {
         if self.driver.hung_up() {
             return Ok(0);
@@ -341,7 +341,9 @@ impl Tty {
             );
             match got.map_err(wait_error)? {
                 Some(n) => n,
-                None => return Ok(0),
+                // A reader caught by the hangup fails; later ones see end of file (Linux:
+                // n_tty_read's TTY_OTHER_CLOSED check, then the hung-up file operations).
+                None => return Err(Errno::EIO),
             }
         };
         buf.write(&tmp[..n])?;
