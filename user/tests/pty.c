@@ -7,7 +7,8 @@
  * acquires it as controlling terminal (not with O_NOCTTY) and /proc/self/stat shows its tty_nr;
  * TIOCSWINSZ from the master sends SIGWINCH to the foreground group; FIONREAD on both sides;
  * hangup: master closed fails a blocked slave read with EIO, then gives EOF, EIO on write, POLLHUP, SIGHUP to the session
- * leader, loss of /dev/tty and of /dev/pts/N; every slave closed gives the master its data,
+ * leader, loss of /dev/tty and of /dev/pts/N; the session leader exiting sends SIGHUP to the
+ * foreground group; every slave closed gives the master its data,
  * then EIO and POLLHUP; a master without a slave yet just has nothing to read (EAGAIN);
  * poll and epoll readiness on both sides; bounded buffers both ways (O_NONBLOCK EAGAIN, room
  * again once the other side reads).
@@ -749,4 +750,57 @@ TEST(tiocswinsz_from_the_master_sends_sigwinch_to_the_foreground_group)
     CHECK_EQ(get, 0);
     CHECK_EQ(back.ws_row, 30);
     CHECK_EQ(back.ws_col, 100);
+}
+
+static int hup_pipe = -1;
+static void report_hup(int sig)
+{
+    (void)sig;
+    write_byte(hup_pipe, 'h');
+    _exit(0);
+}
+
+TEST(the_session_leader_exiting_sends_sighup_to_the_foreground_group)
+{
+    sig_defaults();
+    struct pty p;
+    CHECK_OK(pty_open(&p, 0));
+    close(p.s);
+    int hup[2];
+    CHECK_OK(pipe(hup));
+    pid_t leader = fork();
+    CHECK(leader >= 0);
+    if (leader == 0) {
+        close(p.m);
+        close(hup[0]);
+        CCHECK(setsid() == getpid());
+        int s = open(p.name, O_RDWR);
+        CCHECK(s >= 0);
+        int ready[2];
+        CCHECK(pipe(ready) == 0);
+        pid_t member = fork(); /* in the leader's (foreground) group */
+        CCHECK(member >= 0);
+        if (member == 0) {
+            hup_pipe = hup[1];
+            struct sigaction sa;
+            memset(&sa, 0, sizeof sa);
+            sa.sa_handler = report_hup;
+            sigaction(SIGHUP, &sa, NULL);
+            close(ready[0]);
+            write_byte(ready[1], 'r');
+            for (;;)
+                pause();
+        }
+        close(ready[1]);
+        CCHECK(read_byte(ready[0]) == 'r');
+        _exit(0); /* the member gets SIGHUP */
+    }
+    close(hup[1]);
+    int st = child_status(leader);
+    int ev = events_within(hup[0], POLLIN, WAIT_MS);
+    int h = ev & POLLIN ? read_byte(hup[0]) : -1;
+    close(hup[0]);
+    close(p.m);
+    CHECK_EQ(st, 0);
+    CHECK_EQ(h, 'h');
 }

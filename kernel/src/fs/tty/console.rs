@@ -9,6 +9,7 @@ use super::ldisc::{LineDiscipline, WinSize};
 use super::{Tty, TtyDriver};
 use crate::arch::serial::{Uart, COM1};
 use crate::fs::file::FileLike;
+use crate::error::Result;
 use crate::fs::inode::{Metadata, S_IFCHR};
 
 /// makedev(4, 64): the console is ttyS0.
@@ -35,8 +36,8 @@ impl TtyDriver for Console {
         CONSOLE_RDEV
     }
 
-    fn open(&self, tty: &Arc<Tty>) -> Arc<dyn FileLike> {
-        Arc::new(tty.clone())
+    fn open(&self, tty: &Arc<Tty>) -> Result<Arc<dyn FileLike>> {
+        Ok(Arc::new(tty.clone()))
     }
 }
 

@@ -100,7 +100,7 @@ pub trait TtyDriver: Send + Sync {
     /// The device number (/proc/<pid>/stat's tty_nr).
     fn rdev(&self) -> u64;
     /// A new open file for this terminal (its device node, /dev/tty).
-    fn open(&self, tty: &Arc<Tty>) -> Arc<dyn FileLike>;
+    fn open(&self, tty: &Arc<Tty>) -> Result<Arc<dyn FileLike>>;
     /// A pseudo-terminal slave (acquired as controlling terminal on open, hung up when its
     /// session leader exits).
     fn is_pty(&self) -> bool {
@@ -157,7 +157,7 @@ impl Tty {
     }
 
     /// A new open file for this terminal (/dev/tty).
-    pub fn open(self: &Arc<Self>) -> Arc<dyn FileLike> {
+    pub fn open(self: &Arc<Self>) -> Result<Arc<dyn FileLike>> {
         self.driver.open(self)
     }
 

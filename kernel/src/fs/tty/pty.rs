@@ -134,9 +134,10 @@ impl TtyDriver for PtyLink {
         makedev(PTS_MAJOR, self.index as u64)
     }
 
-    fn open(&self, tty: &Arc<Tty>) -> Arc<dyn FileLike> {
-        let link = self.me.upgrade().expect("a driver method runs on a live link");
-        PtySlave::new(tty.clone(), link)
+    fn open(&self, tty: &Arc<Tty>) -> Result<Arc<dyn FileLike>> {
+        // `me` upgrades while any caller holds the link, which a caller of this method does.
+        let link = self.me.upgrade().ok_or(Errno::ENXIO)?;
+        Ok(PtySlave::new(tty.clone(), link))
     }
 
     fn is_pty(&self) -> bool {
