@@ -11,7 +11,7 @@
  * foreground group; every slave closed gives the master its data,
  * then EIO and POLLHUP; a master without a slave yet just has nothing to read (EAGAIN);
  * poll and epoll readiness on both sides; bounded buffers both ways (O_NONBLOCK EAGAIN, room
- * again once the other side reads).
+ * again once the other side reads; a blocking writer waits for the reader, nothing lost).
  * Nothing depends on timing: children hand over through pipes, and waits for data are polls
  * with a 10 s bound (Linux moves pty data through a work queue, so it may arrive a little later).
  * Syscalls: openat, ioctl (TIOCGPTN, TIOCSPTLCK, TIOCGPTLCK, TCGETS, TCSETS, TIOCGWINSZ,
@@ -509,6 +509,57 @@ TEST(a_blocked_slave_reader_wakes_for_the_master_write)
     pty_close(&p);
     CHECK_EQ(w, 1);
     CHECK_EQ(st, 0);
+}
+
+/* A child writes `total` bytes to `to` in one blocking write; the parent, once the child is
+ * blocked, reads them all from `from`. 0 if every byte arrived in order and the write
+ * returned the whole count. */
+static int blocked_writer_case(int to, int from, long total)
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        static char big[200000];
+        for (long i = 0; i < total; i++)
+            big[i] = (char)('a' + i % 26);
+        _exit(write(to, big, (size_t)total) == total ? 0 : 1);
+    }
+    int slept = wait_sleeping(pid); /* the buffer is full: it waits for the reader */
+    long got = 0;
+    int order = 1;
+    char buf[4096];
+    while (got < total) {
+        ssize_t r = read(from, buf, sizeof buf);
+        if (r <= 0)
+            break;
+        for (ssize_t i = 0; i < r; i++)
+            if (buf[i] != (char)('a' + (got + i) % 26))
+                order = 0;
+        got += r;
+    }
+    int st = child_status(pid);
+    return slept == 1 && got == total && order && st == 0 ? 0 : -1;
+}
+
+TEST(a_master_writer_blocks_until_the_slave_reads)
+{
+    struct pty p;
+    CHECK_OK(pty_open(&p, 0));
+    CHECK_OK(set_raw(p.s));
+    int r = blocked_writer_case(p.m, p.s, 200000);
+    pty_close(&p);
+    CHECK_EQ(r, 0);
+}
+
+TEST(a_slave_writer_blocks_until_the_master_reads)
+{
+    struct pty p;
+    CHECK_OK(pty_open(&p, 0));
+    CHECK_OK(set_raw(p.s));
+    int r = blocked_writer_case(p.s, p.m, 200000);
+    pty_close(&p);
+    CHECK_EQ(r, 0);
 }
 
 /* ================= hangup ================= */
