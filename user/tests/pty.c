@@ -8,7 +8,7 @@
  * TIOCSWINSZ from the master sends SIGWINCH to the foreground group; FIONREAD on both sides;
  * hangup: master closed fails a blocked slave read with EIO, then gives EOF, EIO on write, POLLHUP, SIGHUP to the session
  * leader, loss of /dev/tty and of /dev/pts/N; the session leader exiting sends SIGHUP to the
- * foreground group; every slave closed gives the master its data,
+ * foreground group, and so does its TIOCNOTTY (with SIGCONT); every slave closed gives the master its data,
  * then EIO and POLLHUP; a master without a slave yet just has nothing to read (EAGAIN);
  * poll and epoll readiness on both sides; bounded buffers both ways (O_NONBLOCK EAGAIN, room
  * again once the other side reads; a blocking writer waits for the reader, nothing lost).
@@ -854,4 +854,32 @@ TEST(the_session_leader_exiting_sends_sighup_to_the_foreground_group)
     close(p.m);
     CHECK_EQ(st, 0);
     CHECK_EQ(h, 'h');
+}
+
+TEST(tiocnotty_by_the_session_leader_hangs_up_the_foreground_group)
+{
+    sig_defaults();
+    struct pty p;
+    CHECK_OK(pty_open(&p, 0));
+    close(p.s);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        CCHECK(block(SIGHUP) == 0);
+        CCHECK(block(SIGCONT) == 0);
+        CCHECK(setsid() == getpid());
+        int s = open(p.name, O_RDWR);
+        CCHECK(s >= 0);
+        CCHECK(tcgetpgrp(s) == getpid()); /* the leader's group is the foreground */
+        CCHECK(ioctl(s, TIOCNOTTY) == 0);
+        CCHECK(is_pending(SIGHUP) == 1);
+        CCHECK(is_pending(SIGCONT) == 1);
+        CERRNO(tcgetpgrp(s), ENOTTY);
+        CERRNO(open("/dev/tty", O_RDWR), ENXIO);
+        CERRNO(ioctl(p.m, TIOCGSID, &(pid_t){0}), ENOTTY); /* no session has it now */
+        signal(SIGHUP, SIG_IGN);
+        _exit(0);
+    }
+    CHECK_CHILD_OK(pid);
+    close(p.m);
 }
