@@ -219,8 +219,9 @@ pub struct SignalState {
     /// The signal delivered to stop or continue the process (for /proc and wait status).
     pub stop_signal: core::sync::atomic::AtomicU32,
     pub wake_on_continue: crate::task::WaitQueue,
-    /// The mask to restore after the next delivery (rt_sigsuspend's temporary mask).
-    pub restore_mask: Mutex<Option<u64>>,
+    /// The mask to restore after the next delivery (rt_sigsuspend's temporary mask); set it
+    /// with `set_restore_mask`.
+    restore_mask: Mutex<Option<u64>>,
     /// Signals pending for the process as a whole (kill), as opposed to one thread (tgkill).
     pub shared_pending: alloc::sync::Arc<core::sync::atomic::AtomicU64>,
     /// The set an rt_sigtimedwait is waiting for: such a signal wakes it though blocked.
@@ -234,6 +235,15 @@ pub struct SignalState {
 pub enum JobEvent {
     Stopped(u32),
     Continued,
+}
+
+impl SignalState {
+    /// Restores `mask` as the blocked mask after the next delivery, or on the way back to user
+    /// mode if no handler runs (rt_sigsuspend, ppoll, pselect6, epoll_pwait).
+    pub fn set_restore_mask(&self, mask: u64) {
+        *self.restore_mask.lock() = Some(mask);
+        task::note_signal_work();
+    }
 }
 
 /// Is `sig` ignored by `proc` (and so discarded when sent)?
@@ -287,6 +297,7 @@ fn post(proc: &Arc<Process>, sig: u32, info: SigInfo, thread_directed: bool) {
     }
     proc.signals.infos.lock().push_back(info);
     target.fetch_or(bit(sig), Ordering::Release);
+    task::note_signal_work();
     proc.signals.signalfd_wait.wake_all();
     proc.signals.pollee.notify(crate::event::IoEvents::IN);
     if !blocked || awaited || sig == SIGKILL {
@@ -380,6 +391,14 @@ fn restart(frame: &mut TrapFrame) {
 /// Runs on every return to user mode: delivers pending signals (default actions or handlers)
 /// and settles interrupted system calls.
 pub fn deliver(frame: &mut TrapFrame) {
+    if !task::signal_work_possible() {
+        // Nothing pending for this thread and no mask to restore (see task::SIGNAL_WORK): only
+        // an interrupted call may still need its restart.
+        if frame.is_syscall() && matches!(frame.rax, ERESTARTSYS | ERESTARTNOHAND | ERESTARTNOINTR) {
+            restart(frame);
+        }
+        return;
+    }
     let thread = task::current();
     let Some(proc) = super::of_thread(&thread) else { return };
     let in_syscall = frame.is_syscall();
@@ -425,6 +444,10 @@ pub fn deliver(frame: &mut TrapFrame) {
     }
     if let Some(mask) = proc.signals.restore_mask.lock().take() {
         thread.sig_blocked.store(mask, Ordering::Relaxed);
+    }
+    // Interrupts are off from here to user mode: nothing can post a signal before we get there.
+    if thread.pending_all() == 0 {
+        task::clear_signal_work();
     }
     if in_syscall && matches!(frame.rax, ERESTARTSYS | ERESTARTNOHAND | ERESTARTNOINTR) {
         restart(frame);

@@ -100,7 +100,7 @@ fn wait(epfd: i32, events: u64, maxevents: i32, deadline: Option<u64>, sigmask: 
         let mask = UserPtr::<u64>::new(sigmask).read()?;
         let t = crate::task::current();
         let old = t.sig_blocked.swap(mask & !crate::process::signal::UNBLOCKABLE, core::sync::atomic::Ordering::Relaxed);
-        *process::current().signals.restore_mask.lock() = Some(old);
+        process::current().signals.set_restore_mask(old);
     }
     let got = ep.wait(maxevents as usize, deadline)?;
     for (i, (ev, data)) in got.iter().enumerate() {

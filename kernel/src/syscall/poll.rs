@@ -72,7 +72,7 @@ fn with_sigmask(sigmask: u64, sigsetsize: u64) -> Result<()> {
     let mask = UserPtr::<u64>::new(sigmask).read()?;
     let t = task::current();
     let old = t.sig_blocked.swap(mask & !UNBLOCKABLE, core::sync::atomic::Ordering::Relaxed);
-    *process::current().signals.restore_mask.lock() = Some(old);
+    process::current().signals.set_restore_mask(old);
     Ok(())
 }
 

@@ -88,7 +88,7 @@ pub fn rt_sigsuspend(mask: u64, sigsetsize: u64) -> Result<i64> {
     let t = task::current();
     let saved = t.sig_blocked.swap(new & !UNBLOCKABLE, Ordering::Relaxed);
     // The handler's frame records `saved`, so its sigreturn restores the caller's mask.
-    *process::current().signals.restore_mask.lock() = Some(saved);
+    process::current().signals.set_restore_mask(saved);
     let q = WaitQueue::new();
     let _ = q.wait_until(|| None::<()>, None);
     Err(Errno::ERESTARTNOHAND)

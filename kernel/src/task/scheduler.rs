@@ -127,6 +127,8 @@ fn switch_away(new_state: State) {
         rq.dead = Some(prev.clone());
     }
     drop(rq);
+    // The flag spoke of `prev`; `next` may have signals pending.
+    super::note_signal_work();
 
     if prev.user {
         // The next thread's user code will overwrite the live x87 state this frame may still
