@@ -65,14 +65,14 @@ fn reparent_children(proc: &Arc<Process>) {
     }
     let init = super::init_process();
     for c in &children {
-        *c.parent.lock() = Arc::downgrade(&init);
+        c.set_parent(&init);
     }
     init.children.lock().extend(children);
     init.child_events.wake_all();
 }
 
 fn notify_parent(proc: &Arc<Process>, wait_status: i32) {
-    let Some(parent) = proc.parent.lock().upgrade() else { return };
+    let Some(parent) = proc.parent() else { return };
     let act = parent.sigactions.lock().get(SIGCHLD);
     let autoreap = act.handler == SIG_IGN || act.flags & SA_NOCLDWAIT != 0;
     if autoreap {

@@ -14,7 +14,7 @@ fn group_exists_in_session(pgid: u32, sid: u32) -> bool {
 pub fn setpgid(pid: u32, pgid: u32) -> Result<()> {
     let me = current();
     let target = if pid == 0 || pid == me.pid { me.clone() } else { find(pid).ok_or(Errno::ESRCH)? };
-    let is_child = target.parent.lock().upgrade().is_some_and(|p| p.pid == me.pid);
+    let is_child = target.parent().is_some_and(|p| p.pid == me.pid);
     if target.pid != me.pid && !is_child {
         return Err(Errno::ESRCH);
     }
@@ -60,7 +60,7 @@ pub fn getsid(pid: u32) -> Result<u32> {
 /// Stop signals from the terminal (SIGTSTP, SIGTTIN, SIGTTOU) do not stop such a group.
 pub fn is_orphaned(pgid: u32) -> bool {
     !members(pgid).iter().any(|p| {
-        p.parent.lock().upgrade().is_some_and(|q| q.pid != 1 && q.pgid() != pgid && q.sid() == p.sid())
+        p.parent().is_some_and(|q| q.pid != 1 && q.pgid() != pgid && q.sid() == p.sid())
     })
 }
 

@@ -58,7 +58,10 @@ pub enum Life {
 
 pub struct Process {
     pub pid: u32,
-    pub parent: Mutex<Weak<Process>>,
+    /// Read with `parent()`, changed with `set_parent` (which keeps `ppid` in step).
+    parent: Mutex<Weak<Process>>,
+    /// The parent's pid (0 for init), so getppid takes no lock.
+    ppid: AtomicU32,
     /// Children, zombies included (they stay here until reaped).
     pub children: Mutex<Vec<Arc<Process>>>,
     pub pgid: AtomicU32,
@@ -100,6 +103,7 @@ impl Process {
     fn new(pid: u32, parent: Weak<Process>, vm: Vm, fs: FsContext) -> Arc<Process> {
         let p = Arc::new(Process {
             pid,
+            ppid: AtomicU32::new(parent.upgrade().map_or(0, |p| p.pid)),
             parent: Mutex::new(parent),
             children: Mutex::new(Vec::new()),
             pgid: AtomicU32::new(pid),
@@ -128,8 +132,19 @@ impl Process {
         p
     }
 
+    /// The parent's pid; 0 for init. A process's parent lives at least as long as it is the
+    /// parent: an exiting process hands its children to init (`exit::reparent_children`).
     pub fn ppid(&self) -> u32 {
-        self.parent.lock().upgrade().map(|p| p.pid).unwrap_or(0)
+        self.ppid.load(Ordering::Relaxed)
+    }
+
+    pub fn parent(&self) -> Option<Arc<Process>> {
+        self.parent.lock().upgrade()
+    }
+
+    pub fn set_parent(&self, parent: &Arc<Process>) {
+        *self.parent.lock() = Arc::downgrade(parent);
+        self.ppid.store(parent.pid, Ordering::Relaxed);
     }
 
     pub fn pgid(&self) -> u32 {
@@ -179,9 +194,17 @@ pub fn comm_of(p: &Process) -> String {
 
 /// The process the current thread belongs to.
 pub fn current() -> Arc<Process> {
-    let t = task::current();
-    let owner = t.owner().expect("current thread belongs to a process").clone();
+    let owner = task::with_current(|t| t.owner().expect("current thread belongs to a process").clone());
     owner.downcast::<Process>().unwrap_or_else(|_| panic!("thread owner is not a process"))
+}
+
+/// Runs `f` on the current process without taking a reference to it. `f` must not block (see
+/// `task::with_current`).
+pub fn with_current<R>(f: impl FnOnce(&Process) -> R) -> R {
+    task::with_current(|t| {
+        let owner = t.owner().expect("current thread belongs to a process");
+        f(owner.downcast_ref::<Process>().expect("thread owner is a process"))
+    })
 }
 
 /// The process `t` belongs to, if any.

@@ -331,7 +331,7 @@ pub fn send_simple(proc: &Arc<Process>, sig: u32) {
 
 /// Tells the parent a child stopped or continued (SIGCHLD unless SA_NOCLDSTOP, and wakes waits).
 fn notify_parent_job(proc: &Arc<Process>, code: i32, sig: u32) {
-    let Some(parent) = proc.parent.lock().upgrade() else { return };
+    let Some(parent) = proc.parent() else { return };
     let act = parent.sigactions.lock().get(SIGCHLD);
     if act.flags & SA_NOCLDSTOP == 0 {
         let uid = proc.creds.lock().uid;
@@ -390,15 +390,19 @@ fn restart(frame: &mut TrapFrame) {
 
 /// Runs on every return to user mode: delivers pending signals (default actions or handlers)
 /// and settles interrupted system calls.
+#[inline]
 pub fn deliver(frame: &mut TrapFrame) {
-    if !task::signal_work_possible() {
+    if task::signal_work_possible() {
+        deliver_pending(frame);
+    } else if frame.is_syscall() && matches!(frame.rax, ERESTARTSYS | ERESTARTNOHAND | ERESTARTNOINTR) {
         // Nothing pending for this thread and no mask to restore (see task::SIGNAL_WORK): only
         // an interrupted call may still need its restart.
-        if frame.is_syscall() && matches!(frame.rax, ERESTARTSYS | ERESTARTNOHAND | ERESTARTNOINTR) {
-            restart(frame);
-        }
-        return;
+        restart(frame);
     }
+}
+
+#[inline(never)]
+fn deliver_pending(frame: &mut TrapFrame) {
     let thread = task::current();
     let Some(proc) = super::of_thread(&thread) else { return };
     let in_syscall = frame.is_syscall();

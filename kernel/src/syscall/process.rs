@@ -119,15 +119,15 @@ pub fn waitid(idtype: u32, id: u32, infop: u64, options: u32, rusage: u64) -> Re
 }
 
 pub fn getpid() -> Result<i64> {
-    Ok(process::current().pid as i64)
+    Ok(process::with_current(|p| p.pid) as i64)
 }
 
 pub fn getppid() -> Result<i64> {
-    Ok(process::current().ppid() as i64)
+    Ok(process::with_current(|p| p.ppid()) as i64)
 }
 
 pub fn gettid() -> Result<i64> {
-    Ok(task::current().tid as i64)
+    Ok(task::with_current(|t| t.tid) as i64)
 }
 
 pub fn setpgid(pid: i32, pgid: i32) -> Result<i64> {

@@ -5,7 +5,7 @@ pub mod thread;
 pub mod timer;
 pub mod wait_queue;
 
-pub use scheduler::current;
+pub use scheduler::{current, with_current};
 pub use thread::Thread;
 pub use wait_queue::{WaitError, WaitQueue};
 

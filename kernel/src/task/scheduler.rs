@@ -4,10 +4,12 @@
 
 use alloc::collections::VecDeque;
 use alloc::sync::Arc;
+use core::cell::RefCell;
 use core::sync::atomic::{AtomicBool, Ordering};
 
 use super::thread::{State, Thread};
-use crate::arch::{context, cpu, percpu};
+use crate::arch::percpu::{self, CpuLocal};
+use crate::arch::{context, cpu};
 use crate::sync::{self, Mutex};
 
 /// Timer ticks in one time slice.
@@ -15,22 +17,35 @@ const SLICE_TICKS: u32 = 10;
 
 struct RunQueue {
     ready: VecDeque<Arc<Thread>>,
-    current: Option<Arc<Thread>>,
     idle: Option<Arc<Thread>>,
     /// The last thread that exited; dropped only once we are off its stack.
     dead: Option<Arc<Thread>>,
 }
 
-static RQ: Mutex<RunQueue> = Mutex::new(RunQueue { ready: VecDeque::new(), current: None, idle: None, dead: None });
+static RQ: Mutex<RunQueue> = Mutex::new(RunQueue { ready: VecDeque::new(), idle: None, dead: None });
 static NEED_RESCHED: AtomicBool = AtomicBool::new(false);
 
+/// The running thread. Outside the run queue's lock so that finding it (on nearly every system
+/// call) costs no lock; only `switch_away` and `start` change it, with the run queue locked.
+static CURRENT: CpuLocal<RefCell<Option<Arc<Thread>>>> = CpuLocal::new(RefCell::new(None));
+
 pub fn current() -> Arc<Thread> {
-    RQ.lock().current.clone().expect("a current thread")
+    with_current(Arc::clone)
+}
+
+/// Runs `f` on the current thread without taking a reference (no atomic operation). `f` must
+/// not block: a switch to another thread while the slot is borrowed panics.
+pub fn with_current<R>(f: impl FnOnce(&Arc<Thread>) -> R) -> R {
+    f(CURRENT.get().borrow().as_ref().expect("a current thread"))
 }
 
 /// The current thread, or None during boot before the scheduler runs.
 pub fn try_current() -> Option<Arc<Thread>> {
-    RQ.lock().current.clone()
+    CURRENT.get().borrow().clone()
+}
+
+fn set_current(t: Option<Arc<Thread>>) -> Option<Arc<Thread>> {
+    CURRENT.get().replace(t)
 }
 
 /// Makes a new thread runnable.
@@ -76,7 +91,7 @@ pub fn exit_current() -> ! {
 /// Called from the timer interrupt.
 pub fn tick() {
     let rq = RQ.lock();
-    if let Some(cur) = rq.current.as_ref() {
+    if let Some(cur) = CURRENT.get().borrow().as_ref() {
         let is_idle = rq.idle.as_ref().is_some_and(|i| Arc::ptr_eq(i, cur));
         if !is_idle {
             let left = cur.slice_left.load(Ordering::Relaxed);
@@ -98,12 +113,12 @@ pub fn preempt_point() {
 
 fn switch_away(new_state: State) {
     let mut rq = RQ.lock();
-    let prev = rq.current.take().expect("a current thread");
+    let prev = set_current(None).expect("a current thread");
     let is_idle = |t: &Arc<Thread>, rq: &RunQueue| rq.idle.as_ref().is_some_and(|i| Arc::ptr_eq(i, t));
     let prev_is_idle = is_idle(&prev, &rq);
     // A thread woken between marking itself asleep and getting here stays runnable.
     if new_state == State::Sleeping && prev.state() == State::Runnable {
-        rq.current = Some(prev);
+        set_current(Some(prev));
         return;
     }
     prev.set_state(new_state);
@@ -119,7 +134,7 @@ fn switch_away(new_state: State) {
     next.run_start.store(now, Ordering::Relaxed);
     next.set_state(State::Running);
     next.slice_left.store(SLICE_TICKS, Ordering::Relaxed);
-    rq.current = Some(next.clone());
+    set_current(Some(next.clone()));
     if Arc::ptr_eq(&prev, &next) {
         return;
     }
@@ -175,7 +190,7 @@ pub fn start(boot: Arc<Thread>) -> ! {
         next.slice_left.store(SLICE_TICKS, Ordering::Relaxed);
         percpu::set_kernel_stack(next.stack_top());
         let rsp = next.saved_rsp.load(Ordering::Relaxed);
-        rq.current = Some(next);
+        set_current(Some(next));
         rsp
     };
     // The boot stack's context is saved here and never resumed.

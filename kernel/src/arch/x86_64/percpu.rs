@@ -34,3 +34,26 @@ pub fn set_kernel_stack(top: u64) {
     unsafe { (*CPU0.0.get()).kernel_rsp = top };
     super::gdt::set_kernel_stack(top);
 }
+
+/// A value owned by this (the only) CPU, for state that belongs to "whatever runs now", such as
+/// the scheduler's current thread. Put a `core::cell::Cell` or `RefCell` in it: reading it needs
+/// no lock and no atomic instruction.
+pub struct CpuLocal<T>(T);
+
+// SAFETY: there is one CPU, and kernel code runs with interrupts off except in `cpu::idle_wait`
+// (`sti; hlt; cli`), where the interrupted code is in no Rust code at all. So the value is only
+// ever touched by one flow of execution at a time: kernel threads take turns on the CPU like
+// coroutines of one OS thread, and a `RefCell` inside still catches a borrow held across a
+// switch (a panic, never a data race). Exceptions raised by kernel code (user-copy page faults)
+// are synchronous, like calls. `T: Send` because the value is used by whichever thread runs.
+unsafe impl<T: Send> Sync for CpuLocal<T> {}
+
+impl<T> CpuLocal<T> {
+    pub const fn new(value: T) -> Self {
+        CpuLocal(value)
+    }
+
+    pub fn get(&self) -> &T {
+        &self.0
+    }
+}
