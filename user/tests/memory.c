@@ -10,6 +10,7 @@
 #define TEST_MAIN
 #include "test.h"
 
+#include <fcntl.h>
 #include <stdint.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -364,6 +365,19 @@ TEST(mmap_huge_length_enomem)
 {
     CHECK_ERRNO(sys_mmap(NULL, (size_t)-PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
                 ENOMEM);
+}
+
+TEST(mmap_shared_anonymous_huge_lengths_enomem)
+{
+    /* Longer than the address space, and (heuristic overcommit) longer than all of RAM. */
+    int rw = PROT_READ | PROT_WRITE, shared = MAP_SHARED | MAP_ANONYMOUS;
+    CHECK_ERRNO(sys_mmap(NULL, 0xffffffff805321a0UL, rw, shared, -1, 0), ENOMEM);
+    CHECK_ERRNO(sys_mmap(NULL, (size_t)-PAGE, rw, shared, -1, 0), ENOMEM);
+    CHECK_ERRNO(sys_mmap(NULL, 1UL << 46, rw, shared, -1, 0), ENOMEM);
+    int z = open("/dev/zero", O_RDWR);
+    CHECK(z >= 0);
+    CHECK_ERRNO(sys_mmap(NULL, 1UL << 46, rw, MAP_SHARED, z, 0), ENOMEM);
+    close(z);
 }
 
 TEST(mmap_fixed_in_kernel_half_enomem)

@@ -78,6 +78,10 @@ pub trait Socket: Send + Sync {
     fn recvmsg(&self, len: usize, flags: u32, nonblock: bool) -> Result<RecvMsg>;
     fn shutdown(&self, how: i32) -> Result<()>;
     fn getsockopt(&self, level: i32, name: i32) -> Result<Vec<u8>>;
+    /// A byte stream (no message boundaries): large sends go in chunks, see [`send_in_chunks`].
+    fn is_stream(&self) -> bool {
+        false
+    }
     fn setsockopt(&self, level: i32, name: i32, value: &[u8]) -> Result<()>;
     fn sockname(&self) -> Result<Vec<u8>>;
     fn peername(&self) -> Result<Vec<u8>>;
@@ -87,4 +91,39 @@ pub trait Socket: Send + Sync {
     }
     /// Drops everything queued (the collector found it unreachable).
     fn purge_queue(&self) {}
+}
+
+/// The most a stream send takes from user memory at a time. A send of any size goes through in
+/// pieces of this, so the kernel never holds a user-sized copy (Linux's stream sends likewise
+/// queue one buffer-sized piece after another).
+pub const STREAM_CHUNK: usize = 64 * 1024;
+
+/// The largest datagram any of our sockets could accept; a longer one is EMSGSIZE before its
+/// bytes are copied (UDP stops at 64 KiB, unix datagrams at the send buffer, which Linux caps
+/// far below this).
+pub const MAX_DATAGRAM: usize = 16 << 20;
+
+/// Sends `len` bytes of a stream in chunks: `read(offset, n)` copies the next piece in,
+/// `send(piece, first)` sends it (blocking as the socket does). Stops at the first short send
+/// or error; an error after some bytes went is reported as the count sent, as Linux does.
+pub fn send_in_chunks(
+    len: usize,
+    mut read: impl FnMut(usize, usize) -> Result<Vec<u8>>,
+    mut send: impl FnMut(Vec<u8>, bool) -> Result<usize>,
+) -> Result<usize> {
+    let mut sent = 0;
+    loop {
+        let n = (len - sent).min(STREAM_CHUNK);
+        let result = read(sent, n).and_then(|piece| send(piece, sent == 0));
+        match result {
+            Ok(k) => {
+                sent += k;
+                if k < n || sent == len {
+                    return Ok(sent);
+                }
+            }
+            Err(_) if sent > 0 => return Ok(sent),
+            Err(e) => return Err(e),
+        }
+    }
 }

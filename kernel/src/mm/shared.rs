@@ -5,6 +5,7 @@
 use alloc::vec::Vec;
 
 use super::frame;
+use crate::error::{Errno, Result};
 use crate::sync::Mutex;
 
 /// Where the pages of a file-backed or shared mapping come from.
@@ -20,8 +21,23 @@ pub struct SharedMemory {
 }
 
 impl SharedMemory {
-    pub fn new(pages: usize) -> Self {
-        SharedMemory { pages: Mutex::new(alloc::vec![None; pages]) }
+    /// `pages` pages, none allocated yet; ENOMEM if even the page table of the object does not
+    /// fit (the count comes from a user program).
+    pub fn new(pages: usize) -> Result<Self> {
+        let mut v = Vec::new();
+        v.try_reserve_exact(pages).map_err(|_| Errno::ENOMEM)?;
+        v.resize(pages, None);
+        Ok(SharedMemory { pages: Mutex::new(v) })
+    }
+
+    /// The memory of a MAP_SHARED|MAP_ANONYMOUS mapping (or of /dev/zero shared). Linux accounts
+    /// it as it does private writable memory, so its heuristic overcommit refuses one larger
+    /// than all of RAM: ENOMEM (we do so with MAP_NORESERVE too, which Linux lets through).
+    pub fn for_anonymous_mapping(pages: u64) -> Result<Self> {
+        if pages > frame::total_frames() as u64 {
+            return Err(Errno::ENOMEM);
+        }
+        Self::new(pages as usize)
     }
 
     pub fn len_pages(&self) -> usize {

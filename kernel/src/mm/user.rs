@@ -154,6 +154,27 @@ impl UserSlice {
     pub fn take(&self, n: usize) -> UserSlice {
         UserSlice { addr: self.addr, len: self.len.min(n) }
     }
+
+}
+
+/// Bytes `offset..offset + len` of the concatenation of `slices` (an iovec list), as a kernel
+/// buffer; past the end the result is shorter.
+pub fn read_span(slices: &[UserSlice], mut offset: usize, len: usize) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    out.try_reserve_exact(len).map_err(|_| Errno::ENOMEM)?;
+    for s in slices {
+        if out.len() == len {
+            break;
+        }
+        if offset >= s.len() {
+            offset -= s.len();
+            continue;
+        }
+        let part = s.skip(offset).take(len - out.len());
+        offset = 0;
+        out.extend_from_slice(&part.read_to_vec()?);
+    }
+    Ok(out)
 }
 
 /// Reads a NUL-terminated string of at most `max` bytes (ENAMETOOLONG beyond).

@@ -68,7 +68,7 @@ pub fn mmap(addr: u64, len: u64, prot: i32, flags: i32, fd: i32, offset: u64) ->
     let mut max_prot = None;
     let backing = if flags & MAP_ANONYMOUS != 0 {
         if shared {
-            Backing::Shared { source: Arc::new(SharedMemory::new(pages as usize)), pgoff: 0 }
+            Backing::Shared { source: Arc::new(SharedMemory::for_anonymous_mapping(pages)?), pgoff: 0 }
         } else {
             Backing::Anonymous
         }
@@ -88,7 +88,7 @@ pub fn mmap(addr: u64, len: u64, prot: i32, flags: i32, fd: i32, offset: u64) ->
         if m.file_type() == S_IFCHR && m.rdev == DEV_ZERO {
             // /dev/zero maps as anonymous memory.
             if shared {
-                Backing::Shared { source: Arc::new(SharedMemory::new(pages as usize)), pgoff: 0 }
+                Backing::Shared { source: Arc::new(SharedMemory::for_anonymous_mapping(pages)?), pgoff: 0 }
             } else {
                 Backing::Anonymous
             }

@@ -11,7 +11,7 @@ use super::io::file;
 use crate::error::{Errno, Result};
 use crate::fs::file::{FileLike, OpenFile, O_NONBLOCK, O_RDWR};
 use crate::fs::socket::*;
-use crate::mm::user::{UserPtr, UserSlice};
+use crate::mm::user::{read_span, UserPtr, UserSlice};
 use crate::process::{self, fileops, signal};
 
 /// sizeof(struct sockaddr_storage).
@@ -217,16 +217,6 @@ fn iovecs(iov: u64, count: u64) -> Result<Vec<UserSlice>> {
     Ok(v)
 }
 
-fn gather(slices: &[UserSlice]) -> Result<Vec<u8>> {
-    let total = slices.iter().try_fold(0usize, |t, s| t.checked_add(s.len())).ok_or(Errno::EINVAL)?;
-    let mut data = Vec::new();
-    data.try_reserve_exact(total).map_err(|_| Errno::ENOMEM)?;
-    for s in slices {
-        data.extend_from_slice(&s.read_to_vec()?);
-    }
-    Ok(data)
-}
-
 fn scatter(slices: &[UserSlice], mut data: &[u8]) -> Result<()> {
     for s in slices {
         if data.is_empty() {
@@ -294,18 +284,35 @@ fn parse_control(control: u64, len: u64, msg: &mut SendMsg) -> Result<()> {
     Ok(())
 }
 
-fn do_send(fd: i32, data: Vec<u8>, addr: Option<Vec<u8>>, control: Option<(u64, u64)>, flags: u32) -> Result<i64> {
+/// Sends the bytes of `data` (user memory, an iovec list): a stream in chunks, anything else
+/// as one message. Control data is parsed before any byte is copied, as Linux does.
+fn do_send(fd: i32, data: &[UserSlice], addr: Option<Vec<u8>>, control: Option<(u64, u64)>, flags: u32) -> Result<i64> {
     let file = socket_of(fd)?;
     let sock = file.file().as_socket().ok_or(Errno::ENOTSOCK)?;
     let creds = crate::net::env()?.creds();
-    let mut msg = SendMsg { data, addr, rights: Vec::new(), creds, flags };
+    let mut first = SendMsg { data: Vec::new(), addr, rights: Vec::new(), creds, flags };
     if let Some((c, len)) = control {
         if len > 0 {
-            parse_control(c, len, &mut msg)?;
+            parse_control(c, len, &mut first)?;
         }
     }
+    let len = data.iter().try_fold(0usize, |t, s| t.checked_add(s.len())).ok_or(Errno::EINVAL)?;
     let nonblock = nonblocking(&file) || flags & MSG_DONTWAIT != 0;
-    let r = sock.sendmsg(msg, nonblock);
+    let r = if sock.is_stream() {
+        let mut first = Some(first);
+        let read = |off, n| read_span(data, off, n);
+        send_in_chunks(len, read, |piece, _| {
+            // Rights and the address go with the first piece only.
+            let rest = || SendMsg { data: Vec::new(), addr: None, rights: Vec::new(), creds, flags };
+            let msg = SendMsg { data: piece, ..first.take().unwrap_or_else(rest) };
+            sock.sendmsg(msg, nonblock)
+        })
+    } else if len > MAX_DATAGRAM {
+        Err(Errno::EMSGSIZE)
+    } else {
+        first.data = read_span(data, 0, len)?;
+        sock.sendmsg(first, nonblock)
+    };
     if r == Err(Errno::EPIPE) && flags & MSG_NOSIGNAL == 0 {
         signal::raise_sigpipe();
     }
@@ -313,16 +320,17 @@ fn do_send(fd: i32, data: Vec<u8>, addr: Option<Vec<u8>>, control: Option<(u64, 
 }
 
 pub fn sendto(fd: i32, buf: u64, len: u64, flags: u32, addr: u64, addrlen: u32) -> Result<i64> {
-    let data = UserSlice::new(buf, len.min(0x7fff_f000) as usize).read_to_vec()?;
+    let data = UserSlice::new(buf, len.min(0x7fff_f000) as usize);
+    data.check()?;
     let a = if addr != 0 { Some(read_addr(addr, addrlen)?) } else { None };
-    do_send(fd, data, a, None, flags)
+    do_send(fd, &[data], a, None, flags)
 }
 
 pub fn sendmsg(fd: i32, msgp: u64, flags: u32) -> Result<i64> {
     let h = UserPtr::<MsgHdr>::new(msgp).read()?;
-    let data = gather(&iovecs(h.iov, h.iovlen)?)?;
+    let data = iovecs(h.iov, h.iovlen)?;
     let a = if h.name != 0 && h.namelen != 0 { Some(read_addr(h.name, h.namelen)?) } else { None };
-    do_send(fd, data, a, Some((h.control, h.controllen)), flags)
+    do_send(fd, &data, a, Some((h.control, h.controllen)), flags)
 }
 
 fn do_recv(fd: i32, len: usize, flags: u32) -> Result<RecvMsg> {
@@ -422,7 +430,7 @@ pub fn recvmsg(fd: i32, msgp: u64, flags: u32) -> Result<i64> {
 
 /// writev on a socket: one message of all the iovecs.
 pub fn writev(fd: i32, slices: &[UserSlice]) -> Result<i64> {
-    do_send(fd, gather(slices)?, None, None, 0)
+    do_send(fd, slices, None, None, 0)
 }
 
 /// readv on a socket: one receive scattered over the iovecs.

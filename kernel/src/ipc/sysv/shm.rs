@@ -128,10 +128,10 @@ fn table() -> MutexGuard<'static, IdTable<ShmSegment>> {
 }
 
 impl ShmSegment {
-    fn new(perm: IpcPerm, size: u64, pages: u64, pid: u32) -> ShmSegment {
-        let frames = Arc::new(SharedMemory::new(pages as usize));
+    fn new(perm: IpcPerm, size: u64, pages: u64, pid: u32) -> Result<ShmSegment> {
+        let frames = Arc::new(SharedMemory::new(pages as usize)?);
         let state = ShmState { frames: Frames::Owned(frames), atime: 0, dtime: 0, ctime: now(), cpid: pid, lpid: 0 };
-        ShmSegment { perm: Mutex::new(perm), size, pages, state: Mutex::new(state) }
+        Ok(ShmSegment { perm: Mutex::new(perm), size, pages, state: Mutex::new(state) })
     }
 
     /// shm_nattch: the VMAs holding the frames (see the module comment).
@@ -213,7 +213,7 @@ pub fn shmget(c: &Caller, key: i32, size: u64, flags: i32) -> Result<i32> {
             if pages > frame::total_frames() as u64 {
                 return Err(Errno::ENOMEM);
             }
-            Ok(ShmSegment::new(perm, size, pages, c.pid))
+            ShmSegment::new(perm, size, pages, c.pid)
         },
     )
 }

@@ -486,6 +486,10 @@ impl Socket for TcpSocket {
         Ok(())
     }
 
+    fn is_stream(&self) -> bool {
+        true
+    }
+
     fn getsockopt(&self, level: i32, name: i32) -> Result<Vec<u8>> {
         if level == IPPROTO_TCP {
             return match name {
@@ -553,8 +557,9 @@ impl FileLike for TcpSocket {
     }
 
     fn write(&self, buf: UserSlice, _offset: u64, nonblock: bool) -> Result<usize> {
-        let data = buf.read_to_vec()?;
-        self.send(&data, nonblock)
+        buf.check()?;
+        let read = |off, n| buf.skip(off).take(n).read_to_vec();
+        crate::fs::socket::send_in_chunks(buf.len(), read, |piece, _| self.send(&piece, nonblock))
     }
 
     fn read_kernel(&self, buf: &mut Vec<u8>, max: usize, _offset: u64, nonblock: bool) -> Option<Result<usize>> {

@@ -309,6 +309,10 @@ impl FileLike for UdpSocket {
     }
 
     fn write(&self, buf: UserSlice, _offset: u64, nonblock: bool) -> Result<usize> {
+        buf.check()?;
+        if buf.len() > crate::fs::socket::MAX_DATAGRAM {
+            return Err(Errno::EMSGSIZE);
+        }
         let data = buf.read_to_vec()?;
         self.send(&data, None, nonblock)
     }

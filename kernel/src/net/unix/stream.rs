@@ -499,6 +499,10 @@ impl Socket for UnixStreamSocket {
         Ok(())
     }
 
+    fn is_stream(&self) -> bool {
+        self.kind == Kind::Stream
+    }
+
     fn getsockopt(&self, level: i32, name: i32) -> Result<Vec<u8>> {
         if level != SOL_SOCKET {
             return Err(Errno::EOPNOTSUPP);
