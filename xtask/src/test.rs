@@ -26,6 +26,9 @@ const PARALLEL_BOOTS: usize = 2;
 /// How many console lines to show for a failure without `not ok` lines.
 const TAIL_LINES: usize = 15;
 const SEGV_CHECK: &str = "batch-continues-after-segv";
+const FUZZ_CHECK: &str = "syscall-fuzz";
+/// `/bin/fuzz ROUNDS CALLS SEED`: fixed, so a failure replays (see user/programs/fuzz.c).
+const FUZZ_ARGS: [&str; 3] = ["12", "2000", "1"];
 const SUITE_LEAKS: &str = "suite-leaks";
 /// How much MemFree may differ after the whole suite (kB): slack for nothing in particular.
 const SUITE_LEAK_SLACK_KB: i64 = 1024;
@@ -76,6 +79,14 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
             Some(Ok(_)) => jobs.push(GuestJob::SegvCheck),
         }
     }
+    if selected(FUZZ_CHECK) {
+        match user.program("fuzz").map(|b| &b.path) {
+            None => println!("skip posix-x/{FUZZ_CHECK}: no user/programs/fuzz.c"),
+            Some(Err(e)) => report.fail(&format!("posix-x/{FUZZ_CHECK}"), "fuzz.c did not compile", &e.lines().map(str::to_string).collect::<Vec<_>>()),
+            // One of the longer boots: early, beside the others.
+            Some(Ok(_)) => jobs.insert(0, GuestJob::Fuzz),
+        }
+    }
     jobs.extend(user.guest_examples.iter().filter(|b| selected(&format!("example/{}", b.name))).map(GuestJob::Example));
     if selected(SUITE_LEAKS) {
         let tests: Vec<&Binary> = user.guest_tests.iter().filter(|b| b.path.is_ok()).collect();
@@ -118,6 +129,8 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
 enum GuestJob<'a> {
     Test(&'a Binary),
     SegvCheck,
+    /// The system-call fuzzer: the kernel must neither panic nor lose control of a process.
+    Fuzz,
     /// Every guest test in one boot, with MemFree read before and after (no frames may leak).
     SuiteLeaks(Vec<&'a Binary>),
     Example(&'a Binary),
@@ -291,6 +304,11 @@ impl Guest {
                     SEGV_CHECK,
                     &vec![vec![b"/bin/segv".to_vec()], vec![b"/bin/busybox".to_vec(), b"echo".to_vec(), b"alive".to_vec()]],
                 )),
+                GuestJob::Fuzz => {
+                    let mut command = vec![b"/bin/fuzz".to_vec()];
+                    command.extend(FUZZ_ARGS.iter().map(|a| a.as_bytes().to_vec()));
+                    GuestResult::Boot(self.boot(FUZZ_CHECK, &vec![command]))
+                }
                 GuestJob::Example(example) => {
                     let batch = vec![vec![format!("/examples/{}", example.name).into_bytes()]];
                     let initrd = build_dir().join("images").join(format!("example-{}.cpio", example.name));
@@ -315,6 +333,7 @@ impl Guest {
         parallel_map(jobs, PARALLEL_BOOTS, run_one, |i, result| match (&jobs[i], result) {
             (GuestJob::Test(test), GuestResult::Boot(result)) => report_guest_test(test, result, report),
             (GuestJob::SegvCheck, GuestResult::Boot(result)) => report_segv_check(result, report),
+            (GuestJob::Fuzz, GuestResult::Boot(result)) => report_fuzz_check(result, report),
             (GuestJob::SuiteLeaks(tests), GuestResult::Boot(result)) => report_suite_leaks(tests.len(), result, report),
             (GuestJob::Example(example), GuestResult::Boot(result)) => examples::report_guest(example, result, pending, report),
             (GuestJob::Session(kind), GuestResult::Session(result)) => {
@@ -401,6 +420,31 @@ fn report_segv_check(result: &Result<Outcome>, report: &mut Report) {
         return report.fail(&name, &reason, &tail(&console, TAIL_LINES));
     }
     report.ok(&name, &format!("statuses 139, 0, {}", secs(outcome.total_time)));
+}
+
+/// (e) The fuzzer ran every round, ended with `fuzz done` and status 0, and the kernel did not
+/// panic (a child that outlived SIGKILL makes the status 1).
+fn report_fuzz_check(result: &Result<Outcome>, report: &mut Report) {
+    let name = format!("posix-x/{FUZZ_CHECK}");
+    let outcome = match result {
+        Ok(o) => o,
+        Err(e) => return report.fail(&name, &e.to_string(), &[]),
+    };
+    let console = String::from_utf8_lossy(&outcome.console);
+    if let Some(reason) = boot_failure(outcome) {
+        let replay = format!("replay: cargo xtask run -- /bin/fuzz 1 {} {} ROUND -v", FUZZ_ARGS[1], FUZZ_ARGS[2]);
+        let mut lines = failure_lines(outcome, &console);
+        lines.push(replay);
+        return report.fail(&name, &reason, &lines);
+    }
+    let rounds = console.lines().filter(|l| l.starts_with("round ")).count();
+    let done = console.lines().any(|l| l.trim_end() == "fuzz done");
+    if outcome.statuses != [0] || !done {
+        let reason = format!("expected status [0] and `fuzz done`, got {:?} after {rounds} rounds", outcome.statuses);
+        return report.fail(&name, &reason, &tail(&console, TAIL_LINES));
+    }
+    let args = FUZZ_ARGS.join(" ");
+    report.ok(&name, &format!("{rounds} rounds (`fuzz {args}`), no panic, {}", secs(outcome.total_time)));
 }
 
 /// A panic, a timeout or no power-off.
