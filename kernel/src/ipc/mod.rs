@@ -1,6 +1,8 @@
 //! Inter-process communication objects that are not files: System V shared memory, semaphore
-//! sets and message queues (`sysv`). The process layer calls in at exit and exec.
+//! sets and message queues (`sysv`), and futexes (`futex`). The process layer calls in at exit
+//! and exec.
 
+pub mod futex;
 pub mod sysv;
 
 use alloc::sync::Arc;

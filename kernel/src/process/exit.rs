@@ -29,10 +29,14 @@ pub fn exit_group(wait_status: i32) -> ! {
 
 fn release(proc: &Arc<Process>, wait_status: i32) {
     let thread = task::current();
-    // CLONE_CHILD_CLEARTID: zero the tid word (futex wake-up comes with threads).
+    // CLONE_CHILD_CLEARTID: zero the tid word and wake one futex sleeper on it, as Linux.
     let ctid = thread.clear_child_tid.swap(0, Ordering::Relaxed);
-    if ctid != 0 {
-        let _ = UserPtr::<u32>::new(ctid).write(&0);
+    if ctid != 0 && UserPtr::<u32>::new(ctid).write(&0).is_ok() {
+        if let Some(vm) = proc.vm.lock().clone() {
+            if let Ok(word) = crate::ipc::futex::Word::resolve(&vm, ctid, false) {
+                crate::ipc::futex::wake(&word, 1, u32::MAX);
+            }
+        }
     }
     // Leave the user address space before freeing it.
     let kernel_root = crate::mm::kernel_page_table().root();

@@ -6,6 +6,7 @@ mod creds;
 mod dir;
 mod epoll;
 mod eventfd;
+mod futex;
 mod io;
 mod lock;
 mod misc;
@@ -77,6 +78,7 @@ fn call(nr: u64, a: &Args, frame: &mut TrapFrame) -> Result<i64> {
         DUP2 => io::dup2(a.int(0), a.int(1)),
         DUP3 => io::dup3(a.int(0), a.int(1), a.u32(2)),
         FCNTL => io::fcntl(a.int(0), a.int(1), a.u(2)),
+        FUTEX => futex::futex(a.u(0), a.u32(1), a.u32(2), a.u(3), a.u(4), a.u32(5)),
         FLOCK => lock::flock(a.int(0), a.u32(1)),
         FSYNC | FDATASYNC => io::fsync(a.int(0)),
         SYNC => Ok(0),
