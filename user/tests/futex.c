@@ -2,8 +2,8 @@
  * (EAGAIN when the word changed, ETIMEDOUT, EINTR, restart under SA_RESTART), FUTEX_WAKE across
  * fork on MAP_SHARED memory and on a System V segment attached at different addresses, private
  * futexes not meeting across processes nor shared ones, bitsets, CMP_REQUEUE and REQUEUE,
- * WAKE_OP, the argument errors; then process-shared sem_t and pthread_mutex_t whose waiters
- * sleep (state S, no spinning) until posted or unlocked.
+ * WAKE_OP, the argument errors; then a process-shared sem_t, pthread_mutex_t and
+ * pthread_cond_t, whose waiters sleep (state S, no spinning) until posted, unlocked, signalled.
  * Synchronisation: pipes and wait_sleeping(), never sleeps.
  * Syscalls: futex, mmap, shmget, shmat, shmdt, shmctl, fork, wait4, kill, rt_sigaction,
  * clock_gettime, pipe2.
@@ -313,4 +313,38 @@ TEST(process_shared_mutex_sleeps_until_unlocked)
     CHECK_EQ(pthread_mutex_unlock(m), 0);
     close(rep[0]);
     munmap(m, sizeof *m);
+}
+
+TEST(process_shared_condition_variable_sleeps_until_signalled)
+{
+    struct shared {
+        pthread_mutex_t m;
+        pthread_cond_t c;
+        int ready;
+    } *s = mmap(NULL, sizeof(struct shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    CHECK(s != MAP_FAILED);
+    pthread_mutexattr_t ma;
+    pthread_mutexattr_init(&ma);
+    pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED);
+    CHECK_EQ(pthread_mutex_init(&s->m, &ma), 0);
+    CHECK_EQ(pthread_cond_init(&s->c, &ca), 0);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        CCHECK(pthread_mutex_lock(&s->m) == 0);
+        while (!s->ready)
+            CCHECK(pthread_cond_wait(&s->c, &s->m) == 0);
+        CCHECK(pthread_mutex_unlock(&s->m) == 0);
+        _exit(0);
+    }
+    CHECK(wait_sleeping(pid)); /* in pthread_cond_wait, the mutex released */
+    CHECK_EQ(pthread_mutex_lock(&s->m), 0);
+    s->ready = 1;
+    CHECK_EQ(pthread_cond_signal(&s->c), 0);
+    CHECK_EQ(pthread_mutex_unlock(&s->m), 0);
+    CHECK_CHILD_OK(pid);
+    munmap(s, sizeof(struct shared));
 }
