@@ -1,6 +1,7 @@
 /* futex.c - futex(2) between processes, and the POSIX primitives built on it: FUTEX_WAIT
  * (EAGAIN when the word changed, ETIMEDOUT, EINTR, restart under SA_RESTART), FUTEX_WAKE across
- * fork on MAP_SHARED memory and on a System V segment attached at different addresses, private
+ * fork on MAP_SHARED memory, on a System V segment attached at different addresses and on a file
+ * two processes map on their own (and a named semaphore opened by both), private
  * futexes not meeting across processes nor shared ones, bitsets, CMP_REQUEUE and REQUEUE,
  * WAKE_OP, the argument errors; then a process-shared sem_t, pthread_mutex_t and
  * pthread_cond_t, whose waiters sleep (state S, no spinning) until posted, unlocked, signalled.
@@ -12,6 +13,7 @@
 #define TEST_MAIN
 #include "test.h"
 
+#include <fcntl.h>
 #include <linux/futex.h>
 #include <pthread.h>
 #include <semaphore.h>
@@ -347,4 +349,56 @@ TEST(process_shared_condition_variable_sleeps_until_signalled)
     CHECK_EQ(pthread_mutex_unlock(&s->m), 0);
     CHECK_CHILD_OK(pid);
     munmap(s, sizeof(struct shared));
+}
+
+TEST(a_file_mapped_separately_by_two_processes_is_one_futex)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/futex-file-%d", getpid());
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    CHECK(fd >= 0);
+    CHECK_OK(ftruncate(fd, 4096));
+    close(fd);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        /* Our own open and our own mapping: only the file is shared. */
+        int cfd = open(path, O_RDWR);
+        CCHECK(cfd >= 0);
+        uint32_t *cw = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, cfd, 0);
+        CCHECK(cw != MAP_FAILED);
+        CCHECK(futex(cw + 3, FUTEX_WAIT, 0, NULL, NULL, 0) == 0);
+        _exit(0);
+    }
+    CHECK(wait_sleeping(pid));
+    fd = open(path, O_RDWR);
+    CHECK(fd >= 0);
+    uint32_t *w = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    CHECK(w != MAP_FAILED);
+    CHECK_EQ(futex(w + 3, FUTEX_WAKE, 1, NULL, NULL, 0), 1);
+    CHECK_CHILD_OK(pid);
+    munmap(w, 4096);
+    close(fd);
+    unlink(path);
+}
+
+TEST(named_semaphore_opened_by_two_processes)
+{
+    char name[64];
+    snprintf(name, sizeof name, "/futex-test-%d", getpid());
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        sem_t *s = sem_open(name, O_CREAT, 0600, 0);
+        CCHECK(s != SEM_FAILED);
+        CCHECK(sem_wait(s) == 0);
+        _exit(0);
+    }
+    CHECK(wait_sleeping(pid));
+    sem_t *s = sem_open(name, O_CREAT, 0600, 0);
+    CHECK(s != SEM_FAILED);
+    CHECK_OK(sem_post(s));
+    CHECK_CHILD_OK(pid);
+    sem_close(s);
+    sem_unlink(name);
 }

@@ -165,6 +165,11 @@ impl crate::mm::shared::PageSource for InodePages {
         }
         self.0.page(index).ok()
     }
+
+    /// Every mmap of a file makes its own `InodePages`: the inode is what they share.
+    fn identity(&self) -> usize {
+        Arc::as_ptr(&self.0) as *const u8 as usize
+    }
 }
 
 /// Two inode handles name the same object.

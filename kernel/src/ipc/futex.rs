@@ -34,7 +34,8 @@ pub enum FutexKey {
 }
 
 /// A resolved key, holding the shared object alive while anyone sleeps on it (its address is
-/// the key, so it must not be freed and reused meanwhile).
+/// the key, so it must not be freed and reused meanwhile; for a file, the page source holds
+/// the inode).
 #[derive(Clone)]
 pub struct Word {
     pub key: FutexKey,
@@ -61,7 +62,7 @@ impl Word {
         match &vma.backing {
             crate::mm::vm::Backing::Shared { source, pgoff } => {
                 let page = pgoff + (addr - vma.start) / PAGE_SIZE;
-                let object = Arc::as_ptr(source) as *const u8 as usize;
+                let object = source.identity();
                 let key = FutexKey::Shared { object, offset: page * PAGE_SIZE + addr % PAGE_SIZE };
                 Ok(Word { key, addr, _object: Some(source.clone()) })
             }

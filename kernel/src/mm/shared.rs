@@ -13,6 +13,12 @@ pub trait PageSource: Send + Sync {
     /// The frame holding page `index`, allocated if needed; `None` beyond the end (SIGBUS).
     /// The caller takes its own reference.
     fn page(&self, index: u64) -> Option<u64>;
+
+    /// What the pages belong to, for telling whether two mappings share memory (futex keys):
+    /// two handles of one file must answer alike, whichever mmap made them.
+    fn identity(&self) -> usize {
+        self as *const Self as *const u8 as usize
+    }
 }
 
 /// Anonymous shared memory of a fixed number of pages, zero-filled on first touch.
