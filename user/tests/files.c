@@ -193,6 +193,31 @@ TEST(open_append_writes_go_to_end)
     close(fd);
 }
 
+TEST(write_far_beyond_the_end_makes_a_sparse_file)
+{
+    const char *d = newdir();
+    CHECK(d != NULL);
+    int fd = open(P(d, "sparse"), O_RDWR | O_CREAT | O_EXCL, 0600);
+    CHECK(fd >= 0);
+    const off_t far = (off_t)1 << 40; /* a 1 TiB hole, then one byte */
+    CHECK_EQ(pwrite(fd, "x", 1, far), 1);
+    struct stat st;
+    CHECK_OK(fstat(fd, &st));
+    CHECK_EQ(st.st_size, far + 1);
+    CHECK(st.st_blocks < 1024); /* the hole takes no space */
+    char c = 0;
+    CHECK_EQ(pread(fd, &c, 1, far), 1);
+    CHECK_EQ(c, 'x');
+    char zeros[8] = {1, 1, 1, 1, 1, 1, 1, 1};
+    CHECK_EQ(pread(fd, zeros, sizeof zeros, far / 2), 8);
+    for (int i = 0; i < 8; i++)
+        CHECK_EQ(zeros[i], 0);
+    CHECK_OK(ftruncate(fd, 0));
+    CHECK_OK(fstat(fd, &st));
+    CHECK_EQ(st.st_size, 0);
+    close(fd);
+}
+
 TEST(lseek_whence_is_checked_first_and_data_and_hole_cover_the_file)
 {
     const char *d = newdir();

@@ -99,15 +99,27 @@ struct Attr {
 /// The pages of a regular file; `None` pages are holes and read as zeros.
 #[derive(Default)]
 struct FileData {
-    pages: Vec<Option<u64>>,
+    /// Page index → frame. Sparse, as a file may have a hole of any size before its data
+    /// (a write at offset 2^40 makes one page, not a table of 2^28).
+    pages: BTreeMap<u64, u64>,
     size: u64,
 }
 
 impl FileData {
-    fn release_from(&mut self, first_page: usize) {
-        for pa in self.pages.drain(first_page.min(self.pages.len())..).flatten() {
+    fn release_from(&mut self, first_page: u64) {
+        for (_, pa) in self.pages.split_off(&first_page) {
             frame::put(pa);
         }
+    }
+
+    /// The frame of page `index`, allocated (zeroed) if it is a hole; None when memory is out.
+    fn page_or_alloc(&mut self, index: u64) -> Option<u64> {
+        if let Some(&pa) = self.pages.get(&index) {
+            return Some(pa);
+        }
+        let pa = frame::alloc_zeroed()?;
+        self.pages.insert(index, pa);
+        Some(pa)
     }
 }
 
@@ -241,7 +253,7 @@ impl Inode for TmpfsInode {
             Kind::Special => 0,
         };
         let blocks = match &self.kind {
-            Kind::File(d) => d.lock().pages.iter().flatten().count() as u64 * (PAGE_SIZE / 512),
+            Kind::File(d) => d.lock().pages.len() as u64 * (PAGE_SIZE / 512),
             Kind::Dir(_) => 8,
             _ => 0,
         };
@@ -448,11 +460,11 @@ impl Inode for TmpfsInode {
         let end = data.size.min(offset.saturating_add(out.len() as u64));
         let mut pos = offset;
         while pos < end {
-            let page = (pos / PAGE_SIZE) as usize;
+            let page = pos / PAGE_SIZE;
             let off = (pos % PAGE_SIZE) as usize;
             let n = ((end - pos) as usize).min(PAGE_SIZE as usize - off);
             let dst = &mut out[(pos - offset) as usize..][..n];
-            match data.pages.get(page).copied().flatten() {
+            match data.pages.get(&page).copied() {
                 Some(pa) => dst.copy_from_slice(&frame::bytes(pa)[off..off + n]),
                 None => dst.fill(0),
             }
@@ -472,22 +484,12 @@ impl Inode for TmpfsInode {
         let end = offset.checked_add(src.len() as u64).filter(|&e| e <= MAX_FILE_SIZE).ok_or(Errno::EFBIG)?;
         let mut pos = offset;
         while pos < end {
-            let page = (pos / PAGE_SIZE) as usize;
+            let page = pos / PAGE_SIZE;
             let off = (pos % PAGE_SIZE) as usize;
             let n = ((end - pos) as usize).min(PAGE_SIZE as usize - off);
-            if data.pages.len() <= page {
-                data.pages.resize(page + 1, None);
-            }
-            let pa = match data.pages[page] {
-                Some(pa) => pa,
-                None => {
-                    let Some(pa) = frame::alloc_zeroed() else {
-                        data.size = data.size.max(pos);
-                        return if pos > offset { Ok((pos - offset) as usize) } else { Err(Errno::ENOSPC) };
-                    };
-                    data.pages[page] = Some(pa);
-                    pa
-                }
+            let Some(pa) = data.page_or_alloc(page) else {
+                data.size = data.size.max(pos);
+                return if pos > offset { Ok((pos - offset) as usize) } else { Err(Errno::ENOSPC) };
             };
             frame::bytes(pa)[off..off + n].copy_from_slice(&src[(pos - offset) as usize..][..n]);
             pos += n as u64;
@@ -508,12 +510,12 @@ impl Inode for TmpfsInode {
             return Err(Errno::EFBIG);
         }
         if size < data.size {
-            let keep = size.div_ceil(PAGE_SIZE) as usize;
+            let keep = size.div_ceil(PAGE_SIZE);
             data.release_from(keep);
             // Zero the tail of the last kept page so a later extension reads zeros.
             let tail = (size % PAGE_SIZE) as usize;
             if tail != 0 {
-                if let Some(Some(pa)) = data.pages.get(keep - 1) {
+                if let Some(pa) = data.pages.get(&(keep - 1)) {
                     frame::bytes(*pa)[tail..].fill(0);
                 }
             }
@@ -572,18 +574,6 @@ impl Inode for TmpfsInode {
 
     fn page(&self, index: u64) -> Result<u64> {
         let Kind::File(d) = &self.kind else { return Err(Errno::ENODEV) };
-        let mut data = d.lock();
-        let i = index as usize;
-        if data.pages.len() <= i {
-            data.pages.resize(i + 1, None);
-        }
-        match data.pages[i] {
-            Some(pa) => Ok(pa),
-            None => {
-                let pa = frame::alloc_zeroed().ok_or(Errno::ENOMEM)?;
-                data.pages[i] = Some(pa);
-                Ok(pa)
-            }
-        }
+        d.lock().page_or_alloc(index).ok_or(Errno::ENOMEM)
     }
 }
