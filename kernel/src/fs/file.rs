@@ -71,6 +71,11 @@ pub trait FileLike: Send + Sync {
     fn anon_name(&self) -> Option<&'static str> {
         None
     }
+    /// What /proc/<pid>/fd/<n> links to for a file with no path of its own that is not an
+    /// anonymous inode (a memfd: "/memfd:NAME (deleted)").
+    fn proc_link(&self) -> Option<alloc::string::String> {
+        None
+    }
     /// Lines /proc/<pid>/fdinfo/<n> shows after the common ones (signalfd: "sigmask:\t...\n").
     fn fdinfo(&self) -> alloc::string::String {
         alloc::string::String::new()

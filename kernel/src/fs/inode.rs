@@ -153,10 +153,32 @@ pub trait Inode: Send + Sync {
     fn page(&self, _index: u64) -> Result<u64> {
         Err(Errno::ENODEV)
     }
+    /// The file's seals (F_GET_SEALS, memfd_create(2)); EINVAL where a file system has none.
+    fn seals(&self) -> Result<u32> {
+        Err(Errno::EINVAL)
+    }
+    /// F_ADD_SEALS.
+    fn add_seals(&self, _seals: u32) -> Result<()> {
+        Err(Errno::EINVAL)
+    }
+    /// What a MAP_SHARED mapping that may write holds while it lives, so that the file knows
+    /// whether such mappings exist (F_SEAL_WRITE is EBUSY then).
+    fn writable_mapping(&self) -> Option<Arc<dyn Any + Send + Sync>> {
+        None
+    }
 }
 
+/// Seals (fcntl(2) F_ADD_SEALS): what may no longer happen to a file.
+pub const F_SEAL_SEAL: u32 = 1;
+pub const F_SEAL_SHRINK: u32 = 2;
+pub const F_SEAL_GROW: u32 = 4;
+pub const F_SEAL_WRITE: u32 = 8;
+pub const F_SEAL_FUTURE_WRITE: u32 = 16;
+pub const F_SEAL_EXEC: u32 = 32;
+pub const ALL_SEALS: u32 = 63;
+
 /// A file's pages as mmap sees them: pages wholly beyond the end of the file are SIGBUS.
-pub struct InodePages(pub Arc<dyn Inode>);
+pub struct InodePages(pub Arc<dyn Inode>, pub Option<Arc<dyn Any + Send + Sync>>);
 
 impl crate::mm::shared::PageSource for InodePages {
     fn page(&self, index: u64) -> Option<u64> {

@@ -10,6 +10,7 @@ pub mod file;
 pub mod initramfs;
 pub mod inode;
 pub mod lock;
+pub mod memfd;
 pub mod mount;
 pub mod path;
 pub mod pipe;

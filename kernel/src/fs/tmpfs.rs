@@ -6,7 +6,7 @@ use alloc::string::String;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use core::any::Any;
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use spin::Once;
 
@@ -44,6 +44,14 @@ impl TmpFs {
         fs
     }
 
+    /// A regular file in no directory (memfd_create): nlink 0, with `seals`.
+    pub fn unlinked_file(&self, node: NewNode, seals: u32) -> Arc<TmpfsInode> {
+        let file = self.new_inode(node, Kind::File(Mutex::new(FileData::default())));
+        file.attr.lock().nlink = 0;
+        file.seals.store(seals, Ordering::Release);
+        file
+    }
+
     pub fn root_dir(&self) -> Arc<TmpfsInode> {
         self.root.get().expect("tmpfs root").clone()
     }
@@ -66,6 +74,8 @@ impl TmpFs {
             }),
             kind,
             extension: Once::new(),
+            seals: AtomicU32::new(F_SEAL_SEAL),
+            writable_maps: Arc::new(()),
         })
     }
 }
@@ -156,6 +166,11 @@ pub struct TmpfsInode {
     kind: Kind,
     /// What a FIFO or a bound socket attaches to its inode.
     extension: Once<Arc<dyn Any + Send + Sync>>,
+    /// F_SEAL_* bits. A file starts with F_SEAL_SEAL (no sealing), as Linux's shmem files do;
+    /// only memfd_create(MFD_ALLOW_SEALING) makes one that can be sealed.
+    seals: AtomicU32,
+    /// Cloned into every writable MAP_SHARED mapping (see `Inode::writable_mapping`).
+    writable_maps: Arc<()>,
 }
 
 fn downcast(inode: &Arc<dyn Inode>) -> Option<&TmpfsInode> {
@@ -482,6 +497,10 @@ impl Inode for TmpfsInode {
             _ => return Err(Errno::EINVAL),
         };
         let end = offset.checked_add(src.len() as u64).filter(|&e| e <= MAX_FILE_SIZE).ok_or(Errno::EFBIG)?;
+        let seals = self.seals.load(Ordering::Acquire);
+        if seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE) != 0 || (seals & F_SEAL_GROW != 0 && end > data.size) {
+            return Err(Errno::EPERM);
+        }
         let mut pos = offset;
         while pos < end {
             let page = pos / PAGE_SIZE;
@@ -509,6 +528,10 @@ impl Inode for TmpfsInode {
         if size > MAX_FILE_SIZE {
             return Err(Errno::EFBIG);
         }
+        let seals = self.seals.load(Ordering::Acquire);
+        if (seals & F_SEAL_SHRINK != 0 && size < data.size) || (seals & F_SEAL_GROW != 0 && size > data.size) {
+            return Err(Errno::EPERM);
+        }
         if size < data.size {
             let keep = size.div_ceil(PAGE_SIZE);
             data.release_from(keep);
@@ -529,6 +552,9 @@ impl Inode for TmpfsInode {
     fn set_attr(&self, s: &SetAttr) -> Result<()> {
         let mut a = self.attr.lock();
         if let Some(m) = s.mode {
+            if self.seals.load(Ordering::Acquire) & F_SEAL_EXEC != 0 && (m ^ a.mode) & 0o111 != 0 {
+                return Err(Errno::EPERM);
+            }
             a.mode = (a.mode & S_IFMT) | (m & 0o7777);
         }
         if let Some(u) = s.uid {
@@ -570,6 +596,36 @@ impl Inode for TmpfsInode {
 
     fn attach(&self, make: &dyn Fn() -> Arc<dyn Any + Send + Sync>) -> Option<Arc<dyn Any + Send + Sync>> {
         Some(self.extension(make))
+    }
+
+    fn seals(&self) -> Result<u32> {
+        match self.kind {
+            Kind::File(_) => Ok(self.seals.load(Ordering::Acquire)),
+            _ => Err(Errno::EINVAL),
+        }
+    }
+
+    /// Linux's memfd_add_seals after the caller checked the descriptor is writable.
+    fn add_seals(&self, add: u32) -> Result<()> {
+        let Kind::File(data) = &self.kind else { return Err(Errno::EINVAL) };
+        if add & !ALL_SEALS != 0 {
+            return Err(Errno::EINVAL);
+        }
+        // The file's lock orders this against writes and truncations.
+        let _data = data.lock();
+        let seals = self.seals.load(Ordering::Acquire);
+        if seals & F_SEAL_SEAL != 0 {
+            return Err(Errno::EPERM);
+        }
+        if add & F_SEAL_WRITE != 0 && seals & F_SEAL_WRITE == 0 && Arc::strong_count(&self.writable_maps) > 1 {
+            return Err(Errno::EBUSY);
+        }
+        self.seals.store(seals | add, Ordering::Release);
+        Ok(())
+    }
+
+    fn writable_mapping(&self) -> Option<Arc<dyn Any + Send + Sync>> {
+        Some(self.writable_maps.clone())
     }
 
     fn page(&self, index: u64) -> Result<u64> {

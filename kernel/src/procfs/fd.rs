@@ -79,6 +79,9 @@ pub fn link_text(file: &OpenFile) -> String {
         }
         return p;
     }
+    if let Some(link) = file.file().proc_link() {
+        return link;
+    }
     let m = file.file().metadata();
     match m.file_type() {
         S_IFIFO => format!("pipe:[{}]", m.ino),

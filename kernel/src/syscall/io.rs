@@ -281,6 +281,7 @@ pub fn fcntl(fd: i32, cmd: i32, arg: u64) -> Result<i64> {
             }
             Ok(0)
         }
+        super::memfd::F_ADD_SEALS | super::memfd::F_GET_SEALS => super::memfd::seals(&f, cmd, arg),
         F_GETPIPE_SZ => super::pipe::pipe_size(&f, None),
         F_SETPIPE_SZ => super::pipe::pipe_size(&f, Some(arg as u32 as u64)),
         lock::F_GETLK | lock::F_SETLK | lock::F_SETLKW | lock::F_OFD_GETLK | lock::F_OFD_SETLK | lock::F_OFD_SETLKW => {

@@ -9,6 +9,7 @@ mod eventfd;
 mod futex;
 mod io;
 mod lock;
+mod memfd;
 mod misc;
 mod mm;
 mod mount;
@@ -80,6 +81,7 @@ fn call(nr: u64, a: &Args, frame: &mut TrapFrame) -> Result<i64> {
         FCNTL => io::fcntl(a.int(0), a.int(1), a.u(2)),
         FUTEX => futex::futex(a.u(0), a.u32(1), a.u32(2), a.u(3), a.u(4), a.u32(5)),
         FLOCK => lock::flock(a.int(0), a.u32(1)),
+        MEMFD_CREATE => memfd::memfd_create(a.u(0), a.u32(1)),
         FSYNC | FDATASYNC => io::fsync(a.int(0)),
         SYNC => Ok(0),
         SYNCFS => io::fsync(a.int(0)),

@@ -1,0 +1,78 @@
+//! memfd_create(2): a regular file in no directory, on an internal tmpfs, alive while any
+//! descriptor or mapping holds it. With SCM_RIGHTS and mmap it is how modern programs share
+//! memory; seals (F_ADD_SEALS) let the receiver trust that it will not shrink or change.
+
+use alloc::format;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+use spin::Once;
+
+use super::file::{FileLike, InodeFile};
+use super::inode::{Inode, Metadata, NewNode, F_SEAL_EXEC, F_SEAL_SEAL, S_IFREG};
+use super::tmpfs::TmpFs;
+use crate::error::Result;
+use crate::mm::user::UserSlice;
+
+/// The internal mount every memfd lives on (Linux's shm mount).
+static FS: Once<Arc<TmpFs>> = Once::new();
+
+pub struct MemFd {
+    file: Arc<InodeFile>,
+    name: String,
+}
+
+/// How a new memfd may be sealed and executed.
+pub struct Options {
+    /// MFD_ALLOW_SEALING: start without F_SEAL_SEAL.
+    pub sealing: bool,
+    /// MFD_NOEXEC_SEAL: mode 0666 and F_SEAL_EXEC (sealing allowed).
+    pub noexec: bool,
+}
+
+/// A new memfd named `name` (shown as `/memfd:NAME` in /proc), owned by `uid`/`gid`.
+pub fn create(name: String, opts: Options, uid: u32, gid: u32) -> Arc<MemFd> {
+    let fs = FS.call_once(|| TmpFs::new("tmpfs"));
+    let (mode, seals) = match (opts.noexec, opts.sealing) {
+        (true, _) => (0o666, F_SEAL_EXEC),
+        (false, true) => (0o777, 0),
+        (false, false) => (0o777, F_SEAL_SEAL),
+    };
+    let inode = fs.unlinked_file(NewNode { mode: S_IFREG | mode, uid, gid, rdev: 0 }, seals);
+    Arc::new(MemFd { file: InodeFile::new(inode), name })
+}
+
+impl FileLike for MemFd {
+    fn read(&self, buf: UserSlice, offset: u64, nonblock: bool) -> Result<usize> {
+        self.file.read(buf, offset, nonblock)
+    }
+
+    fn write(&self, buf: UserSlice, offset: u64, nonblock: bool) -> Result<usize> {
+        self.file.write(buf, offset, nonblock)
+    }
+
+    fn is_seekable(&self) -> bool {
+        true
+    }
+
+    fn read_kernel(&self, buf: &mut Vec<u8>, max: usize, offset: u64, nonblock: bool) -> Option<Result<usize>> {
+        self.file.read_kernel(buf, max, offset, nonblock)
+    }
+
+    fn write_kernel(&self, data: &[u8], offset: u64, nonblock: bool) -> Option<Result<usize>> {
+        self.file.write_kernel(data, offset, nonblock)
+    }
+
+    fn metadata(&self) -> Metadata {
+        self.file.metadata()
+    }
+
+    fn inode(&self) -> Option<Arc<dyn Inode>> {
+        self.file.inode()
+    }
+
+    fn proc_link(&self) -> Option<String> {
+        Some(format!("/memfd:{} (deleted)", self.name))
+    }
+}
