@@ -5,7 +5,7 @@
  * mapping exists; write, writable shared mmap and mprotect to writable refused; private
  * mappings fine), F_SEAL_SHRINK, F_SEAL_GROW, F_SEAL_SEAL, MFD_NOEXEC_SEAL (mode 0666,
  * F_SEAL_EXEC, chmod refused); the errors of both calls; a plain tmpfs file reports F_SEAL_SEAL
- * and a pipe has no seals.
+ * and a pipe has no seals; /proc/self/fd/N reopens the memfd itself (a new description).
  * Syscalls: memfd_create, fcntl, read, write, pread64, lseek, ftruncate, fstat, fchmod, mmap,
  * munmap, mprotect, readlink, socketpair, sendmsg, recvmsg, fork, wait4.
  */
@@ -246,6 +246,30 @@ TEST(noexec_seal_makes_mode_0666_and_refuses_chmod)
     CHECK_ERRNO(fchmod(fd, 0755), EPERM);
     CHECK_OK(fchmod(fd, 0644)); /* no exec bit changes: allowed */
     CHECK_OK(fcntl(fd, F_ADD_SEALS, F_SEAL_GROW)); /* sealing is allowed */
+    close(fd);
+}
+
+TEST(reopened_through_proc_fd_it_is_the_same_file)
+{
+    int fd = memfd("again", MFD_ALLOW_SEALING);
+    CHECK(fd >= 0);
+    CHECK_EQ(write(fd, "same", 4), 4);
+    char link[64];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    int ro = open(link, O_RDONLY);
+    CHECK(ro >= 0);
+    char buf[8] = {0};
+    CHECK_EQ(read(ro, buf, sizeof buf), 4);
+    CHECK(memcmp(buf, "same", 4) == 0);
+    struct stat a, b;
+    CHECK_OK(fstat(fd, &a));
+    CHECK_OK(fstat(ro, &b));
+    CHECK(a.st_dev == b.st_dev && a.st_ino == b.st_ino);
+    CHECK_ERRNO(fcntl(ro, F_ADD_SEALS, F_SEAL_GROW), EPERM); /* sealing needs a writable descriptor */
+    CHECK_EQ(lseek(ro, 0, SEEK_CUR), 4);                      /* its own offset */
+    CHECK_EQ(lseek(fd, 0, SEEK_SET), 0);
+    CHECK_EQ(lseek(ro, 0, SEEK_CUR), 4);
+    close(ro);
     close(fd);
 }
 

@@ -328,6 +328,36 @@ TEST(proc_self_fd_reopen_is_new_open_file)
     close(fd);
 }
 
+TEST(proc_self_fd_reaches_a_deleted_or_renamed_file)
+{
+    const char *d = newdir();
+    CHECK(d != NULL);
+    int fd = open(P(d, "f"), O_RDWR | O_CREAT, 0644);
+    CHECK(fd >= 0);
+    CHECK_EQ(write(fd, "kept", 4), 4);
+    int g = open(P(d, "g"), O_RDWR | O_CREAT, 0644);
+    CHECK(g >= 0);
+    CHECK_EQ(write(g, "moved", 5), 5);
+    CHECK_OK(unlink(P(d, "f")));
+    CHECK_OK(rename(P(d, "g"), P(d, "h")));
+    CHECK_OK(mkdir(P(d, "g"), 0755)); /* the old name is something else now */
+    char path[64], buf[8] = {0};
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    int again = open(path, O_RDONLY);
+    CHECK(again >= 0);
+    CHECK_EQ(read(again, buf, sizeof buf), 4);
+    CHECK(memcmp(buf, "kept", 4) == 0);
+    close(again);
+    snprintf(path, sizeof path, "/proc/self/fd/%d", g);
+    again = open(path, O_RDONLY);
+    CHECK(again >= 0);
+    CHECK_EQ(read(again, buf, sizeof buf), 5);
+    CHECK(memcmp(buf, "moved", 5) == 0);
+    close(again);
+    close(g);
+    close(fd);
+}
+
 TEST(proc_self_maps_shows_fresh_mappings)
 {
     const char *d = newdir();

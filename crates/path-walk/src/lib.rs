@@ -53,6 +53,12 @@ pub trait Node: Clone {
     fn mounted(self) -> Self {
         self
     }
+    /// For a "magic" symbolic link (Linux's /proc/<pid>/fd/<n>): where following it leads,
+    /// whatever its text says, so that it reaches a file that has no path (deleted, or never
+    /// named). `None`: an ordinary link, followed by its text.
+    fn magic(&self) -> Option<Walk<Self>> {
+        None
+    }
 }
 
 #[derive(Clone)]
@@ -98,6 +104,13 @@ impl<N: Node> Walk<N> {
     pub fn parent(&self) -> Walk<N> {
         let mut w = self.clone();
         w.pop();
+        w
+    }
+
+    /// This walk one step further, onto `node` named `name` (a magic link's target).
+    pub fn child(&self, name: &str, node: N) -> Walk<N> {
+        let mut w = self.clone();
+        w.push(name, node);
         w
     }
 
@@ -185,6 +198,10 @@ impl<N: Node> Resolver<'_, N> {
                 self.links += 1;
                 if self.links > MAX_SYMLINKS {
                     return Err(WalkError::Loop.into());
+                }
+                if let Some(to) = child.magic() {
+                    cur = to;
+                    continue;
                 }
                 let target = child.readlink()?;
                 if target.is_empty() {

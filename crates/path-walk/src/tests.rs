@@ -18,6 +18,8 @@ struct Entry {
     searchable: bool,
     /// A filesystem mounted here: the walk lands on this node instead.
     mounted: Option<usize>,
+    /// A magic link: following it lands on /a/b whatever its text.
+    magic: bool,
 }
 
 #[derive(Clone)]
@@ -67,6 +69,13 @@ impl Node for T {
             None => self,
         }
     }
+    fn magic(&self) -> Option<Walk<T>> {
+        if !self.tree[self.id].magic {
+            return None;
+        }
+        let at = |id| T { tree: self.tree.clone(), id };
+        Some(Walk::at_root(at(0)).child("a", at(1)).child("b", at(2)))
+    }
 }
 
 /// Builds a tree node by node; node 0 is the root.
@@ -76,12 +85,12 @@ struct Builder {
 
 impl Builder {
     fn new() -> Builder {
-        Builder { nodes: std::vec![Entry { kind: Kind::Dir(BTreeMap::new()), searchable: true, mounted: None }] }
+        Builder { nodes: std::vec![Entry { kind: Kind::Dir(BTreeMap::new()), searchable: true, mounted: None, magic: false }] }
     }
 
     fn add(&mut self, parent: usize, name: &str, kind: Kind) -> usize {
         let id = self.nodes.len();
-        self.nodes.push(Entry { kind, searchable: true, mounted: None });
+        self.nodes.push(Entry { kind, searchable: true, mounted: None, magic: false });
         match &mut self.nodes[parent].kind {
             Kind::Dir(m) => {
                 m.insert(name.to_string(), id);
@@ -118,7 +127,7 @@ fn sample() -> Walk<T> {
     let mnt = b.dir(0, "mnt");
     // The mounted filesystem's root is a directory outside the tree's namespace.
     let fsroot = b.nodes.len();
-    b.nodes.push(Entry { kind: Kind::Dir(BTreeMap::new()), searchable: true, mounted: None });
+    b.nodes.push(Entry { kind: Kind::Dir(BTreeMap::new()), searchable: true, mounted: None, magic: false });
     b.add(fsroot, "inner", Kind::File);
     b.nodes[mnt].mounted = Some(fsroot);
     b.done()
@@ -166,6 +175,21 @@ fn last_symlink_kept_unless_followed_or_slashed() {
     assert_eq!(path_of(&r, &r, "/a/link/", false), Ok("/a/b".into()));
     assert_eq!(path_of(&r, &r, "/a/dangling", false), Ok("/a/dangling".into()));
     assert_eq!(path_of(&r, &r, "/a/dangling", true), Err(E::NoEnt));
+}
+
+#[test]
+fn magic_links_lead_to_their_walk_not_their_text() {
+    let mut b = Builder::new();
+    let a = b.dir(0, "a");
+    let bb = b.dir(a, "b");
+    b.add(bb, "file", Kind::File);
+    let m = b.add(0, "magic", Kind::Link("/nowhere (deleted)".into()));
+    b.nodes[m].magic = true;
+    let r = b.done();
+    assert_eq!(path_of(&r, &r, "/magic", true), Ok("/a/b".into()));
+    assert_eq!(path_of(&r, &r, "/magic/file", true), Ok("/a/b/file".into()));
+    let w = resolve(&r, &r, "/magic", false).unwrap(); // not followed: the link itself
+    assert_eq!(w.node().readlink(), Ok("/nowhere (deleted)".into()));
 }
 
 #[test]

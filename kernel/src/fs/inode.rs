@@ -153,6 +153,11 @@ pub trait Inode: Send + Sync {
     fn page(&self, _index: u64) -> Result<u64> {
         Err(Errno::ENODEV)
     }
+    /// Where following this symbolic link leads if it is a "magic" one (/proc/<pid>/fd/<n>):
+    /// the open file itself, even one without a path.
+    fn magic_link(&self) -> Option<super::path::Walk> {
+        None
+    }
     /// The file's seals (F_GET_SEALS, memfd_create(2)); EINVAL where a file system has none.
     fn seals(&self) -> Result<u32> {
         Err(Errno::EINVAL)

@@ -66,6 +66,10 @@ impl path_walk::Node for VfsNode {
             None => self,
         }
     }
+
+    fn magic(&self) -> Option<path_walk::Walk<VfsNode>> {
+        self.0.magic_link().map(|w| w.0)
+    }
 }
 
 /// Where a path walk stands, with the names and inodes from the root (see `path_walk`).
@@ -94,6 +98,11 @@ impl Walk {
     /// The walk of the parent directory.
     pub fn parent(&self) -> Walk {
         Walk(self.0.parent())
+    }
+
+    /// This walk one step further, onto `inode` named `name` (what a magic link leads to).
+    pub fn child(&self, name: &str, inode: Arc<dyn Inode>) -> Walk {
+        Walk(self.0.child(name, VfsNode(inode)))
     }
 }
 

@@ -1,11 +1,11 @@
 //! /proc/<pid>/fd/: one symbolic link per open descriptor, named by its number.
 //!
-//! A descriptor opened by path links to that path, so following the link opens the same file.
-//! Pipes, sockets and anonymous files link to `pipe:[ino]`, `socket:[ino]`, `anon_inode:[...]`,
-//! which are not paths; Linux follows such "magic" links to the open file itself. The path walk
-//! here only knows textual links, and it resolves a relative target from the directory holding the
-//! link, this one. So this directory also answers lookups of those link texts (hidden from
-//! readdir) with a node that opens the descriptor's file.
+//! Linux follows these "magic" links to the open file itself, not to their text. A descriptor
+//! opened by path (also one since deleted or renamed) and a memfd are reached that way here too
+//! (`Inode::magic_link`). Pipes, sockets and anonymous files link to `pipe:[ino]`,
+//! `socket:[ino]`, `anon_inode:[...]`: relative texts, which the walk resolves from the directory
+//! holding the link, this one. So this directory also answers lookups of those link texts
+//! (hidden from readdir) with a node that opens the descriptor's file.
 
 use alloc::format;
 use alloc::string::String;
@@ -46,13 +46,24 @@ impl FdDir {
 
     fn link(&self, fd: i32, file: &OpenFile) -> Arc<dyn Inode> {
         let pid = self.pid;
-        let target = Arc::new(move || {
-            let p = process::find(pid).ok_or(Errno::ENOENT)?;
-            let f = p.fds.lock().get(fd).map_err(|_| Errno::ENOENT)?;
-            Ok(link_text(&f))
+        let open_file = move || process::find(pid).and_then(|p| p.fds.lock().get(fd).ok());
+        let target = Arc::new(move || open_file().map(|f| link_text(&f)).ok_or(Errno::ENOENT));
+        let fs = self.fs.clone();
+        // Followed, the link reaches the open file itself, as Linux's does: the walk that opened
+        // it (also once deleted), or for a memfd a node standing for it. Pipes and sockets are
+        // reached through their link text instead (see the module comment).
+        let magic = Arc::new(move || {
+            let f = open_file()?;
+            if let Some(walk) = f.path() {
+                return Some(walk.clone());
+            }
+            let text = f.file().proc_link()?;
+            let name = text.trim_start_matches('/').trim_end_matches(" (deleted)");
+            let node = Arc::new(FdTarget { fs: fs.clone(), pid, fd, file: f.file().clone() });
+            Some(Walk::root().child(name, node))
         });
         let ino = ino::of_pid(pid, ino::FD_LINK + fd as u64);
-        Link::new(self.fs.clone(), ino, link_perm(file), Owner::Process(pid), 64, target)
+        Link::magic(self.fs.clone(), ino, link_perm(file), Owner::Process(pid), 64, target, magic)
     }
 }
 

@@ -7,8 +7,11 @@ use core::any::Any;
 use super::{metadata, Owner, ProcFs};
 use crate::error::Result;
 use crate::fs::inode::{FileSystem, Inode, Metadata, S_IFLNK};
+use crate::fs::path::Walk;
 
 pub type Target = Arc<dyn Fn() -> Result<String> + Send + Sync>;
+/// Where a magic link leads (see `Inode::magic_link`).
+pub type Magic = Arc<dyn Fn() -> Option<Walk> + Send + Sync>;
 
 pub struct Link {
     fs: Arc<ProcFs>,
@@ -18,11 +21,17 @@ pub struct Link {
     /// Linux reports 64 for fd links and 0 for the others.
     size: u64,
     target: Target,
+    magic: Option<Magic>,
 }
 
 impl Link {
     pub fn new(fs: Arc<ProcFs>, ino: u64, perm: u32, owner: Owner, size: u64, target: Target) -> Arc<Link> {
-        Arc::new(Link { fs, ino, perm, owner, size, target })
+        Arc::new(Link { fs, ino, perm, owner, size, target, magic: None })
+    }
+
+    /// A link that leads to `magic`'s walk when followed; `target` is only what readlink says.
+    pub fn magic(fs: Arc<ProcFs>, ino: u64, perm: u32, owner: Owner, size: u64, target: Target, magic: Magic) -> Arc<Link> {
+        Arc::new(Link { fs, ino, perm, owner, size, target, magic: Some(magic) })
     }
 }
 
@@ -41,5 +50,9 @@ impl Inode for Link {
 
     fn readlink(&self) -> Result<String> {
         (self.target)()
+    }
+
+    fn magic_link(&self) -> Option<Walk> {
+        self.magic.as_ref().and_then(|m| m())
     }
 }
