@@ -11,6 +11,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod file_lock;
+pub mod mqueue;
 pub mod msg_select;
 pub mod semop;
 pub mod unix_addr;
