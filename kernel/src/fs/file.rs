@@ -109,6 +109,13 @@ pub trait FileLike: Send + Sync {
     fn pipe(&self) -> Option<&Arc<super::pipe::Pipe>> {
         None
     }
+    /// The POSIX message queue behind a queue descriptor (mq_timedsend and friends).
+    fn mqueue(&self) -> Option<&Arc<crate::ipc::mqueue::fs::QueueNode>> {
+        None
+    }
+    /// A process closed a descriptor of this file (close, dup2 over it, exec, exit): a
+    /// message queue forgets that process's mq_notify registration, as Linux's flush does.
+    fn closed_by(&self, _pid: u32) {}
 }
 
 pub struct OpenFile {

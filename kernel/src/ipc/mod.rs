@@ -1,8 +1,10 @@
 //! Inter-process communication objects that are not files: System V shared memory, semaphore
-//! sets and message queues (`sysv`), and futexes (`futex`). The process layer calls in at exit
+//! sets and message queues (`sysv`), futexes (`futex`), and POSIX message queues (`mqueue`,
+//! which are files: their file system lives there too). The process layer calls in at exit
 //! and exec.
 
 pub mod futex;
+pub mod mqueue;
 pub mod sysv;
 
 use alloc::sync::Arc;

@@ -193,6 +193,7 @@ pub fn execve(path: &str, argv: Vec<String>, envp: Vec<String>, frame: &mut Trap
     let closed = proc.fds.lock().close_on_exec();
     for f in closed {
         crate::fs::lock::closed_by_process(proc.pid, &f);
+        f.file().closed_by(proc.pid);
     }
     proc.sigactions.lock().reset_on_exec();
     *proc.signals.alt_stack.lock() = (0, 0, super::signal::SS_DISABLE);

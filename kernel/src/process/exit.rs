@@ -48,6 +48,9 @@ fn release(proc: &Arc<Process>, wait_status: i32) {
     crate::ipc::exit(proc.pid, vm.as_ref());
     drop(vm);
     let fds = core::mem::take(&mut *proc.fds.lock());
+    for (_, f) in fds.entries() {
+        f.file().closed_by(proc.pid);
+    }
     drop(fds);
     crate::fs::lock::process_exited(proc.pid);
     // Sockets closed by the exit may leave cycles held only by messages in flight.

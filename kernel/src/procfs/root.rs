@@ -38,6 +38,16 @@ static SYS: &[Entry] = &[
 static SYS_FS: &[Entry] = &[
     Entry { id: 30, name: "nr_open", node: Node::File(sf::nr_open, 0o644) },
     Entry { id: 31, name: "pipe-max-size", node: Node::File(sf::pipe_max_size, 0o644) },
+    Entry { id: 32, name: "mqueue", node: Node::Dir(SYS_FS_MQUEUE) },
+];
+
+/// POSIX message queue limits (read-only here).
+static SYS_FS_MQUEUE: &[Entry] = &[
+    Entry { id: 60, name: "msg_default", node: Node::File(sf::mq_msg_default, 0o644) },
+    Entry { id: 61, name: "msg_max", node: Node::File(sf::mq_msg_max, 0o644) },
+    Entry { id: 62, name: "msgsize_default", node: Node::File(sf::mq_msgsize_default, 0o644) },
+    Entry { id: 63, name: "msgsize_max", node: Node::File(sf::mq_msgsize_max, 0o644) },
+    Entry { id: 64, name: "queues_max", node: Node::File(sf::mq_queues_max, 0o644) },
 ];
 
 static SYS_KERNEL: &[Entry] = &[

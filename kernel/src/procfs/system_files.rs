@@ -194,7 +194,7 @@ pub fn locks() -> Result<Vec<u8>> {
 
 /// The file system types `mount -t` knows (registered in fs::init and procfs::init).
 pub fn filesystems() -> Result<Vec<u8>> {
-    text(String::from("nodev\ttmpfs\nnodev\tdevtmpfs\nnodev\tproc\n"))
+    text(String::from("nodev\ttmpfs\nnodev\tdevtmpfs\nnodev\tproc\nnodev\tmqueue\n"))
 }
 
 pub fn hostname() -> Result<Vec<u8>> {
@@ -219,4 +219,25 @@ pub fn pipe_max_size() -> Result<Vec<u8>> {
 
 pub fn nr_open() -> Result<Vec<u8>> {
     text(String::from("1048576\n"))
+}
+
+/// /proc/sys/fs/mqueue/*: the POSIX message queue limits.
+pub fn mq_msg_default() -> Result<Vec<u8>> {
+    text(format!("{}\n", crate::ipc::mqueue::limits().msg_default))
+}
+
+pub fn mq_msg_max() -> Result<Vec<u8>> {
+    text(format!("{}\n", crate::ipc::mqueue::limits().msg_max))
+}
+
+pub fn mq_msgsize_default() -> Result<Vec<u8>> {
+    text(format!("{}\n", crate::ipc::mqueue::limits().msgsize_default))
+}
+
+pub fn mq_msgsize_max() -> Result<Vec<u8>> {
+    text(format!("{}\n", crate::ipc::mqueue::limits().msgsize_max))
+}
+
+pub fn mq_queues_max() -> Result<Vec<u8>> {
+    text(format!("{}\n", crate::ipc::mqueue::limits().queues_max))
 }

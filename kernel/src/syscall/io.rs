@@ -206,6 +206,7 @@ pub fn close(fd: i32) -> Result<i64> {
     let p = process::current();
     let f = p.fds.lock().remove(fd)?;
     crate::fs::lock::closed_by_process(p.pid, &f);
+    f.file().closed_by(p.pid);
     let socket = f.file().as_socket().is_some();
     drop(f);
     if socket {
@@ -233,6 +234,7 @@ pub fn dup3(old: i32, new: i32, flags: u32) -> Result<i64> {
     let replaced = p.fds.lock().put(new, f, flags & O_CLOEXEC != 0);
     if let Some(old) = replaced {
         crate::fs::lock::closed_by_process(p.pid, &old);
+        old.file().closed_by(p.pid);
     }
     Ok(new as i64)
 }

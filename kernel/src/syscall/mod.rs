@@ -13,6 +13,7 @@ mod memfd;
 mod misc;
 mod mm;
 mod mount;
+mod mqueue;
 mod pipe;
 mod sendfile;
 mod poll;
@@ -259,6 +260,12 @@ fn call(nr: u64, a: &Args, frame: &mut TrapFrame) -> Result<i64> {
         MSGSND => sysv::msgsnd(a.int(0), a.u(1), a.u(2), a.int(3)),
         MSGRCV => sysv::msgrcv(a.int(0), a.u(1), a.u(2), a.i(3), a.int(4)),
         MSGCTL => sysv::msgctl(a.int(0), a.int(1), a.u(2)),
+        MQ_OPEN => mqueue::mq_open(a.u(0), a.u32(1), a.u32(2), a.u(3)),
+        MQ_UNLINK => mqueue::mq_unlink(a.u(0)),
+        MQ_TIMEDSEND => mqueue::mq_timedsend(a.int(0), a.u(1), a.u(2), a.u32(3), a.u(4)),
+        MQ_TIMEDRECEIVE => mqueue::mq_timedreceive(a.int(0), a.u(1), a.u(2), a.u(3), a.u(4)),
+        MQ_NOTIFY => mqueue::mq_notify(a.int(0), a.u(1)),
+        MQ_GETSETATTR => mqueue::mq_getsetattr(a.int(0), a.u(1), a.u(2)),
 
         UNAME => misc::uname(a.u(0)),
         GETRANDOM => misc::getrandom(a.u(0), a.u(1), a.u32(2)),
