@@ -47,7 +47,7 @@ extern "C" fn kernel_entry(start_info: u64) -> ! {
     process::fileops::install_search_check();
 
     fs::init();
-    ipc::mqueue::init();
+    ipc::mqueue::init(syscall::mqueue::caller);
     let unpacked = fs::initramfs::unpack(mm::initrd_bytes(&boot));
     match unpacked {
         Ok(n) => log!("posix-x: {} initramfs entries, {} MiB free", n, mm::frame::free_frames() / 256),

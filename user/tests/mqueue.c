@@ -1,28 +1,29 @@
 /* mqueue.c - POSIX message queues (mq_overview(7)) with Linux's rules: mq_open (O_CREAT,
  * O_EXCL, the umask, permissions against the credentials, attributes checked against
  * /proc/sys/fs/mqueue for non-root, the defaults 10 and 8192, attributes ignored for an
- * existing queue, EINVAL for O_ACCMODE 3, queues_max -> ENOSPC as uid 65534), the names the
- * kernel accepts (the C library strips the leading '/'; raw syscalls: EACCES for "a/b", ".",
- * ENOENT for "", ENAMETOOLONG beyond 255), priority order (highest first, FIFO within one),
- * EMSGSIZE both ways, EINVAL for priority >= 32768 and for a bad timespec (checked before
- * anything else on Linux >= 4.x, even when the call would not block), ETIMEDOUT for an absolute
- * CLOCK_REALTIME timeout, EAGAIN with O_NONBLOCK (set by mq_open, mq_setattr or fcntl), EBADF
- * for the wrong access mode or a descriptor that is not a queue, blocking send and receive
- * across processes, EINTR without SA_RESTART and a restart with it, mq_unlink (open
- * descriptors keep working, nlink 0), the descriptor as a file (FD_CLOEXEC always, fstat mode
- * and size 80, read(2) gives "QSIZE:... NOTIFY:... SIGNO:... NOTIFY_PID:...", write EINVAL,
- * dup, fork), mq_notify (SIGEV_SIGNAL with si_code SI_MESGQ, the sender's pid and uid and
- * the value; one-shot; only on empty -> non-empty; not when a receiver is waiting; EBUSY for
- * a second registration from any process; NULL removes only one's own; a close by the owner
- * removes it; SIGEV_NONE; SIGEV_THREAD's errors without a netlink socket), poll/select/epoll
- * (POLLIN with a message, POLLOUT with room), and the mqueue file system mounted on a
- * directory (listed in /proc/mounts, readdir, stat, read, unlink, open(O_CREAT), EPERM for
- * mkdir). Where a process must be blocked before its peer acts, the peer waits until
- * /proc/<pid>/stat shows it sleeping; nothing depends on timing.
+ * existing queue, EINVAL for O_ACCMODE 3, queues_max -> ENOSPC as uid 65534, RLIMIT_MSGQUEUE
+ * -> EMFILE with Linux's byte charge per queue), the names the kernel accepts (the C library
+ * strips the leading '/'; raw syscalls: EACCES for "a/b", ".", ENOENT for "", ENAMETOOLONG
+ * beyond 255), priority order (highest first, FIFO within one), EMSGSIZE both ways, EINVAL
+ * for priority >= 32768 and for a bad timespec (checked before anything else on Linux >= 4.x,
+ * even when the call would not block), ETIMEDOUT for an absolute CLOCK_REALTIME timeout,
+ * EAGAIN with O_NONBLOCK (set by mq_open, mq_setattr or fcntl), EBADF for the wrong access
+ * mode or a descriptor that is not a queue, blocking send and receive across processes, EINTR
+ * without SA_RESTART and a restart with it, mq_unlink (open descriptors keep working, nlink
+ * 0), the descriptor as a file (FD_CLOEXEC always, fstat mode and size 80, read(2) gives
+ * "QSIZE:... NOTIFY:... SIGNO:... NOTIFY_PID:...", write EINVAL, dup, fork), mq_notify
+ * (SIGEV_SIGNAL with si_code SI_MESGQ, the sender's pid and uid and the value; one-shot; only
+ * on empty -> non-empty; not when a receiver is waiting; EBUSY for a second registration from
+ * any process; NULL removes only one's own; a close by the owner removes it; SIGEV_NONE;
+ * SIGEV_THREAD's errors without a netlink socket), poll/select/epoll (POLLIN with a message,
+ * POLLOUT with room), and the mqueue file system mounted on a directory (listed in
+ * /proc/mounts, readdir, stat, read, unlink, open(O_CREAT), EPERM for mkdir). Where a process
+ * must be blocked before its peer acts, the peer waits until /proc/<pid>/stat shows it
+ * sleeping; nothing depends on timing.
  * Syscalls: mq_open, mq_unlink, mq_timedsend, mq_timedreceive, mq_notify, mq_getsetattr,
  * read, write, close, dup, fcntl, fstat, stat, lseek, poll, select, epoll_*, fork, wait4,
- * kill, rt_sigaction, rt_sigprocmask, rt_sigtimedwait, setuid, setgid, umask, mount, umount2,
- * mkdir, rmdir, getdents64, unlink, socketpair, pipe2.
+ * kill, rt_sigaction, rt_sigprocmask, rt_sigtimedwait, setuid, setgid, setrlimit, umask,
+ * mount, umount2, mkdir, rmdir, getdents64, unlink, socketpair, pipe2.
  */
 #define _GNU_SOURCE
 #define TEST_MAIN
@@ -35,6 +36,7 @@
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -594,6 +596,44 @@ static void queues_max_enospc_(void)
     CHECK(made > 0 && made <= 256);
 }
 TEST(queues_max_enospc) { queues_max_enospc_(); cleanup(); }
+
+/* RLIMIT_MSGQUEUE: a queue charges its creator's real uid maxmsg * msgsize plus 96 bytes of
+ * bookkeeping per message (x86-64 Linux: 10 x 8192 -> 82880); EMFILE beyond the limit, and an
+ * unlinked queue stays charged until its last descriptor is closed. */
+static void rlimit_msgqueue_(void)
+{
+    if (geteuid() != 0)
+        SKIP("needs root to become uid 65534");
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        CCHECK(setgid(NOBODY) == 0 && setuid(NOBODY) == 0);
+        struct rlimit rl = {.rlim_cur = 2 * 82880 + 100, .rlim_max = 2 * 82880 + 100};
+        CCHECK(setrlimit(RLIMIT_MSGQUEUE, &rl) == 0);
+        char n[5][64];
+        for (int i = 0; i < 5; i++)
+            snprintf(n[i], sizeof n[i], "/mqt-%d-rl-%d", (int)getppid(), i);
+        mqd_t a = mq_open(n[0], O_CREAT | O_RDWR, 0600, NULL);
+        CCHECK(a >= 0);
+        mqd_t b = mq_open(n[1], O_CREAT | O_RDWR, 0600, NULL);
+        CCHECK(b >= 0);
+        CERRNO(mq_open(n[2], O_CREAT | O_RDWR, 0600, NULL), EMFILE);
+        struct mq_attr tiny = {.mq_maxmsg = 1, .mq_msgsize = 1};
+        mqd_t c = mq_open(n[3], O_CREAT | O_RDWR, 0600, &tiny); /* 97 bytes: fits */
+        CCHECK(c >= 0);
+        CERRNO(mq_open(n[4], O_CREAT | O_RDWR, 0600, &tiny), EMFILE);
+        CCHECK(mq_unlink(n[1]) == 0);
+        CERRNO(mq_open(n[2], O_CREAT | O_RDWR, 0600, NULL), EMFILE);
+        CCHECK(mq_close(b) == 0);
+        mqd_t d = mq_open(n[2], O_CREAT | O_RDWR, 0600, NULL);
+        CCHECK(d >= 0);
+        for (int i = 0; i < 5; i++)
+            mq_unlink(n[i]);
+        _exit(0);
+    }
+    CHECK_EXITED(pid, 0);
+}
+TEST(rlimit_msgqueue) { rlimit_msgqueue_(); cleanup(); }
 
 static int field(const char *line, const char *key)
 {

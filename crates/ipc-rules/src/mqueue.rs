@@ -59,6 +59,19 @@ pub fn check_attr(maxmsg: i64, msgsize: i64, privileged: bool, l: &Limits) -> Re
     Ok((maxmsg as usize, msgsize as usize))
 }
 
+/// Linux's sizes of `struct msg_msg` and `struct posix_msg_tree_node` on x86-64: part of what a
+/// queue is charged against RLIMIT_MSGQUEUE.
+const MSG_MSG_SIZE: u64 = 48;
+const TREE_NODE_SIZE: u64 = 48;
+
+/// The bytes a queue with these attributes charges to its creator's RLIMIT_MSGQUEUE (Linux's
+/// mqueue_get_inode: the messages at full size plus their bookkeeping), or None on overflow.
+pub fn queue_bytes(maxmsg: usize, msgsize: usize) -> Option<u64> {
+    let (m, s) = (maxmsg as u64, msgsize as u64);
+    let tree = m.checked_mul(MSG_MSG_SIZE)?.checked_add(m.min(MQ_PRIO_MAX as u64) * TREE_NODE_SIZE)?;
+    m.checked_mul(s)?.checked_add(tree)
+}
+
 /// A queue name as the kernel receives it (the C library strips the leading '/'): one path
 /// component, not "." or "..", at most NAME_MAX bytes.
 pub fn check_name(name: &str) -> Result<(), Refusal> {
@@ -152,6 +165,15 @@ mod tests {
         assert_eq!(check_attr(1, -1, true, &l), Err(Refusal::Invalid));
         assert_eq!(check_attr(100, 100_000, true, &l), Ok((100, 100_000)));
         assert_eq!(check_attr(HARD_MSGMAX + 1, 1, true, &l), Err(Refusal::Invalid));
+    }
+
+    #[test]
+    fn rlimit_charge() {
+        // 819200 (the default RLIMIT_MSGQUEUE) holds nine default queues, not ten.
+        assert_eq!(queue_bytes(10, 8192), Some(82880));
+        assert_eq!(queue_bytes(1, 1), Some(97));
+        assert!(9 * 82880 <= 819200 && 10 * 82880 > 819200);
+        assert_eq!(queue_bytes(usize::MAX, 2), None);
     }
 
     #[test]

@@ -13,7 +13,7 @@ mod memfd;
 mod misc;
 mod mm;
 mod mount;
-mod mqueue;
+pub mod mqueue;
 mod pipe;
 mod sendfile;
 mod poll;

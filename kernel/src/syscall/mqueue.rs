@@ -14,7 +14,7 @@ use crate::fs::inode::{NewNode, S_IFREG};
 use crate::fs::path::PATH_MAX;
 use crate::ipc::mqueue::fs::{QueueFile, QueueNode};
 use crate::ipc::mqueue::queue::{Notification, SIGEV_NONE, SIGEV_SIGNAL, SIGEV_THREAD};
-use crate::ipc::mqueue::{self, Opener};
+use crate::ipc::mqueue::{self, Charge, Opener};
 use crate::mm::user::{read_cstring, zeroed_buffer, UserPtr, UserSlice};
 use crate::process::{self, fileops, signal};
 
@@ -67,12 +67,29 @@ pub fn mq_open(name: u64, oflag: u32, mode: u32, attr: u64) -> Result<i64> {
     let who = Opener {
         node: NewNode { mode: S_IFREG | (mode & 0o7777 & !umask), uid: creds.fsuid, gid: creds.fsgid, rdev: 0 },
         privileged: creds.is_root(),
+        charge: Charge { ruid: creds.uid, limit: msgqueue_limit(&proc) },
         may: &may,
     };
     let node = mqueue::open(&name, oflag, attr.map(|a| (a.maxmsg, a.msgsize)), &who)?;
     let file = OpenFile::new(QueueFile::new(node), oflag | O_LARGEFILE);
     // Queue descriptors are always close-on-exec (Linux: get_unused_fd_flags(O_CLOEXEC)).
     fileops::install(file, true).map(|fd| fd as i64)
+}
+
+const RLIMIT_MSGQUEUE: usize = 12;
+
+fn msgqueue_limit(proc: &process::Process) -> u64 {
+    proc.rlimits.lock().0[RLIMIT_MSGQUEUE].cur
+}
+
+/// The calling process as a queue creator, for open(2) with O_CREAT in an mqueue mount.
+pub fn caller() -> (Charge, bool) {
+    let proc = process::current();
+    let (ruid, root) = {
+        let c = proc.creds.lock();
+        (c.uid, c.is_root())
+    };
+    (Charge { ruid, limit: msgqueue_limit(&proc) }, root)
 }
 
 pub fn mq_unlink(name: u64) -> Result<i64> {

@@ -95,6 +95,8 @@ impl Attr {
 /// A queue with its file attributes. It lives as long as its name or any descriptor.
 pub struct QueueNode {
     ino: u64,
+    /// (real uid, bytes) charged to RLIMIT_MSGQUEUE until the queue is gone.
+    charge: (u32, u64),
     attr: Mutex<Attr>,
     pub queue: MessageQueue,
 }
@@ -102,14 +104,15 @@ pub struct QueueNode {
 impl Drop for QueueNode {
     fn drop(&mut self) {
         QUEUES.fetch_sub(1, Ordering::Relaxed);
+        super::uncharge(self.charge.0, self.charge.1);
     }
 }
 
 impl QueueNode {
-    pub fn new(queue: MessageQueue, mode: u32, uid: u32, gid: u32) -> Arc<QueueNode> {
+    pub fn new(queue: MessageQueue, mode: u32, uid: u32, gid: u32, charge: (u32, u64)) -> Arc<QueueNode> {
         QUEUES.fetch_add(1, Ordering::Relaxed);
         let ino = fs().next_ino.fetch_add(1, Ordering::Relaxed);
-        Arc::new(QueueNode { ino, attr: Mutex::new(Attr::new(S_IFREG | (mode & 0o7777), uid, gid)), queue })
+        Arc::new(QueueNode { ino, charge, attr: Mutex::new(Attr::new(S_IFREG | (mode & 0o7777), uid, gid)), queue })
     }
 
     pub fn metadata(&self) -> Metadata {

@@ -9,13 +9,17 @@
 pub mod fs;
 pub mod queue;
 
+use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
+
+use spin::Once;
 
 use ipc_rules::mqueue::{self as rules, Limits, Refusal, DEFAULT_LIMITS};
 
 use crate::error::{Errno, Result};
 use crate::fs::file::{O_ACCMODE, O_CREAT, O_EXCL};
 use crate::fs::inode::{Metadata, NewNode};
+use crate::sync::Mutex;
 use fs::QueueNode;
 use queue::MessageQueue;
 
@@ -34,21 +38,60 @@ fn refusal(r: Refusal) -> Errno {
     }
 }
 
+/// What a new queue is charged to: the creator's real uid and its RLIMIT_MSGQUEUE.
+#[derive(Clone, Copy, Debug)]
+pub struct Charge {
+    pub ruid: u32,
+    pub limit: u64,
+}
+
 /// Who opens: the new queue's owner and mode (umask applied), privilege (CAP_SYS_RESOURCE:
-/// the hard attribute limits and no queues_max), and the permission check for an existing
-/// queue (`may(metadata, MAY_* mask)`).
+/// the hard attribute limits and no queues_max), whom a new queue is charged to, and the
+/// permission check for an existing queue (`may(metadata, MAY_* mask)`).
 pub struct Opener<'a> {
     pub node: NewNode,
     pub privileged: bool,
+    pub charge: Charge,
     pub may: &'a dyn Fn(&Metadata, u32) -> bool,
+}
+
+/// The calling process's `Charge` and privilege, for queues made by open(2) in the mount
+/// (installed by the syscall layer: `ipc` sits below `process`).
+pub type CallerFn = fn() -> (Charge, bool);
+static CALLER: Once<CallerFn> = Once::new();
+
+/// Bytes charged per real uid (Linux's per-user RLIMIT_MSGQUEUE count).
+static CHARGED: Mutex<BTreeMap<u32, u64>> = Mutex::new(BTreeMap::new());
+
+/// Charges `bytes` to `c.ruid`: EMFILE beyond its RLIMIT_MSGQUEUE (root included, as Linux).
+fn charge(c: Charge, bytes: u64) -> Result<()> {
+    let mut t = CHARGED.lock();
+    let used = t.entry(c.ruid).or_insert(0);
+    match used.checked_add(bytes) {
+        Some(n) if n <= c.limit => *used = n,
+        _ => return Err(Errno::EMFILE),
+    }
+    Ok(())
+}
+
+/// The queue charged this is gone (its name and last descriptor).
+pub(crate) fn uncharge(ruid: u32, bytes: u64) {
+    let mut t = CHARGED.lock();
+    if let Some(used) = t.get_mut(&ruid) {
+        *used = used.saturating_sub(bytes);
+        if *used == 0 {
+            t.remove(&ruid);
+        }
+    }
 }
 
 /// MAY_READ / MAY_WRITE, as the credentials check takes them.
 const MAY_WRITE: u32 = 2;
 const MAY_READ: u32 = 4;
 
-/// A new queue, counted against queues_max (ENOSPC) unless privileged.
-fn new_queue(node: NewNode, privileged: bool, attr: Option<(i64, i64)>) -> Result<Arc<QueueNode>> {
+/// A new queue, counted against queues_max (ENOSPC) unless privileged and charged to the
+/// creator's RLIMIT_MSGQUEUE (EMFILE).
+fn new_queue(node: NewNode, privileged: bool, who: Charge, attr: Option<(i64, i64)>) -> Result<Arc<QueueNode>> {
     let l = limits();
     let (maxmsg, msgsize) = match attr {
         Some((m, s)) => rules::check_attr(m, s, privileged, &l).map_err(refusal)?,
@@ -57,16 +100,22 @@ fn new_queue(node: NewNode, privileged: bool, attr: Option<(i64, i64)>) -> Resul
     if fs::queue_count() >= l.queues_max && !privileged {
         return Err(Errno::ENOSPC);
     }
-    Ok(QueueNode::new(MessageQueue::new(maxmsg, msgsize), node.mode, node.uid, node.gid))
+    let bytes = rules::queue_bytes(maxmsg, msgsize).ok_or(Errno::EOVERFLOW)?;
+    charge(who, bytes)?;
+    Ok(QueueNode::new(MessageQueue::new(maxmsg, msgsize), node.mode, node.uid, node.gid, (who.ruid, bytes)))
 }
 
 /// open(2) with O_CREAT in the mount: the default attributes.
 fn create_from_open(node: NewNode) -> Result<Arc<QueueNode>> {
-    new_queue(node, node.uid == 0, None)
+    let caller = CALLER.get().ok_or(Errno::EPERM)?;
+    let (who, privileged) = caller();
+    new_queue(node, privileged, who, None)
 }
 
-/// Registers the file system type and the creation hook (before the mount at boot).
-pub fn init() {
+/// Registers the file system type and the creation hook (before the mount at boot); `caller`
+/// describes the calling process.
+pub fn init(caller: CallerFn) {
+    CALLER.call_once(|| caller);
     fs::set_creator(create_from_open);
     crate::fs::mount::register_fs_type("mqueue", fs::mount_instance);
 }
@@ -96,7 +145,7 @@ pub fn open(name: &str, oflag: u32, attr: Option<(i64, i64)>, who: &Opener) -> R
     }
     // The creator needs no permission on the new queue itself (Linux opens it whatever the
     // mode); the directory is world-writable.
-    let q = new_queue(who.node, who.privileged, attr)?;
+    let q = new_queue(who.node, who.privileged, who.charge, attr)?;
     root.insert(name, q.clone())?;
     Ok(q)
 }

@@ -96,7 +96,9 @@ impl MessageQueue {
                 deadline,
             )
             .map_err(wait_error)??;
-        self.receivers.wake_one();
+        // All of them re-check: one woken alone could be leaving on a signal and keep the
+        // message from the others.
+        self.receivers.wake_all();
         self.pollee.notify(IoEvents::IN);
         Ok(fired)
     }
@@ -118,14 +120,10 @@ impl MessageQueue {
                 self.state.lock().waiting_receivers += 1;
                 let r = self.receivers.wait_until(|| self.try_take(), deadline);
                 self.state.lock().waiting_receivers -= 1;
-                // Another receiver may be able to use a message this one did not take.
-                if r.is_err() && !self.state.lock().messages.is_empty() {
-                    self.receivers.wake_one();
-                }
                 r.map_err(wait_error)?
             }
         };
-        self.senders.wake_one();
+        self.senders.wake_all();
         self.pollee.notify(IoEvents::OUT);
         Ok(got)
     }
