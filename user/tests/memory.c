@@ -3,7 +3,8 @@
  * EFAULT from syscalls handed bad user pointers. Also getrandom.
  * Raw syscall() is used throughout: libc wrappers round or pre-check arguments (musl's mprotect
  * rounds the range, its mmap rejects huge lengths itself), which would hide the kernel's answer.
- * Syscalls: brk, mmap, munmap, mprotect, getrandom, read, write, writev, clock_gettime, uname.
+ * mremap's argument checks (overlapping fixed moves, huge lengths, old_len 0).
+ * Syscalls: brk, mmap, munmap, mprotect, mremap, getrandom, read, write, writev, clock_gettime, uname.
  * Note: the write() EFAULT cases need fd 1 to be a real file/pipe/tty, not /dev/null.
  */
 #define _GNU_SOURCE
@@ -534,4 +535,125 @@ TEST(getrandom_bad_flags_einval)
     unsigned char a[8];
     CHECK_ERRNO(sys_getrandom(a, sizeof a, 0x40), EINVAL);
     CHECK_ERRNO(sys_getrandom(a, sizeof a, ~0u), EINVAL);
+}
+
+/* ---- mremap ---- */
+
+static void *sys_mremap(void *old, size_t old_len, size_t new_len, int flags, void *new_addr)
+{
+    return (void *)syscall(SYS_mremap, old, old_len, new_len, flags, new_addr);
+}
+
+/* Four private writable pages with unmapped pages on both sides; page i holds i + 1. */
+static unsigned char *guarded_four(void)
+{
+    unsigned char *g = map_anon(6 * PAGE, PROT_READ | PROT_WRITE);
+    if (g == MAP_FAILED)
+        return NULL;
+    sys_munmap(g, PAGE);
+    sys_munmap(g + 5 * PAGE, PAGE);
+    for (int i = 0; i < 4; i++)
+        g[PAGE + i * PAGE] = (unsigned char)(i + 1);
+    return g + PAGE;
+}
+
+static int four_intact(unsigned char *m)
+{
+    for (int i = 0; i < 4; i++)
+        if (m[i * PAGE] != i + 1)
+            return 0;
+    return 1;
+}
+
+TEST(mremap_fixed_onto_its_own_range_einval)
+{
+    /* A fuzzed move onto the source itself panicked POSIX-X: the destination's unmap removed
+     * the source first. */
+    int mv = MREMAP_MAYMOVE | MREMAP_FIXED;
+    unsigned char *m = guarded_four();
+    CHECK(m != NULL);
+    CHECK_ERRNO(sys_mremap(m, PAGE, PAGE, mv, m), EINVAL);
+    CHECK_ERRNO(sys_mremap(m, 2 * PAGE, 2 * PAGE, mv, m + PAGE), EINVAL);
+    CHECK_ERRNO(sys_mremap(m + PAGE, 2 * PAGE, 2 * PAGE, mv, m), EINVAL);
+    CHECK_ERRNO(sys_mremap(m, 3 * PAGE, PAGE, mv, m + 2 * PAGE), EINVAL);
+    CHECK(four_intact(m));
+    /* Adjacent but disjoint is fine. */
+    unsigned char *n = sys_mremap(m, PAGE, PAGE, mv, m + 3 * PAGE);
+    CHECK(n == m + 3 * PAGE);
+    CHECK_EQ(n[0], 1);
+    sys_munmap(m, 4 * PAGE);
+}
+
+TEST(mremap_huge_lengths_einval)
+{
+    unsigned char *m = guarded_four();
+    CHECK(m != NULL);
+    CHECK_ERRNO(sys_mremap(m, PAGE, (size_t)-1, MREMAP_MAYMOVE, NULL), EINVAL);
+    CHECK_ERRNO(sys_mremap(m, PAGE, (size_t)-PAGE, MREMAP_MAYMOVE, NULL), EINVAL);
+    CHECK_ERRNO(sys_mremap(m, PAGE, 1UL << 47, MREMAP_MAYMOVE, NULL), EINVAL);
+    CHECK_ERRNO(sys_mremap(m + 3 * PAGE, PAGE, 1UL << 60, 0, NULL), EINVAL);
+    CHECK_ERRNO(sys_mremap(m, 1UL << 62, PAGE, MREMAP_MAYMOVE, NULL), EINVAL);
+    CHECK_ERRNO(sys_mremap(m, PAGE, 1UL << 46, MREMAP_MAYMOVE | MREMAP_FIXED, bad_ptr(1UL << 46)),
+                EINVAL);
+    CHECK(four_intact(m));
+    sys_munmap(m, 4 * PAGE);
+}
+
+TEST(mremap_growth_beyond_ram_enomem)
+{
+    unsigned char *m = guarded_four();
+    CHECK(m != NULL);
+    CHECK_ERRNO(sys_mremap(m, PAGE, 1UL << 46, MREMAP_MAYMOVE, NULL), ENOMEM);
+    CHECK_ERRNO(sys_mremap(m + 3 * PAGE, PAGE, 1UL << 46, 0, NULL), ENOMEM);
+    CHECK(four_intact(m));
+    sys_munmap(m, 4 * PAGE);
+}
+
+TEST(mremap_fixed_bad_destination_einval)
+{
+    int mv = MREMAP_MAYMOVE | MREMAP_FIXED;
+    unsigned char *m = guarded_four();
+    CHECK(m != NULL);
+    CHECK_ERRNO(sys_mremap(m, PAGE, PAGE, mv, bad_ptr(0x100000001UL)), EINVAL);
+    CHECK_ERRNO(sys_mremap(m, PAGE, PAGE, mv, KERNEL_ADDR), EINVAL);
+    CHECK_ERRNO(sys_mremap(m, PAGE, 2 * PAGE, mv, bad_ptr(0x7ffffffff000UL)), EINVAL);
+    CHECK(four_intact(m));
+    sys_munmap(m, 4 * PAGE);
+}
+
+TEST(mremap_private_zero_old_len_einval)
+{
+    unsigned char *m = guarded_four();
+    CHECK(m != NULL);
+    CHECK_ERRNO(sys_mremap(m, 0, PAGE, MREMAP_MAYMOVE, NULL), EINVAL);
+    CHECK(four_intact(m));
+    sys_munmap(m, 4 * PAGE);
+}
+
+TEST(mremap_shared_zero_old_len_makes_a_second_mapping)
+{
+    unsigned char *m = sys_mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    CHECK(m != MAP_FAILED);
+    m[PAGE] = 7;
+    unsigned char *n = sys_mremap(m + PAGE, 0, PAGE, MREMAP_MAYMOVE, NULL);
+    CHECK(n != MAP_FAILED);
+    CHECK(n != m + PAGE);
+    CHECK_EQ(n[0], 7);
+    n[0] = 9;
+    CHECK_EQ(m[PAGE], 9);
+    sys_munmap(n, PAGE);
+    sys_munmap(m, 2 * PAGE);
+}
+
+TEST(mremap_shrink_unmaps_past_the_mapping_grow_does_not)
+{
+    unsigned char *m = guarded_four();
+    CHECK(m != NULL);
+    /* The range runs one page past the mapping: shrinking just unmaps the tail ... */
+    CHECK(sys_mremap(m + 3 * PAGE, 2 * PAGE, PAGE, 0, NULL) == m + 3 * PAGE);
+    CHECK(four_intact(m));
+    /* ... growing needs it all mapped. */
+    CHECK_ERRNO(sys_mremap(m + 3 * PAGE, 2 * PAGE, 3 * PAGE, MREMAP_MAYMOVE, NULL), EFAULT);
+    CHECK(four_intact(m));
+    sys_munmap(m, 4 * PAGE);
 }

@@ -100,6 +100,8 @@ const MMAP_MIN: u64 = 0x10000;
 pub const STACK_TOP: u64 = 0x7fff_ffff_f000;
 pub const STACK_SIZE: u64 = 8 << 20;
 const MMAP_TOP: u64 = STACK_TOP - STACK_SIZE - (1 << 30);
+/// Linux's TASK_SIZE: the largest length (and end) mremap accepts.
+const TASK_SIZE: u64 = USER_END - PAGE_SIZE;
 
 pub fn page_floor(x: u64) -> u64 {
     x & !(PAGE_SIZE - 1)
@@ -370,35 +372,65 @@ impl AddressSpace {
     }
 
     /// mremap: resizes the mapping at `old` (which must be one VMA), moving it if allowed.
+    /// The checks and their order are Linux's (mm/mremap.c): every length is bounded by the
+    /// size of user space before any address arithmetic, a fixed destination may not overlap
+    /// the source, and a shrink unmaps the tail without looking at what is mapped there.
     pub fn remap(&mut self, old: u64, old_len: u64, new_len: u64, may_move: bool, fixed: Option<u64>) -> Result<u64> {
         if old % PAGE_SIZE != 0 {
             return Err(Errno::EINVAL);
         }
         let old_len = page_ceil(old_len).ok_or(Errno::EINVAL)?;
         let new_len = page_ceil(new_len).ok_or(Errno::EINVAL)?;
-        if new_len == 0 {
+        if new_len == 0 || new_len > TASK_SIZE {
             return Err(Errno::EINVAL);
         }
+        if let Some(d) = fixed {
+            if d % PAGE_SIZE != 0 || d > TASK_SIZE - new_len {
+                return Err(Errno::EINVAL);
+            }
+            // Overlapping ranges: old_len is clamped so the sum cannot wrap (a source that
+            // long fails below anyway).
+            if old.saturating_add(old_len) > d && d + new_len > old {
+                return Err(Errno::EINVAL);
+            }
+        } else if new_len <= old_len {
+            if new_len < old_len {
+                self.unmap(old.checked_add(new_len).ok_or(Errno::EINVAL)?, old_len - new_len)?;
+            }
+            return Ok(old);
+        }
         let vma = self.find(old).cloned().ok_or(Errno::EFAULT)?;
-        if old + old_len > vma.end {
+        if old_len == 0 && !vma.is_shared() {
+            return Err(Errno::EINVAL);
+        }
+        if old_len > vma.end - old {
             return Err(Errno::EFAULT);
         }
+        if new_len > old_len && !overcommit_ok(new_len - old_len, vma.prot, &vma.backing) {
+            return Err(Errno::ENOMEM);
+        }
         if fixed.is_none() {
-            if new_len <= old_len {
-                if new_len < old_len {
-                    self.unmap(old + new_len, old_len - new_len)?;
-                }
-                return Ok(old);
-            }
-            // Grow in place when the pages after it are free.
+            // Grow in place when the pages after it are free (new_len <= TASK_SIZE, so the
+            // sum stays inside the address space).
             let grow_end = old + new_len;
-            if old + old_len == vma.end && grow_end <= USER_END && !self.overlaps(vma.end, grow_end) {
+            if old_len != 0 && old + old_len == vma.end && grow_end <= USER_END && !self.overlaps(vma.end, grow_end) {
                 self.vmas.get_mut(&vma.start).expect("vma").end = grow_end;
                 return Ok(old);
             }
             if !may_move {
                 return Err(Errno::ENOMEM);
             }
+        }
+        if old_len == 0 {
+            // A shared mapping with old_len 0: a second mapping of the same pages; the first
+            // stays.
+            let dest = match fixed {
+                Some(d) => self.place(Placement::Fixed(d), new_len)?,
+                None => self.find_free(new_len).ok_or(Errno::ENOMEM)?,
+            };
+            let backing = vma.backing_at(old);
+            self.vmas.insert(dest, Vma { start: dest, end: dest + new_len, backing, ..vma });
+            return Ok(dest);
         }
         let dest = match fixed {
             Some(d) => self.place(Placement::Fixed(d), new_len)?,
