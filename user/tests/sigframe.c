@@ -650,3 +650,25 @@ TEST(stack_overflow_without_alternate_stack_kills_with_sigsegv)
     CHECK(WIFSIGNALED(st));
     CHECK_EQ(WTERMSIG(st), SIGSEGV);
 }
+
+TEST(sigaltstack_that_wraps_past_the_top_of_memory_kills_with_sigsegv)
+{
+    /* sp + size wraps to a low unmapped address: the frame cannot be written, so the signal
+     * kills (the address arithmetic once could overflow in the kernel). */
+    sig_reset();
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        struct rlimit core = {0, 0};
+        setrlimit(RLIMIT_CORE, &core);
+        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+        stack_t ss = {.ss_sp = (void *)(uintptr_t)-4096, .ss_flags = 0, .ss_size = 3 * 4096};
+        CCHECK(syscall(SYS_sigaltstack, &ss, NULL) == 0);
+        CCHECK(on(SIGUSR1, jump_handler, SA_ONSTACK) == 0);
+        raise(SIGUSR1);
+        _exit(3);
+    }
+    int st = child_status(pid);
+    CHECK(WIFSIGNALED(st));
+    CHECK_EQ(WTERMSIG(st), SIGSEGV);
+}

@@ -544,13 +544,16 @@ fn setup_frame(proc: &Process, thread: &Thread, frame: &mut TrapFrame, sig: u32,
     let (alt_base, alt_size, alt_flags) = *proc.signals.alt_stack.lock();
     let restore = proc.signals.restore_mask.lock().take();
     let mut sp = if act.flags & SA_ONSTACK != 0 && alt_flags & SS_DISABLE == 0 && alt_size != 0 && !on_alt_stack(proc, frame.rsp) {
-        alt_base + alt_size
+        alt_base.wrapping_add(alt_size)
     } else {
-        frame.rsp - 128 // the red zone
+        frame.rsp.wrapping_sub(128) // the red zone
     };
-    sp = (sp - 512) & !63;
+    // The stack pointer and the sigaltstack range are the program's: as in Linux the address
+    // arithmetic wraps, and a frame that lands outside user memory fails to be written below
+    // (the caller then kills with SIGSEGV).
+    sp = sp.wrapping_sub(512) & !63;
     let fpstate = sp;
-    let frame_addr = ((sp - core::mem::size_of::<RtSigFrame>() as u64) & !15) - 8;
+    let frame_addr = (sp.wrapping_sub(core::mem::size_of::<RtSigFrame>() as u64) & !15).wrapping_sub(8);
     let old_mask = restore.unwrap_or_else(|| thread.sig_blocked.load(Ordering::Relaxed));
     let mc = SigContext {
         r8: frame.r8,
@@ -624,7 +627,7 @@ pub fn sigreturn(frame: &mut TrapFrame) -> Result<i64> {
     frame.complete_fpu();
     let thread = task::current();
     let proc = super::current();
-    let addr = frame.rsp - 8;
+    let addr = frame.rsp.wrapping_sub(8); // the program's rsp: any value
     let rt = UserPtr::<RtSigFrame>::new(addr).read();
     let Ok(rt) = rt else {
         super::exit::exit_group(super::exit::status_signaled(SIGSEGV, false));
