@@ -6,7 +6,7 @@
  * Files live in a mkdtemp("/tmp/ptest.XXXXXX") directory removed at exit.
  * Syscalls: open, openat, creat, close, read, write, pread64, pwrite64, lseek, readv, writev,
  * dup, dup2, dup3, fcntl, fstat, newfstatat, truncate, ftruncate, fsync, fdatasync, sync,
- * pipe2, prlimit64, symlink, mkdir, unlink, umask, fork, wait4.
+ * pipe2, prlimit64, symlink, mkdir, unlink, umask, fork, wait4, mmap, munmap.
  */
 #define _GNU_SOURCE
 #define TEST_MAIN
@@ -16,6 +16,7 @@
 #include <ftw.h>
 #include <limits.h>
 #include <stdint.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -212,6 +213,15 @@ TEST(write_far_beyond_the_end_makes_a_sparse_file)
     CHECK_EQ(pread(fd, zeros, sizeof zeros, far / 2), 8);
     for (int i = 0; i < 8; i++)
         CHECK_EQ(zeros[i], 0);
+    /* Mapped there too: the page with the data, and a hole page far below it. */
+    unsigned char *m = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, far);
+    CHECK(m != MAP_FAILED);
+    CHECK_EQ(m[0], 'x');
+    munmap(m, 4096);
+    m = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, far / 2);
+    CHECK(m != MAP_FAILED);
+    CHECK_EQ(m[0], 0);
+    munmap(m, 4096);
     CHECK_OK(ftruncate(fd, 0));
     CHECK_OK(fstat(fd, &st));
     CHECK_EQ(st.st_size, 0);

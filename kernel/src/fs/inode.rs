@@ -187,7 +187,8 @@ pub struct InodePages(pub Arc<dyn Inode>, pub Option<Arc<dyn Any + Send + Sync>>
 
 impl crate::mm::shared::PageSource for InodePages {
     fn page(&self, index: u64) -> Option<u64> {
-        if index * crate::mm::frame::PAGE_SIZE >= self.0.metadata().size {
+        // A mapping's page offset comes from the user (up to 2^52): the product may not wrap.
+        if index.checked_mul(crate::mm::frame::PAGE_SIZE).is_none_or(|o| o >= self.0.metadata().size) {
             return None;
         }
         self.0.page(index).ok()
