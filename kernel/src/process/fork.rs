@@ -76,7 +76,8 @@ pub fn clone_process(args: &CloneArgs, frame: &TrapFrame) -> Result<u32> {
         UserPtr::<u32>::new(args.parent_tid).write(&pid)?;
     }
     let root = child.vm().lock().root();
-    let thread = Thread::new_user(pid, &child_frame, root);
+    // On failure the child, not yet anyone's child nor running, goes away with `child`.
+    let thread = Thread::new_user(pid, &child_frame, root).ok_or(Errno::ENOMEM)?;
     let tls = if flags & CLONE_SETTLS != 0 { args.tls } else { parent_thread.fs_base.load(Ordering::Relaxed) };
     thread.fs_base.store(tls, Ordering::Relaxed);
     thread.sig_blocked.store(parent_thread.sig_blocked.load(Ordering::Relaxed), Ordering::Relaxed);

@@ -71,7 +71,7 @@ fn spawn(init: &Arc<Process>, path: &str, argv: &[String]) -> Result<Arc<Process
         }
     }
     let root = proc.vm().lock().root();
-    let thread = Thread::new_user(pid, &image.frame, root);
+    let thread = Thread::new_user(pid, &image.frame, root).ok_or(Errno::ENOMEM)?;
     proc.attach_thread(&thread);
     init.children.lock().push(proc.clone());
     task::scheduler::spawn(thread);

@@ -3,7 +3,7 @@
 
 use alloc::boxed::Box;
 use alloc::sync::Arc;
-use alloc::vec;
+use alloc::vec::Vec;
 use core::any::Any;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
 
@@ -57,10 +57,15 @@ pub fn alloc_tid() -> u32 {
 }
 
 impl Thread {
-    fn with_stack(tid: u32, page_table_root: u64) -> Thread {
-        Thread {
+    /// None when the kernel heap cannot hold another kernel stack: fork then fails with ENOMEM
+    /// instead of panicking (a user program decides how many processes there are).
+    fn with_stack(tid: u32, page_table_root: u64) -> Option<Thread> {
+        let mut stack = Vec::new();
+        stack.try_reserve_exact(KERNEL_STACK_BYTES / 16).ok()?;
+        stack.resize(KERNEL_STACK_BYTES / 16, 0u128);
+        Some(Thread {
             tid,
-            stack: vec![0u128; KERNEL_STACK_BYTES / 16].into_boxed_slice(),
+            stack: stack.into_boxed_slice(),
             saved_rsp: AtomicU64::new(0),
             state: AtomicU8::new(State::Runnable as u8),
             page_table_root: AtomicU64::new(page_table_root),
@@ -75,13 +80,13 @@ impl Thread {
             cpu_ns: AtomicU64::new(0),
             run_start: AtomicU64::new(0),
             owner: Once::new(),
-        }
+        })
     }
 
     /// A kernel thread that runs `entry(arg)` (which never returns; it exits through the scheduler).
     pub fn new_kernel(entry: extern "C" fn(u64) -> !, arg: u64) -> Arc<Thread> {
         // Kernel threads take no id from the pid space (init must be 1).
-        let mut t = Thread::with_stack(0, crate::mm::kernel_page_table().root());
+        let mut t = Thread::with_stack(0, crate::mm::kernel_page_table().root()).expect("heap for a kernel thread at boot");
         let rsp = context::prepare_kernel_thread(bytemuck::cast_slice_mut(&mut t.stack), entry, arg);
         t.saved_rsp.store(rsp, Ordering::Relaxed);
         Arc::new(t)
@@ -89,8 +94,9 @@ impl Thread {
 
     /// A thread that starts in user mode with the registers of `frame`, in the address space
     /// rooted at `page_table_root`.
-    pub fn new_user(tid: u32, frame: &TrapFrame, page_table_root: u64) -> Arc<Thread> {
-        let mut t = Thread::with_stack(tid, page_table_root);
+    /// None if there is no memory for its kernel stack.
+    pub fn new_user(tid: u32, frame: &TrapFrame, page_table_root: u64) -> Option<Arc<Thread>> {
+        let mut t = Thread::with_stack(tid, page_table_root)?;
         t.user = true;
         let frame_addr = t.stack_top() - core::mem::size_of::<TrapFrame>() as u64;
         let stack: &mut [TrapFrame] = bytemuck_frames(&mut t.stack);
@@ -98,7 +104,7 @@ impl Thread {
         stack[last] = *frame;
         let rsp = context::prepare_user_return(bytemuck::cast_slice_mut(&mut t.stack), frame_addr);
         t.saved_rsp.store(rsp, Ordering::Relaxed);
-        Arc::new(t)
+        Some(Arc::new(t))
     }
 
     pub fn stack_top(&self) -> u64 {
