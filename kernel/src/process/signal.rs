@@ -403,8 +403,18 @@ pub fn deliver(frame: &mut TrapFrame) {
 
 #[inline(never)]
 fn deliver_pending(frame: &mut TrapFrame) {
+    // exit_group never returns, so it is called only here, after `handle_pending` has dropped
+    // its references to the thread and the process: calling it with them still held leaked
+    // both (the kernel stack with them) on every death by a signal.
+    if let Some(status) = handle_pending(frame) {
+        super::exit::exit_group(status);
+    }
+}
+
+/// Delivers pending signals; the wait status to exit with if one of them kills the process.
+fn handle_pending(frame: &mut TrapFrame) -> Option<i32> {
     let thread = task::current();
-    let Some(proc) = super::of_thread(&thread) else { return };
+    let proc = super::of_thread(&thread)?;
     let in_syscall = frame.is_syscall();
     loop {
         let Some((sig, info)) = dequeue(&proc, &thread) else { break };
@@ -422,10 +432,10 @@ fn deliver_pending(frame: &mut TrapFrame) {
                     }
                     continue;
                 }
-                DefaultAction::Terminate => super::exit::exit_group(super::exit::status_signaled(sig, false)),
+                DefaultAction::Terminate => return Some(super::exit::status_signaled(sig, false)),
                 DefaultAction::CoreDump => {
                     let core = proc.rlimits.lock().0[super::rlimit::RLIMIT_CORE].cur > 0;
-                    super::exit::exit_group(super::exit::status_signaled(sig, core))
+                    return Some(super::exit::status_signaled(sig, core));
                 }
             }
         }
@@ -439,12 +449,12 @@ fn deliver_pending(frame: &mut TrapFrame) {
         }
         if setup_frame(&proc, &thread, frame, sig, &info, &act).is_err() {
             // Like Linux's force_sigsegv: an unusable stack kills the process.
-            super::exit::exit_group(super::exit::status_signaled(SIGSEGV, false));
+            return Some(super::exit::status_signaled(SIGSEGV, false));
         }
         if act.flags & SA_RESETHAND != 0 {
             proc.sigactions.lock().set(sig, SigAction::default());
         }
-        return;
+        return None;
     }
     if let Some(mask) = proc.signals.restore_mask.lock().take() {
         thread.sig_blocked.store(mask, Ordering::Relaxed);
@@ -456,6 +466,7 @@ fn deliver_pending(frame: &mut TrapFrame) {
     if in_syscall && matches!(frame.rax, ERESTARTSYS | ERESTARTNOHAND | ERESTARTNOINTR) {
         restart(frame);
     }
+    None
 }
 
 /// Stops the process until SIGCONT (or SIGKILL), reporting to the parent. Other signals stay
@@ -625,13 +636,13 @@ fn setup_frame(proc: &Process, thread: &Thread, frame: &mut TrapFrame, sig: u32,
 /// rt_sigreturn: restores the context saved by `setup_frame` (the frame is at rsp - 8).
 pub fn sigreturn(frame: &mut TrapFrame) -> Result<i64> {
     frame.complete_fpu();
-    let thread = task::current();
-    let proc = super::current();
     let addr = frame.rsp.wrapping_sub(8); // the program's rsp: any value
     let rt = UserPtr::<RtSigFrame>::new(addr).read();
     let Ok(rt) = rt else {
+        // No references held here: exit_group does not return to drop them.
         super::exit::exit_group(super::exit::status_signaled(SIGSEGV, false));
     };
+    let thread = task::current();
     let mc = rt.uc.mcontext;
     frame.r8 = mc.r8;
     frame.r9 = mc.r9;
@@ -664,7 +675,6 @@ pub fn sigreturn(frame: &mut TrapFrame) -> Result<i64> {
         }
     }
     thread.sig_blocked.store(rt.uc.sigmask & !UNBLOCKABLE, Ordering::Relaxed);
-    let _ = proc;
     // Not a syscall return any more: nothing to restart.
     frame.vector = crate::arch::trap::VEC_SIGRETURN;
     Ok(frame.rax as i64)
