@@ -48,6 +48,9 @@ pub fn meminfo() -> Result<Vec<u8>> {
         }
     }
     let anon = anon.min(total - free.min(total));
+    // The kernel heap is carved out of RAM at boot, so MemFree never sees it: its use shows as
+    // Slab (all of it unreclaimable), which is what Linux's slab allocators are.
+    let slab = crate::mm::heap::stats().0 as u64 / 1024;
     let lines: &[(&str, u64)] = &[
         ("MemTotal", total),
         ("MemFree", free),
@@ -71,9 +74,9 @@ pub fn meminfo() -> Result<Vec<u8>> {
         ("Mapped", 0),
         ("Shmem", 0),
         ("KReclaimable", 0),
-        ("Slab", 0),
+        ("Slab", slab),
         ("SReclaimable", 0),
-        ("SUnreclaim", 0),
+        ("SUnreclaim", slab),
         ("KernelStack", 0),
         ("PageTables", 0),
         ("NFS_Unstable", 0),
