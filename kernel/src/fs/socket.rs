@@ -7,7 +7,8 @@ use alloc::vec::Vec;
 use bytemuck::{Pod, Zeroable};
 
 use super::file::{FileLike, OpenFile};
-use crate::error::Result;
+use crate::error::{Errno, Result};
+use crate::mm::user::{read_span, UserSlice};
 
 pub const AF_UNIX: i32 = 1;
 pub const AF_INET: i32 = 2;
@@ -53,6 +54,13 @@ pub struct SendMsg {
     pub flags: u32,
 }
 
+impl SendMsg {
+    /// No data, address, rights or flags (write(2) on an inet socket: nobody reads credentials).
+    pub fn plain() -> SendMsg {
+        SendMsg { data: Vec::new(), addr: None, rights: Vec::new(), creds: Ucred::default(), flags: 0 }
+    }
+}
+
 /// What recvmsg gets back.
 #[derive(Default)]
 pub struct RecvMsg {
@@ -78,7 +86,7 @@ pub trait Socket: Send + Sync {
     fn recvmsg(&self, len: usize, flags: u32, nonblock: bool) -> Result<RecvMsg>;
     fn shutdown(&self, how: i32) -> Result<()>;
     fn getsockopt(&self, level: i32, name: i32) -> Result<Vec<u8>>;
-    /// A byte stream (no message boundaries): large sends go in chunks, see [`send_in_chunks`].
+    /// A byte stream (no message boundaries): large sends go in pieces, see [`send_user`].
     fn is_stream(&self) -> bool {
         false
     }
@@ -103,18 +111,28 @@ pub const STREAM_CHUNK: usize = 64 * 1024;
 /// far below this).
 pub const MAX_DATAGRAM: usize = 16 << 20;
 
-/// Sends `len` bytes of a stream in chunks: `read(offset, n)` copies the next piece in,
-/// `send(piece, first)` sends it (blocking as the socket does). Stops at the first short send
-/// or error; an error after some bytes went is reported as the count sent, as Linux does.
-pub fn send_in_chunks(
-    len: usize,
-    mut read: impl FnMut(usize, usize) -> Result<Vec<u8>>,
-    mut send: impl FnMut(Vec<u8>, bool) -> Result<usize>,
-) -> Result<usize> {
+/// Sends the user memory `data` (an iovec list) on `sock`, as every send path does (write,
+/// writev, send, sendto, sendmsg): a stream in pieces of [`STREAM_CHUNK`] read from user memory
+/// as they go, anything else as one message, EMSGSIZE beyond [`MAX_DATAGRAM`] before a byte is
+/// read. `msg` carries the address, rights and credentials (its data is ignored); they go with
+/// the first piece. A stream stops at the first short send or error; an error after some bytes
+/// went is reported as the count sent, as Linux does.
+pub fn send_user<S: Socket + ?Sized>(sock: &S, data: &[UserSlice], msg: SendMsg, nonblock: bool) -> Result<usize> {
+    let len = data.iter().try_fold(0usize, |t, s| t.checked_add(s.len())).ok_or(Errno::EINVAL)?;
+    if !sock.is_stream() {
+        if len > MAX_DATAGRAM {
+            return Err(Errno::EMSGSIZE);
+        }
+        return sock.sendmsg(SendMsg { data: read_span(data, 0, len)?, ..msg }, nonblock);
+    }
+    let (creds, flags) = (msg.creds, msg.flags);
+    let mut first = Some(msg);
     let mut sent = 0;
     loop {
         let n = (len - sent).min(STREAM_CHUNK);
-        let result = read(sent, n).and_then(|piece| send(piece, sent == 0));
+        let rest = || SendMsg { data: Vec::new(), addr: None, rights: Vec::new(), creds, flags };
+        let result = read_span(data, sent, n)
+            .and_then(|piece| sock.sendmsg(SendMsg { data: piece, ..first.take().unwrap_or_else(rest) }, nonblock));
         match result {
             Ok(k) => {
                 sent += k;

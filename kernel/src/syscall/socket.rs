@@ -11,7 +11,7 @@ use super::io::file;
 use crate::error::{Errno, Result};
 use crate::fs::file::{FileLike, OpenFile, O_NONBLOCK, O_RDWR};
 use crate::fs::socket::*;
-use crate::mm::user::{read_span, UserPtr, UserSlice};
+use crate::mm::user::{UserPtr, UserSlice};
 use crate::process::{self, fileops, signal};
 
 /// sizeof(struct sockaddr_storage).
@@ -284,8 +284,8 @@ fn parse_control(control: u64, len: u64, msg: &mut SendMsg) -> Result<()> {
     Ok(())
 }
 
-/// Sends the bytes of `data` (user memory, an iovec list): a stream in chunks, anything else
-/// as one message. Control data is parsed before any byte is copied, as Linux does.
+/// Sends the bytes of `data` (user memory, an iovec list). Control data is parsed before any
+/// byte is copied, as Linux does.
 fn do_send(fd: i32, data: &[UserSlice], addr: Option<Vec<u8>>, control: Option<(u64, u64)>, flags: u32) -> Result<i64> {
     let file = socket_of(fd)?;
     let sock = file.file().as_socket().ok_or(Errno::ENOTSOCK)?;
@@ -296,23 +296,8 @@ fn do_send(fd: i32, data: &[UserSlice], addr: Option<Vec<u8>>, control: Option<(
             parse_control(c, len, &mut first)?;
         }
     }
-    let len = data.iter().try_fold(0usize, |t, s| t.checked_add(s.len())).ok_or(Errno::EINVAL)?;
     let nonblock = nonblocking(&file) || flags & MSG_DONTWAIT != 0;
-    let r = if sock.is_stream() {
-        let mut first = Some(first);
-        let read = |off, n| read_span(data, off, n);
-        send_in_chunks(len, read, |piece, _| {
-            // Rights and the address go with the first piece only.
-            let rest = || SendMsg { data: Vec::new(), addr: None, rights: Vec::new(), creds, flags };
-            let msg = SendMsg { data: piece, ..first.take().unwrap_or_else(rest) };
-            sock.sendmsg(msg, nonblock)
-        })
-    } else if len > MAX_DATAGRAM {
-        Err(Errno::EMSGSIZE)
-    } else {
-        first.data = read_span(data, 0, len)?;
-        sock.sendmsg(first, nonblock)
-    };
+    let r = send_user(sock, data, first, nonblock);
     if r == Err(Errno::EPIPE) && flags & MSG_NOSIGNAL == 0 {
         signal::raise_sigpipe();
     }

@@ -558,8 +558,7 @@ impl FileLike for TcpSocket {
 
     fn write(&self, buf: UserSlice, _offset: u64, nonblock: bool) -> Result<usize> {
         buf.check()?;
-        let read = |off, n| buf.skip(off).take(n).read_to_vec();
-        crate::fs::socket::send_in_chunks(buf.len(), read, |piece, _| self.send(&piece, nonblock))
+        send_user(self, &[buf], SendMsg::plain(), nonblock)
     }
 
     fn read_kernel(&self, buf: &mut Vec<u8>, max: usize, _offset: u64, nonblock: bool) -> Option<Result<usize>> {

@@ -310,11 +310,7 @@ impl FileLike for UdpSocket {
 
     fn write(&self, buf: UserSlice, _offset: u64, nonblock: bool) -> Result<usize> {
         buf.check()?;
-        if buf.len() > crate::fs::socket::MAX_DATAGRAM {
-            return Err(Errno::EMSGSIZE);
-        }
-        let data = buf.read_to_vec()?;
-        self.send(&data, None, nonblock)
+        send_user(self, &[buf], SendMsg::plain(), nonblock)
     }
 
     fn read_kernel(&self, buf: &mut Vec<u8>, max: usize, _offset: u64, nonblock: bool) -> Option<Result<usize>> {

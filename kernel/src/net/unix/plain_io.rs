@@ -4,8 +4,8 @@
 
 use alloc::vec::Vec;
 
-use crate::error::{Errno, Result};
-use crate::fs::socket::{send_in_chunks, SendMsg, Socket, MAX_DATAGRAM};
+use crate::error::Result;
+use crate::fs::socket::{send_user, SendMsg, Socket};
 use crate::mm::user::UserSlice;
 
 fn plain_message(data: Vec<u8>) -> Result<SendMsg> {
@@ -21,14 +21,7 @@ pub fn read(socket: &impl Socket, buf: UserSlice, nonblock: bool) -> Result<usiz
 
 pub fn write(socket: &impl Socket, buf: UserSlice, nonblock: bool) -> Result<usize> {
     buf.check()?;
-    if !socket.is_stream() {
-        if buf.len() > MAX_DATAGRAM {
-            return Err(Errno::EMSGSIZE);
-        }
-        return socket.sendmsg(plain_message(buf.read_to_vec()?)?, nonblock);
-    }
-    let read = |off, n| buf.skip(off).take(n).read_to_vec();
-    send_in_chunks(buf.len(), read, |piece, _| socket.sendmsg(plain_message(piece)?, nonblock))
+    send_user(socket, &[buf], plain_message(Vec::new())?, nonblock)
 }
 
 pub fn read_kernel(socket: &impl Socket, buf: &mut Vec<u8>, max: usize, nonblock: bool) -> Option<Result<usize>> {
