@@ -496,7 +496,25 @@ static void unlink_keeps_open_descriptors_(void)
     mqd_t q = make(0, 4, 16);
     CHECK_OK(q);
     CHECK_OK(mq_send(q, "kept", 4, 0));
+    /* /proc's link names the queue, "(deleted)" once unlinked; reopened, it is the queue. */
+    char link[64], target[128], want[160];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", (int)q);
+    ssize_t len = readlink(link, target, sizeof target - 1);
+    CHECK(len > 0);
+    target[len] = '\0';
+    CHECK(strcmp(target, qname(0)) == 0);
     CHECK_OK(mq_unlink(qname(0)));
+    len = readlink(link, target, sizeof target - 1);
+    CHECK(len > 0);
+    target[len] = '\0';
+    snprintf(want, sizeof want, "%s (deleted)", qname(0));
+    CHECK(strcmp(target, want) == 0);
+    int again = open(link, O_RDONLY);
+    CHECK(again >= 0);
+    struct mq_attr ra;
+    CHECK_OK(mq_getattr(again, &ra));
+    CHECK_EQ(ra.mq_curmsgs, 1);
+    close(again);
     CHECK_ERRNO(mq_open(qname(0), O_RDWR), ENOENT);
     struct stat st;
     CHECK_OK(fstat(q, &st));

@@ -5,6 +5,7 @@
 //! on it) and `read` returns the status line.
 
 use alloc::collections::BTreeMap;
+use alloc::format;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -98,6 +99,8 @@ pub struct QueueNode {
     /// (real uid, bytes) charged to RLIMIT_MSGQUEUE until the queue is gone.
     charge: (u32, u64),
     attr: Mutex<Attr>,
+    /// The name it was given (kept after mq_unlink), for /proc/<pid>/fd links.
+    name: Mutex<String>,
     pub queue: MessageQueue,
 }
 
@@ -112,7 +115,8 @@ impl QueueNode {
     pub fn new(queue: MessageQueue, mode: u32, uid: u32, gid: u32, charge: (u32, u64)) -> Arc<QueueNode> {
         QUEUES.fetch_add(1, Ordering::Relaxed);
         let ino = fs().next_ino.fetch_add(1, Ordering::Relaxed);
-        Arc::new(QueueNode { ino, charge, attr: Mutex::new(Attr::new(S_IFREG | (mode & 0o7777), uid, gid)), queue })
+        let attr = Mutex::new(Attr::new(S_IFREG | (mode & 0o7777), uid, gid));
+        Arc::new(QueueNode { ino, charge, attr, name: Mutex::new(String::new()), queue })
     }
 
     pub fn metadata(&self) -> Metadata {
@@ -202,6 +206,7 @@ impl RootDir {
         if e.contains_key(name) {
             return Err(Errno::EEXIST);
         }
+        *node.name.lock() = String::from(name);
         e.insert(String::from(name), node);
         drop(e);
         self.changed();
@@ -383,6 +388,12 @@ impl FileLike for QueueFile {
 
     fn mqueue(&self) -> Option<&Arc<QueueNode>> {
         Some(&self.node)
+    }
+
+    /// Linux: "/NAME", and "/NAME (deleted)" once unlinked.
+    fn proc_link(&self) -> Option<String> {
+        let deleted = if self.node.attr.lock().nlink == 0 { " (deleted)" } else { "" };
+        Some(format!("/{}{}", self.node.name.lock().as_str(), deleted))
     }
 
     /// Linux's mqueue_flush_file: any close by the registered process ends its registration.
