@@ -3,6 +3,7 @@
 use alloc::vec::Vec;
 
 use crate::error::{Errno, Result};
+use crate::task::WaitError;
 
 pub const SOL_SOCKET: i32 = 1;
 pub const SO_DEBUG: i32 = 1;
@@ -171,5 +172,16 @@ impl SocketOptions {
     /// The deadline for a blocking receive or send starting now.
     pub fn deadline(timeout_ns: u64) -> Option<u64> {
         (timeout_ns != 0).then(|| crate::arch::time::monotonic_ns().saturating_add(timeout_ns))
+    }
+
+    /// How a socket's blocking wait under SO_RCVTIMEO/SO_SNDTIMEO `timeout_ns` (0: none) ends
+    /// badly, as Linux has it: an interrupted wait without a timeout restarts under SA_RESTART,
+    /// one with a timeout gives EINTR; a timeout gives EAGAIN.
+    pub fn wait_errno(e: WaitError, timeout_ns: u64) -> Errno {
+        match e {
+            WaitError::Interrupted if timeout_ns == 0 => Errno::ERESTARTSYS,
+            WaitError::Interrupted => Errno::EINTR,
+            WaitError::TimedOut => Errno::EAGAIN,
+        }
     }
 }

@@ -4,9 +4,8 @@
 use smoltcp::wire::{IpAddress, Ipv4Address, Ipv6Address};
 
 use super::stack;
-use crate::error::{Errno, Result};
+use crate::error::Result;
 use crate::fs::inode::{Metadata, S_IFSOCK};
-use crate::task::WaitError;
 
 static SOCKFS_DEV: spin::Once<u64> = spin::Once::new();
 
@@ -18,11 +17,7 @@ pub fn metadata(ino: u64) -> Metadata {
 /// Sleeps until `cond` (checked on the stack) holds.
 pub fn wait<T>(mut cond: impl FnMut() -> Option<T>, timeout_ns: u64) -> Result<T> {
     let deadline = crate::net::options::SocketOptions::deadline(timeout_ns);
-    stack::EVENTS.wait_until(&mut cond, deadline).map_err(|e| match e {
-        WaitError::Interrupted if timeout_ns == 0 => Errno::ERESTARTSYS,
-        WaitError::Interrupted => Errno::EINTR,
-        WaitError::TimedOut => Errno::EAGAIN,
-    })
+    stack::EVENTS.wait_until(&mut cond, deadline).map_err(|e| crate::net::options::SocketOptions::wait_errno(e, timeout_ns))
 }
 
 /// Only the loopback addresses are reachable (there is no other interface). Linux answers on

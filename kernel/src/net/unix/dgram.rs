@@ -17,7 +17,7 @@ use crate::fs::socket::*;
 use crate::mm::user::UserSlice;
 use crate::net::options::{self, SocketOptions, SOL_SOCKET};
 use crate::sync::Mutex;
-use crate::task::{WaitError, WaitQueue};
+use crate::task::WaitQueue;
 
 /// Linux's net.unix.max_dgram_qlen.
 const MAX_DGRAM_QLEN: usize = 10;
@@ -47,13 +47,6 @@ pub struct UnixDatagramSocket {
     this: Weak<UnixDatagramSocket>,
 }
 
-fn wait_error(e: WaitError, timeout: u64) -> Errno {
-    match e {
-        WaitError::Interrupted if timeout == 0 => Errno::ERESTARTSYS,
-        WaitError::Interrupted => Errno::EINTR,
-        WaitError::TimedOut => Errno::EAGAIN,
-    }
-}
 
 impl UnixDatagramSocket {
     pub fn new() -> Arc<UnixDatagramSocket> {
@@ -166,7 +159,7 @@ impl UnixDatagramSocket {
             if nonblock {
                 return Err(Errno::EAGAIN);
             }
-            target.space.wait_until(|| (!target.full_for(self)).then_some(()), deadline).map_err(|e| wait_error(e, timeout))?;
+            target.space.wait_until(|| (!target.full_for(self)).then_some(()), deadline).map_err(|e| SocketOptions::wait_errno(e, timeout))?;
         }
         let len = msg.data.len();
         let from = self.addr.lock().clone().unwrap_or(UnixAddr::Unnamed);
@@ -228,7 +221,7 @@ impl UnixDatagramSocket {
                     || (!self.rx.lock().is_empty() || self.shutdown.load(Ordering::Acquire) & RCV_SHUTDOWN != 0).then_some(()),
                     deadline,
                 )
-                .map_err(|e| wait_error(e, timeout))?;
+                .map_err(|e| SocketOptions::wait_errno(e, timeout))?;
         }
     }
 }

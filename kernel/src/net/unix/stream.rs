@@ -19,7 +19,7 @@ use crate::fs::socket::*;
 use crate::mm::user::UserSlice;
 use crate::net::options::{self, SocketOptions, SOL_SOCKET};
 use crate::sync::Mutex;
-use crate::task::{WaitError, WaitQueue};
+use crate::task::WaitQueue;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Kind {
@@ -70,14 +70,6 @@ pub struct UnixStreamSocket {
     this: Weak<UnixStreamSocket>,
 }
 
-fn wait_error(e: WaitError, timeout: u64) -> Errno {
-    match e {
-        // Linux: an interrupted wait with no timeout restarts, one with a timeout gives EINTR.
-        WaitError::Interrupted if timeout == 0 => Errno::ERESTARTSYS,
-        WaitError::Interrupted => Errno::EINTR,
-        WaitError::TimedOut => Errno::EAGAIN,
-    }
-}
 
 impl UnixStreamSocket {
     pub fn new(kind: Kind) -> Arc<UnixStreamSocket> {
@@ -241,7 +233,7 @@ impl UnixStreamSocket {
                 deadline,
             );
             if let Err(e) = r {
-                return if sent > 0 { Ok(sent) } else { Err(wait_error(e, timeout)) };
+                return if sent > 0 { Ok(sent) } else { Err(SocketOptions::wait_errno(e, timeout)) };
             }
         }
     }
@@ -309,7 +301,7 @@ impl UnixStreamSocket {
             }
             if let Err(e) = self.readable.wait_until(|| self.can_read().then_some(()), deadline) {
                 if out.data.is_empty() {
-                    return Err(wait_error(e, timeout));
+                    return Err(SocketOptions::wait_errno(e, timeout));
                 }
                 break;
             }
@@ -345,7 +337,7 @@ impl UnixStreamSocket {
                 },
                 deadline,
             );
-            r.map_err(|e| wait_error(e, timeout))?;
+            r.map_err(|e| SocketOptions::wait_errno(e, timeout))?;
         }
     }
 
@@ -400,7 +392,7 @@ impl UnixStreamSocket {
                 },
                 deadline,
             );
-            r.map_err(|e| wait_error(e, timeout))?;
+            r.map_err(|e| SocketOptions::wait_errno(e, timeout))?;
         }
     }
 }
