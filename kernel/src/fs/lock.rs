@@ -18,7 +18,7 @@ use ipc_rules::file_lock::{LockKind, Range, RecordLock, RecordLocks};
 use super::file::OpenFile;
 use crate::error::{Errno, Result};
 use crate::sync::Mutex;
-use crate::task::{WaitError, WaitQueue};
+use crate::task::WaitQueue;
 
 /// Who holds a lock.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -118,13 +118,6 @@ impl LockTable {
     }
 }
 
-fn interrupted(e: WaitError) -> Errno {
-    match e {
-        // Both fcntl(F_SETLKW) and flock restart under SA_RESTART.
-        WaitError::Interrupted => Errno::ERESTARTSYS,
-        WaitError::TimedOut => Errno::EAGAIN,
-    }
-}
 
 /// F_GETLK: the first lock that would keep `owner` from locking `range` with `kind`.
 pub fn test_record(f: &OpenFile, owner: LockOwner, kind: LockKind, range: Range) -> Option<RecordLock<LockOwner>> {
@@ -173,7 +166,7 @@ pub fn set_record(f: &OpenFile, owner: LockOwner, kind: Option<LockKind>, range:
         }
         None
     };
-    let result = CHANGED.wait_until(attempt, None).unwrap_or_else(|e| Err(interrupted(e)));
+    let result = CHANGED.wait_until(attempt, None).unwrap_or_else(|e| Err(e.restart_errno()));
     if let LockOwner::Process(me) = owner {
         TABLE.lock().waiting.remove(&me);
     }
@@ -228,7 +221,7 @@ fn flock_wait(key: FileKey, want: Flock, nonblock: bool) -> Result<()> {
             None
         }
     };
-    CHANGED.wait_until(attempt, None).unwrap_or_else(|e| Err(interrupted(e)))
+    CHANGED.wait_until(attempt, None).unwrap_or_else(|e| Err(e.restart_errno()))
 }
 
 /// A process closed a descriptor of `f`: its classic locks on the file go (all of them, as

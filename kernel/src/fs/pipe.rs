@@ -91,12 +91,6 @@ pub struct Pipe {
     created_ns: i64,
 }
 
-fn interrupted(e: WaitError) -> Errno {
-    match e {
-        WaitError::Interrupted => Errno::ERESTARTSYS,
-        WaitError::TimedOut => Errno::EAGAIN,
-    }
-}
 
 impl Pipe {
     pub fn new() -> Result<Arc<Pipe>> {
@@ -233,7 +227,7 @@ impl Pipe {
                 },
                 None,
             )
-            .map_err(interrupted)?;
+            .map_err(WaitError::restart_errno)?;
         result.unwrap_or(Ok(0))
     }
 
@@ -280,7 +274,7 @@ impl Pipe {
                 None,
             );
             if let Err(e) = waited {
-                return if done > 0 { Ok(done) } else { Err(interrupted(e)) };
+                return if done > 0 { Ok(done) } else { Err(e.restart_errno()) };
             }
         }
     }
@@ -340,7 +334,7 @@ impl Pipe {
             },
             None,
         );
-        r.map_err(interrupted)
+        r.map_err(WaitError::restart_errno)
     }
 
     /// A pipe end as a FIFO open gives it (also for reopening /proc/<pid>/fd/N of a pipe).

@@ -17,6 +17,18 @@ pub enum WaitError {
     TimedOut,
 }
 
+impl WaitError {
+    /// The errno of an untimed wait that a signal ended: ERESTARTSYS, which restarts the call
+    /// under SA_RESTART and is EINTR otherwise, as Linux's interruptible sleeps return. (Without
+    /// a deadline there is no timeout; should one come, it reads EAGAIN.)
+    pub fn restart_errno(self) -> crate::error::Errno {
+        match self {
+            WaitError::Interrupted => crate::error::Errno::ERESTARTSYS,
+            WaitError::TimedOut => crate::error::Errno::EAGAIN,
+        }
+    }
+}
+
 pub struct WaitQueue {
     waiters: Mutex<VecDeque<Arc<Thread>>>,
 }

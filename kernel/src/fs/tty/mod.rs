@@ -136,12 +136,6 @@ pub struct Tty {
     pollee: Pollee,
 }
 
-pub(crate) fn wait_error(e: WaitError) -> Errno {
-    match e {
-        WaitError::Interrupted => Errno::ERESTARTSYS,
-        WaitError::TimedOut => Errno::EAGAIN,
-    }
-}
 
 impl Tty {
     pub fn new(driver: Arc<dyn TtyDriver>, ldisc: LineDiscipline, input_limit: usize) -> Arc<Tty> {
@@ -339,7 +333,7 @@ impl Tty {
                 || if self.driver.hung_up() { Some(None) } else { self.take_input(&mut tmp[..want]).map(Some) },
                 None,
             );
-            match got.map_err(wait_error)? {
+            match got.map_err(WaitError::restart_errno)? {
                 Some(n) => n,
                 // A reader caught by the hangup fails; later ones see end of file (Linux:
                 // n_tty_read's TTY_OTHER_CLOSED check, then the hung-up file operations).
@@ -373,7 +367,7 @@ impl Tty {
                 }
                 let r = self.writers.wait_until(|| (self.driver.hung_up() || fits(self.driver.output_room())).then_some(()), None);
                 if let Err(e) = r {
-                    return if done + written_before > 0 { Ok(done) } else { Err(wait_error(e)) };
+                    return if done + written_before > 0 { Ok(done) } else { Err(e.restart_errno()) };
                 }
                 continue;
             }

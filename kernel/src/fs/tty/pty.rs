@@ -10,7 +10,7 @@ use alloc::sync::{Arc, Weak};
 use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use super::ldisc::{LineDiscipline, WinSize};
-use super::{jobs, wait_error, Side, Tty, TtyDriver, FIONREAD, TIOCOUTQ};
+use super::{jobs, Side, Tty, TtyDriver, FIONREAD, TIOCOUTQ};
 use crate::error::{Errno, Result};
 use crate::event::{IoEvents, Poller, Pollee};
 use crate::fs::devfs::makedev;
@@ -311,7 +311,7 @@ impl PtyMaster {
             }
             let r = self.link.master_writers.wait_until(|| (self.tty.input_room() > 0).then_some(()), None);
             if let Err(e) = r {
-                return if partial { Ok(done) } else { Err(wait_error(e)) };
+                return if partial { Ok(done) } else { Err(e.restart_errno()) };
             }
         }
         Ok(done)
@@ -328,7 +328,7 @@ impl FileLike for PtyMaster {
         let n = if nonblock {
             self.take_output(&mut tmp[..want]).ok_or(Errno::EAGAIN)??
         } else {
-            self.link.master_readers.wait_until(|| self.take_output(&mut tmp[..want]), None).map_err(wait_error)??
+            self.link.master_readers.wait_until(|| self.take_output(&mut tmp[..want]), None).map_err(crate::task::WaitError::restart_errno)??
         };
         self.tty.output_drained();
         buf.write(&tmp[..n])?;
