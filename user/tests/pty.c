@@ -11,7 +11,9 @@
  * foreground group, and so does its TIOCNOTTY (with SIGCONT); every slave closed gives the master its data,
  * then EIO and POLLHUP; a master without a slave yet just has nothing to read (EAGAIN);
  * poll and epoll readiness on both sides; bounded buffers both ways (O_NONBLOCK EAGAIN, room
- * again once the other side reads; a blocking writer waits for the reader, nothing lost).
+ * again once the other side reads; a blocking writer waits for the reader, nothing lost);
+ * packet mode (TIOCPKT/TIOCGPKT: TIOCPKT_DATA framing, flush and flow-control events first, with
+ * POLLPRI; a master's TCFLSH drops the slave output it has not read).
  * Nothing depends on timing: children hand over through pipes, and waits for data are polls
  * with a 10 s bound (Linux moves pty data through a work queue, so it may arrive a little later).
  * Syscalls: openat, ioctl (TIOCGPTN, TIOCSPTLCK, TIOCGPTLCK, TCGETS, TCSETS, TIOCGWINSZ,
@@ -882,4 +884,110 @@ TEST(tiocnotty_by_the_session_leader_hangs_up_the_foreground_group)
     }
     CHECK_CHILD_OK(pid);
     close(p.m);
+}
+
+/* ================= packet mode ================= */
+
+/* One read from the master (waiting up to 10 s for it to be readable) into buf: the count. */
+static ssize_t master_read(int m, unsigned char *buf, size_t n)
+{
+    if (!(events_within(m, POLLIN, WAIT_MS) & POLLIN))
+        return -1;
+    return read(m, buf, n);
+}
+
+TEST(packet_mode_frames_data_and_reports_flushes_first)
+{
+    struct pty p;
+    CHECK_OK(pty_open(&p, 0));
+    int one = 1, v = -1;
+    CHECK_ERRNO(ioctl(p.s, TIOCPKT, &one), ENOTTY); /* a master's ioctl only */
+    CHECK_ERRNO(ioctl(p.s, TIOCGPKT, &v), ENOTTY);
+    CHECK_OK(ioctl(p.m, TIOCPKT, &one));
+    CHECK_OK(ioctl(p.m, TIOCGPKT, &v));
+    CHECK_EQ(v, 1);
+    unsigned char b[64];
+    CHECK_EQ(write(p.s, "hi\n", 3), 3);
+    CHECK_EQ(events_within(p.m, POLLIN | POLLPRI, WAIT_MS), POLLIN); /* data: no POLLPRI */
+    CHECK_EQ(master_read(p.m, b, sizeof b), 5);
+    CHECK(memcmp(b, "\0hi\r\n", 5) == 0);
+    /* The slave flushes its input: one status byte, and POLLPRI until it is read. */
+    CHECK_OK(tcflush(p.s, TCIFLUSH));
+    CHECK_EQ(events_within(p.m, POLLIN | POLLPRI, 0), POLLIN | POLLPRI);
+    CHECK_EQ(master_read(p.m, b, sizeof b), 1);
+    CHECK_EQ(b[0], TIOCPKT_FLUSHREAD);
+    /* Its output. (Whether output written just before survives the flush depends, on Linux,
+     * on whether it had left the flip buffer yet: not tested.) */
+    CHECK_OK(tcflush(p.s, TCOFLUSH));
+    CHECK_EQ(master_read(p.m, b, sizeof b), 1);
+    CHECK_EQ(b[0], TIOCPKT_FLUSHWRITE);
+    CHECK_OK(tcflush(p.s, TCIOFLUSH));
+    CHECK_EQ(master_read(p.m, b, sizeof b), 1);
+    CHECK_EQ(b[0], TIOCPKT_FLUSHREAD | TIOCPKT_FLUSHWRITE);
+    CHECK_EQ(events_within(p.m, POLLIN | POLLPRI, 0), 0);
+    /* A one-byte read gets only the TIOCPKT_DATA byte and leaves the data. */
+    CHECK_EQ(write(p.s, "zz", 2), 2);
+    CHECK_EQ(master_read(p.m, b, 1), 1);
+    CHECK_EQ(b[0], TIOCPKT_DATA);
+    CHECK_EQ(master_read(p.m, b, sizeof b), 3);
+    CHECK(memcmp(b, "\0zz", 3) == 0);
+    /* Off again: plain reads. */
+    int zero = 0;
+    CHECK_OK(ioctl(p.m, TIOCPKT, &zero));
+    CHECK_EQ(write(p.s, "q", 1), 1);
+    CHECK_EQ(master_read(p.m, b, sizeof b), 1);
+    CHECK_EQ(b[0], 'q');
+    CHECK_OK(tcflush(p.s, TCIFLUSH)); /* no event outside packet mode */
+    CHECK_EQ(events_within(p.m, POLLIN | POLLPRI, 0), 0);
+    pty_close(&p);
+}
+
+TEST(packet_mode_reports_flow_control_changes_and_tcsaflush)
+{
+    struct pty p;
+    CHECK_OK(pty_open(&p, 0));
+    int one = 1;
+    CHECK_OK(ioctl(p.m, TIOCPKT, &one));
+    struct termios t;
+    CHECK_OK(tcgetattr(p.s, &t));
+    t.c_iflag &= ~IXON;
+    CHECK_OK(tcsetattr(p.s, TCSANOW, &t));
+    unsigned char b[8];
+    CHECK_EQ(master_read(p.m, b, sizeof b), 1);
+    CHECK_EQ(b[0], TIOCPKT_NOSTOP);
+    t.c_iflag |= IXON;
+    CHECK_OK(tcsetattr(p.s, TCSANOW, &t));
+    CHECK_EQ(master_read(p.m, b, sizeof b), 1);
+    CHECK_EQ(b[0], TIOCPKT_DOSTOP);
+    CHECK_OK(tcsetattr(p.s, TCSANOW, &t)); /* no change: no event */
+    CHECK_EQ(events_within(p.m, POLLIN | POLLPRI, 0), 0);
+    CHECK_OK(tcsetattr(p.s, TCSAFLUSH, &t));
+    CHECK_EQ(master_read(p.m, b, sizeof b), 1);
+    CHECK_EQ(b[0], TIOCPKT_FLUSHREAD);
+    /* Turning packet mode on again keeps pending events; off then on forgets them. */
+    CHECK_OK(tcflush(p.s, TCIFLUSH));
+    CHECK_OK(ioctl(p.m, TIOCPKT, &one));
+    CHECK_EQ(events_within(p.m, POLLPRI, 0), POLLPRI);
+    int zero = 0;
+    CHECK_OK(ioctl(p.m, TIOCPKT, &zero));
+    CHECK_OK(ioctl(p.m, TIOCPKT, &one));
+    CHECK_EQ(events_within(p.m, POLLIN | POLLPRI, 0), 0);
+    pty_close(&p);
+}
+
+TEST(tcflush_on_the_master_drops_the_slave_output_it_has_not_read)
+{
+    struct pty p;
+    CHECK_OK(pty_open(&p, 0));
+    CHECK_EQ(write(p.s, "gone", 4), 4);
+    CHECK_EQ(events_within(p.m, POLLIN, WAIT_MS), POLLIN);
+    CHECK_OK(tcflush(p.m, TCIFLUSH));
+    CHECK_EQ(events_within(p.m, POLLIN, 0), 0);
+    CHECK_ERRNO(ioctl(p.m, TCFLSH, 7), EINVAL);
+    CHECK_ERRNO(ioctl(p.s, TCFLSH, 7), EINVAL);
+    CHECK_EQ(write(p.s, "kept", 4), 4);
+    char b[8];
+    CHECK_EQ(read_n(p.m, b, 4), 4);
+    CHECK(memcmp(b, "kept", 4) == 0);
+    pty_close(&p);
 }

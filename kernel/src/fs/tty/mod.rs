@@ -95,6 +95,11 @@ pub trait TtyDriver: Send + Sync {
     }
     /// A reader took input (a pty master blocked on a full input buffer may go on).
     fn input_consumed(&self) {}
+    /// TCFLSH (or TCSETSF) flushed the terminal's input and/or output: a pty master in packet
+    /// mode hears of it.
+    fn flushed(&self, _input: bool, _output: bool) {}
+    /// The settings changed (a pty master in packet mode hears of flow-control changes).
+    fn termios_changed(&self, _old: &Termios, _new: &Termios) {}
     /// What fstat says about an open file of this terminal.
     fn metadata(&self) -> Metadata;
     /// The device number (/proc/<pid>/stat's tty_nr).
@@ -450,17 +455,32 @@ impl Tty {
             TCGETS => UserPtr::<Termios>::new(arg).write(&self.ldisc.lock().termios).map(|_| 0),
             TCSETS | TCSETSW | TCSETSF => {
                 let t = UserPtr::<Termios>::new(arg).read()?;
-                self.ldisc.lock().set_termios(t, cmd == TCSETSF);
+                let old = {
+                    let mut ld = self.ldisc.lock();
+                    let old = ld.termios;
+                    ld.set_termios(t, cmd == TCSETSF);
+                    old
+                };
+                self.driver.termios_changed(&old, &t);
+                if cmd == TCSETSF {
+                    self.driver.flushed(true, false);
+                }
                 self.driver.input_consumed();
                 self.readers.wake_all();
                 self.pollee.notify(IoEvents::IN);
                 Ok(0)
             }
             TCFLSH => {
-                if arg == 0 || arg == 2 {
+                // TCIFLUSH, TCOFLUSH, TCIOFLUSH.
+                if arg > 2 {
+                    return Err(Errno::EINVAL);
+                }
+                let (input, output) = (arg != 1, arg != 0);
+                if input {
                     self.ldisc.lock().flush_input();
                     self.driver.input_consumed();
                 }
+                self.driver.flushed(input, output);
                 Ok(0)
             }
             TIOCGWINSZ => UserPtr::<WinSize>::new(arg).write(&self.ldisc.lock().winsize).map(|_| 0),

@@ -7,9 +7,9 @@
 
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::sync::{Arc, Weak};
-use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 
-use super::ldisc::{LineDiscipline, WinSize};
+use super::ldisc::{LineDiscipline, Termios, WinSize};
 use super::{jobs, Side, Tty, TtyDriver, FIONREAD, TIOCOUTQ};
 use crate::error::{Errno, Result};
 use crate::event::{IoEvents, Poller, Pollee};
@@ -25,6 +25,21 @@ const PTS_MAJOR: u64 = 136;
 pub const TIOCGPTN: u32 = 0x8004_5430;
 pub const TIOCSPTLCK: u32 = 0x4004_5431;
 pub const TIOCGPTLCK: u32 = 0x8004_5439;
+const TIOCPKT: u32 = 0x5420;
+const TIOCGPKT: u32 = 0x8004_5438;
+const TCFLSH: u32 = 0x540b;
+
+/// Packet mode (TIOCPKT): the first byte of every master read says what it is.
+const TIOCPKT_DATA: u8 = 0;
+const TIOCPKT_FLUSHREAD: u8 = 1;
+const TIOCPKT_FLUSHWRITE: u8 = 2;
+const TIOCPKT_NOSTOP: u8 = 16;
+const TIOCPKT_DOSTOP: u8 = 32;
+const TIOCPKT_IOCTL: u8 = 64;
+const IXON: u32 = 0o2000;
+const EXTPROC: u32 = 0o200000;
+const VSTART: usize = 8;
+const VSTOP: usize = 9;
 
 /// Input the slave holds for its readers (Linux's N_TTY_BUF_SIZE): a master writing more waits.
 const INPUT_LIMIT: usize = 4096;
@@ -59,6 +74,10 @@ pub struct PtyLink {
     /// TIOCSPTLCK: the slave cannot be opened (EIO). New pairs start locked, as on Linux.
     locked: AtomicBool,
     attr: Mutex<SlaveAttr>,
+    /// TIOCPKT on the master, and the TIOCPKT_* events its next read reports (Linux keeps
+    /// them on the slave as `pktstatus`).
+    packet: AtomicBool,
+    packet_status: AtomicU8,
 }
 
 impl PtyLink {
@@ -101,6 +120,16 @@ impl PtyLink {
     fn output_len(&self) -> usize {
         self.output.lock().len()
     }
+
+    /// Adds packet-mode events for the master (nothing outside packet mode).
+    fn report(&self, clear: u8, set: u8) {
+        if !self.packet.load(Ordering::Acquire) {
+            return;
+        }
+        let _ = self.packet_status.fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| Some((s & !clear) | set));
+        self.master_readers.wake_all();
+        self.master_pollee.notify(IoEvents::IN | IoEvents::PRI);
+    }
 }
 
 impl TtyDriver for PtyLink {
@@ -124,6 +153,30 @@ impl TtyDriver for PtyLink {
     fn input_consumed(&self) {
         self.master_writers.wake_all();
         self.master_pollee.notify(IoEvents::OUT);
+    }
+
+    /// Linux's n_tty_packet_mode_flush and pty_flush_buffer: the events only; what the slave
+    /// wrote before stays readable on the master.
+    fn flushed(&self, input: bool, output: bool) {
+        let set = if input { TIOCPKT_FLUSHREAD } else { 0 } | if output { TIOCPKT_FLUSHWRITE } else { 0 };
+        self.report(0, set);
+    }
+
+    /// Linux's pty_set_termios: whether ^S/^Q flow control is on changed, or EXTPROC is set.
+    fn termios_changed(&self, old: &Termios, new: &Termios) {
+        let flow = |t: &Termios| t.c_iflag & IXON != 0 && t.c_cc[VSTOP] == 0x13 && t.c_cc[VSTART] == 0x11;
+        let extproc = (old.c_lflag | new.c_lflag) & EXTPROC != 0;
+        let (mut clear, mut set) = (0, 0);
+        if flow(old) != flow(new) {
+            clear = TIOCPKT_DOSTOP | TIOCPKT_NOSTOP;
+            set = if flow(new) { TIOCPKT_DOSTOP } else { TIOCPKT_NOSTOP };
+        }
+        if extproc {
+            set |= TIOCPKT_IOCTL;
+        }
+        if clear | set != 0 {
+            self.report(clear, set);
+        }
     }
 
     fn metadata(&self) -> Metadata {
@@ -189,6 +242,8 @@ pub fn open_master() -> Result<Arc<dyn FileLike>> {
         slave_closed: AtomicBool::new(false),
         locked: AtomicBool::new(true),
         attr: Mutex::new(SlaveAttr { mode: 0o620, uid, gid, ctime_ns: crate::arch::time::realtime_ns() }),
+        packet: AtomicBool::new(false),
+        packet_status: AtomicU8::new(0),
     });
     // A new pty starts with a zero window size, as on Linux.
     let winsize = WinSize { ws_row: 0, ws_col: 0, ws_xpixel: 0, ws_ypixel: 0 };
@@ -283,18 +338,31 @@ impl Drop for PtyMaster {
 
 impl PtyMaster {
     /// Slave output for the master's reader; EIO once every slave file is closed and nothing
-    /// is left (Linux's TTY_OTHER_CLOSED).
+    /// is left (Linux's TTY_OTHER_CLOSED). In packet mode a pending event comes first, alone
+    /// in a one-byte read, and data comes after a TIOCPKT_DATA byte.
     fn take_output(&self, out: &mut [u8]) -> Option<Result<usize>> {
+        let packet = self.link.packet.load(Ordering::Acquire);
+        if packet {
+            let status = self.link.packet_status.swap(0, Ordering::AcqRel);
+            if status != 0 {
+                out[0] = status;
+                return Some(Ok(1));
+            }
+        }
         let mut q = self.link.output.lock();
         if q.is_empty() {
             drop(q);
             return self.link.slave_closed.load(Ordering::Acquire).then_some(Err(Errno::EIO));
         }
-        let n = out.len().min(q.len());
-        for (i, b) in q.drain(..n).enumerate() {
-            out[i] = b;
+        let skip = packet as usize;
+        if packet {
+            out[0] = TIOCPKT_DATA;
         }
-        Some(Ok(n))
+        let n = (out.len() - skip).min(q.len());
+        for (i, b) in q.drain(..n).enumerate() {
+            out[skip + i] = b;
+        }
+        Some(Ok(skip + n))
     }
 
     /// Feeds `data` to the slave's input, waiting while its buffer is full.
@@ -366,6 +434,9 @@ impl FileLike for PtyMaster {
         if self.link.output_len() > 0 {
             ev |= IoEvents::readable();
         }
+        if self.link.packet.load(Ordering::Acquire) && self.link.packet_status.load(Ordering::Acquire) != 0 {
+            ev |= IoEvents::readable() | IoEvents::PRI;
+        }
         if self.link.slave_closed.load(Ordering::Acquire) {
             ev |= IoEvents::HUP;
         }
@@ -390,6 +461,28 @@ impl FileLike for PtyMaster {
             // The master's own buffers: what it can read, and no output queued on its side.
             FIONREAD => UserPtr::<i32>::new(arg).write(&(self.link.output_len() as i32)).map(|_| 0),
             TIOCOUTQ => UserPtr::<i32>::new(arg).write(&0).map(|_| 0),
+            TIOCPKT => {
+                let on = UserPtr::<i32>::new(arg).read()? != 0;
+                // Turning it on afresh forgets old events; on again keeps them (Linux).
+                if on && !self.link.packet.swap(true, Ordering::AcqRel) {
+                    self.link.packet_status.store(0, Ordering::Release);
+                } else if !on {
+                    self.link.packet.store(false, Ordering::Release);
+                }
+                Ok(0)
+            }
+            TIOCGPKT => UserPtr::<i32>::new(arg).write(&(self.link.packet.load(Ordering::Acquire) as i32)).map(|_| 0),
+            // The master's own input is the slave's output not yet read: TCIFLUSH drops it.
+            TCFLSH => {
+                if arg > 2 {
+                    return Err(Errno::EINVAL);
+                }
+                if arg != 1 {
+                    self.link.output.lock().clear();
+                    self.tty.output_drained();
+                }
+                Ok(0)
+            }
             // Everything else acts on the slave, as Linux's tty_pair_get_tty.
             _ => self.tty.ioctl(cmd, arg, Side::Master),
         }
