@@ -13,7 +13,9 @@
  * poll and epoll readiness on both sides; bounded buffers both ways (O_NONBLOCK EAGAIN, room
  * again once the other side reads; a blocking writer waits for the reader, nothing lost);
  * packet mode (TIOCPKT/TIOCGPKT: TIOCPKT_DATA framing, flush and flow-control events first, with
- * POLLPRI; a master's TCFLSH drops the slave output it has not read).
+ * POLLPRI; a master's TCFLSH drops the slave output it has not read); flow control: ^S/^Q under
+ * IXON stop and start the slave's output (writers wait, EAGAIN, no POLLOUT; the characters are
+ * not input), TCOOFF/TCOON/TCIOFF, IXON turned off restarts, IXANY.
  * Nothing depends on timing: children hand over through pipes, and waits for data are polls
  * with a 10 s bound (Linux moves pty data through a work queue, so it may arrive a little later).
  * Syscalls: openat, ioctl (TIOCGPTN, TIOCSPTLCK, TIOCGPTLCK, TCGETS, TCSETS, TIOCGWINSZ,
@@ -989,5 +991,110 @@ TEST(tcflush_on_the_master_drops_the_slave_output_it_has_not_read)
     char b[8];
     CHECK_EQ(read_n(p.m, b, 4), 4);
     CHECK(memcmp(b, "kept", 4) == 0);
+    pty_close(&p);
+}
+
+/* ================= flow control (IXON, TCXONC) ================= */
+
+/* A pair with the slave's echo off and the master in packet mode, so flow events can be read. */
+static int flow_pair(struct pty *p)
+{
+    int one = 1;
+    if (pty_open(p, 0) != 0)
+        return -1;
+    if (clear_lflag(p->s, ECHO) != 0 || ioctl(p->m, TIOCPKT, &one) != 0) {
+        pty_close(p);
+        return -1;
+    }
+    return 0;
+}
+
+/* The next master read is exactly the one status byte `want`. */
+static int expect_status(int m, unsigned char want)
+{
+    unsigned char b[16];
+    return master_read(m, b, sizeof b) == 1 && b[0] == want ? 0 : -1;
+}
+
+TEST(ctrl_s_stops_the_slave_output_and_ctrl_q_starts_it)
+{
+    struct pty p;
+    CHECK_OK(flow_pair(&p));
+    CHECK_EQ(write(p.m, "\x13", 1), 1); /* ^S: not input, output stops */
+    CHECK_OK(expect_status(p.m, TIOCPKT_STOP));
+    int fl = fcntl(p.s, F_GETFL);
+    CHECK_OK(fcntl(p.s, F_SETFL, fl | O_NONBLOCK));
+    CHECK_ERRNO(write(p.s, "x", 1), EAGAIN);
+    CHECK_EQ(events_within(p.s, POLLOUT, 0), 0);
+    CHECK_OK(fcntl(p.s, F_SETFL, fl));
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        CCHECK(write(p.s, "after", 5) == 5); /* waits for ^Q */
+        _exit(0);
+    }
+    CHECK(wait_sleeping(pid));
+    CHECK_EQ(write(p.m, "\x11", 1), 1); /* ^Q */
+    CHECK_OK(expect_status(p.m, TIOCPKT_START));
+    unsigned char b[16];
+    CHECK_EQ(master_read(p.m, b, sizeof b), 6);
+    CHECK(memcmp(b, "\0after", 6) == 0);
+    CHECK_CHILD_OK(pid);
+    int n = -1;
+    CHECK_OK(ioctl(p.s, FIONREAD, &n));
+    CHECK_EQ(n, 0); /* neither ^S nor ^Q reached the reader */
+    pty_close(&p);
+}
+
+TEST(tcooff_stops_until_tcoon_whatever_ctrl_q_says)
+{
+    struct pty p;
+    CHECK_OK(flow_pair(&p));
+    CHECK_OK(tcflow(p.s, TCOOFF));
+    CHECK_OK(expect_status(p.m, TIOCPKT_STOP));
+    CHECK_EQ(write(p.m, "\x11y\n", 3), 3); /* ^Q, then a line that shows it was handled */
+    char line[8];
+    CHECK_EQ(read_n(p.s, line, 2), 2);
+    int fl = fcntl(p.s, F_GETFL);
+    CHECK_OK(fcntl(p.s, F_SETFL, fl | O_NONBLOCK));
+    CHECK_ERRNO(write(p.s, "x", 1), EAGAIN); /* still stopped */
+    CHECK_EQ(events_within(p.m, POLLPRI, 0), 0);
+    CHECK_OK(tcflow(p.s, TCOON));
+    CHECK_OK(expect_status(p.m, TIOCPKT_START));
+    CHECK_EQ(write(p.s, "x", 1), 1);
+    /* TCIOFF sends the STOP character to the other side: data for the master. */
+    CHECK_OK(tcflow(p.s, TCIOFF));
+    unsigned char b[16];
+    CHECK_EQ(master_read(p.m, b, sizeof b), 3);
+    CHECK(memcmp(b, "\0x\x13", 3) == 0);
+    CHECK_ERRNO(ioctl(p.s, TCXONC, 9), EINVAL);
+    pty_close(&p);
+}
+
+TEST(turning_ixon_off_restarts_output_and_ixany_lets_any_key_restart_it)
+{
+    struct pty p;
+    CHECK_OK(flow_pair(&p));
+    CHECK_EQ(write(p.m, "\x13", 1), 1);
+    CHECK_OK(expect_status(p.m, TIOCPKT_STOP));
+    struct termios t;
+    CHECK_OK(tcgetattr(p.s, &t));
+    t.c_iflag &= ~IXON;
+    CHECK_OK(tcsetattr(p.s, TCSANOW, &t));
+    CHECK_OK(expect_status(p.m, TIOCPKT_START | TIOCPKT_NOSTOP));
+    CHECK_EQ(write(p.s, "z", 1), 1);
+    unsigned char b[16];
+    CHECK_EQ(master_read(p.m, b, sizeof b), 2);
+    CHECK(memcmp(b, "\0z", 2) == 0);
+    t.c_iflag |= IXON | IXANY;
+    CHECK_OK(tcsetattr(p.s, TCSANOW, &t));
+    CHECK_OK(expect_status(p.m, TIOCPKT_DOSTOP));
+    CHECK_EQ(write(p.m, "\x13", 1), 1);
+    CHECK_OK(expect_status(p.m, TIOCPKT_STOP));
+    CHECK_EQ(write(p.m, "a\n", 2), 2); /* any key restarts, and is input */
+    CHECK_OK(expect_status(p.m, TIOCPKT_START));
+    char line[8];
+    CHECK_EQ(read_n(p.s, line, 2), 2);
+    CHECK(memcmp(line, "a\n", 2) == 0);
     pty_close(&p);
 }

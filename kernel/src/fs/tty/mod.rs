@@ -100,6 +100,8 @@ pub trait TtyDriver: Send + Sync {
     fn flushed(&self, _input: bool, _output: bool) {}
     /// The settings changed (a pty master in packet mode hears of flow-control changes).
     fn termios_changed(&self, _old: &Termios, _new: &Termios) {}
+    /// Output was stopped (^S, TCOOFF) or started again (^Q, TCOON).
+    fn output_stopped(&self, _stopped: bool) {}
     /// What fstat says about an open file of this terminal.
     fn metadata(&self) -> Metadata;
     /// The device number (/proc/<pid>/stat's tty_nr).
@@ -139,7 +141,26 @@ pub struct Tty {
     /// Writers waiting for output room.
     writers: WaitQueue,
     pollee: Pollee,
+    /// Output flow control: stopped by ^S (IXON) or TCOOFF (`by_tcooff`, which only TCOON
+    /// ends). Writers wait and echo is held meanwhile, as Linux's `tty->flow`.
+    flow: Mutex<Flow>,
 }
+
+#[derive(Default)]
+struct Flow {
+    stopped: bool,
+    by_tcooff: bool,
+    /// Echo produced while stopped, written out when output starts again.
+    held_echo: Vec<u8>,
+}
+
+/// How much echo is held while output is stopped; more is dropped, as a full echo buffer is.
+const HELD_ECHO_LIMIT: usize = 4096;
+const IXON: u32 = 0o2000;
+const IXANY: u32 = 0o4000;
+const VSTART: usize = 8;
+const VSTOP: usize = 9;
+pub const TCXONC: u32 = 0x540a;
 
 
 impl Tty {
@@ -152,7 +173,74 @@ impl Tty {
             readers: WaitQueue::new(),
             writers: WaitQueue::new(),
             pollee: Pollee::new(),
+            flow: Mutex::new(Flow::default()),
         })
+    }
+
+    /// Room for output now: none while output is stopped.
+    fn output_room(&self) -> usize {
+        if self.flow.lock().stopped {
+            0
+        } else {
+            self.driver.output_room()
+        }
+    }
+
+    /// ^S or TCOOFF.
+    fn stop_output(&self, by_tcooff: bool) {
+        {
+            let mut f = self.flow.lock();
+            f.by_tcooff |= by_tcooff;
+            if f.stopped {
+                return;
+            }
+            f.stopped = true;
+        }
+        self.driver.output_stopped(true);
+    }
+
+    /// ^Q (`by_tcoon` false: not if TCOOFF stopped it) or TCOON: writers go on, held echo
+    /// goes out.
+    fn start_output(&self, by_tcoon: bool) {
+        let held = {
+            let mut f = self.flow.lock();
+            if !f.stopped || (f.by_tcooff && !by_tcoon) {
+                return;
+            }
+            f.stopped = false;
+            f.by_tcooff = false;
+            core::mem::take(&mut f.held_echo)
+        };
+        self.driver.output_stopped(false);
+        if !held.is_empty() {
+            let room = self.driver.output_room();
+            self.driver.write_output(&held[..held.len().min(room)]);
+        }
+        self.writers.wake_all();
+        self.pollee.notify(IoEvents::OUT);
+    }
+
+    /// Linux's n_tty flow-control characters: under IXON, VSTART starts output, VSTOP stops it,
+    /// and neither is input; under IXANY any other character starts it too. True if `byte` was
+    /// a flow-control character (and is consumed).
+    fn flow_control(&self, byte: u8) -> bool {
+        let t = self.ldisc.lock().termios;
+        if t.c_iflag & IXON == 0 {
+            return false;
+        }
+        let (start, stop) = (t.c_cc[VSTART], t.c_cc[VSTOP]);
+        if byte != 0 && byte == start {
+            self.start_output(false);
+            return true;
+        }
+        if byte != 0 && byte == stop {
+            self.stop_output(false);
+            return true;
+        }
+        if t.c_iflag & IXANY != 0 {
+            self.start_output(false);
+        }
+        false
     }
 
     /// A new open file for this terminal (/dev/tty).
@@ -224,6 +312,10 @@ impl Tty {
             if self.input_room() == 0 {
                 break;
             }
+            if self.flow_control(b) {
+                taken += 1;
+                continue;
+            }
             let input = self.ldisc.lock().receive(b, &mut echo);
             taken += 1;
             match input {
@@ -252,6 +344,14 @@ impl Tty {
         let mut out = Vec::with_capacity(echo.len() + 4);
         t.process_output(echo, &mut out);
         echo.clear();
+        {
+            let mut f = self.flow.lock();
+            if f.stopped {
+                let keep = HELD_ECHO_LIMIT.saturating_sub(f.held_echo.len()).min(out.len());
+                f.held_echo.extend_from_slice(&out[..keep]);
+                return;
+            }
+        }
         let room = self.driver.output_room();
         self.driver.write_output(&out[..out.len().min(room)]);
     }
@@ -361,7 +461,7 @@ impl Tty {
             let t = self.ldisc.lock().termios;
             // Room for the next byte after processing (NL may become CR NL).
             let fits = |room: usize| room >= 2 || (room == 1 && t.output_len(data[done]) == 1);
-            let room = self.driver.output_room();
+            let room = self.output_room();
             if !fits(room) {
                 if done + written_before > 0 {
                     if nonblock {
@@ -370,7 +470,7 @@ impl Tty {
                 } else if nonblock {
                     return Err(Errno::EAGAIN);
                 }
-                let r = self.writers.wait_until(|| (self.driver.hung_up() || fits(self.driver.output_room())).then_some(()), None);
+                let r = self.writers.wait_until(|| (self.driver.hung_up() || fits(self.output_room())).then_some(()), None);
                 if let Err(e) = r {
                     return if done + written_before > 0 { Ok(done) } else { Err(e.restart_errno()) };
                 }
@@ -436,7 +536,7 @@ impl Tty {
             return IoEvents::readable() | IoEvents::writable() | IoEvents::ERR | IoEvents::HUP;
         }
         let mut ev = IoEvents::empty();
-        if self.driver.output_room() >= 2 {
+        if self.output_room() >= 2 {
             ev |= IoEvents::writable();
         }
         if self.ldisc.lock().input_ready() {
@@ -462,12 +562,32 @@ impl Tty {
                     old
                 };
                 self.driver.termios_changed(&old, &t);
+                // Flow control turned off ends a ^S stop (not a TCOOFF one), as in Linux.
+                if old.c_iflag & IXON != 0 && t.c_iflag & IXON == 0 {
+                    self.start_output(false);
+                }
                 if cmd == TCSETSF {
                     self.driver.flushed(true, false);
                 }
                 self.driver.input_consumed();
                 self.readers.wake_all();
                 self.pollee.notify(IoEvents::IN);
+                Ok(0)
+            }
+            TCXONC => {
+                // TCOOFF, TCOON, TCIOFF, TCION (the last two send VSTOP/VSTART to the device).
+                let t = self.ldisc.lock().termios;
+                match arg {
+                    0 => self.stop_output(true),
+                    1 => self.start_output(true),
+                    2 | 3 => {
+                        let c = t.c_cc[if arg == 2 { VSTOP } else { VSTART }];
+                        if c != 0 {
+                            self.driver.write_output(&[c]);
+                        }
+                    }
+                    _ => return Err(Errno::EINVAL),
+                }
                 Ok(0)
             }
             TCFLSH => {

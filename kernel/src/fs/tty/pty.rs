@@ -33,6 +33,8 @@ const TCFLSH: u32 = 0x540b;
 const TIOCPKT_DATA: u8 = 0;
 const TIOCPKT_FLUSHREAD: u8 = 1;
 const TIOCPKT_FLUSHWRITE: u8 = 2;
+const TIOCPKT_STOP: u8 = 4;
+const TIOCPKT_START: u8 = 8;
 const TIOCPKT_NOSTOP: u8 = 16;
 const TIOCPKT_DOSTOP: u8 = 32;
 const TIOCPKT_IOCTL: u8 = 64;
@@ -160,6 +162,15 @@ impl TtyDriver for PtyLink {
     fn flushed(&self, input: bool, output: bool) {
         let set = if input { TIOCPKT_FLUSHREAD } else { 0 } | if output { TIOCPKT_FLUSHWRITE } else { 0 };
         self.report(0, set);
+    }
+
+    /// Linux's pty_stop/pty_start.
+    fn output_stopped(&self, stopped: bool) {
+        if stopped {
+            self.report(TIOCPKT_START, TIOCPKT_STOP);
+        } else {
+            self.report(TIOCPKT_STOP, TIOCPKT_START);
+        }
     }
 
     /// Linux's pty_set_termios: whether ^S/^Q flow control is on changed, or EXTPROC is set.
