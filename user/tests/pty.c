@@ -15,7 +15,7 @@
  * packet mode (TIOCPKT/TIOCGPKT: TIOCPKT_DATA framing, flush and flow-control events first, with
  * POLLPRI; a master's TCFLSH drops the slave output it has not read); flow control: ^S/^Q under
  * IXON stop and start the slave's output (writers wait, EAGAIN, no POLLOUT; the characters are
- * not input), TCOOFF/TCOON/TCIOFF, IXON turned off restarts, IXANY.
+ * not input), TCOOFF/TCOON/TCIOFF, IXON turned off restarts, IXANY; TIOCSIG from the master.
  * Nothing depends on timing: children hand over through pipes, and waits for data are polls
  * with a 10 s bound (Linux moves pty data through a work queue, so it may arrive a little later).
  * Syscalls: openat, ioctl (TIOCGPTN, TIOCSPTLCK, TIOCGPTLCK, TCGETS, TCSETS, TIOCGWINSZ,
@@ -1097,4 +1097,37 @@ TEST(turning_ixon_off_restarts_output_and_ixany_lets_any_key_restart_it)
     CHECK_EQ(read_n(p.s, line, 2), 2);
     CHECK(memcmp(line, "a\n", 2) == 0);
     pty_close(&p);
+}
+
+TEST(tiocsig_from_the_master_signals_the_foreground_group)
+{
+    sig_defaults();
+    struct pty p;
+    CHECK_OK(pty_open(&p, 0));
+    close(p.s);
+    CHECK_ERRNO(ioctl(p.m, TIOCSIG, SIGKILL), EINVAL); /* only SIGINT, SIGQUIT, SIGTSTP */
+    CHECK_ERRNO(ioctl(p.m, TIOCSIG, 0), EINVAL);
+    int ready[2];
+    CHECK_OK(pipe(ready));
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        close(p.m);
+        close(ready[0]);
+        CCHECK(setsid() == getpid());
+        int s = open(p.name, O_RDWR);
+        CCHECK(s >= 0);
+        CCHECK(write_byte(ready[1], 'r') == 0);
+        char c;
+        read(s, &c, 1); /* killed here */
+        _exit(3);
+    }
+    close(ready[1]);
+    CHECK_EQ(read_byte(ready[0]), 'r');
+    close(ready[0]);
+    CHECK_OK(ioctl(p.m, TIOCSIG, SIGQUIT));
+    int st = child_status(pid);
+    close(p.m);
+    CHECK(WIFSIGNALED(st));
+    CHECK_EQ(WTERMSIG(st), SIGQUIT);
 }

@@ -280,7 +280,7 @@ impl Tty {
         self.control.lock().foreground
     }
 
-    fn signal_foreground(&self, sig: u32) {
+    pub(super) fn signal_foreground(&self, sig: u32) {
         let fg = self.foreground();
         if let (Some(j), true) = (jobs(), fg != 0) {
             j.signal_group(fg, sig);

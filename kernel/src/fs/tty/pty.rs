@@ -27,6 +27,10 @@ pub const TIOCSPTLCK: u32 = 0x4004_5431;
 pub const TIOCGPTLCK: u32 = 0x8004_5439;
 const TIOCPKT: u32 = 0x5420;
 const TIOCGPKT: u32 = 0x8004_5438;
+const TIOCSIG: u32 = 0x4004_5436;
+const SIGINT: u32 = 2;
+const SIGQUIT: u32 = 3;
+const SIGTSTP: u32 = 20;
 const TCFLSH: u32 = 0x540b;
 
 /// Packet mode (TIOCPKT): the first byte of every master read says what it is.
@@ -483,6 +487,15 @@ impl FileLike for PtyMaster {
                 Ok(0)
             }
             TIOCGPKT => UserPtr::<i32>::new(arg).write(&(self.link.packet.load(Ordering::Acquire) as i32)).map(|_| 0),
+            // Linux's pty_signal: the three job-control keys' signals, to the slave's
+            // foreground group, without touching its input.
+            TIOCSIG => match arg as u32 {
+                SIGINT | SIGQUIT | SIGTSTP => {
+                    self.tty.signal_foreground(arg as u32);
+                    Ok(0)
+                }
+                _ => Err(Errno::EINVAL),
+            },
             // The master's own input is the slave's output not yet read: TCIFLUSH drops it.
             TCFLSH => {
                 if arg > 2 {
