@@ -4,7 +4,7 @@
 //! threads and give ENOSYS.
 
 use super::time_args::Timespec;
-use crate::arch::time::{monotonic_ns, realtime_ns};
+use crate::arch::time::monotonic_ns;
 use crate::error::{Errno, Result};
 use crate::ipc::futex::{self, WaitEnd, Word};
 use crate::mm::user::UserPtr;
@@ -90,8 +90,7 @@ fn deadline(timeout: u64, absolute: bool, realtime: bool) -> Result<Option<u64>>
         return Ok(Some(monotonic_ns().saturating_add(ns as u64)));
     }
     if realtime {
-        let left = ns.saturating_sub(realtime_ns()).max(0) as u64;
-        return Ok(Some(monotonic_ns().saturating_add(left)));
+        return Ok(Some(super::time_args::realtime_to_deadline(ns)));
     }
     Ok(Some(ns as u64))
 }

@@ -6,8 +6,6 @@ use alloc::sync::Arc;
 
 use bytemuck::{Pod, Zeroable};
 
-use super::time_args::Timespec;
-use crate::arch::time::{monotonic_ns, realtime_ns};
 use crate::error::{Errno, Result};
 use crate::fs::file::{OpenFile, O_LARGEFILE, O_NONBLOCK};
 use crate::fs::inode::{NewNode, S_IFREG};
@@ -98,15 +96,10 @@ pub fn mq_unlink(name: u64) -> Result<i64> {
     mqueue::unlink(&name, fsuid).map(|_| 0)
 }
 
-/// An absolute CLOCK_REALTIME timeout as a monotonic deadline. Linux checks it (EFAULT,
+/// The absolute CLOCK_REALTIME timeout as a monotonic deadline. Linux checks it (EFAULT,
 /// EINVAL) before anything else, even when the call would not block.
 fn deadline(ts: u64) -> Result<Option<u64>> {
-    if ts == 0 {
-        return Ok(None);
-    }
-    let abs = UserPtr::<Timespec>::new(ts).read()?.to_ns()?;
-    let left = abs.saturating_sub(realtime_ns()).max(0) as u64;
-    Ok(Some(monotonic_ns().saturating_add(left)))
+    super::time_args::realtime_deadline(ts)
 }
 
 pub fn mq_timedsend(fd: i32, msg: u64, len: u64, prio: u32, ts: u64) -> Result<i64> {

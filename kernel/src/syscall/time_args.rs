@@ -51,6 +51,21 @@ impl Timeval {
     }
 }
 
+/// The monotonic deadline of an absolute time `abs_ns` on CLOCK_REALTIME (already past: now).
+pub fn realtime_to_deadline(abs_ns: i64) -> u64 {
+    let left = abs_ns.saturating_sub(crate::arch::time::realtime_ns()).max(0) as u64;
+    monotonic_ns().saturating_add(left)
+}
+
+/// The absolute CLOCK_REALTIME timeout at `ts` (NULL: wait forever) as a monotonic deadline.
+pub fn realtime_deadline(ts: u64) -> Result<Option<u64>> {
+    if ts == 0 {
+        return Ok(None);
+    }
+    let abs = UserPtr::<Timespec>::new(ts).read()?.to_ns()?;
+    Ok(Some(realtime_to_deadline(abs)))
+}
+
 /// The relative timeout at `ts` (NULL: wait forever) as a monotonic deadline.
 pub fn relative_deadline(ts: u64) -> Result<Option<u64>> {
     if ts == 0 {
