@@ -50,11 +50,19 @@ extern "C" fn kernel_entry(start_info: u64) -> ! {
     ipc::mqueue::init(syscall::mqueue::caller);
     let unpacked = fs::initramfs::unpack(mm::initrd_bytes(&boot));
     match unpacked {
-        Ok(n) => log!("posix-x: {} initramfs entries, {} MiB free", n, mm::frame::free_frames() / 256),
+        Ok(n) => {
+            log!("posix-x: {} initramfs entries, {} MiB free", n, mm::frame::free_frames() / 256)
+        }
         Err(e) => log!("posix-x: initramfs: {:?}", e),
     }
     mm::release_initrd(&boot);
-    for (path, fs_type) in [("/dev", "devtmpfs"), ("/dev/pts", "devpts"), ("/dev/shm", "tmpfs"), ("/tmp", "tmpfs"), ("/dev/mqueue", "mqueue")] {
+    for (path, fs_type) in [
+        ("/dev", "devtmpfs"),
+        ("/dev/pts", "devpts"),
+        ("/dev/shm", "tmpfs"),
+        ("/tmp", "tmpfs"),
+        ("/dev/mqueue", "mqueue"),
+    ] {
         fs::mount_at_boot(path, fs_type);
     }
     procfs::init();

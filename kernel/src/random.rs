@@ -4,7 +4,8 @@
 
 use crate::sync::Mutex;
 
-static STATE: Mutex<[u64; 4]> = Mutex::new([0x9e37_79b9_7f4a_7c15, 0xbf58_476d_1ce4_e5b9, 0x94d0_49bb_1331_11eb, 1]);
+static STATE: Mutex<[u64; 4]> =
+    Mutex::new([0x9e37_79b9_7f4a_7c15, 0xbf58_476d_1ce4_e5b9, 0x94d0_49bb_1331_11eb, 1]);
 
 fn splitmix(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);

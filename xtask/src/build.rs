@@ -71,9 +71,13 @@ pub fn build_kernel(verbose: bool) -> Result<PathBuf> {
     }
     let status = child.wait()?;
     if !status.success() {
-        return Err(Error::new(format!("kernel build failed (cargo build --release in {}/kernel: {status})", root.display())));
+        return Err(Error::new(format!(
+            "kernel build failed (cargo build --release in {}/kernel: {status})",
+            root.display()
+        )));
     }
-    let kernel = executable.unwrap_or_else(|| root.join("target/x86_64-unknown-linux-gnu/release/posix-x"));
+    let kernel =
+        executable.unwrap_or_else(|| root.join("target/x86_64-unknown-linux-gnu/release/posix-x"));
     if !kernel.is_file() {
         return Err(Error::new(format!("kernel build produced no {}", kernel.display())));
     }
@@ -201,7 +205,10 @@ pub fn build_user() -> Result<UserBuild> {
     musl.push(musl_include.into());
 
     // Each source built twice: musl static for POSIX-X, host gcc for Linux.
-    let both = |dir: &str, extra: &[OsString], headers_mtime: Option<SystemTime>| -> Result<(Vec<Job>, Vec<Job>)> {
+    let both = |dir: &str,
+                extra: &[OsString],
+                headers_mtime: Option<SystemTime>|
+     -> Result<(Vec<Job>, Vec<Job>)> {
         let (mut guest, mut host) = (Vec::new(), Vec::new());
         for (name, source) in c_sources(&user.join(dir))? {
             let mut guest_flags = musl.clone();
@@ -232,7 +239,8 @@ pub fn build_user() -> Result<UserBuild> {
     let mut example_flags = flags(&["-include"]);
     example_flags.push(prelude.clone().into());
     example_flags.extend(flags(EXAMPLE_FLAGS));
-    let (examples, host_examples) = both("examples", &example_flags, headers_mtime.max(mtime(&prelude)))?;
+    let (examples, host_examples) =
+        both("examples", &example_flags, headers_mtime.max(mtime(&prelude)))?;
     let bench_headers = headers_mtime.max(newest_mtime(&user.join("bench")));
     let (bench, host_bench) = both("bench", &[], bench_headers)?;
     let (bench_tools, host_bench_tools) = both("bench/tools", &[], bench_headers)?;
@@ -262,15 +270,23 @@ pub fn build_user() -> Result<UserBuild> {
         });
     }
 
-    let compile_all = |jobs: &[Job]| -> Vec<Binary> { parallel_map(jobs, cpus(), |job| compile(job, &user), |_, _| ()) };
+    let compile_all = |jobs: &[Job]| -> Vec<Binary> {
+        parallel_map(jobs, cpus(), |job| compile(job, &user), |_, _| ())
+    };
     Ok(UserBuild {
         guest_tests: compile_all(&tests),
         host_tests: compile_all(&host_tests),
         programs: compile_all(&programs),
         guest_examples: compile_all(&examples),
         host_examples: compile_all(&host_examples),
-        guest_bench: BenchBuild { benchmarks: compile_all(&bench), tools: compile_all(&bench_tools) },
-        host_bench: BenchBuild { benchmarks: compile_all(&host_bench), tools: compile_all(&host_bench_tools) },
+        guest_bench: BenchBuild {
+            benchmarks: compile_all(&bench),
+            tools: compile_all(&bench_tools),
+        },
+        host_bench: BenchBuild {
+            benchmarks: compile_all(&host_bench),
+            tools: compile_all(&host_bench_tools),
+        },
     })
 }
 
@@ -278,12 +294,16 @@ pub fn build_user() -> Result<UserBuild> {
 /// links `rcrt1.o` (the self-relocating start file) and asks for no dynamic loader.
 fn musl_static_pie_specs() -> Result<PathBuf> {
     let original = musl_gcc_specs();
-    let specs = std::fs::read_to_string(&original).context(|| format!("reading musl-gcc's specs {}", original.display()))?;
+    let specs = std::fs::read_to_string(&original)
+        .context(|| format!("reading musl-gcc's specs {}", original.display()))?;
     let lib = original.parent().unwrap_or(Path::new("/")).display().to_string();
     let start = format!("%{{!shared: {lib}/Scrt1.o}}");
     let link = "-dynamic-linker /lib/ld-musl-x86_64.so.1 -nostdlib";
     if !specs.contains(&start) || !specs.contains(link) {
-        return Err(Error::new(format!("{}: unexpected contents, cannot make static PIEs", original.display())));
+        return Err(Error::new(format!(
+            "{}: unexpected contents, cannot make static PIEs",
+            original.display()
+        )));
     }
     let fixed = specs
         .replace(&start, &format!("%{{static-pie: {lib}/rcrt1.o; !shared: {lib}/Scrt1.o}}"))
@@ -299,7 +319,9 @@ fn musl_static_pie_specs() -> Result<PathBuf> {
 
 /// The specs file the `musl-gcc` wrapper script passes to gcc.
 fn musl_gcc_specs() -> PathBuf {
-    let script = crate::util::which("musl-gcc").and_then(|p| std::fs::read_to_string(p).ok()).unwrap_or_default();
+    let script = crate::util::which("musl-gcc")
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .unwrap_or_default();
     script
         .split_once("-specs")
         .and_then(|(_, rest)| rest.split_whitespace().next())
@@ -345,7 +367,8 @@ fn musl_linux_headers() -> Result<PathBuf> {
     for (name, target) in links {
         let link = dir.join(name);
         if Path::new(target).is_dir() && std::fs::symlink_metadata(&link).is_err() {
-            std::os::unix::fs::symlink(target, &link).context(|| format!("creating {}", link.display()))?;
+            std::os::unix::fs::symlink(target, &link)
+                .context(|| format!("creating {}", link.display()))?;
         }
     }
     Ok(dir)
@@ -367,7 +390,11 @@ fn compile(job: &Job, user: &Path) -> Binary {
     let mut cmd = Command::new(job.compiler);
     cmd.args(&job.flags).args(["-O2", "-Wall"]).arg("-I").arg(user.join("include"));
     cmd.arg("-o").arg(&job.output).arg(&job.source).args(["-lpthread", "-lrt", "-lm"]);
-    let what = format!("{} {}", job.compiler, job.source.strip_prefix(repo_root()).unwrap_or(&job.source).display());
+    let what = format!(
+        "{} {}",
+        job.compiler,
+        job.source.strip_prefix(repo_root()).unwrap_or(&job.source).display()
+    );
     let out = match cmd.output() {
         Ok(out) => out,
         Err(e) => return binary(Err(format!("{what}: {e}"))),

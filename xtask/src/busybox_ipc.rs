@@ -27,20 +27,25 @@ pub fn binary() -> Result<PathBuf> {
     }
     for tool in ["curl", "tar", "make", "musl-gcc", "sha256sum", "dpkg-query"] {
         if which(tool).is_none() {
-            return Err(Error::new(format!("{tool} not found (needed to build ipcs/ipcrm from busybox's source)")));
+            return Err(Error::new(format!(
+                "{tool} not found (needed to build ipcs/ipcrm from busybox's source)"
+            )));
         }
     }
     std::fs::create_dir_all(&dir).context(|| format!("creating {}", dir.display()))?;
     let version = source_version()?;
-    let mirror = std::env::var("POSIX_X_DEBIAN_MIRROR").unwrap_or_else(|_| DEFAULT_MIRROR.to_string());
+    let mirror =
+        std::env::var("POSIX_X_DEBIAN_MIRROR").unwrap_or_else(|_| DEFAULT_MIRROR.to_string());
     let pool = format!("{}/pool/main/b/busybox", mirror.trim_end_matches('/'));
     eprintln!("xtask: building {} from Debian's busybox {version} source", APPLETS.join("/"));
 
     let dsc = dir.join(format!("busybox_{version}.dsc"));
     download(&format!("{pool}/busybox_{version}.dsc"), &dsc)?;
-    let dsc_text = std::fs::read_to_string(&dsc).context(|| format!("reading {}", dsc.display()))?;
-    let (tarball, sha256) = orig_tarball(&dsc_text)
-        .ok_or_else(|| Error::new(format!("{} names no busybox_*.orig.tar.* with a SHA-256", dsc.display())))?;
+    let dsc_text =
+        std::fs::read_to_string(&dsc).context(|| format!("reading {}", dsc.display()))?;
+    let (tarball, sha256) = orig_tarball(&dsc_text).ok_or_else(|| {
+        Error::new(format!("{} names no busybox_*.orig.tar.* with a SHA-256", dsc.display()))
+    })?;
     let archive = dir.join(&tarball);
     download(&format!("{pool}/{tarball}"), &archive)?;
     check_sha256(&archive, &sha256)?;
@@ -48,10 +53,16 @@ pub fn binary() -> Result<PathBuf> {
     let src = dir.join("src");
     let _ = std::fs::remove_dir_all(&src);
     std::fs::create_dir_all(&src).context(|| format!("creating {}", src.display()))?;
-    run(Command::new("tar").arg("xf").arg(&archive).arg("--strip-components=1").arg("-C").arg(&src), "tar")?;
+    run(
+        Command::new("tar").arg("xf").arg(&archive).arg("--strip-components=1").arg("-C").arg(&src),
+        "tar",
+    )?;
     configure(&src)?;
     let jobs = format!("-j{}", cpus());
-    run(Command::new("make").arg(&jobs).arg("CC=musl-gcc").arg("busybox").current_dir(&src), "make busybox")?;
+    run(
+        Command::new("make").arg(&jobs).arg("CC=musl-gcc").arg("busybox").current_dir(&src),
+        "make busybox",
+    )?;
     std::fs::copy(src.join("busybox"), &out).context(|| format!("copying to {}", out.display()))?;
     let _ = std::fs::remove_dir_all(&src);
     let _ = std::fs::remove_file(&archive);
@@ -100,7 +111,10 @@ fn orig_tarball(dsc: &str) -> Option<(String, String)> {
 }
 
 fn download(url: &str, to: &Path) -> Result<()> {
-    run(Command::new("curl").args(["-fsSL", "--retry", "3", "-o"]).arg(to).arg(url), &format!("downloading {url}"))
+    run(
+        Command::new("curl").args(["-fsSL", "--retry", "3", "-o"]).arg(to).arg(url),
+        &format!("downloading {url}"),
+    )
 }
 
 fn check_sha256(file: &Path, want: &str) -> Result<()> {
@@ -118,7 +132,8 @@ fn check_sha256(file: &Path, want: &str) -> Result<()> {
 fn configure(src: &Path) -> Result<()> {
     run(Command::new("make").arg("allnoconfig").current_dir(src), "make allnoconfig")?;
     let config = src.join(".config");
-    let mut text = std::fs::read_to_string(&config).context(|| format!("reading {}", config.display()))?;
+    let mut text =
+        std::fs::read_to_string(&config).context(|| format!("reading {}", config.display()))?;
     for option in OPTIONS {
         let off = format!("# CONFIG_{option} is not set");
         if !text.contains(&off) {

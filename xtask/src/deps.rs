@@ -16,7 +16,11 @@ struct Tool {
 }
 
 const TOOLS: &[Tool] = &[
-    Tool { name: "qemu-system-x86_64", package: "qemu-system-x86", present: || which("qemu-system-x86_64").is_some() },
+    Tool {
+        name: "qemu-system-x86_64",
+        package: "qemu-system-x86",
+        present: || which("qemu-system-x86_64").is_some(),
+    },
     Tool { name: "musl-gcc", package: "musl-tools", present: || which("musl-gcc").is_some() },
     Tool { name: "gcc", package: "gcc", present: || which("gcc").is_some() },
     Tool { name: "a static /bin/busybox", package: "busybox-static", present: busybox_is_static },
@@ -82,7 +86,8 @@ pub fn is_static_elf(elf: &[u8]) -> bool {
     const PT_INTERP: u32 = 3;
     let u16_at = |o: usize| elf.get(o..o + 2).map(|b| u16::from_le_bytes([b[0], b[1]]) as usize);
     let u32_at = |o: usize| elf.get(o..o + 4).map(|b| u32::from_le_bytes(b.try_into().unwrap()));
-    let u64_at = |o: usize| elf.get(o..o + 8).map(|b| u64::from_le_bytes(b.try_into().unwrap()) as usize);
+    let u64_at =
+        |o: usize| elf.get(o..o + 8).map(|b| u64::from_le_bytes(b.try_into().unwrap()) as usize);
     if elf.get(..6) != Some(b"\x7fELF\x02\x01") {
         return false;
     }
@@ -100,7 +105,9 @@ pub fn hint_busybox() -> String {
     if Path::new(BUSYBOX).exists() {
         format!("{BUSYBOX} is not statically linked: install busybox-static (sudo apt-get install busybox-static)")
     } else {
-        format!("{BUSYBOX} is missing: install busybox-static (sudo apt-get install busybox-static)")
+        format!(
+            "{BUSYBOX} is missing: install busybox-static (sudo apt-get install busybox-static)"
+        )
     }
 }
 

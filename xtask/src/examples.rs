@@ -25,7 +25,9 @@ use crate::build::Binary;
 use crate::pty::{self, Pty};
 use crate::qemu::Outcome;
 use crate::test::{failure_lines, Report};
-use crate::util::{kill_process_group, repo_root, secs, status_code, wait_with_timeout, Context, Result};
+use crate::util::{
+    kill_process_group, repo_root, secs, status_code, wait_with_timeout, Context, Result,
+};
 
 /// How long one example may run on POSIX-X (boot included) and on Linux.
 pub const GUEST_TIMEOUT: Duration = Duration::from_secs(60);
@@ -112,19 +114,36 @@ fn mismatch(name: &str, status: i32, output: &str) -> Option<(String, Vec<String
 /// semget works or not), so an example whose run hit an unimplemented system call (the kernel
 /// logs `ENOSYS: ...`) has not shown anything, whatever it printed.
 fn unimplemented_calls(outcome: &Outcome) -> Option<(String, Vec<String>)> {
-    let calls: Vec<String> = outcome.log.iter().filter(|l| l.contains("ENOSYS")).map(|l| format!("kernel: {l}")).collect();
+    let calls: Vec<String> = outcome
+        .log
+        .iter()
+        .filter(|l| l.contains("ENOSYS"))
+        .map(|l| format!("kernel: {l}"))
+        .collect();
     if calls.is_empty() {
         None
     } else {
-        Some(("the output is as expected, but the kernel lacks system calls it made".to_string(), calls))
+        Some((
+            "the output is as expected, but the kernel lacks system calls it made".to_string(),
+            calls,
+        ))
     }
 }
 
 /// Reports one example's boot on POSIX-X.
-pub fn report_guest(example: &Binary, result: &Result<Outcome>, pending: &Pending, report: &mut Report) {
+pub fn report_guest(
+    example: &Binary,
+    result: &Result<Outcome>,
+    pending: &Pending,
+    report: &mut Report,
+) {
     let name = format!("posix-x/example/{}", example.name);
     if let Err(e) = &example.path {
-        return report.fail(&name, "did not compile", &e.lines().map(str::to_string).collect::<Vec<_>>());
+        return report.fail(
+            &name,
+            "did not compile",
+            &e.lines().map(str::to_string).collect::<Vec<_>>(),
+        );
     }
     let why_pending = pending.get(&example.name);
     let outcome = match result {
@@ -134,14 +153,24 @@ pub fn report_guest(example: &Binary, result: &Result<Outcome>, pending: &Pendin
     let console = String::from_utf8_lossy(&outcome.console);
     // A kernel panic is never expected, pending or not.
     if outcome.panicked {
-        return report.fail(&name, &outcome.failure().unwrap_or_default(), &failure_lines(outcome, &console));
+        return report.fail(
+            &name,
+            &outcome.failure().unwrap_or_default(),
+            &failure_lines(outcome, &console),
+        );
     }
     let failure = if let Some(reason) = outcome.failure() {
-        let reason = if outcome.timed_out { format!("timeout after {}", secs(GUEST_TIMEOUT)) } else { reason };
+        let reason = if outcome.timed_out {
+            format!("timeout after {}", secs(GUEST_TIMEOUT))
+        } else {
+            reason
+        };
         Some((reason, failure_lines(outcome, &console)))
     } else {
         match outcome.statuses.as_slice() {
-            [status] => mismatch(&example.name, *status, &console).or_else(|| unimplemented_calls(outcome)),
+            [status] => {
+                mismatch(&example.name, *status, &console).or_else(|| unimplemented_calls(outcome))
+            }
             other => Some((format!("expected one `@@ status`, got {other:?}"), Vec::new())),
         }
     };
@@ -162,9 +191,19 @@ pub fn run_native(example: &Binary, report: &mut Report) {
     let name = format!("linux/example/{}", example.name);
     let path = match &example.path {
         Ok(p) => p,
-        Err(e) => return report.fail(&name, "did not compile", &e.lines().map(str::to_string).collect::<Vec<_>>()),
+        Err(e) => {
+            return report.fail(
+                &name,
+                "did not compile",
+                &e.lines().map(str::to_string).collect::<Vec<_>>(),
+            )
+        }
     };
-    let dir = std::env::temp_dir().join(format!("posix-x-linux-example-{}-{}", example.name, std::process::id()));
+    let dir = std::env::temp_dir().join(format!(
+        "posix-x-linux-example-{}-{}",
+        example.name,
+        std::process::id()
+    ));
     let _ = std::fs::remove_dir_all(&dir);
     if let Err(e) = std::fs::create_dir_all(&dir) {
         return report.fail(&name, &format!("creating {}: {e}", dir.display()), &[]);
@@ -179,7 +218,11 @@ pub fn run_native(example: &Binary, report: &mut Report) {
     };
     let stderr_lines = || stderr.lines().map(|l| format!("stderr: {l}")).collect::<Vec<_>>();
     let Some(status) = status else {
-        return report.fail(&name, &format!("timeout after {}", secs(NATIVE_TIMEOUT)), &stderr_lines());
+        return report.fail(
+            &name,
+            &format!("timeout after {}", secs(NATIVE_TIMEOUT)),
+            &stderr_lines(),
+        );
     };
     match mismatch(&example.name, status, &stdout) {
         None => report.ok(&name, &format!("output as expected, {}", secs(time))),
@@ -193,12 +236,20 @@ pub fn run_native(example: &Binary, report: &mut Report) {
 /// Runs `program` in `cwd` with stdout on a fresh pseudo-terminal (raw: the bytes as written)
 /// and stderr on a pipe. Returns the status (`None` on timeout), stdout and stderr. Whatever it
 /// left running in its process group is killed at the end.
-fn run_on_pty(program: &Path, cwd: &Path, timeout: Duration) -> std::io::Result<(Option<i32>, String, String)> {
+fn run_on_pty(
+    program: &Path,
+    cwd: &Path,
+    timeout: Duration,
+) -> std::io::Result<(Option<i32>, String, String)> {
     let pty = Pty::open_raw()?;
     let (mut err_reader, err_writer) = std::io::pipe()?;
     let mut child = {
         let mut cmd = Command::new(program);
-        cmd.current_dir(cwd).stdin(Stdio::null()).stdout(pty.slave).stderr(err_writer).process_group(0);
+        cmd.current_dir(cwd)
+            .stdin(Stdio::null())
+            .stdout(pty.slave)
+            .stderr(err_writer)
+            .process_group(0);
         cmd.spawn()?
         // `cmd` (holding our slave and pipe ends) is dropped here.
     };
@@ -213,7 +264,11 @@ fn run_on_pty(program: &Path, cwd: &Path, timeout: Duration) -> std::io::Result<
     kill_process_group(child.id());
     let stdout = out_thread.join().unwrap_or_default();
     let stderr = err_thread.join().unwrap_or_default();
-    Ok((status?.map(status_code), String::from_utf8_lossy(&stdout).into_owned(), String::from_utf8_lossy(&stderr).into_owned()))
+    Ok((
+        status?.map(status_code),
+        String::from_utf8_lossy(&stdout).into_owned(),
+        String::from_utf8_lossy(&stderr).into_owned(),
+    ))
 }
 
 #[cfg(test)]
@@ -225,15 +280,23 @@ mod tests {
         assert!(matches_expected("a\nb\n", "a\nb\n"));
         assert!(!matches_expected("a\nb\n", "a\nb"));
         assert!(!matches_expected("a\n", "a\nextra"));
-        assert!(matches_expected("Read: Hello from process {N}\n", "Read: Hello from process 1234\n"));
+        assert!(matches_expected(
+            "Read: Hello from process {N}\n",
+            "Read: Hello from process 1234\n"
+        ));
         assert!(!matches_expected("Read: Hello from process {N}\n", "Read: Hello from process \n"));
-        assert!(!matches_expected("Read: Hello from process {N}\n", "Read: Hello from process 12x\n"));
+        assert!(!matches_expected(
+            "Read: Hello from process {N}\n",
+            "Read: Hello from process 12x\n"
+        ));
         assert!(matches_expected("{N} and {N}", "1 and 22"));
     }
 
     #[test]
     fn pending_list() {
-        let p = parse_pending("# comment\nunix_stream  issue 6 (Unix domain sockets)\n\nshm issue 7 # SysV\nbare\n");
+        let p = parse_pending(
+            "# comment\nunix_stream  issue 6 (Unix domain sockets)\n\nshm issue 7 # SysV\nbare\n",
+        );
         assert_eq!(p.get("unix_stream").map(String::as_str), Some("issue 6 (Unix domain sockets)"));
         assert_eq!(p.get("shm").map(String::as_str), Some("issue 7"));
         assert_eq!(p.get("bare").map(String::as_str), Some("no reason given"));
@@ -245,12 +308,15 @@ mod tests {
     fn native_run_on_a_terminal() {
         let dir = std::env::temp_dir().join(format!("xtask-pty-run-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let (status, out, err) = run_on_pty(Path::new("/bin/sh"), &dir, Duration::from_secs(10)).unwrap();
+        let (status, out, err) =
+            run_on_pty(Path::new("/bin/sh"), &dir, Duration::from_secs(10)).unwrap();
         // sh with stdin from /dev/null runs nothing.
         assert_eq!((status, out.as_str(), err.as_str()), (Some(0), "", ""));
         let script = dir.join("t.sh");
-        std::fs::write(&script, "#!/bin/sh\ntest -t 1 && echo tty; echo err >&2; exit 4\n").unwrap();
-        std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        std::fs::write(&script, "#!/bin/sh\ntest -t 1 && echo tty; echo err >&2; exit 4\n")
+            .unwrap();
+        std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
         let (status, out, err) = run_on_pty(&script, &dir, Duration::from_secs(10)).unwrap();
         assert_eq!((status, out.as_str(), err.as_str()), (Some(4), "tty\n", "err\n"));
         std::fs::remove_dir_all(&dir).unwrap();

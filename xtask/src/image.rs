@@ -13,8 +13,8 @@ use std::process::Command;
 use std::sync::Arc;
 
 use crate::build::UserBuild;
-use crate::{busybox_ipc, deps};
 use crate::util::{Context, Error, Result};
+use crate::{busybox_ipc, deps};
 
 /// Where the kernel looks for the batch file.
 pub const BATCH_FILE: &str = "etc/posix-x/run";
@@ -105,19 +105,27 @@ impl Tree {
                 path.push(b'/');
             }
             path.extend_from_slice(entry.file_name().as_bytes());
-            let meta = std::fs::symlink_metadata(&host).context(|| format!("reading {}", host.display()))?;
+            let meta = std::fs::symlink_metadata(&host)
+                .context(|| format!("reading {}", host.display()))?;
             let perm = meta.permissions().mode() & 0o7777;
             if meta.file_type().is_symlink() {
                 let target = std::fs::read_link(&host)?;
-                self.insert_bytes(&path, Node::Symlink { target: target.as_os_str().as_bytes().to_vec() });
+                self.insert_bytes(
+                    &path,
+                    Node::Symlink { target: target.as_os_str().as_bytes().to_vec() },
+                );
             } else if meta.is_dir() {
                 self.insert_bytes(&path, Node::Dir { perm });
                 self.overlay_below(&host, &path)?;
             } else if meta.is_file() {
-                let data = std::fs::read(&host).context(|| format!("reading {}", host.display()))?;
+                let data =
+                    std::fs::read(&host).context(|| format!("reading {}", host.display()))?;
                 self.insert_bytes(&path, Node::File { perm, data: Arc::new(data) });
             } else {
-                eprintln!("xtask: warning: --overlay: skipping {} (not a file, directory or symlink)", host.display());
+                eprintln!(
+                    "xtask: warning: --overlay: skipping {} (not a file, directory or symlink)",
+                    host.display()
+                );
             }
         }
         Ok(())
@@ -152,7 +160,10 @@ pub fn base_tree(user: &UserBuild) -> Result<Tree> {
     }
     let busybox = std::fs::read(deps::BUSYBOX).context(|| format!("reading {}", deps::BUSYBOX))?;
     tree.file("bin/busybox", 0o755, busybox);
-    let list = Command::new(deps::BUSYBOX).arg("--list-full").output().context(|| "running busybox --list-full")?;
+    let list = Command::new(deps::BUSYBOX)
+        .arg("--list-full")
+        .output()
+        .context(|| "running busybox --list-full")?;
     if !list.status.success() {
         return Err(Error::new("busybox --list-full failed"));
     }
@@ -232,7 +243,12 @@ pub fn encode_batch(batch: &Batch) -> Vec<u8> {
 }
 
 /// Writes `tree` plus the batch file plus the overlays (in order, last wins) to `out`.
-pub fn write(tree: &Tree, batch: &Batch, overlays: &[std::path::PathBuf], out: &Path) -> Result<()> {
+pub fn write(
+    tree: &Tree,
+    batch: &Batch,
+    overlays: &[std::path::PathBuf],
+    out: &Path,
+) -> Result<()> {
     let mut tree = tree.clone();
     tree.file(BATCH_FILE, 0o644, encode_batch(batch));
     for dir in overlays {
@@ -255,7 +271,10 @@ mod tests {
 
     #[test]
     fn batch_encoding() {
-        let batch = vec![vec![b"/bin/segv".to_vec()], vec![b"echo".to_vec(), b"a\nb".to_vec(), b"".to_vec()]];
+        let batch = vec![
+            vec![b"/bin/segv".to_vec()],
+            vec![b"echo".to_vec(), b"a\nb".to_vec(), b"".to_vec()],
+        ];
         assert_eq!(encode_batch(&batch), b"/bin/segv\x1eecho\x1fa\nb\x1f");
         assert_eq!(encode_batch(&interactive_batch()), b"/bin/sh");
     }
@@ -271,7 +290,20 @@ mod tests {
         let bytes = t.to_cpio().unwrap();
         let entries: Vec<_> = cpio::entries(&bytes).collect::<std::result::Result<_, _>>().unwrap();
         let names: Vec<&str> = entries.iter().map(|e| e.name_str().unwrap()).collect();
-        assert_eq!(names, ["bin", "bin-x", "bin/a", "etc", "etc/posix-x", "etc/posix-x/run", "usr", "usr/bin", "usr/bin/seq"]);
+        assert_eq!(
+            names,
+            [
+                "bin",
+                "bin-x",
+                "bin/a",
+                "etc",
+                "etc/posix-x",
+                "etc/posix-x/run",
+                "usr",
+                "usr/bin",
+                "usr/bin/seq"
+            ]
+        );
         assert_eq!(entries[0].mode, cpio::S_IFDIR | 0o700);
         assert!(entries[3].is_dir());
         assert_eq!(entries[8].data, b"/bin/busybox");
@@ -297,7 +329,8 @@ mod tests {
         std::fs::create_dir_all(dir.join("etc")).unwrap();
         std::fs::write(dir.join("etc/passwd"), "mine\n").unwrap();
         std::fs::write(dir.join("hello"), "hi").unwrap();
-        std::fs::set_permissions(dir.join("hello"), std::fs::Permissions::from_mode(0o750)).unwrap();
+        std::fs::set_permissions(dir.join("hello"), std::fs::Permissions::from_mode(0o750))
+            .unwrap();
         std::os::unix::fs::symlink("hello", dir.join("link")).unwrap();
 
         let mut t = Tree::default();

@@ -30,7 +30,8 @@ impl Pty {
         // without close-on-exec (other threads spawn processes meanwhile).
         // SAFETY: plain system calls on descriptors we own; ptsname_r writes at most buf.len() bytes.
         unsafe {
-            let master = check(libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC))?;
+            let master =
+                check(libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC))?;
             let master = File::from_raw_fd(master);
             check(libc::grantpt(master.as_raw_fd()))?;
             check(libc::unlockpt(master.as_raw_fd()))?;
@@ -39,7 +40,8 @@ impl Pty {
             if r != 0 {
                 return Err(io::Error::from_raw_os_error(r));
             }
-            let slave = check(libc::open(name.as_ptr(), libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC))?;
+            let slave =
+                check(libc::open(name.as_ptr(), libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC))?;
             let slave = File::from_raw_fd(slave);
 
             let mut t: libc::termios = std::mem::zeroed();

@@ -178,7 +178,8 @@ impl Boot {
         let log_state = Arc::clone(&state);
         let echo = self.log_echo;
         let kernel = self.kernel.clone();
-        let log_thread = std::thread::spawn(move || read_log(stderr, start, echo, &log_state, Some(&kernel)));
+        let log_thread =
+            std::thread::spawn(move || read_log(stderr, start, echo, &log_state, Some(&kernel)));
 
         let console_thread = child.stdout.take().map(|stdout| {
             let capture = self.console == Console::Capture;
@@ -204,7 +205,13 @@ impl Boot {
 
 /// Reads COM2 (QEMU's stderr) line by line into `state`, echoing per `echo`. After `@@ panic`,
 /// backtrace addresses are symbolized with the `kernel` ELF (see [`symbolize`]).
-pub fn read_log(stderr: impl Read, start: Instant, echo: LogEcho, state: &Mutex<Outcome>, kernel: Option<&Path>) {
+pub fn read_log(
+    stderr: impl Read,
+    start: Instant,
+    echo: LogEcho,
+    state: &Mutex<Outcome>,
+    kernel: Option<&Path>,
+) {
     // (QEMU's raw mode for an interactive terminal keeps output post-processing on, so `\n`
     // is still shown as a new line.)
     let say = |text: &str| eprintln!("{text}");
@@ -232,12 +239,17 @@ pub fn read_log(stderr: impl Read, start: Instant, echo: LogEcho, state: &Mutex<
             if control == "user-entry" {
                 let t = *s.boot_time.get_or_insert(start.elapsed());
                 if echo == LogEcho::All {
-                    say(&format!("xtask: boot time {:.3}s (QEMU spawned to `@@ user-entry`)", t.as_secs_f64()));
+                    say(&format!(
+                        "xtask: boot time {:.3}s (QEMU spawned to `@@ user-entry`)",
+                        t.as_secs_f64()
+                    ));
                 }
             } else if let Some(n) = control.strip_prefix("status ") {
                 match n.trim().parse() {
                     Ok(n) => s.statuses.push(n),
-                    Err(_) => say(&format!("xtask: warning: bad control line from the kernel: {line}")),
+                    Err(_) => {
+                        say(&format!("xtask: warning: bad control line from the kernel: {line}"))
+                    }
                 }
             } else if control == "panic" {
                 s.panicked = true;
@@ -401,8 +413,15 @@ mod tests {
 
     /// Assembles a tiny PVH "kernel" that writes `console` to COM1 and `control` to COM2, then
     /// writes `exit` to the isa-debug-exit port (or halts forever if `None`).
-    fn fake_kernel(dir: &std::path::Path, name: &str, console: &[u8], control: &[u8], exit: Option<u32>) -> PathBuf {
-        let bytes = |b: &[u8]| b.iter().chain(&[0]).map(|x| x.to_string()).collect::<Vec<_>>().join(",");
+    fn fake_kernel(
+        dir: &std::path::Path,
+        name: &str,
+        console: &[u8],
+        control: &[u8],
+        exit: Option<u32>,
+    ) -> PathBuf {
+        let bytes =
+            |b: &[u8]| b.iter().chain(&[0]).map(|x| x.to_string()).collect::<Vec<_>>().join(",");
         let exit_code = match exit {
             Some(v) => format!("mov $0xf4, %dx\n mov ${v}, %eax\n outl %eax, %dx\n"),
             None => String::new(),
@@ -448,7 +467,15 @@ ctl: .byte {}
         let elf = dir.join(name);
         std::fs::write(&source, asm).unwrap();
         let status = std::process::Command::new("gcc")
-            .args(["-nostdlib", "-static", "-no-pie", "-Wl,-Ttext=0x100000", "-Wl,--build-id=none", "-Wl,-e,_start32", "-o"])
+            .args([
+                "-nostdlib",
+                "-static",
+                "-no-pie",
+                "-Wl,-Ttext=0x100000",
+                "-Wl,--build-id=none",
+                "-Wl,-e,_start32",
+                "-o",
+            ])
             .arg(&elf)
             .arg(&source)
             .status()
@@ -477,13 +504,20 @@ ctl: .byte {}
     /// the control lines and the timeout. Skipped where QEMU or gcc are missing.
     #[test]
     fn boots_fake_kernels() {
-        if crate::util::which("qemu-system-x86_64").is_none() || crate::util::which("gcc").is_none() {
+        if crate::util::which("qemu-system-x86_64").is_none() || crate::util::which("gcc").is_none()
+        {
             eprintln!("skipped: needs qemu-system-x86_64 and gcc");
             return;
         }
         let dir = std::env::temp_dir().join(format!("xtask-qemu-test-{}", std::process::id()));
 
-        let k = fake_kernel(&dir, "ok", b"hello\r\nok 1\r\n", b"log line\n@@ user-entry\n@@ status 7\n@@ poweroff\n", Some(0));
+        let k = fake_kernel(
+            &dir,
+            "ok",
+            b"hello\r\nok 1\r\n",
+            b"log line\n@@ user-entry\n@@ status 7\n@@ poweroff\n",
+            Some(0),
+        );
         let o = boot_fake(&dir, k, Duration::from_secs(60));
         assert_eq!(o.console, b"hello\nok 1\n");
         assert_eq!(o.statuses, [7]);
@@ -493,7 +527,8 @@ ctl: .byte {}
         assert_eq!(o.log, ["log line"]);
         assert_eq!(o.failure(), None);
 
-        let k = fake_kernel(&dir, "panic", b"", b"@@ panic\npanicked at boom\n  0: frame\n", Some(1));
+        let k =
+            fake_kernel(&dir, "panic", b"", b"@@ panic\npanicked at boom\n  0: frame\n", Some(1));
         let o = boot_fake(&dir, k, Duration::from_secs(60));
         assert!(o.panicked && !o.powered_off);
         assert_eq!(o.qemu_status, Some(3));
@@ -517,13 +552,26 @@ ctl: .byte {}
         let dir = std::env::temp_dir().join(format!("xtask-symbolize-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let source = dir.join("f.c");
-        std::fs::write(&source, "int answer(void) {\n  return 42;\n}\nint main(void) { return answer(); }\n").unwrap();
+        std::fs::write(
+            &source,
+            "int answer(void) {\n  return 42;\n}\nint main(void) { return answer(); }\n",
+        )
+        .unwrap();
         let elf = dir.join("f");
-        let ok = Command::new("gcc").args(["-g", "-O0", "-no-pie", "-o"]).arg(&elf).arg(&source).status().unwrap();
+        let ok = Command::new("gcc")
+            .args(["-g", "-O0", "-no-pie", "-o"])
+            .arg(&elf)
+            .arg(&source)
+            .status()
+            .unwrap();
         assert!(ok.success());
         let nm = Command::new("nm").arg(&elf).output().unwrap();
         let nm = String::from_utf8_lossy(&nm.stdout);
-        let addr = nm.lines().find(|l| l.ends_with(" T answer")).and_then(|l| u64::from_str_radix(&l[..16], 16).ok()).unwrap();
+        let addr = nm
+            .lines()
+            .find(|l| l.ends_with(" T answer"))
+            .and_then(|l| u64::from_str_radix(&l[..16], 16).ok())
+            .unwrap();
         // As if `answer`'s first instruction were a return address + 1.
         let line = symbolize(&format!("  {:#x}", addr + 5), &elf).unwrap();
         assert!(line.starts_with(&format!("  {:#x} answer at ", addr + 5)), "{line}");

@@ -26,7 +26,13 @@ pub struct VmOptions {
 
 impl Default for VmOptions {
     fn default() -> Self {
-        VmOptions { force_tcg: false, force_kvm: false, mem: "512M".to_string(), append: String::new(), kernel: None }
+        VmOptions {
+            force_tcg: false,
+            force_kvm: false,
+            mem: "512M".to_string(),
+            append: String::new(),
+            kernel: None,
+        }
     }
 }
 
@@ -58,7 +64,13 @@ struct RunOptions {
 
 fn parse(args: Vec<OsString>) -> Result<RunOptions> {
     let mut args = Args::new(args);
-    let mut o = RunOptions { vm: VmOptions::default(), overlays: Vec::new(), timeout: None, verbose: false, command: Vec::new() };
+    let mut o = RunOptions {
+        vm: VmOptions::default(),
+        overlays: Vec::new(),
+        timeout: None,
+        verbose: false,
+        command: Vec::new(),
+    };
     while let Some(arg) = args.next() {
         match arg.to_str() {
             Some("--tcg") => o.vm.force_tcg = true,
@@ -69,7 +81,9 @@ fn parse(args: Vec<OsString>) -> Result<RunOptions> {
             Some("--kernel") => o.vm.kernel = Some(args.path("--kernel")?),
             Some("--timeout") => {
                 let v = args.value("--timeout")?;
-                let secs: f64 = v.parse().map_err(|_| Error::new(format!("--timeout: not a number of seconds: {v}")))?;
+                let secs: f64 = v
+                    .parse()
+                    .map_err(|_| Error::new(format!("--timeout: not a number of seconds: {v}")))?;
                 o.timeout = Some(Duration::from_secs_f64(secs));
             }
             Some("-v" | "--verbose") => o.verbose = true,
@@ -78,7 +92,9 @@ fn parse(args: Vec<OsString>) -> Result<RunOptions> {
                 o.command = args.rest();
                 break;
             }
-            Some(s) if s.starts_with('-') => return Err(Error::new(format!("run: unknown option {s}"))),
+            Some(s) if s.starts_with('-') => {
+                return Err(Error::new(format!("run: unknown option {s}")))
+            }
             _ => {
                 // `cargo xtask run echo hi` works like `cargo xtask run -- echo hi`.
                 o.command = std::iter::once(arg).chain(args.rest()).collect();
@@ -121,7 +137,10 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
         return Ok(EXIT_PANIC);
     }
     if outcome.timed_out {
-        eprintln!("xtask: timeout: QEMU killed after {:.1}s (exit status {EXIT_TIMEOUT})", outcome.total_time.as_secs_f64());
+        eprintln!(
+            "xtask: timeout: QEMU killed after {:.1}s (exit status {EXIT_TIMEOUT})",
+            outcome.total_time.as_secs_f64()
+        );
         return Ok(EXIT_TIMEOUT);
     }
     if !outcome.powered_off {
@@ -132,7 +151,10 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
                 eprintln!("{line}");
             }
         }
-        eprintln!("xtask: {} (exit status {EXIT_NO_POWEROFF})", outcome.failure().unwrap_or_default());
+        eprintln!(
+            "xtask: {} (exit status {EXIT_NO_POWEROFF})",
+            outcome.failure().unwrap_or_default()
+        );
         return Ok(EXIT_NO_POWEROFF);
     }
     if interactive {

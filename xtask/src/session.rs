@@ -65,14 +65,22 @@ struct Session {
 
 /// The main session: commands, Ctrl-C, Ctrl-Z with `jobs` and `fg`, and `exit`.
 pub fn main_session(boot: &Boot) -> std::result::Result<Summary, Failure> {
-    let mut s = Session::start(boot).map_err(|e| Failure { step: "boot".into(), expected: "QEMU to start".into(), lines: vec![e.to_string()] })?;
+    let mut s = Session::start(boot).map_err(|e| Failure {
+        step: "boot".into(),
+        expected: "QEMU to start".into(),
+        lines: vec![e.to_string()],
+    })?;
     let result = s.script_main();
     s.finish(result)
 }
 
 /// The short session: Ctrl-D at an empty prompt leaves the shell and powers off.
 pub fn ctrl_d_session(boot: &Boot) -> std::result::Result<Summary, Failure> {
-    let mut s = Session::start(boot).map_err(|e| Failure { step: "boot".into(), expected: "QEMU to start".into(), lines: vec![e.to_string()] })?;
+    let mut s = Session::start(boot).map_err(|e| Failure {
+        step: "boot".into(),
+        expected: "QEMU to start".into(),
+        lines: vec![e.to_string()],
+    })?;
     let result = (|| {
         s.first_prompt()?;
         s.step("Ctrl-D at an empty prompt");
@@ -105,7 +113,9 @@ impl Check {
             Check::Line(s) => l.trim_end() == *s,
             Check::Contains(s) => l.contains(s),
             Check::LastWord(s) => l.split_whitespace().last() == Some(*s),
-            Check::Program(s) => l.split_whitespace().any(|w| w.trim_start_matches('-').rsplit('/').next() == Some(*s)),
+            Check::Program(s) => l
+                .split_whitespace()
+                .any(|w| w.trim_start_matches('-').rsplit('/').next() == Some(*s)),
             Check::Nothing => unreachable!(),
         })
     }
@@ -128,14 +138,18 @@ impl Session {
         cmd.stdin(pty.slave.try_clone()?).stdout(pty.slave.try_clone()?).stderr(Stdio::piped());
         std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
         let started = Instant::now();
-        let mut child = cmd.spawn().map_err(|e| crate::util::Error::new(format!("starting qemu-system-x86_64: {e}")))?;
+        let mut child = cmd
+            .spawn()
+            .map_err(|e| crate::util::Error::new(format!("starting qemu-system-x86_64: {e}")))?;
         drop(cmd); // our copies of the slave: the master reports EIO once QEMU is gone
         drop(pty.slave);
 
         let log = Arc::new(Mutex::new(Outcome::default()));
         let stderr = child.stderr.take().expect("piped");
         let (log2, kernel) = (Arc::clone(&log), boot.kernel.clone());
-        let log_thread = std::thread::spawn(move || crate::qemu::read_log(stderr, started, LogEcho::Nothing, &log2, Some(&kernel)));
+        let log_thread = std::thread::spawn(move || {
+            crate::qemu::read_log(stderr, started, LogEcho::Nothing, &log2, Some(&kernel))
+        });
 
         let console = Arc::new((Mutex::new(Console::default()), Condvar::new()));
         let mut reader_end = pty.master.try_clone()?;
@@ -160,7 +174,16 @@ impl Session {
                 cv.notify_all();
             }
         });
-        Ok(Session { child, master: pty.master, console, log, reader: Some(reader), log_thread: Some(log_thread), steps: 0, started })
+        Ok(Session {
+            child,
+            master: pty.master,
+            console,
+            log,
+            reader: Some(reader),
+            log_thread: Some(log_thread),
+            steps: 0,
+            started,
+        })
     }
 
     fn script_main(&mut self) -> std::result::Result<(), Failure> {
@@ -215,7 +238,12 @@ impl Session {
 
     /// Waits until `done(screen lines since mark, raw bytes since mark)` holds, or the deadline.
     /// Returns false on timeout or when QEMU went away first.
-    fn wait_until(&self, mark: usize, deadline: Instant, mut done: impl FnMut(&[String], &[u8]) -> bool) -> bool {
+    fn wait_until(
+        &self,
+        mark: usize,
+        deadline: Instant,
+        mut done: impl FnMut(&[String], &[u8]) -> bool,
+    ) -> bool {
         let (lock, cv) = &*self.console;
         let mut c = lock.lock().unwrap();
         loop {
@@ -234,7 +262,9 @@ impl Session {
     fn first_prompt(&mut self) -> std::result::Result<(), Failure> {
         self.step("first prompt");
         let deadline = Instant::now() + STEP_TIMEOUT;
-        if !self.wait_until(0, deadline, |lines, _| lines.last().is_some_and(|l| l.ends_with("/ # "))) {
+        if !self
+            .wait_until(0, deadline, |lines, _| lines.last().is_some_and(|l| l.ends_with("/ # ")))
+        {
             return Err(self.fail("boot to the shell", "the prompt `/ # `"));
         }
         Ok(())
@@ -242,13 +272,19 @@ impl Session {
 
     /// Types `line` and Enter, waits for its echo, its output and the next prompt, and checks
     /// the output lines and the line endings. Returns the output lines.
-    fn command(&mut self, line: &str, checks: &[Check]) -> std::result::Result<Vec<String>, Failure> {
+    fn command(
+        &mut self,
+        line: &str,
+        checks: &[Check],
+    ) -> std::result::Result<Vec<String>, Failure> {
         self.step(line);
         let mark = self.mark();
         self.send(format!("{line}\r").as_bytes());
         let step = format!("`{line}`");
         let deadline = Instant::now() + STEP_TIMEOUT;
-        if !self.wait_until(mark, deadline, |lines, _| lines.len() >= 2 && is_prompt(lines.last().unwrap())) {
+        if !self.wait_until(mark, deadline, |lines, _| {
+            lines.len() >= 2 && is_prompt(lines.last().unwrap())
+        }) {
             return Err(self.fail(&step, "its output, then the prompt"));
         }
         let (lines, raw) = self.since(mark);
@@ -256,7 +292,10 @@ impl Session {
             return Err(self.fail(&step, &format!("the echo of the typed line `{line}`")));
         }
         if bare_newline(&raw) {
-            return Err(self.fail(&step, "`\\r\\n` line endings on the console (ONLCR): got a `\\n` without `\\r`"));
+            return Err(self.fail(
+                &step,
+                "`\\r\\n` line endings on the console (ONLCR): got a `\\n` without `\\r`",
+            ));
         }
         let output = &lines[1..lines.len() - 1];
         for check in checks {
@@ -272,14 +311,21 @@ impl Session {
         self.start_job_expecting(line, Check::Contains(""))
     }
 
-    fn start_job_expecting(&mut self, line: &str, check: Check) -> std::result::Result<(), Failure> {
+    fn start_job_expecting(
+        &mut self,
+        line: &str,
+        check: Check,
+    ) -> std::result::Result<(), Failure> {
         self.step(line);
         let mark = self.mark();
         self.send(format!("{line}\r").as_bytes());
         let deadline = Instant::now() + STEP_TIMEOUT;
-        let started = self.wait_until(mark, deadline, |lines, _| lines.len() >= 2 && check.holds(&lines[1..]));
+        let started = self
+            .wait_until(mark, deadline, |lines, _| lines.len() >= 2 && check.holds(&lines[1..]));
         if !started {
-            return Err(self.fail(&format!("`{line}`"), &format!("its echo and {}", check.describe())));
+            return Err(
+                self.fail(&format!("`{line}`"), &format!("its echo and {}", check.describe()))
+            );
         }
         Ok(())
     }
@@ -291,23 +337,35 @@ impl Session {
         let mark = self.mark();
         self.send(format!("{text}\r").as_bytes());
         let deadline = Instant::now() + STEP_TIMEOUT;
-        let both = self.wait_until(mark, deadline, |lines, _| lines.iter().filter(|l| l.contains(text)).count() >= 2);
+        let both = self.wait_until(mark, deadline, |lines, _| {
+            lines.iter().filter(|l| l.contains(text)).count() >= 2
+        });
         if !both {
-            return Err(self.fail(&format!("typing `{text}` to the resumed job"), "the line echoed and copied back by `cat`"));
+            return Err(self.fail(
+                &format!("typing `{text}` to the resumed job"),
+                "the line echoed and copied back by `cat`",
+            ));
         }
         Ok(())
     }
 
     /// Sends a control character to the running job and waits for the prompt and `checks`,
     /// sending it again after [`RESEND_AFTER`] without a reaction.
-    fn control(&mut self, byte: u8, step: &str, checks: &[Check]) -> std::result::Result<(), Failure> {
+    fn control(
+        &mut self,
+        byte: u8,
+        step: &str,
+        checks: &[Check],
+    ) -> std::result::Result<(), Failure> {
         self.step(step);
         let mark = self.mark();
         let deadline = Instant::now() + STEP_TIMEOUT;
         loop {
             self.send(&[byte]);
             let wait = (Instant::now() + RESEND_AFTER).min(deadline);
-            let back = self.wait_until(mark, wait, |lines, _| lines.last().is_some_and(|l| is_prompt(l)) && lines.len() >= 2);
+            let back = self.wait_until(mark, wait, |lines, _| {
+                lines.last().is_some_and(|l| is_prompt(l)) && lines.len() >= 2
+            });
             if back {
                 break;
             }
@@ -345,11 +403,19 @@ impl Session {
             }
         }
         let log = self.log.lock().unwrap();
-        let (statuses, powered_off, panicked) = (log.statuses.clone(), log.powered_off, log.panicked);
+        let (statuses, powered_off, panicked) =
+            (log.statuses.clone(), log.powered_off, log.panicked);
         drop(log);
         if !exited || !powered_off || panicked || statuses != [0] {
-            let got = format!("statuses {statuses:?}, poweroff {powered_off}, QEMU exited {exited}");
-            return Err(self.fail(step, &format!("`@@ status 0` and `@@ poweroff` on COM2 within {}s ({got})", STEP_TIMEOUT.as_secs())));
+            let got =
+                format!("statuses {statuses:?}, poweroff {powered_off}, QEMU exited {exited}");
+            return Err(self.fail(
+                step,
+                &format!(
+                    "`@@ status 0` and `@@ poweroff` on COM2 within {}s ({got})",
+                    STEP_TIMEOUT.as_secs()
+                ),
+            ));
         }
         Ok(())
     }
@@ -364,7 +430,10 @@ impl Session {
     fn fail(&self, step: &str, expected: &str) -> Failure {
         let raw = self.console.0.lock().unwrap().raw.clone();
         let lines = screen(&raw);
-        let mut shown: Vec<String> = lines[lines.len().saturating_sub(SCREEN_LINES)..].iter().map(|l| format!("screen: {l}")).collect();
+        let mut shown: Vec<String> = lines[lines.len().saturating_sub(SCREEN_LINES)..]
+            .iter()
+            .map(|l| format!("screen: {l}"))
+            .collect();
         let log = self.log.lock().unwrap();
         if log.panicked {
             shown.extend(log.panic_lines.iter().map(|l| format!("kernel: {l}")));
@@ -376,7 +445,10 @@ impl Session {
     }
 
     /// Ends QEMU (if still running) and the threads.
-    fn finish(mut self, result: std::result::Result<(), Failure>) -> std::result::Result<Summary, Failure> {
+    fn finish(
+        mut self,
+        result: std::result::Result<(), Failure>,
+    ) -> std::result::Result<Summary, Failure> {
         if !matches!(self.child.try_wait(), Ok(Some(_))) {
             kill_process_group(self.child.id());
             let _ = self.child.kill();
@@ -484,10 +556,14 @@ mod tests {
 
     #[test]
     fn checks() {
-        let lines: Vec<String> = ["  PID USER       TIME  COMMAND", "    1 root       0:00 /bin/sh", "drwxr-xr-x 2 root root 0 Jan  1 00:00 tmp"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let lines: Vec<String> = [
+            "  PID USER       TIME  COMMAND",
+            "    1 root       0:00 /bin/sh",
+            "drwxr-xr-x 2 root root 0 Jan  1 00:00 tmp",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         assert!(Check::Program("sh").holds(&lines));
         assert!(!Check::Program("bash").holds(&lines));
         assert!(Check::LastWord("tmp").holds(&lines));

@@ -16,7 +16,10 @@ use crate::build::{build_user, Binary};
 use crate::image::{self, Batch, Tree};
 use crate::qemu::{Boot, Console, LogEcho, Outcome};
 use crate::run::VmOptions;
-use crate::util::{build_dir, kill_process_group, parallel_map, repo_root, secs, status_code, wait_with_timeout, Args, Error, Result};
+use crate::util::{
+    build_dir, kill_process_group, parallel_map, repo_root, secs, status_code, wait_with_timeout,
+    Args, Error, Result,
+};
 use crate::{deps, examples, session};
 
 const GUEST_TIMEOUT: Duration = Duration::from_secs(120);
@@ -51,7 +54,9 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
             Some("--kvm") => vm.force_kvm = true,
             Some("-v" | "--verbose") => verbose = true,
             Some("--kernel") => vm.kernel = Some(args.path("--kernel")?),
-            Some(s) if s.starts_with('-') => return Err(Error::new(format!("test: unknown option {s}"))),
+            Some(s) if s.starts_with('-') => {
+                return Err(Error::new(format!("test: unknown option {s}")))
+            }
             Some(s) if filter.is_none() => filter = Some(s.to_string()),
             _ => return Err(Error::new(format!("test: unexpected argument {arg:?}"))),
         }
@@ -79,19 +84,32 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
     if selected(SEGV_CHECK) {
         match user.program("segv").map(|b| &b.path) {
             None => println!("skip posix-x/{SEGV_CHECK}: no user/programs/segv.c"),
-            Some(Err(e)) => report.fail(&format!("posix-x/{SEGV_CHECK}"), "segv.c did not compile", &e.lines().map(str::to_string).collect::<Vec<_>>()),
+            Some(Err(e)) => report.fail(
+                &format!("posix-x/{SEGV_CHECK}"),
+                "segv.c did not compile",
+                &e.lines().map(str::to_string).collect::<Vec<_>>(),
+            ),
             Some(Ok(_)) => jobs.push(GuestJob::SegvCheck),
         }
     }
     if selected(FUZZ_CHECK) {
         match user.program("fuzz").map(|b| &b.path) {
             None => println!("skip posix-x/{FUZZ_CHECK}: no user/programs/fuzz.c"),
-            Some(Err(e)) => report.fail(&format!("posix-x/{FUZZ_CHECK}"), "fuzz.c did not compile", &e.lines().map(str::to_string).collect::<Vec<_>>()),
+            Some(Err(e)) => report.fail(
+                &format!("posix-x/{FUZZ_CHECK}"),
+                "fuzz.c did not compile",
+                &e.lines().map(str::to_string).collect::<Vec<_>>(),
+            ),
             // One of the longer boots: early, beside the others.
             Some(Ok(_)) => jobs.insert(0, GuestJob::Fuzz),
         }
     }
-    jobs.extend(user.guest_examples.iter().filter(|b| selected(&format!("example/{}", b.name))).map(GuestJob::Example));
+    jobs.extend(
+        user.guest_examples
+            .iter()
+            .filter(|b| selected(&format!("example/{}", b.name)))
+            .map(GuestJob::Example),
+    );
     if selected(SUITE_LEAKS) {
         let tests: Vec<&Binary> = user.guest_tests.iter().filter(|b| b.path.is_ok()).collect();
         if !tests.is_empty() {
@@ -100,7 +118,8 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
         }
     }
     let host_tests: Vec<&Binary> = user.host_tests.iter().filter(|b| selected(&b.name)).collect();
-    let host_examples: Vec<&Binary> = user.host_examples.iter().filter(|b| selected(&format!("example/{}", b.name))).collect();
+    let host_examples: Vec<&Binary> =
+        user.host_examples.iter().filter(|b| selected(&format!("example/{}", b.name))).collect();
 
     if !jobs.is_empty() {
         match vm.kernel(verbose) {
@@ -124,7 +143,8 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
 
     println!("total time {}", secs(started.elapsed()));
     // Nothing may follow this line.
-    let skipped = if report.skipped > 0 { format!(", {} skipped", report.skipped) } else { String::new() };
+    let skipped =
+        if report.skipped > 0 { format!(", {} skipped", report.skipped) } else { String::new() };
     println!("{} passed, {} failed{skipped}", report.passed, report.failed);
     Ok(if report.failed == 0 { 0 } else { 1 })
 }
@@ -204,7 +224,11 @@ fn host_unit_tests(report: &mut Report) {
         Ok(o) => o,
         Err(e) => return report.fail(name, &format!("cannot run cargo: {e}"), &[]),
     };
-    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
     if output.status.success() {
         let count: usize = text.lines().filter_map(passed_count).sum();
         report.ok(name, &format!("{count} tests, {}", secs(started.elapsed())));
@@ -243,7 +267,14 @@ fn plural(n: usize, what: &str) -> String {
 }
 
 /// Checks status + output of one test and reports it.
-fn report_test(report: &mut Report, name: &str, status: i32, output: &str, time: Duration, extra: Vec<String>) {
+fn report_test(
+    report: &mut Report,
+    name: &str,
+    status: i32,
+    output: &str,
+    time: Duration,
+    extra: Vec<String>,
+) {
     let j = judge(output);
     if status == 0 && j.not_ok.is_empty() {
         return report.ok(name, &format!("{}, {}", plural(j.cases, "case"), secs(time)));
@@ -293,17 +324,23 @@ impl Guest {
         self.vm.accel(); // prints `xtask: QEMU accelerator: ...`
         let run_one = |job: &GuestJob| -> GuestResult {
             match job {
-                GuestJob::Test(test) => GuestResult::Boot(self.boot(&format!("test-{}", test.name), &vec![vec![format!("/tests/{}", test.name).into_bytes()]])),
+                GuestJob::Test(test) => GuestResult::Boot(self.boot(
+                    &format!("test-{}", test.name),
+                    &vec![vec![format!("/tests/{}", test.name).into_bytes()]],
+                )),
                 GuestJob::SuiteLeaks(tests) => {
                     let memfree = || {
-                        let pattern = b"-e MemFree -e ^Slab".split(|&b| b == b' ').map(<[u8]>::to_vec);
+                        let pattern =
+                            b"-e MemFree -e ^Slab".split(|&b| b == b' ').map(<[u8]>::to_vec);
                         let mut cmd = vec![b"/bin/busybox".to_vec(), b"grep".to_vec()];
                         cmd.extend(pattern);
                         cmd.push(b"/proc/meminfo".to_vec());
                         cmd
                     };
                     let mut batch = vec![memfree()];
-                    batch.extend(tests.iter().map(|t| vec![format!("/tests/{}", t.name).into_bytes()]));
+                    batch.extend(
+                        tests.iter().map(|t| vec![format!("/tests/{}", t.name).into_bytes()]),
+                    );
                     batch.push(memfree());
                     let initrd = build_dir().join("images").join(format!("{SUITE_LEAKS}.cpio"));
                     let result = image::write(&self.tree, &batch, &[], &initrd)
@@ -312,7 +349,10 @@ impl Guest {
                 }
                 GuestJob::SegvCheck => GuestResult::Boot(self.boot(
                     SEGV_CHECK,
-                    &vec![vec![b"/bin/segv".to_vec()], vec![b"/bin/busybox".to_vec(), b"echo".to_vec(), b"alive".to_vec()]],
+                    &vec![
+                        vec![b"/bin/segv".to_vec()],
+                        vec![b"/bin/busybox".to_vec(), b"echo".to_vec(), b"alive".to_vec()],
+                    ],
                 )),
                 GuestJob::Fuzz => {
                     let mut command = vec![b"/bin/fuzz".to_vec()];
@@ -321,15 +361,22 @@ impl Guest {
                 }
                 GuestJob::Example(example) => {
                     let batch = vec![vec![format!("/examples/{}", example.name).into_bytes()]];
-                    let initrd = build_dir().join("images").join(format!("example-{}.cpio", example.name));
+                    let initrd =
+                        build_dir().join("images").join(format!("example-{}.cpio", example.name));
                     let result = image::write(&self.tree, &batch, &[], &initrd)
                         .and_then(|()| self.boot_params(initrd, examples::GUEST_TIMEOUT).run());
                     GuestResult::Boot(result)
                 }
                 GuestJob::Session(kind) => {
                     let initrd = build_dir().join("images").join(format!("{}.cpio", kind.name()));
-                    if let Err(e) = image::write(&self.tree, &image::interactive_batch(), &[], &initrd) {
-                        return GuestResult::Session(Err(session::Failure { step: "image".into(), expected: e.to_string(), lines: vec![] }));
+                    if let Err(e) =
+                        image::write(&self.tree, &image::interactive_batch(), &[], &initrd)
+                    {
+                        return GuestResult::Session(Err(session::Failure {
+                            step: "image".into(),
+                            expected: e.to_string(),
+                            lines: vec![],
+                        }));
                     }
                     // The session's own deadlines apply; this one is only QEMU's last resort.
                     let boot = self.boot_params(initrd, GUEST_TIMEOUT);
@@ -341,16 +388,27 @@ impl Guest {
             }
         };
         parallel_map(jobs, PARALLEL_BOOTS, run_one, |i, result| match (&jobs[i], result) {
-            (GuestJob::Test(test), GuestResult::Boot(result)) => report_guest_test(test, result, report),
+            (GuestJob::Test(test), GuestResult::Boot(result)) => {
+                report_guest_test(test, result, report)
+            }
             (GuestJob::SegvCheck, GuestResult::Boot(result)) => report_segv_check(result, report),
             (GuestJob::Fuzz, GuestResult::Boot(result)) => report_fuzz_check(result, report),
-            (GuestJob::SuiteLeaks(tests), GuestResult::Boot(result)) => report_suite_leaks(tests.len(), result, report),
-            (GuestJob::Example(example), GuestResult::Boot(result)) => examples::report_guest(example, result, pending, report),
+            (GuestJob::SuiteLeaks(tests), GuestResult::Boot(result)) => {
+                report_suite_leaks(tests.len(), result, report)
+            }
+            (GuestJob::Example(example), GuestResult::Boot(result)) => {
+                examples::report_guest(example, result, pending, report)
+            }
             (GuestJob::Session(kind), GuestResult::Session(result)) => {
                 let name = format!("posix-x/{}", kind.name());
                 match result {
-                    Ok(summary) => report.ok(&name, &format!("{} steps, {}", summary.steps, secs(summary.time))),
-                    Err(f) => report.fail(&name, &format!("step {}: expected {}", f.step, f.expected), &f.lines),
+                    Ok(summary) => report
+                        .ok(&name, &format!("{} steps, {}", summary.steps, secs(summary.time))),
+                    Err(f) => report.fail(
+                        &name,
+                        &format!("step {}: expected {}", f.step, f.expected),
+                        &f.lines,
+                    ),
                 }
             }
             _ => unreachable!("each job gives its kind of result"),
@@ -362,7 +420,11 @@ impl Guest {
 fn report_guest_test(test: &Binary, result: &Result<Outcome>, report: &mut Report) {
     let name = format!("posix-x/{}", test.name);
     if let Err(e) = &test.path {
-        return report.fail(&name, "did not compile", &e.lines().map(str::to_string).collect::<Vec<_>>());
+        return report.fail(
+            &name,
+            "did not compile",
+            &e.lines().map(str::to_string).collect::<Vec<_>>(),
+        );
     }
     let outcome = match result {
         Ok(o) => o,
@@ -374,7 +436,13 @@ fn report_guest_test(test: &Binary, result: &Result<Outcome>, report: &mut Repor
     }
     let status = match outcome.statuses.as_slice() {
         [s] => *s,
-        other => return report.fail(&name, &format!("expected one `@@ status`, got {other:?}"), &tail(&console, TAIL_LINES)),
+        other => {
+            return report.fail(
+                &name,
+                &format!("expected one `@@ status`, got {other:?}"),
+                &tail(&console, TAIL_LINES),
+            )
+        }
     };
     report_test(report, &name, status, &console, outcome.total_time, kernel_warnings(outcome));
 }
@@ -392,18 +460,36 @@ fn report_suite_leaks(tests: usize, result: &Result<Outcome>, report: &mut Repor
         return report.fail(&name, &reason, &failure_lines(outcome, &console));
     }
     let field = |name: &str| -> Vec<i64> {
-        console.lines().filter(|l| l.starts_with(name)).filter_map(|l| l.split_whitespace().nth(1)?.parse().ok()).collect()
+        console
+            .lines()
+            .filter(|l| l.starts_with(name))
+            .filter_map(|l| l.split_whitespace().nth(1)?.parse().ok())
+            .collect()
     };
     let (free, slab) = (field("MemFree:"), field("Slab:"));
-    let (Some(before), Some(after), Some(slab_before), Some(slab_after)) = (free.first(), free.last(), slab.first(), slab.last()) else {
-        return report.fail(&name, "no MemFree and Slab lines from /proc/meminfo", &tail(&console, TAIL_LINES));
+    let (Some(before), Some(after), Some(slab_before), Some(slab_after)) =
+        (free.first(), free.last(), slab.first(), slab.last())
+    else {
+        return report.fail(
+            &name,
+            "no MemFree and Slab lines from /proc/meminfo",
+            &tail(&console, TAIL_LINES),
+        );
     };
     if free.len() < 2 || outcome.statuses.len() != tests + 2 {
-        return report.fail(&name, &format!("expected {} commands to run, got {}", tests + 2, outcome.statuses.len()), &tail(&console, TAIL_LINES));
+        return report.fail(
+            &name,
+            &format!("expected {} commands to run, got {}", tests + 2, outcome.statuses.len()),
+            &tail(&console, TAIL_LINES),
+        );
     }
     let lost = before - after;
     if lost > SUITE_LEAK_SLACK_KB {
-        return report.fail(&name, &format!("MemFree {before} kB before {tests} tests, {after} kB after: {lost} kB lost"), &[]);
+        return report.fail(
+            &name,
+            &format!("MemFree {before} kB before {tests} tests, {after} kB after: {lost} kB lost"),
+            &[],
+        );
     }
     let grown = slab_after - slab_before;
     if grown > SUITE_HEAP_SLACK_KB {
@@ -446,7 +532,10 @@ fn report_fuzz_check(result: &Result<Outcome>, report: &mut Report) {
     };
     let console = String::from_utf8_lossy(&outcome.console);
     if let Some(reason) = boot_failure(outcome) {
-        let replay = format!("replay: cargo xtask run -- /bin/fuzz 1 {} {} ROUND -v", FUZZ_ARGS[1], FUZZ_ARGS[2]);
+        let replay = format!(
+            "replay: cargo xtask run -- /bin/fuzz 1 {} {} ROUND -v",
+            FUZZ_ARGS[1], FUZZ_ARGS[2]
+        );
         let mut lines = failure_lines(outcome, &console);
         lines.push(replay);
         return report.fail(&name, &reason, &lines);
@@ -454,11 +543,17 @@ fn report_fuzz_check(result: &Result<Outcome>, report: &mut Report) {
     let rounds = console.lines().filter(|l| l.starts_with("round ")).count();
     let done = console.lines().any(|l| l.trim_end() == "fuzz done");
     if outcome.statuses != [0] || !done {
-        let reason = format!("expected status [0] and `fuzz done`, got {:?} after {rounds} rounds", outcome.statuses);
+        let reason = format!(
+            "expected status [0] and `fuzz done`, got {:?} after {rounds} rounds",
+            outcome.statuses
+        );
         return report.fail(&name, &reason, &tail(&console, TAIL_LINES));
     }
     let args = FUZZ_ARGS.join(" ");
-    report.ok(&name, &format!("{rounds} rounds (`fuzz {args}`), no panic, {}", secs(outcome.total_time)));
+    report.ok(
+        &name,
+        &format!("{rounds} rounds (`fuzz {args}`), no panic, {}", secs(outcome.total_time)),
+    );
 }
 
 /// A panic, a timeout or no power-off.
@@ -482,7 +577,10 @@ pub(crate) fn failure_lines(outcome: &Outcome, console: &str) -> Vec<String> {
 
 /// Kernel log warnings worth showing under a failed test (e.g. unimplemented system calls).
 fn kernel_warnings(outcome: &Outcome) -> Vec<String> {
-    let warnings = outcome.log.iter().filter(|l| l.contains("ENOSYS") || l.to_ascii_lowercase().contains("warn"));
+    let warnings = outcome
+        .log
+        .iter()
+        .filter(|l| l.contains("ENOSYS") || l.to_ascii_lowercase().contains("warn"));
     warnings.take(10).map(|l| format!("kernel: {l}")).collect()
 }
 
@@ -491,9 +589,16 @@ fn run_native(test: &Binary, report: &mut Report) {
     let name = format!("linux/{}", test.name);
     let path = match &test.path {
         Ok(p) => p,
-        Err(e) => return report.fail(&name, "did not compile", &e.lines().map(str::to_string).collect::<Vec<_>>()),
+        Err(e) => {
+            return report.fail(
+                &name,
+                "did not compile",
+                &e.lines().map(str::to_string).collect::<Vec<_>>(),
+            )
+        }
     };
-    let dir = std::env::temp_dir().join(format!("posix-x-linux-{}-{}", test.name, std::process::id()));
+    let dir =
+        std::env::temp_dir().join(format!("posix-x-linux-{}-{}", test.name, std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     if let Err(e) = std::fs::create_dir_all(&dir) {
         return report.fail(&name, &format!("creating {}: {e}", dir.display()), &[]);
@@ -504,7 +609,11 @@ fn run_native(test: &Binary, report: &mut Report) {
     let _ = std::fs::remove_dir_all(&dir);
     match result {
         Err(e) => report.fail(&name, &format!("cannot run {}: {e}", path.display()), &[]),
-        Ok((None, output)) => report.fail(&name, &format!("timeout after {}", secs(NATIVE_TIMEOUT)), &tail(&output, TAIL_LINES)),
+        Ok((None, output)) => report.fail(
+            &name,
+            &format!("timeout after {}", secs(NATIVE_TIMEOUT)),
+            &tail(&output, TAIL_LINES),
+        ),
         Ok((Some(status), output)) => report_test(report, &name, status, &output, time, Vec::new()),
     }
 }
@@ -512,7 +621,11 @@ fn run_native(test: &Binary, report: &mut Report) {
 /// Runs `program` in `cwd` with stdout and stderr in one pipe (like the guest console).
 /// Returns the status (`None` on timeout) and the output. Whatever the program left running in
 /// its process group is killed at the end.
-pub(crate) fn run_with_timeout(program: &Path, cwd: &Path, timeout: Duration) -> std::io::Result<(Option<i32>, String)> {
+pub(crate) fn run_with_timeout(
+    program: &Path,
+    cwd: &Path,
+    timeout: Duration,
+) -> std::io::Result<(Option<i32>, String)> {
     let (mut reader, writer) = std::io::pipe()?;
     let mut child = {
         let mut cmd = Command::new(program);

@@ -64,7 +64,9 @@ pub fn which(name: &str) -> Option<PathBuf> {
 
 fn is_executable(p: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(p).map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0).unwrap_or(false)
+    std::fs::metadata(p)
+        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        .unwrap_or(false)
 }
 
 extern "C" {
@@ -90,7 +92,10 @@ pub fn is_root() -> bool {
 
 /// Waits for `child` until `timeout` (if any). Returns `None` on timeout; the child's process
 /// group is then killed and reaped.
-pub fn wait_with_timeout(child: &mut Child, timeout: Option<Duration>) -> std::io::Result<Option<ExitStatus>> {
+pub fn wait_with_timeout(
+    child: &mut Child,
+    timeout: Option<Duration>,
+) -> std::io::Result<Option<ExitStatus>> {
     let Some(timeout) = timeout else {
         return child.wait().map(Some);
     };
@@ -149,7 +154,10 @@ impl Args {
 
     /// The value of option `name` as a path.
     pub fn path(&mut self, name: &str) -> Result<PathBuf> {
-        self.args.next().map(PathBuf::from).ok_or_else(|| Error::new(format!("{name} needs a value")))
+        self.args
+            .next()
+            .map(PathBuf::from)
+            .ok_or_else(|| Error::new(format!("{name} needs a value")))
     }
 }
 

@@ -193,16 +193,21 @@ impl<'a> Entries<'a> {
         let _check = field(12)?;
 
         let name_start = start + HEADER_LEN;
-        let name_end = name_start.checked_add(namesize).ok_or(Error::Truncated { offset: name_start })?;
-        let name_with_nul = bytes.get(name_start..name_end).ok_or(Error::Truncated { offset: name_start })?;
+        let name_end =
+            name_start.checked_add(namesize).ok_or(Error::Truncated { offset: name_start })?;
+        let name_with_nul =
+            bytes.get(name_start..name_end).ok_or(Error::Truncated { offset: name_start })?;
         let name = match name_with_nul.split_last() {
             Some((0, name)) if !name.is_empty() && !name.contains(&0) => name,
             _ => return Err(Error::BadName { offset: name_start }),
         };
 
         let data_start = align4(name_end).ok_or(Error::Truncated { offset: name_end })?;
-        let data_end = data_start.checked_add(filesize).ok_or(Error::Truncated { offset: data_start })?;
-        let data = bytes.get(data_start..data_end).ok_or(Error::Truncated { offset: data_start.min(bytes.len()) })?;
+        let data_end =
+            data_start.checked_add(filesize).ok_or(Error::Truncated { offset: data_start })?;
+        let data = bytes
+            .get(data_start..data_end)
+            .ok_or(Error::Truncated { offset: data_start.min(bytes.len()) })?;
         // The padding after the data may be missing at the very end of the archive.
         self.pos = align4(data_end).ok_or(Error::Truncated { offset: data_end })?;
 

@@ -42,7 +42,10 @@ impl<W: Write> Writer<W> {
             return Err(io::Error::new(io::ErrorKind::InvalidInput, "cpio: bad entry name"));
         }
         if mode & S_IFMT == 0 {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, "cpio: mode without a file type"));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "cpio: mode without a file type",
+            ));
         }
         let ino = self.next_ino;
         self.next_ino += 1;
@@ -56,13 +59,21 @@ impl<W: Write> Writer<W> {
         Ok(self.out)
     }
 
-    fn raw_entry(&mut self, name: &[u8], ino: u32, mode: u32, nlink: u32, data: &[u8]) -> io::Result<()> {
-        let filesize = u32::try_from(data.len())
-            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "cpio: file larger than 4 GiB"))?;
+    fn raw_entry(
+        &mut self,
+        name: &[u8],
+        ino: u32,
+        mode: u32,
+        nlink: u32,
+        data: &[u8],
+    ) -> io::Result<()> {
+        let filesize = u32::try_from(data.len()).map_err(|_| {
+            io::Error::new(io::ErrorKind::InvalidInput, "cpio: file larger than 4 GiB")
+        })?;
         let namesize = (name.len() + 1) as u32;
         let fields: [u32; 13] = [
-            ino, mode, 0, /* uid */ 0, /* gid */ nlink, 0, /* mtime */ filesize, 0, 0, 0, 0,
-            namesize, 0, /* check */
+            ino, mode, 0, /* uid */ 0, /* gid */ nlink, 0, /* mtime */ filesize, 0,
+            0, 0, 0, namesize, 0, /* check */
         ];
         let mut header = Vec::with_capacity(crate::HEADER_LEN);
         header.extend_from_slice(b"070701");

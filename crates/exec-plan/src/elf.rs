@@ -54,7 +54,9 @@ pub fn plan(data: &[u8], pie_base: u64) -> Result<LoadPlan, PlanError> {
     use PlanError::NotExecutable;
     let elf = ElfFile::new(data).map_err(|_| NotExecutable)?;
     let header = &elf.header;
-    if header.pt1.class() != Class::SixtyFour || header.pt2.machine().as_machine() != Machine::X86_64 {
+    if header.pt1.class() != Class::SixtyFour
+        || header.pt2.machine().as_machine() != Machine::X86_64
+    {
         return Err(NotExecutable);
     }
     let bias = match header.pt2.type_().as_type() {
@@ -69,8 +71,11 @@ pub fn plan(data: &[u8], pie_base: u64) -> Result<LoadPlan, PlanError> {
             Ok(Type::Interp) => return Err(PlanError::Dynamic),
             Ok(Type::Phdr) => phdr = Some(ph.virtual_addr().wrapping_add(bias)),
             Ok(Type::Load) => {
-                let (file_offset, file_size, mem_size) = (ph.offset(), ph.file_size(), ph.mem_size());
-                if file_size > mem_size || file_offset.checked_add(file_size).is_none_or(|e| e > data.len() as u64) {
+                let (file_offset, file_size, mem_size) =
+                    (ph.offset(), ph.file_size(), ph.mem_size());
+                if file_size > mem_size
+                    || file_offset.checked_add(file_size).is_none_or(|e| e > data.len() as u64)
+                {
                     return Err(NotExecutable);
                 }
                 let vaddr = ph.virtual_addr().checked_add(bias).ok_or(NotExecutable)?;
@@ -164,20 +169,38 @@ mod tests {
 
     fn text_and_data() -> [Ph; 2] {
         [
-            Ph { kind: PT_LOAD, flags: PF_R | PF_X, offset: 0, vaddr: 0x400000, filesz: 0x1800, memsz: 0x1800 },
-            Ph { kind: PT_LOAD, flags: PF_R | PF_W, offset: 0x1800, vaddr: 0x402800, filesz: 0x100, memsz: 0x3000 },
+            Ph {
+                kind: PT_LOAD,
+                flags: PF_R | PF_X,
+                offset: 0,
+                vaddr: 0x400000,
+                filesz: 0x1800,
+                memsz: 0x1800,
+            },
+            Ph {
+                kind: PT_LOAD,
+                flags: PF_R | PF_W,
+                offset: 0x1800,
+                vaddr: 0x402800,
+                filesz: 0x100,
+                memsz: 0x3000,
+            },
         ]
     }
 
     #[test]
     fn static_executable_loads_where_it_says() {
-        let p = plan(&elf(ET_EXEC, X86_64, 0x401000, &text_and_data(), 0x1900), 0x5555_0000_0000).unwrap();
+        let p = plan(&elf(ET_EXEC, X86_64, 0x401000, &text_and_data(), 0x1900), 0x5555_0000_0000)
+            .unwrap();
         assert_eq!(p.entry, 0x401000);
         assert_eq!(p.segments.len(), 2);
         let (text, data) = (p.segments[0], p.segments[1]);
         assert!(text.read && text.execute && !text.write);
         assert!(data.read && data.write && !data.execute);
-        assert_eq!((data.vaddr, data.file_offset, data.file_size, data.mem_size), (0x402800, 0x1800, 0x100, 0x3000));
+        assert_eq!(
+            (data.vaddr, data.file_offset, data.file_size, data.mem_size),
+            (0x402800, 0x1800, 0x100, 0x3000)
+        );
         assert_eq!(p.image_end, 0x405800);
         // No PT_PHDR: the headers are at the first segment's address plus e_phoff.
         assert_eq!(p.phdr, 0x400040);
@@ -188,7 +211,14 @@ mod tests {
     fn static_pie_is_moved_to_the_base_and_pt_phdr_wins() {
         let phs = [
             Ph { kind: PT_PHDR, flags: PF_R, offset: 64, vaddr: 64, filesz: 112, memsz: 112 },
-            Ph { kind: PT_LOAD, flags: PF_R | PF_X, offset: 0, vaddr: 0, filesz: 0x1000, memsz: 0x1000 },
+            Ph {
+                kind: PT_LOAD,
+                flags: PF_R | PF_X,
+                offset: 0,
+                vaddr: 0,
+                filesz: 0x1000,
+                memsz: 0x1000,
+            },
         ];
         let p = plan(&elf(ET_DYN, X86_64, 0x200, &phs, 0x1000), 0x5555_0000_0000).unwrap();
         assert_eq!(p.entry, 0x5555_0000_0200);
@@ -199,8 +229,22 @@ mod tests {
     #[test]
     fn an_interpreter_means_dynamic() {
         let phs = [
-            Ph { kind: PT_INTERP, flags: PF_R, offset: 0x100, vaddr: 0x400100, filesz: 28, memsz: 28 },
-            Ph { kind: PT_LOAD, flags: PF_R | PF_X, offset: 0, vaddr: 0x400000, filesz: 0x200, memsz: 0x200 },
+            Ph {
+                kind: PT_INTERP,
+                flags: PF_R,
+                offset: 0x100,
+                vaddr: 0x400100,
+                filesz: 28,
+                memsz: 28,
+            },
+            Ph {
+                kind: PT_LOAD,
+                flags: PF_R | PF_X,
+                offset: 0,
+                vaddr: 0x400000,
+                filesz: 0x200,
+                memsz: 0x200,
+            },
         ];
         assert_eq!(plan(&elf(ET_EXEC, X86_64, 0x400000, &phs, 0x200), 0), Err(PlanError::Dynamic));
     }
@@ -209,7 +253,10 @@ mod tests {
     fn other_files_are_not_executable() {
         let phs = text_and_data();
         assert_eq!(plan(&elf(ET_REL, X86_64, 0, &phs, 0x1900), 0), Err(PlanError::NotExecutable));
-        assert_eq!(plan(&elf(ET_EXEC, 3 /* i386 */, 0, &phs, 0x1900), 0), Err(PlanError::NotExecutable));
+        assert_eq!(
+            plan(&elf(ET_EXEC, 3 /* i386 */, 0, &phs, 0x1900), 0),
+            Err(PlanError::NotExecutable)
+        );
         assert_eq!(plan(b"#!/bin/sh\n", 0), Err(PlanError::NotExecutable));
         assert_eq!(plan(&[], 0), Err(PlanError::NotExecutable));
         // No PT_LOAD at all.
@@ -218,14 +265,28 @@ mod tests {
 
     #[test]
     fn headers_that_contradict_the_file_are_rejected() {
-        let seg = |offset, filesz, memsz, vaddr| [Ph { kind: PT_LOAD, flags: PF_R, offset, vaddr, filesz, memsz }];
+        let seg = |offset, filesz, memsz, vaddr| {
+            [Ph { kind: PT_LOAD, flags: PF_R, offset, vaddr, filesz, memsz }]
+        };
         // More file bytes than memory.
-        assert_eq!(plan(&elf(ET_EXEC, X86_64, 0, &seg(0, 0x200, 0x100, 0x400000), 0x200), 0), Err(PlanError::NotExecutable));
+        assert_eq!(
+            plan(&elf(ET_EXEC, X86_64, 0, &seg(0, 0x200, 0x100, 0x400000), 0x200), 0),
+            Err(PlanError::NotExecutable)
+        );
         // File bytes beyond the end of the file.
-        assert_eq!(plan(&elf(ET_EXEC, X86_64, 0, &seg(0x100, 0x200, 0x200, 0x400000), 0x200), 0), Err(PlanError::NotExecutable));
+        assert_eq!(
+            plan(&elf(ET_EXEC, X86_64, 0, &seg(0x100, 0x200, 0x200, 0x400000), 0x200), 0),
+            Err(PlanError::NotExecutable)
+        );
         // Offset + size overflows.
-        assert_eq!(plan(&elf(ET_EXEC, X86_64, 0, &seg(u64::MAX, 2, 2, 0x400000), 0x200), 0), Err(PlanError::NotExecutable));
+        assert_eq!(
+            plan(&elf(ET_EXEC, X86_64, 0, &seg(u64::MAX, 2, 2, 0x400000), 0x200), 0),
+            Err(PlanError::NotExecutable)
+        );
         // The segment wraps around the address space.
-        assert_eq!(plan(&elf(ET_EXEC, X86_64, 0, &seg(0, 0x10, u64::MAX, 0x400000), 0x200), 0), Err(PlanError::NotExecutable));
+        assert_eq!(
+            plan(&elf(ET_EXEC, X86_64, 0, &seg(0, 0x10, u64::MAX, 0x400000), 0x200), 0),
+            Err(PlanError::NotExecutable)
+        );
     }
 }

@@ -30,7 +30,10 @@ pub fn parse(data: &[u8]) -> Result<Shebang, BadScript> {
         Some(i) => (&line[..i], line[i..].trim_matches(blank)),
         None => (line, ""),
     };
-    Ok(Shebang { interpreter: String::from(interpreter), argument: (!rest.is_empty()).then(|| String::from(rest)) })
+    Ok(Shebang {
+        interpreter: String::from(interpreter),
+        argument: (!rest.is_empty()).then(|| String::from(rest)),
+    })
 }
 
 #[cfg(test)]

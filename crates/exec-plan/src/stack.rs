@@ -89,7 +89,8 @@ where
     words.push(0);
     words.extend(envp_offs.iter().map(|&o| at(o)));
     words.push(0);
-    let addrs = StringAddrs { platform: at(platform_off), random: at(random_off), execfn: at(execfn_off) };
+    let addrs =
+        StringAddrs { platform: at(platform_off), random: at(random_off), execfn: at(execfn_off) };
     for (key, value) in auxv(addrs) {
         words.extend([key, value]);
     }
@@ -125,7 +126,12 @@ mod tests {
         let argv = strs(&["/bin/prog", "-x", ""]);
         let envp = strs(&["HOME=/", "TERM=vt100"]);
         layout(TOP, 1 << 20, "/bin/prog", &argv, &envp, [7; 16], |a| {
-            [(AT_PAGESZ, 4096), (AT_RANDOM, a.random), (AT_EXECFN, a.execfn), (AT_PLATFORM, a.platform)]
+            [
+                (AT_PAGESZ, 4096),
+                (AT_RANDOM, a.random),
+                (AT_EXECFN, a.execfn),
+                (AT_PLATFORM, a.platform),
+            ]
         })
         .unwrap()
     }

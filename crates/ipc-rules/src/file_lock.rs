@@ -117,7 +117,9 @@ impl<O: Copy + Eq> RecordLocks<O> {
         self.locks
             .iter()
             .find(|l| {
-                l.owner != owner && l.range.overlaps(&range) && (kind == LockKind::Write || l.kind == LockKind::Write)
+                l.owner != owner
+                    && l.range.overlaps(&range)
+                    && (kind == LockKind::Write || l.kind == LockKind::Write)
             })
             .copied()
     }
@@ -138,10 +140,16 @@ impl<O: Copy + Eq> RecordLocks<O> {
             } else if l.range.overlaps(&range) {
                 // Other kind (or unlocking): keep only the parts outside the range.
                 if l.range.start < range.start {
-                    kept.push(RecordLock { range: Range { start: l.range.start, end: range.start - 1 }, ..l });
+                    kept.push(RecordLock {
+                        range: Range { start: l.range.start, end: range.start - 1 },
+                        ..l
+                    });
                 }
                 if l.range.end > range.end {
-                    kept.push(RecordLock { range: Range { start: range.end + 1, end: l.range.end }, ..l });
+                    kept.push(RecordLock {
+                        range: Range { start: range.end + 1, end: l.range.end },
+                        ..l
+                    });
                 }
             } else {
                 kept.push(l);

@@ -22,7 +22,13 @@ pub struct Limits {
     pub queues_max: usize,
 }
 
-pub const DEFAULT_LIMITS: Limits = Limits { msg_max: 10, msgsize_max: 8192, msg_default: 10, msgsize_default: 8192, queues_max: 256 };
+pub const DEFAULT_LIMITS: Limits = Limits {
+    msg_max: 10,
+    msgsize_max: 8192,
+    msg_default: 10,
+    msgsize_default: 8192,
+    queues_max: 256,
+};
 
 /// Why an attribute or a name is refused; the kernel maps these to errnos.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,11 +52,17 @@ pub fn default_attr(l: &Limits) -> (usize, usize) {
 
 /// Linux's mq_attr_ok: positive, within the sysctl limits (the hard ones when privileged), and
 /// the total size must not overflow. Returns (maxmsg, msgsize).
-pub fn check_attr(maxmsg: i64, msgsize: i64, privileged: bool, l: &Limits) -> Result<(usize, usize), Refusal> {
+pub fn check_attr(
+    maxmsg: i64,
+    msgsize: i64,
+    privileged: bool,
+    l: &Limits,
+) -> Result<(usize, usize), Refusal> {
     if maxmsg <= 0 || msgsize <= 0 {
         return Err(Refusal::Invalid);
     }
-    let (max_msg, max_size) = if privileged { (HARD_MSGMAX, HARD_MSGSIZEMAX) } else { (l.msg_max, l.msgsize_max) };
+    let (max_msg, max_size) =
+        if privileged { (HARD_MSGMAX, HARD_MSGSIZEMAX) } else { (l.msg_max, l.msgsize_max) };
     if maxmsg > max_msg || msgsize > max_size {
         return Err(Refusal::Invalid);
     }
@@ -68,7 +80,8 @@ const TREE_NODE_SIZE: u64 = 48;
 /// mqueue_get_inode: the messages at full size plus their bookkeeping), or None on overflow.
 pub fn queue_bytes(maxmsg: usize, msgsize: usize) -> Option<u64> {
     let (m, s) = (maxmsg as u64, msgsize as u64);
-    let tree = m.checked_mul(MSG_MSG_SIZE)?.checked_add(m.min(MQ_PRIO_MAX as u64) * TREE_NODE_SIZE)?;
+    let tree =
+        m.checked_mul(MSG_MSG_SIZE)?.checked_add(m.min(MQ_PRIO_MAX as u64) * TREE_NODE_SIZE)?;
     m.checked_mul(s)?.checked_add(tree)
 }
 

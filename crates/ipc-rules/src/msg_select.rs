@@ -44,7 +44,9 @@ impl Select {
             Select::Equal(t) => types.find(|&(_, m)| m == t).map(|(i, _)| i),
             Select::NotEqual(t) => types.find(|&(_, m)| m != t).map(|(i, _)| i),
             // Among equals the oldest wins: the key includes the position.
-            Select::LessEqual(t) => types.filter(|&(_, m)| m <= t).min_by_key(|&(i, m)| (m, i)).map(|(i, _)| i),
+            Select::LessEqual(t) => {
+                types.filter(|&(_, m)| m <= t).min_by_key(|&(i, m)| (m, i)).map(|(i, _)| i)
+            }
             Select::Number(n) => types.nth(n).map(|(i, _)| i),
         }
     }

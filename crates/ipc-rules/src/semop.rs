@@ -36,7 +36,11 @@ pub enum Outcome {
 /// earlier SEM_UNDO operations of the same list (Linux's perform_atomic_semop_slow, the path
 /// a list naming a semaphore twice takes). On `Done`, `values` holds the result; otherwise
 /// it is unchanged. The caller records the adjustments itself once the list is done.
-pub fn apply(values: &mut [i32], adjustments: Option<&[i32]>, ops: impl IntoIterator<Item = SemOp>) -> Outcome {
+pub fn apply(
+    values: &mut [i32],
+    adjustments: Option<&[i32]>,
+    ops: impl IntoIterator<Item = SemOp>,
+) -> Outcome {
     let ops = ops.into_iter();
     let mut saved: Vec<(usize, i32)> = Vec::with_capacity(ops.size_hint().0);
     // (semaphore, adjustment change) of this list's SEM_UNDO operations so far; allocated

@@ -81,13 +81,19 @@ mod tests {
 
     #[test]
     fn path_ends_at_nul_or_at_the_length() {
-        assert_eq!(UnixAddr::parse(&raw(b"/tmp/s\0junk")), Ok(Some(UnixAddr::Path("/tmp/s".into()))));
+        assert_eq!(
+            UnixAddr::parse(&raw(b"/tmp/s\0junk")),
+            Ok(Some(UnixAddr::Path("/tmp/s".into())))
+        );
         assert_eq!(UnixAddr::parse(&raw(b"/tmp/s")), Ok(Some(UnixAddr::Path("/tmp/s".into()))));
     }
 
     #[test]
     fn abstract_names_keep_every_byte_including_nuls() {
-        assert_eq!(UnixAddr::parse(&raw(b"\0ab\0c")), Ok(Some(UnixAddr::Abstract(b"ab\0c".to_vec()))));
+        assert_eq!(
+            UnixAddr::parse(&raw(b"\0ab\0c")),
+            Ok(Some(UnixAddr::Abstract(b"ab\0c".to_vec())))
+        );
         assert_eq!(UnixAddr::parse(&raw(b"\0")), Ok(Some(UnixAddr::Abstract(vec![]))));
     }
 

@@ -82,7 +82,11 @@ impl<P: Pages> Ring<P> {
     /// Appends up to `max` bytes (as many as fit): `copy(done, chunk)` fills `chunk` with the
     /// source's bytes from offset `done`. Returns how many went in; on an error the bytes
     /// copied before it stay.
-    pub fn push<E>(&mut self, max: usize, mut copy: impl FnMut(usize, &mut [u8]) -> Result<(), E>) -> Result<usize, E> {
+    pub fn push<E>(
+        &mut self,
+        max: usize,
+        mut copy: impl FnMut(usize, &mut [u8]) -> Result<(), E>,
+    ) -> Result<usize, E> {
         let want = max.min(self.free());
         let mut done = 0;
         while done < want {
@@ -97,7 +101,11 @@ impl<P: Pages> Ring<P> {
     }
 
     /// Appends one message of up to `max` bytes (packet mode); its length is remembered.
-    pub fn push_packet<E>(&mut self, max: usize, copy: impl FnMut(usize, &mut [u8]) -> Result<(), E>) -> Result<usize, E> {
+    pub fn push_packet<E>(
+        &mut self,
+        max: usize,
+        copy: impl FnMut(usize, &mut [u8]) -> Result<(), E>,
+    ) -> Result<usize, E> {
         let n = self.push(max, copy)?;
         self.packets.push_back(n);
         Ok(n)
@@ -105,7 +113,12 @@ impl<P: Pages> Ring<P> {
 
     /// Hands up to `count` bytes from the head to `copy(done, chunk)`; consumes them unless
     /// `peek`. On an error nothing is consumed.
-    pub fn pop<E>(&mut self, count: usize, peek: bool, mut copy: impl FnMut(usize, &[u8]) -> Result<(), E>) -> Result<usize, E> {
+    pub fn pop<E>(
+        &mut self,
+        count: usize,
+        peek: bool,
+        mut copy: impl FnMut(usize, &[u8]) -> Result<(), E>,
+    ) -> Result<usize, E> {
         let want = count.min(self.len);
         let mut done = 0;
         while done < want {
@@ -123,7 +136,12 @@ impl<P: Pages> Ring<P> {
 
     /// Reads the oldest message into a buffer of `room` bytes (packet mode): what does not fit
     /// is dropped, as Linux drops the rest of a packet. Returns the bytes copied.
-    pub fn pop_packet<E>(&mut self, room: usize, peek: bool, copy: impl FnMut(usize, &[u8]) -> Result<(), E>) -> Result<usize, E> {
+    pub fn pop_packet<E>(
+        &mut self,
+        room: usize,
+        peek: bool,
+        copy: impl FnMut(usize, &[u8]) -> Result<(), E>,
+    ) -> Result<usize, E> {
         let Some(packet) = self.next_packet() else { return self.pop(room, peek, copy) };
         let n = self.pop(packet.min(room), peek, copy)?;
         if !peek {

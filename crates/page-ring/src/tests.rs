@@ -94,7 +94,14 @@ fn peek_leaves_the_bytes() {
 fn a_failed_copy_keeps_what_came_before_and_consumes_nothing_on_pop() {
     let mut r = ring(2, 4);
     // The second chunk faults: the first 4 bytes are in, the error comes back.
-    let e = r.push(8, |done, chunk| if done == 0 { chunk.fill(b'a'); Ok(()) } else { Err("fault") });
+    let e = r.push(8, |done, chunk| {
+        if done == 0 {
+            chunk.fill(b'a');
+            Ok(())
+        } else {
+            Err("fault")
+        }
+    });
     assert_eq!(e, Err("fault"));
     assert_eq!(r.len(), 4);
     let e = r.pop(4, false, |_, _| Err::<(), _>("fault"));

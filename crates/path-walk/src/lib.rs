@@ -137,14 +137,23 @@ fn check(path: &str) -> Result<(), WalkError> {
 
 /// Resolves `path` from `start` (relative paths) or `root` (absolute ones). `follow_last`:
 /// whether a symlink as the last component is followed (a trailing slash always follows).
-pub fn resolve<N: Node>(root: &Walk<N>, start: &Walk<N>, path: &str, follow_last: bool) -> Result<Walk<N>, N::Error> {
+pub fn resolve<N: Node>(
+    root: &Walk<N>,
+    start: &Walk<N>,
+    path: &str,
+    follow_last: bool,
+) -> Result<Walk<N>, N::Error> {
     check(path)?;
     Resolver { root, links: 0 }.walk(start.clone(), path, follow_last)
 }
 
 /// Resolves all but the last component: the parent directory and the final name (trailing
 /// slashes dropped; the caller sees them in `path`). "/" is its own parent, named ".".
-pub fn resolve_parent<N: Node>(root: &Walk<N>, start: &Walk<N>, path: &str) -> Result<(Walk<N>, String), N::Error> {
+pub fn resolve_parent<N: Node>(
+    root: &Walk<N>,
+    start: &Walk<N>,
+    path: &str,
+) -> Result<(Walk<N>, String), N::Error> {
     check(path)?;
     let trimmed = path.trim_end_matches('/');
     if trimmed.is_empty() {

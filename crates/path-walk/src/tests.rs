@@ -53,7 +53,9 @@ impl Node for T {
     }
     fn lookup(&self, name: &str) -> Result<T, E> {
         match &self.tree[self.id].kind {
-            Kind::Dir(m) => m.get(name).map(|&id| T { tree: self.tree.clone(), id }).ok_or(E::NoEnt),
+            Kind::Dir(m) => {
+                m.get(name).map(|&id| T { tree: self.tree.clone(), id }).ok_or(E::NoEnt)
+            }
             _ => unreachable!("the walk checks is_dir first"),
         }
     }
@@ -85,7 +87,14 @@ struct Builder {
 
 impl Builder {
     fn new() -> Builder {
-        Builder { nodes: std::vec![Entry { kind: Kind::Dir(BTreeMap::new()), searchable: true, mounted: None, magic: false }] }
+        Builder {
+            nodes: std::vec![Entry {
+                kind: Kind::Dir(BTreeMap::new()),
+                searchable: true,
+                mounted: None,
+                magic: false
+            }],
+        }
     }
 
     fn add(&mut self, parent: usize, name: &str, kind: Kind) -> usize {
@@ -127,7 +136,12 @@ fn sample() -> Walk<T> {
     let mnt = b.dir(0, "mnt");
     // The mounted filesystem's root is a directory outside the tree's namespace.
     let fsroot = b.nodes.len();
-    b.nodes.push(Entry { kind: Kind::Dir(BTreeMap::new()), searchable: true, mounted: None, magic: false });
+    b.nodes.push(Entry {
+        kind: Kind::Dir(BTreeMap::new()),
+        searchable: true,
+        mounted: None,
+        magic: false,
+    });
     b.add(fsroot, "inner", Kind::File);
     b.nodes[mnt].mounted = Some(fsroot);
     b.done()
@@ -229,7 +243,10 @@ fn search_permission_and_length_limits() {
     // The locked directory itself can be reached; only passing through it needs search.
     assert_eq!(path_of(&r, &r, "/locked", true), Ok("/locked".into()));
     let long_name = "n".repeat(NAME_MAX + 1);
-    assert_eq!(path_of(&r, &r, &std::format!("/a/{long_name}"), true), Err(E::Walk(WalkError::NameTooLong)));
+    assert_eq!(
+        path_of(&r, &r, &std::format!("/a/{long_name}"), true),
+        Err(E::Walk(WalkError::NameTooLong))
+    );
     assert_eq!(path_of(&r, &r, &"n".repeat(NAME_MAX), true), Err(E::NoEnt));
     let long_path = "/a".repeat(PATH_MAX / 2);
     assert_eq!(path_of(&r, &r, &long_path, true), Err(E::Walk(WalkError::NameTooLong)));
@@ -261,5 +278,8 @@ fn parent_and_final_name() {
     assert_eq!(p.path(), "/a/b");
     assert_eq!(resolve_parent(&r, &r, "/a/b/file/x").err(), Some(E::Walk(WalkError::NotDir)));
     assert_eq!(resolve_parent(&r, &r, "/nope/x").err(), Some(E::NoEnt));
-    assert_eq!(resolve_parent(&r, &r, &std::format!("/a/{}", "n".repeat(256))).err(), Some(E::Walk(WalkError::NameTooLong)));
+    assert_eq!(
+        resolve_parent(&r, &r, &std::format!("/a/{}", "n".repeat(256))).err(),
+        Some(E::Walk(WalkError::NameTooLong))
+    );
 }

@@ -42,7 +42,10 @@ impl Pollee {
         let targets: Vec<Arc<dyn Observer>> = {
             let mut obs = self.observers.lock();
             obs.retain(|(o, _)| o.strong_count() > 0);
-            obs.iter().filter(|(_, m)| m.intersects(events)).filter_map(|(o, _)| o.upgrade()).collect()
+            obs.iter()
+                .filter(|(_, m)| m.intersects(events))
+                .filter_map(|(o, _)| o.upgrade())
+                .collect()
         };
         for o in targets {
             o.on_events(events);

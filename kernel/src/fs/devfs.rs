@@ -75,7 +75,13 @@ impl FileLike for MemDevice {
         Some(0)
     }
 
-    fn read_kernel(&self, buf: &mut alloc::vec::Vec<u8>, max: usize, _offset: u64, _nonblock: bool) -> Option<Result<usize>> {
+    fn read_kernel(
+        &self,
+        buf: &mut alloc::vec::Vec<u8>,
+        max: usize,
+        _offset: u64,
+        _nonblock: bool,
+    ) -> Option<Result<usize>> {
         match self.kind {
             Kind::Null => Some(Ok(0)),
             Kind::Zero | Kind::Full => {
@@ -95,7 +101,13 @@ impl FileLike for MemDevice {
     }
 
     fn metadata(&self) -> Metadata {
-        Metadata { mode: S_IFCHR | 0o666, nlink: 1, rdev: self.rdev, blksize: 4096, ..Metadata::default() }
+        Metadata {
+            mode: S_IFCHR | 0o666,
+            nlink: 1,
+            rdev: self.rdev,
+            blksize: 4096,
+            ..Metadata::default()
+        }
     }
 }
 
@@ -143,7 +155,12 @@ pub fn new_devtmpfs() -> Arc<dyn FileSystem> {
     for dir in ["pts", "shm"] {
         let _ = root.create(dir, node(S_IFDIR | 0o755, 0));
     }
-    for (name, target) in [("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")] {
+    for (name, target) in [
+        ("fd", "/proc/self/fd"),
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+    ] {
         let _ = root.symlink(name, target, node(S_IFLNK | 0o777, 0));
     }
     fs

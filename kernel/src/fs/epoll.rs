@@ -112,7 +112,12 @@ impl EpollInstance {
         let entry = Arc::new(Entry {
             key,
             file: Arc::downgrade(file),
-            interest: Mutex::new(Interest { events: mask_of(events), flags: events, data, disabled: false }),
+            interest: Mutex::new(Interest {
+                events: mask_of(events),
+                flags: events,
+                data,
+                disabled: false,
+            }),
             queued: AtomicBool::new(false),
             epoll: self.this.clone(),
         });
@@ -197,7 +202,9 @@ impl EpollInstance {
             if deadline_ns.is_some_and(|d| crate::arch::time::monotonic_ns() >= d) {
                 return Ok(got);
             }
-            let r = self.waiters.wait_until(|| (!self.ready.lock().is_empty()).then_some(()), deadline_ns);
+            let r = self
+                .waiters
+                .wait_until(|| (!self.ready.lock().is_empty()).then_some(()), deadline_ns);
             match r {
                 Ok(()) => {}
                 Err(WaitError::TimedOut) => return Ok(Vec::new()),
@@ -269,7 +276,11 @@ impl FileLike for EpollFile {
         if let Some(p) = poller {
             p.watch(&self.instance.pollee, mask);
         }
-        if self.instance.has_events() { IoEvents::readable() } else { IoEvents::empty() }
+        if self.instance.has_events() {
+            IoEvents::readable()
+        } else {
+            IoEvents::empty()
+        }
     }
     fn is_pollable(&self) -> bool {
         true

@@ -23,7 +23,6 @@ pub struct EventFd {
     pollee: Pollee,
 }
 
-
 impl EventFd {
     pub fn new(initial: u64, semaphore: bool) -> Arc<EventFd> {
         Arc::new(EventFd {
@@ -63,7 +62,10 @@ impl FileLike for EventFd {
         let v = match self.try_take() {
             Some(v) => v,
             None if nonblock => return Err(Errno::EAGAIN),
-            None => self.readers.wait_until(|| self.try_take(), None).map_err(WaitError::restart_errno)?,
+            None => self
+                .readers
+                .wait_until(|| self.try_take(), None)
+                .map_err(WaitError::restart_errno)?,
         };
         // Linux takes the count before copying it out: a bad buffer loses it (EFAULT), and the
         // writers hear of the room either way.
@@ -88,7 +90,9 @@ impl FileLike for EventFd {
             if nonblock {
                 return Err(Errno::EAGAIN);
             }
-            self.writers.wait_until(|| self.try_add(v).then_some(()), None).map_err(WaitError::restart_errno)?;
+            self.writers
+                .wait_until(|| self.try_add(v).then_some(()), None)
+                .map_err(WaitError::restart_errno)?;
         }
         // Linux signals EPOLLIN on every successful write, even of 0 (an edge-triggered epoll
         // entry fires again).

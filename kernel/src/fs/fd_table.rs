@@ -32,7 +32,13 @@ impl FdTable {
     }
 
     /// Installs `file` at the lowest free descriptor >= `min`, below `limit` (RLIMIT_NOFILE).
-    pub fn insert(&mut self, file: Arc<OpenFile>, cloexec: bool, min: usize, limit: usize) -> Result<i32> {
+    pub fn insert(
+        &mut self,
+        file: Arc<OpenFile>,
+        cloexec: bool,
+        min: usize,
+        limit: usize,
+    ) -> Result<i32> {
         let fd = (min..limit)
             .find(|&i| self.slots.get(i).is_none_or(|s| s.is_none()))
             .ok_or(Errno::EMFILE)?;
@@ -44,7 +50,8 @@ impl FdTable {
     }
 
     pub fn remove(&mut self, fd: i32) -> Result<Arc<OpenFile>> {
-        let slot = usize::try_from(fd).ok().and_then(|i| self.slots.get_mut(i)).ok_or(Errno::EBADF)?;
+        let slot =
+            usize::try_from(fd).ok().and_then(|i| self.slots.get_mut(i)).ok_or(Errno::EBADF)?;
         slot.take().map(|s| s.file).ok_or(Errno::EBADF)
     }
 
@@ -58,7 +65,11 @@ impl FdTable {
     }
 
     fn slot_mut(&mut self, fd: i32) -> Result<&mut Slot> {
-        usize::try_from(fd).ok().and_then(|i| self.slots.get_mut(i)).and_then(|s| s.as_mut()).ok_or(Errno::EBADF)
+        usize::try_from(fd)
+            .ok()
+            .and_then(|i| self.slots.get_mut(i))
+            .and_then(|s| s.as_mut())
+            .ok_or(Errno::EBADF)
     }
 
     pub fn cloexec(&mut self, fd: i32) -> Result<bool> {
@@ -71,7 +82,11 @@ impl FdTable {
 
     /// (fd, file) of every open descriptor, for /proc/<pid>/fd.
     pub fn entries(&self) -> Vec<(i32, Arc<OpenFile>)> {
-        self.slots.iter().enumerate().filter_map(|(i, s)| s.as_ref().map(|s| (i as i32, s.file.clone()))).collect()
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.as_ref().map(|s| (i as i32, s.file.clone())))
+            .collect()
     }
 
     /// Takes out every descriptor marked close-on-exec, returning their files.

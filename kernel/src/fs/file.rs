@@ -60,7 +60,13 @@ pub trait FileLike: Send + Sync {
         IoEvents::readable() | IoEvents::writable()
     }
     /// Reads up to `max` bytes into a kernel buffer (sendfile, splice); None if unsupported.
-    fn read_kernel(&self, _buf: &mut Vec<u8>, _max: usize, _offset: u64, _nonblock: bool) -> Option<Result<usize>> {
+    fn read_kernel(
+        &self,
+        _buf: &mut Vec<u8>,
+        _max: usize,
+        _offset: u64,
+        _nonblock: bool,
+    ) -> Option<Result<usize>> {
         None
     }
     /// Writes a kernel buffer (sendfile, splice); None if unsupported.
@@ -227,7 +233,8 @@ impl OpenFile {
         if !self.file.is_seekable() {
             return self.file.write(buf, 0, self.nonblock());
         }
-        let off = if self.flags() & O_APPEND != 0 { self.file.metadata().size } else { self.offset() };
+        let off =
+            if self.flags() & O_APPEND != 0 { self.file.metadata().size } else { self.offset() };
         let n = self.file.write(buf, off, self.nonblock())?;
         self.set_offset(off + n as u64);
         Ok(n)
@@ -242,7 +249,10 @@ impl OpenFile {
         let seekable = self.file.is_seekable();
         let off = at.unwrap_or_else(|| if seekable { self.offset() } else { 0 });
         let mut buf = Vec::new();
-        let n = self.file.read_kernel(&mut buf, max, off, nonblock || self.nonblock()).ok_or(Errno::EINVAL)??;
+        let n = self
+            .file
+            .read_kernel(&mut buf, max, off, nonblock || self.nonblock())
+            .ok_or(Errno::EINVAL)??;
         buf.truncate(n);
         if seekable && at.is_none() {
             self.set_offset(off + n as u64);
@@ -262,7 +272,10 @@ impl OpenFile {
             None if seekable => self.offset(),
             None => 0,
         };
-        let n = self.file.write_kernel(data, off, nonblock || self.nonblock()).ok_or(Errno::EINVAL)??;
+        let n = self
+            .file
+            .write_kernel(data, off, nonblock || self.nonblock())
+            .ok_or(Errno::EINVAL)??;
         if seekable && at.is_none() {
             self.set_offset(off + n as u64);
         }
@@ -356,7 +369,13 @@ impl FileLike for InodeFile {
         true
     }
 
-    fn read_kernel(&self, buf: &mut Vec<u8>, max: usize, offset: u64, _nonblock: bool) -> Option<Result<usize>> {
+    fn read_kernel(
+        &self,
+        buf: &mut Vec<u8>,
+        max: usize,
+        offset: u64,
+        _nonblock: bool,
+    ) -> Option<Result<usize>> {
         buf.resize(max, 0);
         Some(self.inode.read_at(offset, buf))
     }

@@ -25,7 +25,13 @@ pub fn unpack(archive: &[u8]) -> Result<usize> {
             let target = core::str::from_utf8(entry.data).map_err(|_| Errno::EINVAL)?;
             dir.symlink(&leaf, target, node).map(|_| ())
         } else if entry.is_dir() || entry.is_file() {
-            dir.create(&leaf, node).and_then(|f| if entry.is_file() { f.write_at(0, entry.data).map(|_| ()) } else { Ok(()) })
+            dir.create(&leaf, node).and_then(|f| {
+                if entry.is_file() {
+                    f.write_at(0, entry.data).map(|_| ())
+                } else {
+                    Ok(())
+                }
+            })
         } else {
             continue;
         };

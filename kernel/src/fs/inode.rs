@@ -145,7 +145,10 @@ pub trait Inode: Send + Sync {
         Ok(None)
     }
     /// What a bound socket or a FIFO attaches to its inode (set once; returns the attachment).
-    fn attach(&self, _make: &dyn Fn() -> Arc<dyn Any + Send + Sync>) -> Option<Arc<dyn Any + Send + Sync>> {
+    fn attach(
+        &self,
+        _make: &dyn Fn() -> Arc<dyn Any + Send + Sync>,
+    ) -> Option<Arc<dyn Any + Send + Sync>> {
         None
     }
     /// The frame holding page `index` of the file's data, allocated if needed (for mmap).
@@ -188,7 +191,10 @@ pub struct InodePages(pub Arc<dyn Inode>, pub Option<Arc<dyn Any + Send + Sync>>
 impl crate::mm::shared::PageSource for InodePages {
     fn page(&self, index: u64) -> Option<u64> {
         // A mapping's page offset comes from the user (up to 2^52): the product may not wrap.
-        if index.checked_mul(crate::mm::frame::PAGE_SIZE).is_none_or(|o| o >= self.0.metadata().size) {
+        if index
+            .checked_mul(crate::mm::frame::PAGE_SIZE)
+            .is_none_or(|o| o >= self.0.metadata().size)
+        {
             return None;
         }
         self.0.page(index).ok()

@@ -73,7 +73,8 @@ struct LockTable {
     waiting: BTreeMap<u32, u32>,
 }
 
-static TABLE: Mutex<LockTable> = Mutex::new(LockTable { files: BTreeMap::new(), waiting: BTreeMap::new() });
+static TABLE: Mutex<LockTable> =
+    Mutex::new(LockTable { files: BTreeMap::new(), waiting: BTreeMap::new() });
 static CHANGED: WaitQueue = WaitQueue::new();
 /// Files with any lock: lets close and exit skip the table when nothing is locked at all.
 static LOCKED_FILES: AtomicUsize = AtomicUsize::new(0);
@@ -118,9 +119,13 @@ impl LockTable {
     }
 }
 
-
 /// F_GETLK: the first lock that would keep `owner` from locking `range` with `kind`.
-pub fn test_record(f: &OpenFile, owner: LockOwner, kind: LockKind, range: Range) -> Option<RecordLock<LockOwner>> {
+pub fn test_record(
+    f: &OpenFile,
+    owner: LockOwner,
+    kind: LockKind,
+    range: Range,
+) -> Option<RecordLock<LockOwner>> {
     let key = key_of(f);
     let table = TABLE.lock();
     table.files.get(&key).and_then(|locks| locks.records.conflict(owner, kind, range))
@@ -129,7 +134,13 @@ pub fn test_record(f: &OpenFile, owner: LockOwner, kind: LockKind, range: Range)
 /// F_SETLK/F_SETLKW (and the OFD variants): locks `range` with `kind`, or unlocks it (`None`).
 /// A conflict gives EAGAIN, or with `wait` sleeps until it is gone; a classic lock that would
 /// wait on a process which (through others) waits on the caller gives EDEADLK.
-pub fn set_record(f: &OpenFile, owner: LockOwner, kind: Option<LockKind>, range: Range, wait: bool) -> Result<()> {
+pub fn set_record(
+    f: &OpenFile,
+    owner: LockOwner,
+    kind: Option<LockKind>,
+    range: Range,
+    wait: bool,
+) -> Result<()> {
     let key = key_of(f);
     let Some(kind) = kind else {
         let mut table = TABLE.lock();
@@ -210,7 +221,9 @@ fn flock_wait(key: FileKey, want: Flock, nonblock: bool) -> Result<()> {
     let attempt = || -> Option<Result<()>> {
         let mut table = TABLE.lock();
         let busy = table.files.get(&key).is_some_and(|l| {
-            l.flocks.iter().any(|o| o.open_file != me && (kind == LockKind::Write || o.kind == LockKind::Write))
+            l.flocks.iter().any(|o| {
+                o.open_file != me && (kind == LockKind::Write || o.kind == LockKind::Write)
+            })
         });
         if !busy {
             table.file(key).flocks.push(want);
@@ -273,7 +286,8 @@ pub fn open_file_closed(f: &OpenFile) {
     let Some(locks) = table.files.get_mut(&key) else { return };
     let before = locks.flocks.len();
     locks.flocks.retain(|l| l.open_file != id);
-    let removed = locks.records.remove_owner(LockOwner::OpenFile(id)) || locks.flocks.len() != before;
+    let removed =
+        locks.records.remove_owner(LockOwner::OpenFile(id)) || locks.flocks.len() != before;
     table.tidy(key);
     drop(table);
     if removed {
@@ -307,14 +321,28 @@ pub fn snapshot() -> Vec<LockInfo> {
     for (&(dev, ino), locks) in &table.files {
         for f in &locks.flocks {
             let range = Range { start: 0, end: ipc_rules::file_lock::OFFSET_MAX };
-            all.push(LockInfo { class: LockClass::Flock, kind: f.kind, pid: f.pid as i32, dev, ino, range });
+            all.push(LockInfo {
+                class: LockClass::Flock,
+                kind: f.kind,
+                pid: f.pid as i32,
+                dev,
+                ino,
+                range,
+            });
         }
         for r in locks.records.iter() {
             let class = match r.owner {
                 LockOwner::Process(_) => LockClass::Posix,
                 LockOwner::OpenFile(_) => LockClass::OpenFile,
             };
-            all.push(LockInfo { class, kind: r.kind, pid: r.owner.pid(), dev, ino, range: r.range });
+            all.push(LockInfo {
+                class,
+                kind: r.kind,
+                pid: r.owner.pid(),
+                dev,
+                ino,
+                range: r.range,
+            });
         }
     }
     all

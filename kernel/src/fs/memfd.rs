@@ -56,7 +56,13 @@ impl FileLike for MemFd {
         true
     }
 
-    fn read_kernel(&self, buf: &mut Vec<u8>, max: usize, offset: u64, nonblock: bool) -> Option<Result<usize>> {
+    fn read_kernel(
+        &self,
+        buf: &mut Vec<u8>,
+        max: usize,
+        offset: u64,
+        nonblock: bool,
+    ) -> Option<Result<usize>> {
         self.file.read_kernel(buf, max, offset, nonblock)
     }
 

@@ -48,7 +48,9 @@ pub fn mount_at_boot(path: &str, fs_type: &str) {
         let (parent, name) = path::resolve_parent(&Walk::root(), path)?;
         let dir = match parent.inode().lookup(&name) {
             Ok(d) => d,
-            Err(_) => parent.inode().create(&name, NewNode { mode: S_IFDIR | 0o755, uid: 0, gid: 0, rdev: 0 })?,
+            Err(_) => parent
+                .inode()
+                .create(&name, NewNode { mode: S_IFDIR | 0o755, uid: 0, gid: 0, rdev: 0 })?,
         };
         mount::mount(&dir, path, fs_type, mount::new_fs(fs_type)?)
     })();

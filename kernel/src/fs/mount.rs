@@ -36,17 +36,32 @@ pub fn register_fs_type(name: &'static str, make: FsConstructor) {
 }
 
 pub fn new_fs(type_name: &str) -> Result<Arc<dyn FileSystem>> {
-    let make = FS_TYPES.lock().iter().find(|(n, _)| *n == type_name).map(|(_, m)| *m).ok_or(Errno::ENODEV)?;
+    let make = FS_TYPES
+        .lock()
+        .iter()
+        .find(|(n, _)| *n == type_name)
+        .map(|(_, m)| *m)
+        .ok_or(Errno::ENODEV)?;
     Ok(make())
 }
 
 /// Mounts `fs` over the directory `dir` (found at `path`).
-pub fn mount(dir: &Arc<dyn Inode>, path: &str, source: &str, fs: Arc<dyn FileSystem>) -> Result<()> {
+pub fn mount(
+    dir: &Arc<dyn Inode>,
+    path: &str,
+    source: &str,
+    fs: Arc<dyn FileSystem>,
+) -> Result<()> {
     let m = dir.metadata();
     if !m.is_dir() {
         return Err(Errno::ENOTDIR);
     }
-    MOUNTS.lock().push(Mount { covered: (m.dev, m.ino), fs, path: String::from(path), source: String::from(source) });
+    MOUNTS.lock().push(Mount {
+        covered: (m.dev, m.ino),
+        fs,
+        path: String::from(path),
+        source: String::from(source),
+    });
     Ok(())
 }
 

@@ -13,7 +13,7 @@ use page_ring::Pages;
 use super::file::{FileLike, O_ACCMODE, O_DIRECT, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY};
 use super::inode::{Metadata, S_IFIFO};
 use crate::error::{Errno, Result};
-use crate::event::{IoEvents, Poller, Pollee};
+use crate::event::{IoEvents, Pollee, Poller};
 use crate::mm::frame::{self, PAGE_SIZE};
 use crate::mm::user::{IoSink, IoSource, UserPtr, UserSlice};
 use crate::sync::Mutex;
@@ -91,7 +91,6 @@ pub struct Pipe {
     created_ns: i64,
 }
 
-
 impl Pipe {
     pub fn new() -> Result<Arc<Pipe>> {
         let pages = FramePages::alloc(DEFAULT_PAGES).ok_or(Errno::ENFILE)?;
@@ -162,7 +161,14 @@ impl Pipe {
 
     /// Readiness of an end that reads (`read`), writes (`write`) or both. A reader sees HUP once
     /// every writer that came after `writers_seen` has gone.
-    fn poll_end(&self, read: bool, write: bool, writers_seen: u64, mask: IoEvents, poller: Option<&Poller>) -> IoEvents {
+    fn poll_end(
+        &self,
+        read: bool,
+        write: bool,
+        writers_seen: u64,
+        mask: IoEvents,
+        poller: Option<&Poller>,
+    ) -> IoEvents {
         if let Some(p) = poller {
             p.watch(&self.pollee, mask);
         }
@@ -250,7 +256,11 @@ impl Pipe {
                 let from = done;
                 let copy = |at: usize, chunk: &mut [u8]| buf.read_at(from + at, chunk);
                 let left = total - done;
-                let n = if packet { s.ring.push_packet(left.min(PIPE_BUF), copy)? } else { s.ring.push(left, copy)? };
+                let n = if packet {
+                    s.ring.push_packet(left.min(PIPE_BUF), copy)?
+                } else {
+                    s.ring.push(left, copy)?
+                };
                 done += n;
                 drop(s);
                 self.readable.wake_all();
@@ -317,7 +327,11 @@ impl Pipe {
 
     /// Opening a FIFO with `flags`: the end, after the blocking rules of fifo(7). Its fstat is
     /// the FIFO inode's.
-    pub fn open_fifo(self: &Arc<Self>, flags: u32, inode: Arc<dyn super::inode::Inode>) -> Result<Arc<dyn FileLike>> {
+    pub fn open_fifo(
+        self: &Arc<Self>,
+        flags: u32,
+        inode: Arc<dyn super::inode::Inode>,
+    ) -> Result<Arc<dyn FileLike>> {
         let end = self.open_fifo_end(flags)?;
         Ok(Arc::new(FifoFile { end, inode }))
     }
@@ -376,7 +390,10 @@ impl Pipe {
 pub fn new_pair(packet: bool) -> Result<(Arc<PipeReader>, Arc<PipeWriter>)> {
     let pipe = Pipe::new()?;
     pipe.add_end(true, true);
-    Ok((Arc::new(PipeReader { pipe: pipe.clone(), writers_seen: 0 }), Arc::new(PipeWriter { pipe, packet })))
+    Ok((
+        Arc::new(PipeReader { pipe: pipe.clone(), writers_seen: 0 }),
+        Arc::new(PipeWriter { pipe, packet }),
+    ))
 }
 
 fn pipe_ioctl(pipe: &Pipe, cmd: u32, arg: u64) -> Result<i64> {
@@ -431,7 +448,13 @@ impl FileLike for PipeReader {
     fn poll(&self, mask: IoEvents, poller: Option<&Poller>) -> IoEvents {
         self.pipe.poll_end(true, false, self.writers_seen, mask, poller)
     }
-    fn read_kernel(&self, buf: &mut alloc::vec::Vec<u8>, max: usize, _offset: u64, nonblock: bool) -> Option<Result<usize>> {
+    fn read_kernel(
+        &self,
+        buf: &mut alloc::vec::Vec<u8>,
+        max: usize,
+        _offset: u64,
+        nonblock: bool,
+    ) -> Option<Result<usize>> {
         Some(self.pipe.read(&mut IoSink::Kernel { buf, max }, nonblock, false))
     }
     fn ioctl(&self, cmd: u32, arg: u64) -> Result<i64> {
@@ -485,7 +508,13 @@ impl FileLike for PipeDuplex {
     fn poll(&self, mask: IoEvents, poller: Option<&Poller>) -> IoEvents {
         self.pipe.poll_end(true, true, self.writers_seen, mask, poller)
     }
-    fn read_kernel(&self, buf: &mut alloc::vec::Vec<u8>, max: usize, _offset: u64, nonblock: bool) -> Option<Result<usize>> {
+    fn read_kernel(
+        &self,
+        buf: &mut alloc::vec::Vec<u8>,
+        max: usize,
+        _offset: u64,
+        nonblock: bool,
+    ) -> Option<Result<usize>> {
         Some(self.pipe.read(&mut IoSink::Kernel { buf, max }, nonblock, false))
     }
     fn write_kernel(&self, data: &[u8], _offset: u64, nonblock: bool) -> Option<Result<usize>> {
@@ -521,7 +550,13 @@ impl FileLike for FifoFile {
     fn poll(&self, mask: IoEvents, poller: Option<&Poller>) -> IoEvents {
         self.end.poll(mask, poller)
     }
-    fn read_kernel(&self, buf: &mut alloc::vec::Vec<u8>, max: usize, offset: u64, nonblock: bool) -> Option<Result<usize>> {
+    fn read_kernel(
+        &self,
+        buf: &mut alloc::vec::Vec<u8>,
+        max: usize,
+        offset: u64,
+        nonblock: bool,
+    ) -> Option<Result<usize>> {
         self.end.read_kernel(buf, max, offset, nonblock)
     }
     fn write_kernel(&self, data: &[u8], offset: u64, nonblock: bool) -> Option<Result<usize>> {

@@ -64,7 +64,11 @@ pub fn select_entries(files: Vec<(Arc<OpenFile>, bool, bool, bool)>) -> Vec<Poll
         .map(|(f, r, w, x)| {
             let mut events = IoEvents::empty();
             if r {
-                events |= IoEvents::IN | IoEvents::RDNORM | IoEvents::RDBAND | IoEvents::HUP | IoEvents::ERR;
+                events |= IoEvents::IN
+                    | IoEvents::RDNORM
+                    | IoEvents::RDBAND
+                    | IoEvents::HUP
+                    | IoEvents::ERR;
             }
             if w {
                 events |= IoEvents::OUT | IoEvents::WRNORM | IoEvents::WRBAND | IoEvents::ERR;

@@ -57,7 +57,13 @@ pub struct SendMsg {
 impl SendMsg {
     /// No data, address, rights or flags (write(2) on an inet socket: nobody reads credentials).
     pub fn plain() -> SendMsg {
-        SendMsg { data: Vec::new(), addr: None, rights: Vec::new(), creds: Ucred::default(), flags: 0 }
+        SendMsg {
+            data: Vec::new(),
+            addr: None,
+            rights: Vec::new(),
+            creds: Ucred::default(),
+            flags: 0,
+        }
     }
 }
 
@@ -117,7 +123,12 @@ pub const MAX_DATAGRAM: usize = 16 << 20;
 /// read. `msg` carries the address, rights and credentials (its data is ignored); they go with
 /// the first piece. A stream stops at the first short send or error; an error after some bytes
 /// went is reported as the count sent, as Linux does.
-pub fn send_user<S: Socket + ?Sized>(sock: &S, data: &[UserSlice], msg: SendMsg, nonblock: bool) -> Result<usize> {
+pub fn send_user<S: Socket + ?Sized>(
+    sock: &S,
+    data: &[UserSlice],
+    msg: SendMsg,
+    nonblock: bool,
+) -> Result<usize> {
     let len = data.iter().try_fold(0usize, |t, s| t.checked_add(s.len())).ok_or(Errno::EINVAL)?;
     if !sock.is_stream() {
         if len > MAX_DATAGRAM {
@@ -131,8 +142,9 @@ pub fn send_user<S: Socket + ?Sized>(sock: &S, data: &[UserSlice], msg: SendMsg,
     loop {
         let n = (len - sent).min(STREAM_CHUNK);
         let rest = || SendMsg { data: Vec::new(), addr: None, rights: Vec::new(), creds, flags };
-        let result = read_span(data, sent, n)
-            .and_then(|piece| sock.sendmsg(SendMsg { data: piece, ..first.take().unwrap_or_else(rest) }, nonblock));
+        let result = read_span(data, sent, n).and_then(|piece| {
+            sock.sendmsg(SendMsg { data: piece, ..first.take().unwrap_or_else(rest) }, nonblock)
+        });
         match result {
             Ok(k) => {
                 sent += k;

@@ -1,15 +1,22 @@
 //! Moving data between two open files through a kernel buffer (sendfile, splice,
 //! copy_file_range), chunk by chunk.
 
-use crate::error::Result;
 use super::file::OpenFile;
+use crate::error::Result;
 
 /// Bytes moved per step.
 const CHUNK: usize = 64 * 1024;
 
 /// Moves up to `count` bytes from `src` to `dst`, chunk by chunk; stops at end of input or
 /// at a short write. Errors after some bytes moved end the transfer with the count so far.
-pub fn transfer(src: &OpenFile, mut src_off: Option<u64>, dst: &OpenFile, mut dst_off: Option<u64>, count: usize, nonblock: bool) -> Result<(usize, Option<u64>, Option<u64>)> {
+pub fn transfer(
+    src: &OpenFile,
+    mut src_off: Option<u64>,
+    dst: &OpenFile,
+    mut dst_off: Option<u64>,
+    count: usize,
+    nonblock: bool,
+) -> Result<(usize, Option<u64>, Option<u64>)> {
     let mut done = 0;
     while done < count {
         let want = (count - done).min(CHUNK);
@@ -35,4 +42,3 @@ pub fn transfer(src: &OpenFile, mut src_off: Option<u64>, dst: &OpenFile, mut ds
     }
     Ok((done, src_off, dst_off))
 }
-

@@ -39,7 +39,10 @@ impl TmpFs {
             root: Once::new(),
             this: this.clone(),
         });
-        let root = fs.new_inode(NewNode { mode: S_IFDIR | 0o1777, uid: 0, gid: 0, rdev: 0 }, Kind::new_dir());
+        let root = fs.new_inode(
+            NewNode { mode: S_IFDIR | 0o1777, uid: 0, gid: 0, rdev: 0 },
+            Kind::new_dir(),
+        );
         fs.root.call_once(|| root);
         fs
     }
@@ -211,7 +214,10 @@ impl TmpfsInode {
     }
 
     /// The object a FIFO or socket keeps with its inode, created on first use.
-    pub fn extension(&self, make: impl FnOnce() -> Arc<dyn Any + Send + Sync>) -> Arc<dyn Any + Send + Sync> {
+    pub fn extension(
+        &self,
+        make: impl FnOnce() -> Arc<dyn Any + Send + Sync>,
+    ) -> Arc<dyn Any + Send + Sync> {
         self.extension.call_once(make).clone()
     }
 
@@ -302,7 +308,13 @@ impl Inode for TmpfsInode {
         match name {
             "." => Ok(self.me()),
             ".." => Ok(dir.parent.lock().upgrade().unwrap_or_else(|| self.me())),
-            _ => dir.entries.lock().get(name).cloned().map(|i| i as Arc<dyn Inode>).ok_or(Errno::ENOENT),
+            _ => dir
+                .entries
+                .lock()
+                .get(name)
+                .cloned()
+                .map(|i| i as Arc<dyn Inode>)
+                .ok_or(Errno::ENOENT),
         }
     }
 
@@ -454,7 +466,11 @@ impl Inode for TmpfsInode {
             DirEntry { ino: parent, name: String::from(".."), dtype: dtype_of(S_IFDIR) },
         ];
         for (name, child) in dir.entries.lock().iter() {
-            v.push(DirEntry { ino: child.ino, name: name.clone(), dtype: dtype_of(child.attr.lock().mode) });
+            v.push(DirEntry {
+                ino: child.ino,
+                name: name.clone(),
+                dtype: dtype_of(child.attr.lock().mode),
+            });
         }
         Ok(v)
     }
@@ -496,9 +512,14 @@ impl Inode for TmpfsInode {
             Kind::Dir(_) => return Err(Errno::EISDIR),
             _ => return Err(Errno::EINVAL),
         };
-        let end = offset.checked_add(src.len() as u64).filter(|&e| e <= MAX_FILE_SIZE).ok_or(Errno::EFBIG)?;
+        let end = offset
+            .checked_add(src.len() as u64)
+            .filter(|&e| e <= MAX_FILE_SIZE)
+            .ok_or(Errno::EFBIG)?;
         let seals = self.seals.load(Ordering::Acquire);
-        if seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE) != 0 || (seals & F_SEAL_GROW != 0 && end > data.size) {
+        if seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE) != 0
+            || (seals & F_SEAL_GROW != 0 && end > data.size)
+        {
             return Err(Errno::EPERM);
         }
         let mut pos = offset;
@@ -529,7 +550,9 @@ impl Inode for TmpfsInode {
             return Err(Errno::EFBIG);
         }
         let seals = self.seals.load(Ordering::Acquire);
-        if (seals & F_SEAL_SHRINK != 0 && size < data.size) || (seals & F_SEAL_GROW != 0 && size > data.size) {
+        if (seals & F_SEAL_SHRINK != 0 && size < data.size)
+            || (seals & F_SEAL_GROW != 0 && size > data.size)
+        {
             return Err(Errno::EPERM);
         }
         if size < data.size {
@@ -594,7 +617,10 @@ impl Inode for TmpfsInode {
         }
     }
 
-    fn attach(&self, make: &dyn Fn() -> Arc<dyn Any + Send + Sync>) -> Option<Arc<dyn Any + Send + Sync>> {
+    fn attach(
+        &self,
+        make: &dyn Fn() -> Arc<dyn Any + Send + Sync>,
+    ) -> Option<Arc<dyn Any + Send + Sync>> {
         Some(self.extension(make))
     }
 
@@ -617,7 +643,10 @@ impl Inode for TmpfsInode {
         if seals & F_SEAL_SEAL != 0 {
             return Err(Errno::EPERM);
         }
-        if add & F_SEAL_WRITE != 0 && seals & F_SEAL_WRITE == 0 && Arc::strong_count(&self.writable_maps) > 1 {
+        if add & F_SEAL_WRITE != 0
+            && seals & F_SEAL_WRITE == 0
+            && Arc::strong_count(&self.writable_maps) > 1
+        {
             return Err(Errno::EBUSY);
         }
         self.seals.store(seals | add, Ordering::Release);

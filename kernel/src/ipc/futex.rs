@@ -55,7 +55,11 @@ impl Word {
         }
         let space = Arc::as_ptr(vm) as usize;
         if private {
-            return Ok(Word { key: FutexKey::Private { space, addr, shared: false }, addr, _object: None });
+            return Ok(Word {
+                key: FutexKey::Private { space, addr, shared: false },
+                addr,
+                _object: None,
+            });
         }
         let guard = vm.lock();
         let vma = guard.find(addr).ok_or(Errno::EFAULT)?;
@@ -66,7 +70,11 @@ impl Word {
                 let key = FutexKey::Shared { object, offset: page * PAGE_SIZE + addr % PAGE_SIZE };
                 Ok(Word { key, addr, _object: Some(source.clone()) })
             }
-            _ => Ok(Word { key: FutexKey::Private { space, addr, shared: true }, addr, _object: None }),
+            _ => Ok(Word {
+                key: FutexKey::Private { space, addr, shared: true },
+                addr,
+                _object: None,
+            }),
         }
     }
 
@@ -97,7 +105,12 @@ pub enum WaitEnd {
 
 /// FUTEX_WAIT(_BITSET): sleeps on `word` if it still holds `expected`, until a wake whose
 /// bitset meets `bitset`, the monotonic `deadline`, or a signal.
-pub fn wait(word: &Word, expected: u32, bitset: u32, deadline: Option<u64>) -> core::result::Result<(), WaitEnd> {
+pub fn wait(
+    word: &Word,
+    expected: u32,
+    bitset: u32,
+    deadline: Option<u64>,
+) -> core::result::Result<(), WaitEnd> {
     let sleeper = {
         let mut table = SLEEPERS.lock();
         // Reading under the table's lock orders us against every waker (a page fault here
@@ -105,11 +118,17 @@ pub fn wait(word: &Word, expected: u32, bitset: u32, deadline: Option<u64>) -> c
         if word.load().map_err(|_| WaitEnd::Changed)? != expected {
             return Err(WaitEnd::Changed);
         }
-        let s = Arc::new(Sleeper { bitset, woken: AtomicBool::new(false), queue: WaitQueue::new(), _word: word.clone() });
+        let s = Arc::new(Sleeper {
+            bitset,
+            woken: AtomicBool::new(false),
+            queue: WaitQueue::new(),
+            _word: word.clone(),
+        });
         table.entry(word.key).or_default().push_back(s.clone());
         s
     };
-    let r = sleeper.queue.wait_until(|| sleeper.woken.load(Ordering::Acquire).then_some(()), deadline);
+    let r =
+        sleeper.queue.wait_until(|| sleeper.woken.load(Ordering::Acquire).then_some(()), deadline);
     let Err(e) = r else { return Ok(()) };
     // Still queued? Then nobody woke us: leave. Woken meanwhile: the wake counts, as in Linux.
     let mut table = SLEEPERS.lock();
@@ -141,7 +160,12 @@ fn remove(table: &mut BTreeMap<FutexKey, VecDeque<Arc<Sleeper>>>, sleeper: &Arc<
 
 /// Wakes up to `n` sleepers of `key` whose bitset meets `bitset` (Linux wakes one even for
 /// n = 0); returns how many.
-fn wake_locked(table: &mut BTreeMap<FutexKey, VecDeque<Arc<Sleeper>>>, key: FutexKey, n: u32, bitset: u32) -> u32 {
+fn wake_locked(
+    table: &mut BTreeMap<FutexKey, VecDeque<Arc<Sleeper>>>,
+    key: FutexKey,
+    n: u32,
+    bitset: u32,
+) -> u32 {
     let Some(q) = table.get_mut(&key) else { return 0 };
     let mut woken = 0;
     let mut i = 0;
@@ -173,7 +197,13 @@ pub fn wake(word: &Word, n: u32, bitset: u32) -> u32 {
 /// FUTEX_REQUEUE / FUTEX_CMP_REQUEUE: wakes up to `n_wake` sleepers of `from` and moves up to
 /// `n_move` more to `to`, if `from` still holds `expected` (when given; else EAGAIN). Returns
 /// the number woken plus the number moved.
-pub fn requeue(from: &Word, to: &Word, n_wake: u32, n_move: u32, expected: Option<u32>) -> Result<u32> {
+pub fn requeue(
+    from: &Word,
+    to: &Word,
+    n_wake: u32,
+    n_move: u32,
+    expected: Option<u32>,
+) -> Result<u32> {
     let mut table = SLEEPERS.lock();
     if let Some(v) = expected {
         if from.load()? != v {
@@ -206,7 +236,14 @@ pub fn requeue(from: &Word, to: &Word, n_wake: u32, n_move: u32, expected: Optio
 /// FUTEX_WAKE_OP: `*word2 = op(*word2)`, then wakes up to `n1` sleepers of `word1` and, if the
 /// old value of `*word2` passes `cmp`, up to `n2` of `word2`. The read-modify-write is atomic:
 /// one CPU, and the kernel is not preempted between the read and the write.
-pub fn wake_op(word1: &Word, word2: &Word, n1: u32, n2: u32, op: impl Fn(u32) -> u32, cmp: impl Fn(u32) -> bool) -> Result<u32> {
+pub fn wake_op(
+    word1: &Word,
+    word2: &Word,
+    n1: u32,
+    n2: u32,
+    op: impl Fn(u32) -> u32,
+    cmp: impl Fn(u32) -> bool,
+) -> Result<u32> {
     let mut table = SLEEPERS.lock();
     let old = word2.load()?;
     UserPtr::<u32>::new(word2.addr).write(&op(old))?;

@@ -37,7 +37,9 @@ pub(super) fn init(table_paddr: u64, max_phys: u64, ranges: &[(u64, u64)]) {
     let frames = (max_phys / PAGE_SIZE) as usize;
     // SAFETY: the caller reserved and zeroed `frames` u32s at `table_paddr`, mapped by the direct
     // map, and never hands that memory out elsewhere; AtomicU32 has the layout of u32.
-    let table = unsafe { core::slice::from_raw_parts(phys_to_virt(table_paddr) as *const AtomicU32, frames) };
+    let table = unsafe {
+        core::slice::from_raw_parts(phys_to_virt(table_paddr) as *const AtomicU32, frames)
+    };
     REFCOUNTS.call_once(|| table);
     for &r in ranges {
         add_range(r.0, r.1);

@@ -80,7 +80,10 @@ pub fn init(boot: &BootInfo) {
             max_phys = max_phys.max(e);
         }
     }
-    let image = (&raw const __kernel_start as u64 - KERNEL_BASE, &raw const __kernel_end as u64 - KERNEL_BASE);
+    let image = (
+        &raw const __kernel_start as u64 - KERNEL_BASE,
+        &raw const __kernel_end as u64 - KERNEL_BASE,
+    );
     free.reserve(0, 0x10_0000);
     free.reserve(image.0, image.1);
     free.reserve(boot.initrd.0, boot.initrd.1);
@@ -101,7 +104,9 @@ pub fn init(boot: &BootInfo) {
     let mut low = BootRanges { ranges: [(0, 0); 40], count: 0 };
     let mut high = BootRanges { ranges: [(0, 0); 40], count: 0 };
     for &(s, e) in &free.ranges[..free.count] {
-        for (set, piece) in [(&mut low, (s, e.min(BOOT_MAPPED))), (&mut high, (s.max(BOOT_MAPPED), e))] {
+        for (set, piece) in
+            [(&mut low, (s, e.min(BOOT_MAPPED))), (&mut high, (s.max(BOOT_MAPPED), e))]
+        {
             if piece.0 < piece.1 {
                 set.ranges[set.count] = piece;
                 set.count += 1;

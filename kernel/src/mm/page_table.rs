@@ -97,7 +97,15 @@ impl PageTable {
         self.walk(self.root, 3, 0, start, end, &mut f);
     }
 
-    fn walk(&self, pa: u64, level: u32, base: u64, start: u64, end: u64, f: &mut impl FnMut(u64, &mut u64)) {
+    fn walk(
+        &self,
+        pa: u64,
+        level: u32,
+        base: u64,
+        start: u64,
+        end: u64,
+        f: &mut impl FnMut(u64, &mut u64),
+    ) {
         let span = 1u64 << (12 + 9 * level);
         let t = table(pa);
         for (i, e) in t.iter_mut().enumerate() {

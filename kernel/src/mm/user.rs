@@ -37,7 +37,11 @@ pub fn copy_from_user(dst: &mut [u8], addr: u64) -> Result<()> {
     check_range(addr, dst.len())?;
     // SAFETY: `dst` is kernel memory of that length; the source range was checked to be user space.
     let left = unsafe { usercopy::copy(dst.as_mut_ptr(), addr as *const u8, dst.len()) };
-    if left == 0 { Ok(()) } else { Err(Errno::EFAULT) }
+    if left == 0 {
+        Ok(())
+    } else {
+        Err(Errno::EFAULT)
+    }
 }
 
 /// Copies `src` into user memory at `addr`.
@@ -48,7 +52,11 @@ pub fn copy_to_user(addr: u64, src: &[u8]) -> Result<()> {
     check_range(addr, src.len())?;
     // SAFETY: `src` is kernel memory of that length; the destination range is user space.
     let left = unsafe { usercopy::copy(addr as *mut u8, src.as_ptr(), src.len()) };
-    if left == 0 { Ok(()) } else { Err(Errno::EFAULT) }
+    if left == 0 {
+        Ok(())
+    } else {
+        Err(Errno::EFAULT)
+    }
 }
 
 /// Zeroes `len` bytes of user memory at `addr`.
@@ -59,7 +67,11 @@ pub fn clear_user(addr: u64, len: usize) -> Result<()> {
     check_range(addr, len)?;
     // SAFETY: the destination range was checked to be user space.
     let left = unsafe { usercopy::fill(addr as *mut u8, 0, len) };
-    if left == 0 { Ok(()) } else { Err(Errno::EFAULT) }
+    if left == 0 {
+        Ok(())
+    } else {
+        Err(Errno::EFAULT)
+    }
 }
 
 /// A pointer to one `T` in user memory.
@@ -154,7 +166,6 @@ impl UserSlice {
     pub fn take(&self, n: usize) -> UserSlice {
         UserSlice { addr: self.addr, len: self.len.min(n) }
     }
-
 }
 
 /// Bytes `offset..offset + len` of the concatenation of `slices` (an iovec list), as a kernel
@@ -216,7 +227,13 @@ pub fn read_cstring_array(addr: u64, max_total: usize) -> Result<Vec<String>> {
         if p == 0 {
             break;
         }
-        let s = read_cstring(p, 128 * 1024).map_err(|e| if e == Errno::ENAMETOOLONG { Errno::E2BIG } else { e })?;
+        let s = read_cstring(p, 128 * 1024).map_err(|e| {
+            if e == Errno::ENAMETOOLONG {
+                Errno::E2BIG
+            } else {
+                e
+            }
+        })?;
         total += s.len() + 1 + 8;
         if total > max_total {
             return Err(Errno::E2BIG);

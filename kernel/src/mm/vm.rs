@@ -64,8 +64,12 @@ impl Vma {
         let delta = (addr - self.start) / PAGE_SIZE;
         match &self.backing {
             Backing::Anonymous => Backing::Anonymous,
-            Backing::Shared { source, pgoff } => Backing::Shared { source: source.clone(), pgoff: pgoff + delta },
-            Backing::Private { source, pgoff } => Backing::Private { source: source.clone(), pgoff: pgoff + delta },
+            Backing::Shared { source, pgoff } => {
+                Backing::Shared { source: source.clone(), pgoff: pgoff + delta }
+            }
+            Backing::Private { source, pgoff } => {
+                Backing::Private { source: source.clone(), pgoff: pgoff + delta }
+            }
         }
     }
 
@@ -217,7 +221,10 @@ impl AddressSpace {
             }
             Placement::Hint(h) => {
                 let h = page_floor(h);
-                if h >= MMAP_MIN && h.checked_add(len).is_some_and(|e| e <= USER_END) && !self.overlaps(h, h + len) {
+                if h >= MMAP_MIN
+                    && h.checked_add(len).is_some_and(|e| e <= USER_END)
+                    && !self.overlaps(h, h + len)
+                {
                     Ok(h)
                 } else {
                     self.find_free(len).ok_or(Errno::ENOMEM)
@@ -227,13 +234,30 @@ impl AddressSpace {
     }
 
     /// Creates a mapping of `len` bytes; returns its address.
-    pub fn map(&mut self, placement: Placement, len: u64, prot: Prot, backing: Backing) -> Result<u64> {
+    pub fn map(
+        &mut self,
+        placement: Placement,
+        len: u64,
+        prot: Prot,
+        backing: Backing,
+    ) -> Result<u64> {
         let len = page_ceil(len).ok_or(Errno::ENOMEM)?;
         if len == 0 || len > USER_END || !overcommit_ok(len, prot, &backing) {
             return Err(Errno::ENOMEM);
         }
         let start = self.place(placement, len)?;
-        self.vmas.insert(start, Vma { start, end: start + len, prot, max_prot: Prot::all(), name: VmaName::None, backing, file: None });
+        self.vmas.insert(
+            start,
+            Vma {
+                start,
+                end: start + len,
+                prot,
+                max_prot: Prot::all(),
+                name: VmaName::None,
+                backing,
+                file: None,
+            },
+        );
         Ok(start)
     }
 
@@ -375,7 +399,14 @@ impl AddressSpace {
     /// The checks and their order are Linux's (mm/mremap.c): every length is bounded by the
     /// size of user space before any address arithmetic, a fixed destination may not overlap
     /// the source, and a shrink unmaps the tail without looking at what is mapped there.
-    pub fn remap(&mut self, old: u64, old_len: u64, new_len: u64, may_move: bool, fixed: Option<u64>) -> Result<u64> {
+    pub fn remap(
+        &mut self,
+        old: u64,
+        old_len: u64,
+        new_len: u64,
+        may_move: bool,
+        fixed: Option<u64>,
+    ) -> Result<u64> {
         if old % PAGE_SIZE != 0 {
             return Err(Errno::EINVAL);
         }
@@ -413,7 +444,11 @@ impl AddressSpace {
             // Grow in place when the pages after it are free (new_len <= TASK_SIZE, so the
             // sum stays inside the address space).
             let grow_end = old + new_len;
-            if old_len != 0 && old + old_len == vma.end && grow_end <= USER_END && !self.overlaps(vma.end, grow_end) {
+            if old_len != 0
+                && old + old_len == vma.end
+                && grow_end <= USER_END
+                && !self.overlaps(vma.end, grow_end)
+            {
                 self.vmas.get_mut(&vma.start).expect("vma").end = grow_end;
                 return Ok(old);
             }
@@ -458,7 +493,11 @@ impl AddressSpace {
     }
 
     /// Resolves a page fault at `addr`.
-    pub fn handle_fault(&mut self, addr: u64, access: Access) -> core::result::Result<(), FaultError> {
+    pub fn handle_fault(
+        &mut self,
+        addr: u64,
+        access: Access,
+    ) -> core::result::Result<(), FaultError> {
         let vma = self.find(addr).ok_or(FaultError::Segv)?;
         let prot = vma.prot;
         let allowed = if access.write {
@@ -525,7 +564,8 @@ impl AddressSpace {
             child.vmas.insert(s, v.clone());
         }
         let mut failed = false;
-        let vmas: Vec<(u64, u64, bool)> = self.vmas.values().map(|v| (v.start, v.end, v.is_shared())).collect();
+        let vmas: Vec<(u64, u64, bool)> =
+            self.vmas.values().map(|v| (v.start, v.end, v.is_shared())).collect();
         for (start, end, shared) in vmas {
             let child_pt = &mut child.pt;
             self.pt.for_each_present(start, end, |va, e| {
@@ -556,7 +596,9 @@ impl AddressSpace {
         if new < self.brk_start {
             return self.brk;
         }
-        let (Some(old_end), Some(new_end)) = (page_ceil(self.brk), page_ceil(new)) else { return self.brk };
+        let (Some(old_end), Some(new_end)) = (page_ceil(self.brk), page_ceil(new)) else {
+            return self.brk;
+        };
         if new_end > old_end {
             let len = new_end - old_end;
             if new_end > MMAP_TOP
@@ -601,11 +643,13 @@ impl AddressSpace {
 
     fn frame_for_write(&mut self, page: u64) -> Result<u64> {
         if self.pt.entry(page).is_none_or(|e| *e & PTE_PRESENT == 0) {
-            self.handle_fault(page, Access { write: false, exec: false }).map_err(|_| Errno::EFAULT)?;
+            self.handle_fault(page, Access { write: false, exec: false })
+                .map_err(|_| Errno::EFAULT)?;
         }
         if self.pt.entry(page).is_some_and(|e| *e & PTE_COW != 0) {
             // Break the sharing first: the other address space must not see this write.
-            self.handle_fault(page, Access { write: true, exec: false }).map_err(|_| Errno::EFAULT)?;
+            self.handle_fault(page, Access { write: true, exec: false })
+                .map_err(|_| Errno::EFAULT)?;
         }
         let e = self.pt.entry(page).ok_or(Errno::EFAULT)?;
         Ok(*e & PTE_ADDR)

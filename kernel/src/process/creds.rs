@@ -25,7 +25,17 @@ pub struct Credentials {
 
 impl Credentials {
     pub fn root() -> Self {
-        Credentials { uid: 0, euid: 0, suid: 0, fsuid: 0, gid: 0, egid: 0, sgid: 0, fsgid: 0, groups: Vec::new() }
+        Credentials {
+            uid: 0,
+            euid: 0,
+            suid: 0,
+            fsuid: 0,
+            gid: 0,
+            egid: 0,
+            sgid: 0,
+            fsgid: 0,
+            groups: Vec::new(),
+        }
     }
 
     pub fn is_root(&self) -> bool {
@@ -127,7 +137,9 @@ impl IdSet<'_> {
         if !self.privileged && asked.iter().any(|&id| id != KEEP && !self.is_current(id)) {
             return Err(Errno::EPERM);
         }
-        for (slot, id) in [&mut *self.real, &mut *self.effective, &mut *self.saved].into_iter().zip(asked) {
+        for (slot, id) in
+            [&mut *self.real, &mut *self.effective, &mut *self.saved].into_iter().zip(asked)
+        {
             if id != KEEP {
                 *slot = id;
             }

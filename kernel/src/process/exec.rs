@@ -16,7 +16,9 @@ use crate::error::{Errno, Result};
 use crate::fs::inode::{S_IFDIR, S_IFREG};
 use crate::fs::path::{self, Walk};
 use crate::mm::frame::PAGE_SIZE;
-use crate::mm::vm::{page_ceil, page_floor, AddressSpace, Placement, Prot, VmaName, STACK_SIZE, STACK_TOP};
+use crate::mm::vm::{
+    page_ceil, page_floor, AddressSpace, Placement, Prot, VmaName, STACK_SIZE, STACK_TOP,
+};
 
 /// Where static-PIE executables are loaded (2 MiB aligned, like Linux's ELF_ET_DYN_BASE area).
 const PIE_BASE: u64 = 0x5555_5540_0000;
@@ -34,7 +36,11 @@ pub struct Image {
 type FileId = (u64, u64, String);
 
 /// Reads the whole file at `path` if the caller may execute it.
-fn read_executable(cwd: &Walk, path: &str, creds: &super::creds::Credentials) -> Result<(Vec<u8>, FileId)> {
+fn read_executable(
+    cwd: &Walk,
+    path: &str,
+    creds: &super::creds::Credentials,
+) -> Result<(Vec<u8>, FileId)> {
     let walk = path::resolve(cwd, path, true)?;
     let inode = walk.inode();
     let m = inode.metadata();
@@ -51,11 +57,24 @@ fn read_executable(cwd: &Walk, path: &str, creds: &super::creds::Credentials) ->
 }
 
 /// Loads `path` (resolved from `cwd`) into a new address space.
-pub fn load(cwd: &Walk, path: &str, argv: &[String], envp: &[String], creds: &super::creds::Credentials) -> Result<Image> {
+pub fn load(
+    cwd: &Walk,
+    path: &str,
+    argv: &[String],
+    envp: &[String],
+    creds: &super::creds::Credentials,
+) -> Result<Image> {
     load_depth(cwd, path, argv.to_vec(), envp, creds, 0)
 }
 
-fn load_depth(cwd: &Walk, path: &str, argv: Vec<String>, envp: &[String], creds: &super::creds::Credentials, depth: u32) -> Result<Image> {
+fn load_depth(
+    cwd: &Walk,
+    path: &str,
+    argv: Vec<String>,
+    envp: &[String],
+    creds: &super::creds::Credentials,
+    depth: u32,
+) -> Result<Image> {
     let (data, file) = read_executable(cwd, path, creds)?;
     if data.starts_with(b"#!") {
         if depth >= MAX_SCRIPT_DEPTH {
@@ -90,7 +109,15 @@ fn prot_of(seg: &Segment) -> Prot {
 
 /// Builds the address space `plan` describes: the segments (copies of the file's bytes),
 /// the program break after them, the stack with argv, envp and auxv.
-fn load_elf(plan: &LoadPlan, data: &[u8], path: &str, argv: &[String], envp: &[String], creds: &super::creds::Credentials, file: &FileId) -> Result<Image> {
+fn load_elf(
+    plan: &LoadPlan,
+    data: &[u8],
+    path: &str,
+    argv: &[String],
+    envp: &[String],
+    creds: &super::creds::Credentials,
+    file: &FileId,
+) -> Result<Image> {
     let mut vm = AddressSpace::new()?;
     for seg in &plan.segments {
         map_segment(&mut vm, seg.vaddr, seg.end(), prot_of(seg))?;
@@ -110,7 +137,12 @@ fn load_elf(plan: &LoadPlan, data: &[u8], path: &str, argv: &[String], envp: &[S
     vm.map_anonymous(Placement::Fixed(stack_base), STACK_SIZE, Prot::READ | Prot::WRITE)?;
     vm.set_vma_name(stack_base, VmaName::Stack);
     let sp = build_stack(&mut vm, path, argv, envp, plan, creds)?;
-    Ok(Image { vm, frame: TrapFrame::new_user(plan.entry, sp), exe: String::from(path), argv: argv.to_vec() })
+    Ok(Image {
+        vm,
+        frame: TrapFrame::new_user(plan.entry, sp),
+        exe: String::from(path),
+        argv: argv.to_vec(),
+    })
 }
 
 /// Maps [vaddr, end) for a segment. Adjacent segments may share a page; that page keeps the
@@ -126,7 +158,11 @@ fn map_segment(vm: &mut AddressSpace, vaddr: u64, end: u64, prot: Prot) -> Resul
             Ok(_) => return Ok(()),
             Err(Errno::EEXIST) => {
                 // The first page overlaps the previous segment.
-                let existing = vm.vmas().find(|v| v.start <= start && start < v.end).map(|v| v.prot).unwrap_or(Prot::empty());
+                let existing = vm
+                    .vmas()
+                    .find(|v| v.start <= start && start < v.end)
+                    .map(|v| v.prot)
+                    .unwrap_or(Prot::empty());
                 vm.protect(start, PAGE_SIZE, existing | prot)?;
                 start += PAGE_SIZE;
             }
@@ -137,8 +173,16 @@ fn map_segment(vm: &mut AddressSpace, vaddr: u64, end: u64, prot: Prot) -> Resul
 }
 
 /// Lays out the initial stack below STACK_TOP and returns the initial rsp (pointing at argc).
-fn build_stack(vm: &mut AddressSpace, path: &str, argv: &[String], envp: &[String], plan: &LoadPlan, creds: &super::creds::Credentials) -> Result<u64> {
-    let (uid, euid, gid, egid) = (creds.uid as u64, creds.euid as u64, creds.gid as u64, creds.egid as u64);
+fn build_stack(
+    vm: &mut AddressSpace,
+    path: &str,
+    argv: &[String],
+    envp: &[String],
+    plan: &LoadPlan,
+    creds: &super::creds::Credentials,
+) -> Result<u64> {
+    let (uid, euid, gid, egid) =
+        (creds.uid as u64, creds.euid as u64, creds.gid as u64, creds.egid as u64);
     let hwcap = crate::arch::cpu::cpuid(1, 0).edx as u64;
     let auxv = |s: stack::StringAddrs| {
         [
@@ -164,7 +208,8 @@ fn build_stack(vm: &mut AddressSpace, path: &str, argv: &[String], envp: &[Strin
     };
     let limit = (STACK_SIZE / 4) as usize;
     let random = crate::random::bytes16();
-    let image = stack::layout(STACK_TOP, limit, path, argv, envp, random, auxv).map_err(|_| Errno::E2BIG)?;
+    let image = stack::layout(STACK_TOP, limit, path, argv, envp, random, auxv)
+        .map_err(|_| Errno::E2BIG)?;
     vm.write_bytes(image.strings_base, &image.strings)?;
     vm.write_bytes(image.sp, bytemuck::cast_slice(&image.words))?;
     Ok(image.sp)
@@ -172,7 +217,12 @@ fn build_stack(vm: &mut AddressSpace, path: &str, argv: &[String], envp: &[Strin
 
 /// execve: replaces the current process's image. On success the caller's frame enters the new
 /// program.
-pub fn execve(path: &str, argv: Vec<String>, envp: Vec<String>, frame: &mut TrapFrame) -> Result<()> {
+pub fn execve(
+    path: &str,
+    argv: Vec<String>,
+    envp: Vec<String>,
+    frame: &mut TrapFrame,
+) -> Result<()> {
     use core::sync::atomic::Ordering;
     let proc = super::current();
     let cwd = proc.fs.lock().cwd.clone();

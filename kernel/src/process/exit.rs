@@ -4,7 +4,9 @@
 use alloc::sync::Arc;
 use core::sync::atomic::Ordering;
 
-use super::signal::{self, SigInfo, SIGCHLD, SIG_IGN, SA_NOCLDWAIT, CLD_DUMPED, CLD_EXITED, CLD_KILLED};
+use super::signal::{
+    self, SigInfo, CLD_DUMPED, CLD_EXITED, CLD_KILLED, SA_NOCLDWAIT, SIGCHLD, SIG_IGN,
+};
 use super::{Life, Process};
 use crate::mm::user::UserPtr;
 use crate::task;
@@ -95,7 +97,8 @@ fn notify_parent(proc: &Arc<Process>, wait_status: i32) {
         } else {
             CLD_KILLED
         };
-        let status = if code == CLD_EXITED { (wait_status >> 8) & 0xff } else { wait_status & 0x7f };
+        let status =
+            if code == CLD_EXITED { (wait_status >> 8) & 0xff } else { wait_status & 0x7f };
         let uid = proc.creds.lock().uid;
         let sig = proc.exit_signal.load(Ordering::Relaxed);
         if sig != 0 {

@@ -270,7 +270,9 @@ pub fn unlink_at(dirfd: i32, path: &str, flags: u32) -> Result<()> {
 }
 
 pub fn rename_at(olddirfd: i32, old: &str, newdirfd: i32, new: &str, flags: u32) -> Result<()> {
-    if flags & !(RENAME_NOREPLACE | RENAME_EXCHANGE) != 0 || flags == RENAME_NOREPLACE | RENAME_EXCHANGE {
+    if flags & !(RENAME_NOREPLACE | RENAME_EXCHANGE) != 0
+        || flags == RENAME_NOREPLACE | RENAME_EXCHANGE
+    {
         return Err(Errno::EINVAL);
     }
     let (src, old_name) = parent_for_change(olddirfd, old)?;
@@ -373,7 +375,8 @@ pub fn set_attr(inode: &Arc<dyn Inode>, attr: SetAttr) -> Result<()> {
         return Err(Errno::EPERM);
     }
     let mut attr = attr;
-    if (attr.uid.is_some() || attr.gid.is_some()) && attr.mode.is_none() && m.file_type() == S_IFREG {
+    if (attr.uid.is_some() || attr.gid.is_some()) && attr.mode.is_none() && m.file_type() == S_IFREG
+    {
         // chown drops set-user-ID, and set-group-ID where group execute is set (root too).
         let mut mode = m.mode & 0o7777 & !0o4000;
         if mode & 0o010 != 0 {
@@ -426,8 +429,10 @@ pub fn resize(inode: &Arc<dyn Inode>, len: u64) -> Result<()> {
 
 /// The permission check the path walk makes on every directory it searches.
 pub fn install_search_check() {
-    path::set_search_check(|m| match crate::task::scheduler::try_current().and_then(|t| super::of_thread(&t)) {
-        Some(p) => p.creds.lock().may_access(m, MAY_EXEC),
-        None => true,
+    path::set_search_check(|m| {
+        match crate::task::scheduler::try_current().and_then(|t| super::of_thread(&t)) {
+            Some(p) => p.creds.lock().may_access(m, MAY_EXEC),
+            None => true,
+        }
     });
 }

@@ -47,7 +47,8 @@ pub fn clone_process(args: &CloneArgs, frame: &TrapFrame) -> Result<u32> {
     }
     let parent = current();
     let parent_thread = task::current();
-    let vm = if flags & CLONE_VM != 0 { parent.vm() } else { super::new_vm(parent.vm().lock().fork()?) };
+    let vm =
+        if flags & CLONE_VM != 0 { parent.vm() } else { super::new_vm(parent.vm().lock().fork()?) };
     let pid = task::thread::alloc_tid();
     let fs = parent.fs.lock().clone();
     let child = Process::new(pid, Arc::downgrade(&parent), vm, fs);
@@ -78,7 +79,11 @@ pub fn clone_process(args: &CloneArgs, frame: &TrapFrame) -> Result<u32> {
     let root = child.vm().lock().root();
     // On failure the child, not yet anyone's child nor running, goes away with `child`.
     let thread = Thread::new_user(pid, &child_frame, root).ok_or(Errno::ENOMEM)?;
-    let tls = if flags & CLONE_SETTLS != 0 { args.tls } else { parent_thread.fs_base.load(Ordering::Relaxed) };
+    let tls = if flags & CLONE_SETTLS != 0 {
+        args.tls
+    } else {
+        parent_thread.fs_base.load(Ordering::Relaxed)
+    };
     thread.fs_base.store(tls, Ordering::Relaxed);
     thread.sig_blocked.store(parent_thread.sig_blocked.load(Ordering::Relaxed), Ordering::Relaxed);
     if flags & CLONE_CHILD_CLEARTID != 0 {
@@ -90,7 +95,9 @@ pub fn clone_process(args: &CloneArgs, frame: &TrapFrame) -> Result<u32> {
 
     if vfork {
         // The parent sleeps until the child execs or exits; signals stay pending meanwhile.
-        child.vfork_wait.wait_uninterruptible(|| child.vfork_done.load(Ordering::Acquire).then_some(()));
+        child
+            .vfork_wait
+            .wait_uninterruptible(|| child.vfork_done.load(Ordering::Acquire).then_some(()));
     }
     Ok(pid)
 }

@@ -13,7 +13,8 @@ fn group_exists_in_session(pgid: u32, sid: u32) -> bool {
 
 pub fn setpgid(pid: u32, pgid: u32) -> Result<()> {
     let me = current();
-    let target = if pid == 0 || pid == me.pid { me.clone() } else { find(pid).ok_or(Errno::ESRCH)? };
+    let target =
+        if pid == 0 || pid == me.pid { me.clone() } else { find(pid).ok_or(Errno::ESRCH)? };
     let is_child = target.parent().is_some_and(|p| p.pid == me.pid);
     if target.pid != me.pid && !is_child {
         return Err(Errno::ESRCH);
@@ -59,9 +60,9 @@ pub fn getsid(pid: u32) -> Result<u32> {
 /// Is group `pgid` orphaned: no member has a parent in another group of the same session?
 /// Stop signals from the terminal (SIGTSTP, SIGTTIN, SIGTTOU) do not stop such a group.
 pub fn is_orphaned(pgid: u32) -> bool {
-    !members(pgid).iter().any(|p| {
-        p.parent().is_some_and(|q| q.pid != 1 && q.pgid() != pgid && q.sid() == p.sid())
-    })
+    !members(pgid)
+        .iter()
+        .any(|p| p.parent().is_some_and(|q| q.pid != 1 && q.pgid() != pgid && q.sid() == p.sid()))
 }
 
 /// Members of process group `pgid`.

@@ -28,10 +28,18 @@ impl JobControl for ProcessJobs {
     fn set_caller_ctty(&self, tty: &Arc<Tty>) -> Result<()> {
         let p = current();
         if p.sid() != p.pid || p.ctty.lock().is_some() {
-            return if p.ctty.lock().as_ref().is_some_and(|t| Arc::ptr_eq(t, tty)) { Ok(()) } else { Err(Errno::EPERM) };
+            return if p.ctty.lock().as_ref().is_some_and(|t| Arc::ptr_eq(t, tty)) {
+                Ok(())
+            } else {
+                Err(Errno::EPERM)
+            };
         }
         let owner = tty.session();
-        if owner != 0 && owner != p.sid() && all().iter().any(|q| q.sid() == owner && !q.is_zombie()) && !p.creds.lock().is_root() {
+        if owner != 0
+            && owner != p.sid()
+            && all().iter().any(|q| q.sid() == owner && !q.is_zombie())
+            && !p.creds.lock().is_root()
+        {
             return Err(Errno::EPERM);
         }
         // Root steals the terminal from another session, as Linux's TIOCSCTTY with arg 1.
@@ -102,9 +110,12 @@ impl JobControl for ProcessJobs {
 
     fn caller_blocks_or_ignores(&self, sig: u32) -> bool {
         let p = current();
-        let blocked = crate::task::current().sig_blocked.load(Ordering::Relaxed) & signal::bit(sig) != 0;
+        let blocked =
+            crate::task::current().sig_blocked.load(Ordering::Relaxed) & signal::bit(sig) != 0;
         // An orphaned group cannot be stopped, so it gets the error instead (as Linux).
-        blocked || p.sigactions.lock().get(sig).handler == SIG_IGN || super::group::is_orphaned(p.pgid())
+        blocked
+            || p.sigactions.lock().get(sig).handler == SIG_IGN
+            || super::group::is_orphaned(p.pgid())
     }
 
     fn group_in_session(&self, pgid: u32, sid: u32) -> bool {

@@ -57,7 +57,11 @@ fn signal_many(targets: Vec<Arc<Process>>, sig: u32, info: SigInfo) -> Result<()
     for t in &targets {
         ok |= signal_one(t, sig, info).is_ok();
     }
-    if ok { Ok(()) } else { Err(Errno::EPERM) }
+    if ok {
+        Ok(())
+    } else {
+        Err(Errno::EPERM)
+    }
 }
 
 /// kill(2): `sig` 0 only checks that the target exists and may be signalled.
@@ -68,7 +72,11 @@ pub fn kill(target: Target, sig: u32) -> Result<()> {
         Target::Process(pid) => signal_one(&find(pid).ok_or(Errno::ESRCH)?, sig, info),
         Target::OwnGroup => signal_many(group::members(me.pgid()), sig, info),
         Target::Group(pgid) => signal_many(group::members(pgid), sig, info),
-        Target::Everyone => signal_many(all().into_iter().filter(|p| p.pid > 1 && p.pid != me.pid).collect(), sig, info),
+        Target::Everyone => signal_many(
+            all().into_iter().filter(|p| p.pid > 1 && p.pid != me.pid).collect(),
+            sig,
+            info,
+        ),
     }
 }
 

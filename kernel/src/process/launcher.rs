@@ -17,10 +17,17 @@ const BATCH_FILE: &str = "/etc/posix-x/run";
 const SEARCH_PATH: [&str; 4] = ["/bin", "/sbin", "/usr/bin", "/usr/sbin"];
 
 fn environment() -> Vec<String> {
-    ["PATH=/bin:/sbin:/usr/bin:/usr/sbin", "HOME=/root", "TERM=vt100", "SHELL=/bin/sh", "USER=root", "LOGNAME=root"]
-        .iter()
-        .map(|s| String::from(*s))
-        .collect()
+    [
+        "PATH=/bin:/sbin:/usr/bin:/usr/sbin",
+        "HOME=/root",
+        "TERM=vt100",
+        "SHELL=/bin/sh",
+        "USER=root",
+        "LOGNAME=root",
+    ]
+    .iter()
+    .map(|s| String::from(*s))
+    .collect()
 }
 
 fn read_file(path: &str) -> Option<Vec<u8>> {
@@ -44,10 +51,9 @@ fn find_program(name: &str) -> Option<String> {
     if name.contains('/') {
         return Some(String::from(name));
     }
-    SEARCH_PATH
-        .iter()
-        .map(|dir| alloc::format!("{}/{}", dir, name))
-        .find(|p| path::resolve(&Walk::root(), p, true).is_ok_and(|w| !w.inode().metadata().is_dir()))
+    SEARCH_PATH.iter().map(|dir| alloc::format!("{}/{}", dir, name)).find(|p| {
+        path::resolve(&Walk::root(), p, true).is_ok_and(|w| !w.inode().metadata().is_dir())
+    })
 }
 
 /// Starts `path` as a child of init in a new session whose controlling terminal is the console.
@@ -56,7 +62,12 @@ fn spawn(init: &Arc<Process>, path: &str, argv: &[String]) -> Result<Arc<Process
     let creds = init.creds.lock().clone();
     let image = super::exec::load(&cwd, path, argv, &environment(), &creds)?;
     let pid = task::thread::alloc_tid();
-    let proc = Process::new(pid, Arc::downgrade(init), super::new_vm(image.vm), FsContext { cwd: cwd.clone(), umask: 0o022 });
+    let proc = Process::new(
+        pid,
+        Arc::downgrade(init),
+        super::new_vm(image.vm),
+        FsContext { cwd: cwd.clone(), umask: 0o022 },
+    );
     *proc.exe.lock() = super::exec::absolute(&cwd, &image.exe);
     *proc.comm.lock() = Some(super::exec::basename(path));
     *proc.cmdline.lock() = image.argv;
@@ -104,7 +115,11 @@ fn run(init: &Arc<Process>, argv: &[String], first: &mut bool) -> i32 {
     });
     init.children.lock().retain(|c| c.pid != proc.pid);
     super::unregister(proc.pid);
-    if status & 0x7f == 0 { (status >> 8) & 0xff } else { 128 + (status & 0x7f) }
+    if status & 0x7f == 0 {
+        (status >> 8) & 0xff
+    } else {
+        128 + (status & 0x7f)
+    }
 }
 
 /// Reaps every zombie child except `keep`.
@@ -123,7 +138,12 @@ fn become_init() -> Arc<Process> {
     let vm = AddressSpace::new().expect("memory for init");
     let pid = task::thread::alloc_tid();
     assert_eq!(pid, 1, "init is the first process");
-    let init = Process::new(1, alloc::sync::Weak::new(), super::new_vm(vm), FsContext { cwd: Walk::root(), umask: 0o022 });
+    let init = Process::new(
+        1,
+        alloc::sync::Weak::new(),
+        super::new_vm(vm),
+        FsContext { cwd: Walk::root(), umask: 0o022 },
+    );
     init.attach_thread(&task::current());
     *init.exe.lock() = String::from("/init");
     *init.cmdline.lock() = alloc::vec![String::from("init")];
@@ -148,4 +168,3 @@ pub extern "C" fn main(_: u64) -> ! {
     let _ = init.children.lock().len();
     crate::arch::power::exit_qemu(0)
 }
-

@@ -194,7 +194,8 @@ pub fn comm_of(p: &Process) -> String {
 
 /// The process the current thread belongs to.
 pub fn current() -> Arc<Process> {
-    let owner = task::with_current(|t| t.owner().expect("current thread belongs to a process").clone());
+    let owner =
+        task::with_current(|t| t.owner().expect("current thread belongs to a process").clone());
     owner.downcast::<Process>().unwrap_or_else(|_| panic!("thread owner is not a process"))
 }
 

@@ -36,8 +36,19 @@ impl SocketEnv for ProcessSocketEnv {
             return Err(Errno::EACCES);
         }
         let umask = p.fs.lock().umask;
-        let node = NewNode { mode: S_IFSOCK | (0o777 & !umask), uid: creds.fsuid, gid: creds.fsgid, rdev: 0 };
-        parent.inode().create(&name, node).map_err(|e| if e == Errno::EEXIST { Errno::EADDRINUSE } else { e })
+        let node = NewNode {
+            mode: S_IFSOCK | (0o777 & !umask),
+            uid: creds.fsuid,
+            gid: creds.fsgid,
+            rdev: 0,
+        };
+        parent.inode().create(&name, node).map_err(|e| {
+            if e == Errno::EEXIST {
+                Errno::EADDRINUSE
+            } else {
+                e
+            }
+        })
     }
 
     fn lookup_socket_file(&self, path: &str) -> Result<Arc<dyn Inode>> {

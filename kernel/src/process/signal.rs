@@ -140,9 +140,8 @@ pub enum DefaultAction {
 
 pub fn default_action(sig: u32) -> DefaultAction {
     match sig {
-        SIGQUIT | SIGILL | SIGTRAP | SIGABRT | SIGBUS | SIGFPE | SIGSEGV | SIGXCPU | SIGXFSZ | SIGSYS => {
-            DefaultAction::CoreDump
-        }
+        SIGQUIT | SIGILL | SIGTRAP | SIGABRT | SIGBUS | SIGFPE | SIGSEGV | SIGXCPU | SIGXFSZ
+        | SIGSYS => DefaultAction::CoreDump,
         SIGCHLD | SIGURG | SIGWINCH => DefaultAction::Ignore,
         SIGSTOP | SIGTSTP | SIGTTIN | SIGTTOU => DefaultAction::Stop,
         SIGCONT => DefaultAction::Continue,
@@ -249,7 +248,8 @@ impl SignalState {
 /// Is `sig` ignored by `proc` (and so discarded when sent)?
 fn ignored(proc: &Process, sig: u32) -> bool {
     let act = proc.sigactions.lock().get(sig);
-    act.handler == SIG_IGN || (act.handler == SIG_DFL && default_action(sig) == DefaultAction::Ignore)
+    act.handler == SIG_IGN
+        || (act.handler == SIG_DFL && default_action(sig) == DefaultAction::Ignore)
 }
 
 /// Sends `sig` with `info` to process `proc` (any of its threads may take it).
@@ -394,7 +394,9 @@ fn restart(frame: &mut TrapFrame) {
 pub fn deliver(frame: &mut TrapFrame) {
     if task::signal_work_possible() {
         deliver_pending(frame);
-    } else if frame.is_syscall() && matches!(frame.rax, ERESTARTSYS | ERESTARTNOHAND | ERESTARTNOINTR) {
+    } else if frame.is_syscall()
+        && matches!(frame.rax, ERESTARTSYS | ERESTARTNOHAND | ERESTARTNOINTR)
+    {
         // Nothing pending for this thread and no mask to restore (see task::SIGNAL_WORK): only
         // an interrupted call may still need its restart.
         restart(frame);
@@ -550,11 +552,22 @@ pub fn on_alt_stack(proc: &Process, sp: u64) -> bool {
     flags & SS_DISABLE == 0 && size != 0 && sp > base && sp - base <= size
 }
 
-fn setup_frame(proc: &Process, thread: &Thread, frame: &mut TrapFrame, sig: u32, info: &SigInfo, act: &SigAction) -> Result<()> {
+fn setup_frame(
+    proc: &Process,
+    thread: &Thread,
+    frame: &mut TrapFrame,
+    sig: u32,
+    info: &SigInfo,
+    act: &SigAction,
+) -> Result<()> {
     frame.complete_fpu();
     let (alt_base, alt_size, alt_flags) = *proc.signals.alt_stack.lock();
     let restore = proc.signals.restore_mask.lock().take();
-    let mut sp = if act.flags & SA_ONSTACK != 0 && alt_flags & SS_DISABLE == 0 && alt_size != 0 && !on_alt_stack(proc, frame.rsp) {
+    let mut sp = if act.flags & SA_ONSTACK != 0
+        && alt_flags & SS_DISABLE == 0
+        && alt_size != 0
+        && !on_alt_stack(proc, frame.rsp)
+    {
         alt_base.wrapping_add(alt_size)
     } else {
         frame.rsp.wrapping_sub(128) // the red zone
@@ -564,7 +577,8 @@ fn setup_frame(proc: &Process, thread: &Thread, frame: &mut TrapFrame, sig: u32,
     // (the caller then kills with SIGSEGV).
     sp = sp.wrapping_sub(512) & !63;
     let fpstate = sp;
-    let frame_addr = (sp.wrapping_sub(core::mem::size_of::<RtSigFrame>() as u64) & !15).wrapping_sub(8);
+    let frame_addr =
+        (sp.wrapping_sub(core::mem::size_of::<RtSigFrame>() as u64) & !15).wrapping_sub(8);
     let old_mask = restore.unwrap_or_else(|| thread.sig_blocked.load(Ordering::Relaxed));
     let mc = SigContext {
         r8: frame.r8,
@@ -603,7 +617,11 @@ fn setup_frame(proc: &Process, thread: &Thread, frame: &mut TrapFrame, sig: u32,
             flags: UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS,
             link: 0,
             ss_sp: alt_base,
-            ss_flags: if on_alt_stack(proc, frame.rsp) { SS_ONSTACK } else { alt_flags & SS_DISABLE },
+            ss_flags: if on_alt_stack(proc, frame.rsp) {
+                SS_ONSTACK
+            } else {
+                alt_flags & SS_DISABLE
+            },
             _pad: 0,
             ss_size: alt_size,
             mcontext: mc,
@@ -662,7 +680,8 @@ pub fn sigreturn(frame: &mut TrapFrame) -> Result<i64> {
     frame.rsp = mc.rsp;
     frame.rip = mc.rip;
     // Only the arithmetic and direction flags, TF, RF and AC may change (Linux's FIX_EFLAGS).
-    const USER_FLAGS: u64 = 0x1 | 0x4 | 0x10 | 0x40 | 0x80 | 0x100 | 0x400 | 0x800 | 0x1_0000 | 0x4_0000;
+    const USER_FLAGS: u64 =
+        0x1 | 0x4 | 0x10 | 0x40 | 0x80 | 0x100 | 0x400 | 0x800 | 0x1_0000 | 0x4_0000;
     frame.rflags = (frame.rflags & !USER_FLAGS) | (mc.eflags & USER_FLAGS);
     frame.cs = crate::arch::gdt::USER_CS as u64;
     frame.ss = crate::arch::gdt::USER_DS as u64;

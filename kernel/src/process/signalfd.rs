@@ -62,7 +62,11 @@ fn to_record(sig: u32, info: &SigInfo) -> SignalfdSiginfo {
                 r.uid = info.uid();
                 r.status = info.status();
             }
-            signal::SIGILL | signal::SIGFPE | signal::SIGSEGV | signal::SIGBUS | signal::SIGTRAP => {
+            signal::SIGILL
+            | signal::SIGFPE
+            | signal::SIGSEGV
+            | signal::SIGBUS
+            | signal::SIGTRAP => {
                 r.addr = info.fields[0];
             }
             _ => {
@@ -130,10 +134,10 @@ impl FileLike for SignalFd {
                     let proc = super::current();
                     let t = task::current();
                     let mask = self.mask.load(Ordering::Relaxed);
-                    let r = proc.signals.signalfd_wait.wait_until(
-                        || (t.pending_all() & mask != 0).then_some(()),
-                        None,
-                    );
+                    let r = proc
+                        .signals
+                        .signalfd_wait
+                        .wait_until(|| (t.pending_all() & mask != 0).then_some(()), None);
                     match r {
                         Err(WaitError::Interrupted) => return Err(Errno::ERESTARTSYS),
                         _ => continue,
@@ -157,7 +161,11 @@ impl FileLike for SignalFd {
             p.watch(&proc.signals.pollee, mask);
         }
         let pending = task::current().pending_all();
-        if pending & self.mask.load(Ordering::Relaxed) != 0 { IoEvents::readable() } else { IoEvents::empty() }
+        if pending & self.mask.load(Ordering::Relaxed) != 0 {
+            IoEvents::readable()
+        } else {
+            IoEvents::empty()
+        }
     }
 
     fn is_pollable(&self) -> bool {

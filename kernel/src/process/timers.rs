@@ -24,7 +24,12 @@ pub fn set_real(proc: &Arc<Process>, value_ns: u64, interval_ns: u64) -> (u64, u
     let old = timers.iter().position(|t| t.pid == proc.pid).map(|i| timers.remove(i));
     let old = old.map(|t| (t.deadline.saturating_sub(now).max(1), t.interval)).unwrap_or((0, 0));
     if value_ns != 0 {
-        timers.push(RealTimer { proc: Arc::downgrade(proc), pid: proc.pid, deadline: now + value_ns, interval: interval_ns });
+        timers.push(RealTimer {
+            proc: Arc::downgrade(proc),
+            pid: proc.pid,
+            deadline: now + value_ns,
+            interval: interval_ns,
+        });
     }
     old
 }

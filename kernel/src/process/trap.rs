@@ -65,7 +65,8 @@ fn resolve_user_fault(addr: u64, error: u64) -> Result<(), FaultError> {
 fn force_signal(sig: u32, info: SigInfo) {
     let Some(proc) = current_process() else { return };
     let thread = crate::task::current();
-    let blocked = thread.sig_blocked.load(core::sync::atomic::Ordering::Relaxed) & signal::bit(sig) != 0;
+    let blocked =
+        thread.sig_blocked.load(core::sync::atomic::Ordering::Relaxed) & signal::bit(sig) != 0;
     let mut acts = proc.sigactions.lock();
     if blocked || acts.get(sig).handler == SIG_IGN {
         acts.set(sig, SigAction::default());
@@ -83,8 +84,12 @@ fn on_exception(frame: &mut TrapFrame, fault_addr: u64) {
                 Ok(()) => return,
                 Err(FaultError::Bus) => (SIGBUS, SigInfo::fault(SIGBUS, BUS_ADRERR, fault_addr)),
                 Err(FaultError::OutOfMemory) => (SIGKILL, SigInfo::new(SIGKILL, SI_KERNEL)),
-                Err(FaultError::Segv) => (SIGSEGV, SigInfo::fault(SIGSEGV, SEGV_MAPERR, fault_addr)),
-                Err(FaultError::Denied) => (SIGSEGV, SigInfo::fault(SIGSEGV, SEGV_ACCERR, fault_addr)),
+                Err(FaultError::Segv) => {
+                    (SIGSEGV, SigInfo::fault(SIGSEGV, SEGV_MAPERR, fault_addr))
+                }
+                Err(FaultError::Denied) => {
+                    (SIGSEGV, SigInfo::fault(SIGSEGV, SEGV_ACCERR, fault_addr))
+                }
             },
             trap::VEC_DIVIDE => (SIGFPE, SigInfo::fault(SIGFPE, 1, frame.rip)), // FPE_INTDIV
             trap::VEC_X87 | trap::VEC_SIMD => (SIGFPE, SigInfo::fault(SIGFPE, 0, frame.rip)),

@@ -39,7 +39,8 @@ pub struct WaitResult {
 fn matches(c: &Process, which: Which, options: u32) -> bool {
     // A "clone" child reports to its parent with a signal other than SIGCHLD: only __WCLONE
     // waits see it, only other waits see the rest, __WALL sees both.
-    let clone_child = c.exit_signal.load(core::sync::atomic::Ordering::Relaxed) != super::signal::SIGCHLD;
+    let clone_child =
+        c.exit_signal.load(core::sync::atomic::Ordering::Relaxed) != super::signal::SIGCHLD;
     if options & WALL == 0 && clone_child != (options & WCLONE != 0) {
         return false;
     }
@@ -86,13 +87,25 @@ fn try_collect(me: &Arc<Process>, which: Which, options: u32) -> Result<Option<W
                 if options & WNOWAIT == 0 {
                     *report = None;
                 }
-                return Ok(Some(WaitResult { pid: c.pid, uid, status: (sig as i32) << 8 | 0x7f, code: CLD_STOPPED, si_status: sig as i32 }));
+                return Ok(Some(WaitResult {
+                    pid: c.pid,
+                    uid,
+                    status: (sig as i32) << 8 | 0x7f,
+                    code: CLD_STOPPED,
+                    si_status: sig as i32,
+                }));
             }
             Some(JobEvent::Continued) if options & WCONTINUED != 0 => {
                 if options & WNOWAIT == 0 {
                     *report = None;
                 }
-                return Ok(Some(WaitResult { pid: c.pid, uid, status: 0xffff, code: CLD_CONTINUED, si_status: 18 }));
+                return Ok(Some(WaitResult {
+                    pid: c.pid,
+                    uid,
+                    status: 0xffff,
+                    code: CLD_CONTINUED,
+                    si_status: 18,
+                }));
             }
             _ => {}
         }

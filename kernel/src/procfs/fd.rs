@@ -18,7 +18,9 @@ use super::root::parse_pid;
 use super::{ino, metadata, Owner, ProcFs};
 use crate::error::{Errno, Result};
 use crate::fs::file::{FileLike, OpenFile, O_ACCMODE, O_PATH, O_RDONLY, O_WRONLY};
-use crate::fs::inode::{dtype_of, DirEntry, FileSystem, Inode, Metadata, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFSOCK};
+use crate::fs::inode::{
+    dtype_of, DirEntry, FileSystem, Inode, Metadata, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFSOCK,
+};
 use crate::fs::path::{self, Walk};
 use crate::process;
 
@@ -125,7 +127,14 @@ impl Inode for FdDir {
     super::read_only_dir!();
 
     fn metadata(&self) -> Metadata {
-        metadata(&self.fs, ino::of_pid(self.pid, ino::FD_DIR), S_IFDIR | 0o500, 2, Owner::Process(self.pid), 0)
+        metadata(
+            &self.fs,
+            ino::of_pid(self.pid, ino::FD_DIR),
+            S_IFDIR | 0o500,
+            2,
+            Owner::Process(self.pid),
+            0,
+        )
     }
 
     fn fs(&self) -> Arc<dyn FileSystem> {
@@ -159,8 +168,16 @@ impl Inode for FdDir {
     fn readdir(&self) -> Result<Vec<DirEntry>> {
         let dir = dtype_of(S_IFDIR);
         let mut v = alloc::vec![
-            DirEntry { ino: ino::of_pid(self.pid, ino::FD_DIR), name: String::from("."), dtype: dir },
-            DirEntry { ino: ino::of_pid(self.pid, ino::PID_DIR), name: String::from(".."), dtype: dir },
+            DirEntry {
+                ino: ino::of_pid(self.pid, ino::FD_DIR),
+                name: String::from("."),
+                dtype: dir
+            },
+            DirEntry {
+                ino: ino::of_pid(self.pid, ino::PID_DIR),
+                name: String::from(".."),
+                dtype: dir
+            },
         ];
         for (fd, _) in self.files()? {
             let ino = ino::of_pid(self.pid, ino::FD_LINK + fd as u64);

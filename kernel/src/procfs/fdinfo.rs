@@ -55,7 +55,14 @@ impl Inode for FdInfoDir {
     super::read_only_dir!();
 
     fn metadata(&self) -> Metadata {
-        metadata(&self.fs, ino::of_pid(self.pid, ino::FDINFO_DIR), S_IFDIR | 0o555, 2, Owner::Process(self.pid), 0)
+        metadata(
+            &self.fs,
+            ino::of_pid(self.pid, ino::FDINFO_DIR),
+            S_IFDIR | 0o555,
+            2,
+            Owner::Process(self.pid),
+            0,
+        )
     }
 
     fn fs(&self) -> Arc<dyn FileSystem> {
@@ -86,8 +93,16 @@ impl Inode for FdInfoDir {
         let entries = p.fds.lock().entries();
         let dir = dtype_of(S_IFDIR);
         let mut v = alloc::vec![
-            DirEntry { ino: ino::of_pid(self.pid, ino::FDINFO_DIR), name: String::from("."), dtype: dir },
-            DirEntry { ino: ino::of_pid(self.pid, ino::PID_DIR), name: String::from(".."), dtype: dir },
+            DirEntry {
+                ino: ino::of_pid(self.pid, ino::FDINFO_DIR),
+                name: String::from("."),
+                dtype: dir
+            },
+            DirEntry {
+                ino: ino::of_pid(self.pid, ino::PID_DIR),
+                name: String::from(".."),
+                dtype: dir
+            },
         ];
         for (fd, _) in entries {
             let ino = ino::of_pid(self.pid, ino::FDINFO_FILE + fd as u64);

@@ -25,7 +25,14 @@ pub struct GenFile {
 }
 
 impl GenFile {
-    pub fn new(fs: Arc<ProcFs>, ino: u64, perm: u32, owner: Owner, write_error: Errno, generate: Generator) -> Arc<GenFile> {
+    pub fn new(
+        fs: Arc<ProcFs>,
+        ino: u64,
+        perm: u32,
+        owner: Owner,
+        write_error: Errno,
+        generate: Generator,
+    ) -> Arc<GenFile> {
         Arc::new(GenFile { fs, ino, perm, owner, write_error, generate })
     }
 }

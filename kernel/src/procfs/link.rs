@@ -25,12 +25,27 @@ pub struct Link {
 }
 
 impl Link {
-    pub fn new(fs: Arc<ProcFs>, ino: u64, perm: u32, owner: Owner, size: u64, target: Target) -> Arc<Link> {
+    pub fn new(
+        fs: Arc<ProcFs>,
+        ino: u64,
+        perm: u32,
+        owner: Owner,
+        size: u64,
+        target: Target,
+    ) -> Arc<Link> {
         Arc::new(Link { fs, ino, perm, owner, size, target, magic: None })
     }
 
     /// A link that leads to `magic`'s walk when followed; `target` is only what readlink says.
-    pub fn magic(fs: Arc<ProcFs>, ino: u64, perm: u32, owner: Owner, size: u64, target: Target, magic: Magic) -> Arc<Link> {
+    pub fn magic(
+        fs: Arc<ProcFs>,
+        ino: u64,
+        perm: u32,
+        owner: Owner,
+        size: u64,
+        target: Target,
+        magic: Magic,
+    ) -> Arc<Link> {
         Arc::new(Link { fs, ino, perm, owner, size, target, magic: Some(magic) })
     }
 }

@@ -12,9 +12,9 @@ mod link;
 mod pid;
 mod process_files;
 mod root;
-mod tree;
 mod system_files;
 mod sysvipc;
+mod tree;
 
 use alloc::sync::{Arc, Weak};
 
@@ -31,7 +31,10 @@ pub struct ProcFs {
 
 impl ProcFs {
     pub fn new() -> Arc<ProcFs> {
-        Arc::new_cyclic(|this| ProcFs { dev: crate::fs::mount::new_anonymous_dev(), this: this.clone() })
+        Arc::new_cyclic(|this| ProcFs {
+            dev: crate::fs::mount::new_anonymous_dev(),
+            this: this.clone(),
+        })
     }
 
     /// Every inode holds its file system; `this` is alive whenever `&self` is.
@@ -112,7 +115,9 @@ impl Owner {
         let boot = realtime_ns() - monotonic_ns() as i64;
         match self {
             Owner::Root => boot,
-            Owner::Process(pid) => process::find(pid).map(|p| boot + p.start_ns as i64).unwrap_or(boot),
+            Owner::Process(pid) => {
+                process::find(pid).map(|p| boot + p.start_ns as i64).unwrap_or(boot)
+            }
         }
     }
 }
@@ -146,7 +151,12 @@ macro_rules! read_only_dir {
         fn create(&self, name: &str, _node: crate::fs::inode::NewNode) -> Result<Arc<dyn Inode>> {
             Err(super::refuse_create(self, name))
         }
-        fn symlink(&self, name: &str, _target: &str, _node: crate::fs::inode::NewNode) -> Result<Arc<dyn Inode>> {
+        fn symlink(
+            &self,
+            name: &str,
+            _target: &str,
+            _node: crate::fs::inode::NewNode,
+        ) -> Result<Arc<dyn Inode>> {
             Err(super::refuse_create(self, name))
         }
         fn link(&self, name: &str, _target: &Arc<dyn Inode>) -> Result<()> {
@@ -158,7 +168,13 @@ macro_rules! read_only_dir {
         fn rmdir(&self, name: &str) -> Result<()> {
             Err(super::refuse_remove(self, name))
         }
-        fn rename(&self, old: &str, _new_dir: &Arc<dyn Inode>, _new: &str, _flags: u32) -> Result<()> {
+        fn rename(
+            &self,
+            old: &str,
+            _new_dir: &Arc<dyn Inode>,
+            _new: &str,
+            _flags: u32,
+        ) -> Result<()> {
             Err(super::refuse_remove(self, old))
         }
     };
@@ -166,11 +182,19 @@ macro_rules! read_only_dir {
 use read_only_dir;
 
 fn refuse_create(dir: &dyn Inode, name: &str) -> crate::error::Errno {
-    if dir.lookup(name).is_ok() { crate::error::Errno::EEXIST } else { crate::error::Errno::ENOENT }
+    if dir.lookup(name).is_ok() {
+        crate::error::Errno::EEXIST
+    } else {
+        crate::error::Errno::ENOENT
+    }
 }
 
 fn refuse_remove(dir: &dyn Inode, name: &str) -> crate::error::Errno {
-    if dir.lookup(name).is_ok() { crate::error::Errno::EPERM } else { crate::error::Errno::ENOENT }
+    if dir.lookup(name).is_ok() {
+        crate::error::Errno::EPERM
+    } else {
+        crate::error::Errno::ENOENT
+    }
 }
 
 /// The process the calling thread belongs to (None for kernel threads).

@@ -13,7 +13,9 @@ use super::process_files as pf;
 use super::root::RootDir;
 use super::{ino, metadata, Owner, ProcFs};
 use crate::error::{Errno, Result};
-use crate::fs::inode::{dtype_of, DirEntry, FileSystem, Inode, Metadata, S_IFDIR, S_IFLNK, S_IFREG};
+use crate::fs::inode::{
+    dtype_of, DirEntry, FileSystem, Inode, Metadata, S_IFDIR, S_IFLNK, S_IFREG,
+};
 use crate::process::{self, Process};
 
 enum Kind {
@@ -84,7 +86,8 @@ impl PidDir {
     }
 
     fn child(&self, e: &'static Entry) -> Arc<dyn Inode> {
-        let (fs, pid, owner, ino) = (self.fs.clone(), self.pid, Owner::Process(self.pid), e.ino(self.pid));
+        let (fs, pid, owner, ino) =
+            (self.fs.clone(), self.pid, Owner::Process(self.pid), e.ino(self.pid));
         match e.kind {
             Kind::File(generate, perm) => {
                 // Linux: files without a write handler fail writes with EINVAL.
@@ -122,7 +125,9 @@ impl Inode for PidDir {
         match name {
             "." => Ok(PidDir::new(self.fs.clone(), self.pid)),
             ".." => Ok(RootDir::new(self.fs.clone())),
-            _ => ENTRIES.iter().find(|e| e.name == name).map(|e| self.child(e)).ok_or(Errno::ENOENT),
+            _ => {
+                ENTRIES.iter().find(|e| e.name == name).map(|e| self.child(e)).ok_or(Errno::ENOENT)
+            }
         }
     }
 
@@ -134,7 +139,11 @@ impl Inode for PidDir {
             DirEntry { ino: ino::ROOT, name: String::from(".."), dtype: dir },
         ];
         for e in ENTRIES {
-            v.push(DirEntry { ino: e.ino(self.pid), name: String::from(e.name), dtype: dtype_of(e.mode()) });
+            v.push(DirEntry {
+                ino: e.ino(self.pid),
+                name: String::from(e.name),
+                dtype: dtype_of(e.mode()),
+            });
         }
         Ok(v)
     }

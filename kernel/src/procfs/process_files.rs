@@ -67,7 +67,11 @@ struct Memory {
 fn memory(p: &Process) -> Option<Memory> {
     let space = address_space(p)?;
     let vm = space.lock();
-    let mut m = Memory { resident: vm.resident_pages() as u64, start_brk: vm.brk_start, ..Memory::default() };
+    let mut m = Memory {
+        resident: vm.resident_pages() as u64,
+        start_brk: vm.brk_start,
+        ..Memory::default()
+    };
     for v in vm.vmas() {
         let len = v.end - v.start;
         m.size += len;
@@ -99,7 +103,9 @@ fn cpu_ticks(p: &Process) -> u64 {
 /// (pending, blocked) signal masks of the process's thread.
 fn signal_masks(p: &Process) -> (u64, u64) {
     use core::sync::atomic::Ordering::Relaxed;
-    p.main_thread().map(|t| (t.sig_pending.load(Relaxed), t.sig_blocked.load(Relaxed))).unwrap_or((0, 0))
+    p.main_thread()
+        .map(|t| (t.sig_pending.load(Relaxed), t.sig_blocked.load(Relaxed)))
+        .unwrap_or((0, 0))
 }
 
 pub fn cmdline(p: &Arc<Process>) -> Result<Vec<u8>> {
@@ -176,12 +182,19 @@ pub fn maps(p: &Arc<Process>) -> Result<Vec<u8>> {
             (Some((dev, ino, path)), _) => (*dev, *ino, Some(path.clone())),
             (None, VmaName::Heap) => (0, 0, Some(String::from("[heap]"))),
             (None, VmaName::Stack) => (0, 0, Some(String::from("[stack]"))),
-            (None, VmaName::None) if v.is_shared() => (0, 0, Some(String::from("/dev/zero (deleted)"))),
+            (None, VmaName::None) if v.is_shared() => {
+                (0, 0, Some(String::from("/dev/zero (deleted)")))
+            }
             (None, VmaName::None) => (0, 0, None),
         };
         let anonymous = matches!(v.backing, Backing::Anonymous) && v.file.is_none();
         if let Some(last) = lines.last_mut() {
-            if anonymous && last.anonymous && last.end == v.start && last.prot == v.prot && last.name == name {
+            if anonymous
+                && last.anonymous
+                && last.end == v.start
+                && last.prot == v.prot
+                && last.name == name
+            {
                 last.end = v.end;
                 continue;
             }
@@ -321,7 +334,13 @@ pub fn status(p: &Arc<Process>) -> Result<Vec<u8>> {
         let _ = writeln!(s, "Umask:\t{:04o}", p.fs.lock().umask);
     }
     let _ = writeln!(s, "State:\t{} ({})", state, word);
-    let _ = writeln!(s, "Tgid:\t{}\nNgid:\t0\nPid:\t{}\nPPid:\t{}\nTracerPid:\t0", p.pid, p.pid, p.ppid());
+    let _ = writeln!(
+        s,
+        "Tgid:\t{}\nNgid:\t0\nPid:\t{}\nPPid:\t{}\nTracerPid:\t0",
+        p.pid,
+        p.pid,
+        p.ppid()
+    );
     let _ = writeln!(s, "Uid:\t{}\t{}\t{}\t{}", creds.uid, creds.euid, creds.suid, creds.fsuid);
     let _ = writeln!(s, "Gid:\t{}\t{}\t{}\t{}", creds.gid, creds.egid, creds.sgid, creds.fsgid);
     let _ = writeln!(s, "FDSize:\t{}", fd_size);
@@ -330,7 +349,14 @@ pub fn status(p: &Arc<Process>) -> Result<Vec<u8>> {
         let _ = write!(s, "{}{}", if i > 0 { " " } else { "" }, g);
     }
     s.push_str(" \n");
-    let _ = writeln!(s, "NStgid:\t{}\nNSpid:\t{}\nNSpgid:\t{}\nNSsid:\t{}", p.pid, p.pid, p.pgid(), p.sid());
+    let _ = writeln!(
+        s,
+        "NStgid:\t{}\nNSpid:\t{}\nNSpgid:\t{}\nNSsid:\t{}",
+        p.pid,
+        p.pid,
+        p.pgid(),
+        p.sid()
+    );
     if let Some(m) = memory(p).filter(|_| !zombie) {
         let kb = |bytes: u64| bytes / 1024;
         let rss = m.resident * PAGE_SIZE / 1024;
@@ -359,12 +385,18 @@ pub fn status(p: &Arc<Process>) -> Result<Vec<u8>> {
     let _ = writeln!(s, "SigQ:\t{}/{}", pending.count_ones(), sig_limit);
     let shared = p.signals.shared_pending.load(core::sync::atomic::Ordering::Relaxed);
     let _ = writeln!(s, "SigPnd:\t{:016x}\nShdPnd:\t{:016x}", pending, shared);
-    let _ = writeln!(s, "SigBlk:\t{:016x}\nSigIgn:\t{:016x}\nSigCgt:\t{:016x}", blocked, ignored, caught);
+    let _ = writeln!(
+        s,
+        "SigBlk:\t{:016x}\nSigIgn:\t{:016x}\nSigCgt:\t{:016x}",
+        blocked, ignored, caught
+    );
     let _ = writeln!(s, "CapInh:\t{:016x}\nCapPrm:\t{:016x}\nCapEff:\t{:016x}", 0, caps, caps);
     let _ = writeln!(s, "CapBnd:\t{:016x}\nCapAmb:\t{:016x}", ALL_CAPS, 0);
     s.push_str("NoNewPrivs:\t0\nSeccomp:\t0\nSeccomp_filters:\t0\n");
     s.push_str("Speculation_Store_Bypass:\tthread vulnerable\nSpeculationIndirectBranch:\tconditional enabled\n");
-    s.push_str("Cpus_allowed:\t1\nCpus_allowed_list:\t0\nMems_allowed:\t1\nMems_allowed_list:\t0\n");
+    s.push_str(
+        "Cpus_allowed:\t1\nCpus_allowed_list:\t0\nMems_allowed:\t1\nMems_allowed_list:\t0\n",
+    );
     s.push_str("voluntary_ctxt_switches:\t0\nnonvoluntary_ctxt_switches:\t0\n");
     Ok(s.into_bytes())
 }

@@ -70,15 +70,23 @@ impl RootDir {
     }
 
     fn self_link(&self) -> Arc<dyn Inode> {
-        Link::new(self.fs.clone(), SELF_INO, 0o777, Owner::Root, 0, Arc::new(|| {
-            caller().map(|p| p.pid.to_string()).ok_or(Errno::ENOENT)
-        }))
+        Link::new(
+            self.fs.clone(),
+            SELF_INO,
+            0o777,
+            Owner::Root,
+            0,
+            Arc::new(|| caller().map(|p| p.pid.to_string()).ok_or(Errno::ENOENT)),
+        )
     }
 }
 
 /// A decimal pid as Linux accepts it in /proc: digits only, no leading zero or sign.
 pub fn parse_pid(name: &str) -> Option<u32> {
-    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_digit()) || (name.len() > 1 && name.starts_with('0')) {
+    if name.is_empty()
+        || !name.bytes().all(|b| b.is_ascii_digit())
+        || (name.len() > 1 && name.starts_with('0'))
+    {
         return None;
     }
     name.parse().ok()
@@ -124,7 +132,11 @@ impl Inode for RootDir {
         v.extend(GLOBAL.iter().map(Entry::dir_entry));
         v.push(DirEntry { ino: SELF_INO, name: String::from("self"), dtype: dtype_of(S_IFLNK) });
         for p in process::all() {
-            v.push(DirEntry { ino: ino::of_pid(p.pid, ino::PID_DIR), name: format!("{}", p.pid), dtype: dir });
+            v.push(DirEntry {
+                ino: ino::of_pid(p.pid, ino::PID_DIR),
+                name: format!("{}", p.pid),
+                dtype: dir,
+            });
         }
         Ok(v)
     }

@@ -95,13 +95,21 @@ pub fn meminfo() -> Result<Vec<u8>> {
         let _ = writeln!(s, "{:<16}{:>8} kB", format!("{}:", key), value);
     }
     let _ = writeln!(s, "HardwareCorrupted: {:>5} kB", 0);
-    for (key, value) in [("AnonHugePages", 0), ("ShmemHugePages", 0), ("ShmemPmdMapped", 0), ("FileHugePages", 0), ("FilePmdMapped", 0)] {
+    for (key, value) in [
+        ("AnonHugePages", 0),
+        ("ShmemHugePages", 0),
+        ("ShmemPmdMapped", 0),
+        ("FileHugePages", 0),
+        ("FilePmdMapped", 0),
+    ] {
         let _ = writeln!(s, "{:<16}{:>8} kB", format!("{}:", key), value);
     }
     for key in ["HugePages_Total", "HugePages_Free", "HugePages_Rsvd", "HugePages_Surp"] {
         let _ = writeln!(s, "{:<16}{:>8}", format!("{}:", key), 0);
     }
-    for (key, value) in [("Hugepagesize", 2048), ("Hugetlb", 0), ("DirectMap4k", 0), ("DirectMap2M", total)] {
+    for (key, value) in
+        [("Hugepagesize", 2048), ("Hugetlb", 0), ("DirectMap4k", 0), ("DirectMap2M", total)]
+    {
         let _ = writeln!(s, "{:<16}{:>8} kB", format!("{}:", key), value);
     }
     text(s)
@@ -189,8 +197,24 @@ pub fn locks() -> Result<Vec<u8>> {
         };
         let kind = if l.kind == LockKind::Write { "WRITE" } else { "READ" };
         let (major, minor) = super::process_files::major_minor(l.dev);
-        let end = if l.range.end == OFFSET_MAX { String::from("EOF") } else { format!("{}", l.range.end) };
-        let _ = writeln!(out, "{}: {} {} {} {:02x}:{:02x}:{} {} {}", i + 1, class, kind, l.pid, major, minor, l.ino, l.range.start, end);
+        let end = if l.range.end == OFFSET_MAX {
+            String::from("EOF")
+        } else {
+            format!("{}", l.range.end)
+        };
+        let _ = writeln!(
+            out,
+            "{}: {} {} {} {:02x}:{:02x}:{} {} {}",
+            i + 1,
+            class,
+            kind,
+            l.pid,
+            major,
+            minor,
+            l.ino,
+            l.range.start,
+            end
+        );
     }
     text(out)
 }

@@ -33,7 +33,9 @@ fn shm_file() -> Result<Vec<u8>> {
 }
 
 fn sem_file() -> Result<Vec<u8>> {
-    let mut s = String::from("       key      semid perms      nsems   uid   gid  cuid  cgid      otime      ctime\n");
+    let mut s = String::from(
+        "       key      semid perms      nsems   uid   gid  cuid  cgid      otime      ctime\n",
+    );
     for r in sem::rows() {
         let (d, p) = (&r.ds, &r.ds.perm);
         let _ = writeln!(
@@ -54,8 +56,20 @@ fn msg_file() -> Result<Vec<u8>> {
         let _ = writeln!(
             s,
             "{:10} {:10}  {:4o}  {:10} {:10} {:5} {:5} {:5} {:5} {:5} {:5} {:10} {:10} {:10}",
-            p.key, r.id, p.mode, d.cbytes, d.qnum, d.lspid, d.lrpid, p.uid, p.gid, p.cuid, p.cgid,
-            d.stime, d.rtime, d.ctime
+            p.key,
+            r.id,
+            p.mode,
+            d.cbytes,
+            d.qnum,
+            d.lspid,
+            d.lrpid,
+            p.uid,
+            p.gid,
+            p.cuid,
+            p.cgid,
+            d.stime,
+            d.rtime,
+            d.ctime
         );
     }
     Ok(s.into_bytes())

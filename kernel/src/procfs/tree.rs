@@ -10,7 +10,9 @@ use super::generated::GenFile;
 use super::link::Link;
 use super::{ino, metadata, Owner, ProcFs};
 use crate::error::{Errno, Result};
-use crate::fs::inode::{dtype_of, DirEntry, FileSystem, Inode, Metadata, S_IFDIR, S_IFLNK, S_IFREG};
+use crate::fs::inode::{
+    dtype_of, DirEntry, FileSystem, Inode, Metadata, S_IFDIR, S_IFLNK, S_IFREG,
+};
 
 pub enum Node {
     /// A generated read-only file with these permission bits.
@@ -50,10 +52,21 @@ impl Entry {
                 // Linux: writes to files without a write handler fail with EIO; the writable
                 // sysctls we show are read-only here.
                 let write_error = if perm & 0o200 != 0 { Errno::EACCES } else { Errno::EIO };
-                GenFile::new(fs.clone(), self.ino(), perm, Owner::Root, write_error, Arc::new(generate))
+                GenFile::new(
+                    fs.clone(),
+                    self.ino(),
+                    perm,
+                    Owner::Root,
+                    write_error,
+                    Arc::new(generate),
+                )
             }
-            Node::Link(target) => Link::new(fs.clone(), self.ino(), 0o777, Owner::Root, 0, Arc::new(target)),
-            Node::Dir(entries) => Arc::new(StaticDir { fs: fs.clone(), ino: self.ino(), parent, entries }),
+            Node::Link(target) => {
+                Link::new(fs.clone(), self.ino(), 0o777, Owner::Root, 0, Arc::new(target))
+            }
+            Node::Dir(entries) => {
+                Arc::new(StaticDir { fs: fs.clone(), ino: self.ino(), parent, entries })
+            }
         }
     }
 }
@@ -80,7 +93,14 @@ impl Inode for StaticDir {
     super::read_only_dir!();
 
     fn metadata(&self) -> Metadata {
-        metadata(&self.fs, self.ino, S_IFDIR | 0o555, 2 + subdir_count(self.entries), Owner::Root, 0)
+        metadata(
+            &self.fs,
+            self.ino,
+            S_IFDIR | 0o555,
+            2 + subdir_count(self.entries),
+            Owner::Root,
+            0,
+        )
     }
 
     fn fs(&self) -> Arc<dyn FileSystem> {

@@ -1,13 +1,16 @@
 //! chmod, chown, truncate, utimensat and umask.
 
 use super::io::file;
+use super::time_args::Timespec;
 use crate::arch::time::realtime_ns;
 use crate::error::{Errno, Result};
 use crate::fs::inode::{Inode, SetAttr};
 use crate::fs::path::PATH_MAX;
 use crate::mm::user::{read_cstring, UserPtr};
-use crate::process::{self, fileops::{self, AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW}};
-use super::time_args::Timespec;
+use crate::process::{
+    self,
+    fileops::{self, AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW},
+};
 
 fn inode_at(dirfd: i32, pathname: u64, flags: u32) -> Result<alloc::sync::Arc<dyn Inode>> {
     let path = read_cstring(pathname, PATH_MAX)?;
@@ -32,7 +35,8 @@ pub fn fchmod(fd: i32, mode: u32) -> Result<i64> {
     if f.is_path_only() {
         return Err(Errno::EBADF);
     }
-    fileops::set_attr(&inode_of_fd(fd)?, SetAttr { mode: Some(mode), ..SetAttr::default() }).map(|_| 0)
+    fileops::set_attr(&inode_of_fd(fd)?, SetAttr { mode: Some(mode), ..SetAttr::default() })
+        .map(|_| 0)
 }
 
 fn owner_attr(uid: u32, gid: u32) -> SetAttr {
@@ -108,7 +112,8 @@ pub fn utimensat(dirfd: i32, pathname: u64, times: u64, flags: u32) -> Result<i6
     if atime.is_none() && mtime.is_none() {
         return Ok(0);
     }
-    fileops::set_attr(&inode, SetAttr { atime_ns: atime, mtime_ns: mtime, ..SetAttr::default() }).map(|_| 0)
+    fileops::set_attr(&inode, SetAttr { atime_ns: atime, mtime_ns: mtime, ..SetAttr::default() })
+        .map(|_| 0)
 }
 
 pub fn umask(mask: u32) -> Result<i64> {

@@ -5,7 +5,10 @@ use crate::error::{Errno, Result};
 use crate::fs::file::{InodeFile, O_CREAT, O_TRUNC, O_WRONLY};
 use crate::fs::path::PATH_MAX;
 use crate::mm::user::{read_cstring, UserSlice};
-use crate::process::{self, fileops::{self, AT_FDCWD, AT_REMOVEDIR}};
+use crate::process::{
+    self,
+    fileops::{self, AT_FDCWD, AT_REMOVEDIR},
+};
 
 fn path(p: u64) -> Result<alloc::string::String> {
     read_cstring(p, PATH_MAX)

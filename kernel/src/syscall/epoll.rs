@@ -55,7 +55,11 @@ pub fn epoll_ctl(epfd: i32, op: i32, fd: i32, event: u64) -> Result<i64> {
     }
     let ev = if op == EPOLL_CTL_DEL { None } else { Some(read_event(event)?) };
     if let Some((events, _)) = ev {
-        if events & EPOLLEXCLUSIVE != 0 && (op == EPOLL_CTL_MOD || events & EPOLLONESHOT != 0 || target.file().epoll().is_some()) {
+        if events & EPOLLEXCLUSIVE != 0
+            && (op == EPOLL_CTL_MOD
+                || events & EPOLLONESHOT != 0
+                || target.file().epoll().is_some())
+        {
             return Err(Errno::EINVAL);
         }
     }
@@ -75,18 +79,40 @@ pub fn epoll_ctl(epfd: i32, op: i32, fd: i32, event: u64) -> Result<i64> {
     Ok(0)
 }
 
-pub fn epoll_pwait(epfd: i32, events: u64, maxevents: i32, timeout_ms: i32, sigmask: u64, sigsetsize: u64) -> Result<i64> {
-    let deadline = if timeout_ms < 0 { None } else { Some(monotonic_ns() + timeout_ms as u64 * 1_000_000) };
+pub fn epoll_pwait(
+    epfd: i32,
+    events: u64,
+    maxevents: i32,
+    timeout_ms: i32,
+    sigmask: u64,
+    sigsetsize: u64,
+) -> Result<i64> {
+    let deadline =
+        if timeout_ms < 0 { None } else { Some(monotonic_ns() + timeout_ms as u64 * 1_000_000) };
     wait(epfd, events, maxevents, deadline, sigmask, sigsetsize)
 }
 
 /// epoll_pwait2: epoll_pwait with a timespec timeout (NULL: wait forever).
-pub fn epoll_pwait2(epfd: i32, events: u64, maxevents: i32, timeout: u64, sigmask: u64, sigsetsize: u64) -> Result<i64> {
+pub fn epoll_pwait2(
+    epfd: i32,
+    events: u64,
+    maxevents: i32,
+    timeout: u64,
+    sigmask: u64,
+    sigsetsize: u64,
+) -> Result<i64> {
     let deadline = super::time_args::relative_deadline(timeout)?;
     wait(epfd, events, maxevents, deadline, sigmask, sigsetsize)
 }
 
-fn wait(epfd: i32, events: u64, maxevents: i32, deadline: Option<u64>, sigmask: u64, sigsetsize: u64) -> Result<i64> {
+fn wait(
+    epfd: i32,
+    events: u64,
+    maxevents: i32,
+    deadline: Option<u64>,
+    sigmask: u64,
+    sigsetsize: u64,
+) -> Result<i64> {
     if maxevents <= 0 || maxevents > MAX_EVENTS {
         return Err(Errno::EINVAL);
     }
@@ -99,7 +125,10 @@ fn wait(epfd: i32, events: u64, maxevents: i32, deadline: Option<u64>, sigmask: 
         }
         let mask = UserPtr::<u64>::new(sigmask).read()?;
         let t = crate::task::current();
-        let old = t.sig_blocked.swap(mask & !crate::process::signal::UNBLOCKABLE, core::sync::atomic::Ordering::Relaxed);
+        let old = t.sig_blocked.swap(
+            mask & !crate::process::signal::UNBLOCKABLE,
+            core::sync::atomic::Ordering::Relaxed,
+        );
         process::current().signals.set_restore_mask(old);
     }
     let got = ep.wait(maxevents as usize, deadline)?;

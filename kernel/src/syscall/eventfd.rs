@@ -13,7 +13,10 @@ pub fn eventfd2(initval: u32, flags: u32) -> Result<i64> {
     if flags & !(EFD_SEMAPHORE | O_CLOEXEC | O_NONBLOCK) != 0 {
         return Err(Errno::EINVAL);
     }
-    let file = OpenFile::new(EventFd::new(initval as u64, flags & EFD_SEMAPHORE != 0), O_RDWR | (flags & O_NONBLOCK));
+    let file = OpenFile::new(
+        EventFd::new(initval as u64, flags & EFD_SEMAPHORE != 0),
+        O_RDWR | (flags & O_NONBLOCK),
+    );
     fileops::install(file, flags & O_CLOEXEC != 0).map(|fd| fd as i64)
 }
 

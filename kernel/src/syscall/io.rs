@@ -5,11 +5,11 @@ use alloc::vec::Vec;
 
 use bytemuck::{Pod, Zeroable};
 
+use super::lock;
 use crate::error::{Errno, Result};
 use crate::fs::file::{OpenFile, O_CLOEXEC};
 use crate::mm::user::{UserPtr, UserSlice};
 use crate::process::{self, fileops};
-use super::lock;
 
 const IOV_MAX: i32 = 1024;
 /// Linux caps one read/write at this many bytes (MAX_RW_COUNT).
@@ -32,21 +32,27 @@ fn sigpipe_on_epipe(r: Result<i64>) -> Result<i64> {
 }
 
 pub fn write(fd: i32, buf: u64, count: u64) -> Result<i64> {
-    sigpipe_on_epipe(file(fd)?.write(UserSlice::new(buf, count.min(MAX_RW_COUNT) as usize)).map(|n| n as i64))
+    sigpipe_on_epipe(
+        file(fd)?.write(UserSlice::new(buf, count.min(MAX_RW_COUNT) as usize)).map(|n| n as i64),
+    )
 }
 
 pub fn pread64(fd: i32, buf: u64, count: u64, off: i64) -> Result<i64> {
     if off < 0 {
         return Err(Errno::EINVAL);
     }
-    file(fd)?.pread(UserSlice::new(buf, count.min(MAX_RW_COUNT) as usize), off as u64).map(|n| n as i64)
+    file(fd)?
+        .pread(UserSlice::new(buf, count.min(MAX_RW_COUNT) as usize), off as u64)
+        .map(|n| n as i64)
 }
 
 pub fn pwrite64(fd: i32, buf: u64, count: u64, off: i64) -> Result<i64> {
     if off < 0 {
         return Err(Errno::EINVAL);
     }
-    file(fd)?.pwrite(UserSlice::new(buf, count.min(MAX_RW_COUNT) as usize), off as u64).map(|n| n as i64)
+    file(fd)?
+        .pwrite(UserSlice::new(buf, count.min(MAX_RW_COUNT) as usize), off as u64)
+        .map(|n| n as i64)
 }
 
 #[repr(C)]
@@ -76,7 +82,10 @@ fn read_iovecs(iov: u64, count: i32) -> Result<Vec<UserSlice>> {
 
 /// Runs `op` over the iovecs in order, stopping at the first short transfer. An error after
 /// some bytes moved is reported as the partial count, as Linux does.
-fn vectored(slices: Vec<UserSlice>, mut op: impl FnMut(UserSlice, usize) -> Result<usize>) -> Result<i64> {
+fn vectored(
+    slices: Vec<UserSlice>,
+    mut op: impl FnMut(UserSlice, usize) -> Result<usize>,
+) -> Result<i64> {
     let mut done = 0usize;
     for s in slices {
         if s.is_empty() {
@@ -133,7 +142,9 @@ pub fn pwritev(fd: i32, iov: u64, count: i32, off: i64) -> Result<i64> {
     if off < 0 {
         return Err(Errno::EINVAL);
     }
-    sigpipe_on_epipe(vectored(read_iovecs(iov, count)?, |s, done| f.pwrite(s, off as u64 + done as u64)))
+    sigpipe_on_epipe(vectored(read_iovecs(iov, count)?, |s, done| {
+        f.pwrite(s, off as u64 + done as u64)
+    }))
 }
 
 const SEEK_SET: i32 = 0;
@@ -286,9 +297,12 @@ pub fn fcntl(fd: i32, cmd: i32, arg: u64) -> Result<i64> {
         super::memfd::F_ADD_SEALS | super::memfd::F_GET_SEALS => super::memfd::seals(&f, cmd, arg),
         F_GETPIPE_SZ => super::pipe::pipe_size(&f, None),
         F_SETPIPE_SZ => super::pipe::pipe_size(&f, Some(arg as u32 as u64)),
-        lock::F_GETLK | lock::F_SETLK | lock::F_SETLKW | lock::F_OFD_GETLK | lock::F_OFD_SETLK | lock::F_OFD_SETLKW => {
-            lock::fcntl(f, cmd, arg)
-        }
+        lock::F_GETLK
+        | lock::F_SETLK
+        | lock::F_SETLKW
+        | lock::F_OFD_GETLK
+        | lock::F_OFD_SETLK
+        | lock::F_OFD_SETLKW => lock::fcntl(f, cmd, arg),
         _ => Err(Errno::EINVAL),
     }
 }

@@ -54,7 +54,11 @@ pub fn fcntl(f: Arc<OpenFile>, cmd: i32, arg: u64) -> Result<i64> {
     let ptr = UserPtr::<Flock>::new(arg);
     let mut fl = ptr.read()?;
     let ofd = matches!(cmd, F_OFD_GETLK | F_OFD_SETLK | F_OFD_SETLKW);
-    let owner = if ofd { LockOwner::OpenFile(lock::open_file_id(&f)) } else { LockOwner::Process(process::current().pid) };
+    let owner = if ofd {
+        LockOwner::OpenFile(lock::open_file_id(&f))
+    } else {
+        LockOwner::Process(process::current().pid)
+    };
     if matches!(cmd, F_GETLK | F_OFD_GETLK) {
         // Linux checks the type first here, and the range next.
         let kind = match fl.l_type {

@@ -21,19 +21,28 @@ pub const F_GET_SEALS: i32 = 1034;
 
 pub fn memfd_create(name: u64, flags: u32) -> Result<i64> {
     // No hugetlbfs here: MFD_HUGETLB is refused like an unknown flag.
-    if flags & !(MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_NOEXEC_SEAL | MFD_EXEC) != 0 || flags & MFD_HUGETLB != 0 {
+    if flags & !(MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_NOEXEC_SEAL | MFD_EXEC) != 0
+        || flags & MFD_HUGETLB != 0
+    {
         return Err(Errno::EINVAL);
     }
     if flags & MFD_EXEC != 0 && flags & MFD_NOEXEC_SEAL != 0 {
         return Err(Errno::EINVAL);
     }
-    let name = read_cstring(name, NAME_MAX).map_err(|e| if e == Errno::ENAMETOOLONG { Errno::EINVAL } else { e })?;
+    let name = read_cstring(name, NAME_MAX).map_err(|e| {
+        if e == Errno::ENAMETOOLONG {
+            Errno::EINVAL
+        } else {
+            e
+        }
+    })?;
     let (uid, gid) = {
         let p = process::current();
         let c = p.creds.lock();
         (c.fsuid, c.fsgid)
     };
-    let opts = Options { sealing: flags & MFD_ALLOW_SEALING != 0, noexec: flags & MFD_NOEXEC_SEAL != 0 };
+    let opts =
+        Options { sealing: flags & MFD_ALLOW_SEALING != 0, noexec: flags & MFD_NOEXEC_SEAL != 0 };
     let file = OpenFile::new(memfd::create(name, opts, uid, gid), O_RDWR);
     fileops::install(file, flags & MFD_CLOEXEC != 0).map(i64::from)
 }

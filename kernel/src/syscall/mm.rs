@@ -68,7 +68,10 @@ pub fn mmap(addr: u64, len: u64, prot: i32, flags: i32, fd: i32, offset: u64) ->
     let mut max_prot = None;
     let backing = if flags & MAP_ANONYMOUS != 0 {
         if shared {
-            Backing::Shared { source: Arc::new(SharedMemory::for_anonymous_mapping(pages)?), pgoff: 0 }
+            Backing::Shared {
+                source: Arc::new(SharedMemory::for_anonymous_mapping(pages)?),
+                pgoff: 0,
+            }
         } else {
             Backing::Anonymous
         }
@@ -88,7 +91,10 @@ pub fn mmap(addr: u64, len: u64, prot: i32, flags: i32, fd: i32, offset: u64) ->
         if m.file_type() == S_IFCHR && m.rdev == DEV_ZERO {
             // /dev/zero maps as anonymous memory.
             if shared {
-                Backing::Shared { source: Arc::new(SharedMemory::for_anonymous_mapping(pages)?), pgoff: 0 }
+                Backing::Shared {
+                    source: Arc::new(SharedMemory::for_anonymous_mapping(pages)?),
+                    pgoff: 0,
+                }
             } else {
                 Backing::Anonymous
             }
@@ -99,7 +105,8 @@ pub fn mmap(addr: u64, len: u64, prot: i32, flags: i32, fd: i32, offset: u64) ->
             let inode = f.file().inode().ok_or(Errno::ENODEV)?;
             // A write-sealed file takes no writable shared mapping, and a read-only one may not
             // become writable (Linux clears VM_MAYWRITE).
-            let write_sealed = inode.seals().is_ok_and(|s| s & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE) != 0);
+            let write_sealed =
+                inode.seals().is_ok_and(|s| s & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE) != 0);
             if shared && write_sealed && prot.contains(Prot::WRITE) {
                 return Err(Errno::EPERM);
             }
@@ -143,7 +150,9 @@ const MREMAP_MAYMOVE: u32 = 1;
 const MREMAP_FIXED: u32 = 2;
 
 pub fn mremap(old: u64, old_len: u64, new_len: u64, flags: u32, new_addr: u64) -> Result<i64> {
-    if flags & !(MREMAP_MAYMOVE | MREMAP_FIXED | 4) != 0 || (flags & MREMAP_FIXED != 0 && flags & MREMAP_MAYMOVE == 0) {
+    if flags & !(MREMAP_MAYMOVE | MREMAP_FIXED | 4) != 0
+        || (flags & MREMAP_FIXED != 0 && flags & MREMAP_MAYMOVE == 0)
+    {
         return Err(Errno::EINVAL);
     }
     let fixed = (flags & MREMAP_FIXED != 0).then_some(new_addr);
@@ -159,7 +168,10 @@ const MS_INVALIDATE: i32 = 2;
 const MS_SYNC: i32 = 4;
 
 pub fn msync(addr: u64, len: u64, flags: i32) -> Result<i64> {
-    if addr % PAGE_SIZE != 0 || flags & !(MS_ASYNC | MS_INVALIDATE | MS_SYNC) != 0 || flags & (MS_ASYNC | MS_SYNC) == (MS_ASYNC | MS_SYNC) {
+    if addr % PAGE_SIZE != 0
+        || flags & !(MS_ASYNC | MS_INVALIDATE | MS_SYNC) != 0
+        || flags & (MS_ASYNC | MS_SYNC) == (MS_ASYNC | MS_SYNC)
+    {
         return Err(Errno::EINVAL);
     }
     let proc = process::current();

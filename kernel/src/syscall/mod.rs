@@ -14,11 +14,11 @@ mod misc;
 mod mm;
 mod mount;
 pub mod mqueue;
-mod pipe;
-mod sendfile;
-mod poll;
 pub mod numbers;
+mod pipe;
+mod poll;
 mod process;
+mod sendfile;
 mod signal;
 mod socket;
 mod stat;
@@ -122,7 +122,9 @@ fn call(nr: u64, a: &Args, frame: &mut TrapFrame) -> Result<i64> {
         SENDFILE => sendfile::sendfile(a.int(0), a.int(1), a.u(2), a.u(3)),
         SPLICE => sendfile::splice(a.int(0), a.u(1), a.int(2), a.u(3), a.u(4), a.u32(5)),
         TEE => sendfile::tee(a.int(0), a.int(1), a.u(2), a.u32(3)),
-        COPY_FILE_RANGE => sendfile::copy_file_range(a.int(0), a.u(1), a.int(2), a.u(3), a.u(4), a.u32(5)),
+        COPY_FILE_RANGE => {
+            sendfile::copy_file_range(a.int(0), a.u(1), a.int(2), a.u(3), a.u(4), a.u32(5))
+        }
         OPEN => dir::open(a.u(0), a.u32(1), a.u32(2)),
         OPENAT => dir::openat(a.int(0), a.u(1), a.u32(2), a.u32(3)),
         CREAT => dir::creat(a.u(0), a.u32(1)),

@@ -3,7 +3,10 @@
 use crate::error::{Errno, Result};
 use crate::fs::path::PATH_MAX;
 use crate::mm::user::read_cstring;
-use crate::process::{self, fileops::{self, AT_FDCWD}};
+use crate::process::{
+    self,
+    fileops::{self, AT_FDCWD},
+};
 
 const MS_REMOUNT: u64 = 32;
 const MS_BIND: u64 = 4096;

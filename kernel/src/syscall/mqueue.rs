@@ -63,7 +63,12 @@ pub fn mq_open(name: u64, oflag: u32, mode: u32, attr: u64) -> Result<i64> {
     let creds = proc.creds.lock().clone();
     let may = |m: &crate::fs::inode::Metadata, mask: u32| creds.may_access(m, mask);
     let who = Opener {
-        node: NewNode { mode: S_IFREG | (mode & 0o7777 & !umask), uid: creds.fsuid, gid: creds.fsgid, rdev: 0 },
+        node: NewNode {
+            mode: S_IFREG | (mode & 0o7777 & !umask),
+            uid: creds.fsuid,
+            gid: creds.fsgid,
+            rdev: 0,
+        },
         privileged: creds.is_root(),
         charge: Charge { ruid: creds.uid, limit: msgqueue_limit(&proc) },
         may: &may,
@@ -175,7 +180,12 @@ pub fn mq_notify(fd: i32, sev: u64) -> Result<i64> {
     let pid = process::current().pid;
     match req {
         None => q.queue.unregister(pid),
-        Some(ev) => q.queue.register(Notification { pid, notify: ev.notify, signo: ev.signo, value: ev.value })?,
+        Some(ev) => q.queue.register(Notification {
+            pid,
+            notify: ev.notify,
+            signo: ev.signo,
+            value: ev.value,
+        })?,
     }
     q.touch();
     Ok(0)

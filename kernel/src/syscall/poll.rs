@@ -4,6 +4,7 @@ use alloc::vec::Vec;
 
 use bytemuck::{Pod, Zeroable};
 
+use super::time_args::{relative_deadline, Timespec, Timeval};
 use crate::arch::time::monotonic_ns;
 use crate::error::{Errno, Result};
 use crate::event::IoEvents;
@@ -12,7 +13,6 @@ use crate::mm::user::{UserPtr, UserSlice};
 use crate::process;
 use crate::process::signal::UNBLOCKABLE;
 use crate::task;
-use super::time_args::{relative_deadline, Timespec, Timeval};
 
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
@@ -56,7 +56,8 @@ fn do_poll(fds: u64, nfds: u64, deadline: Option<u64>) -> Result<i64> {
 }
 
 pub fn poll(fds: u64, nfds: u64, timeout_ms: i32) -> Result<i64> {
-    let deadline = if timeout_ms < 0 { None } else { Some(deadline_from_ns(timeout_ms as u64 * 1_000_000)) };
+    let deadline =
+        if timeout_ms < 0 { None } else { Some(deadline_from_ns(timeout_ms as u64 * 1_000_000)) };
     do_poll(fds, nfds, deadline)
 }
 
@@ -131,16 +132,23 @@ fn do_select(nfds: i32, rd: u64, wr: u64, ex: u64, deadline: Option<u64>) -> Res
     let mut entries = poll::select_entries(files);
     poll::poll(&mut entries, deadline)?;
     let words = nfds.div_ceil(64);
-    let (mut ro, mut wo, mut xo) = (alloc::vec![0u64; words], alloc::vec![0u64; words], alloc::vec![0u64; words]);
+    let (mut ro, mut wo, mut xo) =
+        (alloc::vec![0u64; words], alloc::vec![0u64; words], alloc::vec![0u64; words]);
     let mut count = 0;
     for (fd, e) in fds.iter().zip(entries.iter()) {
         let ev = e.revents;
         let set = |v: &mut Vec<u64>| v[fd / 64] |= 1 << (fd % 64);
-        if bit(&r, *fd) && ev.intersects(IoEvents::IN | IoEvents::RDNORM | IoEvents::RDBAND | IoEvents::HUP | IoEvents::ERR) {
+        if bit(&r, *fd)
+            && ev.intersects(
+                IoEvents::IN | IoEvents::RDNORM | IoEvents::RDBAND | IoEvents::HUP | IoEvents::ERR,
+            )
+        {
             set(&mut ro);
             count += 1;
         }
-        if bit(&w, *fd) && ev.intersects(IoEvents::OUT | IoEvents::WRNORM | IoEvents::WRBAND | IoEvents::ERR) {
+        if bit(&w, *fd)
+            && ev.intersects(IoEvents::OUT | IoEvents::WRNORM | IoEvents::WRBAND | IoEvents::ERR)
+        {
             set(&mut wo);
             count += 1;
         }
@@ -167,7 +175,9 @@ pub fn select(nfds: i32, rd: u64, wr: u64, ex: u64, tvp: u64) -> Result<i64> {
         if tv.sec < 0 || tv.usec < 0 {
             return Err(Errno::EINVAL);
         }
-        let ns = (tv.sec as u64).saturating_mul(1_000_000_000).saturating_add((tv.usec as u64 % 1_000_000_000) * 1000);
+        let ns = (tv.sec as u64)
+            .saturating_mul(1_000_000_000)
+            .saturating_add((tv.usec as u64 % 1_000_000_000) * 1000);
         Some(deadline_from_ns(ns))
     };
     let r = do_select(nfds, rd, wr, ex, deadline);

@@ -10,8 +10,11 @@ use crate::arch::trap::TrapFrame;
 use crate::error::{Errno, Result};
 use crate::mm::user::{read_cstring, read_cstring_array, UserPtr, UserSlice};
 use crate::process::fork::{self, CloneArgs};
-use crate::process::rlimit::{Rlimit, RLIM_NLIMITS, RLIMIT_NOFILE};
-use crate::process::wait::{self, Which, WCONTINUED, WEXITED, WNOHANG, WNOWAIT, WSTOPPED, WUNTRACED, WALL, WCLONE, WNOTHREAD};
+use crate::process::rlimit::{Rlimit, RLIMIT_NOFILE, RLIM_NLIMITS};
+use crate::process::wait::{
+    self, Which, WALL, WCLONE, WCONTINUED, WEXITED, WNOHANG, WNOTHREAD, WNOWAIT, WSTOPPED,
+    WUNTRACED,
+};
 use crate::process::{self, exec, exit, group};
 use crate::task;
 
@@ -33,12 +36,25 @@ pub fn fork(frame: &TrapFrame) -> Result<i64> {
 }
 
 pub fn vfork(frame: &TrapFrame) -> Result<i64> {
-    let args = CloneArgs { flags: fork::CLONE_VM | fork::CLONE_VFORK | SIGCHLD, stack: 0, parent_tid: 0, child_tid: 0, tls: 0 };
+    let args = CloneArgs {
+        flags: fork::CLONE_VM | fork::CLONE_VFORK | SIGCHLD,
+        stack: 0,
+        parent_tid: 0,
+        child_tid: 0,
+        tls: 0,
+    };
     fork::clone_process(&args, frame).map(|p| p as i64)
 }
 
 /// clone(flags, stack, parent_tid, child_tid, tls) — the x86-64 argument order.
-pub fn clone(flags: u64, stack: u64, ptid: u64, ctid: u64, tls: u64, frame: &TrapFrame) -> Result<i64> {
+pub fn clone(
+    flags: u64,
+    stack: u64,
+    ptid: u64,
+    ctid: u64,
+    tls: u64,
+    frame: &TrapFrame,
+) -> Result<i64> {
     let args = CloneArgs { flags, stack, parent_tid: ptid, child_tid: ctid, tls };
     fork::clone_process(&args, frame).map(|p| p as i64)
 }
@@ -91,7 +107,8 @@ const P_PID: u32 = 1;
 const P_PGID: u32 = 2;
 
 pub fn waitid(idtype: u32, id: u32, infop: u64, options: u32, rusage: u64) -> Result<i64> {
-    if options & !(WNOHANG | WSTOPPED | WEXITED | WCONTINUED | WNOWAIT | WALL | WCLONE | WNOTHREAD) != 0
+    if options & !(WNOHANG | WSTOPPED | WEXITED | WCONTINUED | WNOWAIT | WALL | WCLONE | WNOTHREAD)
+        != 0
         || options & (WSTOPPED | WEXITED | WCONTINUED) == 0
     {
         return Err(Errno::EINVAL);
@@ -188,8 +205,12 @@ pub fn arch_prctl(code: i32, addr: u64) -> Result<i64> {
             }
             Ok(0)
         }
-        ARCH_GET_FS => UserPtr::<u64>::new(addr).write(&t.fs_base.load(Ordering::Relaxed)).map(|_| 0),
-        ARCH_GET_GS => UserPtr::<u64>::new(addr).write(&cpu::rdmsr(cpu::MSR_KERNEL_GS_BASE)).map(|_| 0),
+        ARCH_GET_FS => {
+            UserPtr::<u64>::new(addr).write(&t.fs_base.load(Ordering::Relaxed)).map(|_| 0)
+        }
+        ARCH_GET_GS => {
+            UserPtr::<u64>::new(addr).write(&cpu::rdmsr(cpu::MSR_KERNEL_GS_BASE)).map(|_| 0)
+        }
         _ => Err(Errno::EINVAL),
     }
 }
@@ -213,7 +234,8 @@ pub fn prctl(option: i32, arg2: u64) -> Result<i64> {
                 })
             })?;
             let len = name.iter().position(|&b| b == 0).unwrap_or(15);
-            *p.comm.lock() = Some(alloc::string::String::from_utf8_lossy(&name[..len]).into_owned());
+            *p.comm.lock() =
+                Some(alloc::string::String::from_utf8_lossy(&name[..len]).into_owned());
             Ok(0)
         }
         PR_GET_NAME => {
@@ -231,7 +253,11 @@ pub fn prctl(option: i32, arg2: u64) -> Result<i64> {
 }
 
 pub fn prlimit64(pid: i32, resource: i32, new: u64, old: u64) -> Result<i64> {
-    let proc = if pid == 0 { process::current() } else { process::find(pid as u32).ok_or(Errno::ESRCH)? };
+    let proc = if pid == 0 {
+        process::current()
+    } else {
+        process::find(pid as u32).ok_or(Errno::ESRCH)?
+    };
     let r = usize::try_from(resource).ok().filter(|&r| r < RLIM_NLIMITS).ok_or(Errno::EINVAL)?;
     let new_limit = if new != 0 { Some(UserPtr::<Rlimit>::new(new).read()?) } else { None };
     if let Some(n) = new_limit {

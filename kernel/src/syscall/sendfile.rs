@@ -36,7 +36,8 @@ pub fn sendfile(out_fd: i32, in_fd: i32, offset: u64, count: u64) -> Result<i64>
     }
     let start = read_offset(offset)?;
     let count = count.min(0x7fff_f000) as usize;
-    let (n, end, _) = splice::transfer(&input, start.or(Some(input.offset())), &output, None, count, false)?;
+    let (n, end, _) =
+        splice::transfer(&input, start.or(Some(input.offset())), &output, None, count, false)?;
     match (start, end) {
         (Some(_), Some(e)) => UserPtr::<i64>::new(offset).write(&(e as i64))?,
         (None, Some(e)) => input.set_offset(e),
@@ -49,7 +50,14 @@ fn is_pipe(f: &Arc<OpenFile>) -> bool {
     f.file().pipe().is_some()
 }
 
-pub fn splice(fd_in: i32, off_in: u64, fd_out: i32, off_out: u64, len: u64, flags: u32) -> Result<i64> {
+pub fn splice(
+    fd_in: i32,
+    off_in: u64,
+    fd_out: i32,
+    off_out: u64,
+    len: u64,
+    flags: u32,
+) -> Result<i64> {
     let (input, output) = (file(fd_in)?, file(fd_out)?);
     if !input.readable() || !output.writable() {
         return Err(Errno::EBADF);
@@ -70,7 +78,14 @@ pub fn splice(fd_in: i32, off_in: u64, fd_out: i32, off_out: u64, len: u64, flag
     let nonblock = flags & SPLICE_F_NONBLOCK != 0;
     let src_start = src_off.or_else(|| input.file().is_seekable().then(|| input.offset()));
     let dst_start = dst_off.or_else(|| output.file().is_seekable().then(|| output.offset()));
-    let (n, src_end, dst_end) = splice::transfer(&input, src_start, &output, dst_start, len.min(0x7fff_f000) as usize, nonblock)?;
+    let (n, src_end, dst_end) = splice::transfer(
+        &input,
+        src_start,
+        &output,
+        dst_start,
+        len.min(0x7fff_f000) as usize,
+        nonblock,
+    )?;
     if let Some(e) = src_end {
         if src_off.is_some() {
             UserPtr::<i64>::new(off_in).write(&(e as i64))?;
@@ -93,7 +108,9 @@ pub fn tee(fd_in: i32, fd_out: i32, len: u64, flags: u32) -> Result<i64> {
     if !input.readable() || !output.writable() {
         return Err(Errno::EBADF);
     }
-    let (Some(from), Some(to)) = (input.file().pipe(), output.file().pipe()) else { return Err(Errno::EINVAL) };
+    let (Some(from), Some(to)) = (input.file().pipe(), output.file().pipe()) else {
+        return Err(Errno::EINVAL);
+    };
     if Arc::ptr_eq(from, to) {
         return Err(Errno::EINVAL);
     }
@@ -101,7 +118,14 @@ pub fn tee(fd_in: i32, fd_out: i32, len: u64, flags: u32) -> Result<i64> {
     pipe::tee(from, to, len.min(0x7fff_f000) as usize, nonblock).map(|n| n as i64)
 }
 
-pub fn copy_file_range(fd_in: i32, off_in: u64, fd_out: i32, off_out: u64, len: u64, flags: u32) -> Result<i64> {
+pub fn copy_file_range(
+    fd_in: i32,
+    off_in: u64,
+    fd_out: i32,
+    off_out: u64,
+    len: u64,
+    flags: u32,
+) -> Result<i64> {
     if flags != 0 {
         return Err(Errno::EINVAL);
     }

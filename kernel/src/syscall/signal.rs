@@ -5,21 +5,25 @@ use core::sync::atomic::Ordering;
 
 use bytemuck::{Pod, Zeroable};
 
+use super::time_args::Timeval;
 use crate::arch::trap::TrapFrame;
 use crate::error::{Errno, Result};
 use crate::mm::user::UserPtr;
-use crate::process::signal::{self, *};
 use crate::process::kill::{self, Target};
+use crate::process::signal::{self, *};
 use crate::process::{self, timers};
 use crate::task::{self, WaitError, WaitQueue};
-use super::time_args::Timeval;
 
 const SIG_BLOCK: i32 = 0;
 const SIG_UNBLOCK: i32 = 1;
 const SIG_SETMASK: i32 = 2;
 
 fn check_sig(sig: i32) -> Result<u32> {
-    if (1..=NSIG as i32).contains(&sig) { Ok(sig as u32) } else { Err(Errno::EINVAL) }
+    if (1..=NSIG as i32).contains(&sig) {
+        Ok(sig as u32)
+    } else {
+        Err(Errno::EINVAL)
+    }
 }
 
 pub fn rt_sigaction(sig: i32, act: u64, oldact: u64, sigsetsize: u64) -> Result<i64> {
@@ -39,7 +43,9 @@ pub fn rt_sigaction(sig: i32, act: u64, oldact: u64, sigsetsize: u64) -> Result<
     if let Some(a) = new {
         proc.sigactions.lock().set(sig, a);
         // Setting SIG_IGN (or a default that ignores) discards what is pending (POSIX).
-        if a.handler == SIG_IGN || (a.handler == SIG_DFL && default_action(sig) == DefaultAction::Ignore) {
+        if a.handler == SIG_IGN
+            || (a.handler == SIG_DFL && default_action(sig) == DefaultAction::Ignore)
+        {
             signal::discard(&proc, sig);
         }
     }
@@ -188,7 +194,12 @@ pub fn sigaltstack(ss: u64, old: u64, frame: &TrapFrame) -> Result<i64> {
     let (base, size, flags) = *proc.signals.alt_stack.lock();
     let on = signal::on_alt_stack(&proc, frame.rsp);
     if old != 0 {
-        let cur = StackT { sp: base, flags: if on { SS_ONSTACK as i32 } else { (flags & SS_DISABLE) as i32 }, _pad: 0, size };
+        let cur = StackT {
+            sp: base,
+            flags: if on { SS_ONSTACK as i32 } else { (flags & SS_DISABLE) as i32 },
+            _pad: 0,
+            size,
+        };
         UserPtr::<StackT>::new(old).write(&cur)?;
     }
     if ss != 0 {
@@ -234,7 +245,10 @@ pub fn setitimer(which: i32, new: u64, old: u64) -> Result<i64> {
     };
     let (left, ivl) = timers::set_real(&proc, value, interval);
     if old != 0 {
-        UserPtr::<ItimerVal>::new(old).write(&ItimerVal { interval: Timeval::from_ns(ivl as i64), value: Timeval::from_ns(left as i64) })?;
+        UserPtr::<ItimerVal>::new(old).write(&ItimerVal {
+            interval: Timeval::from_ns(ivl as i64),
+            value: Timeval::from_ns(left as i64),
+        })?;
     }
     Ok(0)
 }
@@ -244,7 +258,12 @@ pub fn getitimer(which: i32, cur: u64) -> Result<i64> {
         return if (0..=2).contains(&which) { Err(Errno::ENOSYS) } else { Err(Errno::EINVAL) };
     }
     let (left, ivl) = timers::get_real(&process::current());
-    UserPtr::<ItimerVal>::new(cur).write(&ItimerVal { interval: Timeval::from_ns(ivl as i64), value: Timeval::from_ns(left as i64) }).map(|_| 0)
+    UserPtr::<ItimerVal>::new(cur)
+        .write(&ItimerVal {
+            interval: Timeval::from_ns(ivl as i64),
+            value: Timeval::from_ns(left as i64),
+        })
+        .map(|_| 0)
 }
 
 pub fn alarm(seconds: u32) -> Result<i64> {

@@ -96,7 +96,11 @@ pub fn socket(domain: i32, ty: i32, protocol: i32) -> Result<i64> {
 pub fn socketpair(domain: i32, ty: i32, protocol: i32, sv: u64) -> Result<i64> {
     let (ty, flags) = split_type(ty)?;
     if domain != AF_UNIX {
-        return Err(if domain == AF_INET || domain == AF_INET6 { Errno::EOPNOTSUPP } else { Errno::EAFNOSUPPORT });
+        return Err(if domain == AF_INET || domain == AF_INET6 {
+            Errno::EOPNOTSUPP
+        } else {
+            Errno::EAFNOSUPPORT
+        });
     }
     if protocol != 0 && protocol != 1 {
         return Err(Errno::EPROTONOSUPPORT);
@@ -240,8 +244,10 @@ fn parse_control(control: u64, len: u64, msg: &mut SendMsg) -> Result<()> {
     let buf = UserSlice::new(control, len.min(1 << 16) as usize).read_to_vec()?;
     let mut off = 0;
     while off + CMSG_HDR <= buf.len() {
-        let clen = u64::from_ne_bytes(buf[off..off + 8].try_into().map_err(|_| Errno::EINVAL)?) as usize;
-        let level = i32::from_ne_bytes(buf[off + 8..off + 12].try_into().map_err(|_| Errno::EINVAL)?);
+        let clen =
+            u64::from_ne_bytes(buf[off..off + 8].try_into().map_err(|_| Errno::EINVAL)?) as usize;
+        let level =
+            i32::from_ne_bytes(buf[off + 8..off + 12].try_into().map_err(|_| Errno::EINVAL)?);
         let ty = i32::from_ne_bytes(buf[off + 12..off + 16].try_into().map_err(|_| Errno::EINVAL)?);
         if clen < CMSG_HDR || off + clen > buf.len() {
             return Err(Errno::EINVAL);
@@ -252,7 +258,10 @@ fn parse_control(control: u64, len: u64, msg: &mut SendMsg) -> Result<()> {
         }
         match ty {
             SCM_RIGHTS => {
-                let fds: Vec<i32> = data.chunks_exact(4).map(|c| i32::from_ne_bytes([c[0], c[1], c[2], c[3]])).collect();
+                let fds: Vec<i32> = data
+                    .chunks_exact(4)
+                    .map(|c| i32::from_ne_bytes([c[0], c[1], c[2], c[3]]))
+                    .collect();
                 if fds.is_empty() || msg.rights.len() + fds.len() > SCM_MAX_FD {
                     return Err(Errno::EINVAL);
                 }
@@ -286,7 +295,13 @@ fn parse_control(control: u64, len: u64, msg: &mut SendMsg) -> Result<()> {
 
 /// Sends the bytes of `data` (user memory, an iovec list). Control data is parsed before any
 /// byte is copied, as Linux does.
-fn do_send(fd: i32, data: &[UserSlice], addr: Option<Vec<u8>>, control: Option<(u64, u64)>, flags: u32) -> Result<i64> {
+fn do_send(
+    fd: i32,
+    data: &[UserSlice],
+    addr: Option<Vec<u8>>,
+    control: Option<(u64, u64)>,
+    flags: u32,
+) -> Result<i64> {
     let file = socket_of(fd)?;
     let sock = file.file().as_socket().ok_or(Errno::ENOTSOCK)?;
     let creds = crate::net::env()?.creds();
@@ -399,7 +414,12 @@ pub fn recvmsg(fd: i32, msgp: u64, flags: u32) -> Result<i64> {
         h.namelen = 0;
     }
     let control = if h.control != 0 {
-        encode_control(&mut m, h.controllen as usize, flags & MSG_CMSG_CLOEXEC != 0, &mut out_flags)?
+        encode_control(
+            &mut m,
+            h.controllen as usize,
+            flags & MSG_CMSG_CLOEXEC != 0,
+            &mut out_flags,
+        )?
     } else {
         if m.creds.is_some() || !m.rights.is_empty() {
             out_flags |= MSG_CTRUNC;

@@ -9,7 +9,9 @@ use crate::error::{Errno, Result};
 use crate::fs::inode::{Inode, Metadata};
 use crate::fs::path::PATH_MAX;
 use crate::mm::user::{read_cstring, UserPtr, UserSlice};
-use crate::process::fileops::{self, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_SYMLINK_NOFOLLOW};
+use crate::process::fileops::{
+    self, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_SYMLINK_NOFOLLOW,
+};
 
 /// The x86-64 `struct stat`.
 #[repr(C)]

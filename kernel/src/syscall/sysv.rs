@@ -7,7 +7,9 @@ use alloc::vec::Vec;
 use bytemuck::Pod;
 
 use crate::error::{Errno, Result};
-use crate::ipc::sysv::{self, msg, sem, shm, Caller, Ipc64Perm, IPC_INFO, IPC_RMID, IPC_SET, IPC_STAT};
+use crate::ipc::sysv::{
+    self, msg, sem, shm, Caller, Ipc64Perm, IPC_INFO, IPC_RMID, IPC_SET, IPC_STAT,
+};
 use crate::mm::user::{copy_from_user, copy_to_user, UserPtr};
 use crate::process;
 
@@ -94,7 +96,9 @@ pub fn semctl(id: i32, num: i32, cmd: i32, arg: u64) -> Result<i64> {
             let (ds, ret) = sem::stat(&c, id, cmd)?;
             put(arg, &ds, ret)
         }
-        sem::GETVAL | sem::GETPID | sem::GETNCNT | sem::GETZCNT => sem::get(&c, id, num, cmd).map(i64::from),
+        sem::GETVAL | sem::GETPID | sem::GETNCNT | sem::GETZCNT => {
+            sem::get(&c, id, num, cmd).map(i64::from)
+        }
         sem::GETALL => {
             let vals = sem::get_all(&c, id)?;
             copy_to_user(arg, bytemuck::cast_slice(&vals)).map(|_| 0)

@@ -1,10 +1,10 @@
 //! clock_gettime, clock_getres, gettimeofday, time, nanosleep, clock_nanosleep.
 
+use super::time_args::{Timespec, Timeval};
 use crate::arch::time::{monotonic_ns, realtime_ns};
 use crate::error::{Errno, Result};
 use crate::mm::user::UserPtr;
 use crate::task::{self, wait_queue, WaitError};
-use super::time_args::{Timespec, Timeval};
 
 const CLOCK_REALTIME: i32 = 0;
 const CLOCK_MONOTONIC: i32 = 1;
@@ -21,8 +21,12 @@ const NSEC_PER_SEC: i64 = 1_000_000_000;
 fn now(clock: i32) -> Result<i64> {
     match clock {
         CLOCK_REALTIME | CLOCK_REALTIME_COARSE => Ok(realtime_ns()),
-        CLOCK_MONOTONIC | CLOCK_MONOTONIC_RAW | CLOCK_MONOTONIC_COARSE | CLOCK_BOOTTIME => Ok(monotonic_ns() as i64),
-        CLOCK_PROCESS_CPUTIME_ID | CLOCK_THREAD_CPUTIME_ID => Ok(task::current().cpu_time_ns() as i64),
+        CLOCK_MONOTONIC | CLOCK_MONOTONIC_RAW | CLOCK_MONOTONIC_COARSE | CLOCK_BOOTTIME => {
+            Ok(monotonic_ns() as i64)
+        }
+        CLOCK_PROCESS_CPUTIME_ID | CLOCK_THREAD_CPUTIME_ID => {
+            Ok(task::current().cpu_time_ns() as i64)
+        }
         _ => Err(Errno::EINVAL),
     }
 }

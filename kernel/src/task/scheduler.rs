@@ -22,7 +22,8 @@ struct RunQueue {
     dead: Option<Arc<Thread>>,
 }
 
-static RQ: Mutex<RunQueue> = Mutex::new(RunQueue { ready: VecDeque::new(), idle: None, dead: None });
+static RQ: Mutex<RunQueue> =
+    Mutex::new(RunQueue { ready: VecDeque::new(), idle: None, dead: None });
 static NEED_RESCHED: AtomicBool = AtomicBool::new(false);
 
 /// The running thread. Outside the run queue's lock so that finding it (on nearly every system
@@ -114,7 +115,8 @@ pub fn preempt_point() {
 fn switch_away(new_state: State) {
     let mut rq = RQ.lock();
     let prev = set_current(None).expect("a current thread");
-    let is_idle = |t: &Arc<Thread>, rq: &RunQueue| rq.idle.as_ref().is_some_and(|i| Arc::ptr_eq(i, t));
+    let is_idle =
+        |t: &Arc<Thread>, rq: &RunQueue| rq.idle.as_ref().is_some_and(|i| Arc::ptr_eq(i, t));
     let prev_is_idle = is_idle(&prev, &rq);
     // A thread woken between marking itself asleep and getting here stays runnable.
     if new_state == State::Sleeping && prev.state() == State::Runnable {
@@ -130,7 +132,8 @@ fn switch_away(new_state: State) {
         None => rq.idle.clone().expect("idle thread"),
     };
     let now = crate::arch::time::monotonic_ns();
-    prev.cpu_ns.fetch_add(now.saturating_sub(prev.run_start.load(Ordering::Relaxed)), Ordering::Relaxed);
+    prev.cpu_ns
+        .fetch_add(now.saturating_sub(prev.run_start.load(Ordering::Relaxed)), Ordering::Relaxed);
     next.run_start.store(now, Ordering::Relaxed);
     next.set_state(State::Running);
     next.slice_left.store(SLICE_TICKS, Ordering::Relaxed);

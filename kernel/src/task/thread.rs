@@ -86,8 +86,10 @@ impl Thread {
     /// A kernel thread that runs `entry(arg)` (which never returns; it exits through the scheduler).
     pub fn new_kernel(entry: extern "C" fn(u64) -> !, arg: u64) -> Arc<Thread> {
         // Kernel threads take no id from the pid space (init must be 1).
-        let mut t = Thread::with_stack(0, crate::mm::kernel_page_table().root()).expect("heap for a kernel thread at boot");
-        let rsp = context::prepare_kernel_thread(bytemuck::cast_slice_mut(&mut t.stack), entry, arg);
+        let mut t = Thread::with_stack(0, crate::mm::kernel_page_table().root())
+            .expect("heap for a kernel thread at boot");
+        let rsp =
+            context::prepare_kernel_thread(bytemuck::cast_slice_mut(&mut t.stack), entry, arg);
         t.saved_rsp.store(rsp, Ordering::Relaxed);
         Arc::new(t)
     }
@@ -146,7 +148,8 @@ impl Thread {
     pub fn cpu_time_ns(&self) -> u64 {
         let used = self.cpu_ns.load(Ordering::Relaxed);
         if self.state() == State::Running {
-            used + crate::arch::time::monotonic_ns().saturating_sub(self.run_start.load(Ordering::Relaxed))
+            used + crate::arch::time::monotonic_ns()
+                .saturating_sub(self.run_start.load(Ordering::Relaxed))
         } else {
             used
         }

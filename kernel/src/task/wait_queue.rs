@@ -46,7 +46,11 @@ impl WaitQueue {
 
     /// Sleeps until `cond` returns `Some`, a signal arrives, or (if given) the monotonic clock
     /// passes `deadline_ns`.
-    pub fn wait_until<T>(&self, mut cond: impl FnMut() -> Option<T>, deadline_ns: Option<u64>) -> Result<T, WaitError> {
+    pub fn wait_until<T>(
+        &self,
+        mut cond: impl FnMut() -> Option<T>,
+        deadline_ns: Option<u64>,
+    ) -> Result<T, WaitError> {
         let me = scheduler::current();
         loop {
             if let Some(v) = cond() {

@@ -56,7 +56,12 @@ impl Finished {
 
 /// Runs `cmd` (stdin closed) until it ends or `timeout` passes, calling `progress` with each
 /// console line as it arrives.
-pub fn run(mut cmd: Command, stderr: Stderr, timeout: Duration, progress: &(dyn Fn(&str) + Sync)) -> Result<Finished> {
+pub fn run(
+    mut cmd: Command,
+    stderr: Stderr,
+    timeout: Duration,
+    progress: &(dyn Fn(&str) + Sync),
+) -> Result<Finished> {
     let program = cmd.get_program().to_string_lossy().into_owned();
     cmd.stdin(Stdio::null());
     let (reader, writer) = std::io::pipe().context(|| "creating a pipe")?;
@@ -125,7 +130,10 @@ mod tests {
         let mut cmd = Command::new("sh");
         cmd.args(["-c", "echo one; printf 'two\\r\\n'; echo three >&2; exit 3"]);
         let seen = Mutex::new(Vec::new());
-        let done = run(cmd, Stderr::Merge, Duration::from_secs(20), &|l| seen.lock().unwrap().push(l.to_string())).unwrap();
+        let done = run(cmd, Stderr::Merge, Duration::from_secs(20), &|l| {
+            seen.lock().unwrap().push(l.to_string())
+        })
+        .unwrap();
         assert_eq!(done.status, Some(3));
         assert_eq!(done.texts().collect::<Vec<_>>(), ["one", "two", "three"]);
         assert_eq!(seen.into_inner().unwrap(), ["one", "two", "three"]);

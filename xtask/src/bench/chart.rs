@@ -14,7 +14,11 @@ pub fn ratios(path: &Path, title: &str, bars: &[(String, f64)]) -> Result<()> {
     draw(path, title, bars).map_err(|e| Error::new(format!("drawing {}: {e}", path.display())))
 }
 
-fn draw(path: &Path, title: &str, bars: &[(String, f64)]) -> std::result::Result<(), Box<dyn std::error::Error>> {
+fn draw(
+    path: &Path,
+    title: &str,
+    bars: &[(String, f64)],
+) -> std::result::Result<(), Box<dyn std::error::Error>> {
     let n = bars.len();
     let height = 120 + 28 * n.max(1) as u32;
     let root = SVGBackend::new(path, (900, height)).into_drawing_area();
@@ -53,14 +57,22 @@ fn draw(path: &Path, title: &str, bars: &[(String, f64)]) -> std::result::Result
     chart.draw_series(bars.iter().zip(&logs).enumerate().map(|(i, ((_, r), &x))| {
         let y = n - 1 - i;
         let color = if *r >= 1.0 { GREEN.mix(0.7) } else { RED.mix(0.7) };
-        let mut bar = Rectangle::new([(0.0, SegmentValue::Exact(y)), (x, SegmentValue::Exact(y + 1))], color.filled());
+        let mut bar = Rectangle::new(
+            [(0.0, SegmentValue::Exact(y)), (x, SegmentValue::Exact(y + 1))],
+            color.filled(),
+        );
         bar.set_margin(4, 4, 0, 0);
         bar
     }))?;
-    let label_style = TextStyle::from(("sans-serif", 13).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
+    let label_style =
+        TextStyle::from(("sans-serif", 13).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
     chart.draw_series(bars.iter().zip(&logs).enumerate().map(|(i, ((_, r), &x))| {
         let y = n - 1 - i;
-        Text::new(format!("{r:.2}"), (x.max(0.0) + 0.05, SegmentValue::CenterOf(y)), label_style.clone())
+        Text::new(
+            format!("{r:.2}"),
+            (x.max(0.0) + 0.05, SegmentValue::CenterOf(y)),
+            label_style.clone(),
+        )
     }))?;
     chart.draw_series(std::iter::once(PathElement::new(
         vec![(0.0, SegmentValue::Exact(0)), (0.0, SegmentValue::Exact(n))],
@@ -76,8 +88,13 @@ mod tests {
 
     #[test]
     fn writes_an_svg_with_every_name() {
-        let path = std::env::temp_dir().join(format!("xtask-chart-test-{}.svg", std::process::id()));
-        let bars = vec![("pipe_lat".to_string(), 2.5), ("tcp_bw".to_string(), 0.4), ("null_syscall".to_string(), 1.0)];
+        let path =
+            std::env::temp_dir().join(format!("xtask-chart-test-{}.svg", std::process::id()));
+        let bars = vec![
+            ("pipe_lat".to_string(), 2.5),
+            ("tcp_bw".to_string(), 0.4),
+            ("null_syscall".to_string(), 1.0),
+        ];
         ratios(&path, "test", &bars).unwrap();
         let svg = std::fs::read_to_string(&path).unwrap();
         std::fs::remove_file(&path).unwrap();

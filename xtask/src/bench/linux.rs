@@ -30,15 +30,23 @@ pub fn kernel() -> Result<LinuxKernel> {
     }
     for tool in ["apt-get", "apt-cache", "dpkg-deb"] {
         if which(tool).is_none() {
-            return Err(Error::new(format!("{tool} not found: fetching Debian's {METAPACKAGE} needs apt and dpkg")));
+            return Err(Error::new(format!(
+                "{tool} not found: fetching Debian's {METAPACKAGE} needs apt and dpkg"
+            )));
         }
     }
     let package = resolve_metapackage()?;
     std::fs::create_dir_all(&dir).context(|| format!("creating {}", dir.display()))?;
     eprintln!("xtask: downloading {package} ({METAPACKAGE}) into {}", dir.display());
-    run(Command::new("apt-get").arg("download").arg(&package).current_dir(&dir), "apt-get download")?;
-    let deb = find_file(&dir, |name| name.starts_with(&format!("{package}_")) && name.ends_with(".deb"))?
-        .ok_or_else(|| Error::new(format!("apt-get download {package} left no .deb in {}", dir.display())))?;
+    run(
+        Command::new("apt-get").arg("download").arg(&package).current_dir(&dir),
+        "apt-get download",
+    )?;
+    let deb =
+        find_file(&dir, |name| name.starts_with(&format!("{package}_")) && name.ends_with(".deb"))?
+            .ok_or_else(|| {
+                Error::new(format!("apt-get download {package} left no .deb in {}", dir.display()))
+            })?;
     let _ = std::fs::remove_dir_all(&root);
     run(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&root), "dpkg-deb -x")?;
     // Only boot/ is needed: drop the modules (hundreds of MB) and the package file.
@@ -46,7 +54,8 @@ pub fn kernel() -> Result<LinuxKernel> {
         let _ = std::fs::remove_dir_all(root.join(unneeded));
     }
     let _ = std::fs::remove_file(&deb);
-    find_unpacked(&root)?.ok_or_else(|| Error::new(format!("{} holds no boot/vmlinuz-*", deb.display())))
+    find_unpacked(&root)?
+        .ok_or_else(|| Error::new(format!("{} holds no boot/vmlinuz-*", deb.display())))
 }
 
 /// `linux-image-amd64` depends on the real package, `linux-image-6.x.y-N-amd64`. Without package
@@ -57,9 +66,13 @@ fn resolve_metapackage() -> Result<String> {
         None if is_root() => {
             eprintln!("xtask: no package lists for {METAPACKAGE}: running apt-get update");
             run(Command::new("apt-get").arg("update"), "apt-get update")?;
-            depends_of(METAPACKAGE).ok_or_else(|| Error::new(format!("apt-cache knows no {METAPACKAGE} even after apt-get update")))
+            depends_of(METAPACKAGE).ok_or_else(|| {
+                Error::new(format!("apt-cache knows no {METAPACKAGE} even after apt-get update"))
+            })
         }
-        None => Err(Error::new(format!("apt-cache knows no {METAPACKAGE}: run apt-get update as root first"))),
+        None => Err(Error::new(format!(
+            "apt-cache knows no {METAPACKAGE}: run apt-get update as root first"
+        ))),
     }
 }
 
@@ -82,7 +95,12 @@ fn find_unpacked(root: &Path) -> Result<Option<LinuxKernel>> {
     }
     let vmlinuz = find_file(&boot, |name| name.starts_with("vmlinuz-"))?;
     Ok(vmlinuz.map(|vmlinuz| {
-        let version = vmlinuz.file_name().unwrap_or_default().to_string_lossy().trim_start_matches("vmlinuz-").to_string();
+        let version = vmlinuz
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .trim_start_matches("vmlinuz-")
+            .to_string();
         LinuxKernel { vmlinuz, package: format!("linux-image-{version}") }
     }))
 }
@@ -130,7 +148,8 @@ mod tests {
 
     #[test]
     fn init_runs_the_runner_then_powers_off() {
-        let script = init_script(&["/bench/tools/runner".into(), "-t".into(), "1".into(), "/bench".into()]);
+        let script =
+            init_script(&["/bench/tools/runner".into(), "-t".into(), "1".into(), "/bench".into()]);
         assert!(script.starts_with("#!/bin/sh\n"));
         let runner = script.find("/bench/tools/runner -t 1 /bench\n").unwrap();
         assert!(script.find("mount -t proc").unwrap() < runner);

@@ -52,7 +52,15 @@ struct Options {
 
 fn parse_args(args: Vec<OsString>) -> Result<Options> {
     let mut args = Args::new(args);
-    let mut o = Options { vm: VmOptions::default(), vs_linux: false, host: false, runs: None, seconds: DEFAULT_SECONDS, verbose: false, filter: None };
+    let mut o = Options {
+        vm: VmOptions::default(),
+        vs_linux: false,
+        host: false,
+        runs: None,
+        seconds: DEFAULT_SECONDS,
+        verbose: false,
+        filter: None,
+    };
     while let Some(arg) = args.next() {
         match arg.to_str() {
             Some("--vs-linux") => o.vs_linux = true,
@@ -62,20 +70,30 @@ fn parse_args(args: Vec<OsString>) -> Result<Options> {
             Some("--kernel") => o.vm.kernel = Some(args.path("--kernel")?),
             Some("--runs") => {
                 let v = args.value("--runs")?;
-                o.runs = Some(v.parse().ok().filter(|n| *n > 0).ok_or_else(|| Error::new(format!("--runs: not a positive number: {v}")))?);
+                o.runs =
+                    Some(v.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                        Error::new(format!("--runs: not a positive number: {v}"))
+                    })?);
             }
             Some("--seconds") => {
                 let v = args.value("--seconds")?;
-                o.seconds = v.parse().ok().filter(|s: &f64| *s > 0.0 && s.is_finite()).ok_or_else(|| Error::new(format!("--seconds: not a positive number: {v}")))?;
+                o.seconds =
+                    v.parse().ok().filter(|s: &f64| *s > 0.0 && s.is_finite()).ok_or_else(
+                        || Error::new(format!("--seconds: not a positive number: {v}")),
+                    )?;
             }
             Some("-v" | "--verbose") => o.verbose = true,
-            Some(s) if s.starts_with('-') => return Err(Error::new(format!("bench: unknown option {s}"))),
+            Some(s) if s.starts_with('-') => {
+                return Err(Error::new(format!("bench: unknown option {s}")))
+            }
             Some(s) if o.filter.is_none() => o.filter = Some(s.to_string()),
             _ => return Err(Error::new(format!("bench: unexpected argument {arg:?}"))),
         }
     }
     if o.host && o.vs_linux {
-        return Err(Error::new("bench: --host runs the benchmarks natively; it does not go with --vs-linux"));
+        return Err(Error::new(
+            "bench: --host runs the benchmarks natively; it does not go with --vs-linux",
+        ));
     }
     Ok(o)
 }
@@ -86,7 +104,8 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
     deps::ensure()?;
     let user = build_user()?;
     let built = if o.host { &user.host_bench } else { &user.guest_bench };
-    let broken: Vec<&str> = built.all().filter(|b| b.path.is_err()).map(|b| b.name.as_str()).collect();
+    let broken: Vec<&str> =
+        built.all().filter(|b| b.path.is_err()).map(|b| b.name.as_str()).collect();
     if !broken.is_empty() {
         return Err(Error::new(format!("benchmarks failed to compile: {}", broken.join(", "))));
     }
@@ -97,7 +116,10 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
         .filter(|name| o.filter.as_deref().is_none_or(|f| name.contains(f)))
         .collect();
     if names.is_empty() {
-        return Err(Error::new(format!("no benchmark in user/bench matches {:?}", o.filter.as_deref().unwrap_or(""))));
+        return Err(Error::new(format!(
+            "no benchmark in user/bench matches {:?}",
+            o.filter.as_deref().unwrap_or("")
+        )));
     }
     if o.host {
         host(&o, &names)
@@ -114,7 +136,12 @@ pub fn report_build(user: &UserBuild, report: &mut test::Report) {
     if failed.is_empty() {
         report.ok("build/bench", &format!("{} programs for POSIX-X and the host", all.len()));
     } else {
-        let lines: Vec<String> = failed.iter().flat_map(|b| b.path.as_ref().err().into_iter().flat_map(|e| e.lines().map(str::to_string))).collect();
+        let lines: Vec<String> = failed
+            .iter()
+            .flat_map(|b| {
+                b.path.as_ref().err().into_iter().flat_map(|e| e.lines().map(str::to_string))
+            })
+            .collect();
         let names: Vec<&str> = failed.iter().map(|b| b.name.as_str()).collect();
         report.fail("build/bench", &format!("did not compile: {}", names.join(", ")), &lines);
     }
@@ -122,7 +149,14 @@ pub fn report_build(user: &UserBuild, report: &mut test::Report) {
 
 /// The runner's command line.
 fn runner_command(dir: &str, seconds: f64, names: &[String]) -> Vec<String> {
-    let mut cmd = vec![format!("{dir}/tools/runner"), "-t".to_string(), seconds.to_string(), "-T".to_string(), BENCH_TIMEOUT_SECS.to_string(), dir.to_string()];
+    let mut cmd = vec![
+        format!("{dir}/tools/runner"),
+        "-t".to_string(),
+        seconds.to_string(),
+        "-T".to_string(),
+        BENCH_TIMEOUT_SECS.to_string(),
+        dir.to_string(),
+    ];
     cmd.extend(names.iter().cloned());
     cmd
 }
@@ -162,7 +196,8 @@ fn guest(o: &Options, user: &UserBuild, names: &[String]) -> Result<u8> {
         console: Console::Capture,
         log_echo: LogEcho::Nothing,
     };
-    let mut targets = vec![(System::PosixX, qemu_boot(&kernel, &o.vm.append), Some(kernel.clone()))];
+    let mut targets =
+        vec![(System::PosixX, qemu_boot(&kernel, &o.vm.append), Some(kernel.clone()))];
     if let Some(linux) = &linux {
         targets.push((System::Linux, qemu_boot(&linux.vmlinuz, linux::APPEND), None));
     }
@@ -181,7 +216,12 @@ fn guest(o: &Options, user: &UserBuild, names: &[String]) -> Result<u8> {
     for run in 1..=runs {
         for (system, qemu, kernel_elf) in &targets {
             let label = format!("{} {run}/{runs}", system.label());
-            let finished = boot::run(qemu.command(), Stderr::KernelLog { kernel: kernel_elf.clone() }, BOOT_TIMEOUT, &|line| progress(&label, line, o.verbose))?;
+            let finished = boot::run(
+                qemu.command(),
+                Stderr::KernelLog { kernel: kernel_elf.clone() },
+                BOOT_TIMEOUT,
+                &|line| progress(&label, line, o.verbose),
+            )?;
             save_log(&logs.join(format!("{}-{run}.log", system.key())), &finished);
             let result = record(*system, &finished);
             eprintln!("xtask: [{label}] {}", summary(&result, &finished));
@@ -201,7 +241,8 @@ fn guest(o: &Options, user: &UserBuild, names: &[String]) -> Result<u8> {
         linux: linux.as_ref().map(|l| l.package.clone()),
     };
     finish(setting, names, &systems, o.filter.is_none())?;
-    let posix_started = systems.get(&System::PosixX).is_some_and(|r| r.0.iter().any(|r| r.output.started));
+    let posix_started =
+        systems.get(&System::PosixX).is_some_and(|r| r.0.iter().any(|r| r.output.started));
     Ok(if posix_started { 0 } else { 1 })
 }
 
@@ -215,7 +256,8 @@ fn host(o: &Options, names: &[String]) -> Result<u8> {
         let label = format!("host {run}/{runs}");
         let mut cmd = Command::new(&runner[0]);
         cmd.args(&runner[1..]).current_dir(&dir);
-        let finished = boot::run(cmd, Stderr::Merge, BOOT_TIMEOUT, &|line| progress(&label, line, o.verbose))?;
+        let finished =
+            boot::run(cmd, Stderr::Merge, BOOT_TIMEOUT, &|line| progress(&label, line, o.verbose))?;
         let result = record(System::Host, &finished);
         eprintln!("xtask: [{label}] {}", summary(&result, &finished));
         systems.entry(System::Host).or_default().0.push(result);
@@ -244,7 +286,12 @@ fn host(o: &Options, names: &[String]) -> Result<u8> {
 /// Prints the table and writes the report files (into target/bench/, or target/bench/host/ for
 /// `--host`). Only a full run (`complete`: no FILTER) is the one the README quotes, but every
 /// run writes its report.
-fn finish<'a>(setting: Setting, names: &[String], systems: &'a BTreeMap<System, Runs>, complete: bool) -> Result<Report<'a>> {
+fn finish<'a>(
+    setting: Setting,
+    names: &[String],
+    systems: &'a BTreeMap<System, Runs>,
+    complete: bool,
+) -> Result<Report<'a>> {
     let host = systems.contains_key(&System::Host);
     let dir = if host { output_dir().join("host") } else { output_dir() };
     let report = Report { rows: stats::rows(names, systems), setting, systems };
@@ -261,10 +308,14 @@ fn finish<'a>(setting: Setting, names: &[String], systems: &'a BTreeMap<System, 
     }
     report.write(&dir)?;
     println!("report: {}", dir.join("report.json").display());
-    let bars: Vec<(String, f64)> = report.rows.iter().filter_map(|r| r.ratio.map(|x| (r.name.clone(), x))).collect();
+    let bars: Vec<(String, f64)> =
+        report.rows.iter().filter_map(|r| r.ratio.map(|x| (r.name.clone(), x))).collect();
     if !bars.is_empty() {
         let svg = dir.join("ratios.svg");
-        let title = format!("POSIX-X vs Linux, {} ({}), median of {} runs", report.setting.accelerator, report.setting.date, report.setting.runs);
+        let title = format!(
+            "POSIX-X vs Linux, {} ({}), median of {} runs",
+            report.setting.accelerator, report.setting.date, report.setting.runs
+        );
         chart::ratios(&svg, &title, &bars)?;
         println!("chart:  {}", svg.display());
     } else if !host {
@@ -298,13 +349,20 @@ fn record(system: System, finished: &Finished) -> Run {
 }
 
 fn summary(run: &Run, finished: &Finished) -> String {
-    let boot = run.boot_time.map(|t| format!("runner started at {:.2}s, ", t.as_secs_f64())).unwrap_or_default();
+    let boot = run
+        .boot_time
+        .map(|t| format!("runner started at {:.2}s, ", t.as_secs_f64()))
+        .unwrap_or_default();
     let clock = run.clock_rate.map(|r| format!(", guest clock {r:.3}x host")).unwrap_or_default();
     let status = match &run.failure {
         Some(f) => format!("FAILED: {f}"),
         None => "ok".to_string(),
     };
-    format!("{boot}{} result(s) in {}{clock}: {status}", run.output.samples.len(), secs(finished.elapsed))
+    format!(
+        "{boot}{} result(s) in {}{clock}: {status}",
+        run.output.samples.len(),
+        secs(finished.elapsed)
+    )
 }
 
 /// Shows a run's progress: each result and each error as it comes (every line with -v).
@@ -343,7 +401,8 @@ fn output_dir() -> PathBuf {
 /// The QEMU settings both kernels share, from the command line itself.
 fn describe_qemu(cmd: &Command, accel: Accel) -> String {
     let args: Vec<String> = cmd.get_args().map(|a| a.to_string_lossy().into_owned()).collect();
-    let value = |flag: &str| args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1)).cloned();
+    let value =
+        |flag: &str| args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1)).cloned();
     format!(
         "QEMU -M {} -cpu {} -m {}, {} vCPU, {}",
         value("-M").unwrap_or_default(),
@@ -368,7 +427,13 @@ fn today() -> String {
 /// `git rev-parse --short HEAD`, with `+changes` if kernel/ has uncommitted changes.
 fn commit() -> String {
     let git = |args: &[&str]| {
-        Command::new("git").args(args).current_dir(repo_root()).output().ok().filter(|o| o.status.success()).map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        Command::new("git")
+            .args(args)
+            .current_dir(repo_root())
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
     };
     let Some(head) = git(&["rev-parse", "--short", "HEAD"]) else {
         return "unknown".to_string();
@@ -384,12 +449,16 @@ fn machine() -> String {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let model = cpuinfo
         .lines()
-        .find_map(|l| l.strip_prefix("model name")?.split_once(':').map(|(_, v)| v.trim().to_string()))
+        .find_map(|l| {
+            l.strip_prefix("model name")?.split_once(':').map(|(_, v)| v.trim().to_string())
+        })
         .unwrap_or_else(|| "unknown CPU".to_string());
     let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
     let mem_gib = meminfo
         .lines()
-        .find_map(|l| l.strip_prefix("MemTotal:")?.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .find_map(|l| {
+            l.strip_prefix("MemTotal:")?.trim().trim_end_matches("kB").trim().parse::<f64>().ok()
+        })
         .map(|kb| format!(", {:.0} GiB", kb / 1024.0 / 1024.0))
         .unwrap_or_default();
     format!("{model}, {} CPUs{mem_gib}", crate::util::cpus())

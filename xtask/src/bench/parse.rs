@@ -195,7 +195,10 @@ bench-runner end";
         let out = parse_console(console.lines());
         assert!(out.started && out.ended);
         assert_eq!(out.mem_used_kb, Some(20000));
-        assert_eq!(out.samples["pipe_lat"], Sample { unit: Unit::Micros, value: 12.5, iters: 80000 });
+        assert_eq!(
+            out.samples["pipe_lat"],
+            Sample { unit: Unit::Micros, value: 12.5, iters: 80000 }
+        );
         assert_eq!(out.samples["pipe_bw"].value, 1234.0);
         assert_eq!(out.samples["pipe_bw"].unit, Unit::MegabytesPerSecond);
         assert_eq!(out.samples.len(), 2);
@@ -212,11 +215,18 @@ bench-runner end";
     #[test]
     fn guest_clock_against_host() {
         let s = Duration::from_secs_f64;
-        let lines = [(s(0.5), "bench-clock ns=1000000000"), (s(1.0), "bench=a unit=us value=1 iters=1"), (s(10.5), "bench-clock ns=11100000000")];
+        let lines = [
+            (s(0.5), "bench-clock ns=1000000000"),
+            (s(1.0), "bench=a unit=us value=1 iters=1"),
+            (s(10.5), "bench-clock ns=11100000000"),
+        ];
         let rate = clock_rate(lines).unwrap();
         assert!((rate - 1.01).abs() < 1e-9, "{rate}");
         assert_eq!(clock_rate([(s(0.5), "bench-clock ns=1")]), None);
-        assert_eq!(clock_rate([(s(0.5), "bench-clock ns=1"), (s(0.6), "bench-clock ns=100000000")]), None);
+        assert_eq!(
+            clock_rate([(s(0.5), "bench-clock ns=1"), (s(0.6), "bench-clock ns=100000000")]),
+            None
+        );
     }
 
     #[test]

@@ -6,12 +6,13 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 
-use super::stats::{median, ratio, Row, Runs, System};
 use super::parse::Unit;
+use super::stats::{median, ratio, Row, Runs, System};
 use crate::util::{Context, Result};
 
 /// Said wherever figures are shown.
-pub const CAVEAT: &str = "Absolute figures under TCG (QEMU's instruction translator) are not comparable to \
+pub const CAVEAT: &str =
+    "Absolute figures under TCG (QEMU's instruction translator) are not comparable to \
 hardware; both kernels run in the same emulator, so the ratio is the figure that counts.";
 
 /// The setting of a run, for the report's header.
@@ -64,7 +65,11 @@ impl Report<'_> {
             return Vec::new();
         }
         let boot = self.systems.iter().map(|(&s, runs)| (s, median(&runs.boot_times()))).collect();
-        let mem = self.systems.iter().map(|(&s, runs)| (s, median(&runs.mem_used_kb()).map(|kb| kb / 1024.0))).collect();
+        let mem = self
+            .systems
+            .iter()
+            .map(|(&s, runs)| (s, median(&runs.mem_used_kb()).map(|kb| kb / 1024.0)))
+            .collect();
         vec![("boot time", "s", boot), ("memory in use", "MiB", mem)]
     }
 
@@ -85,7 +90,8 @@ impl Report<'_> {
         }
         let mut rows = vec![header];
         for row in &self.rows {
-            let mut cells = vec![row.name.clone(), row.unit.map(Unit::name).unwrap_or("?").to_string()];
+            let mut cells =
+                vec![row.name.clone(), row.unit.map(Unit::name).unwrap_or("?").to_string()];
             cells.extend(systems.iter().map(|s| match &row.medians[s] {
                 Ok(v) => figure(*v),
                 Err(_) => "unsupported".to_string(),
@@ -97,9 +103,15 @@ impl Report<'_> {
         }
         for (name, unit, medians) in self.extras() {
             let mut cells = vec![name.to_string(), unit.to_string()];
-            cells.extend(systems.iter().map(|s| medians[s].map(figure).unwrap_or_else(|| "-".to_string())));
+            cells.extend(
+                systems.iter().map(|s| medians[s].map(figure).unwrap_or_else(|| "-".to_string())),
+            );
             if self.has_ratio() {
-                cells.push(self.extra_ratio(&medians).map(|r| format!("{r:.2}")).unwrap_or_else(|| "-".to_string()));
+                cells.push(
+                    self.extra_ratio(&medians)
+                        .map(|r| format!("{r:.2}"))
+                        .unwrap_or_else(|| "-".to_string()),
+                );
             }
             rows.push(cells);
         }
@@ -153,8 +165,16 @@ impl Report<'_> {
         let _ = writeln!(md, "| {} |", header.join(" | "));
         let _ = writeln!(md, "|{}", "---|".repeat(header.len()));
         for row in &self.rows {
-            let mut cells = vec![format!("`{}`", row.name), row.unit.map(Unit::name).unwrap_or("?").replace("us", "µs")];
-            cells.extend(systems.iter().map(|s| row.medians[s].as_ref().map(|v| figure(*v)).unwrap_or_else(|_| "unsupported".to_string())));
+            let mut cells = vec![
+                format!("`{}`", row.name),
+                row.unit.map(Unit::name).unwrap_or("?").replace("us", "µs"),
+            ];
+            cells.extend(systems.iter().map(|s| {
+                row.medians[s]
+                    .as_ref()
+                    .map(|v| figure(*v))
+                    .unwrap_or_else(|_| "unsupported".to_string())
+            }));
             if self.has_ratio() {
                 cells.push(row.ratio.map(|r| format!("{r:.2}")).unwrap_or_else(|| "-".to_string()));
             }
@@ -162,9 +182,15 @@ impl Report<'_> {
         }
         for (name, unit, medians) in self.extras() {
             let mut cells = vec![name.to_string(), unit.to_string()];
-            cells.extend(systems.iter().map(|s| medians[s].map(figure).unwrap_or_else(|| "-".to_string())));
+            cells.extend(
+                systems.iter().map(|s| medians[s].map(figure).unwrap_or_else(|| "-".to_string())),
+            );
             if self.has_ratio() {
-                cells.push(self.extra_ratio(&medians).map(|r| format!("{r:.2}")).unwrap_or_else(|| "-".to_string()));
+                cells.push(
+                    self.extra_ratio(&medians)
+                        .map(|r| format!("{r:.2}"))
+                        .unwrap_or_else(|| "-".to_string()),
+                );
             }
             let _ = writeln!(md, "| {} |", cells.join(" | "));
         }
@@ -181,7 +207,8 @@ impl Report<'_> {
                 let boot = runs.boot_times();
                 let mem = runs.mem_used_kb();
                 let clock = runs.clock_rates();
-                let failures: Vec<Value> = runs.0.iter().filter_map(|r| r.failure.clone()).map(Value::from).collect();
+                let failures: Vec<Value> =
+                    runs.0.iter().filter_map(|r| r.failure.clone()).map(Value::from).collect();
                 let value = json!({
                     "label": system.label(),
                     "boot_seconds": { "median": median(&boot), "runs": boot },
@@ -242,13 +269,21 @@ impl Report<'_> {
 /// Columns padded to their widest cell; the first left-aligned, the others right-aligned.
 fn align(rows: &[Vec<String>]) -> String {
     let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..columns).map(|c| rows.iter().filter_map(|r| r.get(c)).map(|s| s.chars().count()).max().unwrap_or(0)).collect();
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| rows.iter().filter_map(|r| r.get(c)).map(|s| s.chars().count()).max().unwrap_or(0))
+        .collect();
     let mut out = String::new();
     for row in rows {
         let cells: Vec<String> = row
             .iter()
             .enumerate()
-            .map(|(c, cell)| if c == 0 { format!("{cell:<w$}", w = widths[c]) } else { format!("{cell:>w$}", w = widths[c]) })
+            .map(|(c, cell)| {
+                if c == 0 {
+                    format!("{cell:<w$}", w = widths[c])
+                } else {
+                    format!("{cell:>w$}", w = widths[c])
+                }
+            })
             .collect();
         out.push_str(cells.join(" | ").trim_end());
         out.push('\n');
@@ -264,7 +299,12 @@ mod tests {
     use std::time::Duration;
 
     fn runs(console: &str, boot_ms: u64) -> Runs {
-        Runs(vec![Run { output: parse_console(console.lines()), boot_time: Some(Duration::from_millis(boot_ms)), clock_rate: None, failure: None }])
+        Runs(vec![Run {
+            output: parse_console(console.lines()),
+            boot_time: Some(Duration::from_millis(boot_ms)),
+            clock_rate: None,
+            failure: None,
+        }])
     }
 
     #[test]
@@ -289,11 +329,26 @@ mod tests {
         };
         let table = report.text_table();
         let lines: Vec<&str> = table.lines().collect();
-        assert_eq!(lines[0].split('|').map(str::trim).collect::<Vec<_>>(), ["benchmark", "unit", "POSIX-X", "Linux", "ratio"]);
-        assert_eq!(lines[1].split('|').map(str::trim).collect::<Vec<_>>(), ["a", "us", "2.000", "3.000", "1.50"]);
-        assert_eq!(lines[2].split('|').map(str::trim).collect::<Vec<_>>(), ["b", "MB/s", "unsupported", "9.000", "-"]);
-        assert_eq!(lines[3].split('|').map(str::trim).collect::<Vec<_>>(), ["boot time", "s", "0.150", "4.000", "26.67"]);
-        assert_eq!(lines[4].split('|').map(str::trim).collect::<Vec<_>>(), ["memory in use", "MiB", "10.00", "40.00", "4.00"]);
+        assert_eq!(
+            lines[0].split('|').map(str::trim).collect::<Vec<_>>(),
+            ["benchmark", "unit", "POSIX-X", "Linux", "ratio"]
+        );
+        assert_eq!(
+            lines[1].split('|').map(str::trim).collect::<Vec<_>>(),
+            ["a", "us", "2.000", "3.000", "1.50"]
+        );
+        assert_eq!(
+            lines[2].split('|').map(str::trim).collect::<Vec<_>>(),
+            ["b", "MB/s", "unsupported", "9.000", "-"]
+        );
+        assert_eq!(
+            lines[3].split('|').map(str::trim).collect::<Vec<_>>(),
+            ["boot time", "s", "0.150", "4.000", "26.67"]
+        );
+        assert_eq!(
+            lines[4].split('|').map(str::trim).collect::<Vec<_>>(),
+            ["memory in use", "MiB", "10.00", "40.00", "4.00"]
+        );
         assert_eq!(report.unsupported(), ["b on POSIX-X: did not run"]);
         assert!(report.markdown().contains("| `a` | µs | 2.000 | 3.000 | 1.50 |"));
         let json = report.json();

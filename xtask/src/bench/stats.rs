@@ -64,7 +64,10 @@ impl Runs {
         if !self.values(name).is_empty() {
             return None;
         }
-        self.0.iter().find_map(|r| r.output.missing_reason(name)).or_else(|| Some("no run".to_string()))
+        self.0
+            .iter()
+            .find_map(|r| r.output.missing_reason(name))
+            .or_else(|| Some("no run".to_string()))
     }
 
     pub fn boot_times(&self) -> Vec<f64> {
@@ -117,7 +120,8 @@ pub fn rows(names: &[String], systems: &BTreeMap<System, Runs>) -> Vec<Row> {
             let medians: BTreeMap<System, std::result::Result<f64, String>> = systems
                 .iter()
                 .map(|(&system, runs)| {
-                    let m = median(&runs.values(name)).ok_or_else(|| runs.missing_reason(name).unwrap_or_default());
+                    let m = median(&runs.values(name))
+                        .ok_or_else(|| runs.missing_reason(name).unwrap_or_default());
                     (system, m)
                 })
                 .collect();
@@ -154,7 +158,12 @@ mod tests {
     }
 
     fn run(console: &str) -> Run {
-        Run { output: parse_console(console.lines()), boot_time: Some(Duration::from_millis(150)), clock_rate: None, failure: None }
+        Run {
+            output: parse_console(console.lines()),
+            boot_time: Some(Duration::from_millis(150)),
+            clock_rate: None,
+            failure: None,
+        }
     }
 
     #[test]
@@ -167,12 +176,18 @@ mod tests {
                 run("bench-runner start\nbench=a unit=us value=3 iters=5\nbench-runner end"),
             ]),
         );
-        systems.insert(System::Linux, Runs(vec![run("bench=a unit=us value=4 iters=5\nbench=b unit=MB/s value=10 iters=5")]));
+        systems.insert(
+            System::Linux,
+            Runs(vec![run("bench=a unit=us value=4 iters=5\nbench=b unit=MB/s value=10 iters=5")]),
+        );
         let rows = rows(&["a".to_string(), "b".to_string()], &systems);
         assert_eq!(rows[0].medians[&System::PosixX], Ok(2.0));
         assert_eq!(rows[0].ratio, Some(2.0));
         assert_eq!(rows[1].unit, Some(Unit::MegabytesPerSecond));
-        assert_eq!(rows[1].medians[&System::PosixX], Err("socket: EAFNOSUPPORT (exit status 1)".to_string()));
+        assert_eq!(
+            rows[1].medians[&System::PosixX],
+            Err("socket: EAFNOSUPPORT (exit status 1)".to_string())
+        );
         assert_eq!(rows[1].ratio, None);
         assert_eq!(systems[&System::PosixX].boot_times(), [0.15, 0.15]);
     }

@@ -144,7 +144,13 @@ fn read_phys<T: Copy>(paddr: u64) -> T {
 
 impl BootInfo {
     pub fn parse(start_info: u64) -> BootInfo {
-        let mut info = BootInfo { ram: [(0, 0); 32], ram_count: 0, initrd: (0, 0), cmdline: [0; 1024], cmdline_len: 0 };
+        let mut info = BootInfo {
+            ram: [(0, 0); 32],
+            ram_count: 0,
+            initrd: (0, 0),
+            cmdline: [0; 1024],
+            cmdline_len: 0,
+        };
         if read_phys::<u32>(start_info) != HVM_START_MAGIC {
             return info;
         }
@@ -156,7 +162,8 @@ impl BootInfo {
 
         for i in 0..memmap_entries as u64 {
             let e = memmap + i * 24;
-            let (addr, size, kind) = (read_phys::<u64>(e), read_phys::<u64>(e + 8), read_phys::<u32>(e + 16));
+            let (addr, size, kind) =
+                (read_phys::<u64>(e), read_phys::<u64>(e + 8), read_phys::<u32>(e + 16));
             if kind == 1 && info.ram_count < info.ram.len() {
                 info.ram[info.ram_count] = (addr, addr + size);
                 info.ram_count += 1;

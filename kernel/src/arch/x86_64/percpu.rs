@@ -18,7 +18,8 @@ struct Cell(UnsafeCell<PerCpu>);
 // SAFETY: one CPU; fields are written with interrupts off.
 unsafe impl Sync for Cell {}
 
-static CPU0: Cell = Cell(UnsafeCell::new(PerCpu { self_ptr: 0, kernel_rsp: 0, user_rsp_scratch: 0 }));
+static CPU0: Cell =
+    Cell(UnsafeCell::new(PerCpu { self_ptr: 0, kernel_rsp: 0, user_rsp_scratch: 0 }));
 
 pub fn init() {
     let p = CPU0.0.get();

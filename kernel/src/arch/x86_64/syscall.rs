@@ -9,7 +9,7 @@ use super::trap::{restore_sse, save_sse};
 
 global_asm!(
     concat!(
-    r#"
+        r#"
     .section .text
     .global syscall_entry
 syscall_entry:
@@ -42,8 +42,8 @@ syscall_entry:
     /* Only the SSE registers: kernel code may use them, never the x87 state or MXCSR.
        The full FXSAVE image is made only when needed (trap::complete_fpu). */
 "#,
-    save_sse!(),
-    r#"
+        save_sse!(),
+        r#"
     movq %rsp, %rdi
     cld
     call syscall_dispatch
@@ -61,8 +61,8 @@ syscall_entry:
     testq $0x200, 512+120(%rsp)
     jz trap_return
 "#,
-    restore_sse!(),
-    r#"
+        restore_sse!(),
+        r#"
     addq $512, %rsp
     popq %r15
     popq %r14
@@ -82,7 +82,8 @@ syscall_entry:
     movq 40(%rsp), %rsp
     swapgs
     sysretq
-    "#),
+    "#
+    ),
     options(att_syntax)
 );
 

@@ -108,8 +108,21 @@ impl TrapFrame {
     pub fn new_user(rip: u64, rsp: u64) -> Self {
         TrapFrame {
             fpu: FpuState::initial(),
-            r15: 0, r14: 0, r13: 0, r12: 0, r11: 0, r10: 0, r9: 0, r8: 0,
-            rbp: 0, rdi: 0, rsi: 0, rdx: 0, rcx: 0, rbx: 0, rax: 0,
+            r15: 0,
+            r14: 0,
+            r13: 0,
+            r12: 0,
+            r11: 0,
+            r10: 0,
+            r9: 0,
+            r8: 0,
+            rbp: 0,
+            rdi: 0,
+            rsi: 0,
+            rdx: 0,
+            rcx: 0,
+            rbx: 0,
+            rax: 0,
             vector: 0,
             error_code: 0,
             rip,
@@ -233,7 +246,7 @@ extern "C" fn syscall_dispatch(frame: &mut TrapFrame) {
 // jump to the common path. Vectors with a CPU error code: 8, 10-14, 17, 21, 29, 30.
 global_asm!(
     concat!(
-    r#"
+        r#"
     .section .text
     .p2align 4
     .global trap_stubs
@@ -284,8 +297,8 @@ trap_return:
     jmp 4f
 3:
 "#,
-    restore_sse!(),
-    r#"
+        restore_sse!(),
+        r#"
 4:
     addq $512, %rsp
     popq %r15
@@ -309,7 +322,8 @@ trap_return:
     swapgs
 2:
     iretq
-    "#),
+    "#
+    ),
     options(att_syntax)
 );
 
@@ -341,7 +355,8 @@ struct Idt(UnsafeCell<[Gate; 256]>);
 unsafe impl Sync for Idt {}
 
 static IDT: Idt = Idt(UnsafeCell::new(
-    [Gate { offset_low: 0, selector: 0, ist: 0, attrs: 0, offset_mid: 0, offset_high: 0, _zero: 0 }; 256],
+    [Gate { offset_low: 0, selector: 0, ist: 0, attrs: 0, offset_mid: 0, offset_high: 0, _zero: 0 };
+        256],
 ));
 
 pub fn init() {

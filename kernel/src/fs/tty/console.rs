@@ -8,8 +8,8 @@ use spin::Once;
 use super::ldisc::{LineDiscipline, WinSize};
 use super::{Tty, TtyDriver};
 use crate::arch::serial::{Uart, COM1};
-use crate::fs::file::FileLike;
 use crate::error::Result;
+use crate::fs::file::FileLike;
 use crate::fs::inode::{Metadata, S_IFCHR};
 
 /// makedev(4, 64): the console is ttyS0.
@@ -29,7 +29,15 @@ impl TtyDriver for Console {
     }
 
     fn metadata(&self) -> Metadata {
-        Metadata { dev: 5, ino: 3, mode: S_IFCHR | 0o620, nlink: 1, rdev: CONSOLE_RDEV, blksize: 1024, ..Metadata::default() }
+        Metadata {
+            dev: 5,
+            ino: 3,
+            mode: S_IFCHR | 0o620,
+            nlink: 1,
+            rdev: CONSOLE_RDEV,
+            blksize: 1024,
+            ..Metadata::default()
+        }
     }
 
     fn rdev(&self) -> u64 {

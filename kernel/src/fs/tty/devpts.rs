@@ -70,7 +70,10 @@ struct Slave {
 }
 
 fn parse_index(name: &str) -> Option<u32> {
-    if name.is_empty() || (name.len() > 1 && name.starts_with('0')) || !name.bytes().all(|b| b.is_ascii_digit()) {
+    if name.is_empty()
+        || (name.len() > 1 && name.starts_with('0'))
+        || !name.bytes().all(|b| b.is_ascii_digit())
+    {
         return None;
     }
     name.parse().ok()
@@ -78,7 +81,14 @@ fn parse_index(name: &str) -> Option<u32> {
 
 impl Inode for Root {
     fn metadata(&self) -> Metadata {
-        Metadata { dev: dev(), ino: 1, mode: S_IFDIR | 0o755, nlink: 2, blksize: 1024, ..Metadata::default() }
+        Metadata {
+            dev: dev(),
+            ino: 1,
+            mode: S_IFDIR | 0o755,
+            nlink: 2,
+            blksize: 1024,
+            ..Metadata::default()
+        }
     }
 
     fn fs(&self) -> Arc<dyn FileSystem> {
@@ -107,14 +117,26 @@ impl Inode for Root {
             DirEntry { ino: 1, name: String::from(".."), dtype: dtype_of(S_IFDIR) },
             DirEntry { ino: 2, name: String::from("ptmx"), dtype: dtype_of(S_IFCHR) },
         ];
-        v.extend(pty::live_indexes().into_iter().map(|n| DirEntry { ino: n as u64 + 3, name: n.to_string(), dtype: dtype_of(S_IFCHR) }));
+        v.extend(pty::live_indexes().into_iter().map(|n| DirEntry {
+            ino: n as u64 + 3,
+            name: n.to_string(),
+            dtype: dtype_of(S_IFCHR),
+        }));
         Ok(v)
     }
 }
 
 impl Inode for Ptmx {
     fn metadata(&self) -> Metadata {
-        Metadata { dev: dev(), ino: 2, mode: S_IFCHR, nlink: 1, rdev: PTMX_RDEV, blksize: 1024, ..Metadata::default() }
+        Metadata {
+            dev: dev(),
+            ino: 2,
+            mode: S_IFCHR,
+            nlink: 1,
+            rdev: PTMX_RDEV,
+            blksize: 1024,
+            ..Metadata::default()
+        }
     }
 
     fn fs(&self) -> Arc<dyn FileSystem> {

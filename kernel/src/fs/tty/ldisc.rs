@@ -64,7 +64,10 @@ impl Termios {
             c_cflag: 0o17 | 0o60 | 0o200 | 0o2000, // B38400 | CS8 | CREAD | HUPCL
             c_lflag: ISIG | ICANON | ECHO | ECHOE | ECHOK | ECHOCTL | 0o4000 | 0o100000, // + ECHOKE | IEXTEN
             c_line: 0,
-            c_cc: [3, 0x1c, 0x7f, 0x15, 4, 0, 1, 0, 0x11, 0x13, 0x1a, 0, 0x12, 0xf, 0x17, 0x16, 0, 0, 0],
+            c_cc: [
+                3, 0x1c, 0x7f, 0x15, 4, 0, 1, 0, 0x11, 0x13, 0x1a, 0, 0x12, 0xf, 0x17, 0x16, 0, 0,
+                0,
+            ],
         }
     }
 
@@ -269,7 +272,11 @@ impl LineDiscipline {
         if echoing || (complete && t.c_lflag & ECHONL != 0) {
             echo.push(byte);
         }
-        if complete { Input::Ready } else { Input::Nothing }
+        if complete {
+            Input::Ready
+        } else {
+            Input::Nothing
+        }
     }
 
     /// Takes input for a reader: up to a line in canonical mode, what is there otherwise.

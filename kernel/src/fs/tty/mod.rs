@@ -17,7 +17,7 @@ use spin::Once;
 use super::file::FileLike;
 use super::inode::Metadata;
 use crate::error::{Errno, Result};
-use crate::event::{IoEvents, Poller, Pollee};
+use crate::event::{IoEvents, Pollee, Poller};
 use crate::mm::user::{UserPtr, UserSlice};
 use crate::sync::Mutex;
 use crate::task::{WaitError, WaitQueue};
@@ -161,7 +161,6 @@ const IXANY: u32 = 0o4000;
 const VSTART: usize = 8;
 const VSTOP: usize = 9;
 pub const TCXONC: u32 = 0x540a;
-
 
 impl Tty {
     pub fn new(driver: Arc<dyn TtyDriver>, ldisc: LineDiscipline, input_limit: usize) -> Arc<Tty> {
@@ -435,7 +434,13 @@ impl Tty {
             self.take_input(&mut tmp[..want]).ok_or(Errno::EAGAIN)?
         } else {
             let got = self.readers.wait_until(
-                || if self.driver.hung_up() { Some(None) } else { self.take_input(&mut tmp[..want]).map(Some) },
+                || {
+                    if self.driver.hung_up() {
+                        Some(None)
+                    } else {
+                        self.take_input(&mut tmp[..want]).map(Some)
+                    }
+                },
                 None,
             );
             match got.map_err(WaitError::restart_errno)? {
@@ -451,7 +456,12 @@ impl Tty {
 
     /// Writes `data` with output processing, waiting for room on a pty; returns how much of
     /// `data` went out (less only when a non-blocking or interrupted write already wrote some).
-    fn write_output(self: &Arc<Self>, data: &[u8], nonblock: bool, written_before: usize) -> Result<usize> {
+    fn write_output(
+        self: &Arc<Self>,
+        data: &[u8],
+        nonblock: bool,
+        written_before: usize,
+    ) -> Result<usize> {
         let mut done = 0;
         let mut out = Vec::new();
         while done < data.len() {
@@ -470,9 +480,16 @@ impl Tty {
                 } else if nonblock {
                     return Err(Errno::EAGAIN);
                 }
-                let r = self.writers.wait_until(|| (self.driver.hung_up() || fits(self.output_room())).then_some(()), None);
+                let r = self.writers.wait_until(
+                    || (self.driver.hung_up() || fits(self.output_room())).then_some(()),
+                    None,
+                );
                 if let Err(e) = r {
-                    return if done + written_before > 0 { Ok(done) } else { Err(e.restart_errno()) };
+                    return if done + written_before > 0 {
+                        Ok(done)
+                    } else {
+                        Err(e.restart_errno())
+                    };
                 }
                 continue;
             }

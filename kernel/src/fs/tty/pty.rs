@@ -12,7 +12,7 @@ use core::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use super::ldisc::{LineDiscipline, Termios, WinSize};
 use super::{jobs, Side, Tty, TtyDriver, FIONREAD, TIOCOUTQ};
 use crate::error::{Errno, Result};
-use crate::event::{IoEvents, Poller, Pollee};
+use crate::event::{IoEvents, Pollee, Poller};
 use crate::fs::devfs::makedev;
 use crate::fs::file::{FileLike, O_NOCTTY};
 use crate::fs::inode::{Metadata, SetAttr, S_IFCHR};
@@ -132,7 +132,9 @@ impl PtyLink {
         if !self.packet.load(Ordering::Acquire) {
             return;
         }
-        let _ = self.packet_status.fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| Some((s & !clear) | set));
+        let _ = self
+            .packet_status
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| Some((s & !clear) | set));
         self.master_readers.wake_all();
         self.master_pollee.notify(IoEvents::IN | IoEvents::PRI);
     }
@@ -164,7 +166,8 @@ impl TtyDriver for PtyLink {
     /// Linux's n_tty_packet_mode_flush and pty_flush_buffer: the events only; what the slave
     /// wrote before stays readable on the master.
     fn flushed(&self, input: bool, output: bool) {
-        let set = if input { TIOCPKT_FLUSHREAD } else { 0 } | if output { TIOCPKT_FLUSHWRITE } else { 0 };
+        let set =
+            if input { TIOCPKT_FLUSHREAD } else { 0 } | if output { TIOCPKT_FLUSHWRITE } else { 0 };
         self.report(0, set);
     }
 
@@ -179,7 +182,8 @@ impl TtyDriver for PtyLink {
 
     /// Linux's pty_set_termios: whether ^S/^Q flow control is on changed, or EXTPROC is set.
     fn termios_changed(&self, old: &Termios, new: &Termios) {
-        let flow = |t: &Termios| t.c_iflag & IXON != 0 && t.c_cc[VSTOP] == 0x13 && t.c_cc[VSTART] == 0x11;
+        let flow =
+            |t: &Termios| t.c_iflag & IXON != 0 && t.c_cc[VSTOP] == 0x13 && t.c_cc[VSTART] == 0x11;
         let extproc = (old.c_lflag | new.c_lflag) & EXTPROC != 0;
         let (mut clear, mut set) = (0, 0);
         if flow(old) != flow(new) {
@@ -235,16 +239,23 @@ pub fn lookup(n: u32) -> Option<(Arc<Tty>, Arc<PtyLink>)> {
 /// Indexes of the pairs whose master is open, in order.
 pub fn live_indexes() -> alloc::vec::Vec<u32> {
     let pairs = PAIRS.lock();
-    let candidates: alloc::vec::Vec<(u32, Weak<PtyLink>)> = pairs.iter().map(|(n, p)| (*n, p.link.clone())).collect();
+    let candidates: alloc::vec::Vec<(u32, Weak<PtyLink>)> =
+        pairs.iter().map(|(n, p)| (*n, p.link.clone())).collect();
     drop(pairs);
-    candidates.into_iter().filter(|(_, l)| l.upgrade().is_some_and(|l| !l.hung_up())).map(|(n, _)| n).collect()
+    candidates
+        .into_iter()
+        .filter(|(_, l)| l.upgrade().is_some_and(|l| !l.hung_up()))
+        .map(|(n, _)| n)
+        .collect()
 }
 
 /// open("/dev/ptmx"): a new pair, locked, with the lowest free index.
 pub fn open_master() -> Result<Arc<dyn FileLike>> {
     let (uid, gid) = jobs().map(|j| j.caller_fs_ids()).unwrap_or((0, 0));
     let mut pairs = PAIRS.lock();
-    let index = (0..MAX_PTYS).find(|n| pairs.get(n).is_none_or(|p| p.link.strong_count() == 0)).ok_or(Errno::ENOSPC)?;
+    let index = (0..MAX_PTYS)
+        .find(|n| pairs.get(n).is_none_or(|p| p.link.strong_count() == 0))
+        .ok_or(Errno::ENOSPC)?;
     let link = Arc::new_cyclic(|me| PtyLink {
         index,
         me: me.clone(),
@@ -256,7 +267,12 @@ pub fn open_master() -> Result<Arc<dyn FileLike>> {
         slave_opens: AtomicUsize::new(0),
         slave_closed: AtomicBool::new(false),
         locked: AtomicBool::new(true),
-        attr: Mutex::new(SlaveAttr { mode: 0o620, uid, gid, ctime_ns: crate::arch::time::realtime_ns() }),
+        attr: Mutex::new(SlaveAttr {
+            mode: 0o620,
+            uid,
+            gid,
+            ctime_ns: crate::arch::time::realtime_ns(),
+        }),
         packet: AtomicBool::new(false),
         packet_status: AtomicU8::new(0),
     });
@@ -392,7 +408,10 @@ impl PtyMaster {
             if nonblock {
                 return if partial { Ok(done) } else { Err(Errno::EAGAIN) };
             }
-            let r = self.link.master_writers.wait_until(|| (self.tty.input_room() > 0).then_some(()), None);
+            let r = self
+                .link
+                .master_writers
+                .wait_until(|| (self.tty.input_room() > 0).then_some(()), None);
             if let Err(e) = r {
                 return if partial { Ok(done) } else { Err(e.restart_errno()) };
             }
@@ -411,7 +430,10 @@ impl FileLike for PtyMaster {
         let n = if nonblock {
             self.take_output(&mut tmp[..want]).ok_or(Errno::EAGAIN)??
         } else {
-            self.link.master_readers.wait_until(|| self.take_output(&mut tmp[..want]), None).map_err(crate::task::WaitError::restart_errno)??
+            self.link
+                .master_readers
+                .wait_until(|| self.take_output(&mut tmp[..want]), None)
+                .map_err(crate::task::WaitError::restart_errno)??
         };
         self.tty.output_drained();
         buf.write(&tmp[..n])?;
@@ -449,7 +471,9 @@ impl FileLike for PtyMaster {
         if self.link.output_len() > 0 {
             ev |= IoEvents::readable();
         }
-        if self.link.packet.load(Ordering::Acquire) && self.link.packet_status.load(Ordering::Acquire) != 0 {
+        if self.link.packet.load(Ordering::Acquire)
+            && self.link.packet_status.load(Ordering::Acquire) != 0
+        {
             ev |= IoEvents::readable() | IoEvents::PRI;
         }
         if self.link.slave_closed.load(Ordering::Acquire) {
@@ -486,7 +510,9 @@ impl FileLike for PtyMaster {
                 }
                 Ok(0)
             }
-            TIOCGPKT => UserPtr::<i32>::new(arg).write(&(self.link.packet.load(Ordering::Acquire) as i32)).map(|_| 0),
+            TIOCGPKT => UserPtr::<i32>::new(arg)
+                .write(&(self.link.packet.load(Ordering::Acquire) as i32))
+                .map(|_| 0),
             // Linux's pty_signal: the three job-control keys' signals, to the slave's
             // foreground group, without touching its input.
             TIOCSIG => match arg as u32 {

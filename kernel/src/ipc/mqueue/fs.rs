@@ -112,7 +112,13 @@ impl Drop for QueueNode {
 }
 
 impl QueueNode {
-    pub fn new(queue: MessageQueue, mode: u32, uid: u32, gid: u32, charge: (u32, u64)) -> Arc<QueueNode> {
+    pub fn new(
+        queue: MessageQueue,
+        mode: u32,
+        uid: u32,
+        gid: u32,
+        charge: (u32, u64),
+    ) -> Arc<QueueNode> {
         QUEUES.fetch_add(1, Ordering::Relaxed);
         let ino = fs().next_ino.fetch_add(1, Ordering::Relaxed);
         let attr = Mutex::new(Attr::new(S_IFREG | (mode & 0o7777), uid, gid));
@@ -147,7 +153,10 @@ pub fn fs() -> &'static Arc<MqueueFs> {
         Arc::new(MqueueFs {
             dev: crate::fs::mount::new_anonymous_dev(),
             next_ino: AtomicU64::new(ROOT_INO + 1),
-            root: Arc::new(RootDir { entries: Mutex::new(BTreeMap::new()), attr: Mutex::new(Attr::new(S_IFDIR | 0o1777, 0, 0)) }),
+            root: Arc::new(RootDir {
+                entries: Mutex::new(BTreeMap::new()),
+                attr: Mutex::new(Attr::new(S_IFDIR | 0o1777, 0, 0)),
+            }),
         })
     })
 }
@@ -273,7 +282,11 @@ impl Inode for RootDir {
         self.remove(name)
     }
     fn rmdir(&self, name: &str) -> Result<()> {
-        if self.get(name).is_some() { Err(Errno::ENOTDIR) } else { Err(Errno::ENOENT) }
+        if self.get(name).is_some() {
+            Err(Errno::ENOTDIR)
+        } else {
+            Err(Errno::ENOENT)
+        }
     }
     fn rename(&self, _old: &str, _new_dir: &Arc<dyn Inode>, _new: &str, _flags: u32) -> Result<()> {
         Err(Errno::EPERM)

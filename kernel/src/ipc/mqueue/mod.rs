@@ -91,7 +91,12 @@ const MAY_READ: u32 = 4;
 
 /// A new queue, counted against queues_max (ENOSPC) unless privileged and charged to the
 /// creator's RLIMIT_MSGQUEUE (EMFILE).
-fn new_queue(node: NewNode, privileged: bool, who: Charge, attr: Option<(i64, i64)>) -> Result<Arc<QueueNode>> {
+fn new_queue(
+    node: NewNode,
+    privileged: bool,
+    who: Charge,
+    attr: Option<(i64, i64)>,
+) -> Result<Arc<QueueNode>> {
     let l = limits();
     let (maxmsg, msgsize) = match attr {
         Some((m, s)) => rules::check_attr(m, s, privileged, &l).map_err(refusal)?,
@@ -102,7 +107,13 @@ fn new_queue(node: NewNode, privileged: bool, who: Charge, attr: Option<(i64, i6
     }
     let bytes = rules::queue_bytes(maxmsg, msgsize).ok_or(Errno::EOVERFLOW)?;
     charge(who, bytes)?;
-    Ok(QueueNode::new(MessageQueue::new(maxmsg, msgsize), node.mode, node.uid, node.gid, (who.ruid, bytes)))
+    Ok(QueueNode::new(
+        MessageQueue::new(maxmsg, msgsize),
+        node.mode,
+        node.uid,
+        node.gid,
+        (who.ruid, bytes),
+    ))
 }
 
 /// open(2) with O_CREAT in the mount: the default attributes.
@@ -122,7 +133,12 @@ pub fn init(caller: CallerFn) {
 
 /// mq_open's lookup-or-create (Linux's prepare_open). `attr` = (mq_maxmsg, mq_msgsize) is
 /// only looked at when a queue is created.
-pub fn open(name: &str, oflag: u32, attr: Option<(i64, i64)>, who: &Opener) -> Result<Arc<QueueNode>> {
+pub fn open(
+    name: &str,
+    oflag: u32,
+    attr: Option<(i64, i64)>,
+    who: &Opener,
+) -> Result<Arc<QueueNode>> {
     rules::check_name(name).map_err(refusal)?;
     let root = fs::fs().root_dir();
     if let Some(q) = root.get(name) {

@@ -59,8 +59,20 @@ fn wait_error(e: WaitError) -> Errno {
 
 impl MessageQueue {
     pub fn new(maxmsg: usize, msgsize: usize) -> MessageQueue {
-        let state = State { maxmsg, msgsize, messages: PrioQueue::new(), qsize: 0, waiting_receivers: 0, notification: None };
-        MessageQueue { state: Mutex::new(state), senders: WaitQueue::new(), receivers: WaitQueue::new(), pollee: Pollee::new() }
+        let state = State {
+            maxmsg,
+            msgsize,
+            messages: PrioQueue::new(),
+            qsize: 0,
+            waiting_receivers: 0,
+            notification: None,
+        };
+        MessageQueue {
+            state: Mutex::new(state),
+            senders: WaitQueue::new(),
+            receivers: WaitQueue::new(),
+            pollee: Pollee::new(),
+        }
     }
 
     /// (mq_maxmsg, mq_msgsize, mq_curmsgs).
@@ -77,7 +89,13 @@ impl MessageQueue {
     /// monotonic `deadline` (ETIMEDOUT). Returns the notification this send fires, if any:
     /// the queue went from empty to non-empty and no receiver was waiting. The registration
     /// is one-shot, so it is gone from the queue when returned.
-    pub fn send(&self, text: Vec<u8>, prio: u32, nonblock: bool, deadline: Option<u64>) -> Result<Option<Notification>> {
+    pub fn send(
+        &self,
+        text: Vec<u8>,
+        prio: u32,
+        nonblock: bool,
+        deadline: Option<u64>,
+    ) -> Result<Option<Notification>> {
         let len = text.len();
         let mut text = Some(text);
         let fired = self
@@ -154,7 +172,10 @@ impl MessageQueue {
             Some(n) => (n.notify, if n.notify == SIGEV_SIGNAL { n.signo } else { 0 }, n.pid),
             None => (0, 0, 0),
         };
-        format!("QSIZE:{:<10} NOTIFY:{:<5} SIGNO:{:<5} NOTIFY_PID:{:<6}\n", st.qsize, notify, signo, pid)
+        format!(
+            "QSIZE:{:<10} NOTIFY:{:<5} SIGNO:{:<5} NOTIFY_PID:{:<6}\n",
+            st.qsize, notify, signo, pid
+        )
     }
 
     /// POLLIN when a message is queued, POLLOUT when there is room (whatever the access mode).

@@ -73,7 +73,11 @@ pub mod limits {
 
 /// A command with the IPC_64 flag stripped (cmd < 0 stays negative: EINVAL later).
 pub fn strip_ipc64(cmd: i32) -> i32 {
-    if cmd < 0 { cmd } else { cmd & !IPC_64 }
+    if cmd < 0 {
+        cmd
+    } else {
+        cmd & !IPC_64
+    }
 }
 
 /// Seconds since the epoch, for the *_time fields.
@@ -153,12 +157,20 @@ impl IpcPerm {
 
     /// `permits`, as the error the system calls return.
     pub fn check(&self, c: &Caller, flag: u32) -> Result<()> {
-        if self.permits(c, flag) { Ok(()) } else { Err(Errno::EACCES) }
+        if self.permits(c, flag) {
+            Ok(())
+        } else {
+            Err(Errno::EACCES)
+        }
     }
 
     /// IPC_SET and IPC_RMID: only the owner, the creator or a privileged caller (EPERM).
     pub fn check_control(&self, c: &Caller) -> Result<()> {
-        if c.euid == self.cuid || c.euid == self.uid || c.is_admin() { Ok(()) } else { Err(Errno::EPERM) }
+        if c.euid == self.cuid || c.euid == self.uid || c.is_admin() {
+            Ok(())
+        } else {
+            Err(Errno::EPERM)
+        }
     }
 
     pub fn to_user(&self) -> Ipc64Perm {
@@ -241,7 +253,12 @@ impl<T: IpcObject> IdTable<T> {
         if self.objects.len() >= limit.min(IPCMNI as usize) {
             return Err(Errno::ENOSPC);
         }
-        let idx = self.objects.keys().enumerate().find(|(i, k)| *i as u32 != **k).map_or(self.objects.len() as u32, |(i, _)| i as u32);
+        let idx = self
+            .objects
+            .keys()
+            .enumerate()
+            .find(|(i, k)| *i as u32 != **k)
+            .map_or(self.objects.len() as u32, |(i, _)| i as u32);
         let seq = match self.last_idx {
             Some(last) if idx <= last => (self.seq + 1) % (SEQ_MAX + 1),
             _ => self.seq,
@@ -252,7 +269,11 @@ impl<T: IpcObject> IdTable<T> {
     pub fn remove(&mut self, id: i32) -> Option<Arc<T>> {
         let idx = id as u32 % IPCMNI;
         let same = self.objects.get(&idx).is_some_and(|o| o.perm().lock().id == id);
-        if same { self.objects.remove(&idx) } else { None }
+        if same {
+            self.objects.remove(&idx)
+        } else {
+            None
+        }
     }
 
     /// Keeps only the objects for which `keep` holds (shm: segments whose last attach went).

@@ -14,7 +14,10 @@ use alloc::vec::Vec;
 use bytemuck::{Pod, Zeroable};
 
 use super::limits::*;
-use super::{ipcget, now, Caller, GetRequest, IdTable, Ipc64Perm, IpcObject, IpcPerm, IPC_INFO, IPC_NOWAIT, IPC_STAT, S_IRUGO, S_IWUGO};
+use super::{
+    ipcget, now, Caller, GetRequest, IdTable, Ipc64Perm, IpcObject, IpcPerm, IPC_INFO, IPC_NOWAIT,
+    IPC_STAT, S_IRUGO, S_IWUGO,
+};
 use crate::error::{Errno, Result};
 use crate::sync::Mutex;
 use crate::task::{WaitError, WaitQueue};
@@ -110,7 +113,12 @@ impl MessageQueue {
             rtime: 0,
             ctime: now(),
         };
-        MessageQueue { perm: Mutex::new(perm), state: Mutex::new(state), senders: WaitQueue::new(), receivers: WaitQueue::new() }
+        MessageQueue {
+            perm: Mutex::new(perm),
+            state: Mutex::new(state),
+            senders: WaitQueue::new(),
+            receivers: WaitQueue::new(),
+        }
     }
 
     fn stat(&self) -> MsqidDs {
@@ -137,7 +145,11 @@ impl MessageQueue {
     /// Permission (rechecked on every retry, as IPC_SET may change it) and removal.
     fn check(&self, st: &MsgState, c: &Caller, access: u32) -> Result<()> {
         self.perm.lock().check(c, access)?;
-        if st.removed { Err(Errno::EIDRM) } else { Ok(()) }
+        if st.removed {
+            Err(Errno::EIDRM)
+        } else {
+            Ok(())
+        }
     }
 }
 
@@ -271,7 +283,11 @@ pub fn info(cmd: i32) -> (MsgInfo, i32) {
 pub fn stat(c: &Caller, id: i32, cmd: i32) -> Result<(MsqidDs, i32)> {
     let q = {
         let t = QUEUES.lock();
-        if cmd == IPC_STAT { t.get(id)? } else { t.at_index(id)? }
+        if cmd == IPC_STAT {
+            t.get(id)?
+        } else {
+            t.at_index(id)?
+        }
     };
     if cmd != MSG_STAT_ANY {
         q.perm.lock().check(c, S_IRUGO)?;

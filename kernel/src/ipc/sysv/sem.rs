@@ -19,7 +19,10 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use bytemuck::{Pod, Zeroable};
 
 use super::limits::*;
-use super::{ipcget, now, Caller, GetRequest, IdTable, Ipc64Perm, IpcObject, IpcPerm, IPC_INFO, IPC_NOWAIT, IPC_STAT, S_IRUGO, S_IWUGO};
+use super::{
+    ipcget, now, Caller, GetRequest, IdTable, Ipc64Perm, IpcObject, IpcPerm, IPC_INFO, IPC_NOWAIT,
+    IPC_STAT, S_IRUGO, S_IWUGO,
+};
 use ipc_rules::semop::{self, Outcome, SemOp};
 
 use crate::error::{Errno, Result};
@@ -89,7 +92,9 @@ struct Sleeper {
 enum Attempt {
     Done,
     /// Operation `index` cannot proceed yet.
-    Blocked { index: usize },
+    Blocked {
+        index: usize,
+    },
     Failed(Errno),
 }
 
@@ -125,7 +130,13 @@ static NEXT_TICKET: AtomicU64 = AtomicU64::new(1);
 impl SemState {
     /// Runs `sops` in order; commits all of them or none (the rule is `ipc_rules::semop`).
     fn attempt(&mut self, sops: &[SemBuf], pid: u32) -> Attempt {
-        let ops = || sops.iter().map(|b| SemOp { num: b.num as usize, op: b.op, undo: b.flg & SEM_UNDO != 0 });
+        let ops = || {
+            sops.iter().map(|b| SemOp {
+                num: b.num as usize,
+                op: b.op,
+                undo: b.flg & SEM_UNDO != 0,
+            })
+        };
         match semop::apply(&mut self.values, self.undo.get(&pid).map(Vec::as_slice), ops()) {
             Outcome::Blocked { index } => return Attempt::Blocked { index },
             Outcome::OutOfRange => return Attempt::Failed(Errno::ERANGE),
@@ -135,7 +146,8 @@ impl SemState {
         for op in ops() {
             self.pids[op.num] = pid;
             if op.undo {
-                self.undo.entry(pid).or_insert_with(|| alloc::vec![0; nsems])[op.num] -= op.op as i32;
+                self.undo.entry(pid).or_insert_with(|| alloc::vec![0; nsems])[op.num] -=
+                    op.op as i32;
             }
         }
         self.otime = now();
@@ -168,13 +180,24 @@ impl SemaphoreSet {
             undo: BTreeMap::new(),
             sleepers: Vec::new(),
         };
-        SemaphoreSet { perm: Mutex::new(perm), nsems, state: Mutex::new(state), queue: WaitQueue::new() }
+        SemaphoreSet {
+            perm: Mutex::new(perm),
+            nsems,
+            state: Mutex::new(state),
+            queue: WaitQueue::new(),
+        }
     }
 
     fn stat(&self) -> SemidDs {
         let perm = self.perm.lock().to_user();
         let st = self.state.lock();
-        SemidDs { perm, otime: st.otime, ctime: st.ctime, nsems: self.nsems as u64, ..SemidDs::default() }
+        SemidDs {
+            perm,
+            otime: st.otime,
+            ctime: st.ctime,
+            nsems: self.nsems as u64,
+            ..SemidDs::default()
+        }
     }
 
     fn id(&self) -> i32 {
@@ -240,7 +263,9 @@ pub fn semop(c: &Caller, id: i32, sops: &[SemBuf], deadline_ns: Option<u64>) -> 
             match st.attempt(sops, c.pid) {
                 Attempt::Done => Some(Ok(())),
                 Attempt::Failed(e) => Some(Err(e)),
-                Attempt::Blocked { index } if sops[index].flg & IPC_NOWAIT as i16 != 0 => Some(Err(Errno::EAGAIN)),
+                Attempt::Blocked { index } if sops[index].flg & IPC_NOWAIT as i16 != 0 => {
+                    Some(Err(Errno::EAGAIN))
+                }
                 Attempt::Blocked { index } => {
                     st.set_sleeper(ticket, sops[index].num as usize, sops[index].op == 0);
                     None
@@ -311,7 +336,11 @@ pub fn info(cmd: i32) -> (SemInfo, i32) {
 pub fn stat(c: &Caller, id: i32, cmd: i32) -> Result<(SemidDs, i32)> {
     let set = {
         let t = SETS.lock();
-        if cmd == IPC_STAT { t.get(id)? } else { t.at_index(id)? }
+        if cmd == IPC_STAT {
+            t.get(id)?
+        } else {
+            t.at_index(id)?
+        }
     };
     if cmd != SEM_STAT_ANY {
         set.perm.lock().check(c, S_IRUGO)?;
@@ -355,7 +384,8 @@ pub fn get(c: &Caller, id: i32, num: i32, cmd: i32) -> Result<i32> {
     }
     let n = num as usize;
     let st = set.state.lock();
-    let count = |zero: bool| st.sleepers.iter().filter(|s| s.num == n && s.zero == zero).count() as i32;
+    let count =
+        |zero: bool| st.sleepers.iter().filter(|s| s.num == n && s.zero == zero).count() as i32;
     Ok(match cmd {
         GETVAL => st.values[n],
         GETPID => st.pids[n] as i32,

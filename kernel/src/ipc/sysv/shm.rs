@@ -18,7 +18,10 @@ use bytemuck::{Pod, Zeroable};
 use spin::Once;
 
 use super::limits::{SHMALL, SHMMAX, SHMMIN, SHMMNI};
-use super::{ipcget, now, Caller, GetRequest, IdTable, Ipc64Perm, IpcObject, IpcPerm, IPC_PRIVATE, IPC_STAT, S_IRUGO, S_IWUGO, S_IXUGO};
+use super::{
+    ipcget, now, Caller, GetRequest, IdTable, Ipc64Perm, IpcObject, IpcPerm, IPC_PRIVATE, IPC_STAT,
+    S_IRUGO, S_IWUGO, S_IXUGO,
+};
 use crate::error::{Errno, Result};
 use crate::mm::frame::{self, PAGE_SIZE};
 use crate::mm::shared::SharedMemory;
@@ -130,7 +133,14 @@ fn table() -> MutexGuard<'static, IdTable<ShmSegment>> {
 impl ShmSegment {
     fn new(perm: IpcPerm, size: u64, pages: u64, pid: u32) -> Result<ShmSegment> {
         let frames = Arc::new(SharedMemory::new(pages as usize)?);
-        let state = ShmState { frames: Frames::Owned(frames), atime: 0, dtime: 0, ctime: now(), cpid: pid, lpid: 0 };
+        let state = ShmState {
+            frames: Frames::Owned(frames),
+            atime: 0,
+            dtime: 0,
+            ctime: now(),
+            cpid: pid,
+            lpid: 0,
+        };
         Ok(ShmSegment { perm: Mutex::new(perm), size, pages, state: Mutex::new(state) })
     }
 
@@ -234,7 +244,11 @@ fn placement(addr: u64, flags: i32) -> Result<Placement> {
             return Err(Errno::EINVAL);
         }
     }
-    Ok(if flags & SHM_REMAP != 0 { Placement::Fixed(addr) } else { Placement::FixedNoReplace(addr) })
+    Ok(if flags & SHM_REMAP != 0 {
+        Placement::Fixed(addr)
+    } else {
+        Placement::FixedNoReplace(addr)
+    })
 }
 
 /// shmat: maps segment `id` into `vm`; returns the address.
@@ -267,7 +281,13 @@ pub fn shmat(c: &Caller, vm: &Mutex<AddressSpace>, id: i32, addr: u64, flags: i3
     let mut space = vm.lock();
     let backing = Backing::Shared { source: frames, pgoff: 0 };
     // An occupied range without SHM_REMAP is EINVAL, not mmap's EEXIST.
-    let start = space.map(placement, seg.size, prot, backing).map_err(|e| if e == Errno::EEXIST { Errno::EINVAL } else { e })?;
+    let start = space.map(placement, seg.size, prot, backing).map_err(|e| {
+        if e == Errno::EEXIST {
+            Errno::EINVAL
+        } else {
+            e
+        }
+    })?;
     space.set_vma_file(start, (shm_dev(), id as u64, format!("/SYSV{:08x} (deleted)", key as u32)));
     if flags & SHM_RDONLY != 0 {
         // Like a file opened read-only: mprotect may not make it writable.
@@ -282,7 +302,9 @@ pub fn shmat(c: &Caller, vm: &Mutex<AddressSpace>, id: i32, addr: u64, flags: i3
 fn attach_of(v: &Vma) -> Option<(i32, *const u8)> {
     let (dev, id, _) = v.file.as_ref()?;
     match &v.backing {
-        Backing::Shared { source, .. } if *dev == shm_dev() => Some((*id as i32, Arc::as_ptr(source) as *const u8)),
+        Backing::Shared { source, .. } if *dev == shm_dev() => {
+            Some((*id as i32, Arc::as_ptr(source) as *const u8))
+        }
         _ => None,
     }
 }
@@ -435,5 +457,8 @@ pub struct ShmRow {
 }
 
 pub fn rows() -> Vec<ShmRow> {
-    table().iter().map(|s| ShmRow { id: s.id(), ds: s.stat(), rss_pages: s.resident_pages() }).collect()
+    table()
+        .iter()
+        .map(|s| ShmRow { id: s.id(), ds: s.stat(), rss_pages: s.resident_pages() })
+        .collect()
 }

@@ -46,7 +46,10 @@ pub fn parse(bytes: &[u8], family: i32) -> Result<SockAddr> {
             // An IPv4-mapped address (::ffff:a.b.c.d) reaches the IPv4 side.
             if raw[..10] == [0; 10] && raw[10] == 0xff && raw[11] == 0xff {
                 let v4 = Ipv4Address::new(raw[12], raw[13], raw[14], raw[15]);
-                return Ok(SockAddr { addr: (!v4.is_unspecified()).then_some(IpAddress::Ipv4(v4)), port });
+                return Ok(SockAddr {
+                    addr: (!v4.is_unspecified()).then_some(IpAddress::Ipv4(v4)),
+                    port,
+                });
             }
             Ok(SockAddr { addr: (!a.is_unspecified()).then_some(IpAddress::Ipv6(a)), port })
         }

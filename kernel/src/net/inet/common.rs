@@ -17,7 +17,9 @@ pub fn metadata(ino: u64) -> Metadata {
 /// Sleeps until `cond` (checked on the stack) holds.
 pub fn wait<T>(mut cond: impl FnMut() -> Option<T>, timeout_ns: u64) -> Result<T> {
     let deadline = crate::net::options::SocketOptions::deadline(timeout_ns);
-    stack::EVENTS.wait_until(&mut cond, deadline).map_err(|e| crate::net::options::SocketOptions::wait_errno(e, timeout_ns))
+    stack::EVENTS
+        .wait_until(&mut cond, deadline)
+        .map_err(|e| crate::net::options::SocketOptions::wait_errno(e, timeout_ns))
 }
 
 /// Only the loopback addresses are reachable (there is no other interface). Linux answers on
@@ -43,7 +45,8 @@ pub fn or_loopback(a: Option<IpAddress>, family: i32) -> IpAddress {
 /// INADDR_ANY takes only IPv4 (127.0.0.1 is the only IPv4 address smoltcp accepts); an IPv6
 /// one on in6addr_any takes both, as Linux's dual-stack sockets do.
 pub fn listen_addr(a: Option<IpAddress>, family: i32) -> Option<IpAddress> {
-    a.or((family == crate::fs::socket::AF_INET).then_some(IpAddress::Ipv4(Ipv4Address::new(127, 0, 0, 1))))
+    a.or((family == crate::fs::socket::AF_INET)
+        .then_some(IpAddress::Ipv4(Ipv4Address::new(127, 0, 0, 1))))
 }
 
 /// The source address of packets to `dest` (the loopback's own address).

@@ -64,7 +64,9 @@ impl PortTable {
 
     /// The TIME-WAIT holder `owner` lets go at `at`.
     pub fn expire_at(&mut self, port: u16, owner: u64, at: u64) {
-        if let Some(h) = self.ports.get_mut(&port).and_then(|v| v.iter_mut().find(|h| h.owner == owner)) {
+        if let Some(h) =
+            self.ports.get_mut(&port).and_then(|v| v.iter_mut().find(|h| h.owner == owner))
+        {
             h.expires_ns = Some(at);
         }
     }
@@ -79,7 +81,9 @@ impl PortTable {
 
     /// `owner` listens on `port` now: no later SO_REUSEADDR socket may share it.
     pub fn set_listening(&mut self, port: u16, owner: u64) {
-        if let Some(h) = self.ports.get_mut(&port).and_then(|v| v.iter_mut().find(|h| h.owner == owner)) {
+        if let Some(h) =
+            self.ports.get_mut(&port).and_then(|v| v.iter_mut().find(|h| h.owner == owner))
+        {
             h.listening = true;
         }
     }

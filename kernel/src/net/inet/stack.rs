@@ -110,7 +110,10 @@ impl Stack {
                 return true;
             }
             let state = sock.state();
-            let done = matches!(state, smoltcp::socket::tcp::State::Closed | smoltcp::socket::tcp::State::TimeWait);
+            let done = matches!(
+                state,
+                smoltcp::socket::tcp::State::Closed | smoltcp::socket::tcp::State::TimeWait
+            );
             if done {
                 sockets.remove(c.handle);
                 if let Some((owner, port)) = c.hold {

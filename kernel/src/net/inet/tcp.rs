@@ -60,7 +60,10 @@ pub struct TcpSocket {
 }
 
 fn new_smoltcp_socket() -> tcp::Socket<'static> {
-    let mut s = tcp::Socket::new(tcp::SocketBuffer::new(vec![0; BUFFER]), tcp::SocketBuffer::new(vec![0; BUFFER]));
+    let mut s = tcp::Socket::new(
+        tcp::SocketBuffer::new(vec![0; BUFFER]),
+        tcp::SocketBuffer::new(vec![0; BUFFER]),
+    );
     // Loopback needs no delayed ACKs; they only add latency.
     s.set_ack_delay(None);
     s
@@ -116,7 +119,8 @@ impl TcpSocket {
         match state {
             Tcp::SynSent | Tcp::SynReceived => {}
             Tcp::Closed => {
-                *st = State::Bound(SockAddr { addr: None, port: self.own_port.lock().unwrap_or(0) });
+                *st =
+                    State::Bound(SockAddr { addr: None, port: self.own_port.lock().unwrap_or(0) });
                 drop(st);
                 stack::with(|s| {
                     s.sockets.remove(h);
@@ -129,9 +133,22 @@ impl TcpSocket {
 
     /// Takes `want` (0: a free ephemeral port) for this socket at `addr`; the sharing rules
     /// are `ports::PortTable`'s.
-    fn reserve_port(&self, s: &mut Stack, want: u16, addr: Option<IpAddress>, reuse: bool) -> Result<u16> {
+    fn reserve_port(
+        &self,
+        s: &mut Stack,
+        want: u16,
+        addr: Option<IpAddress>,
+        reuse: bool,
+    ) -> Result<u16> {
         let port = if want == 0 { s.ephemeral_port(true).ok_or(Errno::EADDRINUSE)? } else { want };
-        let holder = Holder { owner: self.ino, v6: self.family == AF_INET6, addr, reuse, listening: false, expires_ns: None };
+        let holder = Holder {
+            owner: self.ino,
+            v6: self.family == AF_INET6,
+            addr,
+            reuse,
+            listening: false,
+            expires_ns: None,
+        };
         s.tcp_ports.expire(crate::arch::time::monotonic_ns());
         s.tcp_ports.reserve(port, holder)?;
         *self.own_port.lock() = Some(port);
@@ -163,7 +180,8 @@ impl TcpSocket {
             let mut sock = new_smoltcp_socket();
             sock.set_nagle_enabled(!self.nodelay.load(Ordering::Relaxed));
             let local = IpListenEndpoint { addr: bound.and_then(|b| b.addr), port };
-            sock.connect(s.iface.context(), IpEndpoint::new(remote, target.port), local).map_err(|_| Errno::EADDRNOTAVAIL)?;
+            sock.connect(s.iface.context(), IpEndpoint::new(remote, target.port), local)
+                .map_err(|_| Errno::EADDRNOTAVAIL)?;
             Ok(s.sockets.add(sock))
         })?;
         *self.state.lock() = State::Connecting(h);
@@ -195,7 +213,10 @@ impl TcpSocket {
         let local = *local;
         stack::with(|s| {
             let i = pool.iter().position(|&h| {
-                !matches!(s.sockets.get::<tcp::Socket>(h).state(), Tcp::Listen | Tcp::SynReceived | Tcp::Closed)
+                !matches!(
+                    s.sockets.get::<tcp::Socket>(h).state(),
+                    Tcp::Listen | Tcp::SynReceived | Tcp::Closed
+                )
             })?;
             let h = pool.remove(i);
             let mut fresh = new_smoltcp_socket();
@@ -209,7 +230,12 @@ impl TcpSocket {
     fn has_pending(&self) -> bool {
         match &*self.state.lock() {
             State::Listening { pool, .. } => stack::peek(|s| {
-                pool.iter().any(|&h| !matches!(s.sockets.get::<tcp::Socket>(h).state(), Tcp::Listen | Tcp::SynReceived | Tcp::Closed))
+                pool.iter().any(|&h| {
+                    !matches!(
+                        s.sockets.get::<tcp::Socket>(h).state(),
+                        Tcp::Listen | Tcp::SynReceived | Tcp::Closed
+                    )
+                })
             }),
             _ => false,
         }
@@ -229,7 +255,8 @@ impl TcpSocket {
             let r = self.on_socket(|s| {
                 self.note_peer_closed(s);
                 if !s.may_send() {
-                    let reset = s.state() == Tcp::Closed && !self.peer_closed.load(Ordering::Relaxed);
+                    let reset =
+                        s.state() == Tcp::Closed && !self.peer_closed.load(Ordering::Relaxed);
                     return Err(if reset { Errno::ECONNRESET } else { Errno::EPIPE });
                 }
                 if !s.can_send() {
@@ -249,7 +276,14 @@ impl TcpSocket {
             if nonblock {
                 return if sent > 0 { Ok(sent) } else { Err(Errno::EAGAIN) };
             }
-            let w = wait(|| self.peek_socket(|s| s.can_send() || !s.may_send()).unwrap_or(true).then_some(()), timeout);
+            let w = wait(
+                || {
+                    self.peek_socket(|s| s.can_send() || !s.may_send())
+                        .unwrap_or(true)
+                        .then_some(())
+                },
+                timeout,
+            );
             if let Err(e) = w {
                 return if sent > 0 { Ok(sent) } else { Err(e) };
             }
@@ -289,14 +323,20 @@ impl TcpSocket {
                     let want = s.recv_queue().min(len - got);
                     out.try_reserve(want).map_err(|_| Errno::ENOMEM)?;
                     out.resize(got + want, 0);
-                    let n = if peek { s.peek_slice(&mut out[got..]) } else { s.recv_slice(&mut out[got..]) };
+                    let n = if peek {
+                        s.peek_slice(&mut out[got..])
+                    } else {
+                        s.recv_slice(&mut out[got..])
+                    };
                     return n.map_err(|_| Errno::ECONNRESET);
                 }
                 if !s.may_recv() {
                     // A reset (closed without our FIN) shows as an error once; an orderly
                     // close as end of file.
-                    let reset = s.state() == Tcp::Closed && self.shutdown.load(Ordering::Acquire) & SEND_SHUTDOWN == 0;
-                    return if reset && got == 0 && !self.reset_reported.swap(true, Ordering::AcqRel) {
+                    let reset = s.state() == Tcp::Closed
+                        && self.shutdown.load(Ordering::Acquire) & SEND_SHUTDOWN == 0;
+                    return if reset && got == 0 && !self.reset_reported.swap(true, Ordering::AcqRel)
+                    {
                         Err(Errno::ECONNRESET)
                     } else {
                         Ok(0)
@@ -369,7 +409,14 @@ impl Drop for TcpSocket {
                         sock.local_endpoint().map(|ep| {
                             let owner = common::next_ino();
                             let addr = Some(ep.addr);
-                            let holder = Holder { owner, v6: self.family == AF_INET6, addr, reuse, listening: false, expires_ns: None };
+                            let holder = Holder {
+                                owner,
+                                v6: self.family == AF_INET6,
+                                addr,
+                                reuse,
+                                listening: false,
+                                expires_ns: None,
+                            };
                             s.tcp_ports.hold(ep.port, holder);
                             (owner, ep.port)
                         })
@@ -416,7 +463,11 @@ impl Socket for TcpSocket {
         let reuse = self.opts.lock().reuseaddr;
         let pool_size = (backlog.max(0) as usize + 1).min(MAX_POOL);
         let (local, pool) = stack::with(|s| -> Result<(SockAddr, Vec<SocketHandle>)> {
-            let port = if local.port == 0 { self.reserve_port(s, 0, local.addr, reuse)? } else { local.port };
+            let port = if local.port == 0 {
+                self.reserve_port(s, 0, local.addr, reuse)?
+            } else {
+                local.port
+            };
             let local = SockAddr { addr: local.addr, port };
             s.tcp_ports.set_listening(port, self.ino);
             let mut pool = Vec::new();
@@ -509,15 +560,22 @@ impl Socket for TcpSocket {
             options::SO_TYPE => options::int_bytes(SOCK_STREAM),
             options::SO_DOMAIN => options::int_bytes(self.family),
             options::SO_PROTOCOL => options::int_bytes(IPPROTO_TCP),
-            options::SO_ERROR => options::int_bytes(self.error.lock().take().map(|e| e as i32).unwrap_or(0)),
-            options::SO_ACCEPTCONN => options::int_bytes(matches!(*self.state.lock(), State::Listening { .. }) as i32),
+            options::SO_ERROR => {
+                options::int_bytes(self.error.lock().take().map(|e| e as i32).unwrap_or(0))
+            }
+            options::SO_ACCEPTCONN => {
+                options::int_bytes(matches!(*self.state.lock(), State::Listening { .. }) as i32)
+            }
             _ => return Err(Errno::ENOPROTOOPT),
         })
     }
 
     fn setsockopt(&self, level: i32, name: i32, value: &[u8]) -> Result<()> {
         if level == IPPROTO_TCP {
-            let v = value.get(..4).map(|b| i32::from_ne_bytes([b[0], b[1], b[2], b[3]])).ok_or(Errno::EINVAL)?;
+            let v = value
+                .get(..4)
+                .map(|b| i32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
+                .ok_or(Errno::EINVAL)?;
             if name == TCP_NODELAY {
                 self.nodelay.store(v != 0, Ordering::Relaxed);
                 self.on_socket(|s| s.set_nagle_enabled(v == 0));
@@ -561,7 +619,13 @@ impl FileLike for TcpSocket {
         send_user(self, &[buf], SendMsg::plain(), nonblock)
     }
 
-    fn read_kernel(&self, buf: &mut Vec<u8>, max: usize, _offset: u64, nonblock: bool) -> Option<Result<usize>> {
+    fn read_kernel(
+        &self,
+        buf: &mut Vec<u8>,
+        max: usize,
+        _offset: u64,
+        nonblock: bool,
+    ) -> Option<Result<usize>> {
         Some(self.recv(max, 0, nonblock).map(|d| {
             *buf = d;
             buf.len()
@@ -594,7 +658,9 @@ impl FileLike for TcpSocket {
         if self.has_pending() {
             ev |= IoEvents::readable();
         }
-        if let Some((can_recv, may_recv, can_send, state)) = self.peek_socket(|s| (s.can_recv(), s.may_recv(), s.can_send(), s.state())) {
+        if let Some((can_recv, may_recv, can_send, state)) =
+            self.peek_socket(|s| (s.can_recv(), s.may_recv(), s.can_send(), s.state()))
+        {
             if can_recv || !may_recv || shut & RCV_SHUTDOWN != 0 {
                 ev |= IoEvents::readable();
             }
@@ -604,7 +670,14 @@ impl FileLike for TcpSocket {
             if can_send && shut & SEND_SHUTDOWN == 0 {
                 ev |= IoEvents::writable();
             }
-            if state == Tcp::Closed || (shut == RCV_SHUTDOWN | SEND_SHUTDOWN) || (!may_recv && !matches!(state, Tcp::Established | Tcp::CloseWait | Tcp::FinWait1 | Tcp::FinWait2)) {
+            if state == Tcp::Closed
+                || (shut == RCV_SHUTDOWN | SEND_SHUTDOWN)
+                || (!may_recv
+                    && !matches!(
+                        state,
+                        Tcp::Established | Tcp::CloseWait | Tcp::FinWait1 | Tcp::FinWait2
+                    ))
+            {
                 ev |= IoEvents::HUP;
             }
         }

@@ -57,15 +57,29 @@ impl UdpSocket {
 
     /// Binds on the stack (port 0: an ephemeral one).
     fn bind_in(&self, s: &mut Stack, want: SockAddr) -> Result<SocketHandle> {
-        let port = if want.port == 0 { s.ephemeral_port(false).ok_or(Errno::EADDRINUSE)? } else { want.port };
+        let port = if want.port == 0 {
+            s.ephemeral_port(false).ok_or(Errno::EADDRINUSE)?
+        } else {
+            want.port
+        };
         let reuse = self.opts.lock().reuseaddr;
-        let holder = Holder { owner: self.ino, v6: self.family == AF_INET6, addr: want.addr, reuse, listening: false, expires_ns: None };
+        let holder = Holder {
+            owner: self.ino,
+            v6: self.family == AF_INET6,
+            addr: want.addr,
+            reuse,
+            listening: false,
+            expires_ns: None,
+        };
         s.udp_ports.reserve(port, holder)?;
         let mut sock = udp::Socket::new(
             udp::PacketBuffer::new(vec![udp::PacketMetadata::EMPTY; PACKETS], vec![0; PAYLOAD]),
             udp::PacketBuffer::new(vec![udp::PacketMetadata::EMPTY; PACKETS], vec![0; PAYLOAD]),
         );
-        if sock.bind(IpListenEndpoint { addr: common::listen_addr(want.addr, self.family), port }).is_err() {
+        if sock
+            .bind(IpListenEndpoint { addr: common::listen_addr(want.addr, self.family), port })
+            .is_err()
+        {
             s.udp_ports.release(port, self.ino);
             return Err(Errno::EINVAL);
         }
@@ -130,7 +144,13 @@ impl UdpSocket {
             match r {
                 Ok(()) => return Ok(data.len()),
                 Err(Errno::EAGAIN) if !nonblock => {
-                    wait(|| stack::peek(|s| s.sockets.get::<udp::Socket>(h).can_send()).then_some(()), timeout)?;
+                    wait(
+                        || {
+                            stack::peek(|s| s.sockets.get::<udp::Socket>(h).can_send())
+                                .then_some(())
+                        },
+                        timeout,
+                    )?;
                 }
                 Err(e) => return Err(e),
             }
@@ -313,7 +333,13 @@ impl FileLike for UdpSocket {
         send_user(self, &[buf], SendMsg::plain(), nonblock)
     }
 
-    fn read_kernel(&self, buf: &mut Vec<u8>, max: usize, _offset: u64, nonblock: bool) -> Option<Result<usize>> {
+    fn read_kernel(
+        &self,
+        buf: &mut Vec<u8>,
+        max: usize,
+        _offset: u64,
+        nonblock: bool,
+    ) -> Option<Result<usize>> {
         Some(self.recv(max, 0, nonblock).map(|m| {
             *buf = m.data;
             buf.len()

@@ -47,7 +47,6 @@ pub struct UnixDatagramSocket {
     this: Weak<UnixDatagramSocket>,
 }
 
-
 impl UnixDatagramSocket {
     pub fn new() -> Arc<UnixDatagramSocket> {
         Arc::new_cyclic(|this| UnixDatagramSocket {
@@ -159,7 +158,10 @@ impl UnixDatagramSocket {
             if nonblock {
                 return Err(Errno::EAGAIN);
             }
-            target.space.wait_until(|| (!target.full_for(self)).then_some(()), deadline).map_err(|e| SocketOptions::wait_errno(e, timeout))?;
+            target
+                .space
+                .wait_until(|| (!target.full_for(self)).then_some(()), deadline)
+                .map_err(|e| SocketOptions::wait_errno(e, timeout))?;
         }
         let len = msg.data.len();
         let from = self.addr.lock().clone().unwrap_or(UnixAddr::Unnamed);
@@ -193,7 +195,10 @@ impl UnixDatagramSocket {
                         if peek {
                             m.rights = d.rights.iter().map(|r| r.file().clone()).collect();
                         } else {
-                            m.rights = core::mem::take(&mut d.rights).into_iter().map(super::gc::InFlight::deliver).collect();
+                            m.rights = core::mem::take(&mut d.rights)
+                                .into_iter()
+                                .map(super::gc::InFlight::deliver)
+                                .collect();
                             rx.pop_front();
                         }
                         Some(m)
@@ -218,7 +223,11 @@ impl UnixDatagramSocket {
             }
             self.readable
                 .wait_until(
-                    || (!self.rx.lock().is_empty() || self.shutdown.load(Ordering::Acquire) & RCV_SHUTDOWN != 0).then_some(()),
+                    || {
+                        (!self.rx.lock().is_empty()
+                            || self.shutdown.load(Ordering::Acquire) & RCV_SHUTDOWN != 0)
+                            .then_some(())
+                    },
                     deadline,
                 )
                 .map_err(|e| SocketOptions::wait_errno(e, timeout))?;
@@ -305,9 +314,12 @@ impl Socket for UnixDatagramSocket {
         Ok(match name {
             options::SO_TYPE => options::int_bytes(SOCK_DGRAM),
             options::SO_DOMAIN => options::int_bytes(AF_UNIX),
-            options::SO_PROTOCOL | options::SO_ERROR | options::SO_ACCEPTCONN => options::int_bytes(0),
+            options::SO_PROTOCOL | options::SO_ERROR | options::SO_ACCEPTCONN => {
+                options::int_bytes(0)
+            }
             options::SO_PEERCRED => {
-                let c = self.peer_cred.lock().unwrap_or(Ucred { pid: 0, uid: u32::MAX, gid: u32::MAX });
+                let c =
+                    self.peer_cred.lock().unwrap_or(Ucred { pid: 0, uid: u32::MAX, gid: u32::MAX });
                 bytemuck::bytes_of(&c).to_vec()
             }
             _ => return Err(Errno::ENOPROTOOPT),
@@ -354,7 +366,13 @@ impl FileLike for UnixDatagramSocket {
         super::plain_io::write(self, buf, nonblock)
     }
 
-    fn read_kernel(&self, buf: &mut Vec<u8>, max: usize, _offset: u64, nonblock: bool) -> Option<Result<usize>> {
+    fn read_kernel(
+        &self,
+        buf: &mut Vec<u8>,
+        max: usize,
+        _offset: u64,
+        nonblock: bool,
+    ) -> Option<Result<usize>> {
         super::plain_io::read_kernel(self, buf, max, nonblock)
     }
 

@@ -83,7 +83,9 @@ pub fn unbind_abstract(name: &[u8]) {
 /// ENOENT if a path does not exist.
 pub fn lookup(addr: &UnixAddr) -> Result<Bound> {
     match addr {
-        UnixAddr::Abstract(name) => ABSTRACT.lock().get(name).filter(|b| b.alive()).cloned().ok_or(Errno::ECONNREFUSED),
+        UnixAddr::Abstract(name) => {
+            ABSTRACT.lock().get(name).filter(|b| b.alive()).cloned().ok_or(Errno::ECONNREFUSED)
+        }
         UnixAddr::Path(path) => {
             let inode: Arc<dyn Inode> = super::super::env()?.lookup_socket_file(path)?;
             let probe = || Arc::new(()) as Arc<dyn Any + Send + Sync>;

@@ -24,7 +24,12 @@ pub fn write(socket: &impl Socket, buf: UserSlice, nonblock: bool) -> Result<usi
     send_user(socket, &[buf], plain_message(Vec::new())?, nonblock)
 }
 
-pub fn read_kernel(socket: &impl Socket, buf: &mut Vec<u8>, max: usize, nonblock: bool) -> Option<Result<usize>> {
+pub fn read_kernel(
+    socket: &impl Socket,
+    buf: &mut Vec<u8>,
+    max: usize,
+    nonblock: bool,
+) -> Option<Result<usize>> {
     Some(socket.recvmsg(max, 0, nonblock).map(|m| {
         *buf = m.data;
         buf.len()

@@ -51,7 +51,9 @@ impl ByteQueue {
         let mut i = 0;
         while out.data.len() < max && i < self.segments.len() {
             let seg = &self.segments[i];
-            if !out.data.is_empty() && (!seg.rights.is_empty() || (passcred && Some(seg.creds) != out.creds)) {
+            if !out.data.is_empty()
+                && (!seg.rights.is_empty() || (passcred && Some(seg.creds) != out.creds))
+            {
                 break;
             }
             out.creds.get_or_insert(seg.creds);
@@ -69,7 +71,10 @@ impl ByteQueue {
                 seg.read += n;
                 self.bytes -= n;
                 if has_rights {
-                    out.rights = core::mem::take(&mut seg.rights).into_iter().map(InFlight::deliver).collect();
+                    out.rights = core::mem::take(&mut seg.rights)
+                        .into_iter()
+                        .map(InFlight::deliver)
+                        .collect();
                 }
                 if seg.left() == 0 {
                     self.segments.pop_front();
@@ -111,7 +116,8 @@ impl ByteQueue {
         if peek {
             out.rights = seg.rights.iter().map(|r| r.file().clone()).collect();
         } else {
-            out.rights = core::mem::take(&mut seg.rights).into_iter().map(InFlight::deliver).collect();
+            out.rights =
+                core::mem::take(&mut seg.rights).into_iter().map(InFlight::deliver).collect();
             self.bytes -= len;
             self.segments.pop_front();
         }

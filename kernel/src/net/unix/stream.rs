@@ -70,7 +70,6 @@ pub struct UnixStreamSocket {
     this: Weak<UnixStreamSocket>,
 }
 
-
 impl UnixStreamSocket {
     pub fn new(kind: Kind) -> Arc<UnixStreamSocket> {
         Arc::new_cyclic(|this| UnixStreamSocket {
@@ -214,7 +213,12 @@ impl UnixStreamSocket {
                 peer.rx.lock().push(Segment {
                     data: msg.data[sent..sent + n].to_vec(),
                     read: 0,
-                    rights: rights.take().unwrap_or_default().into_iter().map(super::gc::InFlight::new).collect(),
+                    rights: rights
+                        .take()
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(super::gc::InFlight::new)
+                        .collect(),
                     creds: msg.creds,
                 });
                 sent += n;
@@ -233,7 +237,11 @@ impl UnixStreamSocket {
                 deadline,
             );
             if let Err(e) = r {
-                return if sent > 0 { Ok(sent) } else { Err(SocketOptions::wait_errno(e, timeout)) };
+                return if sent > 0 {
+                    Ok(sent)
+                } else {
+                    Err(SocketOptions::wait_errno(e, timeout))
+                };
             }
         }
     }
@@ -274,7 +282,8 @@ impl UnixStreamSocket {
                 }
                 let first = out.data.is_empty() && out.rights.is_empty();
                 out.data.extend_from_slice(&m.data);
-                out.full_len = if self.kind == Kind::SeqPacket { m.full_len } else { out.data.len() };
+                out.full_len =
+                    if self.kind == Kind::SeqPacket { m.full_len } else { out.data.len() };
                 out.flags |= m.flags;
                 if first {
                     out.creds = m.creds;
@@ -387,7 +396,9 @@ impl UnixStreamSocket {
             }
             let r = listener.space.wait_until(
                 || match &*listener.state.lock() {
-                    State::Listening { backlog, pending, .. } => (pending.len() <= *backlog).then_some(()),
+                    State::Listening { backlog, pending, .. } => {
+                        (pending.len() <= *backlog).then_some(())
+                    }
                     _ => Some(()),
                 },
                 deadline,
@@ -506,15 +517,23 @@ impl Socket for UnixStreamSocket {
             options::SO_TYPE => options::int_bytes(self.kind.sock_type()),
             options::SO_DOMAIN => options::int_bytes(AF_UNIX),
             options::SO_PROTOCOL => options::int_bytes(0),
-            options::SO_ERROR => options::int_bytes(self.error.lock().take().map(|e| e as i32).unwrap_or(0)),
-            options::SO_ACCEPTCONN => options::int_bytes(matches!(*self.state.lock(), State::Listening { .. }) as i32),
+            options::SO_ERROR => {
+                options::int_bytes(self.error.lock().take().map(|e| e as i32).unwrap_or(0))
+            }
+            options::SO_ACCEPTCONN => {
+                options::int_bytes(matches!(*self.state.lock(), State::Listening { .. }) as i32)
+            }
             options::SO_PEERCRED => {
                 // A listening socket reports its own credentials (taken at listen).
                 let listening = match &*self.state.lock() {
                     State::Listening { creds, .. } => Some(*creds),
                     _ => None,
                 };
-                let c = listening.or(*self.peer_cred.lock()).unwrap_or(Ucred { pid: 0, uid: u32::MAX, gid: u32::MAX });
+                let c = listening.or(*self.peer_cred.lock()).unwrap_or(Ucred {
+                    pid: 0,
+                    uid: u32::MAX,
+                    gid: u32::MAX,
+                });
                 bytemuck::bytes_of(&c).to_vec()
             }
             _ => return Err(Errno::ENOPROTOOPT),
@@ -570,7 +589,13 @@ impl FileLike for UnixStreamSocket {
         super::plain_io::write(self, buf, nonblock)
     }
 
-    fn read_kernel(&self, buf: &mut Vec<u8>, max: usize, _offset: u64, nonblock: bool) -> Option<Result<usize>> {
+    fn read_kernel(
+        &self,
+        buf: &mut Vec<u8>,
+        max: usize,
+        _offset: u64,
+        nonblock: bool,
+    ) -> Option<Result<usize>> {
         super::plain_io::read_kernel(self, buf, max, nonblock)
     }
 
