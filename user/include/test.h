@@ -40,6 +40,9 @@
  * Small helpers many tests want:
  *     bad_ptr(v)             v as a pointer the compiler cannot see through (for EFAULT cases)
  *     now_ns()               CLOCK_MONOTONIC in nanoseconds
+ *     on_posix_x()           true in the POSIX-X guest (uname's version names it), false on
+ *                            Linux: for the few cases Linux cannot run safely natively (a fork
+ *                            bomb as root, filling the host's memory), which then SKIP there
  */
 #ifndef POSIX_X_TEST_H
 #define POSIX_X_TEST_H
@@ -51,6 +54,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 /* An address laundered through a volatile so the compiler keeps a deliberately bad pointer. */
@@ -58,6 +62,12 @@ __attribute__((unused)) static void *bad_ptr(uintptr_t v)
 {
     volatile uintptr_t x = v;
     return (void *)x;
+}
+
+__attribute__((unused)) static int on_posix_x(void)
+{
+    struct utsname u;
+    return uname(&u) == 0 && strstr(u.version, "POSIX-X") != NULL;
 }
 
 __attribute__((unused)) static long long now_ns(void)
