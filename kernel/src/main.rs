@@ -70,7 +70,7 @@ extern "C" fn kernel_entry(start_info: u64) -> ! {
     fs::tty::console();
     if cmdline_value("posix-x.fault").is_some() {
         // Exercises the kernel-fault path (panic message, backtrace, exit status) for the tests.
-        arch::cpu::touch(0xffff_ffff_0000_0000);
+        arch::cpu::deliberate_kernel_fault();
     }
 
     let launcher = task::Thread::new_kernel(process::launcher::main, 0);

@@ -129,7 +129,7 @@ pub fn init(boot: &BootInfo) {
         pa += huge;
     }
     // Global pages need CR4.PGE.
-    crate::arch::cpu::write_cr4(crate::arch::cpu::read_cr4() | (1 << 7));
+    crate::arch::cpu::enable_global_pages();
     kpt.activate();
     KERNEL_ROOT.call_once(|| root);
 

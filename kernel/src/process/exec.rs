@@ -247,8 +247,9 @@ pub fn execve(
     }
     proc.sigactions.lock().reset_on_exec();
     *proc.signals.alt_stack.lock() = (0, 0, super::signal::SS_DISABLE);
-    thread.fs_base.store(0, Ordering::Relaxed);
-    crate::arch::cpu::wrmsr(crate::arch::cpu::MSR_FS_BASE, 0);
+    // A new image starts with no TLS and a zero GS base, as on Linux.
+    thread.set_fs_base(0);
+    thread.set_gs_base(0);
     *frame = image.frame;
     super::fork::finish_vfork(&proc);
     Ok(())

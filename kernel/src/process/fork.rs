@@ -85,6 +85,7 @@ pub fn clone_process(args: &CloneArgs, frame: &TrapFrame) -> Result<u32> {
         parent_thread.fs_base.load(Ordering::Relaxed)
     };
     thread.fs_base.store(tls, Ordering::Relaxed);
+    thread.gs_base.store(parent_thread.gs_base.load(Ordering::Relaxed), Ordering::Relaxed);
     thread.sig_blocked.store(parent_thread.sig_blocked.load(Ordering::Relaxed), Ordering::Relaxed);
     if flags & CLONE_CHILD_CLEARTID != 0 {
         thread.clear_child_tid.store(args.child_tid, Ordering::Relaxed);

@@ -5,9 +5,9 @@ use core::sync::atomic::Ordering;
 
 use bytemuck::{Pod, Zeroable};
 
-use crate::arch::cpu;
 use crate::arch::trap::TrapFrame;
 use crate::error::{Errno, Result};
+use crate::mm::frame::PAGE_SIZE;
 use crate::mm::user::{read_cstring, read_cstring_array, UserPtr, UserSlice};
 use crate::process::fork::{self, CloneArgs};
 use crate::process::rlimit::{Rlimit, RLIMIT_NOFILE, RLIM_NLIMITS};
@@ -194,14 +194,14 @@ pub fn arch_prctl(code: i32, addr: u64) -> Result<i64> {
     let t = task::current();
     match code {
         ARCH_SET_FS | ARCH_SET_GS => {
-            if addr >= crate::arch::USER_END {
+            // Linux's bound is TASK_SIZE_MAX: the last user page is refused too.
+            if addr >= crate::arch::USER_END - PAGE_SIZE {
                 return Err(Errno::EPERM);
             }
             if code == ARCH_SET_FS {
-                t.fs_base.store(addr, Ordering::Relaxed);
-                cpu::wrmsr(cpu::MSR_FS_BASE, addr);
+                t.set_fs_base(addr);
             } else {
-                cpu::wrmsr(cpu::MSR_KERNEL_GS_BASE, addr);
+                t.set_gs_base(addr);
             }
             Ok(0)
         }
@@ -209,7 +209,7 @@ pub fn arch_prctl(code: i32, addr: u64) -> Result<i64> {
             UserPtr::<u64>::new(addr).write(&t.fs_base.load(Ordering::Relaxed)).map(|_| 0)
         }
         ARCH_GET_GS => {
-            UserPtr::<u64>::new(addr).write(&cpu::rdmsr(cpu::MSR_KERNEL_GS_BASE)).map(|_| 0)
+            UserPtr::<u64>::new(addr).write(&t.gs_base.load(Ordering::Relaxed)).map(|_| 0)
         }
         _ => Err(Errno::EINVAL),
     }

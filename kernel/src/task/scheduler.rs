@@ -155,7 +155,13 @@ fn switch_away(new_state: State) {
     }
     percpu::set_kernel_stack(next.stack_top());
     crate::mm::switch_page_table(next.page_table_root.load(Ordering::Relaxed));
-    cpu::wrmsr(cpu::MSR_FS_BASE, next.fs_base.load(Ordering::Relaxed));
+    cpu::set_user_fs_base(next.fs_base.load(Ordering::Relaxed));
+    // The user's GS base sits in KERNEL_GS_BASE while in the kernel; most threads never set
+    // it, so skip the MSR write when it does not change (it holds `prev`'s).
+    let next_gs = next.gs_base.load(Ordering::Relaxed);
+    if next_gs != prev.gs_base.load(Ordering::Relaxed) {
+        cpu::set_user_gs_base(next_gs);
+    }
     let prev_rsp = prev.saved_rsp.as_ptr();
     let next_rsp = next.saved_rsp.load(Ordering::Relaxed);
     drop(next);

@@ -31,7 +31,9 @@ pub struct Thread {
     state: AtomicU8,
     /// Page-table root to load when this thread runs (the kernel's for kernel threads).
     pub(super) page_table_root: AtomicU64,
+    /// The user's FS and GS bases (arch_prctl), loaded into the CPU whenever this thread runs.
     pub fs_base: AtomicU64,
+    pub gs_base: AtomicU64,
     /// Signals pending for this thread, and its blocked mask (bit n-1 for signal n).
     pub sig_pending: AtomicU64,
     /// Signals pending for the whole process (shared by its threads; set by the process layer).
@@ -70,6 +72,7 @@ impl Thread {
             state: AtomicU8::new(State::Runnable as u8),
             page_table_root: AtomicU64::new(page_table_root),
             fs_base: AtomicU64::new(0),
+            gs_base: AtomicU64::new(0),
             sig_pending: AtomicU64::new(0),
             shared_pending: Once::new(),
             sig_blocked: AtomicU64::new(0),
@@ -130,6 +133,19 @@ impl Thread {
 
     pub(super) fn set_state(&self, s: State) {
         self.state.store(s as u8, Ordering::Release);
+    }
+
+    /// Sets the user FS base of this thread, which must be the running one (it loads the CPU).
+    /// The caller has checked that `base` is a user address.
+    pub fn set_fs_base(&self, base: u64) {
+        self.fs_base.store(base, Ordering::Relaxed);
+        crate::arch::cpu::set_user_fs_base(base);
+    }
+
+    /// As `set_fs_base`, for the GS base.
+    pub fn set_gs_base(&self, base: u64) {
+        self.gs_base.store(base, Ordering::Relaxed);
+        crate::arch::cpu::set_user_gs_base(base);
     }
 
     pub fn set_page_table_root(&self, root: u64) {

@@ -1,4 +1,8 @@
-//! Thin safe wrappers over single privileged instructions.
+//! Single privileged instructions. Those that cannot break an invariant of the kernel whatever
+//! their arguments (reading registers, the TSC, CPUID, invlpg) are safe functions; those that
+//! can (port I/O, writing MSRs and control registers) are `unsafe`, and the rest of the kernel
+//! reaches them only through narrow safe wrappers (`set_user_fs_base`, `enable_global_pages`,
+//! `serial::Uart`, ...) that admit only harmless values.
 
 use core::arch::asm;
 
@@ -10,24 +14,31 @@ pub const MSR_FS_BASE: u32 = 0xC000_0100;
 pub const MSR_GS_BASE: u32 = 0xC000_0101;
 pub const MSR_KERNEL_GS_BASE: u32 = 0xC000_0102;
 
-pub fn outb(port: u16, value: u8) {
-    // SAFETY: port I/O has no memory effects; the ports we use belong to the kernel.
+/// # Safety
+/// Port I/O drives devices (interrupt controllers, DMA, the QEMU exit port): the caller must own
+/// `port` and know what writing `value` there does.
+pub unsafe fn outb(port: u16, value: u8) {
+    // SAFETY: per the contract.
     unsafe {
         asm!("out dx, al", in("dx") port, in("al") value, options(nomem, nostack, preserves_flags))
     }
 }
 
-pub fn inb(port: u16) -> u8 {
+/// # Safety
+/// As for `outb`: reading a device register may change the device's state.
+pub unsafe fn inb(port: u16) -> u8 {
     let value: u8;
-    // SAFETY: as for `outb`.
+    // SAFETY: per the contract.
     unsafe {
         asm!("in al, dx", out("al") value, in("dx") port, options(nomem, nostack, preserves_flags))
     }
     value
 }
 
-pub fn outl(port: u16, value: u32) {
-    // SAFETY: as for `outb`.
+/// # Safety
+/// As for `outb`.
+pub unsafe fn outl(port: u16, value: u32) {
+    // SAFETY: per the contract.
     unsafe {
         asm!("out dx, eax", in("dx") port, in("eax") value, options(nomem, nostack, preserves_flags))
     }
@@ -42,8 +53,11 @@ pub fn rdmsr(msr: u32) -> u64 {
     (hi as u64) << 32 | lo as u64
 }
 
-pub fn wrmsr(msr: u32, value: u64) {
-    // SAFETY: callers pass architectural MSRs with values valid for them (segment bases, syscall setup).
+/// # Safety
+/// `msr` must exist and `value` be valid for it; MSRs steer the CPU (the `syscall` entry point,
+/// EFER, the kernel's GS base), so the caller must keep every invariant the kernel relies on.
+pub unsafe fn wrmsr(msr: u32, value: u64) {
+    // SAFETY: per the contract.
     unsafe {
         asm!("wrmsr", in("ecx") msr, in("eax") value as u32, in("edx") (value >> 32) as u32,
              options(nostack, preserves_flags))
@@ -80,9 +94,44 @@ pub fn read_cr4() -> u64 {
     v
 }
 
-pub fn write_cr4(v: u64) {
-    // SAFETY: callers only set feature-enable bits the CPU reported via CPUID.
+/// # Safety
+/// Only feature-enable bits the CPU supports, and none that changes how the current page tables
+/// or code are interpreted (PAE, LA57, SMEP, ...) behind the kernel's back.
+pub unsafe fn write_cr4(v: u64) {
+    // SAFETY: per the contract.
     unsafe { asm!("mov cr4, {}", in(reg) v, options(nostack, preserves_flags)) }
+}
+
+/// CR4.PGE: global pages (the kernel half stays in the TLB across CR3 loads).
+pub fn enable_global_pages() {
+    // SAFETY: PGE only changes which TLB entries survive a CR3 load; every CPU the kernel runs
+    // on (x86-64) has it.
+    unsafe { write_cr4(read_cr4() | (1 << 7)) }
+}
+
+/// Loads the user's FS base (the thread pointer of x86-64 TLS). A base at or above `USER_END`
+/// is refused (false): user mode cannot use it, and a non-canonical one would fault `wrmsr`.
+pub fn set_user_fs_base(base: u64) -> bool {
+    if base >= super::USER_END {
+        return false;
+    }
+    // SAFETY: FS is not used by the kernel; a canonical user address is valid for the MSR.
+    unsafe { wrmsr(MSR_FS_BASE, base) };
+    true
+}
+
+/// Loads the user's GS base (arch_prctl ARCH_SET_GS). Kernel code runs with the per-CPU base in
+/// GS and the user's in KERNEL_GS_BASE (the entry's `swapgs` exchanges them), so this writes the
+/// latter; it must not be called with the user's base active, which no Rust code ever is.
+/// Refuses (false) a base at or above `USER_END`, as `set_user_fs_base` does.
+pub fn set_user_gs_base(base: u64) -> bool {
+    if base >= super::USER_END {
+        return false;
+    }
+    // SAFETY: KERNEL_GS_BASE holds the user's base while in the kernel; the kernel's own per-CPU
+    // base (GS_BASE) is untouched.
+    unsafe { wrmsr(MSR_KERNEL_GS_BASE, base) };
+    true
 }
 
 pub fn invlpg(vaddr: u64) {
@@ -133,8 +182,14 @@ pub fn frame_pointer() -> u64 {
     v
 }
 
-/// Reads one byte at `addr`, whatever is there: only for testing the kernel-fault path.
-pub fn touch(addr: u64) -> u8 {
-    // SAFETY: deliberately faults when `addr` is unmapped; the fault handler panics.
-    unsafe { (addr as *const u8).read_volatile() }
+/// An address the kernel never maps: between the top of the direct map and the image at -2 GiB.
+const NEVER_MAPPED: u64 = 0xffff_ffff_0000_0000;
+
+/// Reads from an address that is never mapped, so the page-fault handler panics: only for
+/// testing the kernel-fault path (panic message, backtrace, exit status).
+pub fn deliberate_kernel_fault() -> ! {
+    // SAFETY: nothing is ever mapped at NEVER_MAPPED, so the read faults and the handler panics
+    // (a kernel-mode fault outside the user-copy routines); no memory is read.
+    unsafe { (NEVER_MAPPED as *const u8).read_volatile() };
+    unreachable!("read of a never-mapped address succeeded")
 }

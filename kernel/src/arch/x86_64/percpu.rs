@@ -25,8 +25,12 @@ pub fn init() {
     let p = CPU0.0.get();
     // SAFETY: boot, interrupts off.
     unsafe { (*p).self_ptr = p as u64 };
-    wrmsr(MSR_GS_BASE, p as u64);
-    wrmsr(MSR_KERNEL_GS_BASE, 0);
+    // SAFETY: the kernel's GS base becomes this CPU's block, which lives forever; the user's
+    // (swapped in on the way out) starts at 0.
+    unsafe {
+        wrmsr(MSR_GS_BASE, p as u64);
+        wrmsr(MSR_KERNEL_GS_BASE, 0);
+    }
 }
 
 /// Where `syscall` and interrupts from user mode put their frame.

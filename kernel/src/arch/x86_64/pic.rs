@@ -1,6 +1,19 @@
 //! The legacy 8259 PIC pair (remapped to vectors 32-47) and the 8254 PIT as the periodic timer.
 
-use super::cpu::{inb, outb};
+use super::cpu;
+
+/// The ports this module drives: the two 8259s (0x20/0x21, 0xa0/0xa1), the PIT (0x40-0x43) and
+/// the PC speaker gate (0x61) that starts PIT channel 2.
+fn outb(port: u16, value: u8) {
+    // SAFETY: only the PIC, PIT and speaker-gate ports above, which belong to this module; none
+    // of them does DMA or touches memory.
+    unsafe { cpu::outb(port, value) }
+}
+
+fn inb(port: u16) -> u8 {
+    // SAFETY: as for `outb`.
+    unsafe { cpu::inb(port) }
+}
 
 pub const IRQ_TIMER: u8 = 0;
 pub const IRQ_COM1: u8 = 4;

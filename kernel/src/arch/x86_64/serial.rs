@@ -1,18 +1,33 @@
 //! 16550 UARTs: COM1 is the console, COM2 carries the kernel log and control lines
 //! (docs/HOST_INTERFACE.md).
 
-use super::cpu::{inb, outb};
+use super::cpu;
 
 pub const COM1: u16 = 0x3f8;
 pub const COM2: u16 = 0x2f8;
 
+/// One of the two UARTs. Its registers are the eight ports from `base`, and nothing else can be
+/// named through it: `new` accepts only COM1 and COM2.
 #[derive(Clone, Copy)]
 pub struct Uart {
     base: u16,
 }
 
+fn outb(port: u16, value: u8) {
+    // SAFETY: `port` is a register of COM1 or COM2 (`Uart::new` admits no other base); a 16550
+    // does no DMA, so writing it affects the serial line and its interrupt only.
+    unsafe { cpu::outb(port, value) }
+}
+
+fn inb(port: u16) -> u8 {
+    // SAFETY: as for `outb`.
+    unsafe { cpu::inb(port) }
+}
+
 impl Uart {
+    /// COM1 or COM2; any other base panics (at compile time in a constant).
     pub const fn new(base: u16) -> Self {
+        assert!(base == COM1 || base == COM2, "not a UART of this machine");
         Uart { base }
     }
 

@@ -92,9 +92,13 @@ extern "C" {
 }
 
 pub fn init() {
-    // sysret: CS = STAR[63:48] + 16, SS = STAR[63:48] + 8; syscall: CS = STAR[47:32].
-    wrmsr(MSR_STAR, (0x1bu64 << 48) | (0x08u64 << 32));
-    wrmsr(MSR_LSTAR, syscall_entry as *const () as u64);
-    // Clear TF, IF, DF, IOPL, NT and AC on entry.
-    wrmsr(MSR_SFMASK, 0x47700);
+    // SAFETY: the GDT (gdt::init, already loaded) has the selector layout STAR describes, and
+    // `syscall_entry` is the entry point written for these settings.
+    unsafe {
+        // sysret: CS = STAR[63:48] + 16, SS = STAR[63:48] + 8; syscall: CS = STAR[47:32].
+        wrmsr(MSR_STAR, (0x1bu64 << 48) | (0x08u64 << 32));
+        wrmsr(MSR_LSTAR, syscall_entry as *const () as u64);
+        // Clear TF, IF, DF, IOPL, NT and AC on entry.
+        wrmsr(MSR_SFMASK, 0x47700);
+    }
 }

@@ -1,7 +1,7 @@
 //! Clocks: CLOCK_MONOTONIC from the TSC calibrated against the PIT, CLOCK_REALTIME as the RTC's
 //! wall time at boot plus the monotonic time since.
 
-use super::cpu::{inb, outb, rdtsc};
+use super::cpu::rdtsc;
 use core::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 static TSC_AT_BOOT: AtomicU64 = AtomicU64::new(0);
@@ -38,9 +38,14 @@ pub fn set_realtime_ns(ns: i64) {
     REALTIME_AT_BOOT_NS.store(ns - monotonic_ns() as i64, Ordering::Relaxed);
 }
 
+/// One CMOS/RTC register (index port 0x70, data port 0x71, which belong to this module).
 fn cmos(reg: u8) -> u8 {
-    outb(0x70, reg);
-    inb(0x71)
+    // SAFETY: selecting and reading an RTC register has no effect beyond the RTC; the mask keeps
+    // bit 7 of the index (NMI disable) clear.
+    unsafe {
+        super::cpu::outb(0x70, reg & 0x7f);
+        super::cpu::inb(0x71)
+    }
 }
 
 fn read_rtc_unix_seconds() -> i64 {
