@@ -151,9 +151,9 @@ pub trait Inode: Send + Sync {
     ) -> Option<Arc<dyn Any + Send + Sync>> {
         None
     }
-    /// The frame holding page `index` of the file's data, allocated if needed (for mmap).
-    /// The caller takes its own reference.
-    fn page(&self, _index: u64) -> Result<u64> {
+    /// A reference to the frame holding page `index` of the file's data, allocated if needed
+    /// (for mmap).
+    fn page(&self, _index: u64) -> Result<crate::mm::frame::Frame> {
         Err(Errno::ENODEV)
     }
     /// Where following this symbolic link leads if it is a "magic" one (/proc/<pid>/fd/<n>):
@@ -189,7 +189,7 @@ pub const ALL_SEALS: u32 = 63;
 pub struct InodePages(pub Arc<dyn Inode>, pub Option<Arc<dyn Any + Send + Sync>>);
 
 impl crate::mm::shared::PageSource for InodePages {
-    fn page(&self, index: u64) -> Option<u64> {
+    fn page(&self, index: u64) -> Option<crate::mm::frame::Frame> {
         // A mapping's page offset comes from the user (up to 2^52): the product may not wrap.
         if index
             .checked_mul(crate::mm::frame::PAGE_SIZE)

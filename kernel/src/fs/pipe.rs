@@ -14,7 +14,7 @@ use super::file::{FileLike, O_ACCMODE, O_DIRECT, O_NONBLOCK, O_RDONLY, O_RDWR, O
 use super::inode::{Metadata, S_IFIFO};
 use crate::error::{Errno, Result};
 use crate::event::{IoEvents, Pollee, Poller};
-use crate::mm::frame::{self, PAGE_SIZE};
+use crate::mm::frame::{UniqueFrame, PAGE_SIZE};
 use crate::mm::user::{IoSink, IoSource, UserPtr, UserSlice};
 use crate::sync::Mutex;
 use crate::task::{WaitError, WaitQueue};
@@ -34,14 +34,15 @@ fn pipefs_dev() -> u64 {
 }
 
 /// The page frames a pipe's ring lies on (`page_ring` keeps the bytes in order over them).
-struct FramePages(Vec<u64>);
+/// Nothing else sees them, so the ring borrows their bytes directly.
+struct FramePages(Vec<UniqueFrame>);
 
 impl FramePages {
     /// `count` fresh frames, or None when memory runs out.
     fn alloc(count: usize) -> Option<FramePages> {
         let mut pages = FramePages(Vec::with_capacity(count));
         for _ in 0..count {
-            pages.0.push(frame::alloc()?);
+            pages.0.push(UniqueFrame::alloc()?);
         }
         Some(pages)
     }
@@ -57,13 +58,7 @@ impl Pages for FramePages {
     }
 
     fn page(&mut self, i: usize) -> &mut [u8] {
-        &mut frame::bytes(self.0[i])[..]
-    }
-}
-
-impl Drop for FramePages {
-    fn drop(&mut self) {
-        self.0.drain(..).for_each(frame::put);
+        &mut self.0[i].as_bytes_mut()[..]
     }
 }
 

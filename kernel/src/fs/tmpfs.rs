@@ -14,7 +14,7 @@ use super::file::FileLike;
 use super::inode::*;
 use crate::arch::time::realtime_ns;
 use crate::error::{Errno, Result};
-use crate::mm::frame::{self, PAGE_SIZE};
+use crate::mm::frame::{Frame, PAGE_SIZE};
 use crate::sync::Mutex;
 
 pub const TMPFS_MAGIC: u64 = 0x0102_1994;
@@ -114,31 +114,21 @@ struct Attr {
 struct FileData {
     /// Page index → frame. Sparse, as a file may have a hole of any size before its data
     /// (a write at offset 2^40 makes one page, not a table of 2^28).
-    pages: BTreeMap<u64, u64>,
+    pages: BTreeMap<u64, Frame>,
     size: u64,
 }
 
 impl FileData {
     fn release_from(&mut self, first_page: u64) {
-        for (_, pa) in self.pages.split_off(&first_page) {
-            frame::put(pa);
-        }
+        drop(self.pages.split_off(&first_page));
     }
 
     /// The frame of page `index`, allocated (zeroed) if it is a hole; None when memory is out.
-    fn page_or_alloc(&mut self, index: u64) -> Option<u64> {
-        if let Some(&pa) = self.pages.get(&index) {
-            return Some(pa);
+    fn page_or_alloc(&mut self, index: u64) -> Option<&Frame> {
+        if !self.pages.contains_key(&index) {
+            self.pages.insert(index, Frame::alloc_zeroed()?);
         }
-        let pa = frame::alloc_zeroed()?;
-        self.pages.insert(index, pa);
-        Some(pa)
-    }
-}
-
-impl Drop for FileData {
-    fn drop(&mut self) {
-        self.release_from(0);
+        self.pages.get(&index)
     }
 }
 
@@ -495,8 +485,8 @@ impl Inode for TmpfsInode {
             let off = (pos % PAGE_SIZE) as usize;
             let n = ((end - pos) as usize).min(PAGE_SIZE as usize - off);
             let dst = &mut out[(pos - offset) as usize..][..n];
-            match data.pages.get(&page).copied() {
-                Some(pa) => dst.copy_from_slice(&frame::bytes(pa)[off..off + n]),
+            match data.pages.get(&page) {
+                Some(frame) => frame.read(off, dst),
                 None => dst.fill(0),
             }
             pos += n as u64;
@@ -527,11 +517,11 @@ impl Inode for TmpfsInode {
             let page = pos / PAGE_SIZE;
             let off = (pos % PAGE_SIZE) as usize;
             let n = ((end - pos) as usize).min(PAGE_SIZE as usize - off);
-            let Some(pa) = data.page_or_alloc(page) else {
+            let Some(frame) = data.page_or_alloc(page) else {
                 data.size = data.size.max(pos);
                 return if pos > offset { Ok((pos - offset) as usize) } else { Err(Errno::ENOSPC) };
             };
-            frame::bytes(pa)[off..off + n].copy_from_slice(&src[(pos - offset) as usize..][..n]);
+            frame.write(off, &src[(pos - offset) as usize..][..n]);
             pos += n as u64;
         }
         data.size = data.size.max(end);
@@ -561,8 +551,8 @@ impl Inode for TmpfsInode {
             // Zero the tail of the last kept page so a later extension reads zeros.
             let tail = (size % PAGE_SIZE) as usize;
             if tail != 0 {
-                if let Some(pa) = data.pages.get(&(keep - 1)) {
-                    frame::bytes(*pa)[tail..].fill(0);
+                if let Some(frame) = data.pages.get(&(keep - 1)) {
+                    frame.fill(tail, PAGE_SIZE as usize - tail, 0);
                 }
             }
         }
@@ -657,8 +647,8 @@ impl Inode for TmpfsInode {
         Some(self.writable_maps.clone())
     }
 
-    fn page(&self, index: u64) -> Result<u64> {
+    fn page(&self, index: u64) -> Result<Frame> {
         let Kind::File(d) = &self.kind else { return Err(Errno::ENODEV) };
-        d.lock().page_or_alloc(index).ok_or(Errno::ENOMEM)
+        d.lock().page_or_alloc(index).cloned().ok_or(Errno::ENOMEM)
     }
 }

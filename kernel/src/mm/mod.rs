@@ -18,10 +18,11 @@ pub fn phys_to_virt(pa: u64) -> u64 {
     PHYS_OFFSET + pa
 }
 
-static KERNEL_ROOT: Once<u64> = Once::new();
+static KERNEL_PT: Once<PageTable> = Once::new();
 
-pub fn kernel_page_table() -> PageTable {
-    PageTable::from_root(*KERNEL_ROOT.get().expect("mm initialised"))
+/// The kernel's own page table: the kernel half every table shares, and no user half.
+pub fn kernel_page_table() -> &'static PageTable {
+    KERNEL_PT.get().expect("mm initialised")
 }
 
 /// Physical ranges still free during boot, carved from the front.
@@ -92,7 +93,8 @@ pub fn init(boot: &BootInfo) {
     let table_bytes = (max_phys / PAGE_SIZE) * 4;
     let table_size = (table_bytes + PAGE_SIZE - 1) & !(PAGE_SIZE - 1);
     let refcounts = free.take(table_size, BOOT_MAPPED).expect("memory for frame reference counts");
-    // SAFETY: just carved out of free RAM below 1 GiB, mapped by the boot tables.
+    // SAFETY: just carved out of free RAM below 1 GiB, mapped by the boot tables; nothing else
+    // uses it.
     unsafe { core::ptr::write_bytes(phys_to_virt(refcounts) as *mut u8, 0, table_size as usize) };
 
     // The heap: an eighth of RAM, between 16 and 256 MiB, in one piece.
@@ -115,8 +117,7 @@ pub fn init(boot: &BootInfo) {
     }
     frame::init(refcounts, max_phys, &low.ranges[..low.count]);
 
-    let root = frame::alloc_zeroed().expect("kernel page table");
-    let mut kpt = PageTable::from_root(root);
+    let mut kpt = PageTable::new_kernel().expect("kernel page table");
     let huge = 2 << 20;
     let mut pa = 0;
     while pa < max_phys {
@@ -131,7 +132,7 @@ pub fn init(boot: &BootInfo) {
     // Global pages need CR4.PGE.
     crate::arch::cpu::enable_global_pages();
     kpt.activate();
-    KERNEL_ROOT.call_once(|| root);
+    KERNEL_PT.call_once(|| kpt);
 
     for &(s, e) in &high.ranges[..high.count] {
         frame::add_range(s, e);
@@ -156,6 +157,9 @@ pub fn initrd_bytes(boot: &BootInfo) -> &'static [u8] {
 }
 
 /// Loads the page table rooted at `root` (a user address space's or the kernel's).
+///
+/// The root must be that of a live `PageTable`: the scheduler passes its threads' roots, which
+/// their processes keep alive (see the report in docs/ARCHITECTURE.md, "Memory").
 pub fn switch_page_table(root: u64) {
-    PageTable::from_root(root).activate();
+    page_table::activate_root(root);
 }

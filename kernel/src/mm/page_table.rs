@@ -1,8 +1,9 @@
-//! x86-64 four-level page tables, reached through the direct map. Leaf entries of user page
-//! tables each own one reference to their frame (managed by `vm`); this module only walks and
-//! edits entries.
+//! x86-64 four-level page tables, reached through the direct map. A present leaf entry of a user
+//! page table owns one reference to its frame: `Pte::set` moves a `Frame` into the entry, `take`
+//! moves it out, `frame` borrows it. The tables themselves are frames the `PageTable` owns; the
+//! root (with the kernel half shared by every table) goes when the `PageTable` is dropped.
 
-use super::frame;
+use super::frame::{Frame, FrameRef, UniqueFrame};
 use super::phys_to_virt;
 use crate::arch::cpu;
 
@@ -18,31 +19,94 @@ pub const PTE_ADDR: u64 = 0x000f_ffff_ffff_f000;
 
 const ENTRIES: usize = 512;
 
-fn table(pa: u64) -> &'static mut [u64; ENTRIES] {
-    // SAFETY: `pa` is a page-table frame owned by a PageTable; the direct map covers it.
-    unsafe { &mut *(phys_to_virt(pa) as *mut [u64; ENTRIES]) }
+/// One page-table entry. A present leaf entry owns a reference to its frame.
+#[repr(transparent)]
+pub struct Pte(u64);
+
+impl Pte {
+    pub fn is_present(&self) -> bool {
+        self.0 & PTE_PRESENT != 0
+    }
+
+    /// The flag bits (everything but the address).
+    pub fn flags(&self) -> u64 {
+        self.0 & !PTE_ADDR
+    }
+
+    /// The frame this present entry maps, borrowed from the entry.
+    pub fn frame(&self) -> Option<FrameRef<'_>> {
+        // SAFETY: a present leaf entry owns one reference (given up by `Frame::into_raw` in
+        // `set`), which stays owned while the entry is borrowed.
+        self.is_present().then(|| unsafe { Frame::borrow_raw(self.0 & PTE_ADDR) })
+    }
+
+    /// Maps `frame` with `flags` (PTE_PRESENT among them), the entry taking over its reference;
+    /// a frame mapped before is released.
+    pub fn set(&mut self, frame: Frame, flags: u64) {
+        drop(self.take());
+        self.0 = frame.into_raw() | (flags & !PTE_ADDR);
+    }
+
+    /// Changes the flags of a present entry, keeping its frame.
+    pub fn set_flags(&mut self, flags: u64) {
+        debug_assert!(flags & PTE_PRESENT != 0);
+        self.0 = (self.0 & PTE_ADDR) | (flags & !PTE_ADDR);
+    }
+
+    /// Empties the entry; its frame's reference, with the flags, goes to the caller.
+    pub fn take(&mut self) -> Option<(Frame, u64)> {
+        if !self.is_present() {
+            return None;
+        }
+        let (pa, flags) = (self.0 & PTE_ADDR, self.flags());
+        self.0 = 0;
+        // SAFETY: the reference this present entry owned, given up by `set`, and now cleared.
+        Some((unsafe { Frame::from_raw(pa) }, flags))
+    }
+}
+
+type Table = [Pte; ENTRIES];
+
+/// The table in frame `pa`.
+///
+/// # Safety
+/// `pa` is a page-table frame of a live `PageTable` (or the kernel's), and the caller does not
+/// let two returned references to one table overlap in time.
+unsafe fn table<'a>(pa: u64) -> &'a mut Table {
+    // SAFETY: per the contract; the direct map covers every frame and `Pte` is a transparent u64.
+    unsafe { &mut *(phys_to_virt(pa) as *mut Table) }
+}
+
+/// A new zeroed table frame, owned from now on by the entry that points at it.
+fn new_table() -> Option<u64> {
+    Some(UniqueFrame::alloc_zeroed()?.into_raw())
 }
 
 fn index(va: u64, level: u32) -> usize {
     ((va >> (12 + 9 * level)) & 0x1ff) as usize
 }
 
+/// A four-level page table. Every one shares the kernel half of the kernel's; a user table also
+/// owns its user half (tables and leaf references) and is freed when dropped.
 pub struct PageTable {
     root: u64,
 }
 
 impl PageTable {
-    /// Adopts an existing root (the kernel's).
-    pub(super) fn from_root(root: u64) -> Self {
-        PageTable { root }
+    /// The kernel's table, with no user half (built once at boot, never dropped).
+    pub(super) fn new_kernel() -> Option<Self> {
+        Some(PageTable { root: new_table()? })
     }
 
     /// A new table sharing the kernel half of `kernel`.
-    pub fn new_user(kernel: &PageTable) -> Option<Self> {
-        let root = frame::alloc_zeroed()?;
-        let src = table(kernel.root);
-        let dst = table(root);
-        dst[256..].copy_from_slice(&src[256..]);
+    pub(super) fn new_user(kernel: &PageTable) -> Option<Self> {
+        let root = new_table()?;
+        // SAFETY: `root` is ours and fresh; `kernel.root` is the kernel's live table; they are
+        // distinct frames.
+        let (src, dst) = unsafe { (table(kernel.root), table(root)) };
+        for (d, s) in dst[256..].iter_mut().zip(&src[256..]) {
+            d.0 = s.0;
+        }
         Some(PageTable { root })
     }
 
@@ -51,93 +115,91 @@ impl PageTable {
     }
 
     /// The leaf entry for `va`, if its tables exist.
-    pub fn entry(&self, va: u64) -> Option<&'static mut u64> {
+    pub(super) fn entry(&self, va: u64) -> Option<&Pte> {
         let mut pa = self.root;
         for level in (1..4).rev() {
-            let e = table(pa)[index(va, level)];
+            // SAFETY: `pa` is one of our tables; only this shared borrow of `self` is live.
+            let e = unsafe { table(pa) }[index(va, level)].0;
             if e & PTE_PRESENT == 0 || e & PTE_HUGE != 0 {
                 return None;
             }
             pa = e & PTE_ADDR;
         }
-        Some(&mut table(pa)[index(va, 0)])
+        // SAFETY: as above; the entry is borrowed for as long as `self`.
+        Some(&unsafe { table(pa) }[index(va, 0)])
     }
 
     /// The leaf entry for `va`, creating intermediate tables (`None` when out of memory).
-    pub fn entry_or_create(&mut self, va: u64, table_flags: u64) -> Option<&'static mut u64> {
+    pub(super) fn entry_or_create(&mut self, va: u64, table_flags: u64) -> Option<&mut Pte> {
         let mut pa = self.root;
         for level in (1..4).rev() {
-            let slot = &mut table(pa)[index(va, level)];
-            if *slot & PTE_PRESENT == 0 {
-                let new = frame::alloc_zeroed()?;
-                *slot = new | PTE_PRESENT | PTE_WRITABLE | table_flags;
+            // SAFETY: `pa` is one of our tables; `self` is borrowed mutably.
+            let slot = &mut unsafe { table(pa) }[index(va, level)];
+            if slot.0 & PTE_PRESENT == 0 {
+                slot.0 = new_table()? | PTE_PRESENT | PTE_WRITABLE | table_flags;
             }
-            pa = *slot & PTE_ADDR;
+            pa = slot.0 & PTE_ADDR;
         }
-        Some(&mut table(pa)[index(va, 0)])
+        // SAFETY: as above; the entry is borrowed for as long as `self` is.
+        Some(&mut unsafe { table(pa) }[index(va, 0)])
     }
 
     /// Maps a 2 MiB page (kernel direct map only).
     pub(super) fn map_huge(&mut self, va: u64, pa: u64, flags: u64) -> Option<()> {
         let mut t = self.root;
         for level in (2..4).rev() {
-            let slot = &mut table(t)[index(va, level)];
-            if *slot & PTE_PRESENT == 0 {
-                let new = frame::alloc_zeroed()?;
-                *slot = new | PTE_PRESENT | PTE_WRITABLE;
+            // SAFETY: `t` is one of our tables; `self` is borrowed mutably.
+            let slot = &mut unsafe { table(t) }[index(va, level)];
+            if slot.0 & PTE_PRESENT == 0 {
+                slot.0 = new_table()? | PTE_PRESENT | PTE_WRITABLE;
             }
-            t = *slot & PTE_ADDR;
+            t = slot.0 & PTE_ADDR;
         }
-        table(t)[index(va, 1)] = pa | flags | PTE_HUGE | PTE_PRESENT;
+        // SAFETY: as above.
+        let t = unsafe { table(t) };
+        t[index(va, 1)].0 = pa | flags | PTE_HUGE | PTE_PRESENT;
         Some(())
     }
 
     /// Calls `f(va, entry)` for every present leaf entry in user space [start, end).
-    pub fn for_each_present(&self, start: u64, end: u64, mut f: impl FnMut(u64, &mut u64)) {
-        self.walk(self.root, 3, 0, start, end, &mut f);
-    }
-
-    fn walk(
-        &self,
-        pa: u64,
-        level: u32,
-        base: u64,
+    pub(super) fn for_each_present(
+        &mut self,
         start: u64,
         end: u64,
-        f: &mut impl FnMut(u64, &mut u64),
+        mut f: impl FnMut(u64, &mut Pte),
     ) {
-        let span = 1u64 << (12 + 9 * level);
-        let t = table(pa);
-        for (i, e) in t.iter_mut().enumerate() {
-            let va = base + i as u64 * span;
-            if va >= end || va + span <= start || *e & PTE_PRESENT == 0 {
-                continue;
-            }
-            if level == 0 {
-                f(va, e);
-            } else {
-                self.walk(*e & PTE_ADDR, level - 1, va, start, end, f);
-            }
-        }
+        walk(self.root, 3, 0, start, end, &mut f);
     }
 
-    /// Frees the user half's tables (leaf frames must already be released).
-    pub fn free_user_tables(&mut self) {
+    /// How many leaf entries in [start, end) are present.
+    pub(super) fn count_present(&self, start: u64, end: u64) -> usize {
+        let mut n = 0;
+        walk(self.root, 3, 0, start, end, &mut |_, _| n += 1);
+        n
+    }
+
+    /// Releases every leaf reference and every table of the user half.
+    pub(super) fn clear_user(&mut self) {
         fn free(pa: u64, level: u32) {
-            if level > 0 {
-                for e in table(pa).iter() {
-                    if e & PTE_PRESENT != 0 {
-                        free(e & PTE_ADDR, level - 1);
+            // SAFETY: `pa` is a table of ours being torn down; nothing else borrows it.
+            for e in unsafe { table(pa) }.iter_mut() {
+                if level > 0 {
+                    if e.is_present() {
+                        free(e.0 & PTE_ADDR, level - 1);
+                        e.0 = 0;
                     }
+                } else {
+                    drop(e.take());
                 }
             }
-            frame::put(pa);
+            // SAFETY: the table frame's own reference, given up by `new_table`.
+            drop(unsafe { Frame::from_raw(pa) });
         }
-        let root = table(self.root);
-        for e in root[..256].iter_mut() {
-            if *e & PTE_PRESENT != 0 {
-                free(*e & PTE_ADDR, 2);
-                *e = 0;
+        // SAFETY: our root; the recursion touches only tables below it.
+        for e in unsafe { table(self.root) }[..256].iter_mut() {
+            if e.is_present() {
+                free(e.0 & PTE_ADDR, 2);
+                e.0 = 0;
             }
         }
     }
@@ -152,9 +214,42 @@ impl PageTable {
     }
 
     pub fn activate(&self) {
-        if cpu::read_cr3() != self.root {
-            // SAFETY: every PageTable shares the kernel half.
-            unsafe { cpu::write_cr3(self.root) };
+        activate_root(self.root);
+    }
+}
+
+impl Drop for PageTable {
+    /// Only user tables are ever dropped (the kernel's lives in a static).
+    fn drop(&mut self) {
+        self.clear_user();
+        // SAFETY: the root's reference, given up by `new_table`; no entry points at it.
+        drop(unsafe { Frame::from_raw(self.root) });
+    }
+}
+
+/// Loads the table rooted at `root` unless it is the active one.
+pub(super) fn activate_root(root: u64) {
+    if cpu::read_cr3() != root {
+        // SAFETY: `root` is a live PageTable's (the callers' contract), and every PageTable
+        // shares the kernel half.
+        unsafe { cpu::write_cr3(root) };
+    }
+}
+
+fn walk(pa: u64, level: u32, base: u64, start: u64, end: u64, f: &mut impl FnMut(u64, &mut Pte)) {
+    let span = 1u64 << (12 + 9 * level);
+    // SAFETY: `pa` is a table of the PageTable the caller borrows; one level is borrowed at a
+    // time down the recursion, each a different frame.
+    let t = unsafe { table(pa) };
+    for (i, e) in t.iter_mut().enumerate() {
+        let va = base + i as u64 * span;
+        if va >= end || va + span <= start || !e.is_present() {
+            continue;
+        }
+        if level == 0 {
+            f(va, e);
+        } else {
+            walk(e.0 & PTE_ADDR, level - 1, va, start, end, f);
         }
     }
 }

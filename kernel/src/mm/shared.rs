@@ -4,15 +4,15 @@
 
 use alloc::vec::Vec;
 
-use super::frame;
+use super::frame::{self, Frame};
 use crate::error::{Errno, Result};
 use crate::sync::Mutex;
 
 /// Where the pages of a file-backed or shared mapping come from.
 pub trait PageSource: Send + Sync {
-    /// The frame holding page `index`, allocated if needed; `None` beyond the end (SIGBUS).
-    /// The caller takes its own reference.
-    fn page(&self, index: u64) -> Option<u64>;
+    /// A reference to the frame holding page `index`, allocated if needed; `None` beyond the
+    /// end (SIGBUS).
+    fn page(&self, index: u64) -> Option<Frame>;
 
     /// What the pages belong to, for telling whether two mappings share memory (futex keys):
     /// two handles of one file must answer alike, whichever mmap made them.
@@ -23,7 +23,7 @@ pub trait PageSource: Send + Sync {
 
 /// Anonymous shared memory of a fixed number of pages, zero-filled on first touch.
 pub struct SharedMemory {
-    pages: Mutex<Vec<Option<u64>>>,
+    pages: Mutex<Vec<Option<Frame>>>,
 }
 
 impl SharedMemory {
@@ -57,20 +57,12 @@ impl SharedMemory {
 }
 
 impl PageSource for SharedMemory {
-    fn page(&self, index: u64) -> Option<u64> {
+    fn page(&self, index: u64) -> Option<Frame> {
         let mut pages = self.pages.lock();
         let slot = pages.get_mut(index as usize)?;
         if slot.is_none() {
-            *slot = Some(frame::alloc_zeroed()?);
+            *slot = Some(Frame::alloc_zeroed()?);
         }
-        *slot
-    }
-}
-
-impl Drop for SharedMemory {
-    fn drop(&mut self) {
-        for pa in self.pages.lock().iter().flatten() {
-            frame::put(*pa);
-        }
+        slot.clone()
     }
 }

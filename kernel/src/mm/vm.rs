@@ -8,7 +8,7 @@ use alloc::vec::Vec;
 
 use bitflags::bitflags;
 
-use super::frame::{self, PAGE_SIZE};
+use super::frame::{self, Frame, PAGE_SIZE};
 use super::page_table::*;
 use super::shared::PageSource;
 use crate::arch::USER_END;
@@ -154,7 +154,7 @@ pub struct AddressSpace {
 
 impl AddressSpace {
     pub fn new() -> Result<Self> {
-        let pt = PageTable::new_user(&super::kernel_page_table()).ok_or(Errno::ENOMEM)?;
+        let pt = PageTable::new_user(super::kernel_page_table()).ok_or(Errno::ENOMEM)?;
         Ok(AddressSpace { pt, vmas: BTreeMap::new(), brk_start: 0, brk: 0 })
     }
 
@@ -310,8 +310,7 @@ impl AddressSpace {
     /// Drops the pages in [start, end) from the page table (the VMAs stay).
     fn drop_pages(&mut self, start: u64, end: u64) {
         self.pt.for_each_present(start, end, |va, e| {
-            frame::put(*e & PTE_ADDR);
-            *e = 0;
+            drop(e.take());
             flush(va);
         });
     }
@@ -373,10 +372,10 @@ impl AddressSpace {
         let flags = pte_flags(prot);
         self.pt.for_each_present(start, end, |va, e| {
             let mut f = flags;
-            if *e & PTE_COW != 0 {
+            if e.flags() & PTE_COW != 0 {
                 f = (f & !PTE_WRITABLE) | PTE_COW;
             }
-            *e = (*e & PTE_ADDR) | f;
+            e.set_flags(f);
             flush(va);
         });
         Ok(())
@@ -478,14 +477,13 @@ impl AddressSpace {
         let keep = old_len.min(new_len);
         let mut pages = Vec::new();
         self.pt.for_each_present(old, old + keep, |va, e| {
-            pages.push((va - old, *e));
-            *e = 0;
+            pages.extend(e.take().map(|(frame, flags)| (va - old, frame, flags)));
             flush(va);
         });
         self.drop_pages(old + keep, old + old_len);
-        for (off, e) in pages {
+        for (off, frame, flags) in pages {
             let slot = self.pt.entry_or_create(dest + off, PTE_USER).ok_or(Errno::ENOMEM)?;
-            *slot = e;
+            slot.set(frame, flags);
         }
         let backing = moved.backing_at(old);
         self.vmas.insert(dest, Vma { start: dest, end: dest + new_len, backing, ..moved });
@@ -514,41 +512,42 @@ impl AddressSpace {
         let index = (va - vma.start) / PAGE_SIZE;
         let backing = vma.backing.clone();
         let entry = self.pt.entry_or_create(va, PTE_USER).ok_or(FaultError::OutOfMemory)?;
-        if *entry & PTE_PRESENT == 0 {
-            let pa = match backing {
-                Backing::Anonymous => frame::alloc_zeroed().ok_or(FaultError::OutOfMemory)?,
+        if !entry.is_present() {
+            let frame = match backing {
+                Backing::Anonymous => Frame::alloc_zeroed().ok_or(FaultError::OutOfMemory)?,
                 Backing::Shared { source, pgoff } => {
-                    let pa = source.page(pgoff + index).ok_or(FaultError::Bus)?;
-                    frame::get(pa);
-                    pa
+                    source.page(pgoff + index).ok_or(FaultError::Bus)?
                 }
                 Backing::Private { source, pgoff } => {
                     let src = source.page(pgoff + index).ok_or(FaultError::Bus)?;
                     if !access.write {
                         // Share the file's page until the first write copies it, so writes
                         // to the file stay visible until then (as in Linux).
-                        frame::get(src);
-                        *entry = src | (pte_flags(prot) & !PTE_WRITABLE) | PTE_COW;
+                        entry.set(src, (pte_flags(prot) & !PTE_WRITABLE) | PTE_COW);
                         flush(va);
                         return Ok(());
                     }
-                    let pa = frame::alloc().ok_or(FaultError::OutOfMemory)?;
-                    frame::bytes(pa).copy_from_slice(frame::bytes(src));
-                    pa
+                    let copy = Frame::alloc().ok_or(FaultError::OutOfMemory)?;
+                    copy.copy_from(&src);
+                    copy
                 }
             };
-            *entry = pa | pte_flags(prot);
-        } else if access.write && *entry & PTE_COW != 0 {
-            let old = *entry & PTE_ADDR;
-            let pa = if frame::refs(old) == 1 {
-                old
-            } else {
-                let new = frame::alloc().ok_or(FaultError::OutOfMemory)?;
-                frame::bytes(new).copy_from_slice(frame::bytes(old));
-                frame::put(old);
-                new
+            entry.set(frame, pte_flags(prot));
+        } else if access.write && entry.flags() & PTE_COW != 0 {
+            // The last sharer keeps the frame; otherwise write to a copy (the entry's reference
+            // to the shared frame goes when the copy takes its place).
+            let copy = match entry.frame() {
+                Some(old) if old.ref_count() != 1 => {
+                    let copy = Frame::alloc().ok_or(FaultError::OutOfMemory)?;
+                    copy.copy_from(&old);
+                    Some(copy)
+                }
+                _ => None,
             };
-            *entry = pa | pte_flags(prot);
+            match copy {
+                Some(copy) => entry.set(copy, pte_flags(prot)),
+                None => entry.set_flags(pte_flags(prot)),
+            }
         }
         flush(va);
         Ok(())
@@ -572,12 +571,12 @@ impl AddressSpace {
                 // Every private page becomes copy-on-write, writable or not: a later mprotect
                 // must not make a shared frame writable.
                 if !shared {
-                    *e = (*e & !PTE_WRITABLE) | PTE_COW;
+                    e.set_flags((e.flags() & !PTE_WRITABLE) | PTE_COW);
                 }
                 match child_pt.entry_or_create(va, PTE_USER) {
                     Some(slot) => {
-                        frame::get(*e & PTE_ADDR);
-                        *slot = *e;
+                        let frame = e.frame().expect("present entry");
+                        slot.set(frame.clone(), e.flags());
                     }
                     None => failed = true,
                 }
@@ -633,49 +632,37 @@ impl AddressSpace {
             let page = page_floor(va);
             let off = (va - page) as usize;
             let n = data.len().min(PAGE_SIZE as usize - off);
-            let pa = self.frame_for_write(page)?;
-            frame::bytes(pa)[off..off + n].copy_from_slice(&data[..n]);
+            self.frame_for_write(page)?.write(off, &data[..n]);
             va += n as u64;
             data = &data[n..];
         }
         Ok(())
     }
 
-    fn frame_for_write(&mut self, page: u64) -> Result<u64> {
-        if self.pt.entry(page).is_none_or(|e| *e & PTE_PRESENT == 0) {
+    /// The frame at `page`, faulted in and unshared, borrowed from its page-table entry.
+    fn frame_for_write(&mut self, page: u64) -> Result<frame::FrameRef<'_>> {
+        if self.pt.entry(page).is_none_or(|e| !e.is_present()) {
             self.handle_fault(page, Access { write: false, exec: false })
                 .map_err(|_| Errno::EFAULT)?;
         }
-        if self.pt.entry(page).is_some_and(|e| *e & PTE_COW != 0) {
+        if self.pt.entry(page).is_some_and(|e| e.flags() & PTE_COW != 0) {
             // Break the sharing first: the other address space must not see this write.
             self.handle_fault(page, Access { write: true, exec: false })
                 .map_err(|_| Errno::EFAULT)?;
         }
-        let e = self.pt.entry(page).ok_or(Errno::EFAULT)?;
-        Ok(*e & PTE_ADDR)
+        self.pt.entry(page).and_then(|e| e.frame()).ok_or(Errno::EFAULT)
     }
 
     /// Frees everything in user space.
     pub fn clear(&mut self) {
         self.vmas.clear();
-        self.pt.for_each_present(0, USER_END, |_, e| {
-            frame::put(*e & PTE_ADDR);
-            *e = 0;
-        });
-        self.pt.free_user_tables();
+        self.pt.clear_user();
     }
 
     /// Pages present (resident) in [start, end), for /proc.
     pub fn resident_pages(&self) -> usize {
-        let mut n = 0;
-        self.pt.for_each_present(0, USER_END, |_, _| n += 1);
-        n
+        self.pt.count_present(0, USER_END)
     }
 }
 
-impl Drop for AddressSpace {
-    fn drop(&mut self) {
-        self.clear();
-        frame::put(self.pt.root());
-    }
-}
+// Dropping an AddressSpace drops its PageTable, which releases every page, table and the root.
