@@ -18,6 +18,7 @@ mod qemu;
 mod run;
 mod session;
 mod test;
+mod unsafe_boundary;
 mod util;
 
 use std::ffi::OsString;

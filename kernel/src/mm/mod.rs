@@ -10,6 +10,7 @@ pub mod vm;
 
 use crate::arch::boot::BootInfo;
 use crate::arch::{KERNEL_BASE, PHYS_OFFSET};
+use core::sync::atomic::{AtomicBool, Ordering};
 use frame::PAGE_SIZE;
 use page_table::{PageTable, PTE_GLOBAL, PTE_NX, PTE_WRITABLE};
 use spin::Once;
@@ -87,7 +88,7 @@ pub fn init(boot: &BootInfo) {
     );
     free.reserve(0, 0x10_0000);
     free.reserve(image.0, image.1);
-    free.reserve(boot.initrd.0, boot.initrd.1);
+    free.reserve(boot.initrd().0, boot.initrd().1);
 
     // Reference counts, carved from memory the boot tables already map.
     let table_bytes = (max_phys / PAGE_SIZE) * 4;
@@ -140,20 +141,23 @@ pub fn init(boot: &BootInfo) {
     heap::init(phys_to_virt(heap), heap_size);
 }
 
-/// Returns the initramfs's frames to the allocator once it has been unpacked.
-pub fn release_initrd(boot: &BootInfo) {
-    frame::add_range(boot.initrd.0, boot.initrd.1);
-}
+static INITRD_RELEASED: AtomicBool = AtomicBool::new(false);
 
-/// The initramfs bytes, through the direct map.
-pub fn initrd_bytes(boot: &BootInfo) -> &'static [u8] {
-    let (s, e) = boot.initrd;
-    if e <= s {
-        return &[];
+/// Lends the initramfs bytes to `f`, then returns their frames to the allocator. The bytes
+/// cannot outlive `f`; a second call sees none.
+pub fn with_initrd<R>(boot: &BootInfo, f: impl FnOnce(&[u8]) -> R) -> R {
+    let (s, e) = boot.initrd();
+    if e <= s || INITRD_RELEASED.swap(true, Ordering::AcqRel) {
+        return f(&[]);
     }
-    // SAFETY: the initramfs range is reserved (not given to the frame allocator) until
-    // `release_initrd`, and mapped by the direct map.
-    unsafe { core::slice::from_raw_parts(phys_to_virt(s) as *const u8, (e - s) as usize) }
+    // SAFETY: the initramfs range is reserved (not given to the frame allocator) until the
+    // `add_range` below, which happens once, after `f` is done with the borrow; the direct map
+    // covers it.
+    let bytes =
+        unsafe { core::slice::from_raw_parts(phys_to_virt(s) as *const u8, (e - s) as usize) };
+    let result = f(bytes);
+    frame::add_range(s, e);
+    result
 }
 
 /// Loads the page table rooted at `root` (a user address space's or the kernel's).

@@ -124,67 +124,91 @@ boot_stack_top:
 );
 
 /// What the boot protocol tells us, copied out of `hvm_start_info` before its memory is reused.
+/// Only `kernel_entry` makes one, so the ranges are the firmware's (`mm` trusts them).
 pub struct BootInfo {
     /// Usable RAM as (start, end) physical ranges.
-    pub ram: [(u64, u64); 32],
-    pub ram_count: usize,
+    ram: [(u64, u64); 32],
+    ram_count: usize,
     /// The initramfs, as a physical range (empty if none).
-    pub initrd: (u64, u64),
-    pub cmdline: [u8; 1024],
-    pub cmdline_len: usize,
+    initrd: (u64, u64),
+    cmdline: [u8; 1024],
+    cmdline_len: usize,
 }
 
 const HVM_START_MAGIC: u32 = 0x336e_c578;
 
-fn read_phys<T: Copy>(paddr: u64) -> T {
-    // SAFETY: the boot page tables map physical 0..1 GiB at PHYS_OFFSET, where the boot protocol
-    // puts its structures; reads are unaligned-safe.
+/// # Safety
+/// `paddr..paddr + size_of::<T>()` is boot-protocol memory below 1 GiB, and any bit pattern is a
+/// valid `T` (integers only).
+unsafe fn read_phys<T: Copy>(paddr: u64) -> T {
+    // SAFETY: the boot page tables map physical 0..1 GiB at PHYS_OFFSET; reads are unaligned-safe.
     unsafe { ((super::PHYS_OFFSET + paddr) as *const T).read_unaligned() }
 }
 
-impl BootInfo {
-    pub fn parse(start_info: u64) -> BootInfo {
-        let mut info = BootInfo {
-            ram: [(0, 0); 32],
-            ram_count: 0,
-            initrd: (0, 0),
-            cmdline: [0; 1024],
-            cmdline_len: 0,
-        };
-        if read_phys::<u32>(start_info) != HVM_START_MAGIC {
-            return info;
-        }
-        let nr_modules = read_phys::<u32>(start_info + 12);
-        let modlist = read_phys::<u64>(start_info + 16);
-        let cmdline = read_phys::<u64>(start_info + 24);
-        let memmap = read_phys::<u64>(start_info + 40);
-        let memmap_entries = read_phys::<u32>(start_info + 48);
+/// The first Rust code: the stub above calls it with the physical address of `hvm_start_info`.
+/// It reads what the kernel needs from the boot protocol and hands over to `kernel_main`.
+#[no_mangle]
+extern "C" fn kernel_entry(start_info: u64) -> ! {
+    // SAFETY: `start_info` is the address QEMU passed in %ebx, which the stub kept.
+    let boot = unsafe { BootInfo::parse(start_info) };
+    crate::kernel_main(boot)
+}
 
-        for i in 0..memmap_entries as u64 {
-            let e = memmap + i * 24;
-            let (addr, size, kind) =
-                (read_phys::<u64>(e), read_phys::<u64>(e + 8), read_phys::<u32>(e + 16));
-            if kind == 1 && info.ram_count < info.ram.len() {
-                info.ram[info.ram_count] = (addr, addr + size);
-                info.ram_count += 1;
+impl BootInfo {
+    /// # Safety
+    /// `start_info` is the physical address of the PVH `hvm_start_info` (below 1 GiB), whose
+    /// memory map, module list and command line are intact.
+    unsafe fn parse(start_info: u64) -> BootInfo {
+        // SAFETY: every read is of the structures the boot protocol describes, starting at
+        // `start_info` (the caller's contract) and following its own pointers; all are integers.
+        unsafe {
+            let mut info = BootInfo {
+                ram: [(0, 0); 32],
+                ram_count: 0,
+                initrd: (0, 0),
+                cmdline: [0; 1024],
+                cmdline_len: 0,
+            };
+            if read_phys::<u32>(start_info) != HVM_START_MAGIC {
+                return info;
             }
-        }
-        if nr_modules > 0 {
-            let paddr = read_phys::<u64>(modlist);
-            let size = read_phys::<u64>(modlist + 8);
-            info.initrd = (paddr, paddr + size);
-        }
-        if cmdline != 0 {
-            while info.cmdline_len < info.cmdline.len() {
-                let b = read_phys::<u8>(cmdline + info.cmdline_len as u64);
-                if b == 0 {
-                    break;
+            let nr_modules = read_phys::<u32>(start_info + 12);
+            let modlist = read_phys::<u64>(start_info + 16);
+            let cmdline = read_phys::<u64>(start_info + 24);
+            let memmap = read_phys::<u64>(start_info + 40);
+            let memmap_entries = read_phys::<u32>(start_info + 48);
+
+            for i in 0..memmap_entries as u64 {
+                let e = memmap + i * 24;
+                let (addr, size, kind) =
+                    (read_phys::<u64>(e), read_phys::<u64>(e + 8), read_phys::<u32>(e + 16));
+                if kind == 1 && info.ram_count < info.ram.len() {
+                    info.ram[info.ram_count] = (addr, addr + size);
+                    info.ram_count += 1;
                 }
-                info.cmdline[info.cmdline_len] = b;
-                info.cmdline_len += 1;
             }
+            if nr_modules > 0 {
+                let paddr = read_phys::<u64>(modlist);
+                let size = read_phys::<u64>(modlist + 8);
+                info.initrd = (paddr, paddr + size);
+            }
+            if cmdline != 0 {
+                while info.cmdline_len < info.cmdline.len() {
+                    let b = read_phys::<u8>(cmdline + info.cmdline_len as u64);
+                    if b == 0 {
+                        break;
+                    }
+                    info.cmdline[info.cmdline_len] = b;
+                    info.cmdline_len += 1;
+                }
+            }
+            info
         }
-        info
+    }
+
+    /// The initramfs, as a physical [start, end) range (empty if none).
+    pub fn initrd(&self) -> (u64, u64) {
+        self.initrd
     }
 
     pub fn ram(&self) -> &[(u64, u64)] {
