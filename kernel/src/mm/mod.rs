@@ -161,9 +161,6 @@ pub fn with_initrd<R>(boot: &BootInfo, f: impl FnOnce(&[u8]) -> R) -> R {
 }
 
 /// Loads the page table rooted at `root` (a user address space's or the kernel's).
-///
-/// The root must be that of a live `PageTable`: the scheduler passes its threads' roots, which
-/// their processes keep alive (see the report in docs/ARCHITECTURE.md, "Memory").
-pub fn switch_page_table(root: u64) {
-    page_table::activate_root(root);
+pub fn switch_page_table(root: &page_table::PageTableRoot) {
+    root.activate();
 }

@@ -110,8 +110,10 @@ impl PageTable {
         Some(PageTable { root })
     }
 
-    pub fn root(&self) -> u64 {
-        self.root
+    /// A handle on the root, for loading this table later (a thread's page table).
+    pub fn root(&self) -> PageTableRoot {
+        // SAFETY: `self.root` is the root's reference, owned by `self`, which is borrowed.
+        PageTableRoot(unsafe { Frame::borrow_raw(self.root) }.clone())
     }
 
     /// The leaf entry for `va`, if its tables exist.
@@ -214,7 +216,8 @@ impl PageTable {
     }
 
     pub fn activate(&self) {
-        activate_root(self.root);
+        // SAFETY: our own root, alive while `self` is.
+        unsafe { activate_root(self.root) }
     }
 }
 
@@ -228,11 +231,31 @@ impl Drop for PageTable {
 }
 
 /// Loads the table rooted at `root` unless it is the active one.
-pub(super) fn activate_root(root: u64) {
+///
+/// # Safety
+/// `root` is the root frame of a page table that maps the kernel half as every table does, and
+/// stays allocated while loaded.
+unsafe fn activate_root(root: u64) {
     if cpu::read_cr3() != root {
-        // SAFETY: `root` is a live PageTable's (the callers' contract), and every PageTable
-        // shares the kernel half.
+        // SAFETY: per the contract.
         unsafe { cpu::write_cr3(root) };
+    }
+}
+
+/// What a thread keeps to load its page table when it runs: a reference to the root frame, so
+/// the frame outlives every holder. Once its `PageTable` is dropped the root's user half is
+/// empty (`clear_user`) and the kernel half is as in every table, so loading a stale root is
+/// harmless: it maps the kernel and nothing else.
+#[derive(Clone)]
+pub struct PageTableRoot(Frame);
+
+impl PageTableRoot {
+    /// Loads this table unless it is the active one.
+    pub fn activate(&self) {
+        // SAFETY: the frame is a PageTable's root (only `PageTable::root` makes one), kept
+        // allocated by our reference; its kernel half is the kernel's and its user half valid
+        // or empty (see the type's comment).
+        unsafe { activate_root(self.0.paddr().as_u64()) }
     }
 }
 

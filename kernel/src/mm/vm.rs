@@ -162,7 +162,7 @@ impl AddressSpace {
         self.pt.activate();
     }
 
-    pub fn root(&self) -> u64 {
+    pub fn root(&self) -> PageTableRoot {
         self.pt.root()
     }
 

@@ -230,8 +230,8 @@ pub fn execve(
     let image = load(&cwd, path, &argv, &envp, &creds)?;
     let thread = crate::task::current();
     let root = image.vm.root();
+    crate::mm::switch_page_table(&root);
     thread.set_page_table_root(root);
-    crate::mm::switch_page_table(root);
     // A vfork child leaves the shared address space to its parent.
     let old = proc.vm.lock().replace(super::new_vm(image.vm));
     crate::ipc::exec(proc.pid, old.as_ref());

@@ -42,7 +42,7 @@ fn release(proc: &Arc<Process>, wait_status: i32) {
     }
     // Leave the user address space before freeing it.
     let kernel_root = crate::mm::kernel_page_table().root();
-    crate::mm::switch_page_table(kernel_root);
+    crate::mm::switch_page_table(&kernel_root);
     thread.set_page_table_root(kernel_root);
     // The last user of the address space frees it (a vfork parent may still share it).
     let vm = proc.vm.lock().take();

@@ -154,7 +154,7 @@ fn switch_away(new_state: State) {
         crate::arch::trap::complete_fpu_at(prev.user_frame_addr());
     }
     percpu::set_kernel_stack(next.stack_top());
-    crate::mm::switch_page_table(next.page_table_root.load(Ordering::Relaxed));
+    crate::mm::switch_page_table(&next.page_table_root.lock());
     cpu::set_user_fs_base(next.fs_base.load(Ordering::Relaxed));
     // The user's GS base sits in KERNEL_GS_BASE while in the kernel; most threads never set
     // it, so skip the MSR write when it does not change (it holds `prev`'s).

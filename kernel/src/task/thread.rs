@@ -11,6 +11,8 @@ use spin::Once;
 
 use crate::arch::context;
 use crate::arch::trap::TrapFrame;
+use crate::mm::page_table::PageTableRoot;
+use crate::sync::Mutex;
 
 const KERNEL_STACK_BYTES: usize = 64 * 1024;
 
@@ -30,7 +32,7 @@ pub struct Thread {
     pub(super) saved_rsp: AtomicU64,
     state: AtomicU8,
     /// Page-table root to load when this thread runs (the kernel's for kernel threads).
-    pub(super) page_table_root: AtomicU64,
+    pub(super) page_table_root: Mutex<PageTableRoot>,
     /// The user's FS and GS bases (arch_prctl), loaded into the CPU whenever this thread runs.
     pub fs_base: AtomicU64,
     pub gs_base: AtomicU64,
@@ -61,7 +63,7 @@ pub fn alloc_tid() -> u32 {
 impl Thread {
     /// None when the kernel heap cannot hold another kernel stack: fork then fails with ENOMEM
     /// instead of panicking (a user program decides how many processes there are).
-    fn with_stack(tid: u32, page_table_root: u64) -> Option<Thread> {
+    fn with_stack(tid: u32, page_table_root: PageTableRoot) -> Option<Thread> {
         let mut stack = Vec::new();
         stack.try_reserve_exact(KERNEL_STACK_BYTES / 16).ok()?;
         stack.resize(KERNEL_STACK_BYTES / 16, 0u128);
@@ -70,7 +72,7 @@ impl Thread {
             stack: stack.into_boxed_slice(),
             saved_rsp: AtomicU64::new(0),
             state: AtomicU8::new(State::Runnable as u8),
-            page_table_root: AtomicU64::new(page_table_root),
+            page_table_root: Mutex::new(page_table_root),
             fs_base: AtomicU64::new(0),
             gs_base: AtomicU64::new(0),
             sig_pending: AtomicU64::new(0),
@@ -100,7 +102,11 @@ impl Thread {
     /// A thread that starts in user mode with the registers of `frame`, in the address space
     /// rooted at `page_table_root`.
     /// None if there is no memory for its kernel stack.
-    pub fn new_user(tid: u32, frame: &TrapFrame, page_table_root: u64) -> Option<Arc<Thread>> {
+    pub fn new_user(
+        tid: u32,
+        frame: &TrapFrame,
+        page_table_root: PageTableRoot,
+    ) -> Option<Arc<Thread>> {
         let mut t = Thread::with_stack(tid, page_table_root)?;
         t.user = true;
         let frame_addr = t.stack_top() - core::mem::size_of::<TrapFrame>() as u64;
@@ -148,8 +154,8 @@ impl Thread {
         crate::arch::cpu::set_user_gs_base(base);
     }
 
-    pub fn set_page_table_root(&self, root: u64) {
-        self.page_table_root.store(root, Ordering::Relaxed);
+    pub fn set_page_table_root(&self, root: PageTableRoot) {
+        *self.page_table_root.lock() = root;
     }
 
     pub fn set_owner(&self, owner: Arc<dyn Any + Send + Sync>) {
