@@ -164,13 +164,14 @@ impl TcpSocket {
         }
         let target = addr::parse(a, self.family)?;
         let remote = common::or_loopback(target.addr, self.family);
-        if !common::reachable(remote) {
-            return Err(Errno::ENETUNREACH);
-        }
         let bound = match &*self.state.lock() {
             State::Bound(b) => Some(*b),
             _ => None,
         };
+        common::versions_match(bound.and_then(|b| b.addr), remote)?;
+        if !common::reachable(remote) {
+            return Err(Errno::ENETUNREACH);
+        }
         let reuse = self.opts.lock().reuseaddr;
         let h = stack::with(|s| -> Result<SocketHandle> {
             let port = match bound {
@@ -225,6 +226,21 @@ impl TcpSocket {
             }
             Some(h)
         })
+    }
+
+    /// A listener's shutdown: its pool is reset and it goes back to bound (its port kept).
+    fn stop_listening(&self) {
+        let mut st = self.state.lock();
+        let State::Listening { local, pool } = &mut *st else { return };
+        let pool = core::mem::take(pool);
+        *st = State::Bound(*local);
+        drop(st);
+        stack::with(|s| {
+            for h in pool {
+                s.sockets.get_mut::<tcp::Socket>(h).abort();
+                s.closing.push(Closing { handle: h, hold: None });
+            }
+        });
     }
 
     fn has_pending(&self) -> bool {
@@ -447,6 +463,7 @@ impl Socket for TcpSocket {
         if !matches!(*self.state.lock(), State::Unbound) {
             return Err(Errno::EINVAL);
         }
+        common::may_bind_port(want.port)?;
         let reuse = self.opts.lock().reuseaddr;
         let port = stack::with(|s| self.reserve_port(s, want.port, want.addr, reuse))?;
         *self.state.lock() = State::Bound(SockAddr { addr: want.addr, port });
@@ -487,10 +504,26 @@ impl Socket for TcpSocket {
             return Err(Errno::EINVAL);
         }
         let timeout = self.opts.lock().rcvtimeo;
-        let h = match self.take_established() {
-            Some(h) => h,
-            None if nonblock => return Err(Errno::EAGAIN),
-            None => wait(|| self.take_established(), timeout)?,
+        // The wait's condition only peeks: taking a connection pumps the stack, which wakes
+        // every inet waiter, and two accepters pumping in their conditions would wake each
+        // other forever.
+        let h = loop {
+            if !matches!(*self.state.lock(), State::Listening { .. }) {
+                return Err(Errno::EINVAL);
+            }
+            if let Some(h) = self.take_established() {
+                break h;
+            }
+            if nonblock {
+                return Err(Errno::EAGAIN);
+            }
+            wait(
+                || {
+                    (self.has_pending() || !matches!(*self.state.lock(), State::Listening { .. }))
+                        .then_some(())
+                },
+                timeout,
+            )?;
         };
         let child = TcpSocket::with_state(self.family, State::Connected(h));
         child.nodelay.store(self.nodelay.load(Ordering::Relaxed), Ordering::Relaxed);
@@ -524,6 +557,15 @@ impl Socket for TcpSocket {
             SHUT_RDWR => RCV_SHUTDOWN | SEND_SHUTDOWN,
             _ => return Err(Errno::EINVAL),
         };
+        let listening = matches!(*self.state.lock(), State::Listening { .. });
+        if listening {
+            // Linux's inet_shutdown: a listener stops listening on SHUT_RD (pending
+            // connections are reset, accept gives EINVAL); SHUT_WR alone changes nothing.
+            if bits & RCV_SHUTDOWN != 0 {
+                self.stop_listening();
+            }
+            return Ok(());
+        }
         if !matches!(*self.state.lock(), State::Connected(_)) {
             return Err(Errno::ENOTCONN);
         }

@@ -121,10 +121,15 @@ impl UdpSocket {
         let dest = match to {
             Some(a) => {
                 let t = addr::parse(a, self.family)?;
+                // Linux's udp_sendmsg: no datagram goes to port 0.
+                if t.port == 0 {
+                    return Err(Errno::EINVAL);
+                }
                 IpEndpoint::new(common::or_loopback(t.addr, self.family), t.port)
             }
             None => self.remote.lock().ok_or(Errno::EDESTADDRREQ)?,
         };
+        common::versions_match(self.local.lock().and_then(|l| l.addr), dest.addr)?;
         if !common::reachable(dest.addr) {
             return Err(Errno::ENETUNREACH);
         }
@@ -139,7 +144,11 @@ impl UdpSocket {
                 if !sock.can_send() {
                     return Err(Errno::EAGAIN);
                 }
-                sock.send_slice(data, UdpMetadata::from(dest)).map_err(|_| Errno::EAGAIN)
+                sock.send_slice(data, UdpMetadata::from(dest)).map_err(|e| match e {
+                    udp::SendError::BufferFull => Errno::EAGAIN,
+                    // Never retried: a wait for room would spin on a send that cannot go.
+                    udp::SendError::Unaddressable => Errno::EINVAL,
+                })
             });
             match r {
                 Ok(()) => return Ok(data.len()),
@@ -234,6 +243,7 @@ impl Socket for UdpSocket {
         if self.handle.lock().is_some() {
             return Err(Errno::EINVAL);
         }
+        common::may_bind_port(want.port)?;
         stack::with(|s| self.bind_in(s, want))?;
         self.port_locked.store(want.port != 0, Ordering::Relaxed);
         Ok(())
@@ -254,6 +264,7 @@ impl Socket for UdpSocket {
         }
         let t = addr::parse(a, self.family)?;
         let ep = IpEndpoint::new(common::or_loopback(t.addr, self.family), t.port);
+        common::versions_match(self.local.lock().and_then(|l| l.addr), ep.addr)?;
         if !common::reachable(ep.addr) {
             return Err(Errno::ENETUNREACH);
         }

@@ -158,11 +158,12 @@ impl UnixStreamSocket {
         self.do_bind(UnixAddr::Abstract(names::autobind_name()))
     }
 
-    /// Room for `need` more bytes in `peer`'s queue under our send buffer?
-    fn room(&self, peer: &UnixStreamSocket, need: usize) -> bool {
+    /// Room for another message in `peer`'s queue under our send buffer? As Linux's
+    /// sock_alloc_send_pskb: while what we have queued there costs less than the buffer
+    /// (`super::truesize` per message, overhead included).
+    fn room(&self, peer: &UnixStreamSocket, _need: usize) -> bool {
         let limit = self.opts.lock().sndbuf;
-        let queued = peer.rx.lock().len();
-        queued + need <= limit || (queued == 0 && self.kind == Kind::Stream)
+        peer.rx.lock().charged() < limit
     }
 
     fn send_error(&self) -> Option<Errno> {
@@ -208,10 +209,16 @@ impl UnixStreamSocket {
                 let n = if self.kind == Kind::SeqPacket {
                     left
                 } else {
-                    left.min(limit.saturating_sub(peer.rx.lock().len()).max(1))
+                    left.min(limit.saturating_sub(peer.rx.lock().charged()).max(1))
                 };
+                let mut data = Vec::new();
+                data.try_reserve_exact(n).map_err(|_| Errno::ENOBUFS)?;
+                data.extend_from_slice(&msg.data[sent..sent + n]);
+                if !peer.rx.lock().try_reserve() {
+                    return if sent > 0 { Ok(sent) } else { Err(Errno::ENOBUFS) };
+                }
                 peer.rx.lock().push(Segment {
-                    data: msg.data[sent..sent + n].to_vec(),
+                    data,
                     read: 0,
                     rights: rights
                         .take()
