@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include <sys/uio.h>
 
 /* Waits up to `ms` for `pid`; kills it and returns -1 if it does not end. Else its status. */
 static int wait_bounded(pid_t pid, int ms)
@@ -288,4 +289,46 @@ TEST(ports_below_1024_need_privilege)
     CHECK(st != -1);
     CHECK(WIFEXITED(st));
     CHECK_EQ(WEXITSTATUS(st), 0);
+}
+
+/* A listening socket sent over a connection still in its own backlog, every fd closed: the
+ * collector frees it, so its name is free again at once (1,000 loops leaked on POSIX-X). */
+TEST(listener_in_flight_in_its_own_backlog_is_collected)
+{
+    for (int i = 0; i < 200; i++) {
+        struct sockaddr_un { sa_family_t f; char p[108]; } a = {AF_UNIX, {0}};
+        snprintf(a.p + 1, sizeof a.p - 1, "net_limits-gc-%d", (int)getpid());
+        socklen_t len = (socklen_t)(sizeof(sa_family_t) + 1 + strlen(a.p + 1));
+        int l = socket(AF_UNIX, SOCK_STREAM, 0);
+        CHECK(l >= 0);
+        CHECK_OK(bind(l, (struct sockaddr *)&a, len));
+        CHECK_OK(listen(l, 4));
+        int c = socket(AF_UNIX, SOCK_STREAM, 0);
+        CHECK_OK(connect(c, (struct sockaddr *)&a, len));
+        char byte = 'l';
+        struct iovec iov = {&byte, 1};
+        union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
+        struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+                           .msg_controllen = sizeof u.buf};
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cm), &l, sizeof l);
+        CHECK_EQ(sendmsg(c, &m, 0), 1);
+        close(l);
+        close(c);
+        /* Linux collects on close (or at the next send at the latest): the name is free. */
+        int again = socket(AF_UNIX, SOCK_STREAM, 0);
+        int r = -1;
+        for (int tries = 0; tries < 200 && r != 0; tries++) {
+            r = bind(again, (struct sockaddr *)&a, len);
+            if (r != 0) {
+                CHECK_EQ(errno, EADDRINUSE);
+                usleep(10000);
+            }
+        }
+        CHECK_EQ(r, 0);
+        close(again);
+    }
 }

@@ -574,9 +574,21 @@ impl Socket for UnixStreamSocket {
     }
 
     fn purge_queue(&self) {
-        // Dropped outside the lock: freeing a file may close another socket.
+        // Dropped outside the lock: freeing a file may close another socket. A listener's
+        // connections not yet accepted go too: their queues are part of what it holds
+        // (a listener sent over a connection still in its own backlog).
         let purged = self.rx.lock().purge();
+        let pending = match &mut *self.state.lock() {
+            State::Listening { pending, .. } => core::mem::take(pending),
+            _ => VecDeque::new(),
+        };
+        for p in &pending {
+            p.embryo.store(true, Ordering::Relaxed);
+            let q = p.rx.lock().purge();
+            drop(q);
+        }
         drop(purged);
+        drop(pending);
     }
 
     fn peername(&self) -> Result<Vec<u8>> {
