@@ -91,3 +91,13 @@ pub fn may_bind_port(port: u16) -> Result<()> {
     }
     Ok(())
 }
+
+/// `n` copies of `v` in a fallible allocation: socket buffers are sized by us but made on
+/// user request, so running out of heap is ENOBUFS (as Linux's sock_alloc_send_skb), never a
+/// panic.
+pub fn filled<T: Clone>(v: T, n: usize) -> Result<alloc::vec::Vec<T>> {
+    let mut out = alloc::vec::Vec::new();
+    out.try_reserve_exact(n).map_err(|_| crate::error::Errno::ENOBUFS)?;
+    out.resize(n, v);
+    Ok(out)
+}

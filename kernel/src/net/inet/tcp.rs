@@ -4,7 +4,6 @@
 //! fresh listener in its place.
 
 use alloc::sync::Arc;
-use alloc::vec;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
@@ -59,14 +58,14 @@ pub struct TcpSocket {
     ino: u64,
 }
 
-fn new_smoltcp_socket() -> tcp::Socket<'static> {
+fn new_smoltcp_socket() -> Result<tcp::Socket<'static>> {
     let mut s = tcp::Socket::new(
-        tcp::SocketBuffer::new(vec![0; BUFFER]),
-        tcp::SocketBuffer::new(vec![0; BUFFER]),
+        tcp::SocketBuffer::new(common::filled(0u8, BUFFER)?),
+        tcp::SocketBuffer::new(common::filled(0u8, BUFFER)?),
     );
     // Loopback needs no delayed ACKs; they only add latency.
     s.set_ack_delay(None);
-    s
+    Ok(s)
 }
 
 fn listen_endpoint(a: &SockAddr, family: i32) -> IpListenEndpoint {
@@ -178,7 +177,7 @@ impl TcpSocket {
                 Some(b) if b.port != 0 => b.port,
                 _ => self.reserve_port(s, 0, bound.and_then(|b| b.addr), reuse)?,
             };
-            let mut sock = new_smoltcp_socket();
+            let mut sock = new_smoltcp_socket()?;
             sock.set_nagle_enabled(!self.nodelay.load(Ordering::Relaxed));
             let local = IpListenEndpoint { addr: bound.and_then(|b| b.addr), port };
             sock.connect(s.iface.context(), IpEndpoint::new(remote, target.port), local)
@@ -220,9 +219,12 @@ impl TcpSocket {
                 )
             })?;
             let h = pool.remove(i);
-            let mut fresh = new_smoltcp_socket();
-            if fresh.listen(listen_endpoint(&local, self.family)).is_ok() {
-                pool.push(s.sockets.add(fresh));
+            // Without memory for a fresh listener the pool shrinks by one (never below one:
+            // the next accept tries again).
+            if let Ok(mut fresh) = new_smoltcp_socket() {
+                if fresh.listen(listen_endpoint(&local, self.family)).is_ok() {
+                    pool.push(s.sockets.add(fresh));
+                }
             }
             Some(h)
         })
@@ -489,9 +491,22 @@ impl Socket for TcpSocket {
             s.tcp_ports.set_listening(port, self.ino);
             let mut pool = Vec::new();
             for _ in 0..pool_size {
-                let mut sock = new_smoltcp_socket();
-                sock.listen(listen_endpoint(&local, self.family)).map_err(|_| Errno::EADDRINUSE)?;
-                pool.push(s.sockets.add(sock));
+                let made = new_smoltcp_socket().and_then(|mut sock| {
+                    sock.listen(listen_endpoint(&local, self.family))
+                        .map_err(|_| Errno::EADDRINUSE)?;
+                    Ok(sock)
+                });
+                match made {
+                    Ok(sock) => pool.push(s.sockets.add(sock)),
+                    // Out of memory after the first: a smaller pool still listens.
+                    Err(Errno::ENOBUFS) if !pool.is_empty() => break,
+                    Err(e) => {
+                        for h in pool {
+                            s.sockets.remove(h);
+                        }
+                        return Err(e);
+                    }
+                }
             }
             Ok((local, pool))
         })?;

@@ -1,7 +1,6 @@
 //! `UdpSocket`: SOCK_DGRAM over IPv4/IPv6 on the loopback, on smoltcp's UDP.
 
 use alloc::sync::Arc;
-use alloc::vec;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, Ordering};
 
@@ -71,11 +70,15 @@ impl UdpSocket {
             listening: false,
             expires_ns: None,
         };
+        let buffer = || -> Result<udp::PacketBuffer<'static>> {
+            Ok(udp::PacketBuffer::new(
+                common::filled(udp::PacketMetadata::EMPTY, PACKETS)?,
+                common::filled(0u8, PAYLOAD)?,
+            ))
+        };
+        let (rx, tx) = (buffer()?, buffer()?);
         s.udp_ports.reserve(port, holder)?;
-        let mut sock = udp::Socket::new(
-            udp::PacketBuffer::new(vec![udp::PacketMetadata::EMPTY; PACKETS], vec![0; PAYLOAD]),
-            udp::PacketBuffer::new(vec![udp::PacketMetadata::EMPTY; PACKETS], vec![0; PAYLOAD]),
-        );
+        let mut sock = udp::Socket::new(rx, tx);
         if sock
             .bind(IpListenEndpoint { addr: common::listen_addr(want.addr, self.family), port })
             .is_err()
