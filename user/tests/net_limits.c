@@ -332,3 +332,38 @@ TEST(listener_in_flight_in_its_own_backlog_is_collected)
         close(again);
     }
 }
+
+/* gVisor's ReadShutdown: a UDP receive blocked (or about to block) after shutdown(SHUT_RD)
+ * returns 0; a nonblocking one still says EAGAIN. */
+TEST(udp_recv_after_shut_rd_returns)
+{
+    struct sockaddr_in a;
+    int s = socket(AF_INET, SOCK_DGRAM, 0);
+    CHECK_OK(bind(s, (struct sockaddr *)&a, v4(0, &a)));
+    socklen_t len = sizeof a;
+    CHECK_OK(getsockname(s, (struct sockaddr *)&a, &len));
+    int c = socket(AF_INET, SOCK_DGRAM, 0);
+    CHECK_OK(connect(c, (struct sockaddr *)&a, sizeof a));
+    int ready[2];
+    CHECK_OK(pipe(ready));
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        (void)!write(ready[1], "r", 1);
+        char b;
+        _exit(recv(c, &b, 1, 0) == 0 ? 0 : 1);
+    }
+    char b;
+    CHECK_EQ(read(ready[0], &b, 1), 1);
+    CHECK_OK(shutdown(c, SHUT_RD));
+    int st = wait_bounded(pid, 30000);
+    CHECK(st != -1);
+    CHECK(WIFEXITED(st));
+    CHECK_EQ(WEXITSTATUS(st), 0);
+    CHECK_ERRNO(recv(c, &b, 1, MSG_DONTWAIT), EAGAIN);
+    CHECK_EQ(recv(c, &b, 1, 0), 0);
+    close(c);
+    close(s);
+    close(ready[0]);
+    close(ready[1]);
+}

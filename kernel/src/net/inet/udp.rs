@@ -36,6 +36,8 @@ pub struct UdpSocket {
     conn_src: Mutex<Option<smoltcp::wire::IpAddress>>,
     /// bind() named a port (Linux's SOCK_BINDPORT_LOCK): a disconnect keeps it.
     port_locked: AtomicBool,
+    /// shutdown(SHUT_RD) was called: a blocking receive with nothing queued returns 0.
+    read_shut: AtomicBool,
     opts: Mutex<SocketOptions>,
     ino: u64,
 }
@@ -49,6 +51,7 @@ impl UdpSocket {
             remote: Mutex::new(None),
             conn_src: Mutex::new(None),
             port_locked: AtomicBool::new(false),
+            read_shut: AtomicBool::new(false),
             opts: Mutex::new(SocketOptions::default()),
             ino: common::next_ino(),
         })
@@ -209,7 +212,15 @@ impl UdpSocket {
             if nonblock || flags & MSG_DONTWAIT != 0 {
                 return Err(Errno::EAGAIN);
             }
-            wait(|| self.readable(h).then_some(()), timeout)?;
+            // Linux's __skb_wait_for_more_packets: a blocking receive after SHUT_RD returns 0
+            // instead of sleeping (a nonblocking one still says EAGAIN, above).
+            if self.read_shut.load(Ordering::Acquire) {
+                return Ok(RecvMsg::default());
+            }
+            wait(
+                || (self.readable(h) || self.read_shut.load(Ordering::Acquire)).then_some(()),
+                timeout,
+            )?;
         }
     }
 
@@ -289,6 +300,12 @@ impl Socket for UdpSocket {
         if !(SHUT_RD..=SHUT_RDWR).contains(&how) {
             return Err(Errno::EINVAL);
         }
+        // Linux's inet_shutdown records the shutdown even on an unconnected socket (and wakes
+        // its waiters), then says ENOTCONN.
+        if how != SHUT_WR {
+            self.read_shut.store(true, Ordering::Release);
+        }
+        stack::with(|_| ());
         if self.remote.lock().is_none() {
             return Err(Errno::ENOTCONN);
         }
@@ -377,6 +394,9 @@ impl FileLike for UdpSocket {
         let mut ev = IoEvents::empty();
         if r {
             ev |= IoEvents::readable();
+        }
+        if self.read_shut.load(Ordering::Acquire) {
+            ev |= IoEvents::readable() | IoEvents::RDHUP;
         }
         if w {
             ev |= IoEvents::writable();
