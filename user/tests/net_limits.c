@@ -367,3 +367,35 @@ TEST(udp_recv_after_shut_rd_returns)
     close(ready[0]);
     close(ready[1]);
 }
+
+/* A unix listener shut down under a blocked accept: the accept ends with EINVAL, as later
+ * ones do (a connection already pending is still handed out first). */
+TEST(unix_listener_shutdown_ends_a_blocked_accept)
+{
+    struct sockaddr_un { sa_family_t f; char p[108]; } a = {AF_UNIX, {0}};
+    snprintf(a.p + 1, sizeof a.p - 1, "net_limits-shut-%d", (int)getpid());
+    socklen_t len = (socklen_t)(sizeof(sa_family_t) + 1 + strlen(a.p + 1));
+    int l = socket(AF_UNIX, SOCK_STREAM, 0);
+    CHECK_OK(bind(l, (struct sockaddr *)&a, len));
+    CHECK_OK(listen(l, 4));
+    int ready[2];
+    CHECK_OK(pipe(ready));
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        (void)!write(ready[1], "r", 1);
+        if (accept(l, NULL, NULL) != -1 || errno != EINVAL)
+            _exit(1);
+        _exit(accept(l, NULL, NULL) == -1 && errno == EINVAL ? 0 : 2);
+    }
+    char b;
+    CHECK_EQ(read(ready[0], &b, 1), 1);
+    CHECK_OK(shutdown(l, SHUT_RDWR));
+    int st = wait_bounded(pid, 30000);
+    CHECK(st != -1);
+    CHECK(WIFEXITED(st));
+    CHECK_EQ(WEXITSTATUS(st), 0);
+    close(l);
+    close(ready[0]);
+    close(ready[1]);
+}

@@ -332,8 +332,13 @@ impl UnixStreamSocket {
     fn do_accept(&self, nonblock: bool) -> Result<Arc<UnixStreamSocket>> {
         let timeout = self.opts.lock().rcvtimeo;
         let deadline = SocketOptions::deadline(timeout);
+        // A listener shut down for reading still hands out what is pending, then says EINVAL
+        // (Linux's unix_accept over skb_recv_datagram).
+        let shut = || self.shutdown.load(Ordering::Acquire) & RCV_SHUTDOWN != 0;
         let take = || match &mut *self.state.lock() {
-            State::Listening { pending, .. } => Some(pending.pop_front().ok_or(Errno::EAGAIN)),
+            State::Listening { pending, .. } => {
+                Some(pending.pop_front().ok_or(if shut() { Errno::EINVAL } else { Errno::EAGAIN }))
+            }
             _ => Some(Err(Errno::EINVAL)),
         };
         loop {
@@ -348,7 +353,9 @@ impl UnixStreamSocket {
             }
             let r = self.readable.wait_until(
                 || match &*self.state.lock() {
-                    State::Listening { pending, .. } => (!pending.is_empty()).then_some(()),
+                    State::Listening { pending, .. } => {
+                        (!pending.is_empty() || shut()).then_some(())
+                    }
                     _ => Some(()),
                 },
                 deadline,
