@@ -68,6 +68,12 @@ extern "C" fn kernel_entry(start_info: u64) -> ! {
     procfs::init();
     fs::mount_at_boot("/proc", "proc");
     fs::tty::console();
+    task::diagnose::install();
+    process::describe::install();
+    if let Some(mode) = cmdline_value("posix-x.hang") {
+        // Exercises the freeze diagnosis (the NMI dump, the watchdog) for the tests.
+        task::diagnose::inject_hang(mode);
+    }
     if cmdline_value("posix-x.fault").is_some() {
         // Exercises the kernel-fault path (panic message, backtrace, exit status) for the tests.
         arch::cpu::touch(0xffff_ffff_0000_0000);

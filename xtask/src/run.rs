@@ -137,6 +137,9 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
         return Ok(EXIT_PANIC);
     }
     if outcome.timed_out {
+        if !outcome.dump_complete {
+            eprintln!("xtask: no kernel thread dump came after the NMI");
+        }
         eprintln!(
             "xtask: timeout: QEMU killed after {:.1}s (exit status {EXIT_TIMEOUT})",
             outcome.total_time.as_secs_f64()

@@ -106,7 +106,7 @@ fn run(init: &Arc<Process>, argv: &[String], first: &mut bool) -> i32 {
     if core::mem::take(first) {
         crate::control!("user-entry");
     }
-    let status = init.child_events.wait_uninterruptible(|| {
+    let status = init.child_events.wait_unbounded(|| {
         reap_orphans(init, proc.pid);
         match *proc.life.lock() {
             Life::Zombie(s) => Some(s),

@@ -2,6 +2,7 @@
 //! groups and sessions, signals, and the kernel's handling of traps on behalf of user programs.
 
 pub mod creds;
+pub mod describe;
 pub mod exec;
 pub mod exit;
 pub mod fileops;

@@ -479,7 +479,7 @@ fn stop(proc: &Arc<Process>, sig: u32) {
     *proc.signals.report.lock() = Some(JobEvent::Stopped(sig));
     notify_parent_job(proc, CLD_STOPPED, sig);
     let thread = task::current();
-    proc.signals.wake_on_continue.wait_uninterruptible(|| {
+    proc.signals.wake_on_continue.wait_unbounded(|| {
         let killed = thread.pending_all() & bit(SIGKILL) != 0;
         (!proc.signals.stopped.load(Ordering::Relaxed) || killed).then_some(())
     });
