@@ -121,9 +121,10 @@ pub fn set_max_map_count(n: usize) {
 const VMA_HEAP_BYTES: usize = 2 * core::mem::size_of::<Vma>() + 32;
 
 /// What the process layer does when a page fault finds no free frame (the OOM killer): given
-/// the faulting address space's resident pages, it kills a process; true if it freed memory
-/// the fault may retry with, false if the faulting process itself was chosen (or none).
-pub type OomHandler = fn(faulting_resident: usize) -> bool;
+/// the faulting address space's resident and mapped pages (that space is locked by the fault),
+/// it kills a process; true if it freed memory the fault may retry with, false if the faulting
+/// process itself was chosen (or none).
+pub type OomHandler = fn(faulting_resident: usize, faulting_total: u64) -> bool;
 static OOM_HANDLER: spin::Once<OomHandler> = spin::Once::new();
 
 pub fn set_oom_handler(f: OomHandler) {
@@ -606,7 +607,7 @@ impl AddressSpace {
         match self.handle_fault_once(addr, access) {
             Err(FaultError::OutOfMemory) => {
                 let handler = OOM_HANDLER.get().ok_or(FaultError::OutOfMemory)?;
-                if handler(self.resident_pages()) {
+                if handler(self.resident_pages(), self.total_pages()) {
                     self.handle_fault_once(addr, access)
                 } else {
                     Err(FaultError::OutOfMemory)

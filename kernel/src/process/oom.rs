@@ -43,7 +43,7 @@ fn badness(p: &Process, rss: u64, total: i64) -> Option<i64> {
 }
 
 /// The page-fault path's handler (`mm::vm::OomHandler`): true if memory was freed.
-fn out_of_memory(faulting_resident: usize) -> bool {
+fn out_of_memory(faulting_resident: usize, faulting_total: u64) -> bool {
     let me = super::of_thread(&crate::task::current());
     if me.as_ref().is_some_and(|p| dying(p)) {
         return false;
@@ -80,7 +80,7 @@ fn out_of_memory(faulting_resident: usize) -> bool {
     };
     let is_mine = my_vm.as_ref().is_some_and(|m| Arc::ptr_eq(m, &v.vm));
     let total_vm = if is_mine {
-        0 // the faulting address space is locked by the fault; its size is not needed
+        faulting_total // locked by the fault: its size came with it
     } else {
         v.vm.lock().total_pages()
     };
