@@ -151,6 +151,8 @@ fn become_init() -> Arc<Process> {
 }
 
 pub extern "C" fn main(_: u64) -> ! {
+    // Installed here rather than in main.rs's list: it is the process layer's, like init.
+    super::oom::install();
     let init = become_init();
     let mut first = true;
     let commands = match read_file(BATCH_FILE) {

@@ -7,7 +7,7 @@ use alloc::vec::Vec;
 use core::fmt::Write;
 
 use crate::arch::time::{monotonic_ns, realtime_ns};
-use crate::error::Result;
+use crate::error::{Errno, Result};
 use crate::mm::frame;
 use crate::process;
 use crate::task::thread::State;
@@ -267,4 +267,35 @@ pub fn mq_msgsize_max() -> Result<Vec<u8>> {
 
 pub fn mq_queues_max() -> Result<Vec<u8>> {
     text(format!("{}\n", crate::ipc::mqueue::limits().queues_max))
+}
+
+/// A sysctl integer as Linux's proc_dointvec parses it: optional blanks, a decimal number,
+/// optional blanks and newline; EINVAL otherwise.
+fn parse_sysctl_int(bytes: &[u8]) -> Result<i64> {
+    let s = core::str::from_utf8(bytes).map_err(|_| Errno::EINVAL)?;
+    s.trim().parse::<i64>().map_err(|_| Errno::EINVAL)
+}
+
+/// /proc/sys/vm/max_map_count: the most mappings a process may have.
+pub fn max_map_count() -> Result<Vec<u8>> {
+    text(format!("{}\n", crate::mm::vm::max_map_count()))
+}
+
+pub fn set_max_map_count(bytes: &[u8]) -> Result<()> {
+    let n = parse_sysctl_int(bytes)?;
+    if !(0..=i32::MAX as i64).contains(&n) {
+        return Err(Errno::EINVAL);
+    }
+    crate::mm::vm::set_max_map_count(n as usize);
+    Ok(())
+}
+
+/// /proc/sys/kernel/threads-max: the most processes the system may have.
+pub fn threads_max() -> Result<Vec<u8>> {
+    text(format!("{}\n", crate::process::threads_max()))
+}
+
+pub fn set_threads_max(bytes: &[u8]) -> Result<()> {
+    let n = parse_sysctl_int(bytes)?;
+    crate::process::set_threads_max(u64::try_from(n).map_err(|_| Errno::EINVAL)?)
 }
