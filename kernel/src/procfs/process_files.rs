@@ -321,7 +321,7 @@ pub fn status(p: &Arc<Process>) -> Result<Vec<u8>> {
     let (state, word) = state(p);
     let zombie = p.is_zombie();
     let creds = p.creds.lock().clone();
-    let fd_slots = p.fds.lock().entries().last().map(|(fd, _)| *fd as usize + 1).unwrap_or(0);
+    let fd_slots = p.fds.lock().entries().last().map(|(fd, _)| fd as usize + 1).unwrap_or(0);
     let fd_size = if zombie { 0 } else { fd_slots.max(64).next_power_of_two() };
     let (pending, blocked) = signal_masks(p);
     let (ignored, caught) = p.sigactions.lock().masks();
