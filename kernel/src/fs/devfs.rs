@@ -90,6 +90,9 @@ impl FileLike for MemDevice {
         _offset: u64,
         _nonblock: bool,
     ) -> Option<Result<usize>> {
+        if buf.try_reserve_exact(max).is_err() {
+            return Some(Err(Errno::ENOMEM));
+        }
         match self.kind {
             Kind::Null => Some(Ok(0)),
             Kind::Zero | Kind::Full => {

@@ -39,7 +39,9 @@ struct FramePages(Vec<u64>);
 impl FramePages {
     /// `count` fresh frames, or None when memory runs out.
     fn alloc(count: usize) -> Option<FramePages> {
-        let mut pages = FramePages(Vec::with_capacity(count));
+        let mut v = Vec::new();
+        v.try_reserve_exact(count).ok()?;
+        let mut pages = FramePages(v);
         for _ in 0..count {
             pages.0.push(frame::alloc()?);
         }

@@ -199,6 +199,8 @@ pub fn maps(p: &Arc<Process>) -> Result<Vec<u8>> {
                 continue;
             }
         }
+        // A process may have vm.max_map_count mappings: the text is built fallibly.
+        crate::fs::kmem::grow(&mut lines, 1)?;
         let line = MapLine {
             start: v.start,
             end: v.end,
@@ -216,6 +218,9 @@ pub fn maps(p: &Arc<Process>) -> Result<Vec<u8>> {
     for l in lines {
         let flag = |on: bool, c: char| if on { c } else { '-' };
         let (major, minor) = major_minor(l.dev);
+        let room = 128 + l.name.as_ref().map_or(0, |n| n.len());
+        crate::fs::kmem::reserve(room)?;
+        out.try_reserve(room).map_err(|_| Errno::ENOMEM)?;
         let start = out.len();
         let _ = write!(
             out,
