@@ -304,18 +304,18 @@ impl FileData {
     }
 
     /// The frame of page `index`, allocated (zeroed) if it is a hole: ENOSPC when the file
-    /// system is full (its `size=`) or memory is out, as Linux's shmem says either way.
+    /// system is full (its `size=`), ENOMEM when memory is out, as Linux's shmem says.
     fn page_or_alloc(&mut self, index: u64) -> Result<u64> {
         if let Some(&pa) = self.pages.get(&index) {
             return Ok(pa);
         }
-        super::kmem::reserve(64).map_err(|_| Errno::ENOSPC)?;
+        super::kmem::reserve(64)?;
         if !self.usage.charge_page() {
             return Err(Errno::ENOSPC);
         }
         let Some(pa) = frame::alloc_zeroed() else {
             self.usage.uncharge_pages(1);
-            return Err(Errno::ENOSPC);
+            return Err(Errno::ENOMEM);
         };
         self.pages.insert(index, pa);
         Ok(pa)
