@@ -64,6 +64,8 @@ pub fn clone_process(args: &CloneArgs, frame: &TrapFrame) -> Result<u32> {
     // The child's kernel objects (process, tables, descriptor copies) must fit in the heap
     // beside the reserve; the kernel stack and page tables are fallible on their own.
     crate::mm::fallible::ensure_room(CHILD_HEAP_BYTES)?;
+    // A table of a million descriptors is 16 MiB: its copy may fail (ENOMEM), not panic.
+    let fds = parent.fds.lock().try_clone()?;
     let vm =
         if flags & CLONE_VM != 0 { parent.vm() } else { super::new_vm(parent.vm().lock().fork()?) };
     let pid = task::thread::alloc_tid();
@@ -77,7 +79,7 @@ pub fn clone_process(args: &CloneArgs, frame: &TrapFrame) -> Result<u32> {
     child.pgid.store(parent.pgid(), Ordering::Relaxed);
     child.exit_signal.store(exit_signal, Ordering::Relaxed);
     child.sid.store(parent.sid(), Ordering::Relaxed);
-    *child.fds.lock() = parent.fds.lock().clone();
+    *child.fds.lock() = fds;
     *child.creds.lock() = parent.creds.lock().clone();
     child.sigactions.lock().0 = parent.sigactions.lock().0;
     *child.rlimits.lock() = parent.rlimits.lock().clone();

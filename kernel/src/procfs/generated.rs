@@ -7,7 +7,7 @@ use core::any::Any;
 
 use super::{metadata, Owner, ProcFs};
 use crate::error::{Errno, Result};
-use crate::fs::file::FileLike;
+use crate::fs::file::{FileLike, Mapping};
 use crate::fs::inode::{FileSystem, Inode, Metadata, S_IFREG};
 use crate::mm::user::UserSlice;
 
@@ -132,6 +132,12 @@ impl FileLike for Snapshot {
 
     fn is_seekable(&self) -> bool {
         true
+    }
+
+    /// No /proc file maps. Linux's global files (proc_reg wrappers, the ones whose writes fail
+    /// with EIO) say EIO; per-process files and sysctls have no mmap at all: ENODEV.
+    fn mmap(&self, _shared: bool, _write: bool, _fd_writable: bool) -> Result<Mapping> {
+        Err(if self.write_error == Errno::EIO { Errno::EIO } else { Errno::ENODEV })
     }
 
     fn metadata(&self) -> Metadata {

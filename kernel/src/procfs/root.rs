@@ -43,6 +43,8 @@ static SYS_VM: &[Entry] = &[Entry {
 }];
 
 static SYS_FS: &[Entry] = &[
+    Entry { id: 33, name: "file-max", node: Node::File(sf::file_max, 0o644) },
+    Entry { id: 34, name: "file-nr", node: Node::File(sf::file_nr, 0o444) },
     Entry { id: 30, name: "nr_open", node: Node::File(sf::nr_open, 0o644) },
     Entry { id: 31, name: "pipe-max-size", node: Node::File(sf::pipe_max_size, 0o644) },
     Entry { id: 32, name: "mqueue", node: Node::Dir(SYS_FS_MQUEUE) },

@@ -244,6 +244,16 @@ pub fn pipe_max_size() -> Result<Vec<u8>> {
     text(format!("{}\n", crate::fs::pipe::PIPE_MAX_SIZE))
 }
 
+/// /proc/sys/fs/file-max and file-nr (allocated, always 0 free, maximum).
+pub fn file_max() -> Result<Vec<u8>> {
+    text(format!("{}\n", crate::fs::file::file_max()))
+}
+
+pub fn file_nr() -> Result<Vec<u8>> {
+    let (n, max) = (crate::fs::file::open_files(), crate::fs::file::file_max());
+    text(format!("{}\t0\t{}\n", n, max))
+}
+
 pub fn nr_open() -> Result<Vec<u8>> {
     text(String::from("1048576\n"))
 }

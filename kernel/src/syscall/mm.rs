@@ -4,8 +4,7 @@
 use alloc::sync::Arc;
 
 use crate::error::{Errno, Result};
-use crate::fs::devfs::DEV_ZERO;
-use crate::fs::inode::{InodePages, F_SEAL_FUTURE_WRITE, F_SEAL_WRITE, S_IFCHR, S_IFREG};
+use crate::fs::file::Mapping;
 use crate::mm::frame::PAGE_SIZE;
 use crate::mm::shared::SharedMemory;
 use crate::mm::vm::{page_ceil, Backing, Placement, Prot};
@@ -94,40 +93,25 @@ pub fn mmap(addr: u64, len: u64, prot: i32, flags: i32, fd: i32, offset: u64) ->
             return Err(Errno::EACCES);
         }
         let pgoff = offset / PAGE_SIZE;
-        if m.file_type() == S_IFCHR && m.rdev == DEV_ZERO {
-            // /dev/zero maps as anonymous memory.
-            if shared {
-                Backing::Shared {
-                    source: Arc::new(SharedMemory::for_anonymous_mapping(pages)?),
-                    pgoff: 0,
+        // Each kind of file decides (ENODEV where it cannot be mapped).
+        match f.file().mmap(shared, prot.contains(Prot::WRITE), f.writable())? {
+            Mapping::Anonymous if shared => Backing::Shared {
+                source: Arc::new(SharedMemory::for_anonymous_mapping(pages)?),
+                pgoff: 0,
+            },
+            Mapping::Anonymous => Backing::Anonymous,
+            Mapping::Pages { source, read_only } => {
+                if read_only {
+                    max_prot = Some(Prot::READ | Prot::EXEC);
                 }
-            } else {
-                Backing::Anonymous
-            }
-        } else {
-            if m.file_type() != S_IFREG {
-                return Err(Errno::ENODEV);
-            }
-            let inode = f.file().inode().ok_or(Errno::ENODEV)?;
-            // A write-sealed file takes no writable shared mapping, and a read-only one may not
-            // become writable (Linux clears VM_MAYWRITE).
-            let write_sealed =
-                inode.seals().is_ok_and(|s| s & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE) != 0);
-            if shared && write_sealed && prot.contains(Prot::WRITE) {
-                return Err(Errno::EPERM);
-            }
-            if shared && (!f.writable() || write_sealed) {
-                max_prot = Some(Prot::READ | Prot::EXEC);
-            }
-            let path = f.path().map(|w| w.path()).unwrap_or_default();
-            file_info = Some((m.dev, m.ino, path));
-            // A mapping that may write counts against F_SEAL_WRITE while it lives.
-            let writer = if shared && max_prot.is_none() { inode.writable_mapping() } else { None };
-            let source = Arc::new(InodePages(inode, writer));
-            if shared {
-                Backing::Shared { source, pgoff }
-            } else {
-                Backing::Private { source, pgoff }
+                let path = f.path().map(|w| w.path()).unwrap_or_default();
+                file_info = Some((m.dev, m.ino, path));
+                let source = Arc::new(source);
+                if shared {
+                    Backing::Shared { source, pgoff }
+                } else {
+                    Backing::Private { source, pgoff }
+                }
             }
         }
     };
