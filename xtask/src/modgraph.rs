@@ -1,7 +1,8 @@
 //! The kernel's module graph: which top-level module of `kernel/src` names which, read from the
 //! source, checked against the layer order of docs/ARCHITECTURE.md ("dependencies point down").
 //!
-//! A module names another through a `crate::NAME` path (a `use` or a path in an expression) or
+//! A module names another through a `crate::NAME` path (a `use`, a `crate::{...}` group, or a path
+//! in an expression) or
 //! through a `#[macro_export]` macro called as `crate::NAME!`; comments are ignored. Paths that
 //! climb out of a module with `super::` are not followed: the kernel names other top-level
 //! modules with `crate::` only.
@@ -76,16 +77,15 @@ fn graph_of(sources: &[(PathBuf, String)]) -> Graph {
     for (path, text) in sources {
         let Some(from) = top_module(path) else { continue };
         graph.entry(from.clone()).or_default();
-        for (n, line) in text.lines().enumerate() {
-            for (name, macro_call) in crate_paths(line) {
-                let to = match macros.get(name) {
-                    Some(m) if macro_call => m.clone(),
-                    _ => name.to_string(),
-                };
-                if to != from {
-                    let sites = graph.entry(from.clone()).or_default().entry(to).or_default();
-                    sites.push(Site { file: path.clone(), line: n + 1 });
-                }
+        for (name, macro_call, offset) in crate_paths(text) {
+            let to = match macros.get(name) {
+                Some(m) if macro_call => m.clone(),
+                _ => name.to_string(),
+            };
+            if to != from {
+                let line = 1 + text[..offset].matches('\n').count();
+                let sites = graph.entry(from.clone()).or_default().entry(to).or_default();
+                sites.push(Site { file: path.clone(), line });
             }
         }
     }
@@ -119,21 +119,60 @@ fn ident_at(s: &str) -> &str {
     &s[..end]
 }
 
-/// The NAME of every `crate::NAME` in a line (not `$crate::`, not `foo_crate::`), and whether it
-/// is a macro call (`crate::NAME!`).
-fn crate_paths(line: &str) -> Vec<(&str, bool)> {
+/// The NAME of every `crate::NAME` in a source (not `$crate::`, not `foo_crate::`), whether it is
+/// a macro call (`crate::NAME!`), and its byte offset; a group `crate::{a::x, b}` gives each of
+/// its top-level names (`a`, `b`; `self` is the crate root and no module).
+fn crate_paths(text: &str) -> Vec<(&str, bool, usize)> {
     let mut names = Vec::new();
     let mut start = 0;
-    while let Some(i) = line[start..].find("crate::") {
+    while let Some(i) = text[start..].find("crate::") {
         let at = start + i;
-        let before = line[..at].chars().next_back();
+        let before = text[..at].chars().next_back();
         let standalone = !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '$');
-        let rest = &line[at + "crate::".len()..];
-        let name = ident_at(rest);
-        if standalone && !name.is_empty() {
-            names.push((name, rest[name.len()..].starts_with('!')));
+        let after = at + "crate::".len();
+        start = after;
+        if !standalone {
+            continue;
         }
-        start = at + "crate::".len();
+        let rest = &text[after..];
+        if rest.starts_with('{') {
+            // Each item of the group begins after `{` or after a `,` at depth 1.
+            let mut depth = 0;
+            let mut item_start = true;
+            for (j, c) in rest.char_indices() {
+                match c {
+                    '{' => {
+                        depth += 1;
+                        item_start = depth == 1;
+                        continue;
+                    }
+                    '}' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                    ',' if depth == 1 => {
+                        item_start = true;
+                        continue;
+                    }
+                    c if c.is_whitespace() => continue,
+                    _ => {}
+                }
+                if item_start && depth == 1 {
+                    let name = ident_at(&rest[j..]);
+                    if !name.is_empty() && name != "self" {
+                        names.push((name, false, after + j));
+                    }
+                }
+                item_start = false;
+            }
+            continue;
+        }
+        let name = ident_at(rest);
+        if !name.is_empty() {
+            names.push((name, rest[name.len()..].starts_with('!'), at));
+        }
     }
     names
 }
@@ -420,6 +459,17 @@ mod tests {
             ("main.rs", "use crate::syscall;"),
         ]);
         assert_eq!(edges(&g), ["fs→event", "fs→mm", "fs→task", "mm→arch"]);
+    }
+
+    #[test]
+    fn grouped_paths_name_each_module() {
+        let g = graph(&[(
+            "syscall/io.rs",
+            "use crate::{\n    fs::{file::OpenFile, inode::Inode},\n    mm::user::UserSlice,\n    self,\n};\nuse crate::{task};",
+        )]);
+        assert_eq!(edges(&g), ["syscall→fs", "syscall→mm", "syscall→task"]);
+        let sites = &g["syscall"]["mm"];
+        assert_eq!(sites[0].line, 3);
     }
 
     #[test]
