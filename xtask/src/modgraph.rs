@@ -2,10 +2,9 @@
 //! source, checked against the layer order of docs/ARCHITECTURE.md ("dependencies point down").
 //!
 //! A module names another through a `crate::NAME` path (a `use`, a `crate::{...}` group, or a path
-//! in an expression) or
-//! through a `#[macro_export]` macro called as `crate::NAME!`; comments are ignored. Paths that
-//! climb out of a module with `super::` are not followed: the kernel names other top-level
-//! modules with `crate::` only.
+//! in an expression) or through a `#[macro_export]` macro called as `crate::NAME!`; comments are
+//! ignored. Paths that climb out of a module with `super::` are not followed: the kernel names
+//! other top-level modules with `crate::` only.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
