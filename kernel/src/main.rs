@@ -7,6 +7,7 @@ extern crate alloc;
 
 #[path = "arch/x86_64/mod.rs"]
 pub mod arch;
+pub mod cmdline;
 pub mod error;
 pub mod event;
 pub mod fs;
@@ -21,17 +22,8 @@ pub mod sync;
 pub mod syscall;
 pub mod task;
 
-use alloc::string::String;
-use spin::Once;
-
 use arch::boot::BootInfo;
-
-static CMDLINE: Once<String> = Once::new();
-
-/// The value of `key=value` on the kernel command line.
-pub fn cmdline_value(key: &str) -> Option<&'static str> {
-    CMDLINE.get()?.split_whitespace().find_map(|w| w.strip_prefix(key)?.strip_prefix('='))
-}
+use arch::trap::TrapHandlers;
 
 #[no_mangle]
 extern "C" fn kernel_entry(start_info: u64) -> ! {
@@ -39,9 +31,15 @@ extern "C" fn kernel_entry(start_info: u64) -> ! {
     let boot = BootInfo::parse(start_info);
     arch::init();
     mm::init(&boot);
-    CMDLINE.call_once(|| String::from(boot.cmdline()));
+    cmdline::init(boot.cmdline());
     random::init();
-    process::trap::install();
+    // The trap entry calls up into `process` and `syscall`, which `arch` may not name.
+    arch::trap::set_handlers(TrapHandlers {
+        syscall: syscall::dispatch,
+        exception: process::trap::on_exception,
+        irq: process::trap::on_irq,
+        return_to_user: process::trap::on_return_to_user,
+    });
     process::job_control::install();
     process::net_env::install();
     process::fileops::install_search_check();
@@ -70,11 +68,11 @@ extern "C" fn kernel_entry(start_info: u64) -> ! {
     fs::tty::console();
     task::diagnose::install();
     process::describe::install();
-    if let Some(mode) = cmdline_value("posix-x.hang") {
+    if let Some(mode) = cmdline::value("posix-x.hang") {
         // Exercises the freeze diagnosis (the NMI dump, the watchdog) for the tests.
         task::diagnose::inject_hang(mode);
     }
-    if cmdline_value("posix-x.fault").is_some() {
+    if cmdline::value("posix-x.fault").is_some() {
         // Exercises the kernel-fault path (panic message, backtrace, exit status) for the tests.
         arch::cpu::touch(0xffff_ffff_0000_0000);
     }

@@ -44,6 +44,11 @@ const FREEZE_TIMEOUT: Duration = Duration::from_secs(15);
 /// report it while the system goes on.
 const WATCHDOG: &str = "watchdog";
 const SUITE_LEAKS: &str = "suite-leaks";
+const RUN_OUTPUT_CHECK: &str = "run-prints-only-the-guest";
+/// What `cargo xtask run -- env -i /bin/hello-glibc a b` must print, exactly: the guest's output
+/// and nothing else (glibc's rseq call, which the kernel notes as ENOSYS, included).
+const RUN_OUTPUT_COMMAND: [&str; 5] = ["env", "-i", "/bin/hello-glibc", "a", "b"];
+const RUN_OUTPUT_EXPECTED: &str = "hello from /bin/hello-glibc\nargv[1]=a\nargv[2]=b\n";
 /// How much MemFree may differ after the whole suite (kB): slack for nothing in particular.
 const SUITE_LEAK_SLACK_KB: i64 = 1024;
 /// How much the kernel heap (/proc/meminfo's Slab) may grow over the whole suite (kB): what
@@ -102,6 +107,9 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
             ),
             Some(Ok(_)) => jobs.push(GuestJob::SegvCheck),
         }
+    }
+    if selected(RUN_OUTPUT_CHECK) {
+        jobs.push(GuestJob::RunOutput);
     }
     if selected(FUZZ_CHECK) {
         match user.program("fuzz").map(|b| &b.path) {
@@ -198,6 +206,8 @@ enum GuestJob<'a> {
     FreezeDump,
     /// `posix-x.hang=wait`: the watchdog must report the stuck thread.
     Watchdog,
+    /// `cargo xtask run -- CMD` as a user runs it: the terminal shows the guest's output only.
+    RunOutput,
 }
 
 #[derive(Clone, Copy)]
@@ -217,6 +227,8 @@ impl SessionKind {
 
 enum GuestResult {
     Boot(Result<Outcome>),
+    /// The exit status, stdout and stderr of a `cargo xtask run` (None: it timed out).
+    Run(Result<Option<(i32, String, String)>>),
     Session(std::result::Result<session::Summary, session::Failure>),
 }
 
@@ -357,10 +369,45 @@ impl Guest {
         }
     }
 
+    /// `cargo xtask run --kernel K -- COMMAND` by this very executable, as a user would run it;
+    /// its status, stdout and stderr.
+    fn run_command(&self, command: &[&str]) -> Result<Option<(i32, String, String)>> {
+        let mut cmd = Command::new(std::env::current_exe()?);
+        cmd.arg("run").arg("--kernel").arg(&self.kernel);
+        cmd.args(["--mem", &self.vm.mem, "--timeout", &GUEST_TIMEOUT.as_secs().to_string()]);
+        if self.vm.force_tcg {
+            cmd.arg("--tcg");
+        }
+        if self.vm.force_kvm {
+            cmd.arg("--kvm");
+        }
+        cmd.arg("--").args(command);
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0)
+            .spawn()?;
+        let read_all = |mut from: Box<dyn Read + Send>| {
+            std::thread::spawn(move || {
+                let mut bytes = Vec::new();
+                let _ = from.read_to_end(&mut bytes);
+                String::from_utf8_lossy(&bytes).into_owned()
+            })
+        };
+        let stdout = read_all(Box::new(child.stdout.take().expect("piped")));
+        let stderr = read_all(Box::new(child.stderr.take().expect("piped")));
+        // QEMU's own --timeout comes first; this one only guards against a stuck tool.
+        let status = wait_with_timeout(&mut child, Some(GUEST_TIMEOUT + Duration::from_secs(60)))?;
+        let (stdout, stderr) =
+            (stdout.join().unwrap_or_default(), stderr.join().unwrap_or_default());
+        Ok(status.map(|s| (status_code(s), stdout, stderr)))
+    }
+
     /// Every guest boot (tests, the segv batch, examples, shell sessions), [`PARALLEL_BOOTS`] at
     /// a time; results are reported in job order.
     fn run_all(&self, jobs: &[GuestJob], pending: &examples::Pending, report: &mut Report) {
-        self.vm.accel(); // prints `xtask: QEMU accelerator: ...`
+        self.vm.accel(true); // prints `xtask: QEMU accelerator: ...`
         let run_one = |job: &GuestJob| -> GuestResult {
             match job {
                 GuestJob::Test(test) => GuestResult::Boot(self.boot(
@@ -424,6 +471,7 @@ impl Guest {
                         .and_then(|()| self.boot_params(initrd, examples::GUEST_TIMEOUT).run());
                     GuestResult::Boot(result)
                 }
+                GuestJob::RunOutput => GuestResult::Run(self.run_command(&RUN_OUTPUT_COMMAND)),
                 GuestJob::Session(kind) => {
                     let initrd = build_dir().join("images").join(format!("{}.cpio", kind.name()));
                     if let Err(e) =
@@ -471,6 +519,7 @@ impl Guest {
                     ),
                 }
             }
+            (GuestJob::RunOutput, GuestResult::Run(result)) => report_run_output(result, report),
             _ => unreachable!("each job gives its kind of result"),
         });
     }
@@ -755,6 +804,32 @@ fn report_segv_check(result: &Result<Outcome>, report: &mut Report) {
         return report.fail(&name, &reason, &tail(&console, TAIL_LINES));
     }
     report.ok(&name, &format!("statuses 139, 0, {}", secs(outcome.total_time)));
+}
+
+/// `cargo xtask run -- env -i /bin/hello-glibc a b` printed exactly the program's output on
+/// stdout, nothing on stderr (no `ENOSYS` note, no word from the tool), and exited 0.
+fn report_run_output(result: &Result<Option<(i32, String, String)>>, report: &mut Report) {
+    let name = format!("posix-x/{RUN_OUTPUT_CHECK}");
+    let (status, stdout, stderr) = match result {
+        Ok(Some(r)) => r,
+        Ok(None) => return report.fail(&name, "cargo xtask run did not end in time", &[]),
+        Err(e) => return report.fail(&name, &format!("cannot run cargo xtask run: {e}"), &[]),
+    };
+    let mut reasons = Vec::new();
+    if *status != 0 {
+        reasons.push(format!("exit status {status}"));
+    }
+    if stdout != RUN_OUTPUT_EXPECTED {
+        reasons.push(format!("stdout {stdout:?}, expected {RUN_OUTPUT_EXPECTED:?}"));
+    }
+    if !stderr.is_empty() {
+        reasons.push(format!("stderr not empty: {stderr:?}"));
+    }
+    if reasons.is_empty() {
+        report.ok(&name, &format!("`{}`: its output only", RUN_OUTPUT_COMMAND.join(" ")));
+    } else {
+        report.fail(&name, &reasons.join("; "), &[]);
+    }
 }
 
 /// (e) The fuzzer ran every round, ended with `fuzz done` and status 0, and the kernel did not

@@ -4,6 +4,7 @@
 
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use core::any::Any;
 use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
 use super::inode::{
@@ -105,8 +106,10 @@ pub trait FileLike: Send + Sync {
     fn as_socket(&self) -> Option<&dyn super::socket::Socket> {
         None
     }
-    /// The signalfd behind a signalfd descriptor (signalfd4 on an existing fd updates its mask).
-    fn signalfd(&self) -> Option<&crate::process::signalfd::SignalFd> {
+    /// The object itself, for the layers above `fs` that need their own type back (signalfd4 on
+    /// an existing signalfd, mq_* on a queue descriptor): a downcast, as `Inode::as_any`, so that
+    /// `fs` names no type of `process` or `ipc`. `None` for the kinds nobody downcasts.
+    fn as_any(&self) -> Option<&dyn Any> {
         None
     }
     /// The epoll instance behind an epoll fd (for nesting checks).
@@ -115,10 +118,6 @@ pub trait FileLike: Send + Sync {
     }
     /// The pipe behind a pipe or FIFO end (F_GETPIPE_SZ, F_SETPIPE_SZ, splice).
     fn pipe(&self) -> Option<&Arc<super::pipe::Pipe>> {
-        None
-    }
-    /// The POSIX message queue behind a queue descriptor (mq_timedsend and friends).
-    fn mqueue(&self) -> Option<&Arc<crate::ipc::mqueue::fs::QueueNode>> {
         None
     }
     /// What mmap maps for this file (Linux's `f_op->mmap`): `shared` for MAP_SHARED, `write`

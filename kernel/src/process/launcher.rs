@@ -158,7 +158,7 @@ pub extern "C" fn main(_: u64) -> ! {
     let commands = match read_file(BATCH_FILE) {
         Some(data) => parse_batch(&data),
         None => {
-            let path = crate::cmdline_value("init").unwrap_or("/init");
+            let path = crate::cmdline::value("init").unwrap_or("/init");
             alloc::vec![alloc::vec![String::from(path)]]
         }
     };
