@@ -1,5 +1,6 @@
 //! Linux error numbers. Syscalls return `Result<T>`; the dispatcher turns `Err(e)` into `-e`.
 
+// Linux's names, upper case as in <errno.h>; the whole table, though not every one is used yet.
 #[allow(clippy::upper_case_acronyms, dead_code)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(i32)]

@@ -29,6 +29,11 @@ pub fn write_line(prefix: &str, args: fmt::Arguments) {
     let _ = w.write_str("\n");
 }
 
+/// Writes text without taking the lock: for the NMI dump, which may have interrupted a writer.
+pub fn write_unlocked(s: &str) {
+    Uart::new(COM2).write_bytes(s.as_bytes());
+}
+
 /// Writes without taking the lock: for the panic path, which may have interrupted a writer.
 pub fn write_line_unlocked(args: fmt::Arguments) {
     let uart = Uart::new(COM2);

@@ -14,6 +14,7 @@ extern crate alloc;
 #[path = "arch/x86_64/mod.rs"]
 #[allow(unsafe_code)]
 pub mod arch;
+pub mod cmdline;
 pub mod error;
 pub mod event;
 pub mod fs;
@@ -29,26 +30,23 @@ pub mod sync;
 pub mod syscall;
 pub mod task;
 
-use alloc::string::String;
-use spin::Once;
-
 use arch::boot::BootInfo;
-
-static CMDLINE: Once<String> = Once::new();
-
-/// The value of `key=value` on the kernel command line.
-pub fn cmdline_value(key: &str) -> Option<&'static str> {
-    CMDLINE.get()?.split_whitespace().find_map(|w| w.strip_prefix(key)?.strip_prefix('='))
-}
+use arch::trap::TrapHandlers;
 
 /// Called by the boot code (`arch::boot`) with what the boot protocol told it.
 pub fn kernel_main(boot: BootInfo) -> ! {
     log::init();
     arch::init();
     mm::init(&boot);
-    CMDLINE.call_once(|| String::from(boot.cmdline()));
+    cmdline::init(boot.cmdline());
     random::init();
-    process::trap::install();
+    // The trap entry calls up into `process` and `syscall`, which `arch` may not name.
+    arch::trap::set_handlers(TrapHandlers {
+        syscall: syscall::dispatch,
+        exception: process::trap::on_exception,
+        irq: process::trap::on_irq,
+        return_to_user: process::trap::on_return_to_user,
+    });
     process::job_control::install();
     process::net_env::install();
     process::fileops::install_search_check();
@@ -74,7 +72,13 @@ pub fn kernel_main(boot: BootInfo) -> ! {
     procfs::init();
     fs::mount_at_boot("/proc", "proc");
     fs::tty::console();
-    if cmdline_value("posix-x.fault").is_some() {
+    task::diagnose::install();
+    process::describe::install();
+    if let Some(mode) = cmdline::value("posix-x.hang") {
+        // Exercises the freeze diagnosis (the NMI dump, the watchdog) for the tests.
+        task::diagnose::inject_hang(mode);
+    }
+    if cmdline::value("posix-x.fault").is_some() {
         // Exercises the kernel-fault path (panic message, backtrace, exit status) for the tests.
         arch::cpu::deliberate_kernel_fault();
     }

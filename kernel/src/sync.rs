@@ -38,6 +38,14 @@ impl<T: ?Sized> Mutex<T> {
         MutexGuard { guard }
     }
 
+    /// For the diagnosis paths (an NMI, the watchdog), which may have interrupted the holder:
+    /// the lock if it is free, never a wait.
+    pub fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
+        let guard = self.inner.try_lock()?;
+        LOCKS_HELD.fetch_add(1, Ordering::Relaxed);
+        Some(MutexGuard { guard })
+    }
+
     /// For the panic path only: the lock may be held by the code that panicked.
     pub fn is_locked(&self) -> bool {
         self.inner.is_locked()

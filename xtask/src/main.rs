@@ -3,6 +3,7 @@
 //! - `cargo xtask build`: build the kernel, the user programs and the initramfs;
 //! - `cargo xtask run [OPTIONS] [-- CMD ARGS...]`: boot POSIX-X in QEMU (a shell, or one command);
 //! - `cargo xtask test [FILTER]`: host unit tests, the guest suite on POSIX-X and on Linux;
+//! - `cargo xtask lint [-v]`: formatting, clippy, and the kernel's module graph (lint.rs);
 //! - `cargo xtask bench [--vs-linux] [--host] [FILTER]`: the micro-benchmarks (docs/benchmarks.md).
 //!
 //! The contract with the kernel is docs/HOST_INTERFACE.md.
@@ -13,6 +14,8 @@ mod busybox_ipc;
 mod deps;
 mod examples;
 mod image;
+mod lint;
+mod modgraph;
 mod pty;
 mod qemu;
 mod run;
@@ -42,6 +45,9 @@ commands:
       -v                          show the kernel log and the boot time
   test [-v] [--tcg|--kvm] [--kernel ELF] [FILTER]
                                   host unit tests, guest tests on POSIX-X and on Linux
+  lint [-v]                       cargo fmt --check, clippy (xtask and crates/* with -D
+                                  warnings; the kernel's warnings counted by lint, -v shows
+                                  them) and the kernel's module graph (no cycle, layers down)
   bench [options] [FILTER]        the micro-benchmarks of user/bench on POSIX-X (median of
                                   the runs); writes target/bench/report.json
       --vs-linux                  also boot Debian's Linux kernel (apt-get download) with the
@@ -78,6 +84,7 @@ fn dispatch(args: Vec<OsString>) -> Result<u8> {
         Some("run") => run::command(rest),
         Some("test") => test::command(rest),
         Some("bench") => bench::command(rest),
+        Some("lint") => lint::command(rest),
         Some("help" | "-h" | "--help") => {
             println!("{USAGE}");
             Ok(0)

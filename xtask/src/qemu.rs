@@ -67,8 +67,8 @@ pub enum Console {
 pub enum LogEcho {
     /// Print every line to our stderr.
     All,
-    /// Print warnings (lines with `ENOSYS` or `warn`), QEMU's own error messages, and
-    /// everything after a panic.
+    /// Print QEMU's own error messages and everything after a panic; the kernel's notes
+    /// (`ENOSYS: ...`, warnings) only go to [`Outcome::log`]: the terminal is the guest's.
     Important,
     /// Print nothing (the caller looks at [`Outcome::log`]).
     Nothing,
@@ -106,8 +106,15 @@ pub struct Outcome {
     pub qemu_status: Option<i32>,
     /// The captured console ([`Console::Capture`] only).
     pub console: Vec<u8>,
-    /// All non-control lines of COM2 (kernel log, and QEMU's own messages).
+    /// All non-control lines of COM2 (kernel log, and QEMU's own messages) but the dump's.
     pub log: Vec<String>,
+    /// The kernel's thread dump (the lines between `@@ dump` and `@@ dump-end`, backtraces
+    /// symbolized), asked for with an NMI when the boot timed out.
+    pub dump: Vec<String>,
+    /// `@@ dump-end` was seen.
+    pub dump_complete: bool,
+    /// Inside `@@ dump` .. `@@ dump-end`.
+    in_dump: bool,
 }
 
 impl Outcome {
@@ -132,7 +139,87 @@ impl Outcome {
     }
 }
 
+/// How long to wait for the kernel's dump after the NMI before QEMU is killed (the dump is
+/// short, but the log reader symbolizes each backtrace line with addr2line as it comes).
+pub const DUMP_WAIT: Duration = Duration::from_secs(20);
+
+/// QEMU's human monitor on a Unix socket, to send `nmi` to a guest that timed out: the kernel
+/// answers with a dump of every thread (docs/HOST_INTERFACE.md §4). An NMI is taken even while
+/// the kernel runs with interrupts off, in a busy loop as much as in a deadlock.
+pub struct Monitor {
+    path: PathBuf,
+}
+
+impl Monitor {
+    fn new() -> Monitor {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let path =
+            std::env::temp_dir().join(format!("posix-x-mon-{}-{n}.sock", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        Monitor { path }
+    }
+
+    fn arg(&self) -> String {
+        format!("unix:{},server=on,wait=off", self.path.display())
+    }
+
+    /// Sends `nmi`; false if the monitor could not be reached.
+    pub fn nmi(&self) -> bool {
+        let Ok(mut s) = std::os::unix::net::UnixStream::connect(&self.path) else {
+            return false;
+        };
+        let _ = s.set_read_timeout(Some(Duration::from_millis(200)));
+        if s.write_all(b"nmi\n").is_err() {
+            return false;
+        }
+        // Keep the connection until QEMU has run the command: its prompt comes a second time
+        // (after the banner's), or give up after 3 s.
+        let deadline = Instant::now() + Duration::from_secs(3);
+        let mut seen = Vec::new();
+        let mut chunk = [0u8; 512];
+        while Instant::now() < deadline {
+            match s.read(&mut chunk) {
+                Ok(0) => break,
+                Ok(n) => seen.extend_from_slice(&chunk[..n]),
+                Err(_) => {}
+            }
+            if String::from_utf8_lossy(&seen).matches("(qemu)").count() >= 2 {
+                break;
+            }
+        }
+        true
+    }
+
+    /// Asks for the kernel's dump and waits until `state` holds all of it (or `DUMP_WAIT`, or
+    /// `ended` says QEMU is gone).
+    pub fn request_dump(&self, state: &Mutex<Outcome>, mut ended: impl FnMut() -> bool) {
+        if !self.nmi() {
+            return;
+        }
+        let deadline = Instant::now() + DUMP_WAIT;
+        while Instant::now() < deadline && !state.lock().unwrap().dump_complete && !ended() {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Monitor {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
 impl Boot {
+    /// The QEMU command with a monitor socket for [`Monitor::request_dump`].
+    pub fn command_with_monitor(&self) -> (Command, Monitor) {
+        let monitor = Monitor::new();
+        let mut cmd = self.command();
+        cmd.args(["-monitor", &monitor.arg()]);
+        (cmd, monitor)
+    }
+
     pub fn command(&self) -> Command {
         let mut cmd = Command::new("qemu-system-x86_64");
         cmd.args(["-M", "pc", "-cpu", "qemu64", "-m", &self.mem])
@@ -152,7 +239,7 @@ impl Boot {
 
     /// Boots and waits for QEMU to end (or the timeout).
     pub fn run(&self) -> Result<Outcome> {
-        let mut cmd = self.command();
+        let (mut cmd, monitor) = self.command_with_monitor();
         cmd.stderr(Stdio::piped());
         match self.console {
             Console::Inherit => {
@@ -186,7 +273,26 @@ impl Boot {
             std::thread::spawn(move || copy_console(stdout, capture))
         });
 
-        let status = wait_with_timeout(&mut child, self.timeout)?;
+        // On a timeout, first the kernel's dump (an NMI through the monitor), then the kill.
+        // (QEMU may also end by itself after the NMI: a kernel with no NMI handler resets.)
+        let mut deadline_passed = false;
+        let status = match self.timeout {
+            None => child.wait().map(Some)?,
+            Some(timeout) => {
+                let deadline = start + timeout;
+                loop {
+                    if let Some(s) = child.try_wait()? {
+                        break Some(s);
+                    }
+                    if Instant::now() >= deadline {
+                        deadline_passed = true;
+                        monitor.request_dump(&state, || matches!(child.try_wait(), Ok(Some(_))));
+                        break wait_with_timeout(&mut child, Some(Duration::ZERO))?;
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            }
+        };
         let total_time = start.elapsed();
         let console = match console_thread {
             Some(t) => t.join().expect("console thread")?,
@@ -196,8 +302,9 @@ impl Boot {
 
         let mut outcome = std::mem::take(&mut *state.lock().unwrap());
         outcome.total_time = total_time;
-        outcome.timed_out = status.is_none();
-        outcome.qemu_status = status.map(crate::util::status_code);
+        outcome.timed_out = deadline_passed;
+        outcome.qemu_status =
+            if deadline_passed { None } else { status.map(crate::util::status_code) };
         outcome.console = console;
         Ok(outcome)
     }
@@ -226,7 +333,11 @@ pub fn read_log(
         let text = String::from_utf8_lossy(&raw);
         let mut line = text.trim_end_matches(['\n', '\r']).to_string();
         if let Some(kernel) = kernel {
-            if state.lock().unwrap().panicked {
+            let symbolize_now = {
+                let s = state.lock().unwrap();
+                s.panicked || s.in_dump
+            };
+            if symbolize_now {
                 if let Some(symbolized) = symbolize(&line, kernel) {
                     line = symbolized;
                 }
@@ -256,6 +367,15 @@ pub fn read_log(
                 if echo != LogEcho::Nothing {
                     say("xtask: kernel panic:");
                 }
+            } else if control == "dump" {
+                s.in_dump = true;
+                s.dump.clear();
+                if echo != LogEcho::Nothing {
+                    say("xtask: the kernel's thread dump:");
+                }
+            } else if control == "dump-end" {
+                s.in_dump = false;
+                s.dump_complete = true;
             } else if control == "poweroff" {
                 s.powered_off = true;
             } else {
@@ -266,12 +386,16 @@ pub fn read_log(
         if s.panicked {
             s.panic_lines.push(line.to_string());
         }
+        if s.in_dump {
+            s.dump.push(line.to_string());
+        } else {
+            s.log.push(line.to_string());
+        }
         let print = match echo {
             LogEcho::All => true,
-            LogEcho::Important => s.panicked || is_important(line),
+            LogEcho::Important => s.panicked || s.in_dump || is_important(line),
             LogEcho::Nothing => false,
         };
-        s.log.push(line.to_string());
         drop(s);
         if print {
             say(line);
@@ -315,12 +439,9 @@ pub fn symbolize(line: &str, kernel: &Path) -> Option<String> {
     })
 }
 
-/// Log lines shown even without -v: warnings and QEMU's own complaints.
+/// Log lines shown even without -v: QEMU's own complaints (the kernel's are on the log).
 fn is_important(line: &str) -> bool {
-    line.contains("ENOSYS")
-        || line.to_ascii_lowercase().contains("warn")
-        || line.starts_with("qemu-system-x86_64:")
-        || line.starts_with("qemu:")
+    line.starts_with("qemu-system-x86_64:") || line.starts_with("qemu:")
 }
 
 /// Copies the console to our stdout (or into the returned buffer), turning `\r\n` into `\n`.

@@ -37,7 +37,6 @@ impl Default for VmOptions {
 }
 
 impl VmOptions {
-    /// Picks the accelerator and says which on stderr.
     /// The kernel to boot: `--kernel PATH`, or `kernel/` built now.
     pub fn kernel(&self, verbose: bool) -> Result<PathBuf> {
         match &self.kernel {
@@ -47,9 +46,12 @@ impl VmOptions {
         }
     }
 
-    pub fn accel(&self) -> Accel {
+    /// Picks the accelerator and, if `say`, says which on stderr.
+    pub fn accel(&self, say: bool) -> Accel {
         let accel = Accel::choose(self.force_tcg, self.force_kvm);
-        eprintln!("xtask: QEMU accelerator: {}", accel.name());
+        if say {
+            eprintln!("xtask: QEMU accelerator: {}", accel.name());
+        }
         accel
     }
 }
@@ -120,7 +122,8 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
     image::write(&image::base_tree(&user)?, &batch, &o.overlays, &initrd)?;
 
     let boot = Boot {
-        accel: o.vm.accel(),
+        // The terminal is the guest's: what the tool has to say waits for -v.
+        accel: o.vm.accel(o.verbose),
         mem: o.vm.mem.clone(),
         kernel,
         initrd,
@@ -137,6 +140,9 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
         return Ok(EXIT_PANIC);
     }
     if outcome.timed_out {
+        if !outcome.dump_complete {
+            eprintln!("xtask: no kernel thread dump came after the NMI");
+        }
         eprintln!(
             "xtask: timeout: QEMU killed after {:.1}s (exit status {EXIT_TIMEOUT})",
             outcome.total_time.as_secs_f64()

@@ -15,7 +15,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::pty::Pty;
-use crate::qemu::{Boot, LogEcho, Outcome};
+use crate::qemu::{Boot, LogEcho, Monitor, Outcome};
 use crate::util::{kill_process_group, Result};
 
 /// How long one step may take.
@@ -61,6 +61,8 @@ struct Session {
     log_thread: Option<std::thread::JoinHandle<()>>,
     steps: usize,
     started: Instant,
+    /// To ask the kernel for its thread dump when a step times out.
+    monitor: Monitor,
 }
 
 /// The main session: commands, Ctrl-C, Ctrl-Z with `jobs` and `fg`, and `exit`.
@@ -134,7 +136,7 @@ impl Check {
 impl Session {
     fn start(boot: &Boot) -> Result<Session> {
         let pty = Pty::open_raw()?;
-        let mut cmd = boot.command();
+        let (mut cmd, monitor) = boot.command_with_monitor();
         cmd.stdin(pty.slave.try_clone()?).stdout(pty.slave.try_clone()?).stderr(Stdio::piped());
         std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
         let started = Instant::now();
@@ -183,6 +185,7 @@ impl Session {
             log_thread: Some(log_thread),
             steps: 0,
             started,
+            monitor,
         })
     }
 
@@ -447,9 +450,22 @@ impl Session {
     /// Ends QEMU (if still running) and the threads.
     fn finish(
         mut self,
-        result: std::result::Result<(), Failure>,
+        mut result: std::result::Result<(), Failure>,
     ) -> std::result::Result<Summary, Failure> {
-        if !matches!(self.child.try_wait(), Ok(Some(_))) {
+        let running = |child: &mut Child| !matches!(child.try_wait(), Ok(Some(_)));
+        if let Err(failure) = &mut result {
+            if running(&mut self.child) {
+                // A step that got no answer may be a frozen kernel: its dump says.
+                let child = &mut self.child;
+                self.monitor.request_dump(&self.log, || !running(child));
+                let log = self.log.lock().unwrap();
+                if !log.dump.is_empty() {
+                    failure.lines.push("kernel thread dump (NMI sent on the failure):".into());
+                    failure.lines.extend(log.dump.iter().map(|l| format!("dump: {l}")));
+                }
+            }
+        }
+        if running(&mut self.child) {
             kill_process_group(self.child.id());
             let _ = self.child.kill();
             let _ = self.child.wait();

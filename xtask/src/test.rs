@@ -32,7 +32,23 @@ const SEGV_CHECK: &str = "batch-continues-after-segv";
 const FUZZ_CHECK: &str = "syscall-fuzz";
 /// `/bin/fuzz ROUNDS CALLS SEED`: fixed, so a failure replays (see user/programs/fuzz.c).
 const FUZZ_ARGS: [&str; 3] = ["12", "2000", "1"];
+/// The stateful IPC fuzzer (user/programs/ipcfuzz.c), in the guest and natively.
+const IPC_FUZZ: &str = "ipc-fuzz";
+/// `/bin/ipcfuzz OPS SEED`: fixed, so a failure replays; other seeds by hand (README).
+const IPC_FUZZ_ARGS: [&str; 2] = ["12000", "1"];
+const IPC_FUZZ_TIMEOUT: Duration = Duration::from_secs(240);
+/// A kernel that hangs on purpose (`posix-x.hang=spin`): the timeout's NMI dump must show it.
+const FREEZE_DUMP: &str = "freeze-dump";
+const FREEZE_TIMEOUT: Duration = Duration::from_secs(15);
+/// A kernel thread stuck in an uninterruptible wait (`posix-x.hang=wait`): the watchdog must
+/// report it while the system goes on.
+const WATCHDOG: &str = "watchdog";
 const SUITE_LEAKS: &str = "suite-leaks";
+const RUN_OUTPUT_CHECK: &str = "run-prints-only-the-guest";
+/// What `cargo xtask run -- env -i /bin/hello-glibc a b` must print, exactly: the guest's output
+/// and nothing else (glibc's rseq call, which the kernel notes as ENOSYS, included).
+const RUN_OUTPUT_COMMAND: [&str; 5] = ["env", "-i", "/bin/hello-glibc", "a", "b"];
+const RUN_OUTPUT_EXPECTED: &str = "hello from /bin/hello-glibc\nargv[1]=a\nargv[2]=b\n";
 /// How much MemFree may differ after the whole suite (kB): slack for nothing in particular.
 const SUITE_LEAK_SLACK_KB: i64 = 1024;
 /// How much the kernel heap (/proc/meminfo's Slab) may grow over the whole suite (kB): what
@@ -92,6 +108,9 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
             Some(Ok(_)) => jobs.push(GuestJob::SegvCheck),
         }
     }
+    if selected(RUN_OUTPUT_CHECK) {
+        jobs.push(GuestJob::RunOutput);
+    }
     if selected(FUZZ_CHECK) {
         match user.program("fuzz").map(|b| &b.path) {
             None => println!("skip posix-x/{FUZZ_CHECK}: no user/programs/fuzz.c"),
@@ -110,6 +129,23 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
             .filter(|b| selected(&format!("example/{}", b.name)))
             .map(GuestJob::Example),
     );
+    if selected(IPC_FUZZ) {
+        match user.program("ipcfuzz").map(|b| &b.path) {
+            None => println!("skip posix-x/{IPC_FUZZ}: no user/programs/ipcfuzz.c"),
+            Some(Err(e)) => report.fail(
+                &format!("posix-x/{IPC_FUZZ}"),
+                "ipcfuzz.c did not compile",
+                &e.lines().map(str::to_string).collect::<Vec<_>>(),
+            ),
+            // A long boot: early, beside the others.
+            Some(Ok(_)) => jobs.insert(0, GuestJob::IpcFuzz),
+        }
+    }
+    for (name, job) in [(FREEZE_DUMP, GuestJob::FreezeDump), (WATCHDOG, GuestJob::Watchdog)] {
+        if selected(name) {
+            jobs.push(job);
+        }
+    }
     if selected(SUITE_LEAKS) {
         let tests: Vec<&Binary> = user.guest_tests.iter().filter(|b| b.path.is_ok()).collect();
         if !tests.is_empty() {
@@ -140,6 +176,11 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
     for example in host_examples {
         examples::run_native(example, &mut report);
     }
+    if selected(IPC_FUZZ) {
+        if let Some(Ok(path)) = user.program("ipcfuzz").map(|b| &b.path) {
+            run_ipc_fuzz_native(path, &mut report);
+        }
+    }
 
     println!("total time {}", secs(started.elapsed()));
     // Nothing may follow this line.
@@ -159,6 +200,14 @@ enum GuestJob<'a> {
     SuiteLeaks(Vec<&'a Binary>),
     Example(&'a Binary),
     Session(SessionKind),
+    /// The stateful IPC fuzzer with MemFree and Slab read before and after.
+    IpcFuzz,
+    /// `posix-x.hang=spin`: the timeout's NMI dump must show the spinning thread.
+    FreezeDump,
+    /// `posix-x.hang=wait`: the watchdog must report the stuck thread.
+    Watchdog,
+    /// `cargo xtask run -- CMD` as a user runs it: the terminal shows the guest's output only.
+    RunOutput,
 }
 
 #[derive(Clone, Copy)]
@@ -178,6 +227,8 @@ impl SessionKind {
 
 enum GuestResult {
     Boot(Result<Outcome>),
+    /// The exit status, stdout and stderr of a `cargo xtask run` (None: it timed out).
+    Run(Result<Option<(i32, String, String)>>),
     Session(std::result::Result<session::Summary, session::Failure>),
 }
 
@@ -318,10 +369,45 @@ impl Guest {
         }
     }
 
+    /// `cargo xtask run --kernel K -- COMMAND` by this very executable, as a user would run it;
+    /// its status, stdout and stderr.
+    fn run_command(&self, command: &[&str]) -> Result<Option<(i32, String, String)>> {
+        let mut cmd = Command::new(std::env::current_exe()?);
+        cmd.arg("run").arg("--kernel").arg(&self.kernel);
+        cmd.args(["--mem", &self.vm.mem, "--timeout", &GUEST_TIMEOUT.as_secs().to_string()]);
+        if self.vm.force_tcg {
+            cmd.arg("--tcg");
+        }
+        if self.vm.force_kvm {
+            cmd.arg("--kvm");
+        }
+        cmd.arg("--").args(command);
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0)
+            .spawn()?;
+        let read_all = |mut from: Box<dyn Read + Send>| {
+            std::thread::spawn(move || {
+                let mut bytes = Vec::new();
+                let _ = from.read_to_end(&mut bytes);
+                String::from_utf8_lossy(&bytes).into_owned()
+            })
+        };
+        let stdout = read_all(Box::new(child.stdout.take().expect("piped")));
+        let stderr = read_all(Box::new(child.stderr.take().expect("piped")));
+        // QEMU's own --timeout comes first; this one only guards against a stuck tool.
+        let status = wait_with_timeout(&mut child, Some(GUEST_TIMEOUT + Duration::from_secs(60)))?;
+        let (stdout, stderr) =
+            (stdout.join().unwrap_or_default(), stderr.join().unwrap_or_default());
+        Ok(status.map(|s| (status_code(s), stdout, stderr)))
+    }
+
     /// Every guest boot (tests, the segv batch, examples, shell sessions), [`PARALLEL_BOOTS`] at
     /// a time; results are reported in job order.
     fn run_all(&self, jobs: &[GuestJob], pending: &examples::Pending, report: &mut Report) {
-        self.vm.accel(); // prints `xtask: QEMU accelerator: ...`
+        self.vm.accel(true); // prints `xtask: QEMU accelerator: ...`
         let run_one = |job: &GuestJob| -> GuestResult {
             match job {
                 GuestJob::Test(test) => GuestResult::Boot(self.boot(
@@ -329,22 +415,40 @@ impl Guest {
                     &vec![vec![format!("/tests/{}", test.name).into_bytes()]],
                 )),
                 GuestJob::SuiteLeaks(tests) => {
-                    let memfree = || {
-                        let pattern =
-                            b"-e MemFree -e ^Slab".split(|&b| b == b' ').map(<[u8]>::to_vec);
-                        let mut cmd = vec![b"/bin/busybox".to_vec(), b"grep".to_vec()];
-                        cmd.extend(pattern);
-                        cmd.push(b"/proc/meminfo".to_vec());
-                        cmd
-                    };
-                    let mut batch = vec![memfree()];
+                    let mut batch = vec![meminfo_command()];
                     batch.extend(
                         tests.iter().map(|t| vec![format!("/tests/{}", t.name).into_bytes()]),
                     );
-                    batch.push(memfree());
+                    batch.push(meminfo_command());
                     let initrd = build_dir().join("images").join(format!("{SUITE_LEAKS}.cpio"));
                     let result = image::write(&self.tree, &batch, &[], &initrd)
                         .and_then(|()| self.boot_params(initrd, SUITE_TIMEOUT).run());
+                    GuestResult::Boot(result)
+                }
+                GuestJob::IpcFuzz => {
+                    let mut command = vec![b"/bin/ipcfuzz".to_vec()];
+                    command.extend(IPC_FUZZ_ARGS.iter().map(|a| a.as_bytes().to_vec()));
+                    let batch = vec![meminfo_command(), command, meminfo_command()];
+                    let initrd = build_dir().join("images").join(format!("{IPC_FUZZ}.cpio"));
+                    let result = image::write(&self.tree, &batch, &[], &initrd)
+                        .and_then(|()| self.boot_params(initrd, IPC_FUZZ_TIMEOUT).run());
+                    GuestResult::Boot(result)
+                }
+                GuestJob::FreezeDump | GuestJob::Watchdog => {
+                    let (name, mode, timeout, sleep) = match job {
+                        GuestJob::FreezeDump => (FREEZE_DUMP, "spin", FREEZE_TIMEOUT, "60"),
+                        _ => (WATCHDOG, "wait", GUEST_TIMEOUT, "8"),
+                    };
+                    let batch = vec![vec![
+                        b"/bin/busybox".to_vec(),
+                        b"sleep".to_vec(),
+                        sleep.as_bytes().to_vec(),
+                    ]];
+                    let initrd = build_dir().join("images").join(format!("{name}.cpio"));
+                    let mut boot = self.boot_params(initrd.clone(), timeout);
+                    boot.append = format!("{} posix-x.hang={mode}", boot.append).trim().to_string();
+                    let result =
+                        image::write(&self.tree, &batch, &[], &initrd).and_then(|()| boot.run());
                     GuestResult::Boot(result)
                 }
                 GuestJob::SegvCheck => GuestResult::Boot(self.boot(
@@ -367,6 +471,7 @@ impl Guest {
                         .and_then(|()| self.boot_params(initrd, examples::GUEST_TIMEOUT).run());
                     GuestResult::Boot(result)
                 }
+                GuestJob::RunOutput => GuestResult::Run(self.run_command(&RUN_OUTPUT_COMMAND)),
                 GuestJob::Session(kind) => {
                     let initrd = build_dir().join("images").join(format!("{}.cpio", kind.name()));
                     if let Err(e) =
@@ -393,6 +498,9 @@ impl Guest {
             }
             (GuestJob::SegvCheck, GuestResult::Boot(result)) => report_segv_check(result, report),
             (GuestJob::Fuzz, GuestResult::Boot(result)) => report_fuzz_check(result, report),
+            (GuestJob::IpcFuzz, GuestResult::Boot(result)) => report_ipc_fuzz(result, report),
+            (GuestJob::FreezeDump, GuestResult::Boot(result)) => report_freeze_dump(result, report),
+            (GuestJob::Watchdog, GuestResult::Boot(result)) => report_watchdog(result, report),
             (GuestJob::SuiteLeaks(tests), GuestResult::Boot(result)) => {
                 report_suite_leaks(tests.len(), result, report)
             }
@@ -411,6 +519,7 @@ impl Guest {
                     ),
                 }
             }
+            (GuestJob::RunOutput, GuestResult::Run(result)) => report_run_output(result, report),
             _ => unreachable!("each job gives its kind of result"),
         });
     }
@@ -459,14 +568,7 @@ fn report_suite_leaks(tests: usize, result: &Result<Outcome>, report: &mut Repor
     if let Some(reason) = boot_failure(outcome) {
         return report.fail(&name, &reason, &failure_lines(outcome, &console));
     }
-    let field = |name: &str| -> Vec<i64> {
-        console
-            .lines()
-            .filter(|l| l.starts_with(name))
-            .filter_map(|l| l.split_whitespace().nth(1)?.parse().ok())
-            .collect()
-    };
-    let (free, slab) = (field("MemFree:"), field("Slab:"));
+    let (free, slab) = meminfo_fields(&console);
     let (Some(before), Some(after), Some(slab_before), Some(slab_after)) =
         (free.first(), free.last(), slab.first(), slab.last())
     else {
@@ -483,20 +585,202 @@ fn report_suite_leaks(tests: usize, result: &Result<Outcome>, report: &mut Repor
             &tail(&console, TAIL_LINES),
         );
     }
-    let lost = before - after;
-    if lost > SUITE_LEAK_SLACK_KB {
-        return report.fail(
-            &name,
-            &format!("MemFree {before} kB before {tests} tests, {after} kB after: {lost} kB lost"),
-            &[],
-        );
-    }
-    let grown = slab_after - slab_before;
-    if grown > SUITE_HEAP_SLACK_KB {
-        return report.fail(&name, &format!("kernel heap (Slab) {slab_before} kB before {tests} tests, {slab_after} kB after: {grown} kB more"), &[]);
+    if let Err(why) =
+        leak_verdict(&format!("{tests} tests"), (*before, *after), (*slab_before, *slab_after))
+    {
+        return report.fail(&name, &why, &[]);
     }
     let time = secs(outcome.total_time);
     report.ok(&name, &format!("{tests} tests in one boot, MemFree {before} → {after} kB, heap {slab_before} → {slab_after} kB, {time}"));
+}
+
+/// The batch command that prints MemFree and Slab (the kernel heap) from /proc/meminfo.
+fn meminfo_command() -> Vec<Vec<u8>> {
+    let pattern = b"-e MemFree -e ^Slab".split(|&b| b == b' ').map(<[u8]>::to_vec);
+    let mut cmd = vec![b"/bin/busybox".to_vec(), b"grep".to_vec()];
+    cmd.extend(pattern);
+    cmd.push(b"/proc/meminfo".to_vec());
+    cmd
+}
+
+/// The MemFree and Slab values (kB) the console shows, in order.
+fn meminfo_fields(console: &str) -> (Vec<i64>, Vec<i64>) {
+    let field = |name: &str| -> Vec<i64> {
+        console
+            .lines()
+            .filter(|l| l.starts_with(name))
+            .filter_map(|l| l.split_whitespace().nth(1)?.parse().ok())
+            .collect()
+    };
+    (field("MemFree:"), field("Slab:"))
+}
+
+/// Frames and kernel heap given back within the suite-leaks bounds, or why not.
+fn leak_verdict(what: &str, free: (i64, i64), slab: (i64, i64)) -> std::result::Result<(), String> {
+    let lost = free.0 - free.1;
+    if lost > SUITE_LEAK_SLACK_KB {
+        return Err(format!(
+            "MemFree {} kB before {what}, {} kB after: {lost} kB lost",
+            free.0, free.1
+        ));
+    }
+    let grown = slab.1 - slab.0;
+    if grown > SUITE_HEAP_SLACK_KB {
+        return Err(format!(
+            "kernel heap (Slab) {} kB before {what}, {} kB after: {grown} kB more",
+            slab.0, slab.1
+        ));
+    }
+    Ok(())
+}
+
+/// The stateful IPC fuzzer with the fixed seed: no panic, no freeze (a timeout shows the
+/// kernel's thread dump), status 0 with its summary line, and memory back within the
+/// suite-leaks bounds.
+fn report_ipc_fuzz(result: &Result<Outcome>, report: &mut Report) {
+    let name = format!("posix-x/{IPC_FUZZ}");
+    let replay = format!("replay: cargo xtask run -- /bin/ipcfuzz -v {}", IPC_FUZZ_ARGS.join(" "));
+    let outcome = match result {
+        Ok(o) => o,
+        Err(e) => return report.fail(&name, &e.to_string(), &[]),
+    };
+    let console = String::from_utf8_lossy(&outcome.console);
+    if let Some(reason) = boot_failure(outcome) {
+        let mut lines = failure_lines(outcome, &console);
+        lines.push(replay);
+        return report.fail(&name, &reason, &lines);
+    }
+    let summary = console.lines().find(|l| l.starts_with("ipcfuzz: seed"));
+    let (Some(summary), [0, 0, 0]) = (summary, outcome.statuses.as_slice()) else {
+        let reason =
+            format!("expected statuses [0, 0, 0] and the summary, got {:?}", outcome.statuses);
+        let mut lines = tail(&console, TAIL_LINES);
+        lines.push(replay);
+        return report.fail(&name, &reason, &lines);
+    };
+    let (free, slab) = meminfo_fields(&console);
+    let (&[before, after], &[slab_before, slab_after]) = (free.as_slice(), slab.as_slice()) else {
+        return report.fail(
+            &name,
+            "no MemFree and Slab lines from /proc/meminfo",
+            &tail(&console, TAIL_LINES),
+        );
+    };
+    if let Err(why) = leak_verdict("the fuzzer", (before, after), (slab_before, slab_after)) {
+        return report.fail(&name, &why, &[summary.to_string(), replay]);
+    }
+    let summary = summary.trim_start_matches("ipcfuzz: ");
+    report.ok(
+        &name,
+        &format!(
+            "{summary}; MemFree {before} → {after} kB, heap {slab_before} → {slab_after} kB, {}",
+            secs(outcome.total_time)
+        ),
+    );
+}
+
+/// The same fuzzer natively: Linux must run it to the end too.
+fn run_ipc_fuzz_native(program: &Path, report: &mut Report) {
+    let name = format!("linux/{IPC_FUZZ}");
+    let dir = std::env::temp_dir().join(format!("posix-x-linux-ipcfuzz-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&dir);
+    let started = Instant::now();
+    let mut cmd = Command::new(program);
+    cmd.args(IPC_FUZZ_ARGS);
+    let result = run_command_with_timeout(cmd, &dir, NATIVE_TIMEOUT);
+    let _ = std::fs::remove_dir_all(&dir);
+    match result {
+        Err(e) => report.fail(&name, &format!("cannot run {}: {e}", program.display()), &[]),
+        Ok((None, output)) => report.fail(
+            &name,
+            &format!("timeout after {}", secs(NATIVE_TIMEOUT)),
+            &tail(&output, TAIL_LINES),
+        ),
+        Ok((Some(0), output)) if output.lines().any(|l| l.starts_with("ipcfuzz: seed")) => {
+            let line = output.lines().find(|l| l.starts_with("ipcfuzz: seed")).unwrap_or("");
+            report.ok(
+                &name,
+                &format!("{}, {}", line.trim_start_matches("ipcfuzz: "), secs(started.elapsed())),
+            )
+        }
+        Ok((status, output)) => report.fail(
+            &name,
+            &format!("status {status:?}, expected 0 and the summary"),
+            &tail(&output, TAIL_LINES),
+        ),
+    }
+}
+
+/// `posix-x.hang=spin` freezes the guest; the timeout's NMI must bring the dump, which shows
+/// the spinning kernel thread where it spins and the watchdog's verdict.
+fn report_freeze_dump(result: &Result<Outcome>, report: &mut Report) {
+    let name = format!("posix-x/{FREEZE_DUMP}");
+    let outcome = match result {
+        Ok(o) => o,
+        Err(e) => return report.fail(&name, &e.to_string(), &[]),
+    };
+    let has = |text: &str| outcome.dump.iter().any(|l| l.contains(text));
+    let expected = [
+        "this CPU was in the kernel at:",
+        "hang_spin",
+        "without a timer tick",
+        "threads:",
+        "(this CPU)",
+    ];
+    let missing: Vec<&str> = expected.iter().copied().filter(|t| !has(t)).collect();
+    if !outcome.timed_out || !outcome.dump_complete || !missing.is_empty() {
+        let reason = format!(
+            "expected a timeout and a complete dump naming {missing:?}; timed out: {}, dump complete: {}",
+            outcome.timed_out, outcome.dump_complete
+        );
+        let mut lines = failure_lines(outcome, &String::from_utf8_lossy(&outcome.console));
+        lines.extend(outcome.dump.iter().map(|l| format!("dump: {l}")));
+        return report.fail(&name, &reason, &lines);
+    }
+    let threads = outcome.dump.iter().filter(|l| l.starts_with("  tid ")).count();
+    report.ok(
+        &name,
+        &format!(
+            "timeout, dump of {threads} threads with the spin's backtrace, {}",
+            secs(outcome.total_time)
+        ),
+    );
+}
+
+/// `posix-x.hang=wait` leaves a kernel thread in an uninterruptible wait nobody ends: the
+/// watchdog reports it with where it waits, and the batch goes on.
+fn report_watchdog(result: &Result<Outcome>, report: &mut Report) {
+    let name = format!("posix-x/{WATCHDOG}");
+    let outcome = match result {
+        Ok(o) => o,
+        Err(e) => return report.fail(&name, &e.to_string(), &[]),
+    };
+    let console = String::from_utf8_lossy(&outcome.console);
+    if let Some(reason) = boot_failure(outcome) {
+        return report.fail(&name, &reason, &failure_lines(outcome, &console));
+    }
+    let report_line = outcome
+        .log
+        .iter()
+        .find(|l| l.starts_with("watchdog: a thread is stuck") && l.contains("diagnose.rs"));
+    match (report_line, outcome.statuses.as_slice()) {
+        (Some(line), [0]) => report.ok(
+            &name,
+            &format!(
+                "`{}`, {}",
+                line.chars().take(90).collect::<String>(),
+                secs(outcome.total_time)
+            ),
+        ),
+        _ => report.fail(
+            &name,
+            &format!(
+                "expected status [0] and a watchdog line about the stuck thread, got {:?}",
+                outcome.statuses
+            ),
+            &tail(&outcome.log.join("\n"), TAIL_LINES),
+        ),
+    }
 }
 
 /// (d) A batch goes on after a command dies of SIGSEGV: `/bin/segv`, then `busybox echo alive`.
@@ -520,6 +804,32 @@ fn report_segv_check(result: &Result<Outcome>, report: &mut Report) {
         return report.fail(&name, &reason, &tail(&console, TAIL_LINES));
     }
     report.ok(&name, &format!("statuses 139, 0, {}", secs(outcome.total_time)));
+}
+
+/// `cargo xtask run -- env -i /bin/hello-glibc a b` printed exactly the program's output on
+/// stdout, nothing on stderr (no `ENOSYS` note, no word from the tool), and exited 0.
+fn report_run_output(result: &Result<Option<(i32, String, String)>>, report: &mut Report) {
+    let name = format!("posix-x/{RUN_OUTPUT_CHECK}");
+    let (status, stdout, stderr) = match result {
+        Ok(Some(r)) => r,
+        Ok(None) => return report.fail(&name, "cargo xtask run did not end in time", &[]),
+        Err(e) => return report.fail(&name, &format!("cannot run cargo xtask run: {e}"), &[]),
+    };
+    let mut reasons = Vec::new();
+    if *status != 0 {
+        reasons.push(format!("exit status {status}"));
+    }
+    if stdout != RUN_OUTPUT_EXPECTED {
+        reasons.push(format!("stdout {stdout:?}, expected {RUN_OUTPUT_EXPECTED:?}"));
+    }
+    if !stderr.is_empty() {
+        reasons.push(format!("stderr not empty: {stderr:?}"));
+    }
+    if reasons.is_empty() {
+        report.ok(&name, &format!("`{}`: its output only", RUN_OUTPUT_COMMAND.join(" ")));
+    } else {
+        report.fail(&name, &reasons.join("; "), &[]);
+    }
 }
 
 /// (e) The fuzzer ran every round, ended with `fuzz done` and status 0, and the kernel did not
@@ -559,7 +869,11 @@ fn report_fuzz_check(result: &Result<Outcome>, report: &mut Report) {
 /// A panic, a timeout or no power-off.
 pub(crate) fn boot_failure(outcome: &Outcome) -> Option<String> {
     let reason = outcome.failure()?;
-    Some(if outcome.timed_out { format!("timeout after {}", secs(GUEST_TIMEOUT)) } else { reason })
+    Some(if outcome.timed_out {
+        format!("timeout ({} with the kernel's dump)", secs(outcome.total_time))
+    } else {
+        reason
+    })
 }
 
 /// What to show under a failed boot: the panic and backtrace, or the ends of console and log.
@@ -571,6 +885,13 @@ pub(crate) fn failure_lines(outcome: &Outcome, console: &str) -> Vec<String> {
     } else {
         let log = outcome.log.join("\n");
         lines.extend(tail(&log, TAIL_LINES).into_iter().map(|l| format!("kernel: {l}")));
+    }
+    if !outcome.dump.is_empty() {
+        // The freeze's diagnosis: every thread, what it waits on, where the CPU was.
+        lines.push("kernel thread dump (NMI sent on the timeout):".to_string());
+        lines.extend(outcome.dump.iter().map(|l| format!("dump: {l}")));
+    } else if outcome.timed_out {
+        lines.push("no kernel thread dump came after the NMI".to_string());
     }
     lines
 }
@@ -626,16 +947,26 @@ pub(crate) fn run_with_timeout(
     cwd: &Path,
     timeout: Duration,
 ) -> std::io::Result<(Option<i32>, String)> {
+    run_command_with_timeout(Command::new(program), cwd, timeout)
+}
+
+/// `run_with_timeout` for a command with arguments.
+fn run_command_with_timeout(
+    mut cmd: Command,
+    cwd: &Path,
+    timeout: Duration,
+) -> std::io::Result<(Option<i32>, String)> {
     let (mut reader, writer) = std::io::pipe()?;
     let mut child = {
-        let mut cmd = Command::new(program);
         cmd.current_dir(cwd)
             .stdin(Stdio::null())
             .stdout(writer.try_clone()?)
             .stderr(writer)
             .process_group(0);
-        cmd.spawn()?
-        // `cmd` (holding our copies of the write end) is dropped here.
+        let child = cmd.spawn()?;
+        // `cmd` holds our copies of the write end: the reader sees EOF only without them.
+        drop(cmd);
+        child
     };
     let collector = std::thread::spawn(move || {
         let mut out = Vec::new();

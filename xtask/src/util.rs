@@ -136,6 +136,8 @@ impl Args {
     }
 
     /// The next argument, or `None` at the end.
+    // Not `Iterator::next`: the parsers take arguments by hand, an option's value with
+    // `value`/`path` in the same loop, which a `for` over an iterator would not allow.
     #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Option<OsString> {
         self.args.next()

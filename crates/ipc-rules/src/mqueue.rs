@@ -185,7 +185,8 @@ mod tests {
         // 819200 (the default RLIMIT_MSGQUEUE) holds nine default queues, not ten.
         assert_eq!(queue_bytes(10, 8192), Some(82880));
         assert_eq!(queue_bytes(1, 1), Some(97));
-        assert!(9 * 82880 <= 819200 && 10 * 82880 > 819200);
+        let default_queue = queue_bytes(10, 8192).unwrap();
+        assert!(9 * default_queue <= 819200 && 10 * default_queue > 819200);
         assert_eq!(queue_bytes(usize::MAX, 2), None);
     }
 

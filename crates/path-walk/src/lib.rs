@@ -38,6 +38,8 @@ pub enum WalkError {
     NameTooLong,
     /// ELOOP: more than MAX_SYMLINKS symbolic links.
     Loop,
+    /// ENOMEM: no memory for the walk's names (allocations here are fallible).
+    NoMemory,
 }
 
 pub trait Node: Clone {
@@ -110,12 +112,25 @@ impl<N: Node> Walk<N> {
     /// This walk one step further, onto `node` named `name` (a magic link's target).
     pub fn child(&self, name: &str, node: N) -> Walk<N> {
         let mut w = self.clone();
-        w.push(name, node);
+        w.stack.push((String::from(name), node.mounted()));
         w
     }
 
-    fn push(&mut self, name: &str, node: N) {
-        self.stack.push((String::from(name), node.mounted()));
+    /// A copy, or `NoMemory`.
+    pub fn try_clone(&self) -> Result<Walk<N>, WalkError> {
+        let mut stack = Vec::new();
+        stack.try_reserve_exact(self.stack.len()).map_err(|_| WalkError::NoMemory)?;
+        for (name, node) in &self.stack {
+            stack.push((try_string(name)?, node.clone()));
+        }
+        Ok(Walk { stack })
+    }
+
+    fn push(&mut self, name: &str, node: N) -> Result<(), WalkError> {
+        let name = try_string(name)?;
+        self.stack.try_reserve(1).map_err(|_| WalkError::NoMemory)?;
+        self.stack.push((name, node.mounted()));
+        Ok(())
     }
 
     fn pop(&mut self) {
@@ -123,6 +138,13 @@ impl<N: Node> Walk<N> {
             self.stack.pop();
         }
     }
+}
+
+fn try_string(s: &str) -> Result<String, WalkError> {
+    let mut out = String::new();
+    out.try_reserve_exact(s.len()).map_err(|_| WalkError::NoMemory)?;
+    out.push_str(s);
+    Ok(out)
 }
 
 fn check(path: &str) -> Result<(), WalkError> {
@@ -144,7 +166,7 @@ pub fn resolve<N: Node>(
     follow_last: bool,
 ) -> Result<Walk<N>, N::Error> {
     check(path)?;
-    Resolver { root, links: 0 }.walk(start.clone(), path, follow_last)
+    Resolver { root, links: 0 }.walk(start.try_clone()?, path, follow_last)
 }
 
 /// Resolves all but the last component: the parent directory and the final name (trailing
@@ -157,7 +179,7 @@ pub fn resolve_parent<N: Node>(
     check(path)?;
     let trimmed = path.trim_end_matches('/');
     if trimmed.is_empty() {
-        return Ok((root.clone(), String::from(".")));
+        return Ok((root.try_clone()?, String::from(".")));
     }
     let (dir, name) = match trimmed.rfind('/') {
         Some(i) => (if i == 0 { "/" } else { &trimmed[..i] }, &trimmed[i + 1..]),
@@ -166,11 +188,11 @@ pub fn resolve_parent<N: Node>(
     if name.len() > NAME_MAX {
         return Err(WalkError::NameTooLong.into());
     }
-    let parent = Resolver { root, links: 0 }.walk(start.clone(), dir, true)?;
+    let parent = Resolver { root, links: 0 }.walk(start.try_clone()?, dir, true)?;
     if !parent.node().is_dir() {
         return Err(WalkError::NotDir.into());
     }
-    Ok((parent, String::from(name)))
+    Ok((parent, try_string(name)?))
 }
 
 struct Resolver<'a, N> {
@@ -180,11 +202,11 @@ struct Resolver<'a, N> {
 
 impl<N: Node> Resolver<'_, N> {
     fn walk(&mut self, start: Walk<N>, path: &str, follow_last: bool) -> Result<Walk<N>, N::Error> {
-        let mut cur = if path.starts_with('/') { self.root.clone() } else { start };
-        let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+        let mut cur = if path.starts_with('/') { self.root.try_clone()? } else { start };
+        let mut parts = path.split('/').filter(|p| !p.is_empty()).peekable();
         let must_be_dir = path.ends_with('/');
-        for (i, name) in parts.iter().enumerate() {
-            let last = i + 1 == parts.len();
+        while let Some(name) = parts.next() {
+            let last = parts.peek().is_none();
             if !cur.node().is_dir() {
                 return Err(WalkError::NotDir.into());
             }
@@ -194,7 +216,7 @@ impl<N: Node> Resolver<'_, N> {
             if name.len() > NAME_MAX {
                 return Err(WalkError::NameTooLong.into());
             }
-            match *name {
+            match name {
                 "." => continue,
                 ".." => {
                     cur.pop();
@@ -219,7 +241,7 @@ impl<N: Node> Resolver<'_, N> {
                 cur = self.walk(cur, &target, true)?;
                 continue;
             }
-            cur.push(name, child);
+            cur.push(name, child)?;
         }
         if must_be_dir && !cur.node().is_dir() {
             return Err(WalkError::NotDir.into());

@@ -1,10 +1,13 @@
 //! `Pollee`: the readiness side of a pollable object. It keeps weak references to observers and
 //! tells them when events happen; dead observers (a finished poll, a closed epoll) fall away by
-//! themselves. `Poller`: an observer that wakes one sleeping thread.
+//! themselves (the rules: `crates/observer-set`, host-tested). `Poller`: an observer that wakes
+//! one sleeping thread.
 
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, Ordering};
+
+use observer_set::ObserverSet;
 
 use super::IoEvents;
 use crate::sync::Mutex;
@@ -16,37 +19,28 @@ pub trait Observer: Send + Sync {
 
 #[derive(Default)]
 pub struct Pollee {
-    observers: Mutex<Vec<(Weak<dyn Observer>, IoEvents)>>,
+    observers: Mutex<ObserverSet<dyn Observer, IoEvents>>,
 }
 
 impl Pollee {
     pub const fn new() -> Self {
-        Pollee { observers: Mutex::new(Vec::new()) }
+        Pollee { observers: Mutex::new(ObserverSet::new()) }
     }
 
     /// `observer` hears of events in `mask` (and the ones always reported) from now on.
     pub fn register(&self, observer: Weak<dyn Observer>, mask: IoEvents) {
-        let mut obs = self.observers.lock();
-        obs.retain(|(o, _)| o.strong_count() > 0);
-        if !obs.iter().any(|(o, _)| o.ptr_eq(&observer)) {
-            obs.push((observer, mask | IoEvents::ALWAYS));
-        }
+        self.observers.lock().register(observer, mask | IoEvents::ALWAYS);
     }
 
     pub fn unregister(&self, observer: &Weak<dyn Observer>) {
-        self.observers.lock().retain(|(o, _)| !o.ptr_eq(observer) && o.strong_count() > 0);
+        self.observers.lock().unregister(observer);
     }
 
     /// Something in `events` happened.
     pub fn notify(&self, events: IoEvents) {
-        let targets: Vec<Arc<dyn Observer>> = {
-            let mut obs = self.observers.lock();
-            obs.retain(|(o, _)| o.strong_count() > 0);
-            obs.iter()
-                .filter(|(_, m)| m.intersects(events))
-                .filter_map(|(o, _)| o.upgrade())
-                .collect()
-        };
+        // The lock is released before the observers run: they take other locks, or this one.
+        let targets: Vec<Arc<dyn Observer>> =
+            self.observers.lock().targets(|mask| mask.intersects(events));
         for o in targets {
             o.on_events(events);
         }

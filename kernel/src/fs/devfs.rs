@@ -5,7 +5,7 @@ use alloc::sync::Arc;
 
 use spin::Once;
 
-use super::file::FileLike;
+use super::file::{FileLike, Mapping};
 use super::inode::*;
 use super::tmpfs::TmpFs;
 use crate::error::{Errno, Result};
@@ -75,6 +75,14 @@ impl FileLike for MemDevice {
         Some(0)
     }
 
+    /// /dev/zero maps as anonymous memory; the other memory devices not at all, as in Linux.
+    fn mmap(&self, _shared: bool, _write: bool, _fd_writable: bool) -> Result<Mapping> {
+        match self.kind {
+            Kind::Zero => Ok(Mapping::Anonymous),
+            _ => Err(Errno::ENODEV),
+        }
+    }
+
     fn read_kernel(
         &self,
         buf: &mut alloc::vec::Vec<u8>,
@@ -82,6 +90,9 @@ impl FileLike for MemDevice {
         _offset: u64,
         _nonblock: bool,
     ) -> Option<Result<usize>> {
+        if buf.try_reserve_exact(max).is_err() {
+            return Some(Err(Errno::ENOMEM));
+        }
         match self.kind {
             Kind::Null => Some(Ok(0)),
             Kind::Zero | Kind::Full => {
@@ -135,7 +146,7 @@ pub fn open_device(rdev: u64, _flags: u32) -> Result<Arc<dyn FileLike>> {
 
 /// A devtmpfs with the standard nodes.
 pub fn new_devtmpfs() -> Arc<dyn FileSystem> {
-    let fs = TmpFs::new("devtmpfs");
+    let fs = TmpFs::new("devtmpfs", 0o755);
     let root = fs.root_dir();
     let node = |mode, rdev| NewNode { mode, uid: 0, gid: 0, rdev };
     let devices = [

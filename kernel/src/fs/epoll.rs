@@ -109,6 +109,9 @@ impl EpollInstance {
         if self.interest.lock().get(&key).is_some_and(|e| e.file.strong_count() > 0) {
             return Err(Errno::EEXIST);
         }
+        // Linux bounds watches by max_user_watches (a share of memory); here the heap's reserve
+        // does.
+        super::kmem::reserve(core::mem::size_of::<Entry>() + 128)?;
         let entry = Arc::new(Entry {
             key,
             file: Arc::downgrade(file),

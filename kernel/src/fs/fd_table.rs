@@ -6,20 +6,42 @@ use alloc::vec::Vec;
 use super::file::OpenFile;
 use crate::error::{Errno, Result};
 
+/// About what one open descriptor holds on the heap.
+const PER_DESCRIPTOR: usize = 512;
+
 #[derive(Clone)]
 struct Slot {
     file: Arc<OpenFile>,
     cloexec: bool,
 }
 
-#[derive(Clone, Default)]
+#[derive(Default)]
 pub struct FdTable {
     slots: Vec<Option<Slot>>,
+    /// No descriptor below this one is free (Linux's next_fd), so that filling a table of a
+    /// million descriptors does not scan it a million times.
+    first_free: usize,
+}
+
+impl Clone for FdTable {
+    /// fork's copy. The table is copied infallibly here (fork's own failure path is the
+    /// caller's); `try_clone` is the fallible one.
+    fn clone(&self) -> FdTable {
+        FdTable { slots: self.slots.clone(), first_free: self.first_free }
+    }
 }
 
 impl FdTable {
     pub fn new() -> Self {
-        FdTable { slots: Vec::new() }
+        FdTable { slots: Vec::new(), first_free: 0 }
+    }
+
+    /// A copy for fork, or ENOMEM when the heap cannot hold it.
+    pub fn try_clone(&self) -> Result<FdTable> {
+        let mut slots = Vec::new();
+        super::kmem::grow(&mut slots, self.slots.len())?;
+        slots.extend(self.slots.iter().cloned());
+        Ok(FdTable { slots, first_free: self.first_free })
     }
 
     pub fn get(&self, fd: i32) -> Result<Arc<OpenFile>> {
@@ -31,6 +53,22 @@ impl FdTable {
             .ok_or(Errno::EBADF)
     }
 
+    /// Makes the table at least `len` slots long. It grows to a power of two, as Linux's, and
+    /// fallibly: a program may ask for a million descriptors (ENOMEM, never a kernel panic).
+    fn grow_to(&mut self, len: usize) -> Result<()> {
+        if len <= self.slots.len() {
+            return Ok(());
+        }
+        let capacity = len.checked_next_power_of_two().ok_or(Errno::ENOMEM)?.max(64);
+        if capacity > self.slots.capacity() {
+            let bytes = capacity * core::mem::size_of::<Option<Slot>>();
+            super::kmem::reserve(bytes)?;
+            self.slots.try_reserve_exact(capacity - self.slots.len()).map_err(|_| Errno::ENOMEM)?;
+        }
+        self.slots.resize(len, None);
+        Ok(())
+    }
+
     /// Installs `file` at the lowest free descriptor >= `min`, below `limit` (RLIMIT_NOFILE).
     pub fn insert(
         &mut self,
@@ -39,29 +77,40 @@ impl FdTable {
         min: usize,
         limit: usize,
     ) -> Result<i32> {
-        let fd = (min..limit)
+        let start = min.max(self.first_free);
+        let fd = (start..limit)
             .find(|&i| self.slots.get(i).is_none_or(|s| s.is_none()))
             .ok_or(Errno::EMFILE)?;
-        if fd >= self.slots.len() {
-            self.slots.resize(fd + 1, None);
-        }
+        // What a descriptor keeps alive (an open file, its path, its object) was allocated
+        // on the way here; ENOMEM before the heap's reserve goes, and it is freed again.
+        super::kmem::reserve(PER_DESCRIPTOR)?;
+        self.grow_to(fd + 1)?;
         self.slots[fd] = Some(Slot { file, cloexec });
+        if start == self.first_free {
+            self.first_free = fd + 1;
+        }
         Ok(fd as i32)
     }
 
     pub fn remove(&mut self, fd: i32) -> Result<Arc<OpenFile>> {
-        let slot =
-            usize::try_from(fd).ok().and_then(|i| self.slots.get_mut(i)).ok_or(Errno::EBADF)?;
-        slot.take().map(|s| s.file).ok_or(Errno::EBADF)
+        let i = usize::try_from(fd).map_err(|_| Errno::EBADF)?;
+        let slot = self.slots.get_mut(i).ok_or(Errno::EBADF)?;
+        let file = slot.take().map(|s| s.file).ok_or(Errno::EBADF)?;
+        self.first_free = self.first_free.min(i);
+        Ok(file)
     }
 
     /// Installs `file` at exactly `fd` (dup2/dup3), returning what was there.
-    pub fn put(&mut self, fd: i32, file: Arc<OpenFile>, cloexec: bool) -> Option<Arc<OpenFile>> {
-        let i = fd as usize;
-        if i >= self.slots.len() {
-            self.slots.resize(i + 1, None);
-        }
-        self.slots[i].replace(Slot { file, cloexec }).map(|s| s.file)
+    pub fn put(
+        &mut self,
+        fd: i32,
+        file: Arc<OpenFile>,
+        cloexec: bool,
+    ) -> Result<Option<Arc<OpenFile>>> {
+        let i = usize::try_from(fd).map_err(|_| Errno::EBADF)?;
+        super::kmem::reserve(PER_DESCRIPTOR)?;
+        self.grow_to(i + 1)?;
+        Ok(self.slots[i].replace(Slot { file, cloexec }).map(|s| s.file))
     }
 
     fn slot_mut(&mut self, fd: i32) -> Result<&mut Slot> {
@@ -80,13 +129,20 @@ impl FdTable {
         self.slot_mut(fd).map(|s| s.cloexec = on)
     }
 
-    /// (fd, file) of every open descriptor, for /proc/<pid>/fd.
-    pub fn entries(&self) -> Vec<(i32, Arc<OpenFile>)> {
+    /// (fd, file) of every open descriptor, in order.
+    pub fn entries(&self) -> impl Iterator<Item = (i32, Arc<OpenFile>)> + '_ {
         self.slots
             .iter()
             .enumerate()
             .filter_map(|(i, s)| s.as_ref().map(|s| (i as i32, s.file.clone())))
-            .collect()
+    }
+
+    /// The open descriptors collected (for /proc/<pid>/fd), or ENOMEM.
+    pub fn try_entries(&self) -> Result<Vec<(i32, Arc<OpenFile>)>> {
+        let mut v = Vec::new();
+        super::kmem::grow(&mut v, self.slots.iter().filter(|s| s.is_some()).count())?;
+        v.extend(self.entries());
+        Ok(v)
     }
 
     /// Takes out every descriptor marked close-on-exec, returning their files.
@@ -97,10 +153,12 @@ impl FdTable {
                 closed.extend(s.take().map(|s| s.file));
             }
         }
+        self.first_free = self.slots.iter().position(|s| s.is_none()).unwrap_or(self.slots.len());
         closed
     }
 
     pub fn clear(&mut self) {
         self.slots.clear();
+        self.first_free = 0;
     }
 }

@@ -4,9 +4,12 @@
 
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use core::any::Any;
 use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
-use super::inode::{DirEntry, Inode, Metadata};
+use super::inode::{
+    DirEntry, Inode, InodePages, Metadata, F_SEAL_FUTURE_WRITE, F_SEAL_WRITE, S_IFREG,
+};
 use super::path::Walk;
 use crate::error::{Errno, Result};
 use crate::event::{IoEvents, Poller};
@@ -103,8 +106,10 @@ pub trait FileLike: Send + Sync {
     fn as_socket(&self) -> Option<&dyn super::socket::Socket> {
         None
     }
-    /// The signalfd behind a signalfd descriptor (signalfd4 on an existing fd updates its mask).
-    fn signalfd(&self) -> Option<&crate::process::signalfd::SignalFd> {
+    /// The object itself, for the layers above `fs` that need their own type back (signalfd4 on
+    /// an existing signalfd, mq_* on a queue descriptor): a downcast, as `Inode::as_any`, so that
+    /// `fs` names no type of `process` or `ipc`. `None` for the kinds nobody downcasts.
+    fn as_any(&self) -> Option<&dyn Any> {
         None
     }
     /// The epoll instance behind an epoll fd (for nesting checks).
@@ -115,13 +120,24 @@ pub trait FileLike: Send + Sync {
     fn pipe(&self) -> Option<&Arc<super::pipe::Pipe>> {
         None
     }
-    /// The POSIX message queue behind a queue descriptor (mq_timedsend and friends).
-    fn mqueue(&self) -> Option<&Arc<crate::ipc::mqueue::fs::QueueNode>> {
-        None
+    /// What mmap maps for this file (Linux's `f_op->mmap`): `shared` for MAP_SHARED, `write`
+    /// for PROT_WRITE, `fd_writable` if the descriptor was opened for writing. A file that
+    /// cannot be mapped (pipes, sockets, terminals, /proc files, message queues) is ENODEV.
+    fn mmap(&self, _shared: bool, _write: bool, _fd_writable: bool) -> Result<Mapping> {
+        Err(Errno::ENODEV)
     }
     /// A process closed a descriptor of this file (close, dup2 over it, exec, exit): a
     /// message queue forgets that process's mq_notify registration, as Linux's flush does.
     fn closed_by(&self, _pid: u32) {}
+}
+
+/// What a file gives mmap (see `FileLike::mmap`).
+pub enum Mapping {
+    /// Anonymous memory, as /dev/zero gives.
+    Anonymous,
+    /// The file's own pages. `read_only`: a shared mapping that may never become writable
+    /// (a read-only descriptor or a write-sealed file: Linux clears VM_MAYWRITE).
+    Pages { source: InodePages, read_only: bool },
 }
 
 pub struct OpenFile {
@@ -135,9 +151,32 @@ pub struct OpenFile {
     inflight: AtomicUsize,
 }
 
+/// Open file descriptions in the system (/proc/sys/fs/file-nr).
+static OPEN_FILES: AtomicUsize = AtomicUsize::new(0);
+
+pub fn open_files() -> usize {
+    OPEN_FILES.load(Ordering::Relaxed)
+}
+
+/// fs.file-max as Linux sizes it: 10% of memory in KiB (a file per KiB), at least 8192.
+pub fn file_max() -> usize {
+    (crate::mm::frame::total_frames() * 4 / 10).max(8192)
+}
+
+/// ENFILE once the open file descriptions (the new one counted) pass fs.file-max; the caller
+/// exempts root.
+pub fn check_file_max() -> Result<()> {
+    if open_files() > file_max() {
+        Err(Errno::ENFILE)
+    } else {
+        Ok(())
+    }
+}
+
 impl Drop for OpenFile {
     /// The open file description is finally closed: its OFD and flock locks go with it.
     fn drop(&mut self) {
+        OPEN_FILES.fetch_sub(1, Ordering::Relaxed);
         super::lock::open_file_closed(self);
     }
 }
@@ -148,6 +187,7 @@ impl OpenFile {
     }
 
     pub fn with_path(file: Arc<dyn FileLike>, flags: u32, path: Option<Walk>) -> Arc<OpenFile> {
+        OPEN_FILES.fetch_add(1, Ordering::Relaxed);
         Arc::new(OpenFile {
             file,
             offset: Mutex::new(0),
@@ -369,6 +409,23 @@ impl FileLike for InodeFile {
         true
     }
 
+    /// A regular file maps its pages. A write-sealed one takes no writable shared mapping,
+    /// and a read-only shared mapping of it may not become writable.
+    fn mmap(&self, shared: bool, write: bool, fd_writable: bool) -> Result<Mapping> {
+        if self.inode.metadata().file_type() != S_IFREG {
+            return Err(Errno::ENODEV);
+        }
+        let write_sealed =
+            self.inode.seals().is_ok_and(|s| s & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE) != 0);
+        if shared && write_sealed && write {
+            return Err(Errno::EPERM);
+        }
+        let read_only = shared && (!fd_writable || write_sealed);
+        // A mapping that may write counts against F_SEAL_WRITE while it lives.
+        let writer = if shared && !read_only { self.inode.writable_mapping() } else { None };
+        Ok(Mapping::Pages { source: InodePages(self.inode.clone(), writer), read_only })
+    }
+
     fn read_kernel(
         &self,
         buf: &mut Vec<u8>,
@@ -376,6 +433,9 @@ impl FileLike for InodeFile {
         offset: u64,
         _nonblock: bool,
     ) -> Option<Result<usize>> {
+        if buf.try_reserve_exact(max).is_err() {
+            return Some(Err(Errno::ENOMEM));
+        }
         buf.resize(max, 0);
         Some(self.inode.read_at(offset, buf))
     }

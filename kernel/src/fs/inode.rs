@@ -83,6 +83,24 @@ pub trait FileSystem: Send + Sync {
     fn has_storage(&self) -> bool {
         true
     }
+    /// Its limits and what is free, for statfs (None: derived from memory).
+    fn storage(&self) -> Option<Storage> {
+        None
+    }
+    /// Applies mount(2)'s option string (`remount`: MS_REMOUNT of a mounted instance).
+    /// File systems without options accept any, as Linux's ignore what they do not know.
+    fn configure(&self, _options: &str, _remount: bool) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// What statfs reports of a file system with limits, in pages and inodes (0: no limit).
+#[derive(Clone, Copy, Debug)]
+pub struct Storage {
+    pub blocks: u64,
+    pub free_blocks: u64,
+    pub files: u64,
+    pub free_files: u64,
 }
 
 /// Owner and permission bits a new inode gets.

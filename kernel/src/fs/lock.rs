@@ -79,6 +79,9 @@ static CHANGED: WaitQueue = WaitQueue::new();
 /// Files with any lock: lets close and exit skip the table when nothing is locked at all.
 static LOCKED_FILES: AtomicUsize = AtomicUsize::new(0);
 
+/// About what one lock record (and its share of the table) takes on the heap.
+const LOCK_RECORD_BYTES: usize = 256;
+
 /// Linux's bound on how far it follows the chain of waiters looking for a deadlock.
 const MAX_DEADLOCK_STEPS: usize = 10;
 
@@ -141,6 +144,9 @@ pub fn set_record(
     range: Range,
     wait: bool,
 ) -> Result<()> {
+    // A program may split its locks into millions of records; each is kernel memory, and
+    // Linux's failure to allocate one is ENOLCK (an unlock can split one in two, too).
+    super::kmem::reserve(LOCK_RECORD_BYTES).map_err(|_| Errno::ENOLCK)?;
     let key = key_of(f);
     let Some(kind) = kind else {
         let mut table = TABLE.lock();
@@ -192,6 +198,9 @@ pub fn set_record(
 /// description. Changing a lock's kind drops it first, as Linux does, so a waiter can get in
 /// between. A conflict gives EWOULDBLOCK with `nonblock`, else sleeps.
 pub fn flock(f: &OpenFile, pid: u32, kind: Option<LockKind>, nonblock: bool) -> Result<()> {
+    if kind.is_some() {
+        super::kmem::reserve(LOCK_RECORD_BYTES).map_err(|_| Errno::ENOLCK)?;
+    }
     let key = key_of(f);
     let me = open_file_id(f);
     let mut table = TABLE.lock();

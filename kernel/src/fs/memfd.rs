@@ -9,7 +9,7 @@ use alloc::vec::Vec;
 
 use spin::Once;
 
-use super::file::{FileLike, InodeFile};
+use super::file::{FileLike, InodeFile, Mapping};
 use super::inode::{Inode, Metadata, NewNode, F_SEAL_EXEC, F_SEAL_SEAL, S_IFREG};
 use super::tmpfs::TmpFs;
 use crate::error::Result;
@@ -32,18 +32,22 @@ pub struct Options {
 }
 
 /// A new memfd named `name` (shown as `/memfd:NAME` in /proc), owned by `uid`/`gid`.
-pub fn create(name: String, opts: Options, uid: u32, gid: u32) -> Arc<MemFd> {
-    let fs = FS.call_once(|| TmpFs::new("tmpfs"));
+pub fn create(name: String, opts: Options, uid: u32, gid: u32) -> Result<Arc<MemFd>> {
+    let fs = FS.call_once(|| TmpFs::new_internal("tmpfs"));
     let (mode, seals) = match (opts.noexec, opts.sealing) {
         (true, _) => (0o666, F_SEAL_EXEC),
         (false, true) => (0o777, 0),
         (false, false) => (0o777, F_SEAL_SEAL),
     };
-    let inode = fs.unlinked_file(NewNode { mode: S_IFREG | mode, uid, gid, rdev: 0 }, seals);
-    Arc::new(MemFd { file: InodeFile::new(inode), name })
+    let inode = fs.unlinked_file(NewNode { mode: S_IFREG | mode, uid, gid, rdev: 0 }, seals)?;
+    Ok(Arc::new(MemFd { file: InodeFile::new(inode), name }))
 }
 
 impl FileLike for MemFd {
+    fn mmap(&self, shared: bool, write: bool, fd_writable: bool) -> Result<Mapping> {
+        self.file.mmap(shared, write, fd_writable)
+    }
+
     fn read(&self, buf: UserSlice, offset: u64, nonblock: bool) -> Result<usize> {
         self.file.read(buf, offset, nonblock)
     }

@@ -9,6 +9,7 @@ pub mod fd_table;
 pub mod file;
 pub mod initramfs;
 pub mod inode;
+pub mod kmem;
 pub mod lock;
 pub mod memfd;
 pub mod mount;
@@ -31,13 +32,13 @@ static ROOT: Once<Arc<dyn FileSystem>> = Once::new();
 
 /// The root directory.
 pub fn root() -> Arc<dyn Inode> {
-    ROOT.call_once(|| TmpFs::new("rootfs") as Arc<dyn FileSystem>).root()
+    ROOT.call_once(|| TmpFs::new("rootfs", 0o755) as Arc<dyn FileSystem>).root()
 }
 
 /// The root file system and the file system types of `mount -t`.
 pub fn init() {
     root();
-    mount::register_fs_type("tmpfs", || TmpFs::new("tmpfs"));
+    mount::register_fs_type("tmpfs", || TmpFs::new("tmpfs", 0o1777));
     mount::register_fs_type("devtmpfs", devfs::new_devtmpfs);
     mount::register_fs_type("devpts", tty::devpts::new_devpts);
 }

@@ -29,6 +29,7 @@ impl From<WalkError> for Errno {
             WalkError::Access => Errno::EACCES,
             WalkError::NameTooLong => Errno::ENAMETOOLONG,
             WalkError::Loop => Errno::ELOOP,
+            WalkError::NoMemory => Errno::ENOMEM,
         }
     }
 }

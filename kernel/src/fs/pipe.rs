@@ -40,7 +40,9 @@ struct FramePages(Vec<UniqueFrame>);
 impl FramePages {
     /// `count` fresh frames, or None when memory runs out.
     fn alloc(count: usize) -> Option<FramePages> {
-        let mut pages = FramePages(Vec::with_capacity(count));
+        let mut v = Vec::new();
+        v.try_reserve_exact(count).ok()?;
+        let mut pages = FramePages(v);
         for _ in 0..count {
             pages.0.push(UniqueFrame::alloc()?);
         }
@@ -327,7 +329,7 @@ impl Pipe {
         flags: u32,
         inode: Arc<dyn super::inode::Inode>,
     ) -> Result<Arc<dyn FileLike>> {
-        let end = self.open_fifo_end(flags)?;
+        let end = self.open_end(flags, false)?;
         Ok(Arc::new(FifoFile { end, inode }))
     }
 
@@ -346,13 +348,22 @@ impl Pipe {
         r.map_err(WaitError::restart_errno)
     }
 
-    /// A pipe end as a FIFO open gives it (also for reopening /proc/<pid>/fd/N of a pipe).
-    pub fn open_fifo_end(self: &Arc<Self>, flags: u32) -> Result<Arc<dyn FileLike>> {
-        let nonblock = flags & O_NONBLOCK != 0;
+    /// Reopening a pipe (made by pipe(2)) through /proc/<pid>/fd/N: the end the flags ask
+    /// for, at once. Linux's fifo_open skips every wait and ENXIO for a pipe, whether its other
+    /// side is open or not (a read then sees end of file, a write EPIPE), which is what
+    /// process substitution (`diff <(a) <(b)`) relies on.
+    pub fn reopen_end(self: &Arc<Self>, flags: u32) -> Result<Arc<dyn FileLike>> {
+        self.open_end(flags, true)
+    }
+
+    /// A pipe end as an open of the FIFO (`is_pipe`: of the pipe) gives it.
+    fn open_end(self: &Arc<Self>, flags: u32, is_pipe: bool) -> Result<Arc<dyn FileLike>> {
+        let nonblock = flags & O_NONBLOCK != 0 || is_pipe;
         let packet = flags & O_DIRECT != 0;
         match flags & O_ACCMODE {
             O_RDONLY => {
-                let writers_seen = self.state.lock().write_opens;
+                // A pipe reader sees POLLHUP as soon as no writer is left, as Linux's.
+                let writers_seen = if is_pipe { 0 } else { self.state.lock().write_opens };
                 self.add_end(true, false);
                 let end = Arc::new(PipeReader { pipe: self.clone(), writers_seen });
                 if !nonblock {
@@ -361,7 +372,7 @@ impl Pipe {
                 Ok(end)
             }
             O_WRONLY => {
-                if nonblock && self.state.lock().readers == 0 {
+                if nonblock && !is_pipe && self.state.lock().readers == 0 {
                     return Err(Errno::ENXIO);
                 }
                 self.add_end(false, true);
@@ -571,13 +582,70 @@ impl FileLike for FifoFile {
     }
 }
 
-/// tee: copies up to `max` bytes from `from` into `to` without consuming them.
-pub fn tee(from: &Pipe, to: &Pipe, max: usize, nonblock: bool) -> Result<usize> {
-    let mut data = alloc::vec::Vec::new();
-    let n = from.read(&mut IoSink::Kernel { buf: &mut data, max }, nonblock, true)?;
-    data.truncate(n);
-    if data.is_empty() {
+/// splice (`consume`) or tee between two pipes, as Linux's splice_pipe_to_pipe and link_pipe:
+/// wait for data in `from` (none and no writer left: 0) and then for room in `to` (no reader:
+/// EPIPE), and move what is there and fits, up to `max`, without waiting again: a destination
+/// that fills partway gives the partial count. Only the bytes moved leave `from`.
+pub fn pipe_to_pipe(
+    from: &Pipe,
+    to: &Pipe,
+    max: usize,
+    nonblock: bool,
+    consume: bool,
+) -> Result<usize> {
+    if max == 0 {
         return Ok(0);
     }
-    to.write(&IoSource::Kernel(&data), nonblock, false)
+    let input = || {
+        let s = from.state.lock();
+        if !s.ring.is_empty() {
+            Some(Ok(true))
+        } else if s.writers == 0 {
+            Some(Ok(false))
+        } else if nonblock {
+            Some(Err(Errno::EAGAIN))
+        } else {
+            None
+        }
+    };
+    let has_input = match input() {
+        Some(r) => r?,
+        None => from.readable.wait_until(input, None).map_err(WaitError::restart_errno)??,
+    };
+    if !has_input {
+        return Ok(0);
+    }
+    let room = || {
+        let s = to.state.lock();
+        if s.readers == 0 {
+            Some(Err(Errno::EPIPE))
+        } else if s.ring.free() > 0 && !s.ring.slots_full() {
+            Some(Ok(s.ring.free()))
+        } else if nonblock {
+            Some(Err(Errno::EAGAIN))
+        } else {
+            None
+        }
+    };
+    let free = match room() {
+        Some(r) => r?,
+        None => to.writable.wait_until(room, None).map_err(WaitError::restart_errno)??,
+    };
+    let want = max.min(free).min(from.available());
+    let mut data = Vec::new();
+    data.try_reserve_exact(want).map_err(|_| Errno::ENOMEM)?;
+    let n = from.read(&mut IoSink::Kernel { buf: &mut data, max: want }, true, true)?;
+    data.truncate(n);
+    if n == 0 {
+        return Ok(0);
+    }
+    let moved = to.write(&IoSource::Kernel(&data), true, false)?;
+    if consume {
+        let mut s = from.state.lock();
+        s.ring.pop(moved, false, |_, _| Ok::<(), Errno>(()))?;
+        drop(s);
+        from.writable.wake_all();
+        from.pollee.notify(IoEvents::OUT);
+    }
+    Ok(moved)
 }

@@ -14,7 +14,7 @@ use super::file::FileLike;
 use super::inode::*;
 use crate::arch::time::realtime_ns;
 use crate::error::{Errno, Result};
-use crate::mm::frame::{Frame, PAGE_SIZE};
+use crate::mm::frame::{self, Frame, PAGE_SIZE};
 use crate::sync::Mutex;
 
 pub const TMPFS_MAGIC: u64 = 0x0102_1994;
@@ -27,20 +27,132 @@ pub struct TmpFs {
     next_ino: AtomicU64,
     root: Once<Arc<TmpfsInode>>,
     this: Weak<TmpFs>,
+    usage: Arc<Usage>,
+}
+
+/// What an instance may hold (`size=` in pages, `nr_inodes=`; 0 is no limit, as in Linux) and
+/// what it holds. Files and inodes keep a reference so that they give back what they used even
+/// after the file system is unmounted.
+struct Usage {
+    max_pages: AtomicU64,
+    pages: AtomicU64,
+    max_inodes: AtomicU64,
+    inodes: AtomicU64,
+}
+
+impl Usage {
+    /// Takes one unit of `used` below `max` (0: unlimited); false when full.
+    fn charge(used: &AtomicU64, max: &AtomicU64) -> bool {
+        used.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+            let max = max.load(Ordering::Acquire);
+            (max == 0 || n < max).then_some(n + 1)
+        })
+        .is_ok()
+    }
+
+    fn charge_page(&self) -> bool {
+        Self::charge(&self.pages, &self.max_pages)
+    }
+
+    fn uncharge_pages(&self, n: u64) {
+        self.pages.fetch_sub(n, Ordering::AcqRel);
+    }
+}
+
+/// Linux's defaults: half of RAM, and as many inodes as half of RAM has pages.
+fn default_limit() -> u64 {
+    frame::total_frames() as u64 / 2
+}
+
+/// A size as Linux's memparse reads it: digits, then an optional k, m, g, t, p or e.
+fn parse_size(text: &str) -> Option<u64> {
+    let digits = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let n: u64 = text[..digits].parse().ok()?;
+    let shift = match text[digits..].to_ascii_lowercase().as_str() {
+        "" => 0,
+        "k" => 10,
+        "m" => 20,
+        "g" => 30,
+        "t" => 40,
+        "p" => 50,
+        "e" => 60,
+        _ => return None,
+    };
+    n.checked_mul(1u64 << shift)
+}
+
+/// The mount options tmpfs knows; Linux refuses any other with EINVAL.
+#[derive(Default)]
+struct Options {
+    pages: Option<u64>,
+    inodes: Option<u64>,
+    mode: Option<u32>,
+    uid: Option<u32>,
+    gid: Option<u32>,
+}
+
+impl Options {
+    fn parse(text: &str) -> Result<Options> {
+        let mut o = Options::default();
+        for opt in text.split(',').filter(|o| !o.is_empty()) {
+            let (key, value) = opt.split_once('=').unwrap_or((opt, ""));
+            match key {
+                "size" => {
+                    let bytes = match value.strip_suffix('%') {
+                        Some(pct) => {
+                            let pct: u64 = pct.parse().map_err(|_| Errno::EINVAL)?;
+                            (frame::total_frames() as u64 * PAGE_SIZE)
+                                .checked_mul(pct)
+                                .ok_or(Errno::EINVAL)?
+                                / 100
+                        }
+                        None => parse_size(value).ok_or(Errno::EINVAL)?,
+                    };
+                    o.pages = Some(bytes.div_ceil(PAGE_SIZE));
+                }
+                "nr_blocks" => o.pages = Some(parse_size(value).ok_or(Errno::EINVAL)?),
+                "nr_inodes" => o.inodes = Some(parse_size(value).ok_or(Errno::EINVAL)?),
+                "mode" => {
+                    o.mode =
+                        Some(u32::from_str_radix(value, 8).map_err(|_| Errno::EINVAL)? & 0o7777)
+                }
+                "uid" => o.uid = Some(value.parse().map_err(|_| Errno::EINVAL)?),
+                "gid" => o.gid = Some(value.parse().map_err(|_| Errno::EINVAL)?),
+                _ => return Err(Errno::EINVAL),
+            }
+        }
+        Ok(o)
+    }
 }
 
 impl TmpFs {
-    /// A new, empty instance (`name` is what /proc/mounts shows: "tmpfs", "devtmpfs").
-    pub fn new(name: &'static str) -> Arc<TmpFs> {
+    /// A new, empty instance (`name` is what /proc/mounts shows: "tmpfs", "devtmpfs") whose
+    /// root has permissions `root_mode`, with Linux's default limits.
+    pub fn new(name: &'static str, root_mode: u32) -> Arc<TmpFs> {
+        Self::with_limits(name, root_mode, default_limit(), default_limit())
+    }
+
+    /// An instance without limits, as Linux's internal one behind memfd_create.
+    pub fn new_internal(name: &'static str) -> Arc<TmpFs> {
+        Self::with_limits(name, 0o1777, 0, 0)
+    }
+
+    fn with_limits(name: &'static str, root_mode: u32, pages: u64, inodes: u64) -> Arc<TmpFs> {
         let fs = Arc::new_cyclic(|this| TmpFs {
             dev: super::mount::new_anonymous_dev(),
             name,
             next_ino: AtomicU64::new(1),
             root: Once::new(),
             this: this.clone(),
+            usage: Arc::new(Usage {
+                max_pages: AtomicU64::new(pages),
+                pages: AtomicU64::new(0),
+                max_inodes: AtomicU64::new(inodes),
+                inodes: AtomicU64::new(1),
+            }),
         });
-        let root = fs.new_inode(
-            NewNode { mode: S_IFDIR | 0o1777, uid: 0, gid: 0, rdev: 0 },
+        let root = fs.make_inode(
+            NewNode { mode: S_IFDIR | root_mode, uid: 0, gid: 0, rdev: 0 },
             Kind::new_dir(),
         );
         fs.root.call_once(|| root);
@@ -48,23 +160,35 @@ impl TmpFs {
     }
 
     /// A regular file in no directory (memfd_create): nlink 0, with `seals`.
-    pub fn unlinked_file(&self, node: NewNode, seals: u32) -> Arc<TmpfsInode> {
-        let file = self.new_inode(node, Kind::File(Mutex::new(FileData::default())));
+    pub fn unlinked_file(&self, node: NewNode, seals: u32) -> Result<Arc<TmpfsInode>> {
+        let file = self.new_inode(node, Kind::File(Mutex::new(FileData::new(&self.usage))))?;
         file.attr.lock().nlink = 0;
         file.seals.store(seals, Ordering::Release);
-        file
+        Ok(file)
     }
 
     pub fn root_dir(&self) -> Arc<TmpfsInode> {
         self.root.get().expect("tmpfs root").clone()
     }
 
-    fn new_inode(&self, node: NewNode, kind: Kind) -> Arc<TmpfsInode> {
+    /// A new inode counted against `nr_inodes` (ENOSPC when all are used, as in Linux) and
+    /// against the kernel heap (ENOMEM).
+    fn new_inode(&self, node: NewNode, kind: Kind) -> Result<Arc<TmpfsInode>> {
+        super::kmem::reserve(core::mem::size_of::<TmpfsInode>() + 64)?;
+        if !Usage::charge(&self.usage.inodes, &self.usage.max_inodes) {
+            return Err(Errno::ENOSPC);
+        }
+        Ok(self.make_inode(node, kind))
+    }
+
+    /// The inode itself; its inode count is already taken.
+    fn make_inode(&self, node: NewNode, kind: Kind) -> Arc<TmpfsInode> {
         let now = realtime_ns();
         Arc::new_cyclic(|this| TmpfsInode {
             ino: self.next_ino.fetch_add(1, Ordering::Relaxed),
             fs: self.this.clone(),
             this: this.clone(),
+            usage: self.usage.clone(),
             attr: Mutex::new(Attr {
                 mode: node.mode,
                 uid: node.uid,
@@ -96,6 +220,53 @@ impl FileSystem for TmpFs {
     fn root(&self) -> Arc<dyn Inode> {
         self.root_dir()
     }
+
+    fn storage(&self) -> Option<Storage> {
+        let u = &self.usage;
+        let (max_pages, pages) =
+            (u.max_pages.load(Ordering::Acquire), u.pages.load(Ordering::Acquire));
+        let (max_inodes, inodes) =
+            (u.max_inodes.load(Ordering::Acquire), u.inodes.load(Ordering::Acquire));
+        // Linux reports zeros for what has no limit.
+        Some(Storage {
+            blocks: max_pages,
+            free_blocks: max_pages.saturating_sub(pages),
+            files: max_inodes,
+            free_files: max_inodes.saturating_sub(inodes),
+        })
+    }
+
+    /// Linux's shmem_parse_options and shmem_reconfigure: a remount may not set a limit where
+    /// there was none, nor one below what is in use (EINVAL); mode, uid and gid count only at
+    /// mount time.
+    fn configure(&self, options: &str, remount: bool) -> Result<()> {
+        let o = Options::parse(options)?;
+        let u = &self.usage;
+        if remount {
+            for (want, max, used) in
+                [(o.pages, &u.max_pages, &u.pages), (o.inodes, &u.max_inodes, &u.inodes)]
+            {
+                if let Some(n) = want.filter(|&n| n != 0) {
+                    if max.load(Ordering::Acquire) == 0 || n < used.load(Ordering::Acquire) {
+                        return Err(Errno::EINVAL);
+                    }
+                }
+            }
+        } else {
+            let root = self.root_dir();
+            let mut a = root.attr.lock();
+            a.mode = S_IFDIR | o.mode.unwrap_or(a.mode & 0o7777);
+            a.uid = o.uid.unwrap_or(a.uid);
+            a.gid = o.gid.unwrap_or(a.gid);
+        }
+        if let Some(n) = o.pages {
+            u.max_pages.store(n, Ordering::Release);
+        }
+        if let Some(n) = o.inodes {
+            u.max_inodes.store(n, Ordering::Release);
+        }
+        Ok(())
+    }
 }
 
 struct Attr {
@@ -110,25 +281,48 @@ struct Attr {
 }
 
 /// The pages of a regular file; `None` pages are holes and read as zeros.
-#[derive(Default)]
 struct FileData {
     /// Page index → frame. Sparse, as a file may have a hole of any size before its data
     /// (a write at offset 2^40 makes one page, not a table of 2^28).
     pages: BTreeMap<u64, Frame>,
     size: u64,
+    /// The file system's account of pages in use.
+    usage: Arc<Usage>,
 }
 
 impl FileData {
-    fn release_from(&mut self, first_page: u64) {
-        drop(self.pages.split_off(&first_page));
+    fn new(usage: &Arc<Usage>) -> FileData {
+        FileData { pages: BTreeMap::new(), size: 0, usage: usage.clone() }
     }
 
-    /// The frame of page `index`, allocated (zeroed) if it is a hole; None when memory is out.
-    fn page_or_alloc(&mut self, index: u64) -> Option<&Frame> {
+    fn release_from(&mut self, first_page: u64) {
+        let released = self.pages.split_off(&first_page);
+        self.usage.uncharge_pages(released.len() as u64);
+        // Dropping the frames puts their references.
+        drop(released);
+    }
+
+    /// The frame of page `index`, allocated (zeroed) if it is a hole: ENOSPC when the file
+    /// system is full (its `size=`), ENOMEM when memory is out, as Linux's shmem says.
+    fn page_or_alloc(&mut self, index: u64) -> Result<&Frame> {
         if !self.pages.contains_key(&index) {
-            self.pages.insert(index, Frame::alloc_zeroed()?);
+            super::kmem::reserve(64)?;
+            if !self.usage.charge_page() {
+                return Err(Errno::ENOSPC);
+            }
+            let Some(frame) = Frame::alloc_zeroed() else {
+                self.usage.uncharge_pages(1);
+                return Err(Errno::ENOMEM);
+            };
+            self.pages.insert(index, frame);
         }
-        self.pages.get(&index)
+        self.pages.get(&index).ok_or(Errno::ENOMEM)
+    }
+}
+
+impl Drop for FileData {
+    fn drop(&mut self) {
+        self.release_from(0);
     }
 }
 
@@ -155,6 +349,8 @@ pub struct TmpfsInode {
     ino: u64,
     fs: Weak<TmpFs>,
     this: Weak<TmpfsInode>,
+    /// Gets this inode back when it goes.
+    usage: Arc<Usage>,
     attr: Mutex<Attr>,
     kind: Kind,
     /// What a FIFO or a bound socket attaches to its inode.
@@ -164,6 +360,12 @@ pub struct TmpfsInode {
     seals: AtomicU32,
     /// Cloned into every writable MAP_SHARED mapping (see `Inode::writable_mapping`).
     writable_maps: Arc<()>,
+}
+
+impl Drop for TmpfsInode {
+    fn drop(&mut self) {
+        self.usage.inodes.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 fn downcast(inode: &Arc<dyn Inode>) -> Option<&TmpfsInode> {
@@ -229,7 +431,8 @@ impl TmpfsInode {
             *d.parent.lock() = self.this.clone();
             self.add_nlink(1);
         }
-        entries.insert(String::from(name), child);
+        let name = super::kmem::string(name)?;
+        entries.insert(name, child);
         drop(entries);
         self.touch_mtime();
         Ok(())
@@ -312,11 +515,11 @@ impl Inode for TmpfsInode {
         self.dir()?;
         let kind = match node.mode & S_IFMT {
             S_IFDIR => Kind::new_dir(),
-            S_IFREG => Kind::File(Mutex::new(FileData::default())),
+            S_IFREG => Kind::File(Mutex::new(FileData::new(&self.usage))),
             S_IFCHR | S_IFBLK | S_IFIFO | S_IFSOCK => Kind::Special,
             _ => return Err(Errno::EINVAL),
         };
-        let child = self.tmpfs().new_inode(node, kind);
+        let child = self.tmpfs().new_inode(node, kind)?;
         self.insert(name, child.clone())?;
         Ok(child)
     }
@@ -324,7 +527,8 @@ impl Inode for TmpfsInode {
     fn symlink(&self, name: &str, target: &str, node: NewNode) -> Result<Arc<dyn Inode>> {
         self.dir()?;
         let node = NewNode { mode: S_IFLNK | 0o777, ..node };
-        let child = self.tmpfs().new_inode(node, Kind::Symlink(String::from(target)));
+        let target = super::kmem::string(target)?;
+        let child = self.tmpfs().new_inode(node, Kind::Symlink(target))?;
         self.insert(name, child.clone())?;
         Ok(child)
     }
@@ -390,8 +594,9 @@ impl Inode for TmpfsInode {
             if other.is_dir() && other.is_ancestor_of(self) {
                 return Err(Errno::EINVAL);
             }
-            src_dir.entries.lock().insert(String::from(old), other.clone());
-            dst_dir.entries.lock().insert(String::from(new), moving.clone());
+            let (old, new) = (super::kmem::string(old)?, super::kmem::string(new)?);
+            src_dir.entries.lock().insert(old, other.clone());
+            dst_dir.entries.lock().insert(new, moving.clone());
             for (node, parent) in [(&other, self), (&moving, dst)] {
                 if let Kind::Dir(d) = &node.kind {
                     *d.parent.lock() = parent.this.clone();
@@ -426,8 +631,9 @@ impl Inode for TmpfsInode {
                 (false, false) => {}
             }
         }
+        let new = super::kmem::string(new)?;
         src_dir.entries.lock().remove(old);
-        if let Some(e) = dst_dir.entries.lock().insert(String::from(new), moving.clone()) {
+        if let Some(e) = dst_dir.entries.lock().insert(new, moving.clone()) {
             if e.is_dir() {
                 e.attr.lock().nlink = 0;
                 dst.add_nlink(-1);
@@ -451,14 +657,15 @@ impl Inode for TmpfsInode {
     fn readdir(&self) -> Result<Vec<DirEntry>> {
         let dir = self.dir()?;
         let parent = dir.parent.lock().upgrade().map(|p| p.ino).unwrap_or(self.ino);
-        let mut v = alloc::vec![
-            DirEntry { ino: self.ino, name: String::from("."), dtype: dtype_of(S_IFDIR) },
-            DirEntry { ino: parent, name: String::from(".."), dtype: dtype_of(S_IFDIR) },
-        ];
-        for (name, child) in dir.entries.lock().iter() {
+        let entries = dir.entries.lock();
+        let mut v = Vec::new();
+        super::kmem::grow(&mut v, entries.len() + 2)?;
+        v.push(DirEntry { ino: self.ino, name: String::from("."), dtype: dtype_of(S_IFDIR) });
+        v.push(DirEntry { ino: parent, name: String::from(".."), dtype: dtype_of(S_IFDIR) });
+        for (name, child) in entries.iter() {
             v.push(DirEntry {
                 ino: child.ino,
-                name: name.clone(),
+                name: super::kmem::string(name)?,
                 dtype: dtype_of(child.attr.lock().mode),
             });
         }
@@ -517,9 +724,12 @@ impl Inode for TmpfsInode {
             let page = pos / PAGE_SIZE;
             let off = (pos % PAGE_SIZE) as usize;
             let n = ((end - pos) as usize).min(PAGE_SIZE as usize - off);
-            let Some(frame) = data.page_or_alloc(page) else {
-                data.size = data.size.max(pos);
-                return if pos > offset { Ok((pos - offset) as usize) } else { Err(Errno::ENOSPC) };
+            let frame = match data.page_or_alloc(page) {
+                Ok(frame) => frame,
+                Err(e) => {
+                    data.size = data.size.max(pos);
+                    return if pos > offset { Ok((pos - offset) as usize) } else { Err(e) };
+                }
             };
             frame.write(off, &src[(pos - offset) as usize..][..n]);
             pos += n as u64;
@@ -649,6 +859,6 @@ impl Inode for TmpfsInode {
 
     fn page(&self, index: u64) -> Result<Frame> {
         let Kind::File(d) = &self.kind else { return Err(Errno::ENODEV) };
-        d.lock().page_or_alloc(index).cloned().ok_or(Errno::ENOMEM)
+        d.lock().page_or_alloc(index).cloned()
     }
 }

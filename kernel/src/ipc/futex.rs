@@ -47,7 +47,7 @@ impl Word {
     /// The word at `addr` of the address space `vm` (the caller's), keyed privately or not.
     /// EINVAL if misaligned; EFAULT outside user space, or for a shared key, outside any mapping.
     pub fn resolve(vm: &Arc<Mutex<AddressSpace>>, addr: u64, private: bool) -> Result<Word> {
-        if addr % 4 != 0 {
+        if !addr.is_multiple_of(4) {
             return Err(Errno::EINVAL);
         }
         if addr >= crate::arch::USER_END {

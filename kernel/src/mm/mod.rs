@@ -1,6 +1,7 @@
 //! Memory management: physical frames, the kernel heap, page tables, user address spaces and the
 //! checked user-memory API.
 
+pub mod fallible;
 pub mod frame;
 pub mod heap;
 pub mod page_table;

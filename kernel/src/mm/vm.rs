@@ -5,6 +5,7 @@
 use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 use bitflags::bitflags;
 
@@ -52,6 +53,9 @@ pub struct Vma {
     pub backing: Backing,
     /// For /proc/<pid>/maps: (device, inode, path) of a file mapping.
     pub file: Option<(u64, u64, alloc::string::String)>,
+    /// VM_LOCKED (mlock, mlockall, MAP_LOCKED): counted against RLIMIT_MEMLOCK. Pages are never
+    /// swapped here, so locking is that accounting plus populating the pages.
+    pub locked: bool,
 }
 
 impl Vma {
@@ -97,6 +101,34 @@ pub enum FaultError {
     /// The mapping's object has no page there (beyond the end of a file): SIGBUS.
     Bus,
     OutOfMemory,
+}
+
+/// vm.max_map_count: the most VMAs an address space may have (Linux's default).
+pub const DEFAULT_MAX_MAP_COUNT: usize = 65530;
+static MAX_MAP_COUNT: AtomicUsize = AtomicUsize::new(DEFAULT_MAX_MAP_COUNT);
+
+pub fn max_map_count() -> usize {
+    MAX_MAP_COUNT.load(Ordering::Relaxed)
+}
+
+/// /proc/sys/vm/max_map_count (root writes it; Linux takes any int >= 0).
+pub fn set_max_map_count(n: usize) {
+    MAX_MAP_COUNT.store(n, Ordering::Relaxed);
+}
+
+/// What one more VMA may take from the heap (itself and its share of a tree node): checked
+/// before every insert, so splitting a mapping many times ends in ENOMEM, not a heap panic.
+const VMA_HEAP_BYTES: usize = 2 * core::mem::size_of::<Vma>() + 32;
+
+/// What the process layer does when a page fault finds no free frame (the OOM killer): given
+/// the faulting address space's resident and mapped pages (that space is locked by the fault),
+/// it kills a process; true if it freed memory the fault may retry with, false if the faulting
+/// process itself was chosen (or none).
+pub type OomHandler = fn(faulting_resident: usize, faulting_total: u64) -> bool;
+static OOM_HANDLER: spin::Once<OomHandler> = spin::Once::new();
+
+pub fn set_oom_handler(f: OomHandler) {
+    OOM_HANDLER.call_once(|| f);
 }
 
 /// Lowest address mmap hands out.
@@ -150,12 +182,24 @@ pub struct AddressSpace {
     vmas: BTreeMap<u64, Vma>,
     pub brk_start: u64,
     pub brk: u64,
+    /// mlockall(MCL_FUTURE): new mappings are locked (Linux's def_flags VM_LOCKED).
+    pub lock_future: bool,
+    /// RLIMIT_MEMLOCK in pages for this address space's owner, None if exempt (root), as set by
+    /// the process layer before each mlock-family call or locked mapping.
+    pub memlock_limit: Option<u64>,
 }
 
 impl AddressSpace {
     pub fn new() -> Result<Self> {
         let pt = PageTable::new_user(super::kernel_page_table()).ok_or(Errno::ENOMEM)?;
-        Ok(AddressSpace { pt, vmas: BTreeMap::new(), brk_start: 0, brk: 0 })
+        Ok(AddressSpace {
+            pt,
+            vmas: BTreeMap::new(),
+            brk_start: 0,
+            brk: 0,
+            lock_future: false,
+            memlock_limit: None,
+        })
     }
 
     pub fn activate(&self) {
@@ -174,11 +218,58 @@ impl AddressSpace {
         self.vmas.range(..=addr).next_back().map(|(_, v)| v).filter(|v| addr < v.end)
     }
 
+    /// The VMAs meeting [start, end), found from the one containing `start` (not by walking
+    /// every VMA below it: a process may have tens of thousands).
+    fn overlapping(&self, start: u64, end: u64) -> impl Iterator<Item = &Vma> {
+        let first = self
+            .vmas
+            .range(..=start)
+            .next_back()
+            .filter(|(_, v)| v.end > start)
+            .map_or(start, |(&s, _)| s);
+        self.vmas.range(first..end.max(first)).map(|(_, v)| v).filter(move |v| v.end > start)
+    }
+
     fn overlaps(&self, start: u64, end: u64) -> bool {
         self.vmas.range(..end).next_back().is_some_and(|(_, v)| v.end > start)
     }
 
-    /// Makes `addr` a VMA boundary if a VMA spans it.
+    /// How many VMAs would have to be split to make `start` and `end` boundaries.
+    fn splits_needed(&self, start: u64, end: u64) -> usize {
+        [start, end]
+            .iter()
+            .filter(|&&a| self.vmas.range(..a).next_back().is_some_and(|(_, v)| v.end > a))
+            .count()
+    }
+
+    /// ENOMEM unless `more` VMAs fit: within vm.max_map_count (Linux's split_vma rule: a split
+    /// needs map_count < max) and in the heap.
+    fn room_for(&self, more: usize) -> Result<()> {
+        if more == 0 {
+            return Ok(());
+        }
+        if self.vmas.len() + more > max_map_count() {
+            return Err(Errno::ENOMEM);
+        }
+        super::fallible::ensure_room(more * VMA_HEAP_BYTES)
+    }
+
+    /// Inserts a new VMA: Linux's mmap refuses once map_count exceeds vm.max_map_count.
+    fn insert_new(&mut self, vma: Vma) -> Result<()> {
+        if self.vmas.len() > max_map_count() {
+            return Err(Errno::ENOMEM);
+        }
+        super::fallible::ensure_room(VMA_HEAP_BYTES)?;
+        self.vmas.insert(vma.start, vma);
+        Ok(())
+    }
+
+    /// Number of VMAs (/proc/<pid>/maps lines).
+    pub fn map_count(&self) -> usize {
+        self.vmas.len()
+    }
+
+    /// Makes `addr` a VMA boundary if a VMA spans it. Callers check `room_for` first.
     fn split_at(&mut self, addr: u64) {
         let Some((_, v)) = self.vmas.range_mut(..addr).next_back() else { return };
         if v.end > addr {
@@ -245,19 +336,20 @@ impl AddressSpace {
         if len == 0 || len > USER_END || !overcommit_ok(len, prot, &backing) {
             return Err(Errno::ENOMEM);
         }
+        if self.vmas.len() > max_map_count() {
+            return Err(Errno::ENOMEM);
+        }
         let start = self.place(placement, len)?;
-        self.vmas.insert(
+        self.insert_new(Vma {
             start,
-            Vma {
-                start,
-                end: start + len,
-                prot,
-                max_prot: Prot::all(),
-                name: VmaName::None,
-                backing,
-                file: None,
-            },
-        );
+            end: start + len,
+            prot,
+            max_prot: Prot::all(),
+            name: VmaName::None,
+            backing,
+            file: None,
+            locked: false,
+        })?;
         Ok(start)
     }
 
@@ -321,6 +413,14 @@ impl AddressSpace {
         if start % PAGE_SIZE != 0 || len == 0 || end > USER_END {
             return Err(Errno::EINVAL);
         }
+        // Linux's munmap: cutting a hole in one VMA needs a free slot under max_map_count.
+        if self.splits_needed(start, end) == 2
+            && self.vmas.range(..start).next_back().is_some_and(|(_, v)| v.end >= end)
+        {
+            self.room_for(1)?;
+        } else {
+            super::fallible::ensure_room(2 * VMA_HEAP_BYTES)?;
+        }
         self.split_at(start);
         self.split_at(end);
         let doomed: Vec<u64> = self.vmas.range(start..end).map(|(&s, _)| s).collect();
@@ -334,7 +434,7 @@ impl AddressSpace {
     /// Is [start, end) covered by mappings without holes?
     fn fully_mapped(&self, start: u64, end: u64) -> bool {
         let mut cursor = start;
-        for (_, v) in self.vmas.range(..end) {
+        for v in self.overlapping(start, end) {
             if v.end <= cursor {
                 continue;
             }
@@ -361,9 +461,10 @@ impl AddressSpace {
         if !self.fully_mapped(start, end) {
             return Err(Errno::ENOMEM);
         }
-        if self.vmas.range(..end).any(|(_, v)| v.end > start && !v.max_prot.contains(prot)) {
+        if self.overlapping(start, end).any(|v| !v.max_prot.contains(prot)) {
             return Err(Errno::EACCES);
         }
+        self.room_for(self.splits_needed(start, end))?;
         self.split_at(start);
         self.split_at(end);
         for (_, v) in self.vmas.range_mut(start..end) {
@@ -463,7 +564,7 @@ impl AddressSpace {
                 None => self.find_free(new_len).ok_or(Errno::ENOMEM)?,
             };
             let backing = vma.backing_at(old);
-            self.vmas.insert(dest, Vma { start: dest, end: dest + new_len, backing, ..vma });
+            self.insert_new(Vma { start: dest, end: dest + new_len, backing, ..vma })?;
             return Ok(dest);
         }
         let dest = match fixed {
@@ -471,11 +572,15 @@ impl AddressSpace {
             None => self.find_free(new_len).ok_or(Errno::ENOMEM)?,
         };
         // Move the VMA and its present pages.
+        self.room_for(self.splits_needed(old, old + old_len) + 1)?;
+        super::fallible::ensure_room(8 * 1024)?;
         self.split_at(old);
         self.split_at(old + old_len);
         let moved = self.vmas.remove(&old).expect("vma at old");
         let keep = old_len.min(new_len);
-        let mut pages = Vec::new();
+        let mut present = 0;
+        self.pt.for_each_present(old, old + keep, |_, _| present += 1);
+        let mut pages = super::fallible::try_vec(present)?;
         self.pt.for_each_present(old, old + keep, |va, e| {
             pages.extend(e.take().map(|(frame, flags)| (va - old, frame, flags)));
             flush(va);
@@ -490,8 +595,27 @@ impl AddressSpace {
         Ok(dest)
     }
 
-    /// Resolves a page fault at `addr`.
+    /// Resolves a page fault at `addr`. When no frame is free, the OOM killer chooses a
+    /// process to kill; if that frees memory, the fault is tried again.
     pub fn handle_fault(
+        &mut self,
+        addr: u64,
+        access: Access,
+    ) -> core::result::Result<(), FaultError> {
+        match self.handle_fault_once(addr, access) {
+            Err(FaultError::OutOfMemory) => {
+                let handler = OOM_HANDLER.get().ok_or(FaultError::OutOfMemory)?;
+                if handler(self.resident_pages(), self.total_pages()) {
+                    self.handle_fault_once(addr, access)
+                } else {
+                    Err(FaultError::OutOfMemory)
+                }
+            }
+            r => r,
+        }
+    }
+
+    fn handle_fault_once(
         &mut self,
         addr: u64,
         access: Access,
@@ -556,11 +680,14 @@ impl AddressSpace {
     /// A copy for fork: shared mappings keep their frames, private ones become copy-on-write
     /// in both address spaces.
     pub fn fork(&mut self) -> Result<AddressSpace> {
+        // The VMA tree and the list below are copied in the heap.
+        super::fallible::ensure_room(self.vmas.len() * (VMA_HEAP_BYTES + 24))?;
         let mut child = AddressSpace::new()?;
         child.brk_start = self.brk_start;
         child.brk = self.brk;
         for (&s, v) in &self.vmas {
-            child.vmas.insert(s, v.clone());
+            // Memory locks are not inherited by a fork child (Linux's dup_mmap).
+            child.vmas.insert(s, Vma { locked: false, ..v.clone() });
         }
         let mut failed = false;
         let vmas: Vec<(u64, u64, bool)> =
@@ -603,21 +730,26 @@ impl AddressSpace {
             if new_end > MMAP_TOP
                 || self.overlaps(old_end, new_end)
                 || !overcommit_ok(len, Prot::WRITE, &Backing::Anonymous)
+                || (self.lock_future && !self.memlock_ok(len / PAGE_SIZE))
             {
                 return self.brk;
             }
-            self.vmas.insert(
-                old_end,
-                Vma {
-                    start: old_end,
-                    end: new_end,
-                    prot: Prot::READ | Prot::WRITE,
-                    max_prot: Prot::all(),
-                    name: VmaName::Heap,
-                    backing: Backing::Anonymous,
-                    file: None,
-                },
-            );
+            let vma = Vma {
+                start: old_end,
+                end: new_end,
+                prot: Prot::READ | Prot::WRITE,
+                max_prot: Prot::all(),
+                name: VmaName::Heap,
+                backing: Backing::Anonymous,
+                file: None,
+                locked: self.lock_future,
+            };
+            if self.insert_new(vma).is_err() {
+                return self.brk;
+            }
+            if self.lock_future {
+                let _ = self.populate(old_end, new_end);
+            }
         } else if new_end < old_end && self.unmap(new_end, old_end - new_end).is_err() {
             return self.brk;
         }
@@ -657,6 +789,132 @@ impl AddressSpace {
     pub fn clear(&mut self) {
         self.vmas.clear();
         self.pt.clear_user();
+    }
+
+    // ---- mlock: RLIMIT_MEMLOCK accounting and population ----
+
+    /// Pages in locked VMAs (Linux's mm->locked_vm), overall or within [start, end).
+    pub fn locked_pages(&self, start: u64, end: u64) -> u64 {
+        self.overlapping(start, end)
+            .filter(|v| v.locked)
+            .map(|v| (v.end.min(end) - v.start.max(start)) / PAGE_SIZE)
+            .sum()
+    }
+
+    /// Would `more` newly locked pages stay within RLIMIT_MEMLOCK (`memlock_limit`)?
+    pub fn memlock_ok(&self, more: u64) -> bool {
+        self.memlock_limit
+            .is_none_or(|limit| self.locked_pages(0, USER_END).saturating_add(more) <= limit)
+    }
+
+    /// Faults in every page of [start, end) that is not present, as Linux's __mm_populate
+    /// (writable private pages with a write fault, so they are the process's own). ENOMEM for
+    /// a hole, EAGAIN when memory runs out (mlock's errors).
+    pub fn populate(&mut self, start: u64, end: u64) -> Result<()> {
+        let mut va = start;
+        while va < end {
+            let v = self.find(va).ok_or(Errno::ENOMEM)?;
+            let (prot, vend, shared) = (v.prot, v.end.min(end), v.is_shared());
+            if prot.is_empty() {
+                va = vend;
+                continue;
+            }
+            let write = prot.contains(Prot::WRITE) && !shared;
+            while va < vend {
+                let present = self.pt.entry(va).is_some_and(|e| e.is_present());
+                let cow = self.pt.entry(va).is_some_and(|e| e.flags() & PTE_COW != 0);
+                if !present || (write && cow) {
+                    match self.handle_fault(va, Access { write, exec: false }) {
+                        Ok(()) | Err(FaultError::Bus) => {}
+                        Err(FaultError::OutOfMemory) => return Err(Errno::EAGAIN),
+                        Err(_) => return Err(Errno::ENOMEM),
+                    }
+                }
+                va += PAGE_SIZE;
+            }
+        }
+        Ok(())
+    }
+
+    /// mlock/munlock of [start, end) (page-aligned): sets or clears VM_LOCKED on the VMAs
+    /// there, which must cover it without holes (ENOMEM), within RLIMIT_MEMLOCK (ENOMEM), then
+    /// populates a locked range unless `on_fault` (MLOCK_ONFAULT).
+    pub fn mlock(&mut self, start: u64, end: u64, lock: bool, on_fault: bool) -> Result<()> {
+        if end > USER_END || !self.fully_mapped(start, end) {
+            return Err(Errno::ENOMEM);
+        }
+        if lock {
+            let more = (end - start) / PAGE_SIZE - self.locked_pages(start, end);
+            if !self.memlock_ok(more) {
+                return Err(Errno::ENOMEM);
+            }
+        }
+        self.room_for(self.splits_needed(start, end))?;
+        self.split_at(start);
+        self.split_at(end);
+        for (_, v) in self.vmas.range_mut(start..end) {
+            v.locked = lock;
+        }
+        if lock && !on_fault {
+            self.populate(start, end)?;
+        }
+        Ok(())
+    }
+
+    /// mlockall: locks every mapping (MCL_CURRENT; ENOMEM beyond RLIMIT_MEMLOCK) and/or the
+    /// future ones (MCL_FUTURE).
+    pub fn mlock_all(&mut self, current: bool, future: bool, on_fault: bool) -> Result<()> {
+        if current {
+            let total: u64 = self.vmas.values().map(|v| (v.end - v.start) / PAGE_SIZE).sum();
+            if self.memlock_limit.is_some_and(|limit| total > limit) {
+                return Err(Errno::ENOMEM);
+            }
+        }
+        self.lock_future = future;
+        if current {
+            for v in self.vmas.values_mut() {
+                v.locked = true;
+            }
+            if !on_fault {
+                let ranges: Vec<(u64, u64)> = {
+                    let mut r = super::fallible::try_vec(self.vmas.len())?;
+                    r.extend(self.vmas.values().map(|v| (v.start, v.end)));
+                    r
+                };
+                for (s, e) in ranges {
+                    self.populate(s, e)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// munlockall: nothing locked, now or later.
+    pub fn munlock_all(&mut self) {
+        self.lock_future = false;
+        for v in self.vmas.values_mut() {
+            v.locked = false;
+        }
+    }
+
+    /// A new mapping at [start, start+len) is to be locked (MAP_LOCKED, or after
+    /// mlockall(MCL_FUTURE)): EAGAIN beyond RLIMIT_MEMLOCK (Linux's mlock_future_ok).
+    pub fn lock_new_mapping(&mut self, start: u64, len: u64) -> Result<()> {
+        let end = start + page_ceil(len).unwrap_or(len);
+        if !self.memlock_ok((end - start) / PAGE_SIZE) {
+            return Err(Errno::EAGAIN);
+        }
+        if let Some(v) = self.vmas.get_mut(&start) {
+            v.locked = true;
+        }
+        // Population failures are not mmap's (Linux ignores them too).
+        let _ = self.populate(start, end);
+        Ok(())
+    }
+
+    /// Total size of the mappings in pages (Linux's total_vm).
+    pub fn total_pages(&self) -> u64 {
+        self.vmas.values().map(|v| (v.end - v.start) / PAGE_SIZE).sum()
     }
 
     /// Pages present (resident) in [start, end), for /proc.

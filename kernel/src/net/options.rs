@@ -81,6 +81,10 @@ fn read_int(value: &[u8]) -> Result<i32> {
     Ok(i32::from_ne_bytes([value[0], value[1], value[2], value[3]]))
 }
 
+/// A receive or send timeout that expires at once (SO_RCVTIMEO with a negative tv_sec). No
+/// timeval gives 1 ns (the smallest is 1 µs), and it reads back as {0, 0}, as in Linux.
+pub const TIMEOUT_IMMEDIATE: u64 = 1;
+
 fn timeval_bytes(ns: u64) -> Vec<u8> {
     let mut v = Vec::with_capacity(16);
     v.extend_from_slice(&((ns / 1_000_000_000) as i64).to_ne_bytes());
@@ -98,7 +102,8 @@ fn read_timeval(value: &[u8]) -> Result<u64> {
         return Err(Errno::EDOM);
     }
     if sec < 0 {
-        return Ok(0);
+        // Linux's sock_set_timeout: a negative time means "do not wait at all".
+        return Ok(TIMEOUT_IMMEDIATE);
     }
     Ok((sec as u64).saturating_mul(1_000_000_000).saturating_add(usec as u64 * 1000))
 }

@@ -50,7 +50,11 @@ fn read_executable(
     if !creds.may_access(&m, 1) {
         return Err(Errno::EACCES);
     }
-    let mut data = vec![0u8; m.size as usize];
+    // The whole file is staged in the heap: a fallible buffer, so that an exec when the heap
+    // is nearly full (zombies, a fork bomb) fails with ENOMEM instead of panicking.
+    let size = usize::try_from(m.size).map_err(|_| Errno::ENOMEM)?;
+    crate::mm::fallible::ensure_room(size)?;
+    let mut data = crate::mm::user::zeroed_buffer(size)?;
     let n = inode.read_at(0, &mut data)?;
     data.truncate(n);
     Ok((data, (m.dev, m.ino, walk.path())))
@@ -88,6 +92,10 @@ fn load_depth(
         new_argv.extend(argv.into_iter().skip(1));
         return load_depth(cwd, &interp, new_argv, envp, creds, depth + 1);
     }
+    // The plan, the copies of argv/envp and the stack image below are small beside the file,
+    // but must not eat into the heap's reserve either.
+    let args: usize = argv.iter().chain(envp).map(|a| a.len() + 64).sum();
+    crate::mm::fallible::ensure_room(args.saturating_mul(3).saturating_add(64 * 1024))?;
     let plan = match elf::plan(&data, PIE_BASE) {
         Ok(plan) => plan,
         Err(PlanError::Dynamic) => {
@@ -227,6 +235,15 @@ pub fn execve(
     let proc = super::current();
     let cwd = proc.fs.lock().cwd.clone();
     let creds = proc.creds.lock().clone();
+    // Linux's PF_NPROC_EXCEEDED check: a set*uid to a user at its RLIMIT_NPROC lets the
+    // process run, but not exec, while that user stays over the limit.
+    if proc.nproc_exceeded.load(Ordering::Relaxed) {
+        let limit = proc.rlimits.lock().0[super::rlimit::RLIMIT_NPROC].cur;
+        if creds.uid != 0 && super::ucounts::processes(creds.uid) > limit {
+            return Err(Errno::EAGAIN);
+        }
+        proc.nproc_exceeded.store(false, Ordering::Relaxed);
+    }
     let image = load(&cwd, path, &argv, &envp, &creds)?;
     let thread = crate::task::current();
     let root = image.vm.root();

@@ -63,6 +63,8 @@ fn release(proc: &Arc<Process>, wait_status: i32) {
 
     reparent_children(proc);
     *proc.life.lock() = Life::Zombie(wait_status);
+    // Pending signals die with the process (and stop counting against RLIMIT_SIGPENDING).
+    signal::flush(proc);
     notify_parent(proc, wait_status);
 }
 

@@ -123,6 +123,11 @@ impl FileLike for PathOnly {
 /// Installs `file` in the caller's table at the lowest free fd.
 pub fn install(file: Arc<OpenFile>, cloexec: bool) -> Result<i32> {
     let p = current();
+    // fs.file-max bounds the open file descriptions of all but root (Linux: CAP_SYS_ADMIN);
+    // a dup'ed one is not new.
+    if Arc::strong_count(&file) == 1 && !p.creds.lock().is_root() {
+        crate::fs::file::check_file_max()?;
+    }
     let limit = p.rlimits.lock().nofile();
     let fd = p.fds.lock().insert(file, cloexec, 0, limit);
     fd

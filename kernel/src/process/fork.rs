@@ -22,6 +22,8 @@ pub const CLONE_PARENT_SETTID: u64 = 0x100000;
 pub const CLONE_CHILD_CLEARTID: u64 = 0x200000;
 pub const CLONE_CHILD_SETTID: u64 = 0x1000000;
 const CSIGNAL: u64 = 0xff;
+/// A generous bound on what a child takes from the heap besides its kernel stack.
+const CHILD_HEAP_BYTES: usize = 32 * 1024;
 
 pub struct CloneArgs {
     pub flags: u64,
@@ -47,15 +49,37 @@ pub fn clone_process(args: &CloneArgs, frame: &TrapFrame) -> Result<u32> {
     }
     let parent = current();
     let parent_thread = task::current();
+    let (uid, euid) = {
+        let c = parent.creds.lock();
+        (c.uid, c.euid)
+    };
+    // Linux's copy_process: RLIMIT_NPROC per real uid (root exempt), then threads-max for all.
+    let nproc = parent.rlimits.lock().0[super::rlimit::RLIMIT_NPROC].cur;
+    if uid != 0 && euid != 0 && super::ucounts::processes(uid) >= nproc {
+        return Err(Errno::EAGAIN);
+    }
+    if super::count() >= super::threads_max() as usize {
+        return Err(Errno::EAGAIN);
+    }
+    // The child's kernel objects (process, tables, descriptor copies) must fit in the heap
+    // beside the reserve; the kernel stack and page tables are fallible on their own.
+    crate::mm::fallible::ensure_room(CHILD_HEAP_BYTES)?;
+    // A table of a million descriptors is 16 MiB: its copy may fail (ENOMEM), not panic.
+    let fds = parent.fds.lock().try_clone()?;
     let vm =
         if flags & CLONE_VM != 0 { parent.vm() } else { super::new_vm(parent.vm().lock().fork()?) };
     let pid = task::thread::alloc_tid();
     let fs = parent.fs.lock().clone();
     let child = Process::new(pid, Arc::downgrade(&parent), vm, fs);
+    // From here a failure drops `child`, which uncounts it.
+    if !child.charge_nproc(uid) {
+        return Err(Errno::ENOMEM);
+    }
+    child.oom_score_adj.store(parent.oom_score_adj.load(Ordering::Relaxed), Ordering::Relaxed);
     child.pgid.store(parent.pgid(), Ordering::Relaxed);
     child.exit_signal.store(exit_signal, Ordering::Relaxed);
     child.sid.store(parent.sid(), Ordering::Relaxed);
-    *child.fds.lock() = parent.fds.lock().clone();
+    *child.fds.lock() = fds;
     *child.creds.lock() = parent.creds.lock().clone();
     child.sigactions.lock().0 = parent.sigactions.lock().0;
     *child.rlimits.lock() = parent.rlimits.lock().clone();
@@ -90,8 +114,8 @@ pub fn clone_process(args: &CloneArgs, frame: &TrapFrame) -> Result<u32> {
     if flags & CLONE_CHILD_CLEARTID != 0 {
         thread.clear_child_tid.store(args.child_tid, Ordering::Relaxed);
     }
+    crate::mm::fallible::try_push(&mut parent.children.lock(), child.clone())?;
     child.attach_thread(&thread);
-    parent.children.lock().push(child.clone());
     task::scheduler::spawn(thread);
 
     if vfork {

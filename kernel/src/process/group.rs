@@ -3,12 +3,12 @@
 use alloc::sync::Arc;
 use core::sync::atomic::Ordering;
 
-use super::{all, current, find, Process};
+use super::{any, current, find, Process};
 use crate::error::{Errno, Result};
 
 /// Is there a process (not a zombie... Linux counts zombies too) in group `pgid` of session `sid`?
 fn group_exists_in_session(pgid: u32, sid: u32) -> bool {
-    all().iter().any(|p| p.pgid() == pgid && p.sid() == sid)
+    any(|p| p.pgid() == pgid && p.sid() == sid)
 }
 
 pub fn setpgid(pid: u32, pgid: u32) -> Result<()> {
@@ -38,7 +38,7 @@ pub fn setpgid(pid: u32, pgid: u32) -> Result<()> {
 
 pub fn setsid() -> Result<u32> {
     let me = current();
-    if all().iter().any(|p| p.pgid() == me.pid) {
+    if any(|p| p.pgid() == me.pid) {
         return Err(Errno::EPERM);
     }
     me.sid.store(me.pid, Ordering::Relaxed);
@@ -60,12 +60,17 @@ pub fn getsid(pid: u32) -> Result<u32> {
 /// Is group `pgid` orphaned: no member has a parent in another group of the same session?
 /// Stop signals from the terminal (SIGTSTP, SIGTTIN, SIGTTOU) do not stop such a group.
 pub fn is_orphaned(pgid: u32) -> bool {
-    !members(pgid)
-        .iter()
-        .any(|p| p.parent().is_some_and(|q| q.pid != 1 && q.pgid() != pgid && q.sid() == p.sid()))
+    !any(|p| {
+        p.pgid() == pgid
+            && p.parent().is_some_and(|q| q.pid != 1 && q.pgid() != pgid && q.sid() == p.sid())
+    })
 }
 
-/// Members of process group `pgid`.
-pub fn members(pgid: u32) -> alloc::vec::Vec<Arc<Process>> {
-    all().into_iter().filter(|p| p.pgid() == pgid).collect()
+/// Calls `f` on every member of process group `pgid` (without a snapshot: no memory needed).
+pub fn for_each_member(pgid: u32, mut f: impl FnMut(&Arc<Process>)) {
+    super::for_each(|p| {
+        if p.pgid() == pgid {
+            f(p)
+        }
+    });
 }

@@ -103,9 +103,7 @@ impl JobControl for ProcessJobs {
     }
 
     fn signal_group(&self, pgid: u32, sig: u32) {
-        for p in group::members(pgid) {
-            signal::send(&p, sig, SigInfo::new(sig, SI_KERNEL));
-        }
+        group::for_each_member(pgid, |p| signal::send(p, sig, SigInfo::new(sig, SI_KERNEL)));
     }
 
     fn caller_blocks_or_ignores(&self, sig: u32) -> bool {

@@ -2,10 +2,9 @@
 //! everyone).
 
 use alloc::sync::Arc;
-use alloc::vec::Vec;
 
 use super::signal::{self, SigInfo, SIGCONT, SI_TKILL, SI_USER};
-use super::{all, current, find, group, Process};
+use super::{current, find, Process};
 use crate::error::{Errno, Result};
 
 /// What kill(2)'s pid names.
@@ -40,27 +39,30 @@ fn may_signal(target: &Process, sig: u32) -> bool {
     sig == SIGCONT && me.sid() == target.sid()
 }
 
+/// Signals one process: EPERM if the caller may not, EAGAIN if a real-time signal's
+/// information cannot be queued (sigqueue beyond RLIMIT_SIGPENDING).
 pub fn signal_one(target: &Arc<Process>, sig: u32, info: SigInfo) -> Result<()> {
     if !may_signal(target, sig) {
         return Err(Errno::EPERM);
     }
-    signal::send(target, sig, info);
-    Ok(())
+    signal::queue(target, sig, info)
 }
 
-/// Signals every process in `targets`; ESRCH if none, EPERM if none could be signalled.
-fn signal_many(targets: Vec<Arc<Process>>, sig: u32, info: SigInfo) -> Result<()> {
-    if targets.is_empty() {
-        return Err(Errno::ESRCH);
-    }
-    let mut ok = false;
-    for t in &targets {
-        ok |= signal_one(t, sig, info).is_ok();
-    }
-    if ok {
-        Ok(())
-    } else {
-        Err(Errno::EPERM)
+/// Signals every process `selected` accepts; ESRCH if none, EPERM if none could be signalled.
+/// The process table is walked without a snapshot, so this needs no memory: after a fork bomb
+/// has filled the kernel heap, kill(0, SIGKILL) is the remedy and must work.
+fn signal_many(selected: impl Fn(&Process) -> bool, sig: u32, info: SigInfo) -> Result<()> {
+    let (mut found, mut ok) = (false, false);
+    super::for_each(|p| {
+        if selected(p) {
+            found = true;
+            ok |= signal_one(p, sig, info).is_ok();
+        }
+    });
+    match (found, ok) {
+        (false, _) => Err(Errno::ESRCH),
+        (true, true) => Ok(()),
+        (true, false) => Err(Errno::EPERM),
     }
 }
 
@@ -70,13 +72,12 @@ pub fn kill(target: Target, sig: u32) -> Result<()> {
     let me = current();
     match target {
         Target::Process(pid) => signal_one(&find(pid).ok_or(Errno::ESRCH)?, sig, info),
-        Target::OwnGroup => signal_many(group::members(me.pgid()), sig, info),
-        Target::Group(pgid) => signal_many(group::members(pgid), sig, info),
-        Target::Everyone => signal_many(
-            all().into_iter().filter(|p| p.pid > 1 && p.pid != me.pid).collect(),
-            sig,
-            info,
-        ),
+        Target::OwnGroup => {
+            let pgid = me.pgid();
+            signal_many(|p| p.pgid() == pgid, sig, info)
+        }
+        Target::Group(pgid) => signal_many(|p| p.pgid() == pgid, sig, info),
+        Target::Everyone => signal_many(|p| p.pid > 1 && p.pid != me.pid, sig, info),
     }
 }
 

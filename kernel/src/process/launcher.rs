@@ -106,7 +106,7 @@ fn run(init: &Arc<Process>, argv: &[String], first: &mut bool) -> i32 {
     if core::mem::take(first) {
         crate::control!("user-entry");
     }
-    let status = init.child_events.wait_uninterruptible(|| {
+    let status = init.child_events.wait_unbounded(|| {
         reap_orphans(init, proc.pid);
         match *proc.life.lock() {
             Life::Zombie(s) => Some(s),
@@ -151,12 +151,14 @@ fn become_init() -> Arc<Process> {
 }
 
 pub extern "C" fn main(_: u64) -> ! {
+    // Installed here rather than in main.rs's list: it is the process layer's, like init.
+    super::oom::install();
     let init = become_init();
     let mut first = true;
     let commands = match read_file(BATCH_FILE) {
         Some(data) => parse_batch(&data),
         None => {
-            let path = crate::cmdline_value("init").unwrap_or("/init");
+            let path = crate::cmdline::value("init").unwrap_or("/init");
             alloc::vec![alloc::vec![String::from(path)]]
         }
     };

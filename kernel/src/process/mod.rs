@@ -2,6 +2,7 @@
 //! groups and sessions, signals, and the kernel's handling of traps on behalf of user programs.
 
 pub mod creds;
+pub mod describe;
 pub mod exec;
 pub mod exit;
 pub mod fileops;
@@ -11,11 +12,13 @@ pub mod job_control;
 pub mod kill;
 pub mod launcher;
 pub mod net_env;
+pub mod oom;
 pub mod rlimit;
 pub mod signal;
 pub mod signalfd;
 pub mod timers;
 pub mod trap;
+pub mod ucounts;
 pub mod wait;
 
 use alloc::collections::BTreeMap;
@@ -94,6 +97,13 @@ pub struct Process {
     pub ctty: Mutex<Option<Arc<Tty>>>,
     /// Monotonic time at creation, for /proc/<pid>/stat.
     pub start_ns: u64,
+    /// The real uid this process is counted under for RLIMIT_NPROC (`ucounts`), until reaped.
+    nproc_uid: Mutex<Option<u32>>,
+    /// Linux's PF_NPROC_EXCEEDED: a set*uid moved the process to a user at its RLIMIT_NPROC;
+    /// the next execve fails with EAGAIN if that is still so.
+    pub nproc_exceeded: AtomicBool,
+    /// /proc/<pid>/oom_score_adj: -1000 (never) to 1000 (first), inherited by fork.
+    pub oom_score_adj: core::sync::atomic::AtomicI32,
 }
 
 static PROCESSES: Mutex<BTreeMap<u32, Weak<Process>>> = Mutex::new(BTreeMap::new());
@@ -127,6 +137,9 @@ impl Process {
             vfork_wait: WaitQueue::new(),
             ctty: Mutex::new(None),
             start_ns: crate::arch::time::monotonic_ns(),
+            nproc_uid: Mutex::new(None),
+            nproc_exceeded: AtomicBool::new(false),
+            oom_score_adj: core::sync::atomic::AtomicI32::new(0),
         });
         PROCESSES.lock().insert(pid, Arc::downgrade(&p));
         p
@@ -176,10 +189,75 @@ impl Process {
     }
 }
 
+impl Process {
+    /// Counts this process under real uid `uid` for RLIMIT_NPROC; false if out of memory.
+    fn charge_nproc(&self, uid: u32) -> bool {
+        if !ucounts::charge_process(uid) {
+            return false;
+        }
+        *self.nproc_uid.lock() = Some(uid);
+        true
+    }
+
+    /// Its real uid changed (set*uid): the count moves with it, as Linux's set_user. Flags the
+    /// process when the new user was already at RLIMIT_NPROC (execve then checks again).
+    pub fn move_nproc(&self, uid: u32) {
+        let mut charged = self.nproc_uid.lock();
+        let Some(old) = *charged else { return };
+        if old == uid {
+            return;
+        }
+        let limit = self.rlimits.lock().0[rlimit::RLIMIT_NPROC].cur;
+        let over = uid != 0 && ucounts::processes(uid) > limit;
+        self.nproc_exceeded.store(over, Ordering::Relaxed);
+        if ucounts::charge_process(uid) {
+            ucounts::uncharge_process(old);
+            *charged = Some(uid);
+        }
+    }
+
+    fn uncharge_nproc(&self) {
+        if let Some(uid) = self.nproc_uid.lock().take() {
+            ucounts::uncharge_process(uid);
+        }
+    }
+}
+
 impl Drop for Process {
     fn drop(&mut self) {
+        self.uncharge_nproc();
         PROCESSES.lock().remove(&self.pid);
     }
+}
+
+/// Processes in the table (zombies included), against /proc/sys/kernel/threads-max.
+pub fn count() -> usize {
+    PROCESSES.lock().len()
+}
+
+static THREADS_MAX: AtomicU32 = AtomicU32::new(0);
+
+/// /proc/sys/kernel/threads-max: how many processes (threads, in Linux) may exist. Linux sizes it
+/// so kernel stacks take at most an eighth of RAM; ours come from the bounded kernel heap, so
+/// it is half the heap in 64 KiB kernel stacks (the other half for everything else), at
+/// least 20 as in Linux.
+pub fn threads_max() -> u32 {
+    let mut n = THREADS_MAX.load(Ordering::Relaxed);
+    if n == 0 {
+        let (_, heap) = crate::mm::heap::stats();
+        n = ((heap / (2 * 64 * 1024)) as u32).max(20);
+        THREADS_MAX.store(n, Ordering::Relaxed);
+    }
+    n
+}
+
+/// Root writes threads-max (Linux accepts 1 to FUTEX_TID_MASK, else EINVAL).
+pub fn set_threads_max(n: u64) -> crate::error::Result<()> {
+    if !(1..=0x3fff_ffff).contains(&n) {
+        return Err(crate::error::Errno::EINVAL);
+    }
+    THREADS_MAX.store(n as u32, Ordering::Relaxed);
+    Ok(())
 }
 
 /// The command name (at most 15 bytes), as /proc/<pid>/comm and ps show it.
@@ -190,6 +268,16 @@ pub fn comm_of(p: &Process) -> String {
     let exe = p.exe.lock();
     let base = exe.rsplit('/').next().unwrap_or("");
     String::from(&base[..base.len().min(15)])
+}
+
+/// RLIMIT_MEMLOCK in pages for `p`, or None if it may lock without limit (root has
+/// CAP_IPC_LOCK; RLIM_INFINITY).
+pub fn memlock_limit(p: &Process) -> Option<u64> {
+    if p.creds.lock().euid == 0 {
+        return None;
+    }
+    let cur = p.rlimits.lock().0[rlimit::RLIMIT_MEMLOCK].cur;
+    (cur != rlimit::RLIM_INFINITY).then_some(cur / crate::mm::frame::PAGE_SIZE)
 }
 
 /// The process the current thread belongs to.
@@ -213,13 +301,45 @@ pub fn of_thread(t: &Thread) -> Option<Arc<Process>> {
     t.owner().cloned().and_then(|o| o.downcast::<Process>().ok())
 }
 
-/// A reaped process leaves the table at once, though a dying thread may still hold it briefly.
+/// A reaped process leaves the table at once, though a dying thread may still hold it briefly;
+/// it stops counting against its user's RLIMIT_NPROC then too (Linux's release_task).
 pub fn unregister(pid: u32) {
-    PROCESSES.lock().remove(&pid);
+    let reaped = PROCESSES.lock().remove(&pid).and_then(|w| w.upgrade());
+    if let Some(p) = reaped {
+        p.uncharge_nproc();
+    }
 }
 
 pub fn find(pid: u32) -> Option<Arc<Process>> {
     PROCESSES.lock().get(&pid).and_then(|w| w.upgrade())
+}
+
+/// The first process whose pid is above `after`.
+fn next_after(after: u32) -> Option<Arc<Process>> {
+    PROCESSES.lock().range(after.saturating_add(1)..).find_map(|(_, w)| w.upgrade())
+}
+
+/// Calls `f` on every live or zombie process in pid order. The table is walked one pid at a
+/// time rather than copied, so this needs no memory (kill must work on a full heap) and `f` may
+/// take any lock.
+pub fn for_each(mut f: impl FnMut(&Arc<Process>)) {
+    let mut pid = 0;
+    while let Some(p) = next_after(pid) {
+        pid = p.pid;
+        f(&p);
+    }
+}
+
+/// Does some process satisfy `f`? (No memory needed, as `for_each`.)
+pub fn any(mut f: impl FnMut(&Process) -> bool) -> bool {
+    let mut pid = 0;
+    while let Some(p) = next_after(pid) {
+        if f(&p) {
+            return true;
+        }
+        pid = p.pid;
+    }
+    false
 }
 
 /// Every live or zombie process, by pid.

@@ -204,11 +204,76 @@ impl SigInfo {
     }
 }
 
+/// A pending signal's information, charged to a user's RLIMIT_SIGPENDING count.
+struct Queued {
+    info: SigInfo,
+    /// The real uid whose count this entry raised (`ucounts::charge_sigpending`).
+    charged: u32,
+}
+
+/// The siginfo of each pending signal (several for queued real-time signals). Every entry is
+/// charged to its target's real uid; leaving the queue by any way uncharges it.
+#[derive(Default)]
+pub struct SigQueue(VecDeque<Queued>);
+
+impl SigQueue {
+    /// Queues `info` for `proc` if its owner is within RLIMIT_SIGPENDING (or the limit does
+    /// not apply) and the heap has room; false otherwise.
+    fn push(&mut self, info: SigInfo, uid: u32, limit: u64, override_limit: bool) -> bool {
+        if !super::ucounts::charge_sigpending(uid, limit, override_limit) {
+            return false;
+        }
+        if crate::mm::fallible::try_push_back(&mut self.0, Queued { info, charged: uid }).is_err() {
+            super::ucounts::uncharge_sigpending(uid);
+            return false;
+        }
+        true
+    }
+
+    /// Keeps only the entries whose signal `keep` accepts.
+    fn retain(&mut self, mut keep: impl FnMut(u32) -> bool) {
+        self.0.retain(|q| {
+            let k = keep(q.info.signo as u32);
+            if !k {
+                super::ucounts::uncharge_sigpending(q.charged);
+            }
+            k
+        });
+    }
+
+    /// Takes the oldest entry of `sig`.
+    fn take(&mut self, sig: u32) -> Option<SigInfo> {
+        let i = self.0.iter().position(|q| q.info.signo as u32 == sig)?;
+        let q = self.0.remove(i)?;
+        super::ucounts::uncharge_sigpending(q.charged);
+        Some(q.info)
+    }
+
+    fn has(&self, sig: u32) -> bool {
+        self.0.iter().any(|q| q.info.signo as u32 == sig)
+    }
+
+    /// Entries queued (/proc/<pid>/status's ShdPnd is by bits; this counts the records).
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Drop for SigQueue {
+    fn drop(&mut self) {
+        self.retain(|_| false);
+    }
+}
+
 /// Per-process signal state beyond the dispositions.
 #[derive(Default)]
 pub struct SignalState {
     /// The siginfo of each pending signal (several for queued real-time signals).
-    infos: Mutex<VecDeque<SigInfo>>,
+    infos: Mutex<SigQueue>,
     /// sigaltstack: (sp, size, flags).
     pub alt_stack: Mutex<(u64, u64, u32)>,
     /// Job control: stopped by a stop signal, until SIGCONT.
@@ -252,21 +317,46 @@ fn ignored(proc: &Process, sig: u32) -> bool {
         || (act.handler == SIG_DFL && default_action(sig) == DefaultAction::Ignore)
 }
 
-/// Sends `sig` with `info` to process `proc` (any of its threads may take it).
+/// Sends `sig` with `info` to process `proc` (any of its threads may take it). A signal whose
+/// information cannot be queued is still sent, without it, as Linux does for signals from kill
+/// and the kernel.
 pub fn send(proc: &Arc<Process>, sig: u32, info: SigInfo) {
-    post(proc, sig, info, false);
+    let _ = post(proc, sig, info, false);
 }
 
 /// Sends `sig` to the process's thread (tgkill, faults, SIGPIPE): pending on the thread itself.
 pub fn send_to_thread(proc: &Arc<Process>, sig: u32, info: SigInfo) {
-    post(proc, sig, info, true);
+    let _ = post(proc, sig, info, true);
 }
 
-fn post(proc: &Arc<Process>, sig: u32, info: SigInfo, thread_directed: bool) {
-    if sig == 0 || proc.is_zombie() {
-        return;
+/// sigqueue and friends: as `send`, but a real-time signal whose information cannot be queued
+/// (its target's user is at RLIMIT_SIGPENDING, or no memory) fails with EAGAIN.
+pub fn queue(proc: &Arc<Process>, sig: u32, info: SigInfo) -> Result<()> {
+    post(proc, sig, info, false)
+}
+
+/// Linux's __send_signal_locked: queues `info` unless it must not or cannot; Err(EAGAIN) only
+/// for a real-time signal sent by something other than kill.
+fn queue_info(proc: &Process, sig: u32, info: SigInfo) -> Result<()> {
+    // Standard signals from kill or the kernel (si_code >= 0) queue beyond the limit.
+    let override_limit = sig < SIGRTMIN && info.code >= 0;
+    let uid = proc.creds.lock().uid;
+    let limit = proc.rlimits.lock().0[super::rlimit::RLIMIT_SIGPENDING].cur;
+    if proc.signals.infos.lock().push(info, uid, limit, override_limit) {
+        return Ok(());
     }
-    let Some(thread) = proc.main_thread() else { return };
+    if sig >= SIGRTMIN && info.code != SI_USER {
+        return Err(Errno::EAGAIN);
+    }
+    // A silent loss of information: the signal is still sent.
+    Ok(())
+}
+
+fn post(proc: &Arc<Process>, sig: u32, info: SigInfo, thread_directed: bool) -> Result<()> {
+    if sig == 0 || proc.is_zombie() {
+        return Ok(());
+    }
+    let Some(thread) = proc.main_thread() else { return Ok(()) };
     let shared = &proc.signals.shared_pending;
     let blocked = thread.sig_blocked.load(Ordering::Relaxed) & bit(sig) != 0;
     if sig == SIGCONT || sig == SIGKILL {
@@ -274,7 +364,7 @@ fn post(proc: &Arc<Process>, sig: u32, info: SigInfo, thread_directed: bool) {
         let stop_mask = bit(SIGSTOP) | bit(SIGTSTP) | bit(SIGTTIN) | bit(SIGTTOU);
         thread.sig_pending.fetch_and(!stop_mask, Ordering::Relaxed);
         shared.fetch_and(!stop_mask, Ordering::Relaxed);
-        proc.signals.infos.lock().retain(|i| bit(i.signo as u32) & stop_mask == 0);
+        proc.signals.infos.lock().retain(|s| bit(s) & stop_mask == 0);
         if proc.signals.stopped.swap(false, Ordering::Relaxed) {
             *proc.signals.report.lock() = Some(JobEvent::Continued);
             notify_parent_job(proc, CLD_CONTINUED, SIGCONT);
@@ -284,18 +374,21 @@ fn post(proc: &Arc<Process>, sig: u32, info: SigInfo, thread_directed: bool) {
     if matches!(sig, SIGSTOP | SIGTSTP | SIGTTIN | SIGTTOU) {
         thread.sig_pending.fetch_and(!bit(SIGCONT), Ordering::Relaxed);
         shared.fetch_and(!bit(SIGCONT), Ordering::Relaxed);
-        proc.signals.infos.lock().retain(|i| i.signo as u32 != SIGCONT);
+        proc.signals.infos.lock().retain(|s| s != SIGCONT);
     }
     // A signal being waited for (sigtimedwait) counts as blocked: it is kept, not ignored.
     let awaited = proc.signals.sigwait_set.load(Ordering::Relaxed) & bit(sig) != 0;
     if !blocked && !awaited && ignored(proc, sig) {
-        return;
+        return Ok(());
     }
     let target = if thread_directed { &thread.sig_pending } else { &**shared };
     if target.load(Ordering::Relaxed) & bit(sig) != 0 && sig < SIGRTMIN {
-        return;
+        return Ok(());
     }
-    proc.signals.infos.lock().push_back(info);
+    // SIGKILL needs no information and no memory: it always gets through.
+    if sig != SIGKILL {
+        queue_info(proc, sig, info)?;
+    }
     target.fetch_or(bit(sig), Ordering::Release);
     task::note_signal_work();
     proc.signals.signalfd_wait.wake_all();
@@ -306,6 +399,12 @@ fn post(proc: &Arc<Process>, sig: u32, info: SigInfo, thread_directed: bool) {
             proc.signals.wake_on_continue.wake_all();
         }
     }
+    Ok(())
+}
+
+/// Exit: the pending signals' records go, and their users' counts with them.
+pub fn flush(proc: &Process) {
+    proc.signals.infos.lock().retain(|_| false);
 }
 
 /// Forgets pending instances of `sig` (its disposition became "ignore").
@@ -314,7 +413,7 @@ pub fn discard(proc: &Process, sig: u32) {
         t.sig_pending.fetch_and(!bit(sig), Ordering::Relaxed);
     }
     proc.signals.shared_pending.fetch_and(!bit(sig), Ordering::Relaxed);
-    proc.signals.infos.lock().retain(|i| i.signo as u32 != sig);
+    proc.signals.infos.lock().retain(|s| s != sig);
 }
 
 /// EPIPE's companion: SIGPIPE to the writing thread, as Linux's send_sig (SI_USER, own pid).
@@ -348,11 +447,10 @@ fn dequeue(proc: &Process, thread: &Thread) -> Option<(u32, SigInfo)> {
     }
     let sig = pending.trailing_zeros() + 1;
     let mut infos = proc.signals.infos.lock();
-    let info = match infos.iter().position(|i| i.signo as u32 == sig) {
-        Some(i) => infos.remove(i).expect("present"),
-        None => SigInfo::new(sig, SI_KERNEL),
-    };
-    if !infos.iter().any(|i| i.signo as u32 == sig) {
+    // A signal sent without its information (none could be queued) reads as Linux's: SI_USER
+    // from pid 0.
+    let info = infos.take(sig).unwrap_or_else(|| SigInfo::new(sig, SI_USER));
+    if !infos.has(sig) {
         // The thread's own instance goes first, then the process's.
         if thread.sig_pending.load(Ordering::Acquire) & bit(sig) != 0 {
             thread.sig_pending.fetch_and(!bit(sig), Ordering::Release);
@@ -479,7 +577,7 @@ fn stop(proc: &Arc<Process>, sig: u32) {
     *proc.signals.report.lock() = Some(JobEvent::Stopped(sig));
     notify_parent_job(proc, CLD_STOPPED, sig);
     let thread = task::current();
-    proc.signals.wake_on_continue.wait_uninterruptible(|| {
+    proc.signals.wake_on_continue.wait_unbounded(|| {
         let killed = thread.pending_all() & bit(SIGKILL) != 0;
         (!proc.signals.stopped.load(Ordering::Relaxed) || killed).then_some(())
     });

@@ -4,6 +4,7 @@
 use alloc::format;
 use alloc::string::String;
 use alloc::sync::Arc;
+use core::any::Any;
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use bytemuck::{Pod, Zeroable};
@@ -184,7 +185,7 @@ impl FileLike for SignalFd {
         format!("sigmask:\t{:016x}\n", self.mask.load(Ordering::Relaxed))
     }
 
-    fn signalfd(&self) -> Option<&SignalFd> {
+    fn as_any(&self) -> Option<&dyn Any> {
         Some(self)
     }
 }

@@ -4,23 +4,17 @@
 use alloc::sync::Arc;
 
 use crate::arch::pic::{IRQ_COM1, IRQ_TIMER};
-use crate::arch::trap::{self, TrapFrame, TrapHandlers};
+use crate::arch::trap::{self, TrapFrame};
 use crate::arch::usercopy;
 use crate::mm::vm::{Access, FaultError};
 
 use super::signal::{self, SigInfo, *};
 use super::Process;
 
-pub fn install() {
-    trap::set_handlers(TrapHandlers {
-        syscall: crate::syscall::dispatch,
-        exception: on_exception,
-        irq: on_irq,
-        return_to_user: on_return_to_user,
-    });
-}
+// main.rs installs these, with `syscall::dispatch`, as the `arch::trap::TrapHandlers`: `process`
+// sits below `syscall` and may not name it.
 
-fn on_irq(_frame: &mut TrapFrame, irq: u8) {
+pub fn on_irq(_frame: &mut TrapFrame, irq: u8) {
     match irq {
         IRQ_TIMER => {
             crate::task::on_timer_tick();
@@ -32,7 +26,7 @@ fn on_irq(_frame: &mut TrapFrame, irq: u8) {
     }
 }
 
-fn on_return_to_user(frame: &mut TrapFrame) {
+pub fn on_return_to_user(frame: &mut TrapFrame) {
     crate::task::scheduler::preempt_point();
     signal::deliver(frame);
 }
@@ -76,7 +70,7 @@ fn force_signal(sig: u32, info: SigInfo) {
     signal::send_to_thread(&proc, sig, info);
 }
 
-fn on_exception(frame: &mut TrapFrame, fault_addr: u64) {
+pub fn on_exception(frame: &mut TrapFrame, fault_addr: u64) {
     let vector = frame.vector;
     if frame.from_user() {
         let (sig, info) = match vector {

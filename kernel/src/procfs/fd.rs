@@ -36,12 +36,14 @@ impl FdDir {
 
     fn files(&self) -> Result<Vec<(i32, Arc<OpenFile>)>> {
         let p = process::find(self.pid).ok_or(Errno::ENOENT)?;
-        let entries = p.fds.lock().entries();
+        super::may_inspect(self.pid)?;
+        let entries = p.fds.lock().try_entries()?;
         Ok(entries)
     }
 
     fn file(&self, fd: i32) -> Result<Arc<OpenFile>> {
         let p = process::find(self.pid).ok_or(Errno::ENOENT)?;
+        super::may_inspect(self.pid)?;
         let f = p.fds.lock().get(fd).map_err(|_| Errno::ENOENT);
         f
     }
@@ -166,6 +168,8 @@ impl Inode for FdDir {
     }
 
     fn readdir(&self) -> Result<Vec<DirEntry>> {
+        let entries = self.files()?;
+        let entries_len = entries.len();
         let dir = dtype_of(S_IFDIR);
         let mut v = alloc::vec![
             DirEntry {
@@ -179,7 +183,10 @@ impl Inode for FdDir {
                 dtype: dir
             },
         ];
-        for (fd, _) in self.files()? {
+        // A table may hold a million descriptors: the listing is fallible (ENOMEM).
+        crate::fs::kmem::grow(&mut v, entries_len)?;
+        crate::fs::kmem::reserve(entries_len * 16)?;
+        for (fd, _) in entries {
             let ino = ino::of_pid(self.pid, ino::FD_LINK + fd as u64);
             v.push(DirEntry { ino, name: format!("{}", fd), dtype: dtype_of(S_IFLNK) });
         }
@@ -215,9 +222,9 @@ impl Inode for FdTarget {
     }
 
     fn open(&self, flags: u32) -> Result<Option<Arc<dyn FileLike>>> {
-        // A pipe opens like a FIFO: the end the flags ask for. Sockets cannot be opened.
+        // A pipe opens the end the flags ask for, without waiting. Sockets cannot be opened.
         if let Some(pipe) = self.file.pipe() {
-            return pipe.open_fifo_end(flags).map(Some);
+            return pipe.reopen_end(flags).map(Some);
         }
         if self.file.metadata().file_type() == S_IFSOCK {
             return Err(Errno::ENXIO);

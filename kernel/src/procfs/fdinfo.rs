@@ -35,6 +35,7 @@ impl FdInfoDir {
 /// The text of /proc/<pid>/fdinfo/<fd>, generated when it is opened.
 fn text(pid: u32, fd: i32) -> Result<Vec<u8>> {
     let p = process::find(pid).ok_or(Errno::ENOENT)?;
+    super::may_inspect(pid)?;
     let (file, cloexec) = {
         let mut fds = p.fds.lock();
         let file = fds.get(fd).map_err(|_| Errno::ENOENT)?;
@@ -79,8 +80,9 @@ impl Inode for FdInfoDir {
             ".." => return Ok(super::pid::PidDir::new(self.fs.clone(), self.pid)),
             _ => {}
         }
-        let fd = parse_pid(name).and_then(|n| i32::try_from(n).ok()).ok_or(Errno::ENOENT)?;
         let p = process::find(self.pid).ok_or(Errno::ENOENT)?;
+        super::may_inspect(self.pid)?;
+        let fd = parse_pid(name).and_then(|n| i32::try_from(n).ok()).ok_or(Errno::ENOENT)?;
         p.fds.lock().get(fd).map_err(|_| Errno::ENOENT)?;
         let pid = self.pid;
         let ino = ino::of_pid(pid, ino::FDINFO_FILE + fd as u64);
@@ -90,7 +92,9 @@ impl Inode for FdInfoDir {
 
     fn readdir(&self) -> Result<Vec<DirEntry>> {
         let p = process::find(self.pid).ok_or(Errno::ENOENT)?;
-        let entries = p.fds.lock().entries();
+        super::may_inspect(self.pid)?;
+        let entries = p.fds.lock().try_entries()?;
+        let entries_len = entries.len();
         let dir = dtype_of(S_IFDIR);
         let mut v = alloc::vec![
             DirEntry {
@@ -104,6 +108,9 @@ impl Inode for FdInfoDir {
                 dtype: dir
             },
         ];
+        // A table may hold a million descriptors: the listing is fallible (ENOMEM).
+        crate::fs::kmem::grow(&mut v, entries_len)?;
+        crate::fs::kmem::reserve(entries_len * 16)?;
         for (fd, _) in entries {
             let ino = ino::of_pid(self.pid, ino::FDINFO_FILE + fd as u64);
             v.push(DirEntry { ino, name: format!("{}", fd), dtype: dtype_of(S_IFREG) });

@@ -7,11 +7,13 @@ use core::any::Any;
 
 use super::{metadata, Owner, ProcFs};
 use crate::error::{Errno, Result};
-use crate::fs::file::FileLike;
+use crate::fs::file::{FileLike, Mapping};
 use crate::fs::inode::{FileSystem, Inode, Metadata, S_IFREG};
 use crate::mm::user::UserSlice;
 
 pub type Generator = Arc<dyn Fn() -> Result<Vec<u8>> + Send + Sync>;
+/// What a write to a writable sysctl does with the bytes written.
+pub type Writer = fn(&[u8]) -> Result<()>;
 
 #[derive(Clone)]
 pub struct GenFile {
@@ -22,6 +24,8 @@ pub struct GenFile {
     /// What a write returns (Linux: EIO for most global files, EINVAL for per-process ones).
     write_error: Errno,
     generate: Generator,
+    /// Writable sysctls (/proc/sys/vm/max_map_count, ...): the setter.
+    writer: Option<Writer>,
 }
 
 impl GenFile {
@@ -33,7 +37,22 @@ impl GenFile {
         write_error: Errno,
         generate: Generator,
     ) -> Arc<GenFile> {
-        Arc::new(GenFile { fs, ino, perm, owner, write_error, generate })
+        Arc::new(GenFile { fs, ino, perm, owner, write_error, generate, writer: None })
+    }
+
+    /// A writable sysctl: reads generate, writes go to `writer` (whose owner is root, so the
+    /// permission check at open keeps other users out).
+    pub fn sysctl(fs: Arc<ProcFs>, ino: u64, generate: Generator, writer: Writer) -> Arc<GenFile> {
+        let write_error = Errno::EINVAL;
+        Arc::new(GenFile {
+            fs,
+            ino,
+            perm: 0o644,
+            owner: Owner::Root,
+            write_error,
+            generate,
+            writer: Some(writer),
+        })
     }
 }
 
@@ -54,8 +73,10 @@ impl Inode for GenFile {
         Ok(copy_from(&(self.generate)()?, offset, buf))
     }
 
-    fn write_at(&self, _offset: u64, _buf: &[u8]) -> Result<usize> {
-        Err(self.write_error)
+    fn write_at(&self, _offset: u64, buf: &[u8]) -> Result<usize> {
+        let w = self.writer.ok_or(self.write_error)?;
+        w(buf)?;
+        Ok(buf.len())
     }
 
     /// O_TRUNC on open succeeds and changes nothing, as on Linux.
@@ -66,7 +87,12 @@ impl Inode for GenFile {
     fn open(&self, _flags: u32) -> Result<Option<Arc<dyn FileLike>>> {
         let data = (self.generate)()?;
         let inode = Arc::new(self.clone());
-        Ok(Some(Arc::new(Snapshot { data, inode, write_error: self.write_error })))
+        Ok(Some(Arc::new(Snapshot {
+            data,
+            inode,
+            write_error: self.write_error,
+            writer: self.writer,
+        })))
     }
 }
 
@@ -82,6 +108,7 @@ struct Snapshot {
     data: Vec<u8>,
     inode: Arc<dyn Inode>,
     write_error: Errno,
+    writer: Option<Writer>,
 }
 
 impl FileLike for Snapshot {
@@ -94,12 +121,23 @@ impl FileLike for Snapshot {
         Ok(n)
     }
 
-    fn write(&self, _buf: UserSlice, _offset: u64, _nonblock: bool) -> Result<usize> {
-        Err(self.write_error)
+    fn write(&self, buf: UserSlice, _offset: u64, _nonblock: bool) -> Result<usize> {
+        let w = self.writer.ok_or(self.write_error)?;
+        // A sysctl value is a short line; Linux reads at most a page of it.
+        let n = buf.len().min(4096);
+        let bytes = UserSlice::new(buf.addr(), n).read_to_vec()?;
+        w(&bytes)?;
+        Ok(buf.len())
     }
 
     fn is_seekable(&self) -> bool {
         true
+    }
+
+    /// No /proc file maps. Linux's global files (proc_reg wrappers, the ones whose writes fail
+    /// with EIO) say EIO; per-process files and sysctls have no mmap at all: ENODEV.
+    fn mmap(&self, _shared: bool, _write: bool, _fd_writable: bool) -> Result<Mapping> {
+        Err(if self.write_error == Errno::EIO { Errno::EIO } else { Errno::ENODEV })
     }
 
     fn metadata(&self) -> Metadata {

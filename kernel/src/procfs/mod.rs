@@ -197,6 +197,28 @@ fn refuse_remove(dir: &dyn Inode, name: &str) -> crate::error::Errno {
     }
 }
 
+/// Linux's ptrace_may_access(PTRACE_MODE_READ_FSCREDS), the one check in front of the files
+/// that show what a process holds (maps, environ, fd/, fdinfo/, the cwd and exe links): the
+/// caller itself, root, or a caller whose fs ids equal the target's real, effective and saved
+/// ids; anyone else gets EACCES. (Every process here is dumpable: there is no set-id exec
+/// nor PR_SET_DUMPABLE yet.)
+pub(crate) fn may_inspect(pid: u32) -> crate::error::Result<()> {
+    let Some(me) = caller() else { return Ok(()) };
+    if me.pid == pid {
+        return Ok(());
+    }
+    let target = process::find(pid).ok_or(crate::error::Errno::ENOENT)?;
+    let c = me.creds.lock().clone();
+    let t = target.creds.lock().clone();
+    let same_user = [t.uid, t.euid, t.suid].iter().all(|&u| u == c.fsuid)
+        && [t.gid, t.egid, t.sgid].iter().all(|&g| g == c.fsgid);
+    if c.euid == 0 || same_user {
+        Ok(())
+    } else {
+        Err(crate::error::Errno::EACCES)
+    }
+}
+
 /// The process the calling thread belongs to (None for kernel threads).
 fn caller() -> Option<Arc<Process>> {
     crate::task::scheduler::try_current().and_then(|t| process::of_thread(&t))

@@ -30,21 +30,23 @@ struct Entry {
     id: u64,
     name: &'static str,
     kind: Kind,
+    /// Shows what the process holds: only for those `may_inspect` lets in.
+    inspects: bool,
 }
 
 static ENTRIES: &[Entry] = &[
-    Entry { id: 0, name: "cmdline", kind: Kind::File(pf::cmdline, 0o444) },
-    Entry { id: 1, name: "comm", kind: Kind::File(pf::comm, 0o644) },
-    Entry { id: 2, name: "cwd", kind: Kind::Link(pf::cwd) },
-    Entry { id: 3, name: "environ", kind: Kind::File(pf::environ, 0o400) },
-    Entry { id: 4, name: "exe", kind: Kind::Link(pf::exe) },
-    Entry { id: 5, name: "fd", kind: Kind::FdDir },
-    Entry { id: 11, name: "fdinfo", kind: Kind::FdInfoDir },
-    Entry { id: 6, name: "maps", kind: Kind::File(pf::maps, 0o444) },
-    Entry { id: 7, name: "mounts", kind: Kind::File(pf::mounts, 0o444) },
-    Entry { id: 8, name: "stat", kind: Kind::File(pf::stat, 0o444) },
-    Entry { id: 9, name: "statm", kind: Kind::File(pf::statm, 0o444) },
-    Entry { id: 10, name: "status", kind: Kind::File(pf::status, 0o444) },
+    Entry { id: 0, name: "cmdline", kind: Kind::File(pf::cmdline, 0o444), inspects: false },
+    Entry { id: 1, name: "comm", kind: Kind::File(pf::comm, 0o644), inspects: false },
+    Entry { id: 2, name: "cwd", kind: Kind::Link(pf::cwd), inspects: true },
+    Entry { id: 3, name: "environ", kind: Kind::File(pf::environ, 0o400), inspects: true },
+    Entry { id: 4, name: "exe", kind: Kind::Link(pf::exe), inspects: true },
+    Entry { id: 5, name: "fd", kind: Kind::FdDir, inspects: true },
+    Entry { id: 11, name: "fdinfo", kind: Kind::FdInfoDir, inspects: true },
+    Entry { id: 6, name: "maps", kind: Kind::File(pf::maps, 0o444), inspects: true },
+    Entry { id: 7, name: "mounts", kind: Kind::File(pf::mounts, 0o444), inspects: false },
+    Entry { id: 8, name: "stat", kind: Kind::File(pf::stat, 0o444), inspects: false },
+    Entry { id: 9, name: "statm", kind: Kind::File(pf::statm, 0o444), inspects: false },
+    Entry { id: 10, name: "status", kind: Kind::File(pf::status, 0o444), inspects: false },
 ];
 
 impl Entry {
@@ -91,11 +93,24 @@ impl PidDir {
         match e.kind {
             Kind::File(generate, perm) => {
                 // Linux: files without a write handler fail writes with EINVAL.
-                let gen = Arc::new(move || generate(&process_of(pid)?));
+                let guarded = e.inspects;
+                let gen = Arc::new(move || {
+                    if guarded {
+                        super::may_inspect(pid)?;
+                    }
+                    generate(&process_of(pid)?)
+                });
                 GenFile::new(fs, ino, perm, owner, Errno::EINVAL, gen)
             }
             Kind::Link(target) => {
-                let target = Arc::new(move || target(&process::find(pid).ok_or(Errno::ENOENT)?));
+                let guarded = e.inspects;
+                let target = Arc::new(move || {
+                    let p = process::find(pid).ok_or(Errno::ENOENT)?;
+                    if guarded {
+                        super::may_inspect(pid)?;
+                    }
+                    target(&p)
+                });
                 Link::new(fs, ino, 0o777, owner, 0, target)
             }
             Kind::FdDir => FdDir::new(fs, pid),

@@ -199,6 +199,8 @@ pub fn maps(p: &Arc<Process>) -> Result<Vec<u8>> {
                 continue;
             }
         }
+        // A process may have vm.max_map_count mappings: the text is built fallibly.
+        crate::fs::kmem::grow(&mut lines, 1)?;
         let line = MapLine {
             start: v.start,
             end: v.end,
@@ -216,6 +218,9 @@ pub fn maps(p: &Arc<Process>) -> Result<Vec<u8>> {
     for l in lines {
         let flag = |on: bool, c: char| if on { c } else { '-' };
         let (major, minor) = major_minor(l.dev);
+        let room = 128 + l.name.as_ref().map_or(0, |n| n.len());
+        crate::fs::kmem::reserve(room)?;
+        out.try_reserve(room).map_err(|_| Errno::ENOMEM)?;
         let start = out.len();
         let _ = write!(
             out,
@@ -321,7 +326,7 @@ pub fn status(p: &Arc<Process>) -> Result<Vec<u8>> {
     let (state, word) = state(p);
     let zombie = p.is_zombie();
     let creds = p.creds.lock().clone();
-    let fd_slots = p.fds.lock().entries().last().map(|(fd, _)| *fd as usize + 1).unwrap_or(0);
+    let fd_slots = p.fds.lock().entries().last().map(|(fd, _)| fd as usize + 1).unwrap_or(0);
     let fd_size = if zombie { 0 } else { fd_slots.max(64).next_power_of_two() };
     let (pending, blocked) = signal_masks(p);
     let (ignored, caught) = p.sigactions.lock().masks();

@@ -33,9 +33,18 @@ static GLOBAL: &[Entry] = &[
 static SYS: &[Entry] = &[
     Entry { id: 20, name: "fs", node: Node::Dir(SYS_FS) },
     Entry { id: 21, name: "kernel", node: Node::Dir(SYS_KERNEL) },
+    Entry { id: 22, name: "vm", node: Node::Dir(SYS_VM) },
 ];
 
+static SYS_VM: &[Entry] = &[Entry {
+    id: 70,
+    name: "max_map_count",
+    node: Node::Sysctl(sf::max_map_count, sf::set_max_map_count),
+}];
+
 static SYS_FS: &[Entry] = &[
+    Entry { id: 33, name: "file-max", node: Node::File(sf::file_max, 0o644) },
+    Entry { id: 34, name: "file-nr", node: Node::File(sf::file_nr, 0o444) },
     Entry { id: 30, name: "nr_open", node: Node::File(sf::nr_open, 0o644) },
     Entry { id: 31, name: "pipe-max-size", node: Node::File(sf::pipe_max_size, 0o644) },
     Entry { id: 32, name: "mqueue", node: Node::Dir(SYS_FS_MQUEUE) },
@@ -55,6 +64,7 @@ static SYS_KERNEL: &[Entry] = &[
     Entry { id: 41, name: "ostype", node: Node::File(sf::ostype, 0o444) },
     Entry { id: 42, name: "osrelease", node: Node::File(sf::osrelease, 0o444) },
     Entry { id: 43, name: "pid_max", node: Node::File(sf::pid_max, 0o644) },
+    Entry { id: 44, name: "threads-max", node: Node::Sysctl(sf::threads_max, sf::set_threads_max) },
 ];
 
 /// The inode number of `self` (not in the table: its target depends on the caller).

@@ -7,7 +7,7 @@ use alloc::vec::Vec;
 use core::fmt::Write;
 
 use crate::arch::time::{monotonic_ns, realtime_ns};
-use crate::error::Result;
+use crate::error::{Errno, Result};
 use crate::mm::frame;
 use crate::process;
 use crate::task::thread::State;
@@ -244,6 +244,16 @@ pub fn pipe_max_size() -> Result<Vec<u8>> {
     text(format!("{}\n", crate::fs::pipe::PIPE_MAX_SIZE))
 }
 
+/// /proc/sys/fs/file-max and file-nr (allocated, always 0 free, maximum).
+pub fn file_max() -> Result<Vec<u8>> {
+    text(format!("{}\n", crate::fs::file::file_max()))
+}
+
+pub fn file_nr() -> Result<Vec<u8>> {
+    let (n, max) = (crate::fs::file::open_files(), crate::fs::file::file_max());
+    text(format!("{}\t0\t{}\n", n, max))
+}
+
 pub fn nr_open() -> Result<Vec<u8>> {
     text(String::from("1048576\n"))
 }
@@ -267,4 +277,35 @@ pub fn mq_msgsize_max() -> Result<Vec<u8>> {
 
 pub fn mq_queues_max() -> Result<Vec<u8>> {
     text(format!("{}\n", crate::ipc::mqueue::limits().queues_max))
+}
+
+/// A sysctl integer as Linux's proc_dointvec parses it: optional blanks, a decimal number,
+/// optional blanks and newline; EINVAL otherwise.
+fn parse_sysctl_int(bytes: &[u8]) -> Result<i64> {
+    let s = core::str::from_utf8(bytes).map_err(|_| Errno::EINVAL)?;
+    s.trim().parse::<i64>().map_err(|_| Errno::EINVAL)
+}
+
+/// /proc/sys/vm/max_map_count: the most mappings a process may have.
+pub fn max_map_count() -> Result<Vec<u8>> {
+    text(format!("{}\n", crate::mm::vm::max_map_count()))
+}
+
+pub fn set_max_map_count(bytes: &[u8]) -> Result<()> {
+    let n = parse_sysctl_int(bytes)?;
+    if !(0..=i32::MAX as i64).contains(&n) {
+        return Err(Errno::EINVAL);
+    }
+    crate::mm::vm::set_max_map_count(n as usize);
+    Ok(())
+}
+
+/// /proc/sys/kernel/threads-max: the most processes the system may have.
+pub fn threads_max() -> Result<Vec<u8>> {
+    text(format!("{}\n", crate::process::threads_max()))
+}
+
+pub fn set_threads_max(bytes: &[u8]) -> Result<()> {
+    let n = parse_sysctl_int(bytes)?;
+    crate::process::set_threads_max(u64::try_from(n).map_err(|_| Errno::EINVAL)?)
 }

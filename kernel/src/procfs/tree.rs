@@ -18,6 +18,8 @@ pub enum Node {
     /// A generated read-only file with these permission bits.
     File(fn() -> Result<Vec<u8>>, u32),
     Link(fn() -> Result<String>),
+    /// A writable sysctl (mode 0644, root's): its value, and the setter writes go to.
+    Sysctl(fn() -> Result<Vec<u8>>, super::generated::Writer),
     Dir(&'static [Entry]),
 }
 
@@ -36,6 +38,7 @@ impl Entry {
     pub fn mode(&self) -> u32 {
         match self.node {
             Node::File(_, perm) => S_IFREG | perm,
+            Node::Sysctl(..) => S_IFREG | 0o644,
             Node::Link(_) => S_IFLNK | 0o777,
             Node::Dir(_) => S_IFDIR | 0o555,
         }
@@ -60,6 +63,9 @@ impl Entry {
                     write_error,
                     Arc::new(generate),
                 )
+            }
+            Node::Sysctl(generate, writer) => {
+                GenFile::sysctl(fs.clone(), self.ino(), Arc::new(generate), writer)
             }
             Node::Link(target) => {
                 Link::new(fs.clone(), self.ino(), 0o777, Owner::Root, 0, Arc::new(target))

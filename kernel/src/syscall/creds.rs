@@ -15,7 +15,15 @@ const NGROUPS_MAX: usize = 65536;
 fn with_creds<T>(f: impl FnOnce(&mut Credentials) -> Result<T>) -> Result<T> {
     let p = process::current();
     let mut c = p.creds.lock();
-    f(&mut c)
+    let old_uid = c.uid;
+    let r = f(&mut c);
+    let new_uid = c.uid;
+    drop(c);
+    if new_uid != old_uid {
+        // RLIMIT_NPROC counts processes by real uid.
+        p.move_nproc(new_uid);
+    }
+    r
 }
 
 pub fn getuid() -> Result<i64> {

@@ -77,6 +77,7 @@ pub fn getdents64(fd: i32, buf: u64, count: u64) -> Result<i64> {
         if bytes.len() + reclen > out.len() {
             break;
         }
+        bytes.try_reserve(reclen).map_err(|_| Errno::ENOMEM)?;
         let next_off = (start + taken + 1) as u64;
         bytes.extend_from_slice(&e.ino.to_ne_bytes());
         bytes.extend_from_slice(&next_off.to_ne_bytes());

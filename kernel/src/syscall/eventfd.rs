@@ -30,7 +30,8 @@ pub fn signalfd4(fd: i32, mask: u64, sizemask: u64, flags: u32) -> Result<i64> {
         return fileops::install(file, flags & O_CLOEXEC != 0).map(|fd| fd as i64);
     }
     let f = super::io::file(fd)?;
-    let sfd = f.file().signalfd().ok_or(Errno::EINVAL)?;
+    let sfd = f.file().as_any().and_then(|a| a.downcast_ref::<SignalFd>());
+    let sfd = sfd.ok_or(Errno::EINVAL)?;
     sfd.set_mask(mask);
     Ok(fd as i64)
 }

@@ -242,7 +242,7 @@ pub fn dup3(old: i32, new: i32, flags: u32) -> Result<i64> {
     if new < 0 || new as usize >= limit {
         return Err(Errno::EBADF);
     }
-    let replaced = p.fds.lock().put(new, f, flags & O_CLOEXEC != 0);
+    let replaced = p.fds.lock().put(new, f, flags & O_CLOEXEC != 0)?;
     if let Some(old) = replaced {
         crate::fs::lock::closed_by_process(p.pid, &old);
         old.file().closed_by(p.pid);

@@ -43,7 +43,7 @@ pub fn memfd_create(name: u64, flags: u32) -> Result<i64> {
     };
     let opts =
         Options { sealing: flags & MFD_ALLOW_SEALING != 0, noexec: flags & MFD_NOEXEC_SEAL != 0 };
-    let file = OpenFile::new(memfd::create(name, opts, uid, gid), O_RDWR);
+    let file = OpenFile::new(memfd::create(name, opts, uid, gid)?, O_RDWR);
     fileops::install(file, flags & MFD_CLOEXEC != 0).map(i64::from)
 }
 

@@ -1,10 +1,10 @@
-//! brk, mmap, munmap, mprotect, mremap, msync, madvise.
+//! brk, mmap, munmap, mprotect, mremap, msync, madvise, mlock/munlock/mlock2/mlockall/
+//! munlockall.
 
 use alloc::sync::Arc;
 
 use crate::error::{Errno, Result};
-use crate::fs::devfs::DEV_ZERO;
-use crate::fs::inode::{InodePages, F_SEAL_FUTURE_WRITE, F_SEAL_WRITE, S_IFCHR, S_IFREG};
+use crate::fs::file::Mapping;
 use crate::mm::frame::PAGE_SIZE;
 use crate::mm::shared::SharedMemory;
 use crate::mm::vm::{page_ceil, Backing, Placement, Prot};
@@ -23,6 +23,7 @@ const MAP_TYPE: i32 = 0x0f;
 const MAP_FIXED: i32 = 0x10;
 const MAP_ANONYMOUS: i32 = 0x20;
 const MAP_FIXED_NOREPLACE: i32 = 0x10_0000;
+const MAP_LOCKED: i32 = 0x2000;
 
 fn prot_from(prot: i32) -> Result<Prot> {
     if prot & !(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_GROWSDOWN | PROT_GROWSUP) != 0 {
@@ -42,7 +43,11 @@ fn prot_from(prot: i32) -> Result<Prot> {
 }
 
 pub fn brk(addr: u64) -> Result<i64> {
-    Ok(process::current().vm().lock().set_brk(addr) as i64)
+    let proc = process::current();
+    let vm = proc.vm();
+    let mut vm = vm.lock();
+    vm.memlock_limit = process::memlock_limit(&proc);
+    Ok(vm.set_brk(addr) as i64)
 }
 
 pub fn mmap(addr: u64, len: u64, prot: i32, flags: i32, fd: i32, offset: u64) -> Result<i64> {
@@ -88,51 +93,44 @@ pub fn mmap(addr: u64, len: u64, prot: i32, flags: i32, fd: i32, offset: u64) ->
             return Err(Errno::EACCES);
         }
         let pgoff = offset / PAGE_SIZE;
-        if m.file_type() == S_IFCHR && m.rdev == DEV_ZERO {
-            // /dev/zero maps as anonymous memory.
-            if shared {
-                Backing::Shared {
-                    source: Arc::new(SharedMemory::for_anonymous_mapping(pages)?),
-                    pgoff: 0,
+        // Each kind of file decides (ENODEV where it cannot be mapped).
+        match f.file().mmap(shared, prot.contains(Prot::WRITE), f.writable())? {
+            Mapping::Anonymous if shared => Backing::Shared {
+                source: Arc::new(SharedMemory::for_anonymous_mapping(pages)?),
+                pgoff: 0,
+            },
+            Mapping::Anonymous => Backing::Anonymous,
+            Mapping::Pages { source, read_only } => {
+                if read_only {
+                    max_prot = Some(Prot::READ | Prot::EXEC);
                 }
-            } else {
-                Backing::Anonymous
-            }
-        } else {
-            if m.file_type() != S_IFREG {
-                return Err(Errno::ENODEV);
-            }
-            let inode = f.file().inode().ok_or(Errno::ENODEV)?;
-            // A write-sealed file takes no writable shared mapping, and a read-only one may not
-            // become writable (Linux clears VM_MAYWRITE).
-            let write_sealed =
-                inode.seals().is_ok_and(|s| s & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE) != 0);
-            if shared && write_sealed && prot.contains(Prot::WRITE) {
-                return Err(Errno::EPERM);
-            }
-            if shared && (!f.writable() || write_sealed) {
-                max_prot = Some(Prot::READ | Prot::EXEC);
-            }
-            let path = f.path().map(|w| w.path()).unwrap_or_default();
-            file_info = Some((m.dev, m.ino, path));
-            // A mapping that may write counts against F_SEAL_WRITE while it lives.
-            let writer = if shared && max_prot.is_none() { inode.writable_mapping() } else { None };
-            let source = Arc::new(InodePages(inode, writer));
-            if shared {
-                Backing::Shared { source, pgoff }
-            } else {
-                Backing::Private { source, pgoff }
+                let path = f.path().map(|w| w.path()).unwrap_or_default();
+                file_info = Some((m.dev, m.ino, path));
+                let source = Arc::new(source);
+                if shared {
+                    Backing::Shared { source, pgoff }
+                } else {
+                    Backing::Private { source, pgoff }
+                }
             }
         }
     };
     let vm = proc.vm();
     let mut vm = vm.lock();
+    let locked = flags & MAP_LOCKED != 0 || vm.lock_future;
+    vm.memlock_limit = process::memlock_limit(&proc);
+    if locked && !vm.memlock_ok(pages) {
+        return Err(Errno::EAGAIN);
+    }
     let start = vm.map(placement, len, prot, backing)?;
     if let Some(info) = file_info {
         vm.set_vma_file(start, info);
     }
     if let Some(max) = max_prot {
         vm.set_vma_max_prot(start, max);
+    }
+    if locked {
+        vm.lock_new_mapping(start, len)?;
     }
     Ok(start as i64)
 }
@@ -201,4 +199,74 @@ pub fn madvise(addr: u64, len: u64, advice: i32) -> Result<i64> {
         0..=3 | 10..=25 | 100..=101 => Ok(0),
         _ => Err(Errno::EINVAL),
     }
+}
+
+const MLOCK_ONFAULT: u32 = 1;
+const MCL_CURRENT: i32 = 1;
+const MCL_FUTURE: i32 = 2;
+const MCL_ONFAULT: i32 = 4;
+
+/// mlock's range: the pages `[addr, addr+len)` touch; EINVAL if it wraps.
+fn lock_range(addr: u64, len: u64) -> Result<(u64, u64)> {
+    let start = addr & !(PAGE_SIZE - 1);
+    let end = addr.checked_add(len).and_then(page_ceil).ok_or(Errno::EINVAL)?;
+    Ok((start, end))
+}
+
+/// Linux's can_do_mlock: a zero RLIMIT_MEMLOCK forbids locking (EPERM) except to root.
+fn may_lock(proc: &process::Process) -> Result<()> {
+    let zero = proc.rlimits.lock().0[process::rlimit::RLIMIT_MEMLOCK].cur == 0;
+    if zero && process::memlock_limit(proc).is_some() {
+        return Err(Errno::EPERM);
+    }
+    Ok(())
+}
+
+fn mlock_common(addr: u64, len: u64, lock: bool, on_fault: bool) -> Result<i64> {
+    let (start, end) = lock_range(addr, len)?;
+    let proc = process::current();
+    if lock {
+        may_lock(&proc)?;
+    }
+    if start == end {
+        return Ok(0);
+    }
+    let vm = proc.vm();
+    let mut vm = vm.lock();
+    vm.memlock_limit = process::memlock_limit(&proc);
+    vm.mlock(start, end, lock, on_fault).map(|_| 0)
+}
+
+pub fn mlock(addr: u64, len: u64) -> Result<i64> {
+    mlock_common(addr, len, true, false)
+}
+
+pub fn mlock2(addr: u64, len: u64, flags: u32) -> Result<i64> {
+    if flags & !MLOCK_ONFAULT != 0 {
+        return Err(Errno::EINVAL);
+    }
+    mlock_common(addr, len, true, flags & MLOCK_ONFAULT != 0)
+}
+
+pub fn munlock(addr: u64, len: u64) -> Result<i64> {
+    mlock_common(addr, len, false, false)
+}
+
+pub fn mlockall(flags: i32) -> Result<i64> {
+    if flags == 0 || flags & !(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) != 0 || flags == MCL_ONFAULT
+    {
+        return Err(Errno::EINVAL);
+    }
+    let proc = process::current();
+    may_lock(&proc)?;
+    let vm = proc.vm();
+    let mut vm = vm.lock();
+    vm.memlock_limit = process::memlock_limit(&proc);
+    vm.mlock_all(flags & MCL_CURRENT != 0, flags & MCL_FUTURE != 0, flags & MCL_ONFAULT != 0)
+        .map(|_| 0)
+}
+
+pub fn munlockall() -> Result<i64> {
+    process::current().vm().lock().munlock_all();
+    Ok(0)
 }

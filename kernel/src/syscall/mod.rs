@@ -182,6 +182,11 @@ fn call(nr: u64, a: &Args, frame: &mut TrapFrame) -> Result<i64> {
         MREMAP => mm::mremap(a.u(0), a.u(1), a.u(2), a.u32(3), a.u(4)),
         MSYNC => mm::msync(a.u(0), a.u(1), a.int(2)),
         MADVISE => mm::madvise(a.u(0), a.u(1), a.int(2)),
+        MLOCK => mm::mlock(a.u(0), a.u(1)),
+        MLOCK2 => mm::mlock2(a.u(0), a.u(1), a.u32(2)),
+        MUNLOCK => mm::munlock(a.u(0), a.u(1)),
+        MLOCKALL => mm::mlockall(a.int(0)),
+        MUNLOCKALL => mm::munlockall(),
 
         EXIT | EXIT_GROUP => process::exit(a.int(0)),
         FORK => process::fork(frame),

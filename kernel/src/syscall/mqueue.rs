@@ -46,7 +46,8 @@ struct SigEvent {
 /// The open file and queue behind `fd` (EBADF if it is not a queue).
 fn queue_file(fd: i32) -> Result<(Arc<OpenFile>, Arc<QueueNode>)> {
     let f = super::io::file(fd)?;
-    let q = f.file().mqueue().ok_or(Errno::EBADF)?.clone();
+    let queue = f.file().as_any().and_then(|a| a.downcast_ref::<QueueFile>());
+    let q = queue.ok_or(Errno::EBADF)?.node().clone();
     Ok((f, q))
 }
 

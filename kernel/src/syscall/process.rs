@@ -60,8 +60,12 @@ pub fn clone(
 }
 
 pub fn execve(path: u64, argv: u64, envp: u64, frame: &mut TrapFrame) -> Result<i64> {
+    // argv and envp are copied into the heap (up to ARG_MAX each, in vectors that grow as
+    // they are read): ENOMEM rather than a heap panic when the heap is nearly full.
+    crate::mm::fallible::ensure_room(2 * ARG_MAX)?;
     let path = read_cstring(path, crate::fs::path::PATH_MAX)?;
     let argv = read_cstring_array(argv, ARG_MAX)?;
+    crate::mm::fallible::ensure_room(2 * ARG_MAX)?;
     let envp = read_cstring_array(envp, ARG_MAX)?;
     exec::execve(&path, argv, envp, frame)?;
     Ok(0)

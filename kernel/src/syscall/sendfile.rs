@@ -10,6 +10,14 @@ use crate::mm::user::UserPtr;
 
 const SPLICE_F_NONBLOCK: u32 = 2;
 
+/// A pipe with no reader: EPIPE and SIGPIPE, as Linux's opipe_prep.
+fn sigpipe_on_epipe(r: Result<usize>) -> Result<i64> {
+    if r == Err(Errno::EPIPE) {
+        crate::process::signal::raise_sigpipe();
+    }
+    r.map(|n| n as i64)
+}
+
 /// Reads an optional in/out offset (a pointer to loff_t).
 fn read_offset(ptr: u64) -> Result<Option<u64>> {
     if ptr == 0 {
@@ -74,8 +82,12 @@ pub fn splice(
             return Err(Errno::EINVAL);
         }
     }
-    let (src_off, dst_off) = (read_offset(off_in)?, read_offset(off_out)?);
     let nonblock = flags & SPLICE_F_NONBLOCK != 0;
+    if let (Some(from), Some(to)) = (input.file().pipe(), output.file().pipe()) {
+        let count = len.min(0x7fff_f000) as usize;
+        return sigpipe_on_epipe(pipe::pipe_to_pipe(from, to, count, nonblock, true));
+    }
+    let (src_off, dst_off) = (read_offset(off_in)?, read_offset(off_out)?);
     let src_start = src_off.or_else(|| input.file().is_seekable().then(|| input.offset()));
     let dst_start = dst_off.or_else(|| output.file().is_seekable().then(|| output.offset()));
     let (n, src_end, dst_end) = splice::transfer(
@@ -115,7 +127,7 @@ pub fn tee(fd_in: i32, fd_out: i32, len: u64, flags: u32) -> Result<i64> {
         return Err(Errno::EINVAL);
     }
     let nonblock = flags & SPLICE_F_NONBLOCK != 0;
-    pipe::tee(from, to, len.min(0x7fff_f000) as usize, nonblock).map(|n| n as i64)
+    sigpipe_on_epipe(pipe::pipe_to_pipe(from, to, len.min(0x7fff_f000) as usize, nonblock, false))
 }
 
 pub fn copy_file_range(

@@ -6,7 +6,7 @@ use bytemuck::{Pod, Zeroable};
 
 use super::io::file;
 use crate::error::{Errno, Result};
-use crate::fs::inode::{Inode, Metadata};
+use crate::fs::inode::{Inode, Metadata, Storage};
 use crate::fs::path::PATH_MAX;
 use crate::mm::user::{read_cstring, UserPtr, UserSlice};
 use crate::process::fileops::{
@@ -204,20 +204,30 @@ struct Statfs {
 
 fn statfs_of(inode: &Arc<dyn Inode>) -> Statfs {
     let fs = inode.fs();
-    // tmpfs may grow to half of RAM (Linux's default size); proc has no storage at all.
-    let (total, free) = if fs.has_storage() {
-        (crate::mm::frame::total_frames() as u64, crate::mm::frame::free_frames() as u64)
-    } else {
-        (0, 0)
-    };
+    // tmpfs reports its size= and nr_inodes=; devpts and mqueue report memory as Linux's
+    // default half of RAM; proc has no storage at all.
+    let storage = fs.storage().unwrap_or_else(|| {
+        let (total, free) = if fs.has_storage() {
+            (crate::mm::frame::total_frames() as u64, crate::mm::frame::free_frames() as u64)
+        } else {
+            (0, 0)
+        };
+        let half = total / 2;
+        Storage {
+            blocks: half,
+            free_blocks: free.min(half),
+            files: half,
+            free_files: free.min(half),
+        }
+    });
     Statfs {
         f_type: fs.magic() as i64,
         f_bsize: 4096,
-        f_blocks: total / 2,
-        f_bfree: free.min(total / 2),
-        f_bavail: free.min(total / 2),
-        f_files: total / 2,
-        f_ffree: free.min(total / 2),
+        f_blocks: storage.blocks,
+        f_bfree: storage.free_blocks,
+        f_bavail: storage.free_blocks,
+        f_files: storage.files,
+        f_ffree: storage.free_files,
         f_fsid: [fs.dev() as i32, 0],
         f_namelen: 255,
         f_frsize: 4096,

@@ -1,5 +1,6 @@
 //! Threads, the scheduler, wait queues and timers.
 
+pub mod diagnose;
 pub mod scheduler;
 pub mod thread;
 pub mod timer;
@@ -41,4 +42,5 @@ pub fn clear_signal_work() {
 pub fn on_timer_tick() {
     timer::expire(crate::arch::time::monotonic_ns());
     scheduler::tick();
+    diagnose::on_tick();
 }

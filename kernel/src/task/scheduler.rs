@@ -45,6 +45,12 @@ pub fn try_current() -> Option<Arc<Thread>> {
     CURRENT.get().borrow().clone()
 }
 
+/// The running thread's address, for the NMI dump only: it may have interrupted the code that
+/// is switching threads, so it does not borrow the slot if that code holds it.
+pub(super) fn try_current_unborrowed() -> Option<*const Thread> {
+    CURRENT.get().try_borrow().ok()?.as_ref().map(Arc::as_ptr)
+}
+
 fn set_current(t: Option<Arc<Thread>>) -> Option<Arc<Thread>> {
     CURRENT.get().replace(t)
 }

@@ -5,6 +5,7 @@ use alloc::boxed::Box;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::any::Any;
+use core::panic::Location;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
 
 use spin::Once;
@@ -52,6 +53,28 @@ pub struct Thread {
     pub(super) cpu_ns: AtomicU64,
     pub(super) run_start: AtomicU64,
     owner: Once<Arc<dyn Any + Send + Sync>>,
+    /// What the thread waits on while it sleeps, for the diagnosis dump and the watchdog.
+    pub(super) wait: Mutex<WaitInfo>,
+}
+
+/// Where and how a thread sleeps (valid while its state is `Sleeping`).
+#[derive(Clone, Copy, Default)]
+pub struct WaitInfo {
+    /// The code that called `wait_until`/`wait_uninterruptible` (which object it waits on).
+    pub site: Option<&'static Location<'static>>,
+    /// The wait queue's address, to see which sleepers share one.
+    pub queue: usize,
+    /// Monotonic deadline, if the wait has one.
+    pub deadline: Option<u64>,
+    /// When the wait began (monotonic ns).
+    pub since: u64,
+    /// Signals do not end it.
+    pub uninterruptible: bool,
+    /// Blocked on purpose for as long as it takes (a stopped process, PID 1 waiting for its
+    /// command): the watchdog does not report it.
+    pub unbounded: bool,
+    /// The watchdog has reported this wait already.
+    pub reported: bool,
 }
 
 static NEXT_TID: AtomicU32 = AtomicU32::new(1);
@@ -85,6 +108,7 @@ impl Thread {
             cpu_ns: AtomicU64::new(0),
             run_start: AtomicU64::new(0),
             owner: Once::new(),
+            wait: Mutex::new(WaitInfo::default()),
         })
     }
 
@@ -96,7 +120,9 @@ impl Thread {
         let rsp =
             context::prepare_kernel_thread(bytemuck::cast_slice_mut(&mut t.stack), entry, arg);
         t.saved_rsp.store(rsp, Ordering::Relaxed);
-        Arc::new(t)
+        let t = Arc::new(t);
+        super::diagnose::register(&t);
+        t
     }
 
     /// A thread that starts in user mode with the registers of `frame`, in the address space
@@ -115,7 +141,21 @@ impl Thread {
         stack[last] = *frame;
         let rsp = context::prepare_user_return(bytemuck::cast_slice_mut(&mut t.stack), frame_addr);
         t.saved_rsp.store(rsp, Ordering::Relaxed);
-        Some(Arc::new(t))
+        let t = Arc::new(t);
+        super::diagnose::register(&t);
+        Some(t)
+    }
+
+    /// The frame pointer saved by the last switch away from this thread (`context::switch`
+    /// pushes rbp, rbx, r12-r15 in that order below its return address), to walk a sleeping
+    /// thread's kernel stack. None if the saved stack pointer is not inside this stack.
+    pub fn saved_frame_pointer(&self) -> Option<u64> {
+        let rsp = self.saved_rsp.load(Ordering::Relaxed);
+        let base = self.stack.as_ptr() as u64;
+        let words: &[u64] = bytemuck::cast_slice(&self.stack);
+        let index = usize::try_from(rsp.checked_sub(base)? / 8).ok()? + 5;
+        (rsp % 8 == 0).then_some(())?;
+        words.get(index).copied()
     }
 
     pub fn stack_top(&self) -> u64 {

@@ -3,10 +3,11 @@
 
 use alloc::collections::VecDeque;
 use alloc::sync::Arc;
+use core::panic::Location;
 use core::sync::atomic::Ordering;
 
 use super::scheduler;
-use super::thread::{State, Thread};
+use super::thread::{State, Thread, WaitInfo};
 use super::timer;
 use crate::sync::Mutex;
 
@@ -29,6 +30,13 @@ impl WaitError {
     }
 }
 
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Interruptible,
+    Uninterruptible,
+    Unbounded,
+}
+
 pub struct WaitQueue {
     waiters: Mutex<VecDeque<Arc<Thread>>>,
 }
@@ -45,13 +53,17 @@ impl WaitQueue {
     }
 
     /// Sleeps until `cond` returns `Some`, a signal arrives, or (if given) the monotonic clock
-    /// passes `deadline_ns`.
+    /// passes `deadline_ns`. The caller's location is what the diagnosis dump shows as the
+    /// object the thread waits on.
+    #[track_caller]
     pub fn wait_until<T>(
         &self,
         mut cond: impl FnMut() -> Option<T>,
         deadline_ns: Option<u64>,
     ) -> Result<T, WaitError> {
         let me = scheduler::current();
+        let site = Location::caller();
+        let mut first = true;
         loop {
             if let Some(v) = cond() {
                 return Ok(v);
@@ -65,6 +77,7 @@ impl WaitQueue {
                 }
                 timer::add(d, &me);
             }
+            self.note_wait(&me, site, deadline_ns, Kind::Interruptible, &mut first);
             me.set_state(State::Sleeping);
             self.waiters.lock().push_back(me.clone());
             scheduler::block();
@@ -74,19 +87,63 @@ impl WaitQueue {
         }
     }
 
-    /// Sleeps until `cond` returns `Some`, whatever signals arrive (a stopped process, the
-    /// vfork parent). Wakers must also wake this queue for SIGKILL if `cond` watches for it.
-    pub fn wait_uninterruptible<T>(&self, mut cond: impl FnMut() -> Option<T>) -> T {
+    /// Sleeps until `cond` returns `Some`, whatever signals arrive (the vfork parent). Wakers
+    /// must also wake this queue for SIGKILL if `cond` watches for it. The kernel watchdog
+    /// reports such a wait that lasts more than a few seconds.
+    #[track_caller]
+    pub fn wait_uninterruptible<T>(&self, cond: impl FnMut() -> Option<T>) -> T {
+        self.wait_uninterruptible_as(Location::caller(), Kind::Uninterruptible, cond)
+    }
+
+    /// `wait_uninterruptible` for a wait that lasts as long as it must by design (a stopped
+    /// process until SIGCONT, PID 1 until its command ends): the watchdog leaves it alone.
+    #[track_caller]
+    pub fn wait_unbounded<T>(&self, cond: impl FnMut() -> Option<T>) -> T {
+        self.wait_uninterruptible_as(Location::caller(), Kind::Unbounded, cond)
+    }
+
+    fn wait_uninterruptible_as<T>(
+        &self,
+        site: &'static Location<'static>,
+        kind: Kind,
+        mut cond: impl FnMut() -> Option<T>,
+    ) -> T {
         let me = scheduler::current();
+        let mut first = true;
         loop {
             if let Some(v) = cond() {
                 return v;
             }
+            self.note_wait(&me, site, None, kind, &mut first);
             me.set_state(State::Sleeping);
             self.waiters.lock().push_back(me.clone());
             scheduler::block();
             self.remove(&me);
         }
+    }
+
+    /// Records what `me` is about to sleep on; `since` is the start of the first sleep of this
+    /// wait, not of the latest after a spurious wake.
+    fn note_wait(
+        &self,
+        me: &Thread,
+        site: &'static Location<'static>,
+        deadline: Option<u64>,
+        kind: Kind,
+        first: &mut bool,
+    ) {
+        let mut w = me.wait.lock();
+        let since =
+            if core::mem::take(first) { crate::arch::time::monotonic_ns() } else { w.since };
+        *w = WaitInfo {
+            site: Some(site),
+            queue: self as *const WaitQueue as usize,
+            deadline,
+            since,
+            uninterruptible: kind != Kind::Interruptible,
+            unbounded: kind == Kind::Unbounded,
+            reported: w.reported && since == w.since,
+        };
     }
 
     fn remove(&self, t: &Arc<Thread>) {
@@ -113,6 +170,7 @@ impl WaitQueue {
 }
 
 /// Sleeps until the monotonic clock reaches `deadline_ns` or a signal arrives.
+#[track_caller]
 pub fn sleep_until(deadline_ns: u64) -> Result<(), WaitError> {
     let q = WaitQueue::new();
     match q.wait_until(|| None::<()>, Some(deadline_ns)) {

@@ -164,7 +164,7 @@ fn runner_command(dir: &str, seconds: f64, names: &[String]) -> Vec<String> {
 /// On POSIX-X, and on Linux with `--vs-linux`, in QEMU.
 fn guest(o: &Options, user: &UserBuild, names: &[String]) -> Result<u8> {
     let kernel = o.vm.kernel(o.verbose)?;
-    let accel = o.vm.accel();
+    let accel = o.vm.accel(true);
     let linux = if o.vs_linux {
         match linux::kernel() {
             Ok(k) => Some(k),

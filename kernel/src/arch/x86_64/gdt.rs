@@ -27,6 +27,9 @@ struct CpuTables {
     gdt: [u64; 8],
     tss: Tss,
     double_fault_stack: [u8; 16384],
+    /// NMIs switch to their own stack (IST 2): one may arrive in any kernel code, whose red
+    /// zone an interrupt on the same stack would overwrite.
+    nmi_stack: [u8; 16384],
 }
 
 struct Tables(UnsafeCell<CpuTables>);
@@ -55,6 +58,7 @@ static TABLES: Tables = Tables(UnsafeCell::new(CpuTables {
         iomap_base: size_of::<Tss>() as u16,
     },
     double_fault_stack: [0; 16384],
+    nmi_stack: [0; 16384],
 }));
 
 #[repr(C, packed)]
@@ -69,6 +73,7 @@ pub fn init() {
     unsafe {
         let df_top = (*t).double_fault_stack.as_ptr() as u64 + 16384;
         (*t).tss.ist[0] = df_top;
+        (*t).tss.ist[1] = (*t).nmi_stack.as_ptr() as u64 + 16384;
         let base = &raw const (*t).tss as u64;
         let limit = (size_of::<Tss>() - 1) as u64;
         (*t).gdt[6] = (limit & 0xffff)

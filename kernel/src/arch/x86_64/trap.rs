@@ -12,6 +12,7 @@ use super::gdt::KERNEL_CS;
 
 pub const VEC_DIVIDE: u64 = 0;
 pub const VEC_DEBUG: u64 = 1;
+pub const VEC_NMI: u64 = 2;
 pub const VEC_BREAKPOINT: u64 = 3;
 pub const VEC_INVALID_OPCODE: u64 = 6;
 pub const VEC_DEVICE_NA: u64 = 7;
@@ -213,14 +214,29 @@ pub fn set_handlers(h: TrapHandlers) {
     HANDLERS.call_once(|| h);
 }
 
+/// What an NMI does (the kernel's diagnosis dump). Without one, NMIs are ignored.
+static NMI_HANDLER: Once<fn(&TrapFrame)> = Once::new();
+
+pub fn set_nmi_handler(f: fn(&TrapFrame)) {
+    NMI_HANDLER.call_once(|| f);
+}
+
 fn handlers() -> &'static TrapHandlers {
     HANDLERS.get().expect("trap handlers installed before interrupts are enabled")
 }
 
 #[no_mangle]
 extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
-    let h = handlers();
     let vector = frame.vector;
+    if vector == VEC_NMI {
+        // On its own stack (IST 2), whatever it interrupted: report, and return to it as it
+        // was, with no signal delivery or rescheduling (the interrupted code may hold locks).
+        if let Some(f) = NMI_HANDLER.get() {
+            f(frame);
+        }
+        return;
+    }
+    let h = handlers();
     if vector < 32 {
         let addr = if vector == VEC_PAGE_FAULT { super::cpu::read_cr2() } else { 0 };
         (h.exception)(frame, addr);
@@ -369,7 +385,11 @@ pub fn init() {
             *gate = Gate {
                 offset_low: handler as u16,
                 selector: KERNEL_CS,
-                ist: if v as u64 == VEC_DOUBLE_FAULT { 1 } else { 0 },
+                ist: match v as u64 {
+                    VEC_DOUBLE_FAULT => 1,
+                    VEC_NMI => 2,
+                    _ => 0,
+                },
                 // present, interrupt gate (IF cleared on entry); int3 reachable from ring 3
                 attrs: if v as u64 == VEC_BREAKPOINT { 0xee } else { 0x8e },
                 offset_mid: (handler >> 16) as u16,

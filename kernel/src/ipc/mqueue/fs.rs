@@ -363,6 +363,11 @@ impl QueueFile {
     pub fn new(node: Arc<QueueNode>) -> Arc<QueueFile> {
         Arc::new(QueueFile { node })
     }
+
+    /// The queue this descriptor opens.
+    pub fn node(&self) -> &Arc<QueueNode> {
+        &self.node
+    }
 }
 
 impl FileLike for QueueFile {
@@ -399,8 +404,8 @@ impl FileLike for QueueFile {
         true
     }
 
-    fn mqueue(&self) -> Option<&Arc<QueueNode>> {
-        Some(&self.node)
+    fn as_any(&self) -> Option<&dyn Any> {
+        Some(self)
     }
 
     /// Linux: "/NAME", and "/NAME (deleted)" once unlinked.

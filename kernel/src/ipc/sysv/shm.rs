@@ -235,7 +235,7 @@ fn placement(addr: u64, flags: i32) -> Result<Placement> {
         return if flags & SHM_REMAP != 0 { Err(Errno::EINVAL) } else { Ok(Placement::Hint(0)) };
     }
     let mut addr = addr;
-    if addr % SHMLBA != 0 {
+    if !addr.is_multiple_of(SHMLBA) {
         if flags & SHM_RND == 0 {
             return Err(Errno::EINVAL);
         }
@@ -316,7 +316,7 @@ fn starts_at(v: &Vma, addr: u64) -> bool {
 
 /// shmdt: unmaps the attach that starts at `addr` (with its fragments, as Linux does).
 pub fn shmdt(c: &Caller, vm: &Mutex<AddressSpace>, addr: u64) -> Result<()> {
-    if addr % PAGE_SIZE != 0 {
+    if !addr.is_multiple_of(PAGE_SIZE) {
         return Err(Errno::EINVAL);
     }
     let mut space = vm.lock();

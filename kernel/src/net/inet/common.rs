@@ -67,3 +67,37 @@ static NEXT_INO: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::
 pub fn next_ino() -> u64 {
     NEXT_INO.fetch_add(1, core::sync::atomic::Ordering::Relaxed)
 }
+
+/// May a packet from a socket bound to `local` go to `dest`? smoltcp panics on a source and a
+/// destination of different IP versions, so every path checks first, with Linux's errors: an
+/// IPv6 address bound, an IPv4 destination: ENETUNREACH; an IPv4(-mapped) address bound, an
+/// IPv6 destination: EAFNOSUPPORT.
+pub fn versions_match(local: Option<IpAddress>, dest: IpAddress) -> Result<()> {
+    match (local, dest) {
+        (Some(IpAddress::Ipv6(_)), IpAddress::Ipv4(_)) => Err(crate::error::Errno::ENETUNREACH),
+        (Some(IpAddress::Ipv4(_)), IpAddress::Ipv6(_)) => Err(crate::error::Errno::EAFNOSUPPORT),
+        _ => Ok(()),
+    }
+}
+
+/// Linux's PROT_SOCK: ports below it need CAP_NET_BIND_SERVICE.
+const PROT_SOCK: u16 = 1024;
+
+/// May the caller bind `port`? There is no capability model yet: effective uid 0 stands for
+/// CAP_NET_BIND_SERVICE here, the one place a capability check will replace.
+pub fn may_bind_port(port: u16) -> Result<()> {
+    if port != 0 && port < PROT_SOCK && !crate::net::env()?.is_root() {
+        return Err(crate::error::Errno::EACCES);
+    }
+    Ok(())
+}
+
+/// `n` copies of `v` in a fallible allocation: socket buffers are sized by us but made on
+/// user request, so running out of heap is ENOBUFS (as Linux's sock_alloc_send_skb), never a
+/// panic.
+pub fn filled<T: Clone>(v: T, n: usize) -> Result<alloc::vec::Vec<T>> {
+    let mut out = alloc::vec::Vec::new();
+    out.try_reserve_exact(n).map_err(|_| crate::error::Errno::ENOBUFS)?;
+    out.resize(n, v);
+    Ok(out)
+}

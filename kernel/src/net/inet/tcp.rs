@@ -4,7 +4,6 @@
 //! fresh listener in its place.
 
 use alloc::sync::Arc;
-use alloc::vec;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
@@ -59,14 +58,14 @@ pub struct TcpSocket {
     ino: u64,
 }
 
-fn new_smoltcp_socket() -> tcp::Socket<'static> {
+fn new_smoltcp_socket() -> Result<tcp::Socket<'static>> {
     let mut s = tcp::Socket::new(
-        tcp::SocketBuffer::new(vec![0; BUFFER]),
-        tcp::SocketBuffer::new(vec![0; BUFFER]),
+        tcp::SocketBuffer::new(common::filled(0u8, BUFFER)?),
+        tcp::SocketBuffer::new(common::filled(0u8, BUFFER)?),
     );
     // Loopback needs no delayed ACKs; they only add latency.
     s.set_ack_delay(None);
-    s
+    Ok(s)
 }
 
 fn listen_endpoint(a: &SockAddr, family: i32) -> IpListenEndpoint {
@@ -164,20 +163,21 @@ impl TcpSocket {
         }
         let target = addr::parse(a, self.family)?;
         let remote = common::or_loopback(target.addr, self.family);
-        if !common::reachable(remote) {
-            return Err(Errno::ENETUNREACH);
-        }
         let bound = match &*self.state.lock() {
             State::Bound(b) => Some(*b),
             _ => None,
         };
+        common::versions_match(bound.and_then(|b| b.addr), remote)?;
+        if !common::reachable(remote) {
+            return Err(Errno::ENETUNREACH);
+        }
         let reuse = self.opts.lock().reuseaddr;
         let h = stack::with(|s| -> Result<SocketHandle> {
             let port = match bound {
                 Some(b) if b.port != 0 => b.port,
                 _ => self.reserve_port(s, 0, bound.and_then(|b| b.addr), reuse)?,
             };
-            let mut sock = new_smoltcp_socket();
+            let mut sock = new_smoltcp_socket()?;
             sock.set_nagle_enabled(!self.nodelay.load(Ordering::Relaxed));
             let local = IpListenEndpoint { addr: bound.and_then(|b| b.addr), port };
             sock.connect(s.iface.context(), IpEndpoint::new(remote, target.port), local)
@@ -219,12 +219,30 @@ impl TcpSocket {
                 )
             })?;
             let h = pool.remove(i);
-            let mut fresh = new_smoltcp_socket();
-            if fresh.listen(listen_endpoint(&local, self.family)).is_ok() {
-                pool.push(s.sockets.add(fresh));
+            // Without memory for a fresh listener the pool shrinks by one (never below one:
+            // the next accept tries again).
+            if let Ok(mut fresh) = new_smoltcp_socket() {
+                if fresh.listen(listen_endpoint(&local, self.family)).is_ok() {
+                    pool.push(s.sockets.add(fresh));
+                }
             }
             Some(h)
         })
+    }
+
+    /// A listener's shutdown: its pool is reset and it goes back to bound (its port kept).
+    fn stop_listening(&self) {
+        let mut st = self.state.lock();
+        let State::Listening { local, pool } = &mut *st else { return };
+        let pool = core::mem::take(pool);
+        *st = State::Bound(*local);
+        drop(st);
+        stack::with(|s| {
+            for h in pool {
+                s.sockets.get_mut::<tcp::Socket>(h).abort();
+                s.closing.push(Closing { handle: h, hold: None });
+            }
+        });
     }
 
     fn has_pending(&self) -> bool {
@@ -447,6 +465,7 @@ impl Socket for TcpSocket {
         if !matches!(*self.state.lock(), State::Unbound) {
             return Err(Errno::EINVAL);
         }
+        common::may_bind_port(want.port)?;
         let reuse = self.opts.lock().reuseaddr;
         let port = stack::with(|s| self.reserve_port(s, want.port, want.addr, reuse))?;
         *self.state.lock() = State::Bound(SockAddr { addr: want.addr, port });
@@ -472,9 +491,22 @@ impl Socket for TcpSocket {
             s.tcp_ports.set_listening(port, self.ino);
             let mut pool = Vec::new();
             for _ in 0..pool_size {
-                let mut sock = new_smoltcp_socket();
-                sock.listen(listen_endpoint(&local, self.family)).map_err(|_| Errno::EADDRINUSE)?;
-                pool.push(s.sockets.add(sock));
+                let made = new_smoltcp_socket().and_then(|mut sock| {
+                    sock.listen(listen_endpoint(&local, self.family))
+                        .map_err(|_| Errno::EADDRINUSE)?;
+                    Ok(sock)
+                });
+                match made {
+                    Ok(sock) => pool.push(s.sockets.add(sock)),
+                    // Out of memory after the first: a smaller pool still listens.
+                    Err(Errno::ENOBUFS) if !pool.is_empty() => break,
+                    Err(e) => {
+                        for h in pool {
+                            s.sockets.remove(h);
+                        }
+                        return Err(e);
+                    }
+                }
             }
             Ok((local, pool))
         })?;
@@ -487,10 +519,26 @@ impl Socket for TcpSocket {
             return Err(Errno::EINVAL);
         }
         let timeout = self.opts.lock().rcvtimeo;
-        let h = match self.take_established() {
-            Some(h) => h,
-            None if nonblock => return Err(Errno::EAGAIN),
-            None => wait(|| self.take_established(), timeout)?,
+        // The wait's condition only peeks: taking a connection pumps the stack, which wakes
+        // every inet waiter, and two accepters pumping in their conditions would wake each
+        // other forever.
+        let h = loop {
+            if !matches!(*self.state.lock(), State::Listening { .. }) {
+                return Err(Errno::EINVAL);
+            }
+            if let Some(h) = self.take_established() {
+                break h;
+            }
+            if nonblock {
+                return Err(Errno::EAGAIN);
+            }
+            wait(
+                || {
+                    (self.has_pending() || !matches!(*self.state.lock(), State::Listening { .. }))
+                        .then_some(())
+                },
+                timeout,
+            )?;
         };
         let child = TcpSocket::with_state(self.family, State::Connected(h));
         child.nodelay.store(self.nodelay.load(Ordering::Relaxed), Ordering::Relaxed);
@@ -524,6 +572,15 @@ impl Socket for TcpSocket {
             SHUT_RDWR => RCV_SHUTDOWN | SEND_SHUTDOWN,
             _ => return Err(Errno::EINVAL),
         };
+        let listening = matches!(*self.state.lock(), State::Listening { .. });
+        if listening {
+            // Linux's inet_shutdown: a listener stops listening on SHUT_RD (pending
+            // connections are reset, accept gives EINVAL); SHUT_WR alone changes nothing.
+            if bits & RCV_SHUTDOWN != 0 {
+                self.stop_listening();
+            }
+            return Ok(());
+        }
         if !matches!(*self.state.lock(), State::Connected(_)) {
             return Err(Errno::ENOTCONN);
         }

@@ -1,7 +1,6 @@
 //! `UdpSocket`: SOCK_DGRAM over IPv4/IPv6 on the loopback, on smoltcp's UDP.
 
 use alloc::sync::Arc;
-use alloc::vec;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, Ordering};
 
@@ -37,6 +36,8 @@ pub struct UdpSocket {
     conn_src: Mutex<Option<smoltcp::wire::IpAddress>>,
     /// bind() named a port (Linux's SOCK_BINDPORT_LOCK): a disconnect keeps it.
     port_locked: AtomicBool,
+    /// shutdown(SHUT_RD) was called: a blocking receive with nothing queued returns 0.
+    read_shut: AtomicBool,
     opts: Mutex<SocketOptions>,
     ino: u64,
 }
@@ -50,6 +51,7 @@ impl UdpSocket {
             remote: Mutex::new(None),
             conn_src: Mutex::new(None),
             port_locked: AtomicBool::new(false),
+            read_shut: AtomicBool::new(false),
             opts: Mutex::new(SocketOptions::default()),
             ino: common::next_ino(),
         })
@@ -71,11 +73,15 @@ impl UdpSocket {
             listening: false,
             expires_ns: None,
         };
+        let buffer = || -> Result<udp::PacketBuffer<'static>> {
+            Ok(udp::PacketBuffer::new(
+                common::filled(udp::PacketMetadata::EMPTY, PACKETS)?,
+                common::filled(0u8, PAYLOAD)?,
+            ))
+        };
+        let (rx, tx) = (buffer()?, buffer()?);
         s.udp_ports.reserve(port, holder)?;
-        let mut sock = udp::Socket::new(
-            udp::PacketBuffer::new(vec![udp::PacketMetadata::EMPTY; PACKETS], vec![0; PAYLOAD]),
-            udp::PacketBuffer::new(vec![udp::PacketMetadata::EMPTY; PACKETS], vec![0; PAYLOAD]),
-        );
+        let mut sock = udp::Socket::new(rx, tx);
         if sock
             .bind(IpListenEndpoint { addr: common::listen_addr(want.addr, self.family), port })
             .is_err()
@@ -121,10 +127,15 @@ impl UdpSocket {
         let dest = match to {
             Some(a) => {
                 let t = addr::parse(a, self.family)?;
+                // Linux's udp_sendmsg: no datagram goes to port 0.
+                if t.port == 0 {
+                    return Err(Errno::EINVAL);
+                }
                 IpEndpoint::new(common::or_loopback(t.addr, self.family), t.port)
             }
             None => self.remote.lock().ok_or(Errno::EDESTADDRREQ)?,
         };
+        common::versions_match(self.local.lock().and_then(|l| l.addr), dest.addr)?;
         if !common::reachable(dest.addr) {
             return Err(Errno::ENETUNREACH);
         }
@@ -139,7 +150,11 @@ impl UdpSocket {
                 if !sock.can_send() {
                     return Err(Errno::EAGAIN);
                 }
-                sock.send_slice(data, UdpMetadata::from(dest)).map_err(|_| Errno::EAGAIN)
+                sock.send_slice(data, UdpMetadata::from(dest)).map_err(|e| match e {
+                    udp::SendError::BufferFull => Errno::EAGAIN,
+                    // Never retried: a wait for room would spin on a send that cannot go.
+                    udp::SendError::Unaddressable => Errno::EINVAL,
+                })
             });
             match r {
                 Ok(()) => return Ok(data.len()),
@@ -197,7 +212,15 @@ impl UdpSocket {
             if nonblock || flags & MSG_DONTWAIT != 0 {
                 return Err(Errno::EAGAIN);
             }
-            wait(|| self.readable(h).then_some(()), timeout)?;
+            // Linux's __skb_wait_for_more_packets: a blocking receive after SHUT_RD returns 0
+            // instead of sleeping (a nonblocking one still says EAGAIN, above).
+            if self.read_shut.load(Ordering::Acquire) {
+                return Ok(RecvMsg::default());
+            }
+            wait(
+                || (self.readable(h) || self.read_shut.load(Ordering::Acquire)).then_some(()),
+                timeout,
+            )?;
         }
     }
 
@@ -234,6 +257,7 @@ impl Socket for UdpSocket {
         if self.handle.lock().is_some() {
             return Err(Errno::EINVAL);
         }
+        common::may_bind_port(want.port)?;
         stack::with(|s| self.bind_in(s, want))?;
         self.port_locked.store(want.port != 0, Ordering::Relaxed);
         Ok(())
@@ -254,6 +278,7 @@ impl Socket for UdpSocket {
         }
         let t = addr::parse(a, self.family)?;
         let ep = IpEndpoint::new(common::or_loopback(t.addr, self.family), t.port);
+        common::versions_match(self.local.lock().and_then(|l| l.addr), ep.addr)?;
         if !common::reachable(ep.addr) {
             return Err(Errno::ENETUNREACH);
         }
@@ -275,6 +300,12 @@ impl Socket for UdpSocket {
         if !(SHUT_RD..=SHUT_RDWR).contains(&how) {
             return Err(Errno::EINVAL);
         }
+        // Linux's inet_shutdown records the shutdown even on an unconnected socket (and wakes
+        // its waiters), then says ENOTCONN.
+        if how != SHUT_WR {
+            self.read_shut.store(true, Ordering::Release);
+        }
+        stack::with(|_| ());
         if self.remote.lock().is_none() {
             return Err(Errno::ENOTCONN);
         }
@@ -363,6 +394,9 @@ impl FileLike for UdpSocket {
         let mut ev = IoEvents::empty();
         if r {
             ev |= IoEvents::readable();
+        }
+        if self.read_shut.load(Ordering::Acquire) {
+            ev |= IoEvents::readable() | IoEvents::RDHUP;
         }
         if w {
             ev |= IoEvents::writable();

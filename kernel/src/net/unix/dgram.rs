@@ -29,6 +29,25 @@ struct Datagram {
     from: UnixAddr,
     rights: Vec<super::gc::InFlight>,
     creds: Ucred,
+    /// What this message costs its sender's send buffer until it is read or dropped.
+    _charge: Charge,
+}
+
+/// A message's charge on its sender's send buffer (Linux's skb_set_owner_w): given back, and
+/// blocked senders woken, when the message goes, wherever it was queued.
+struct Charge {
+    sender: Weak<UnixDatagramSocket>,
+    bytes: usize,
+}
+
+impl Drop for Charge {
+    fn drop(&mut self) {
+        if let Some(s) = self.sender.upgrade() {
+            s.wmem.fetch_sub(self.bytes, Ordering::AcqRel);
+            s.wspace.wake_all();
+            s.pollee.notify(IoEvents::OUT);
+        }
+    }
 }
 
 pub struct UnixDatagramSocket {
@@ -39,6 +58,10 @@ pub struct UnixDatagramSocket {
     rx: Mutex<VecDeque<Datagram>>,
     shutdown: AtomicU8,
     opts: Mutex<SocketOptions>,
+    /// What our messages still queued anywhere cost (`super::truesize` each).
+    wmem: core::sync::atomic::AtomicUsize,
+    /// Senders wait here for their own send buffer to drain.
+    wspace: WaitQueue,
     readable: WaitQueue,
     /// Senders wait here for room in this socket's queue.
     space: WaitQueue,
@@ -56,6 +79,8 @@ impl UnixDatagramSocket {
             rx: Mutex::new(VecDeque::new()),
             shutdown: AtomicU8::new(0),
             opts: Mutex::new(SocketOptions::default()),
+            wmem: core::sync::atomic::AtomicUsize::new(0),
+            wspace: WaitQueue::new(),
             readable: WaitQueue::new(),
             space: WaitQueue::new(),
             pollee: Pollee::new(),
@@ -109,12 +134,13 @@ impl UnixDatagramSocket {
     /// Is this socket's queue too full for `sender`? The queue-length limit does not apply to
     /// a sender this socket is connected to (a socketpair); the sender's buffer does.
     fn full_for(&self, sender: &UnixDatagramSocket) -> bool {
-        let rx = self.rx.lock();
-        if sender.is_peer_of(self) {
-            rx.iter().map(|d| d.data.len()).sum::<usize>() >= sender.opts.lock().sndbuf
-        } else {
-            rx.len() > MAX_DGRAM_QLEN
-        }
+        sender.out_of_buffer()
+            || (!sender.is_peer_of(self) && self.rx.lock().len() > MAX_DGRAM_QLEN)
+    }
+
+    /// Our queued messages use up our send buffer (Linux's sock_alloc_send_pskb waits).
+    fn out_of_buffer(&self) -> bool {
+        self.wmem.load(Ordering::Acquire) >= self.opts.lock().sndbuf
     }
 
     fn send(&self, msg: SendMsg, nonblock: bool) -> Result<usize> {
@@ -154,19 +180,48 @@ impl UnixDatagramSocket {
         }
         let timeout = self.opts.lock().sndtimeo;
         let deadline = SocketOptions::deadline(timeout);
-        if target.full_for(self) {
+        while target.full_for(self) {
             if nonblock {
                 return Err(Errno::EAGAIN);
             }
-            target
-                .space
-                .wait_until(|| (!target.full_for(self)).then_some(()), deadline)
+            // Our own buffer drains as our messages are read (anywhere); the target's queue
+            // as it reads.
+            let queue = if self.out_of_buffer() { &self.wspace } else { &target.space };
+            queue
+                .wait_until(
+                    || {
+                        let blocked = if self.out_of_buffer() {
+                            true
+                        } else {
+                            target.rx.lock().len() > MAX_DGRAM_QLEN && !self.is_peer_of(&target)
+                        };
+                        let same_queue = core::ptr::eq(
+                            queue,
+                            if self.out_of_buffer() { &self.wspace } else { &target.space },
+                        );
+                        (!blocked || !same_queue).then_some(())
+                    },
+                    deadline,
+                )
                 .map_err(|e| SocketOptions::wait_errno(e, timeout))?;
         }
         let len = msg.data.len();
         let from = self.addr.lock().clone().unwrap_or(UnixAddr::Unnamed);
-        let rights = msg.rights.into_iter().map(super::gc::InFlight::new).collect();
-        target.rx.lock().push_back(Datagram { data: msg.data, from, rights, creds: msg.creds });
+        let bytes = super::truesize(len);
+        {
+            let mut rx = target.rx.lock();
+            rx.try_reserve(1).map_err(|_| Errno::ENOBUFS)?;
+            self.wmem.fetch_add(bytes, Ordering::AcqRel);
+            let rights = msg.rights.into_iter().map(super::gc::InFlight::new).collect();
+            let charge = Charge { sender: self.this.clone(), bytes };
+            rx.push_back(Datagram {
+                data: msg.data,
+                from,
+                rights,
+                creds: msg.creds,
+                _charge: charge,
+            });
+        }
         target.readable.wake_all();
         target.pollee.notify(IoEvents::IN);
         Ok(len)

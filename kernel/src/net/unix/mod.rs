@@ -22,6 +22,17 @@ const SOCK_RAW: i32 = 3;
 use dgram::UnixDatagramSocket;
 use stream::{Kind, UnixStreamSocket};
 
+/// What a message of `len` bytes costs its sender's send buffer: the bytes rounded up as the
+/// allocator would, plus Linux's per-skb overhead (sk_buff and skb_shared_info), so that, as in
+/// Linux, a 1-byte message costs 768 bytes and a default buffer holds 278 of them. Charging the
+/// overhead bounds the kernel memory a stream of tiny messages can pin.
+pub fn truesize(len: usize) -> usize {
+    let data = len.saturating_add(320).max(512);
+    let data =
+        if data <= 4096 { data.next_power_of_two() } else { data.saturating_add(4095) & !4095 };
+    data.saturating_add(256)
+}
+
 static NEXT_INO: AtomicU64 = AtomicU64::new(1);
 static SOCKFS_DEV: spin::Once<u64> = spin::Once::new();
 

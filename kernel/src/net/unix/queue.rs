@@ -27,6 +27,8 @@ impl Segment {
 pub struct ByteQueue {
     segments: VecDeque<Segment>,
     bytes: usize,
+    /// What the queued segments cost the sender's send buffer (`super::truesize` each).
+    charged: usize,
 }
 
 impl ByteQueue {
@@ -38,7 +40,18 @@ impl ByteQueue {
         self.segments.is_empty()
     }
 
+    /// The sender's send-buffer charge of what is queued.
+    pub fn charged(&self) -> usize {
+        self.charged
+    }
+
+    /// Room in the queue (`push` may still fail: the allocation is fallible).
+    pub fn try_reserve(&mut self) -> bool {
+        self.segments.try_reserve(1).is_ok()
+    }
+
     pub fn push(&mut self, seg: Segment) {
+        self.charged += super::truesize(seg.data.len());
         self.bytes += seg.left();
         self.segments.push_back(seg);
     }
@@ -77,6 +90,7 @@ impl ByteQueue {
                         .collect();
                 }
                 if seg.left() == 0 {
+                    self.charged -= super::truesize(seg.data.len());
                     self.segments.pop_front();
                 } else {
                     i += 1;
@@ -98,6 +112,7 @@ impl ByteQueue {
     /// Drops every segment (and the files they carry).
     pub fn purge(&mut self) -> VecDeque<Segment> {
         self.bytes = 0;
+        self.charged = 0;
         core::mem::take(&mut self.segments)
     }
 
@@ -119,6 +134,7 @@ impl ByteQueue {
             out.rights =
                 core::mem::take(&mut seg.rights).into_iter().map(InFlight::deliver).collect();
             self.bytes -= len;
+            self.charged -= super::truesize(len);
             self.segments.pop_front();
         }
         out

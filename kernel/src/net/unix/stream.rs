@@ -158,11 +158,12 @@ impl UnixStreamSocket {
         self.do_bind(UnixAddr::Abstract(names::autobind_name()))
     }
 
-    /// Room for `need` more bytes in `peer`'s queue under our send buffer?
-    fn room(&self, peer: &UnixStreamSocket, need: usize) -> bool {
+    /// Room for another message in `peer`'s queue under our send buffer? As Linux's
+    /// sock_alloc_send_pskb: while what we have queued there costs less than the buffer
+    /// (`super::truesize` per message, overhead included).
+    fn room(&self, peer: &UnixStreamSocket, _need: usize) -> bool {
         let limit = self.opts.lock().sndbuf;
-        let queued = peer.rx.lock().len();
-        queued + need <= limit || (queued == 0 && self.kind == Kind::Stream)
+        peer.rx.lock().charged() < limit
     }
 
     fn send_error(&self) -> Option<Errno> {
@@ -208,10 +209,16 @@ impl UnixStreamSocket {
                 let n = if self.kind == Kind::SeqPacket {
                     left
                 } else {
-                    left.min(limit.saturating_sub(peer.rx.lock().len()).max(1))
+                    left.min(limit.saturating_sub(peer.rx.lock().charged()).max(1))
                 };
+                let mut data = Vec::new();
+                data.try_reserve_exact(n).map_err(|_| Errno::ENOBUFS)?;
+                data.extend_from_slice(&msg.data[sent..sent + n]);
+                if !peer.rx.lock().try_reserve() {
+                    return if sent > 0 { Ok(sent) } else { Err(Errno::ENOBUFS) };
+                }
                 peer.rx.lock().push(Segment {
-                    data: msg.data[sent..sent + n].to_vec(),
+                    data,
                     read: 0,
                     rights: rights
                         .take()
@@ -325,8 +332,13 @@ impl UnixStreamSocket {
     fn do_accept(&self, nonblock: bool) -> Result<Arc<UnixStreamSocket>> {
         let timeout = self.opts.lock().rcvtimeo;
         let deadline = SocketOptions::deadline(timeout);
+        // A listener shut down for reading still hands out what is pending, then says EINVAL
+        // (Linux's unix_accept over skb_recv_datagram).
+        let shut = || self.shutdown.load(Ordering::Acquire) & RCV_SHUTDOWN != 0;
         let take = || match &mut *self.state.lock() {
-            State::Listening { pending, .. } => Some(pending.pop_front().ok_or(Errno::EAGAIN)),
+            State::Listening { pending, .. } => {
+                Some(pending.pop_front().ok_or(if shut() { Errno::EINVAL } else { Errno::EAGAIN }))
+            }
             _ => Some(Err(Errno::EINVAL)),
         };
         loop {
@@ -341,7 +353,9 @@ impl UnixStreamSocket {
             }
             let r = self.readable.wait_until(
                 || match &*self.state.lock() {
-                    State::Listening { pending, .. } => (!pending.is_empty()).then_some(()),
+                    State::Listening { pending, .. } => {
+                        (!pending.is_empty() || shut()).then_some(())
+                    }
                     _ => Some(()),
                 },
                 deadline,
@@ -567,9 +581,21 @@ impl Socket for UnixStreamSocket {
     }
 
     fn purge_queue(&self) {
-        // Dropped outside the lock: freeing a file may close another socket.
+        // Dropped outside the lock: freeing a file may close another socket. A listener's
+        // connections not yet accepted go too: their queues are part of what it holds
+        // (a listener sent over a connection still in its own backlog).
         let purged = self.rx.lock().purge();
+        let pending = match &mut *self.state.lock() {
+            State::Listening { pending, .. } => core::mem::take(pending),
+            _ => VecDeque::new(),
+        };
+        for p in &pending {
+            p.embryo.store(true, Ordering::Relaxed);
+            let q = p.rx.lock().purge();
+            drop(q);
+        }
         drop(purged);
+        drop(pending);
     }
 
     fn peername(&self) -> Result<Vec<u8>> {

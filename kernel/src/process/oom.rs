@@ -1,0 +1,116 @@
+//! The OOM killer: when a page fault finds no free frame, kill the process with the largest
+//! memory footprint, as Linux's oom_kill does, and keep running.
+//!
+//! Linux's badness: resident pages plus page-table pages, plus oom_score_adj thousandths of
+//! all memory; oom_score_adj -1000 is never chosen, nor init, nor kernel threads. A process
+//! already dying with SIGKILL is not chosen again, and a faulting process that is dying itself
+//! chooses no one (Linux's task_will_free_mem(current)). The victim cannot run while the
+//! faulting process is in the kernel, so its memory is taken back at once (Linux's OOM reaper):
+//! its address space is emptied, and the fault is retried.
+
+use alloc::sync::Arc;
+
+use super::signal::{self, bit, SigInfo, SIGKILL, SI_KERNEL};
+use super::{comm_of, Process, Vm};
+use crate::mm::frame::{self, PAGE_SIZE};
+
+pub const OOM_SCORE_ADJ_MIN: i32 = -1000;
+pub const OOM_SCORE_ADJ_MAX: i32 = 1000;
+
+pub fn install() {
+    crate::mm::vm::set_oom_handler(out_of_memory);
+}
+
+fn dying(p: &Process) -> bool {
+    p.main_thread().is_some_and(|t| t.pending_all() & bit(SIGKILL) != 0)
+}
+
+struct Victim {
+    points: i64,
+    proc: Arc<Process>,
+    vm: Vm,
+    rss: u64,
+}
+
+/// Linux's oom_badness: None for a process never to be chosen.
+fn badness(p: &Process, rss: u64, total: i64) -> Option<i64> {
+    let adj = p.oom_score_adj.load(core::sync::atomic::Ordering::Relaxed);
+    if adj == OOM_SCORE_ADJ_MIN {
+        return None;
+    }
+    let pgtables = rss.div_ceil(512) + 1;
+    Some(rss as i64 + pgtables as i64 + adj as i64 * (total / 1000))
+}
+
+/// The page-fault path's handler (`mm::vm::OomHandler`): true if memory was freed.
+fn out_of_memory(faulting_resident: usize, faulting_total: u64) -> bool {
+    let me = super::of_thread(&crate::task::current());
+    if me.as_ref().is_some_and(|p| dying(p)) {
+        return false;
+    }
+    let my_vm = me.as_ref().and_then(|p| p.vm.lock().clone());
+    let total = frame::total_frames() as i64;
+    let mut best: Option<Victim> = None;
+    super::for_each(|p| {
+        if p.pid == 1 || p.is_zombie() || dying(p) {
+            return;
+        }
+        let Some(vm) = p.vm.lock().clone() else { return };
+        let rss = if my_vm.as_ref().is_some_and(|m| Arc::ptr_eq(m, &vm)) {
+            faulting_resident as u64
+        } else {
+            vm.lock().resident_pages() as u64
+        };
+        let Some(points) = badness(p, rss, total) else { return };
+        if best.as_ref().is_none_or(|b| points > b.points) {
+            best = Some(Victim { points, proc: p.clone(), vm, rss });
+        }
+    });
+    if let Some(m) = me.as_ref() {
+        crate::log!(
+            "{} invoked oom-killer: gfp_mask=0x140cca(GFP_HIGHUSER_MOVABLE|__GFP_COMP), order=0, \
+             oom_score_adj={}",
+            comm_of(m),
+            m.oom_score_adj.load(core::sync::atomic::Ordering::Relaxed)
+        );
+    }
+    let Some(v) = best else {
+        crate::log!("Out of memory and no killable processes...");
+        return false;
+    };
+    let is_mine = my_vm.as_ref().is_some_and(|m| Arc::ptr_eq(m, &v.vm));
+    let total_vm = if is_mine {
+        faulting_total // locked by the fault: its size came with it
+    } else {
+        v.vm.lock().total_pages()
+    };
+    let kb = PAGE_SIZE / 1024;
+    crate::log!(
+        "Out of memory: Killed process {} ({}) total-vm:{}kB, anon-rss:{}kB, file-rss:0kB, \
+         shmem-rss:0kB, UID:{} pgtables:{}kB oom_score_adj:{}",
+        v.proc.pid,
+        comm_of(&v.proc),
+        total_vm * kb,
+        v.rss * kb,
+        v.proc.creds.lock().uid,
+        (v.rss.div_ceil(512) + 1) * kb,
+        v.proc.oom_score_adj.load(core::sync::atomic::Ordering::Relaxed)
+    );
+    signal::send(&v.proc, SIGKILL, SigInfo::new(SIGKILL, SI_KERNEL));
+    if is_mine {
+        // The faulting process itself: it dies on its way back to user mode.
+        return false;
+    }
+    // Reap: only an address space the victim alone uses (ours to clone here, its own slot).
+    if Arc::strong_count(&v.vm) == 2 {
+        let before = frame::free_frames();
+        v.vm.lock().clear();
+        crate::log!(
+            "oom_reaper: reaped process {} ({}), now anon-rss:0kB, file-rss:0kB, shmem-rss:0kB",
+            v.proc.pid,
+            comm_of(&v.proc)
+        );
+        return frame::free_frames() > before;
+    }
+    false
+}
