@@ -105,14 +105,12 @@ static const unsigned op_weight[OP_COUNT] = {
  * - tcp-accept: a blocking accept4 on a TCP listener shared over fork (the issue's freeze, the
  *   inet wake-up storm; not reproduced with the seeds tried on this kernel, kept off until the
  *   fix lands).
- * - mq-mmap: mmap of a POSIX message queue descriptor: Linux says ENODEV, POSIX-X maps it and
- *   the touch that follows is SIGBUS (seed 1 ends with status 135).
  * - disconnect: connect(AF_UNSPEC) on a UDP socket shared over fork panics POSIX-X while
  *   another process is blocked receiving on it (smoltcp "handle does not refer to a valid
  *   socket" in net/inet/udp.rs `readable`, seeds 2 and 3), or freezes it: a send on the
  *   disconnected socket loops for ever in net/inet/stack.rs `Stack::pump` (seed 1; the NMI
  *   dump shows it). */
-static const enum op default_off[] = {OP_TCP_ACCEPT, OP_MQ_MMAP, OP_DISCONNECT};
+static const enum op default_off[] = {OP_TCP_ACCEPT, OP_DISCONNECT};
 
 static int enabled[OP_COUNT];
 static unsigned total_weight;
