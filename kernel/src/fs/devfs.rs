@@ -123,9 +123,12 @@ impl FileLike for MemDevice {
 }
 
 /// Finds the controlling terminal of the calling process (installed by `process`).
-static CTTY_LOOKUP: Once<fn() -> Option<Arc<dyn FileLike>>> = Once::new();
+static CTTY_LOOKUP: Once<CttyLookup> = Once::new();
 
-pub fn set_ctty_lookup(f: fn() -> Option<Arc<dyn FileLike>>) {
+/// The calling process's controlling terminal, if it has one.
+type CttyLookup = fn() -> Option<Arc<dyn FileLike>>;
+
+pub fn set_ctty_lookup(f: CttyLookup) {
     CTTY_LOOKUP.call_once(|| f);
 }
 

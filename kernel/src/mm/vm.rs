@@ -296,7 +296,7 @@ impl AddressSpace {
     fn place(&mut self, placement: Placement, len: u64) -> Result<u64> {
         match placement {
             Placement::Fixed(a) | Placement::FixedNoReplace(a) => {
-                if a % PAGE_SIZE != 0 {
+                if !a.is_multiple_of(PAGE_SIZE) {
                     return Err(Errno::EINVAL);
                 }
                 if a.checked_add(len).is_none_or(|e| e > USER_END) {
@@ -410,7 +410,7 @@ impl AddressSpace {
     /// Removes every mapping in [start, start+len) and releases their frames.
     pub fn unmap(&mut self, start: u64, len: u64) -> Result<()> {
         let end = start.checked_add(len).and_then(page_ceil).ok_or(Errno::EINVAL)?;
-        if start % PAGE_SIZE != 0 || len == 0 || end > USER_END {
+        if !start.is_multiple_of(PAGE_SIZE) || len == 0 || end > USER_END {
             return Err(Errno::EINVAL);
         }
         // Linux's munmap: cutting a hole in one VMA needs a free slot under max_map_count.
@@ -448,7 +448,7 @@ impl AddressSpace {
 
     /// Changes the protection of [start, start+len), which must be fully mapped.
     pub fn protect(&mut self, start: u64, len: u64, prot: Prot) -> Result<()> {
-        if start % PAGE_SIZE != 0 {
+        if !start.is_multiple_of(PAGE_SIZE) {
             return Err(Errno::EINVAL);
         }
         let end = start.checked_add(len).and_then(page_ceil).ok_or(Errno::ENOMEM)?;
@@ -485,7 +485,7 @@ impl AddressSpace {
     /// MADV_DONTNEED: the range reads back as zeros (private) or as the object (shared).
     pub fn discard(&mut self, start: u64, len: u64) -> Result<()> {
         let end = start.checked_add(len).and_then(page_ceil).ok_or(Errno::EINVAL)?;
-        if start % PAGE_SIZE != 0 || end > USER_END {
+        if !start.is_multiple_of(PAGE_SIZE) || end > USER_END {
             return Err(Errno::EINVAL);
         }
         if !self.fully_mapped(start, end) {
@@ -507,7 +507,7 @@ impl AddressSpace {
         may_move: bool,
         fixed: Option<u64>,
     ) -> Result<u64> {
-        if old % PAGE_SIZE != 0 {
+        if !old.is_multiple_of(PAGE_SIZE) {
             return Err(Errno::EINVAL);
         }
         let old_len = page_ceil(old_len).ok_or(Errno::EINVAL)?;
@@ -516,7 +516,7 @@ impl AddressSpace {
             return Err(Errno::EINVAL);
         }
         if let Some(d) = fixed {
-            if d % PAGE_SIZE != 0 || d > TASK_SIZE - new_len {
+            if !d.is_multiple_of(PAGE_SIZE) || d > TASK_SIZE - new_len {
                 return Err(Errno::EINVAL);
             }
             // Overlapping ranges: old_len is clamped so the sum cannot wrap (a source that

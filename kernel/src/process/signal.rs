@@ -516,8 +516,7 @@ fn handle_pending(frame: &mut TrapFrame) -> Option<i32> {
     let thread = task::current();
     let proc = super::of_thread(&thread)?;
     let in_syscall = frame.is_syscall();
-    loop {
-        let Some((sig, info)) = dequeue(&proc, &thread) else { break };
+    while let Some((sig, info)) = dequeue(&proc, &thread) {
         let act = proc.sigactions.lock().get(sig);
         let handler = if sig == SIGKILL || sig == SIGSTOP { SIG_DFL } else { act.handler };
         if handler == SIG_IGN {

@@ -1,8 +1,8 @@
 //! /proc/<pid>/fdinfo/: one read-only file per open descriptor, in Linux's format:
 //!
-//!     pos:	<offset>
-//!     flags:	0<octal status flags, with O_CLOEXEC if close-on-exec is set>
-//!     ino:	<inode number>
+//!     pos:    <offset>
+//!     flags:    0<octal status flags, with O_CLOEXEC if close-on-exec is set>
+//!     ino:    <inode number>
 //!
 //! followed by the lines of the file's kind (signalfd: `sigmask:\t%016x`). Linux also shows
 //! `mnt_id:`; this kernel has no mount ids, so that line is left out.

@@ -55,7 +55,7 @@ pub fn mmap(addr: u64, len: u64, prot: i32, flags: i32, fd: i32, offset: u64) ->
     if kind != MAP_PRIVATE && kind != MAP_SHARED && kind != MAP_SHARED_VALIDATE {
         return Err(Errno::EINVAL);
     }
-    if len == 0 || offset % PAGE_SIZE != 0 {
+    if len == 0 || !offset.is_multiple_of(PAGE_SIZE) {
         return Err(Errno::EINVAL);
     }
     let pages = page_ceil(len).ok_or(Errno::ENOMEM)? / PAGE_SIZE;
@@ -166,7 +166,7 @@ const MS_INVALIDATE: i32 = 2;
 const MS_SYNC: i32 = 4;
 
 pub fn msync(addr: u64, len: u64, flags: i32) -> Result<i64> {
-    if addr % PAGE_SIZE != 0
+    if !addr.is_multiple_of(PAGE_SIZE)
         || flags & !(MS_ASYNC | MS_INVALIDATE | MS_SYNC) != 0
         || flags & (MS_ASYNC | MS_SYNC) == (MS_ASYNC | MS_SYNC)
     {
@@ -190,7 +190,7 @@ const MADV_FREE: i32 = 8;
 const MADV_REMOVE: i32 = 9;
 
 pub fn madvise(addr: u64, len: u64, advice: i32) -> Result<i64> {
-    if addr % PAGE_SIZE != 0 {
+    if !addr.is_multiple_of(PAGE_SIZE) {
         return Err(Errno::EINVAL);
     }
     match advice {

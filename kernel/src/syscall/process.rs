@@ -287,7 +287,7 @@ pub fn prlimit64(pid: i32, resource: i32, new: u64, old: u64) -> Result<i64> {
 }
 
 pub fn getrusage(who: i32, usage: u64) -> Result<i64> {
-    if !matches!(who, 0 | -1 | 1) {
+    if !matches!(who, -1..=1) {
         return Err(Errno::EINVAL);
     }
     let mut r = Rusage::default();
@@ -325,7 +325,7 @@ pub fn sched_getaffinity(pid: i32, len: u64, mask: u64) -> Result<i64> {
     if pid != 0 && process::find(pid as u32).is_none() {
         return Err(Errno::ESRCH);
     }
-    if len < 8 || len % 8 != 0 {
+    if len < 8 || !len.is_multiple_of(8) {
         return Err(Errno::EINVAL);
     }
     UserPtr::<u64>::new(mask).write(&1)?;

@@ -281,7 +281,8 @@ fn parse_control(control: u64, len: u64, msg: &mut SendMsg) -> Result<()> {
                 let pid_ok = c.pid as u32 == p.pid;
                 let uid_ok = [creds.uid, creds.euid, creds.suid].contains(&c.uid);
                 let gid_ok = [creds.gid, creds.egid, creds.sgid].contains(&c.gid);
-                if !creds.is_root() && !(pid_ok && uid_ok && gid_ok) {
+                let allowed = creds.is_root() || (pid_ok && uid_ok && gid_ok);
+                if !allowed {
                     return Err(Errno::EPERM);
                 }
                 msg.creds = c;

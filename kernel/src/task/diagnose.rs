@@ -180,7 +180,7 @@ pub(super) fn on_tick() {
             tid
         );
     }
-    if TICKS.fetch_add(1, Ordering::Relaxed) % WATCHDOG_EVERY_TICKS != 0 {
+    if !TICKS.fetch_add(1, Ordering::Relaxed).is_multiple_of(WATCHDOG_EVERY_TICKS) {
         return;
     }
     let stuck: Vec<Arc<Thread>> = {
@@ -260,6 +260,7 @@ extern "C" fn hang_spin(_: u64) -> ! {
     // An atomic load nobody satisfies, so that the loop stays and the CPU's address is in
     // this function (a `pause` would be symbolized as its own inlined intrinsic).
     static NEVER: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+    #[allow(clippy::missing_spin_loop)] // the point of this hang (see above)
     while !NEVER.load(Ordering::Relaxed) {}
     unreachable!()
 }

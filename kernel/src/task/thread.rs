@@ -154,7 +154,7 @@ impl Thread {
         let base = self.stack.as_ptr() as u64;
         let words: &[u64] = bytemuck::cast_slice(&self.stack);
         let index = usize::try_from(rsp.checked_sub(base)? / 8).ok()? + 5;
-        (rsp % 8 == 0).then_some(())?;
+        rsp.is_multiple_of(8).then_some(())?;
         words.get(index).copied()
     }
 

@@ -2,6 +2,8 @@
 
 use core::arch::asm;
 
+/// # Safety
+/// `dst` and `src` are valid for `n` bytes and do not overlap.
 #[no_mangle]
 pub unsafe extern "C" fn memcpy(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
     // SAFETY: the caller (compiler-generated code) passes valid, non-overlapping ranges.
@@ -21,6 +23,8 @@ pub unsafe extern "C" fn memcpy(dst: *mut u8, src: *const u8, n: usize) -> *mut 
     dst
 }
 
+/// # Safety
+/// `dst` and `src` are valid for `n` bytes (they may overlap).
 #[no_mangle]
 pub unsafe extern "C" fn memmove(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
     if (dst as usize) <= (src as usize) || (dst as usize) >= (src as usize + n) {
@@ -42,6 +46,8 @@ pub unsafe extern "C" fn memmove(dst: *mut u8, src: *const u8, n: usize) -> *mut
     dst
 }
 
+/// # Safety
+/// `dst` is valid for writes of `n` bytes.
 #[no_mangle]
 pub unsafe extern "C" fn memset(dst: *mut u8, c: i32, n: usize) -> *mut u8 {
     let pattern = (c as u8 as u64) * 0x0101_0101_0101_0101;
@@ -61,6 +67,8 @@ pub unsafe extern "C" fn memset(dst: *mut u8, c: i32, n: usize) -> *mut u8 {
     dst
 }
 
+/// # Safety
+/// `a` and `b` are valid for reads of `n` bytes.
 #[no_mangle]
 pub unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
     for i in 0..n {
@@ -73,6 +81,8 @@ pub unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
     0
 }
 
+/// # Safety
+/// As `memcmp`.
 #[no_mangle]
 pub unsafe extern "C" fn bcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
     // SAFETY: same contract as memcmp.
@@ -91,7 +101,7 @@ extern "C" fn _Unwind_Resume() -> ! {
 /// Return addresses along the frame-pointer chain starting at `rbp`.
 pub fn backtrace(mut rbp: u64, mut visit: impl FnMut(u64)) {
     for _ in 0..32 {
-        if rbp < super::KERNEL_BASE.min(super::PHYS_OFFSET) || rbp % 8 != 0 {
+        if rbp < super::KERNEL_BASE.min(super::PHYS_OFFSET) || !rbp.is_multiple_of(8) {
             break;
         }
         // SAFETY: rbp lies in kernel space (a kernel stack, frame pointers are kept); a corrupt

@@ -209,7 +209,7 @@ impl TtyDriver for PtyLink {
     fn open(&self, tty: &Arc<Tty>) -> Result<Arc<dyn FileLike>> {
         // `me` upgrades while any caller holds the link, which a caller of this method does.
         let link = self.me.upgrade().ok_or(Errno::ENXIO)?;
-        Ok(PtySlave::new(tty.clone(), link))
+        Ok(PtySlave::open(tty.clone(), link))
     }
 
     fn is_pty(&self) -> bool {
@@ -290,7 +290,7 @@ pub fn open_slave(tty: &Arc<Tty>, link: &Arc<PtyLink>, flags: u32) -> Result<Arc
     if link.hung_up() || link.locked.load(Ordering::Acquire) {
         return Err(Errno::EIO);
     }
-    let file = PtySlave::new(tty.clone(), link.clone());
+    let file = PtySlave::open(tty.clone(), link.clone());
     if flags & O_NOCTTY == 0 {
         if let Some(j) = jobs() {
             j.acquire_on_open(tty);
@@ -306,7 +306,8 @@ pub struct PtySlave {
 }
 
 impl PtySlave {
-    fn new(tty: Arc<Tty>, link: Arc<PtyLink>) -> Arc<dyn FileLike> {
+    /// A new open file of the slave (counted as open until dropped).
+    fn open(tty: Arc<Tty>, link: Arc<PtyLink>) -> Arc<dyn FileLike> {
         link.slave_opens.fetch_add(1, Ordering::AcqRel);
         link.slave_closed.store(false, Ordering::Release);
         Arc::new(PtySlave { tty, link })
