@@ -35,16 +35,12 @@ impl FdDir {
     }
 
     fn files(&self) -> Result<Vec<(i32, Arc<OpenFile>)>> {
-        let p = process::find(self.pid).ok_or(Errno::ENOENT)?;
-        super::may_inspect(self.pid)?;
-        let entries = p.fds.lock().try_entries()?;
+        let entries = super::inspected(self.pid)?.fds.lock().try_entries()?;
         Ok(entries)
     }
 
     fn file(&self, fd: i32) -> Result<Arc<OpenFile>> {
-        let p = process::find(self.pid).ok_or(Errno::ENOENT)?;
-        super::may_inspect(self.pid)?;
-        let f = p.fds.lock().get(fd).map_err(|_| Errno::ENOENT);
+        let f = super::inspected(self.pid)?.fds.lock().get(fd).map_err(|_| Errno::ENOENT);
         f
     }
 
@@ -67,7 +63,7 @@ impl FdDir {
             Some(Walk::root().child(name, node))
         });
         let ino = ino::of_pid(pid, ino::FD_LINK + fd as u64);
-        Link::magic(self.fs.clone(), ino, link_perm(file), Owner::Process(pid), 64, target, magic)
+        Link::fd(self.fs.clone(), ino, link_perm(file), Owner::Process(pid), target, magic)
     }
 }
 
@@ -168,30 +164,32 @@ impl Inode for FdDir {
     }
 
     fn readdir(&self) -> Result<Vec<DirEntry>> {
-        let entries = self.files()?;
-        let entries_len = entries.len();
-        let dir = dtype_of(S_IFDIR);
-        let mut v = alloc::vec![
-            DirEntry {
-                ino: ino::of_pid(self.pid, ino::FD_DIR),
-                name: String::from("."),
-                dtype: dir
-            },
-            DirEntry {
-                ino: ino::of_pid(self.pid, ino::PID_DIR),
-                name: String::from(".."),
-                dtype: dir
-            },
-        ];
-        // A table may hold a million descriptors: the listing is fallible (ENOMEM).
-        crate::fs::kmem::grow(&mut v, entries_len)?;
-        crate::fs::kmem::reserve(entries_len * 16)?;
-        for (fd, _) in entries {
-            let ino = ino::of_pid(self.pid, ino::FD_LINK + fd as u64);
-            v.push(DirEntry { ino, name: format!("{}", fd), dtype: dtype_of(S_IFLNK) });
-        }
-        Ok(v)
+        descriptor_listing(self.pid, ino::FD_DIR, ino::FD_LINK, S_IFLNK)
     }
+}
+
+/// The listing of fd/ or fdinfo/ (whose inode is `dir`) of `pid`: ".", "..", then one entry
+/// of type `kind` per open descriptor, with inode `first + fd`.
+pub(super) fn descriptor_listing(
+    pid: u32,
+    dir: u64,
+    first: u64,
+    kind: u32,
+) -> Result<Vec<DirEntry>> {
+    let entries = super::inspected(pid)?.fds.lock().try_entries()?;
+    let dir_type = dtype_of(S_IFDIR);
+    let mut v = alloc::vec![
+        DirEntry { ino: ino::of_pid(pid, dir), name: String::from("."), dtype: dir_type },
+        DirEntry { ino: ino::of_pid(pid, ino::PID_DIR), name: String::from(".."), dtype: dir_type },
+    ];
+    // A table may hold a million descriptors: the listing is fallible (ENOMEM).
+    crate::fs::kmem::grow(&mut v, entries.len())?;
+    crate::fs::kmem::reserve(entries.len() * 16)?;
+    for (fd, _) in entries {
+        let ino = ino::of_pid(pid, first + fd as u64);
+        v.push(DirEntry { ino, name: format!("{}", fd), dtype: dtype_of(kind) });
+    }
+    Ok(v)
 }
 
 /// What following an anonymous descriptor's link reaches: opening it opens the same object (a new

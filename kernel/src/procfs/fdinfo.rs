@@ -8,7 +8,6 @@
 //! `mnt_id:`; this kernel has no mount ids, so that line is left out.
 
 use alloc::format;
-use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::any::Any;
@@ -18,8 +17,7 @@ use super::root::parse_pid;
 use super::{ino, metadata, Owner, ProcFs};
 use crate::error::{Errno, Result};
 use crate::fs::file::O_CLOEXEC;
-use crate::fs::inode::{dtype_of, DirEntry, FileSystem, Inode, Metadata, S_IFDIR, S_IFREG};
-use crate::process;
+use crate::fs::inode::{DirEntry, FileSystem, Inode, Metadata, S_IFDIR, S_IFREG};
 
 pub struct FdInfoDir {
     fs: Arc<ProcFs>,
@@ -34,8 +32,7 @@ impl FdInfoDir {
 
 /// The text of /proc/<pid>/fdinfo/<fd>, generated when it is opened.
 fn text(pid: u32, fd: i32) -> Result<Vec<u8>> {
-    let p = process::find(pid).ok_or(Errno::ENOENT)?;
-    super::may_inspect(pid)?;
+    let p = super::inspected(pid)?;
     let (file, cloexec) = {
         let mut fds = p.fds.lock();
         let file = fds.get(fd).map_err(|_| Errno::ENOENT)?;
@@ -80,8 +77,7 @@ impl Inode for FdInfoDir {
             ".." => return Ok(super::pid::PidDir::new(self.fs.clone(), self.pid)),
             _ => {}
         }
-        let p = process::find(self.pid).ok_or(Errno::ENOENT)?;
-        super::may_inspect(self.pid)?;
+        let p = super::inspected(self.pid)?;
         let fd = parse_pid(name).and_then(|n| i32::try_from(n).ok()).ok_or(Errno::ENOENT)?;
         p.fds.lock().get(fd).map_err(|_| Errno::ENOENT)?;
         let pid = self.pid;
@@ -91,30 +87,6 @@ impl Inode for FdInfoDir {
     }
 
     fn readdir(&self) -> Result<Vec<DirEntry>> {
-        let p = process::find(self.pid).ok_or(Errno::ENOENT)?;
-        super::may_inspect(self.pid)?;
-        let entries = p.fds.lock().try_entries()?;
-        let entries_len = entries.len();
-        let dir = dtype_of(S_IFDIR);
-        let mut v = alloc::vec![
-            DirEntry {
-                ino: ino::of_pid(self.pid, ino::FDINFO_DIR),
-                name: String::from("."),
-                dtype: dir
-            },
-            DirEntry {
-                ino: ino::of_pid(self.pid, ino::PID_DIR),
-                name: String::from(".."),
-                dtype: dir
-            },
-        ];
-        // A table may hold a million descriptors: the listing is fallible (ENOMEM).
-        crate::fs::kmem::grow(&mut v, entries_len)?;
-        crate::fs::kmem::reserve(entries_len * 16)?;
-        for (fd, _) in entries {
-            let ino = ino::of_pid(self.pid, ino::FDINFO_FILE + fd as u64);
-            v.push(DirEntry { ino, name: format!("{}", fd), dtype: dtype_of(S_IFREG) });
-        }
-        Ok(v)
+        super::fd::descriptor_listing(self.pid, ino::FDINFO_DIR, ino::FDINFO_FILE, S_IFREG)
     }
 }

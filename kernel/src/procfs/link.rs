@@ -25,28 +25,22 @@ pub struct Link {
 }
 
 impl Link {
-    pub fn new(
-        fs: Arc<ProcFs>,
-        ino: u64,
-        perm: u32,
-        owner: Owner,
-        size: u64,
-        target: Target,
-    ) -> Arc<Link> {
-        Arc::new(Link { fs, ino, perm, owner, size, target, magic: None })
+    /// A link to `target`'s text (self, exe, cwd, mounts): mode 0777 and size 0, as Linux's.
+    pub fn new(fs: Arc<ProcFs>, ino: u64, owner: Owner, target: Target) -> Arc<Link> {
+        Arc::new(Link { fs, ino, perm: 0o777, owner, size: 0, target, magic: None })
     }
 
-    /// A link that leads to `magic`'s walk when followed; `target` is only what readlink says.
-    pub fn magic(
+    /// An fd/<n> link: `perm` from the descriptor's access mode and size 64, as Linux's; it
+    /// leads to `magic`'s walk when followed, `target` is only what readlink says.
+    pub fn fd(
         fs: Arc<ProcFs>,
         ino: u64,
         perm: u32,
         owner: Owner,
-        size: u64,
         target: Target,
         magic: Magic,
     ) -> Arc<Link> {
-        Arc::new(Link { fs, ino, perm, owner, size, target, magic: Some(magic) })
+        Arc::new(Link { fs, ino, perm, owner, size: 64, target, magic: Some(magic) })
     }
 }
 

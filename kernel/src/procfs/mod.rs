@@ -219,6 +219,14 @@ pub(crate) fn may_inspect(pid: u32) -> crate::error::Result<()> {
     }
 }
 
+/// The process `pid` if the caller may see what it holds (`may_inspect`); ENOENT once it is
+/// gone. The preamble of fd/, fdinfo/ and the guarded links.
+pub(crate) fn inspected(pid: u32) -> crate::error::Result<Arc<Process>> {
+    let p = process::find(pid).ok_or(crate::error::Errno::ENOENT)?;
+    may_inspect(pid)?;
+    Ok(p)
+}
+
 /// The process the calling thread belongs to (None for kernel threads).
 fn caller() -> Option<Arc<Process>> {
     crate::task::scheduler::try_current().and_then(|t| process::of_thread(&t))

@@ -105,13 +105,13 @@ impl PidDir {
             Kind::Link(target) => {
                 let guarded = e.inspects;
                 let target = Arc::new(move || {
-                    let p = process::find(pid).ok_or(Errno::ENOENT)?;
-                    if guarded {
-                        super::may_inspect(pid)?;
-                    }
+                    let p = match guarded {
+                        true => super::inspected(pid)?,
+                        false => process::find(pid).ok_or(Errno::ENOENT)?,
+                    };
                     target(&p)
                 });
-                Link::new(fs, ino, 0o777, owner, 0, target)
+                Link::new(fs, ino, owner, target)
             }
             Kind::FdDir => FdDir::new(fs, pid),
             Kind::FdInfoDir => FdInfoDir::new(fs, pid),

@@ -83,9 +83,7 @@ impl RootDir {
         Link::new(
             self.fs.clone(),
             SELF_INO,
-            0o777,
             Owner::Root,
-            0,
             Arc::new(|| caller().map(|p| p.pid.to_string()).ok_or(Errno::ENOENT)),
         )
     }

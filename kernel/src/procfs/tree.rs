@@ -67,9 +67,7 @@ impl Entry {
             Node::Sysctl(generate, writer) => {
                 GenFile::sysctl(fs.clone(), self.ino(), Arc::new(generate), writer)
             }
-            Node::Link(target) => {
-                Link::new(fs.clone(), self.ino(), 0o777, Owner::Root, 0, Arc::new(target))
-            }
+            Node::Link(target) => Link::new(fs.clone(), self.ino(), Owner::Root, Arc::new(target)),
             Node::Dir(entries) => {
                 Arc::new(StaticDir { fs: fs.clone(), ino: self.ino(), parent, entries })
             }
