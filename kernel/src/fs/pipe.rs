@@ -596,41 +596,29 @@ pub fn pipe_to_pipe(
     if max == 0 {
         return Ok(0);
     }
-    let input = || {
+    let has_input = when_ready(&from.readable, nonblock, || {
         let s = from.state.lock();
         if !s.ring.is_empty() {
             Some(Ok(true))
         } else if s.writers == 0 {
             Some(Ok(false))
-        } else if nonblock {
-            Some(Err(Errno::EAGAIN))
         } else {
             None
         }
-    };
-    let has_input = match input() {
-        Some(r) => r?,
-        None => from.readable.wait_until(input, None).map_err(WaitError::restart_errno)??,
-    };
+    })?;
     if !has_input {
         return Ok(0);
     }
-    let room = || {
+    let free = when_ready(&to.writable, nonblock, || {
         let s = to.state.lock();
         if s.readers == 0 {
             Some(Err(Errno::EPIPE))
         } else if s.ring.free() > 0 && !s.ring.slots_full() {
             Some(Ok(s.ring.free()))
-        } else if nonblock {
-            Some(Err(Errno::EAGAIN))
         } else {
             None
         }
-    };
-    let free = match room() {
-        Some(r) => r?,
-        None => to.writable.wait_until(room, None).map_err(WaitError::restart_errno)??,
-    };
+    })?;
     let want = max.min(free).min(from.available());
     let mut data = Vec::new();
     data.try_reserve_exact(want).map_err(|_| Errno::ENOMEM)?;
@@ -648,4 +636,19 @@ pub fn pipe_to_pipe(
         from.pollee.notify(IoEvents::OUT);
     }
     Ok(moved)
+}
+
+/// What `ready` says, at once or after waiting on `queue` until it says something (None: not
+/// yet); EAGAIN instead of the wait if `nonblock`.
+#[track_caller]
+fn when_ready<T>(
+    queue: &WaitQueue,
+    nonblock: bool,
+    mut ready: impl FnMut() -> Option<Result<T>>,
+) -> Result<T> {
+    match ready() {
+        Some(r) => r,
+        None if nonblock => Err(Errno::EAGAIN),
+        None => queue.wait_until(ready, None).map_err(WaitError::restart_errno)?,
+    }
 }
