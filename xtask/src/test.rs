@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::build::{build_user, Binary};
+use crate::build::{build_user, Binary, UserBuild};
 use crate::image::{self, Batch, Tree};
 use crate::qemu::{Boot, Console, LogEcho, Outcome};
 use crate::run::VmOptions;
@@ -97,31 +97,15 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
         }
     }
     jobs.extend(user.guest_tests.iter().filter(|b| selected(&b.name)).map(GuestJob::Test));
-    if selected(SEGV_CHECK) {
-        match user.program("segv").map(|b| &b.path) {
-            None => println!("skip posix-x/{SEGV_CHECK}: no user/programs/segv.c"),
-            Some(Err(e)) => report.fail(
-                &format!("posix-x/{SEGV_CHECK}"),
-                "segv.c did not compile",
-                &e.lines().map(str::to_string).collect::<Vec<_>>(),
-            ),
-            Some(Ok(_)) => jobs.push(GuestJob::SegvCheck),
-        }
+    if selected(SEGV_CHECK) && program_built(&user, "segv", SEGV_CHECK, &mut report) {
+        jobs.push(GuestJob::SegvCheck);
     }
     if selected(RUN_OUTPUT_CHECK) {
         jobs.push(GuestJob::RunOutput);
     }
-    if selected(FUZZ_CHECK) {
-        match user.program("fuzz").map(|b| &b.path) {
-            None => println!("skip posix-x/{FUZZ_CHECK}: no user/programs/fuzz.c"),
-            Some(Err(e)) => report.fail(
-                &format!("posix-x/{FUZZ_CHECK}"),
-                "fuzz.c did not compile",
-                &e.lines().map(str::to_string).collect::<Vec<_>>(),
-            ),
-            // One of the longer boots: early, beside the others.
-            Some(Ok(_)) => jobs.insert(0, GuestJob::Fuzz),
-        }
+    if selected(FUZZ_CHECK) && program_built(&user, "fuzz", FUZZ_CHECK, &mut report) {
+        // One of the longer boots: early, beside the others.
+        jobs.insert(0, GuestJob::Fuzz);
     }
     jobs.extend(
         user.guest_examples
@@ -129,17 +113,9 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
             .filter(|b| selected(&format!("example/{}", b.name)))
             .map(GuestJob::Example),
     );
-    if selected(IPC_FUZZ) {
-        match user.program("ipcfuzz").map(|b| &b.path) {
-            None => println!("skip posix-x/{IPC_FUZZ}: no user/programs/ipcfuzz.c"),
-            Some(Err(e)) => report.fail(
-                &format!("posix-x/{IPC_FUZZ}"),
-                "ipcfuzz.c did not compile",
-                &e.lines().map(str::to_string).collect::<Vec<_>>(),
-            ),
-            // A long boot: early, beside the others.
-            Some(Ok(_)) => jobs.insert(0, GuestJob::IpcFuzz),
-        }
+    if selected(IPC_FUZZ) && program_built(&user, "ipcfuzz", IPC_FUZZ, &mut report) {
+        // A long boot: early, beside the others.
+        jobs.insert(0, GuestJob::IpcFuzz);
     }
     for (name, job) in [(FREEZE_DUMP, GuestJob::FreezeDump), (WATCHDOG, GuestJob::Watchdog)] {
         if selected(name) {
@@ -188,6 +164,26 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
         if report.skipped > 0 { format!(", {} skipped", report.skipped) } else { String::new() };
     println!("{} passed, {} failed{skipped}", report.passed, report.failed);
     Ok(if report.failed == 0 { 0 } else { 1 })
+}
+
+/// Whether user/programs/`program`.c built, for the check `posix-x/<check>` that runs it; if
+/// not, the check is skipped (no source) or failed (with the compiler's output).
+fn program_built(user: &UserBuild, program: &str, check: &str, report: &mut Report) -> bool {
+    match user.program(program).map(|b| &b.path) {
+        None => {
+            println!("skip posix-x/{check}: no user/programs/{program}.c");
+            false
+        }
+        Some(Err(e)) => {
+            report.fail(
+                &format!("posix-x/{check}"),
+                &format!("{program}.c did not compile"),
+                &e.lines().map(str::to_string).collect::<Vec<_>>(),
+            );
+            false
+        }
+        Some(Ok(_)) => true,
+    }
 }
 
 /// One boot of POSIX-X in the test run.
