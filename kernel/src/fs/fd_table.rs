@@ -145,16 +145,17 @@ impl FdTable {
         Ok(v)
     }
 
-    /// Takes out every descriptor marked close-on-exec, returning their files.
-    pub fn close_on_exec(&mut self) -> Vec<Arc<OpenFile>> {
-        let mut closed = Vec::new();
-        for s in self.slots.iter_mut() {
-            if s.as_ref().is_some_and(|s| s.cloexec) {
-                closed.extend(s.take().map(|s| s.file));
-            }
-        }
-        self.first_free = self.slots.iter().position(|s| s.is_none()).unwrap_or(self.slots.len());
-        closed
+    /// Takes out the lowest descriptor numbered `from` or above that is marked close-on-exec:
+    /// its number and file. exec calls it until None: one at a time and without a list, because
+    /// exec is past its point of no return there and may not fail for want of memory (Linux's
+    /// do_close_on_exec likewise closes in place).
+    pub fn take_close_on_exec(&mut self, from: usize) -> Option<(usize, Arc<OpenFile>)> {
+        let skip =
+            self.slots.get(from..)?.iter().position(|s| s.as_ref().is_some_and(|s| s.cloexec))?;
+        let fd = from + skip;
+        let file = self.slots[fd].take()?.file;
+        self.first_free = self.first_free.min(fd);
+        Some((fd, file))
     }
 
     pub fn clear(&mut self) {

@@ -51,6 +51,24 @@ pub fn try_push<T>(v: &mut Vec<T>, x: T) -> Result<()> {
     Ok(())
 }
 
+/// The first `n` items of `items` (`n` is what the caller counted) in a vector, or ENOMEM.
+pub fn try_collect<T>(n: usize, items: impl Iterator<Item = T>) -> Result<Vec<T>> {
+    ensure_room(n.saturating_mul(core::mem::size_of::<T>()))?;
+    let mut v = try_vec(n)?;
+    v.extend(items.take(n));
+    Ok(v)
+}
+
+/// Appends a copy of `xs`, or ENOMEM.
+pub fn try_extend<T: Copy>(v: &mut Vec<T>, xs: &[T]) -> Result<()> {
+    if v.capacity() - v.len() < xs.len() {
+        ensure_room(v.capacity().max(xs.len()) * core::mem::size_of::<T>())?;
+        v.try_reserve(xs.len()).map_err(|_| Errno::ENOMEM)?;
+    }
+    v.extend_from_slice(xs);
+    Ok(())
+}
+
 /// Appends `x` to a queue, or ENOMEM.
 pub fn try_push_back<T>(q: &mut VecDeque<T>, x: T) -> Result<()> {
     if q.len() == q.capacity() {

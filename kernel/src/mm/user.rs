@@ -9,6 +9,7 @@ use core::mem::size_of;
 
 use bytemuck::Pod;
 
+use super::fallible::{try_extend, try_push};
 use crate::arch::usercopy;
 use crate::arch::USER_END;
 use crate::error::{Errno, Result};
@@ -199,11 +200,12 @@ pub fn read_cstring(addr: u64, max: usize) -> Result<String> {
         let to_page_end = (4096 - (cursor % 4096)) as usize;
         let n = chunk.len().min(to_page_end);
         copy_from_user(&mut chunk[..n], cursor)?;
+        // Fallible: a user can make the kernel read up to `max` bytes (Linux: ENOMEM there too).
         if let Some(pos) = chunk[..n].iter().position(|&b| b == 0) {
-            out.extend_from_slice(&chunk[..pos]);
+            try_extend(&mut out, &chunk[..pos])?;
             break;
         }
-        out.extend_from_slice(&chunk[..n]);
+        try_extend(&mut out, &chunk[..n])?;
         if out.len() > max {
             return Err(Errno::ENAMETOOLONG);
         }
@@ -238,7 +240,7 @@ pub fn read_cstring_array(addr: u64, max_total: usize) -> Result<Vec<String>> {
         if total > max_total {
             return Err(Errno::E2BIG);
         }
-        v.push(s);
+        try_push(&mut v, s)?;
     }
     Ok(v)
 }

@@ -257,10 +257,11 @@ pub fn execve(
     *proc.comm.lock() = Some(basename(path));
     *proc.cmdline.lock() = image.argv;
     proc.did_exec.store(true, Ordering::Relaxed);
-    let closed = proc.fds.lock().close_on_exec();
-    for f in closed {
+    let mut from = 0;
+    while let Some((fd, f)) = next_close_on_exec(&proc, from) {
         crate::fs::lock::closed_by_process(proc.pid, &f);
         f.file().closed_by(proc.pid);
+        from = fd + 1;
     }
     proc.sigactions.lock().reset_on_exec();
     *proc.signals.alt_stack.lock() = (0, 0, super::signal::SS_DISABLE);
@@ -270,6 +271,15 @@ pub fn execve(
     *frame = image.frame;
     super::fork::finish_vfork(&proc);
     Ok(())
+}
+
+/// Takes out `proc`'s next close-on-exec descriptor from `from` on (the table's lock is not held
+/// while the caller closes it).
+fn next_close_on_exec(
+    proc: &super::Process,
+    from: usize,
+) -> Option<(usize, alloc::sync::Arc<crate::fs::file::OpenFile>)> {
+    proc.fds.lock().take_close_on_exec(from)
 }
 
 /// `path` made absolute against `cwd` (for /proc/<pid>/exe).
