@@ -16,11 +16,21 @@ pub static DIR: &[Entry] = &[
     Entry { id: 52, name: "shm", node: Node::File(shm_file, 0o444) },
 ];
 
+/// Room in `s` for `n` more lines of at most 200 bytes, or ENOMEM: the tables hold up to 32,000
+/// objects each.
+fn reserve_lines(s: &mut String, n: usize) -> Result<()> {
+    let bytes = n.saturating_mul(200);
+    crate::fs::kmem::reserve(bytes)?;
+    s.try_reserve(bytes).map_err(|_| crate::error::Errno::ENOMEM)
+}
+
 fn shm_file() -> Result<Vec<u8>> {
     let mut s = String::from(
         "       key      shmid perms                  size  cpid  lpid nattch   uid   gid  cuid  cgid      atime      dtime      ctime                   rss                  swap\n",
     );
-    for r in shm::rows() {
+    let rows = shm::rows()?;
+    reserve_lines(&mut s, rows.len())?;
+    for r in rows {
         let (d, p) = (&r.ds, &r.ds.perm);
         let _ = writeln!(
             s,
@@ -36,7 +46,9 @@ fn sem_file() -> Result<Vec<u8>> {
     let mut s = String::from(
         "       key      semid perms      nsems   uid   gid  cuid  cgid      otime      ctime\n",
     );
-    for r in sem::rows() {
+    let rows = sem::rows()?;
+    reserve_lines(&mut s, rows.len())?;
+    for r in rows {
         let (d, p) = (&r.ds, &r.ds.perm);
         let _ = writeln!(
             s,
@@ -51,7 +63,9 @@ fn msg_file() -> Result<Vec<u8>> {
     let mut s = String::from(
         "       key      msqid perms      cbytes       qnum lspid lrpid   uid   gid  cuid  cgid      stime      rtime      ctime\n",
     );
-    for r in msg::rows() {
+    let rows = msg::rows()?;
+    reserve_lines(&mut s, rows.len())?;
+    for r in rows {
         let (d, p) = (&r.ds, &r.ds.perm);
         let _ = writeln!(
             s,

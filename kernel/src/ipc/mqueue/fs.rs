@@ -20,6 +20,7 @@ use crate::error::{Errno, Result};
 use crate::event::{IoEvents, Poller};
 use crate::fs::file::FileLike;
 use crate::fs::inode::*;
+use crate::mm::fallible::ensure_room;
 use crate::mm::user::UserSlice;
 use crate::sync::Mutex;
 
@@ -215,6 +216,7 @@ impl RootDir {
         if e.contains_key(name) {
             return Err(Errno::EEXIST);
         }
+        ensure_room(2 * name.len() + 256)?;
         *node.name.lock() = String::from(name);
         e.insert(String::from(name), node);
         drop(e);
@@ -297,7 +299,11 @@ impl Inode for RootDir {
             DirEntry { ino: ROOT_INO, name: String::from("."), dtype: dir },
             DirEntry { ino: ROOT_INO, name: String::from(".."), dtype: dir },
         ];
-        for (name, node) in self.entries.lock().iter() {
+        let entries = self.entries.lock();
+        // Root may make any number of queues: the listing is fallible.
+        ensure_room(entries.len().saturating_mul(core::mem::size_of::<DirEntry>() + 32))?;
+        v.try_reserve(entries.len()).map_err(|_| Errno::ENOMEM)?;
+        for (name, node) in entries.iter() {
             v.push(DirEntry { ino: node.ino, name: name.clone(), dtype: dtype_of(S_IFREG) });
         }
         Ok(v)

@@ -19,6 +19,7 @@ use ipc_rules::mqueue::{self as rules, Limits, Refusal, DEFAULT_LIMITS};
 use crate::error::{Errno, Result};
 use crate::fs::file::{O_ACCMODE, O_CREAT, O_EXCL};
 use crate::fs::inode::{Metadata, NewNode};
+use crate::mm::fallible::ensure_room;
 use crate::sync::Mutex;
 use fs::QueueNode;
 use queue::MessageQueue;
@@ -106,6 +107,9 @@ fn new_queue(
         return Err(Errno::ENOSPC);
     }
     let bytes = rules::queue_bytes(maxmsg, msgsize).ok_or(Errno::EOVERFLOW)?;
+    // The queue, its node, its name and the charge's entry cannot be allocated fallibly;
+    // root's queues are not counted against queues_max (Linux: ENOMEM when memory runs out).
+    ensure_room(1024)?;
     charge(who, bytes)?;
     Ok(QueueNode::new(
         MessageQueue::new(maxmsg, msgsize),

@@ -13,6 +13,7 @@ use ipc_rules::mqueue::PrioQueue;
 
 use crate::error::{Errno, Result};
 use crate::event::{IoEvents, Pollee, Poller};
+use crate::mm::fallible::ensure_room;
 use crate::sync::Mutex;
 use crate::task::{WaitError, WaitQueue};
 
@@ -105,6 +106,11 @@ impl MessageQueue {
                     let mut st = self.state.lock();
                     if st.messages.len() >= st.maxmsg {
                         return nonblock.then_some(Err(Errno::EAGAIN));
+                    }
+                    // The text is charged to RLIMIT_MSGQUEUE, which root may lift: room for
+                    // its place in the queue first (Linux's mq_timedsend: ENOMEM).
+                    if let Err(e) = ensure_room(512 + 8 * st.messages.len()) {
+                        return Some(Err(e));
                     }
                     st.messages.push(prio, text.take()?);
                     st.qsize += len;

@@ -18,6 +18,7 @@ use alloc::vec::Vec;
 use bytemuck::{Pod, Zeroable};
 
 use crate::error::{Errno, Result};
+use crate::mm::fallible::{ensure_room, try_collect};
 use crate::sync::Mutex;
 
 pub const IPC_PRIVATE: i32 = 0;
@@ -294,6 +295,17 @@ impl<T: IpcObject> IdTable<T> {
     pub fn iter(&self) -> impl Iterator<Item = &Arc<T>> {
         self.objects.values()
     }
+
+    /// The object at the lowest index `idx` or above, with its index: a walk over the table
+    /// that needs no memory and no lock held between steps (`apply_undo` at exit).
+    pub fn next_from(&self, idx: u32) -> Option<(u32, Arc<T>)> {
+        self.objects.range(idx..).next().map(|(&i, o)| (i, o.clone()))
+    }
+
+    /// The objects as rows of /proc/sysvipc, or ENOMEM.
+    pub fn rows<R>(&self, row: impl FnMut(&Arc<T>) -> R) -> Result<Vec<R>> {
+        try_collect(self.objects.len(), self.objects.values().map(row))
+    }
 }
 
 /// What a get call asks for: the key, IPC_CREAT/IPC_EXCL and the mode bits.
@@ -341,6 +353,9 @@ pub fn ipcget<T: IpcObject>(
         mode: req.flags as u32 & S_IRWXUGO,
         seq: seq as u16,
     };
+    // The object's Arc and its node in the table cannot be allocated fallibly: room first
+    // (Linux's ipc_addid fails with ENOMEM likewise).
+    ensure_room(core::mem::size_of::<T>() + 256)?;
     let obj = create(perm)?;
     table.objects.insert(idx, Arc::new(obj));
     table.seq = seq;

@@ -19,6 +19,7 @@ use super::{
     IPC_STAT, S_IRUGO, S_IWUGO,
 };
 use crate::error::{Errno, Result};
+use crate::mm::fallible::{ensure_room, try_collect, try_push_back};
 use crate::sync::Mutex;
 use crate::task::{WaitError, WaitQueue};
 
@@ -193,7 +194,14 @@ pub fn msgsnd(c: &Caller, id: i32, msg: Message, flags: i32) -> Result<()> {
             if !st.fits(len) {
                 return (flags & IPC_NOWAIT != 0).then_some(Err(Errno::EAGAIN));
             }
-            st.messages.push_back(msg.take()?);
+            // Every queue may hold MSGMNB bytes and there are MSGMNI queues: more than the
+            // heap. Linux's msgsnd fails with ENOMEM when the message cannot be allocated.
+            if let Err(e) = ensure_room(len + 64) {
+                return Some(Err(e));
+            }
+            if let Err(e) = try_push_back(&mut st.messages, msg.take()?) {
+                return Some(Err(e));
+            }
             st.cbytes += len;
             st.lspid = c.pid;
             st.stime = now();
@@ -233,7 +241,8 @@ pub fn msgrcv(c: &Caller, id: i32, size: i64, msgtyp: i64, flags: i32) -> Result
             }
             if copy {
                 let m = &st.messages[i];
-                return Some(Ok(Message { mtype: m.mtype, text: m.text.clone() }));
+                let text = try_collect(m.text.len(), m.text.iter().copied());
+                return Some(text.map(|text| Message { mtype: m.mtype, text }));
             }
             let m = st.messages.remove(i)?;
             st.cbytes -= m.text.len();
@@ -339,6 +348,6 @@ pub struct MsgRow {
     pub ds: MsqidDs,
 }
 
-pub fn rows() -> Vec<MsgRow> {
-    QUEUES.lock().iter().map(|q| MsgRow { id: q.id(), ds: q.stat() }).collect()
+pub fn rows() -> Result<Vec<MsgRow>> {
+    QUEUES.lock().rows(|q| MsgRow { id: q.id(), ds: q.stat() })
 }

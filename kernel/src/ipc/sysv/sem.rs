@@ -26,6 +26,7 @@ use super::{
 use ipc_rules::semop::{self, Outcome, SemOp};
 
 use crate::error::{Errno, Result};
+use crate::mm::fallible::{ensure_room, try_collect, try_push, try_vec};
 use crate::sync::Mutex;
 use crate::task::{WaitError, WaitQueue};
 
@@ -137,28 +138,35 @@ impl SemState {
                 undo: b.flg & SEM_UNDO != 0,
             })
         };
+        if sops.iter().any(|b| b.flg & SEM_UNDO != 0) && !self.undo.contains_key(&pid) {
+            // The caller's adjustments, made before anything changes (Linux's find_alloc_undo:
+            // ENOMEM when that fails).
+            match zeroes(self.values.len()) {
+                Ok(adj) => self.undo.insert(pid, adj),
+                Err(e) => return Attempt::Failed(e),
+            };
+        }
         match semop::apply(&mut self.values, self.undo.get(&pid).map(Vec::as_slice), ops()) {
             Outcome::Blocked { index } => return Attempt::Blocked { index },
             Outcome::OutOfRange => return Attempt::Failed(Errno::ERANGE),
             Outcome::Done => {}
         }
-        let nsems = self.values.len();
         for op in ops() {
             self.pids[op.num] = pid;
-            if op.undo {
-                self.undo.entry(pid).or_insert_with(|| alloc::vec![0; nsems])[op.num] -=
-                    op.op as i32;
+            if let Some(adj) = self.undo.get_mut(&pid).filter(|_| op.undo) {
+                adj[op.num] -= op.op as i32;
             }
         }
         self.otime = now();
         Attempt::Done
     }
 
-    fn set_sleeper(&mut self, ticket: u64, num: usize, zero: bool) {
+    fn set_sleeper(&mut self, ticket: u64, num: usize, zero: bool) -> Result<()> {
         match self.sleepers.iter_mut().find(|s| s.ticket == ticket) {
             Some(s) => (s.num, s.zero) = (num, zero),
-            None => self.sleepers.push(Sleeper { ticket, num, zero }),
+            None => try_push(&mut self.sleepers, Sleeper { ticket, num, zero })?,
         }
+        Ok(())
     }
 
     /// A semaphore was set outright: nobody's adjustment for it stands any more.
@@ -169,23 +177,33 @@ impl SemState {
     }
 }
 
+/// `n` zeroes, or ENOMEM (a set holds up to SEMMSL = 32000 semaphores). The room asked for
+/// also covers a node of the map the vector may go into (`undo`).
+fn zeroes<T: Clone + Default>(n: usize) -> Result<Vec<T>> {
+    ensure_room(n.saturating_mul(core::mem::size_of::<T>()).saturating_add(512))?;
+    let mut v = try_vec(n)?;
+    v.resize(n, T::default());
+    Ok(v)
+}
+
 impl SemaphoreSet {
-    fn new(perm: IpcPerm, nsems: usize) -> SemaphoreSet {
+    /// A set of `nsems` semaphores at zero, or ENOMEM (Linux's newary).
+    fn new(perm: IpcPerm, nsems: usize) -> Result<SemaphoreSet> {
         let state = SemState {
             removed: false,
-            values: alloc::vec![0; nsems],
-            pids: alloc::vec![0; nsems],
+            values: zeroes(nsems)?,
+            pids: zeroes(nsems)?,
             otime: 0,
             ctime: now(),
             undo: BTreeMap::new(),
             sleepers: Vec::new(),
         };
-        SemaphoreSet {
+        Ok(SemaphoreSet {
             perm: Mutex::new(perm),
             nsems,
             state: Mutex::new(state),
             queue: WaitQueue::new(),
-        }
+        })
     }
 
     fn stat(&self) -> SemidDs {
@@ -229,7 +247,7 @@ pub fn semget(c: &Caller, key: i32, nsems: i32, flags: i32) -> Result<i32> {
             if used + nsems > SEMMNS {
                 return Err(Errno::ENOSPC);
             }
-            Ok(SemaphoreSet::new(perm, nsems))
+            SemaphoreSet::new(perm, nsems)
         },
     )
 }
@@ -267,8 +285,9 @@ pub fn semop(c: &Caller, id: i32, sops: &[SemBuf], deadline_ns: Option<u64>) -> 
                     Some(Err(Errno::EAGAIN))
                 }
                 Attempt::Blocked { index } => {
-                    st.set_sleeper(ticket, sops[index].num as usize, sops[index].op == 0);
-                    None
+                    let sleeper =
+                        st.set_sleeper(ticket, sops[index].num as usize, sops[index].op == 0);
+                    sleeper.err().map(Err)
                 }
             }
         },
@@ -291,8 +310,10 @@ pub fn semop(c: &Caller, id: i32, sops: &[SemBuf], deadline_ns: Option<u64>) -> 
 
 /// The process `pid` exits: apply its adjustments in every set, clamped to [0, SEMVMX].
 pub fn apply_undo(pid: u32) {
-    let sets: Vec<Arc<SemaphoreSet>> = SETS.lock().iter().cloned().collect();
-    for set in sets {
+    // A walk one set at a time: exit allocates nothing.
+    let mut next = 0;
+    while let Some((idx, set)) = next_set(next) {
+        next = idx + 1;
         let mut st = set.state.lock();
         let Some(adj) = st.undo.remove(&pid) else { continue };
         let mut changed = false;
@@ -308,6 +329,11 @@ pub fn apply_undo(pid: u32) {
             set.queue.wake_all();
         }
     }
+}
+
+/// The set at index `idx` or the next one above (the table's lock is not kept).
+fn next_set(idx: u32) -> Option<(u32, Arc<SemaphoreSet>)> {
+    SETS.lock().next_from(idx)
 }
 
 /// IPC_INFO (the limits) and SEM_INFO (with usage); both return the highest index in use.
@@ -400,7 +426,7 @@ pub fn get_all(c: &Caller, id: i32) -> Result<Vec<u16>> {
     let set = lookup(id)?;
     set.perm.lock().check(c, S_IRUGO)?;
     let st = set.state.lock();
-    Ok(st.values.iter().map(|&v| v as u16).collect())
+    try_collect(st.values.len(), st.values.iter().map(|&v| v as u16))
 }
 
 /// SETVAL.
@@ -452,6 +478,6 @@ pub struct SemRow {
     pub ds: SemidDs,
 }
 
-pub fn rows() -> Vec<SemRow> {
-    SETS.lock().iter().map(|s| SemRow { id: s.id(), ds: s.stat() }).collect()
+pub fn rows() -> Result<Vec<SemRow>> {
+    SETS.lock().rows(|s| SemRow { id: s.id(), ds: s.stat() })
 }

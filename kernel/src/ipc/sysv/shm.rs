@@ -23,6 +23,7 @@ use super::{
     S_IRUGO, S_IWUGO, S_IXUGO,
 };
 use crate::error::{Errno, Result};
+use crate::mm::fallible::try_collect;
 use crate::mm::frame::{self, PAGE_SIZE};
 use crate::mm::shared::SharedMemory;
 use crate::mm::vm::{page_floor, AddressSpace, Backing, Placement, Prot, Vma};
@@ -320,11 +321,13 @@ pub fn shmdt(c: &Caller, vm: &Mutex<AddressSpace>, addr: u64) -> Result<()> {
         return Err(Errno::EINVAL);
     }
     let mut space = vm.lock();
-    let vmas: Vec<(u64, u64, i32, *const u8, bool)> = space
-        .vmas()
-        .filter(|v| v.end > addr)
-        .filter_map(|v| attach_of(v).map(|(id, src)| (v.start, v.end, id, src, starts_at(v, addr))))
-        .collect();
+    let attaches = || {
+        space.vmas().filter(|v| v.end > addr).filter_map(|v| {
+            attach_of(v).map(|(id, src)| (v.start, v.end, id, src, starts_at(v, addr)))
+        })
+    };
+    // Up to vm.max_map_count of them: fallible.
+    let vmas: Vec<(u64, u64, i32, *const u8, bool)> = try_collect(attaches().count(), attaches())?;
     let first = vmas.iter().position(|v| v.4).ok_or(Errno::EINVAL)?;
     let (_, _, id, source, _) = vmas[first];
     let seg = table().get(id).ok();
@@ -350,14 +353,15 @@ pub fn release_vm(pid: u32, vm: &Arc<Mutex<AddressSpace>>) {
     if Arc::strong_count(vm) > 1 {
         return;
     }
-    let mut ids: Vec<i32> = vm.lock().vmas().filter_map(attach_of).map(|(id, _)| id).collect();
-    if ids.is_empty() {
+    // Each attach VMA in turn, without a list (exit allocates nothing); recording a detach
+    // twice is harmless. The address space's lock is taken before the table's, as in shmdt.
+    let space = vm.lock();
+    let mut attaches = space.vmas().filter_map(attach_of).peekable();
+    if attaches.peek().is_none() {
         return;
     }
-    ids.sort_unstable();
-    ids.dedup();
     let t = table();
-    for id in ids {
+    for (id, _) in attaches {
         if let Ok(seg) = t.get(id) {
             seg.detached(pid);
         }
@@ -456,9 +460,6 @@ pub struct ShmRow {
     pub rss_pages: u64,
 }
 
-pub fn rows() -> Vec<ShmRow> {
-    table()
-        .iter()
-        .map(|s| ShmRow { id: s.id(), ds: s.stat(), rss_pages: s.resident_pages() })
-        .collect()
+pub fn rows() -> Result<Vec<ShmRow>> {
+    table().rows(|s| ShmRow { id: s.id(), ds: s.stat(), rss_pages: s.resident_pages() })
 }
