@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -494,5 +495,163 @@ TEST(filling_memory_ends_in_an_oom_kill)
     long after = mem_free_kb();
     printf("# MemFree %ld kB before, %ld kB after\n", before, after);
     CHECK(after > before - 1024);
+    CHECK(still_works());
+}
+
+/* ---- /proc/PID/oom_score_adj and oom_score ---- */
+
+/* Writes `text` to `path`: 0, or the errno of open or write. */
+static int write_file(const char *path, const char *text)
+{
+    int fd = open(path, O_WRONLY);
+    if (fd < 0)
+        return errno;
+    int r = write(fd, text, strlen(text)) == (ssize_t)strlen(text) ? 0 : errno;
+    close(fd);
+    return r;
+}
+
+/* The number in `path`, or -99999. */
+static long read_number(const char *path)
+{
+    char buf[32] = { 0 };
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return -99999;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    return n > 0 && buf[n - 1] == '\n' ? atol(buf) : -99999;
+}
+
+#define ADJ "/proc/self/oom_score_adj"
+#define SCORE "/proc/self/oom_score"
+
+/* CAP_SYS_RESOURCE in the effective set (root here; root may lack it in a container). */
+static int has_sys_resource(void)
+{
+    char buf[4096] = { 0 };
+    int fd = open("/proc/self/status", O_RDONLY);
+    if (fd < 0)
+        return 0;
+    (void)!read(fd, buf, sizeof buf - 1);
+    close(fd);
+    char *p = strstr(buf, "CapEff:");
+    if (!p)
+        return on_posix_x() && geteuid() == 0;
+    return (strtoull(p + 7, NULL, 16) >> 24) & 1;
+}
+
+static int oom_score_adj_rules(void)
+{
+    int privileged = on_posix_x() ? geteuid() == 0 : has_sys_resource();
+    if (write_file(ADJ, "0\n") || read_number(ADJ) != 0)
+        return 10;
+    long score0 = read_number(SCORE);
+    if (write_file(ADJ, "500") || read_number(ADJ) != 500)
+        return 11;
+    long score500 = read_number(SCORE);
+    if (!(score0 > 0 && score500 > score0 && score500 <= 2000))
+        return 12;
+    if (write_file(ADJ, "1001") != EINVAL || write_file(ADJ, "-1001") != EINVAL ||
+        write_file(ADJ, "abc") != EINVAL || write_file(ADJ, "5 5") != EINVAL)
+        return 13;
+    if (write_file(ADJ, " 0x10\n") || read_number(ADJ) != 16)
+        return 14;
+    /* Below the floor (0 at first) only with CAP_SYS_RESOURCE; which then moves the floor. */
+    if (privileged) {
+        if (write_file(ADJ, "-1000") || read_number(ADJ) != -1000 || read_number(SCORE) != 0)
+            return 15;
+    } else if (write_file(ADJ, "-1000") != EACCES || read_number(ADJ) != 16) {
+        return 15;
+    }
+    if (write_file(ADJ, "0"))
+        return 16;
+    char parent[64];
+    snprintf(parent, sizeof parent, "/proc/%d/oom_score_adj", getppid());
+    if (!drop_to_nobody())
+        return 17;
+    /* Linux made the process non-dumpable when its ids changed, which gives its /proc files to
+     * root; dumpable again, they are nobody's. (POSIX-X has no dumpable flag: a no-op there.) */
+    (void)prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+    /* As nobody: up, and down again to the floor root set (0), but not below it. */
+    if (write_file(ADJ, "100") || write_file(ADJ, "0") || write_file(ADJ, "300"))
+        return 18;
+    if (write_file(ADJ, "-1") != EACCES || read_number(ADJ) != 300)
+        return 19;
+    /* Another user's process: its file is not writable (the mode, 0644, and its owner). */
+    if (write_file(parent, "0") != EACCES)
+        return 20;
+    /* fork copies the value. */
+    pid_t p = fork();
+    if (p == 0)
+        _exit(read_number(ADJ) == 300 ? 0 : 1);
+    int st;
+    if (waitpid(p, &st, 0) != p || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        return 21;
+    return 0;
+}
+
+TEST(oom_score_adj_range_floor_and_owner)
+{
+    int st = in_child(oom_score_adj_rules);
+    CHECK(WIFEXITED(st));
+    CHECK_EQ(WEXITSTATUS(st), 0);
+}
+
+TEST(oom_score_of_init_is_zero)
+{
+    if (!on_posix_x())
+        SKIP("PID 1 of the host's pid namespace is not the test's to judge");
+    CHECK_EQ(read_number("/proc/1/oom_score"), 0);
+    CHECK_EQ(read_number("/proc/1/oom_score_adj"), 0);
+}
+
+/* A small process with oom_score_adj 1000 waits on a pipe; another fills memory: the OOM killer
+ * takes the small one first (its score is above anything memory alone can reach). */
+static int hold_fd = -1, ready_fd = -1;
+
+static int adj_1000_and_wait(void)
+{
+    if (write_file(ADJ, "1000") || !drop_to_nobody())
+        return 10;
+    if (write(ready_fd, "r", 1) != 1)
+        return 11;
+    char c;
+    while (read(hold_fd, &c, 1) < 0 && errno == EINTR)
+        ;
+    return 0;
+}
+
+TEST(oom_killer_takes_the_highest_oom_score_adj_first)
+{
+    if (!on_posix_x())
+        SKIP("filling the host's memory is not safe");
+    int hold[2], ready[2];
+    CHECK_OK(pipe(hold));
+    CHECK_OK(pipe(ready));
+    hold_fd = hold[0];
+    ready_fd = ready[1];
+    fflush(stdout);
+    pid_t small = fork();
+    if (small == 0) {
+        close(hold[1]);
+        close(ready[0]);
+        _exit(adj_1000_and_wait());
+    }
+    close(hold[0]);
+    close(ready[1]);
+    /* Its write of 1000 is done once it says so. */
+    char c;
+    CHECK_EQ(read(ready[0], &c, 1), 1);
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/oom_score_adj", small);
+    CHECK_EQ(read_number(path), 1000);
+    int st = in_child(fill_memory);
+    CHECK(WIFSIGNALED(st));
+    int small_st;
+    close(hold[1]);
+    CHECK_EQ(waitpid(small, &small_st, 0), small);
+    CHECK(WIFSIGNALED(small_st));
+    CHECK_EQ(WTERMSIG(small_st), SIGKILL);
     CHECK(still_works());
 }

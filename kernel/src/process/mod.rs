@@ -103,7 +103,7 @@ pub struct Process {
     /// the next execve fails with EAGAIN if that is still so.
     pub nproc_exceeded: AtomicBool,
     /// /proc/<pid>/oom_score_adj: -1000 (never) to 1000 (first), inherited by fork.
-    pub oom_score_adj: core::sync::atomic::AtomicI32,
+    pub oom_score_adj: oom::OomScoreAdj,
 }
 
 static PROCESSES: Mutex<BTreeMap<u32, Weak<Process>>> = Mutex::new(BTreeMap::new());
@@ -139,7 +139,7 @@ impl Process {
             start_ns: crate::arch::time::monotonic_ns(),
             nproc_uid: Mutex::new(None),
             nproc_exceeded: AtomicBool::new(false),
-            oom_score_adj: core::sync::atomic::AtomicI32::new(0),
+            oom_score_adj: oom::OomScoreAdj::new(),
         });
         PROCESSES.lock().insert(pid, Arc::downgrade(&p));
         p

@@ -9,13 +9,77 @@
 //! its address space is emptied, and the fault is retried.
 
 use alloc::sync::Arc;
+use core::sync::atomic::{AtomicI32, Ordering};
 
 use super::signal::{self, bit, SigInfo, SIGKILL, SI_KERNEL};
 use super::{comm_of, Process, Vm};
+use crate::error::{Errno, Result};
 use crate::mm::frame::{self, PAGE_SIZE};
 
 pub const OOM_SCORE_ADJ_MIN: i32 = -1000;
 pub const OOM_SCORE_ADJ_MAX: i32 = 1000;
+
+/// A process's oom_score_adj, and the floor below which only a privileged writer may set it
+/// (Linux's signal->oom_score_adj and oom_score_adj_min); fork copies both.
+pub struct OomScoreAdj {
+    value: AtomicI32,
+    min: AtomicI32,
+}
+
+impl Default for OomScoreAdj {
+    fn default() -> OomScoreAdj {
+        OomScoreAdj::new()
+    }
+}
+
+impl OomScoreAdj {
+    pub const fn new() -> OomScoreAdj {
+        OomScoreAdj { value: AtomicI32::new(0), min: AtomicI32::new(0) }
+    }
+
+    pub fn get(&self) -> i32 {
+        self.value.load(Ordering::Relaxed)
+    }
+
+    pub fn inherit(&self, parent: &OomScoreAdj) {
+        self.value.store(parent.get(), Ordering::Relaxed);
+        self.min.store(parent.min.load(Ordering::Relaxed), Ordering::Relaxed);
+    }
+
+    /// A write of /proc/<pid>/oom_score_adj (Linux's __set_oom_adj): EINVAL out of
+    /// [-1000, 1000]; EACCES below the floor without CAP_SYS_RESOURCE (root here); a
+    /// privileged writer also moves the floor to the new value, so an unprivileged one may
+    /// raise the value and lower it again down to what root last set (0 at first).
+    pub fn set(&self, v: i32, privileged: bool) -> Result<()> {
+        if !(OOM_SCORE_ADJ_MIN..=OOM_SCORE_ADJ_MAX).contains(&v) {
+            return Err(Errno::EINVAL);
+        }
+        if v < self.min.load(Ordering::Relaxed) && !privileged {
+            return Err(Errno::EACCES);
+        }
+        self.value.store(v, Ordering::Relaxed);
+        if privileged {
+            self.min.store(v, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+}
+
+/// /proc/<pid>/oom_score: the badness scaled as Linux's proc_oom_score does,
+/// (1000 + badness × 1000 / RAM pages) × 2 / 3, or 0 for a process never chosen (PID 1, a
+/// zombie, oom_score_adj -1000).
+pub fn oom_score(p: &Process) -> u64 {
+    if p.pid == 1 || p.is_zombie() {
+        return 0;
+    }
+    let Some(vm) = p.vm.lock().clone() else { return 0 };
+    let rss = vm.lock().resident_pages() as u64;
+    let total = (frame::total_frames() as i64).max(1);
+    match badness(p, rss, total) {
+        Some(points) => ((1000 + points * 1000 / total) * 2 / 3).max(0) as u64,
+        None => 0,
+    }
+}
 
 pub fn install() {
     crate::mm::vm::set_oom_handler(out_of_memory);
@@ -34,7 +98,7 @@ struct Victim {
 
 /// Linux's oom_badness: None for a process never to be chosen.
 fn badness(p: &Process, rss: u64, total: i64) -> Option<i64> {
-    let adj = p.oom_score_adj.load(core::sync::atomic::Ordering::Relaxed);
+    let adj = p.oom_score_adj.get();
     if adj == OOM_SCORE_ADJ_MIN {
         return None;
     }
@@ -71,7 +135,7 @@ fn out_of_memory(faulting_resident: usize, faulting_total: u64) -> bool {
             "{} invoked oom-killer: gfp_mask=0x140cca(GFP_HIGHUSER_MOVABLE|__GFP_COMP), order=0, \
              oom_score_adj={}",
             comm_of(m),
-            m.oom_score_adj.load(core::sync::atomic::Ordering::Relaxed)
+            m.oom_score_adj.get()
         );
     }
     let Some(v) = best else {
@@ -94,7 +158,7 @@ fn out_of_memory(faulting_resident: usize, faulting_total: u64) -> bool {
         v.rss * kb,
         v.proc.creds.lock().uid,
         (v.rss.div_ceil(512) + 1) * kb,
-        v.proc.oom_score_adj.load(core::sync::atomic::Ordering::Relaxed)
+        v.proc.oom_score_adj.get()
     );
     signal::send(&v.proc, SIGKILL, SigInfo::new(SIGKILL, SI_KERNEL));
     if is_mine {

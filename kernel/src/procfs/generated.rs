@@ -12,8 +12,8 @@ use crate::fs::inode::{FileSystem, Inode, Metadata, S_IFREG};
 use crate::mm::user::UserSlice;
 
 pub type Generator = Arc<dyn Fn() -> Result<Vec<u8>> + Send + Sync>;
-/// What a write to a writable sysctl does with the bytes written.
-pub type Writer = fn(&[u8]) -> Result<()>;
+/// What a write to a writable file (a sysctl, oom_score_adj) does with the bytes written.
+pub type Writer = Arc<dyn Fn(&[u8]) -> Result<()> + Send + Sync>;
 
 #[derive(Clone)]
 pub struct GenFile {
@@ -43,16 +43,21 @@ impl GenFile {
     /// A writable sysctl: reads generate, writes go to `writer` (whose owner is root, so the
     /// permission check at open keeps other users out).
     pub fn sysctl(fs: Arc<ProcFs>, ino: u64, generate: Generator, writer: Writer) -> Arc<GenFile> {
+        GenFile::writable(fs, ino, 0o644, Owner::Root, generate, writer)
+    }
+
+    /// A file whose reads generate and whose writes go to `writer`; who may write is decided
+    /// at open by `perm` and `owner`.
+    pub fn writable(
+        fs: Arc<ProcFs>,
+        ino: u64,
+        perm: u32,
+        owner: Owner,
+        generate: Generator,
+        writer: Writer,
+    ) -> Arc<GenFile> {
         let write_error = Errno::EINVAL;
-        Arc::new(GenFile {
-            fs,
-            ino,
-            perm: 0o644,
-            owner: Owner::Root,
-            write_error,
-            generate,
-            writer: Some(writer),
-        })
+        Arc::new(GenFile { fs, ino, perm, owner, write_error, generate, writer: Some(writer) })
     }
 }
 
@@ -74,7 +79,7 @@ impl Inode for GenFile {
     }
 
     fn write_at(&self, _offset: u64, buf: &[u8]) -> Result<usize> {
-        let w = self.writer.ok_or(self.write_error)?;
+        let w = self.writer.as_ref().ok_or(self.write_error)?;
         w(buf)?;
         Ok(buf.len())
     }
@@ -91,7 +96,7 @@ impl Inode for GenFile {
             data,
             inode,
             write_error: self.write_error,
-            writer: self.writer,
+            writer: self.writer.clone(),
         })))
     }
 }
@@ -122,7 +127,7 @@ impl FileLike for Snapshot {
     }
 
     fn write(&self, buf: UserSlice, _offset: u64, _nonblock: bool) -> Result<usize> {
-        let w = self.writer.ok_or(self.write_error)?;
+        let w = self.writer.as_ref().ok_or(self.write_error)?;
         // A sysctl value is a short line; Linux reads at most a page of it.
         let n = buf.len().min(4096);
         let bytes = UserSlice::new(buf.addr(), n).read_to_vec()?;

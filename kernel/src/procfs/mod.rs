@@ -228,6 +228,6 @@ pub(crate) fn inspected(pid: u32) -> crate::error::Result<Arc<Process>> {
 }
 
 /// The process the calling thread belongs to (None for kernel threads).
-fn caller() -> Option<Arc<Process>> {
+pub(crate) fn caller() -> Option<Arc<Process>> {
     crate::task::scheduler::try_current().and_then(|t| process::of_thread(&t))
 }

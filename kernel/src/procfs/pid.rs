@@ -20,6 +20,9 @@ use crate::process::{self, Process};
 
 enum Kind {
     File(fn(&Arc<Process>) -> Result<Vec<u8>>, u32),
+    /// A file the process's owner (or root) may also write: the reader, the writer (given
+    /// the writing process too) and the mode.
+    Tunable(fn(&Arc<Process>) -> Result<Vec<u8>>, pf::Setter, u32),
     Link(fn(&Arc<Process>) -> Result<String>),
     FdDir,
     FdInfoDir,
@@ -47,6 +50,13 @@ static ENTRIES: &[Entry] = &[
     Entry { id: 8, name: "stat", kind: Kind::File(pf::stat, 0o444), inspects: false },
     Entry { id: 9, name: "statm", kind: Kind::File(pf::statm, 0o444), inspects: false },
     Entry { id: 10, name: "status", kind: Kind::File(pf::status, 0o444), inspects: false },
+    Entry { id: 12, name: "oom_score", kind: Kind::File(pf::oom_score, 0o444), inspects: false },
+    Entry {
+        id: 13,
+        name: "oom_score_adj",
+        kind: Kind::Tunable(pf::oom_score_adj, pf::set_oom_score_adj, 0o644),
+        inspects: false,
+    },
 ];
 
 impl Entry {
@@ -60,7 +70,7 @@ impl Entry {
 
     fn mode(&self) -> u32 {
         match self.kind {
-            Kind::File(_, perm) => S_IFREG | perm,
+            Kind::File(_, perm) | Kind::Tunable(_, _, perm) => S_IFREG | perm,
             Kind::Link(_) => S_IFLNK | 0o777,
             Kind::FdDir => S_IFDIR | 0o500,
             Kind::FdInfoDir => S_IFDIR | 0o555,
@@ -101,6 +111,14 @@ impl PidDir {
                     generate(&process_of(pid)?)
                 });
                 GenFile::new(fs, ino, perm, owner, Errno::EINVAL, gen)
+            }
+            Kind::Tunable(generate, set, perm) => {
+                let gen = Arc::new(move || generate(&process_of(pid)?));
+                let writer = Arc::new(move |bytes: &[u8]| {
+                    let writer = super::caller().ok_or(Errno::EPERM)?;
+                    set(&process_of(pid)?, &writer, bytes)
+                });
+                GenFile::writable(fs, ino, perm, owner, gen, writer)
             }
             Kind::Link(target) => {
                 let guarded = e.inspects;

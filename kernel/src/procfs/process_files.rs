@@ -308,6 +308,48 @@ pub fn stat(p: &Arc<Process>) -> Result<Vec<u8>> {
     Ok(s.into_bytes())
 }
 
+/// What a write to a tunable per-process file does: the target, the writer, the bytes.
+pub type Setter = fn(&Arc<Process>, &Arc<Process>, &[u8]) -> Result<()>;
+
+pub fn oom_score(p: &Arc<Process>) -> Result<Vec<u8>> {
+    Ok(format!("{}\n", process::oom::oom_score(p)).into_bytes())
+}
+
+pub fn oom_score_adj(p: &Arc<Process>) -> Result<Vec<u8>> {
+    Ok(format!("{}\n", p.oom_score_adj.get()).into_bytes())
+}
+
+/// Linux's oom_score_adj_write: at most 12 bytes are looked at, blanks around the number are
+/// dropped, the number is read as C's strtol with base 0 would (EINVAL otherwise); the
+/// writer's privilege is CAP_SYS_RESOURCE, which is root's here.
+pub fn set_oom_score_adj(p: &Arc<Process>, writer: &Arc<Process>, bytes: &[u8]) -> Result<()> {
+    let text = core::str::from_utf8(&bytes[..bytes.len().min(12)]).map_err(|_| Errno::EINVAL)?;
+    let v = parse_int(text.trim()).ok_or(Errno::EINVAL)?;
+    let privileged = writer.creds.lock().euid == 0;
+    p.oom_score_adj.set(v, privileged)
+}
+
+/// kstrtoint(s, 0): an optional sign, then decimal, 0x hexadecimal or 0 octal digits.
+fn parse_int(s: &str) -> Option<i32> {
+    let (neg, digits) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    let (radix, digits) =
+        if let Some(h) = digits.strip_prefix("0x").or_else(|| digits.strip_prefix("0X")) {
+            (16, h)
+        } else if digits.len() > 1 && digits.starts_with('0') {
+            (8, &digits[1..])
+        } else {
+            (10, digits)
+        };
+    if digits.is_empty() || !digits.bytes().all(|b| (b as char).is_digit(radix)) {
+        return None;
+    }
+    let magnitude = i64::from_str_radix(digits, radix).ok()?;
+    i32::try_from(if neg { -magnitude } else { magnitude }).ok()
+}
+
 pub fn statm(p: &Arc<Process>) -> Result<Vec<u8>> {
     let m = memory(p).unwrap_or_default();
     let pages = |b: u64| b / PAGE_SIZE;
