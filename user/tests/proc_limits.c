@@ -655,3 +655,80 @@ TEST(oom_killer_takes_the_highest_oom_score_adj_first)
     CHECK_EQ(WTERMSIG(small_st), SIGKILL);
     CHECK(still_works());
 }
+
+/* Frames running out in the kernel (a pipe's ring), not in a page fault: Linux's allocator
+ * calls the OOM killer rather than fail, and so does POSIX-X. A hog takes memory until little
+ * is free and waits; a small process then makes pipes, whose rings need more frames than are
+ * left: the hog is killed and every pipe is made. */
+static int hog_ready_fd = -1, hog_hold_fd = -1;
+
+static int hog_memory(void)
+{
+    if (!drop_to_nobody())
+        return 10;
+    for (;;) {
+        long free_kb = mem_free_kb();
+        if (free_kb < 0)
+            return 11;
+        if (free_kb < 12 * 1024)
+            break;
+        char *p = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED)
+            return 12;
+        for (long i = 0; i < (1 << 20); i += PAGE)
+            p[i] = 1;
+    }
+    if (write(hog_ready_fd, "r", 1) != 1)
+        return 13;
+    char c;
+    while (read(hog_hold_fd, &c, 1) < 0 && errno == EINTR)
+        ;
+    return 0;
+}
+
+static int make_pipes(void)
+{
+    if (!drop_to_nobody())
+        return 10;
+    /* 400 pipes of 16 frames: 25 MiB, twice what the hog left. */
+    for (int i = 0; i < 400; i++) {
+        int p[2];
+        if (pipe(p) != 0) {
+            printf("# pipe %d: %s\n", i, strerror(errno));
+            return 11;
+        }
+    }
+    return 0;
+}
+
+TEST(frames_running_out_in_the_kernel_call_the_oom_killer)
+{
+    if (!on_posix_x())
+        SKIP("filling the host's memory is not safe");
+    int hold[2], ready[2];
+    CHECK_OK(pipe(hold));
+    CHECK_OK(pipe(ready));
+    hog_hold_fd = hold[0];
+    hog_ready_fd = ready[1];
+    fflush(stdout);
+    pid_t hog = fork();
+    if (hog == 0) {
+        close(hold[1]);
+        close(ready[0]);
+        _exit(hog_memory());
+    }
+    close(hold[0]);
+    close(ready[1]);
+    char c;
+    CHECK_EQ(read(ready[0], &c, 1), 1);
+    close(ready[0]);
+    int st = in_child(make_pipes);
+    close(hold[1]);
+    int hog_st;
+    CHECK_EQ(waitpid(hog, &hog_st, 0), hog);
+    CHECK(WIFSIGNALED(hog_st));
+    CHECK_EQ(WTERMSIG(hog_st), SIGKILL);
+    CHECK(WIFEXITED(st));
+    CHECK_EQ(WEXITSTATUS(st), 0);
+    CHECK(still_works());
+}

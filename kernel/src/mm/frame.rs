@@ -14,7 +14,7 @@ use core::marker::PhantomData;
 use core::mem::ManuallyDrop;
 use core::num::NonZeroU64;
 use core::ops::Deref;
-use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 use spin::Once;
 
@@ -95,7 +95,10 @@ fn alloc_raw() -> Option<NonZeroU64> {
         pa
     } else {
         let n = list.range_count;
-        let r = list.ranges[..n].iter_mut().find(|r| r.0 < r.1)?;
+        let Some(r) = list.ranges[..n].iter_mut().find(|r| r.0 < r.1) else {
+            EXHAUSTIONS.fetch_add(1, Ordering::Relaxed);
+            return None;
+        };
         let pa = r.0;
         r.0 += PAGE_SIZE;
         pa
@@ -117,6 +120,15 @@ fn put(pa: u64) {
     if refcount(pa).fetch_sub(1, Ordering::AcqRel) == 1 {
         push_free(pa);
     }
+}
+
+/// How many frame allocations have found no free frame since boot.
+static EXHAUSTIONS: AtomicU64 = AtomicU64::new(0);
+
+/// How many frame allocations have failed so far: a system call that fails with ENOMEM and saw
+/// this count move ran out of frames, not of heap, and the OOM killer may help it.
+pub fn exhaustions() -> u64 {
+    EXHAUSTIONS.load(Ordering::Relaxed)
 }
 
 pub fn free_frames() -> usize {

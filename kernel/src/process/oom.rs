@@ -106,8 +106,31 @@ fn badness(p: &Process, rss: u64, total: i64) -> Option<i64> {
     Some(rss as i64 + pgtables as i64 + adj as i64 * (total / 1000))
 }
 
-/// The page-fault path's handler (`mm::vm::OomHandler`): true if memory was freed.
+/// The page-fault path's handler (`mm::vm::OomHandler`): true if memory was freed. The
+/// faulting process's address space is locked by the fault, which says what it holds.
 fn out_of_memory(faulting_resident: usize, faulting_total: u64) -> bool {
+    choose_and_kill(faulting_resident, faulting_total, "0x140cca(GFP_HIGHUSER_MOVABLE|__GFP_COMP)")
+}
+
+/// A system call failed with ENOMEM after the frame allocator found no free frame (a pipe's
+/// ring, a page table, a tmpfs page, a shared segment's page): the OOM killer acts, as Linux's
+/// allocator invokes it for such small kernel allocations rather than failing them; true if
+/// memory was freed, so that the call can be made again. The caller holds no lock; the
+/// victim may be the caller itself (then false: it dies on its way out).
+pub fn out_of_frames() -> bool {
+    let me = super::of_thread(&crate::task::current());
+    let vm = me.and_then(|p| p.vm.lock().clone());
+    let (resident, total) = vm.map_or((0, 0), |vm| {
+        let space = vm.lock();
+        (space.resident_pages(), space.total_pages())
+    });
+    choose_and_kill(resident, total, "0xcc0(GFP_KERNEL)")
+}
+
+/// Linux's out_of_memory: chooses the process with the highest badness, kills it and reaps
+/// its memory at once (unless it is the caller's, which `my_resident`/`my_total` describe
+/// without locking it). True if frames were freed.
+fn choose_and_kill(faulting_resident: usize, faulting_total: u64, gfp: &str) -> bool {
     let me = super::of_thread(&crate::task::current());
     if me.as_ref().is_some_and(|p| dying(p)) {
         return false;
@@ -132,9 +155,9 @@ fn out_of_memory(faulting_resident: usize, faulting_total: u64) -> bool {
     });
     if let Some(m) = me.as_ref() {
         crate::log!(
-            "{} invoked oom-killer: gfp_mask=0x140cca(GFP_HIGHUSER_MOVABLE|__GFP_COMP), order=0, \
-             oom_score_adj={}",
+            "{} invoked oom-killer: gfp_mask={}, order=0, oom_score_adj={}",
             comm_of(m),
+            gfp,
             m.oom_score_adj.get()
         );
     }

@@ -56,7 +56,16 @@ pub fn dispatch(frame: &mut TrapFrame) {
     // Kept for restarting the call after a signal (see process::signal::deliver).
     frame.error_code = nr;
     let a = Args([frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9]);
-    let result = call(nr, &a, frame);
+    let frames_failed = crate::mm::frame::exhaustions();
+    let mut result = call(nr, &a, frame);
+    // ENFILE: what pipe() says when its ring's frames cannot be had (as Linux's).
+    if matches!(result, Err(Errno::ENOMEM | Errno::ENFILE))
+        && crate::mm::frame::exhaustions() != frames_failed
+        && crate::process::oom::out_of_frames()
+    {
+        // The OOM killer freed frames: the call again, as if Linux's allocation had waited.
+        result = Err(Errno::ERESTARTNOINTR);
+    }
     frame.rax = match result {
         Ok(v) => v as u64,
         Err(e) => -(e as i64) as u64,
