@@ -211,10 +211,13 @@ static void on_alarm(int sig)
     (void)sig;
 }
 
-/* Bounds the next blocking call: SIGALRM (no SA_RESTART) in 1-20 ms makes it return EINTR. */
+/* Bounds the next blocking call: SIGALRM (no SA_RESTART) in 1-20 ms makes it return EINTR.
+ * The timer repeats every 20 ms until disarmed: a busy host may let the first expiry come
+ * before the call starts (the handler runs, the call then blocks), and a one-shot timer would
+ * leave that call blocked for good (seed 1212 of the fd/pipe mix did, in an eventfd read). */
 static void arm(void)
 {
-    struct itimerval t = {{0, 0}, {0, (long)(1000 + below(19000))}};
+    struct itimerval t = {{0, 20000}, {0, (long)(1000 + below(19000))}};
     setitimer(ITIMER_REAL, &t, NULL);
 }
 
