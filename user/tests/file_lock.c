@@ -93,6 +93,57 @@ TEST(record_lock_conflicts_between_processes)
     close(fd);
 }
 
+/* A lock storm: 10,000 records of one process (every other byte, kinds alternating), then
+ * another process tests and takes what lies between, a write lock over the middle replaces
+ * 1,000 of them, and one unlock drops them all. Each call costs a logarithm here (Linux scans
+ * its list), so the storm passes in seconds on POSIX-X under emulation too. */
+#define STORM 10000
+TEST(a_lock_storm_of_ten_thousand_records)
+{
+    int fd = new_file();
+    CHECK(fd >= 0);
+    for (int i = 0; i < STORM; i++)
+        CHECK_OK(lk(fd, F_SETLK, i % 2 ? F_WRLCK : F_RDLCK, 2 * i, 1));
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        for (int i = 0; i < STORM; i += 97) {
+            struct flock fl = getlk(fd, F_GETLK, F_RDLCK, 2 * i, 2);
+            if (i % 2) {
+                CCHECK(fl.l_type == F_WRLCK && fl.l_start == 2 * i && fl.l_len == 1);
+                CCHECK(fl.l_pid == parent);
+            } else {
+                CCHECK(fl.l_type == F_UNLCK);
+            }
+            /* The byte between two of the parent's records is free. */
+            CCHECK(lk(fd, F_SETLK, F_WRLCK, 2 * i + 1, 1) == 0);
+        }
+        _exit(0);
+    }
+    CHECK_CHILD_OK(pid);
+    /* One write lock over 2,000 bytes replaces the 1,000 records there. */
+    CHECK_OK(lk(fd, F_SETLK, F_WRLCK, 10000, 2000));
+    pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        struct flock fl = getlk(fd, F_GETLK, F_RDLCK, 10001, 1);
+        CCHECK(fl.l_type == F_WRLCK && fl.l_start == 10000 && fl.l_len == 2000);
+        CERRNO(lk(fd, F_SETLK, F_RDLCK, 2 * (STORM - 1) - 2, 3), EAGAIN);
+        _exit(0);
+    }
+    CHECK_CHILD_OK(pid);
+    CHECK_OK(lk(fd, F_SETLK, F_UNLCK, 0, 0));
+    pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        CCHECK(lk(fd, F_SETLK, F_WRLCK, 0, 0) == 0);
+        _exit(0);
+    }
+    CHECK_CHILD_OK(pid);
+    close(fd);
+}
+
 TEST(readers_share_a_writer_does_not)
 {
     int fd = new_file();
