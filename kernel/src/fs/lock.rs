@@ -270,13 +270,15 @@ pub fn process_exited(pid: u32) {
     }
     let mut table = TABLE.lock();
     let mut removed = false;
-    let keys: Vec<FileKey> = table.files.keys().copied().collect();
-    for key in keys {
-        if let Some(locks) = table.files.get_mut(&key) {
-            removed |= locks.records.remove_owner(LockOwner::Process(pid));
+    // In place, without a list of the files: exit allocates nothing.
+    table.files.retain(|_, locks| {
+        removed |= locks.records.remove_owner(LockOwner::Process(pid));
+        let keep = !locks.is_empty();
+        if !keep {
+            LOCKED_FILES.fetch_sub(1, Ordering::Relaxed);
         }
-        table.tidy(key);
-    }
+        keep
+    });
     table.waiting.remove(&pid);
     drop(table);
     if removed {
