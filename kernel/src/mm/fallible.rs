@@ -41,6 +41,14 @@ pub fn try_vec<T>(n: usize) -> Result<Vec<T>> {
     Ok(v)
 }
 
+/// `n` default values (zeroes), or ENOMEM (also when the heap would go into its reserve).
+pub fn try_zeroes<T: Clone + Default>(n: usize) -> Result<Vec<T>> {
+    ensure_room(n.saturating_mul(core::mem::size_of::<T>()))?;
+    let mut v = try_vec(n)?;
+    v.resize(n, T::default());
+    Ok(v)
+}
+
 /// Pushes `x`, or ENOMEM if the vector cannot grow (or the heap is into its reserve).
 pub fn try_push<T>(v: &mut Vec<T>, x: T) -> Result<()> {
     if v.len() == v.capacity() {

@@ -1,7 +1,6 @@
 //! System V IPC: shmget/shmat/shmdt/shmctl, semget/semop/semtimedop/semctl,
 //! msgget/msgsnd/msgrcv/msgctl. Decoding and user copies only; the objects live in `ipc::sysv`.
 
-use alloc::vec;
 use alloc::vec::Vec;
 
 use bytemuck::Pod;
@@ -10,6 +9,7 @@ use crate::error::{Errno, Result};
 use crate::ipc::sysv::{
     self, msg, sem, shm, Caller, Ipc64Perm, IPC_INFO, IPC_RMID, IPC_SET, IPC_STAT,
 };
+use crate::mm::fallible::try_zeroes;
 use crate::mm::user::{copy_from_user, copy_to_user, UserPtr};
 use crate::process;
 
@@ -75,7 +75,7 @@ pub fn semget(key: i32, nsems: i32, flags: i32) -> Result<i64> {
 
 pub fn semtimedop(id: i32, sops: u64, nsops: u32, timeout: u64) -> Result<i64> {
     let n = sem::check_nsops(id, nsops)?;
-    let mut ops = vec![sem::SemBuf::default(); n];
+    let mut ops: Vec<sem::SemBuf> = try_zeroes(n)?;
     copy_from_user(bytemuck::cast_slice_mut(&mut ops), sops)?;
     let deadline = super::time_args::relative_deadline(timeout)?;
     sem::semop(&caller(), id, &ops, deadline).map(|_| 0)
@@ -106,7 +106,7 @@ pub fn semctl(id: i32, num: i32, cmd: i32, arg: u64) -> Result<i64> {
         // The union's int member is the low half of the register (x86-64 is little-endian).
         sem::SETVAL => sem::set_val(&c, id, num, arg as u32 as i32).map(|_| 0),
         sem::SETALL => sem::set_all(&c, id, |n| {
-            let mut vals: Vec<u16> = vec![0; n];
+            let mut vals: Vec<u16> = try_zeroes(n)?;
             copy_from_user(bytemuck::cast_slice_mut(&mut vals), arg)?;
             Ok(vals)
         })

@@ -26,7 +26,7 @@ use super::{
 use ipc_rules::semop::{self, Outcome, SemOp};
 
 use crate::error::{Errno, Result};
-use crate::mm::fallible::{ensure_room, try_collect, try_push, try_vec};
+use crate::mm::fallible::{ensure_room, try_collect, try_push, try_zeroes};
 use crate::sync::Mutex;
 use crate::task::{WaitError, WaitQueue};
 
@@ -180,10 +180,8 @@ impl SemState {
 /// `n` zeroes, or ENOMEM (a set holds up to SEMMSL = 32000 semaphores). The room asked for
 /// also covers a node of the map the vector may go into (`undo`).
 fn zeroes<T: Clone + Default>(n: usize) -> Result<Vec<T>> {
-    ensure_room(n.saturating_mul(core::mem::size_of::<T>()).saturating_add(512))?;
-    let mut v = try_vec(n)?;
-    v.resize(n, T::default());
-    Ok(v)
+    ensure_room(512)?;
+    try_zeroes(n)
 }
 
 impl SemaphoreSet {
