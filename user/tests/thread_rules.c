@@ -133,6 +133,132 @@ TEST(pidfd_open_and_send_signal)
     CHECK_ERRNO(syscall(SYS_pidfd_open, getpid(), 1), EINVAL);
 }
 
+/* Tables shared between processes that are not threads: CLONE_FILES, CLONE_FS, CLONE_SIGHAND,
+ * and unshare giving a copy back. */
+static char share_stack[64 * 1024] __attribute__((aligned(16)));
+static int shared_fd_seen;
+
+static int open_a_pipe(void *arg)
+{
+    int *out = arg;
+    int p[2];
+    if (pipe(p) != 0)
+        return 1;
+    out[0] = p[0];
+    out[1] = p[1];
+    return 0;
+}
+
+static int wait_child(long pid)
+{
+    int st;
+    if (waitpid((pid_t)pid, &st, __WALL) != pid)
+        return -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 100 + WTERMSIG(st);
+}
+
+TEST(clone_files_shares_the_descriptor_table_between_processes)
+{
+    static int fds[2] = {-1, -1};
+    /* CLONE_VM only to get the numbers back; the table is what CLONE_FILES shares. */
+    long pid = clone(open_a_pipe, share_stack + sizeof share_stack, CLONE_VM | CLONE_FILES | SIGCHLD,
+                     fds);
+    CHECK(pid > 0);
+    CHECK_EQ(wait_child(pid), 0);
+    CHECK(fds[0] >= 0);
+    CHECK_EQ(write(fds[1], "s", 1), 1);
+    char c = 0;
+    CHECK_EQ(read(fds[0], &c, 1), 1);
+    CHECK_EQ(c, 's');
+    close(fds[0]);
+    close(fds[1]);
+    (void)shared_fd_seen;
+}
+
+static int unshare_then_close(void *arg)
+{
+    int fd = (int)(long)arg;
+    if (unshare(CLONE_FILES) != 0)
+        return 1;
+    return close(fd) == 0 ? 0 : 2;
+}
+
+TEST(unshare_files_gives_a_copy)
+{
+    int fd = dup(1);
+    CHECK(fd >= 0);
+    long pid = clone(unshare_then_close, share_stack + sizeof share_stack, CLONE_FILES | SIGCHLD,
+                     (void *)(long)fd);
+    CHECK(pid > 0);
+    CHECK_EQ(wait_child(pid), 0);
+    /* The child closed its copy: ours is still open. */
+    CHECK_OK(fcntl(fd, F_GETFD));
+    close(fd);
+}
+
+static int change_dir(void *arg)
+{
+    (void)arg;
+    return chdir("/tmp") == 0 ? 0 : 1;
+}
+
+TEST(clone_fs_shares_the_working_directory)
+{
+    char before[PATH_MAX], after[PATH_MAX];
+    CHECK(getcwd(before, sizeof before) != NULL);
+    CHECK_OK(chdir("/"));
+    long pid = clone(change_dir, share_stack + sizeof share_stack, CLONE_FS | SIGCHLD, NULL);
+    CHECK(pid > 0);
+    CHECK_EQ(wait_child(pid), 0);
+    CHECK(getcwd(after, sizeof after) != NULL);
+    CHECK_OK(chdir(before));
+    CHECK_EQ(strcmp(after, "/tmp"), 0);
+}
+
+static void noop_handler(int sig)
+{
+    (void)sig;
+}
+
+static int set_handler(void *arg)
+{
+    (void)arg;
+    return signal(SIGUSR1, noop_handler) == SIG_ERR ? 1 : 0;
+}
+
+TEST(clone_sighand_shares_the_handlers)
+{
+    signal(SIGUSR1, SIG_DFL);
+    long pid = clone(set_handler, share_stack + sizeof share_stack, CLONE_VM | CLONE_SIGHAND | SIGCHLD,
+                     NULL);
+    CHECK(pid > 0);
+    CHECK_EQ(wait_child(pid), 0);
+    struct sigaction now;
+    CHECK_OK(sigaction(SIGUSR1, NULL, &now));
+    CHECK(now.sa_handler == noop_handler);
+    signal(SIGUSR1, SIG_DFL);
+}
+
+TEST(clone3_clear_sighand_resets_handlers_in_the_child)
+{
+    signal(SIGUSR2, noop_handler);
+    signal(SIGPIPE, SIG_IGN);
+    struct clone_args_v0 a = {0};
+    a.flags = 0x100000000ULL; /* CLONE_CLEAR_SIGHAND */
+    a.exit_signal = SIGCHLD;
+    long pid = syscall(SYS_clone3, &a, sizeof a);
+    if (pid == 0) {
+        struct sigaction usr2, pipe_;
+        sigaction(SIGUSR2, NULL, &usr2);
+        sigaction(SIGPIPE, NULL, &pipe_);
+        _exit(usr2.sa_handler == SIG_DFL && pipe_.sa_handler == SIG_IGN ? 0 : 1);
+    }
+    CHECK(pid > 0);
+    CHECK_EQ(wait_child(pid), 0);
+    signal(SIGUSR2, SIG_DFL);
+    signal(SIGPIPE, SIG_DFL);
+}
+
 static atomic_int go;
 
 static void *idle_thread(void *arg)

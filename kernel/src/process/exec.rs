@@ -234,7 +234,7 @@ pub fn execve(
 ) -> Result<()> {
     use core::sync::atomic::Ordering;
     let proc = super::current();
-    let cwd = proc.fs.lock().cwd.clone();
+    let cwd = proc.fs().lock().cwd.clone();
     let creds = proc.creds.lock().clone();
     // Linux's PF_NPROC_EXCEEDED check: a set*uid to a user at its RLIMIT_NPROC lets the
     // process run, but not exec, while that user stays over the limit.
@@ -263,12 +263,27 @@ pub fn execve(
     thread.clear_child_tid.store(0, Ordering::Relaxed);
     *proc.cmdline.lock() = image.argv;
     proc.did_exec.store(true, Ordering::Relaxed);
-    let closed = proc.fds.lock().close_on_exec();
+    // Linux's unshare_files and unshare_sighand: a table or handlers shared with another
+    // process (CLONE_FILES, CLONE_SIGHAND without CLONE_THREAD) become the new image's own.
+    let files = proc.files();
+    if Arc::strong_count(&files) > 2 {
+        if let Ok(copy) = files.lock().try_clone() {
+            proc.set_files(Arc::new(crate::sync::Mutex::new(copy)));
+        }
+    }
+    drop(files);
+    let handlers = proc.handlers();
+    if Arc::strong_count(&handlers) > 2 {
+        let copy = super::signal::SigActions(handlers.lock().0);
+        proc.set_handlers(Arc::new(crate::sync::Mutex::new(copy)));
+    }
+    drop(handlers);
+    let closed = proc.files().lock().close_on_exec();
     for f in closed {
         crate::fs::lock::closed_by_process(proc.pid, &f);
         f.file().closed_by(proc.pid);
     }
-    proc.sigactions.lock().reset_on_exec();
+    proc.handlers().lock().reset_on_exec();
     *thread.alt_stack.lock() = (0, 0, super::signal::SS_DISABLE);
     // A new image starts with no TLS and a zero GS base, as on Linux.
     thread.set_fs_base(0);

@@ -116,11 +116,16 @@ fn release(proc: &Arc<Process>, wait_status: i32) {
     // System V: SEM_UNDO adjustments, and the detach of the segments this space attaches.
     crate::ipc::exit(proc.pid, vm.as_ref());
     drop(vm);
-    let fds = core::mem::take(&mut *proc.fds.lock());
-    for (_, f) in fds.entries() {
-        f.file().closed_by(proc.pid);
+    // The descriptor table goes with the last process that shares it (CLONE_FILES).
+    let table = proc.set_files(alloc::sync::Arc::new(crate::sync::Mutex::new(Default::default())));
+    if alloc::sync::Arc::strong_count(&table) == 1 {
+        let fds = core::mem::take(&mut *table.lock());
+        for (_, f) in fds.entries() {
+            f.file().closed_by(proc.pid);
+        }
+        drop(fds);
     }
-    drop(fds);
+    drop(table);
     crate::fs::lock::process_exited(proc.pid);
     // Sockets closed by the exit may leave cycles held only by messages in flight.
     crate::net::unix::gc::collect();
@@ -152,7 +157,7 @@ fn reparent_children(proc: &Arc<Process>) {
 
 fn notify_parent(proc: &Arc<Process>, wait_status: i32) {
     let Some(parent) = proc.parent() else { return };
-    let act = parent.sigactions.lock().get(SIGCHLD);
+    let act = parent.handlers().lock().get(SIGCHLD);
     let autoreap = act.handler == SIG_IGN || act.flags & SA_NOCLDWAIT != 0;
     if autoreap {
         // No zombie: the child is reaped at once (waiters then see ECHILD).

@@ -58,6 +58,8 @@ pub struct CloneArgs {
     /// Where CLONE_PIDFD stores the new descriptor (clone: the parent_tid argument).
     pub pidfd: u64,
     pub exit_signal: u32,
+    /// clone3's CLONE_CLEAR_SIGHAND.
+    pub clear_sighand: bool,
 }
 
 /// Linux's copy_process checks on the flags, in its order.
@@ -86,11 +88,6 @@ pub fn clone_process(args: &CloneArgs, frame: &TrapFrame) -> Result<u32> {
     check_flags(flags)?;
     if flags & CLONE_PIDFD != 0 && flags & CLONE_PARENT_SETTID != 0 && args.pidfd == args.parent_tid
     {
-        return Err(Errno::EINVAL);
-    }
-    if flags & CLONE_THREAD == 0 && flags & (CLONE_SIGHAND | CLONE_FS | CLONE_FILES) != 0 {
-        // Tables shared between two processes (not threads of one) are not there yet.
-        crate::log!("clone: flags {:#x} share tables between processes (not supported)", flags);
         return Err(Errno::EINVAL);
     }
     if flags & CLONE_THREAD != 0 && flags & (CLONE_FS | CLONE_FILES) != CLONE_FS | CLONE_FILES {
@@ -124,7 +121,9 @@ pub fn clone_process(args: &CloneArgs, frame: &TrapFrame) -> Result<u32> {
         return clone_thread(args, frame, &parent, &parent_thread);
     }
     // A table of a million descriptors is 16 MiB: its copy may fail (ENOMEM), not panic.
-    let fds = parent.fds.lock().try_clone()?;
+    // CLONE_FILES shares the table itself.
+    let fds =
+        if flags & CLONE_FILES != 0 { None } else { Some(parent.files().lock().try_clone()?) };
     let vm =
         if flags & CLONE_VM != 0 { parent.vm() } else { super::new_vm(parent.vm().lock().fork()?) };
     // CLONE_PARENT: a sibling of the caller, reporting to the caller's parent with the
@@ -136,7 +135,7 @@ pub fn clone_process(args: &CloneArgs, frame: &TrapFrame) -> Result<u32> {
         (parent.clone(), exit_signal)
     };
     let pid = task::thread::alloc_tid();
-    let fs = parent.fs.lock().clone();
+    let fs = parent.fs().lock().clone();
     let child = Process::new(pid, Arc::downgrade(&real_parent), vm, fs);
     // From here a failure drops `child`, which uncounts it.
     if !child.charge_nproc(uid) {
@@ -146,9 +145,30 @@ pub fn clone_process(args: &CloneArgs, frame: &TrapFrame) -> Result<u32> {
     child.pgid.store(parent.pgid(), Ordering::Relaxed);
     child.exit_signal.store(exit_signal, Ordering::Relaxed);
     child.sid.store(parent.sid(), Ordering::Relaxed);
-    *child.fds.lock() = fds;
+    match fds {
+        Some(copy) => *child.files().lock() = copy,
+        None => {
+            child.set_files(parent.files());
+        }
+    }
+    if flags & CLONE_FS != 0 {
+        child.set_fs(parent.fs());
+    }
     *child.creds.lock() = parent.creds.lock().clone();
-    child.sigactions.lock().0 = parent.sigactions.lock().0;
+    if flags & CLONE_SIGHAND != 0 {
+        child.set_handlers(parent.handlers());
+    } else {
+        let mut acts = parent.handlers().lock().0;
+        if args.clear_sighand {
+            // clone3's CLONE_CLEAR_SIGHAND: handled signals back to the default; ignored stay.
+            for a in acts.iter_mut() {
+                if a.handler > super::signal::SIG_IGN {
+                    *a = super::signal::SigAction::default();
+                }
+            }
+        }
+        child.handlers().lock().0 = acts;
+    }
     *child.rlimits.lock() = parent.rlimits.lock().clone();
     *child.exe.lock() = parent.exe.lock().clone();
     *child.cmdline.lock() = parent.cmdline.lock().clone();

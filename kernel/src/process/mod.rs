@@ -72,10 +72,13 @@ pub struct Process {
     pub sid: AtomicU32,
     /// The address space; shared with a CLONE_VM child (vfork), None once the process exited.
     pub vm: Mutex<Option<Vm>>,
-    pub fds: Mutex<FdTable>,
-    pub fs: Mutex<FsContext>,
+    /// The descriptor table, fs context and signal handlers: shared by the threads of the
+    /// process and, with CLONE_FILES / CLONE_FS / CLONE_SIGHAND, with other processes. Read
+    /// them with `files()`, `fs()` and `handlers()`; unshare and exec replace the pointer.
+    fds: Mutex<Arc<Mutex<FdTable>>>,
+    fs_ctx: Mutex<Arc<Mutex<FsContext>>>,
     pub creds: Mutex<Credentials>,
-    pub sigactions: Mutex<SigActions>,
+    sigactions: Mutex<Arc<Mutex<SigActions>>>,
     pub signals: SignalState,
     pub rlimits: Mutex<Rlimits>,
     /// The live threads of the group (Linux's thread group: this process is its tgid); a
@@ -132,10 +135,10 @@ impl Process {
             pgid: AtomicU32::new(pid),
             sid: AtomicU32::new(pid),
             vm: Mutex::new(Some(vm)),
-            fds: Mutex::new(FdTable::new()),
-            fs: Mutex::new(fs),
+            fds: Mutex::new(Arc::new(Mutex::new(FdTable::new()))),
+            fs_ctx: Mutex::new(Arc::new(Mutex::new(fs))),
             creds: Mutex::new(Credentials::root()),
-            sigactions: Mutex::new(SigActions::default()),
+            sigactions: Mutex::new(Arc::new(Mutex::new(SigActions::default()))),
             signals: SignalState::default(),
             rlimits: Mutex::new(Rlimits::default()),
             threads: Mutex::new(Vec::new()),
@@ -193,6 +196,34 @@ impl Process {
 
     pub fn is_zombie(&self) -> bool {
         matches!(*self.life.lock(), Life::Zombie(_))
+    }
+
+    /// The descriptor table (shared under CLONE_FILES).
+    pub fn files(&self) -> Arc<Mutex<FdTable>> {
+        self.fds.lock().clone()
+    }
+
+    /// Replaces the descriptor table (fork's copy, unshare, exec, exit), returning the old one.
+    pub fn set_files(&self, table: Arc<Mutex<FdTable>>) -> Arc<Mutex<FdTable>> {
+        core::mem::replace(&mut *self.fds.lock(), table)
+    }
+
+    /// The fs context: cwd and umask (shared under CLONE_FS).
+    pub fn fs(&self) -> Arc<Mutex<FsContext>> {
+        self.fs_ctx.lock().clone()
+    }
+
+    pub fn set_fs(&self, fs: Arc<Mutex<FsContext>>) {
+        *self.fs_ctx.lock() = fs;
+    }
+
+    /// The signal dispositions (shared under CLONE_SIGHAND).
+    pub fn handlers(&self) -> Arc<Mutex<SigActions>> {
+        self.sigactions.lock().clone()
+    }
+
+    pub fn set_handlers(&self, h: Arc<Mutex<SigActions>>) {
+        *self.sigactions.lock() = h;
     }
 
     /// The group leader if it is alive, else the oldest live thread: what /proc, the OOM

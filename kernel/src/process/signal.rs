@@ -346,7 +346,7 @@ fn choose_thread(proc: &Process, sig: u32) -> Option<Arc<Thread>> {
 
 /// Is `sig` ignored by `proc` (and so discarded when sent)?
 fn ignored(proc: &Process, sig: u32) -> bool {
-    let act = proc.sigactions.lock().get(sig);
+    let act = proc.handlers().lock().get(sig);
     act.handler == SIG_IGN
         || (act.handler == SIG_DFL && default_action(sig) == DefaultAction::Ignore)
 }
@@ -517,7 +517,7 @@ pub fn send_simple(proc: &Arc<Process>, sig: u32) {
 /// Tells the parent a child stopped or continued (SIGCHLD unless SA_NOCLDSTOP, and wakes waits).
 fn notify_parent_job(proc: &Arc<Process>, code: i32, sig: u32) {
     let Some(parent) = proc.parent() else { return };
-    let act = parent.sigactions.lock().get(SIGCHLD);
+    let act = parent.handlers().lock().get(SIGCHLD);
     if act.flags & SA_NOCLDSTOP == 0 {
         let uid = proc.creds.lock().uid;
         send(&parent, SIGCHLD, SigInfo::child(code, proc.pid, uid, sig as i32));
@@ -607,7 +607,7 @@ fn handle_pending(frame: &mut TrapFrame) -> Option<i32> {
             wait_while_stopped(&proc, &thread);
         }
         let Some((sig, info)) = dequeue(&proc, &thread) else { break };
-        let act = proc.sigactions.lock().get(sig);
+        let act = proc.handlers().lock().get(sig);
         let handler = if sig == SIGKILL || sig == SIGSTOP { SIG_DFL } else { act.handler };
         if handler == SIG_IGN {
             continue;
@@ -641,7 +641,7 @@ fn handle_pending(frame: &mut TrapFrame) -> Option<i32> {
             return Some(super::exit::status_signaled(SIGSEGV, false));
         }
         if act.flags & SA_RESETHAND != 0 {
-            proc.sigactions.lock().set(sig, SigAction::default());
+            proc.handlers().lock().set(sig, SigAction::default());
         }
         return None;
     }

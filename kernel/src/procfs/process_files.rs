@@ -192,7 +192,7 @@ pub fn cwd(p: &Arc<Process>) -> Result<String> {
     if p.is_zombie() {
         return Err(Errno::ENOENT);
     }
-    let cwd = p.fs.lock().cwd.path();
+    let cwd = p.fs().lock().cwd.path();
     Ok(cwd)
 }
 
@@ -310,7 +310,7 @@ pub fn thread_stat(p: &Arc<Process>, t: Option<&Arc<Thread>>) -> Result<Vec<u8>>
     };
     let mem = memory(p).unwrap_or_default();
     let (pending, blocked) = signal_masks(p, t);
-    let (ignored, caught) = p.sigactions.lock().masks();
+    let (ignored, caught) = p.handlers().lock().masks();
     let rsslim = p.rlimits.lock().0[5].cur;
     let sleeping = state == 'S';
     let exit_code = match *p.life.lock() {
@@ -381,17 +381,17 @@ pub fn thread_status(p: &Arc<Process>, t: Option<&Arc<Thread>>) -> Result<Vec<u8
     let (state, word) = state(p, t);
     let zombie = p.is_zombie();
     let creds = p.creds.lock().clone();
-    let fd_slots = p.fds.lock().entries().last().map(|(fd, _)| fd as usize + 1).unwrap_or(0);
+    let fd_slots = p.files().lock().entries().last().map(|(fd, _)| fd as usize + 1).unwrap_or(0);
     let fd_size = if zombie { 0 } else { fd_slots.max(64).next_power_of_two() };
     let (pending, blocked) = signal_masks(p, t);
-    let (ignored, caught) = p.sigactions.lock().masks();
+    let (ignored, caught) = p.handlers().lock().masks();
     let sig_limit = p.rlimits.lock().0[11].cur;
     let caps = if creds.euid == 0 { ALL_CAPS } else { 0 };
 
     let mut s = String::new();
     let _ = writeln!(s, "Name:\t{}", name_of(p, t));
     if !zombie {
-        let _ = writeln!(s, "Umask:\t{:04o}", p.fs.lock().umask);
+        let _ = writeln!(s, "Umask:\t{:04o}", p.fs().lock().umask);
     }
     let _ = writeln!(s, "State:\t{} ({})", state, word);
     let _ = writeln!(

@@ -43,7 +43,8 @@ fn read_event(addr: u64) -> Result<(u32, u64)> {
 pub fn epoll_ctl(epfd: i32, op: i32, fd: i32, event: u64) -> Result<i64> {
     let p = process::current();
     let (ep_file, target) = {
-        let fds = p.fds.lock();
+        let fds_ref = p.files();
+        let fds = fds_ref.lock();
         (fds.get(epfd)?, fds.get(fd)?)
     };
     let ep = ep_file.file().epoll().cloned().ok_or(Errno::EINVAL)?;

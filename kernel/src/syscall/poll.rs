@@ -38,7 +38,8 @@ fn do_poll(fds: u64, nfds: u64, deadline: Option<u64>) -> Result<i64> {
         raw.push(UserPtr::<PollFd>::new(fds).add(i).read()?);
     }
     let mut entries: Vec<PollEntry> = {
-        let table = p.fds.lock();
+        let table_ref = p.files();
+        let table = table_ref.lock();
         raw.iter()
             .map(|pf| PollEntry {
                 file: (pf.fd >= 0).then(|| table.get(pf.fd).ok()),
@@ -119,7 +120,8 @@ fn do_select(nfds: i32, rd: u64, wr: u64, ex: u64, deadline: Option<u64>) -> Res
     let mut fds = Vec::new();
     let mut files = Vec::new();
     {
-        let table = p.fds.lock();
+        let table_ref = p.files();
+        let table = table_ref.lock();
         for fd in 0..nfds {
             let (br, bw, bx) = (bit(&r, fd), bit(&w, fd), bit(&x, fd));
             if br || bw || bx {

@@ -45,6 +45,7 @@ fn plain_args(flags: u64) -> CloneArgs {
         tls: 0,
         pidfd: 0,
         exit_signal: SIGCHLD as u32,
+        clear_sighand: false,
     }
 }
 
@@ -78,6 +79,7 @@ pub fn clone(
         tls,
         pidfd: ptid,
         exit_signal,
+        clear_sighand: false,
     };
     fork::clone_process(&args, frame).map(|p| p as i64)
 }
@@ -172,35 +174,59 @@ pub fn clone3(uargs: u64, size: u64, frame: &TrapFrame) -> Result<i64> {
         tls: a.tls,
         pidfd: a.pidfd,
         exit_signal: a.exit_signal as u32,
+        clear_sighand: a.flags & fork::CLONE_CLEAR_SIGHAND != 0,
     };
     let id = fork::clone_process(&args, frame)?;
     Ok(id as i64)
 }
 
-/// unshare(2): the calling process stops sharing what `flags` names. Threads share their
-/// process's descriptor table and fs context, so a process with one thread has nothing to
-/// unshare; CLONE_SYSVSEM's undo list is already per process.
+/// unshare(2): the calling process stops sharing what `flags` names: CLONE_FILES and CLONE_FS
+/// give it a copy of a table it shares with another process (CLONE_FILES/CLONE_FS clones);
+/// CLONE_SYSVSEM's undo list is already its own. Tables are per process here, so with several
+/// threads only an unshare with nothing to do succeeds (see docs/threads.md).
 pub fn unshare(flags: u64) -> Result<i64> {
+    use alloc::sync::Arc;
     use fork::*;
     let allowed = CLONE_FILES | CLONE_FS | CLONE_SYSVSEM | CLONE_THREAD | CLONE_SIGHAND | CLONE_VM;
-    if flags & !(allowed | fork::CLONE_NEW_ALL) != 0 {
+    if flags & !(allowed | CLONE_NEW_ALL) != 0 {
         return Err(Errno::EINVAL);
     }
-    if flags & fork::CLONE_NEW_ALL != 0 {
+    if flags & CLONE_NEW_ALL != 0 {
         crate::log!("unshare: namespace flags {:#x} are not supported", flags);
         return Err(Errno::EINVAL);
     }
-    let threads = process::with_current(|p| p.thread_count());
-    // Linux: CLONE_THREAD, CLONE_SIGHAND and CLONE_VM may be unshared only by a process with one
-    // thread (and an address space of its own, for CLONE_VM).
+    let p = process::current();
+    let threads = p.thread_count();
+    // Linux: CLONE_THREAD, CLONE_SIGHAND and CLONE_VM can be unshared only by a task that does
+    // not share them (one thread, handlers and memory of its own); otherwise EINVAL.
     if flags & (CLONE_THREAD | CLONE_SIGHAND | CLONE_VM) != 0 && threads > 1 {
         return Err(Errno::EINVAL);
     }
-    if flags & (CLONE_FILES | CLONE_FS) != 0 && threads > 1 {
-        // The table is the process's, shared by all its threads: one thread cannot take a
-        // private copy (see docs/threads.md).
+    if flags & CLONE_SIGHAND != 0 && Arc::strong_count(&p.handlers()) > 2 {
+        return Err(Errno::EINVAL);
+    }
+    if flags & CLONE_VM != 0 && Arc::strong_count(&p.vm()) > 2 {
+        return Err(Errno::EINVAL);
+    }
+    let files = p.files();
+    let fs = p.fs();
+    let shares_files = Arc::strong_count(&files) > 2;
+    let shares_fs = Arc::strong_count(&fs) > 2;
+    if threads > 1 && flags & (CLONE_FILES | CLONE_FS) != 0 {
+        // The table belongs to the process, shared by all its threads: one thread cannot take
+        // a private copy.
         crate::log!("unshare: CLONE_FILES/CLONE_FS in a process with threads is not supported");
         return Err(Errno::EINVAL);
+    }
+    if flags & CLONE_FILES != 0 && shares_files {
+        let copy = files.lock().try_clone()?;
+        crate::mm::fallible::ensure_room(256)?;
+        p.set_files(Arc::new(crate::sync::Mutex::new(copy)));
+    }
+    if flags & CLONE_FS != 0 && shares_fs {
+        crate::mm::fallible::ensure_room(256)?;
+        let copy = fs.lock().clone();
+        p.set_fs(Arc::new(crate::sync::Mutex::new(copy)));
     }
     Ok(0)
 }

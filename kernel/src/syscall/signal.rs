@@ -36,12 +36,12 @@ pub fn rt_sigaction(sig: i32, act: u64, oldact: u64, sigsetsize: u64) -> Result<
         return Err(Errno::EINVAL);
     }
     let proc = process::current();
-    let old = proc.sigactions.lock().get(sig);
+    let old = proc.handlers().lock().get(sig);
     if oldact != 0 {
         UserPtr::<SigAction>::new(oldact).write(&old)?;
     }
     if let Some(a) = new {
-        proc.sigactions.lock().set(sig, a);
+        proc.handlers().lock().set(sig, a);
         // Setting SIG_IGN (or a default that ignores) discards what is pending (POSIX).
         if a.handler == SIG_IGN
             || (a.handler == SIG_DFL && default_action(sig) == DefaultAction::Ignore)
@@ -195,7 +195,7 @@ pub fn pidfd_send_signal(pidfd: i32, sig: i32, uinfo: u64, flags: u32) -> Result
     if flags != 0 {
         return Err(Errno::EINVAL);
     }
-    let file = process::current().fds.lock().get(pidfd)?;
+    let file = process::current().files().lock().get(pidfd)?;
     let target = file
         .file()
         .as_any()

@@ -147,7 +147,7 @@ pub fn accept4(fd: i32, addr: u64, addrlen: u64, flags: i32) -> Result<i64> {
     let (sock, peer) = with_socket(fd, |s, f| s.accept(nonblocking(f)))?;
     let new_fd = install_socket(sock, flags)?;
     if let Err(e) = write_addr(addr, addrlen, &peer) {
-        let _ = process::current().fds.lock().remove(new_fd);
+        let _ = process::current().files().lock().remove(new_fd);
         return Err(e);
     }
     Ok(new_fd as i64)
@@ -267,7 +267,8 @@ fn parse_control(control: u64, len: u64, msg: &mut SendMsg) -> Result<()> {
                     return Err(Errno::EINVAL);
                 }
                 let p = process::current();
-                let table = p.fds.lock();
+                let table_ref = p.files();
+                let table = table_ref.lock();
                 for fd in fds {
                     msg.rights.push(table.get(fd)?);
                 }
