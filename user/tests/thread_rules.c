@@ -376,6 +376,8 @@ TEST(proc_task_lists_threads_with_their_names)
         sched_yield();
     long tid = atomic_load(&named_tid);
     CHECK_EQ(count_tasks(), 2);
+    /* A thread id names its process for kill(2), as on Linux. */
+    CHECK_OK(kill((pid_t)tid, 0));
     char path[128], buf[4096];
     snprintf(path, sizeof path, "/proc/self/task/%ld/comm", tid);
     CHECK(read_file(path, buf, sizeof buf) > 0);

@@ -71,7 +71,10 @@ pub fn kill(target: Target, sig: u32) -> Result<()> {
     let info = sender_info(sig, SI_USER);
     let me = current();
     match target {
-        Target::Process(pid) => signal_one(&find(pid).ok_or(Errno::ESRCH)?, sig, info),
+        // A thread id names its whole group (Linux's kill_pid_info on any task).
+        Target::Process(pid) => {
+            signal_one(&super::find_by_tid(pid).ok_or(Errno::ESRCH)?, sig, info)
+        }
         Target::OwnGroup => {
             let pgid = me.pgid();
             signal_many(|p| p.pgid() == pgid, sig, info)
