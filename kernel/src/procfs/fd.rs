@@ -35,18 +35,18 @@ impl FdDir {
     }
 
     fn files(&self) -> Result<Vec<(i32, Arc<OpenFile>)>> {
-        let entries = super::inspected(self.pid)?.fds.lock().try_entries()?;
+        let entries = super::inspected(self.pid)?.files().lock().try_entries()?;
         Ok(entries)
     }
 
     fn file(&self, fd: i32) -> Result<Arc<OpenFile>> {
-        let f = super::inspected(self.pid)?.fds.lock().get(fd).map_err(|_| Errno::ENOENT);
+        let f = super::inspected(self.pid)?.files().lock().get(fd).map_err(|_| Errno::ENOENT);
         f
     }
 
     fn link(&self, fd: i32, file: &OpenFile) -> Arc<dyn Inode> {
         let pid = self.pid;
-        let open_file = move || process::find(pid).and_then(|p| p.fds.lock().get(fd).ok());
+        let open_file = move || process::find(pid).and_then(|p| p.files().lock().get(fd).ok());
         let target = Arc::new(move || open_file().map(|f| link_text(&f)).ok_or(Errno::ENOENT));
         let fs = self.fs.clone();
         // Followed, the link reaches the open file itself, as Linux's does: the walk that opened
@@ -176,7 +176,7 @@ pub(super) fn descriptor_listing(
     first: u64,
     kind: u32,
 ) -> Result<Vec<DirEntry>> {
-    let entries = super::inspected(pid)?.fds.lock().try_entries()?;
+    let entries = super::inspected(pid)?.files().lock().try_entries()?;
     let dir_type = dtype_of(S_IFDIR);
     let mut v = alloc::vec![
         DirEntry { ino: ino::of_pid(pid, dir), name: String::from("."), dtype: dir_type },

@@ -34,7 +34,8 @@ impl FdInfoDir {
 fn text(pid: u32, fd: i32) -> Result<Vec<u8>> {
     let p = super::inspected(pid)?;
     let (file, cloexec) = {
-        let mut fds = p.fds.lock();
+        let fds_ref = p.files();
+        let mut fds = fds_ref.lock();
         let file = fds.get(fd).map_err(|_| Errno::ENOENT)?;
         let cloexec = fds.cloexec(fd).unwrap_or(false);
         (file, cloexec)
@@ -79,7 +80,7 @@ impl Inode for FdInfoDir {
         }
         let p = super::inspected(self.pid)?;
         let fd = parse_pid(name).and_then(|n| i32::try_from(n).ok()).ok_or(Errno::ENOENT)?;
-        p.fds.lock().get(fd).map_err(|_| Errno::ENOENT)?;
+        p.files().lock().get(fd).map_err(|_| Errno::ENOENT)?;
         let pid = self.pid;
         let ino = ino::of_pid(pid, ino::FDINFO_FILE + fd as u64);
         let gen = Arc::new(move || text(pid, fd));

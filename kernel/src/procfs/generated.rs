@@ -46,8 +46,8 @@ impl GenFile {
         GenFile::writable(fs, ino, 0o644, Owner::Root, generate, writer)
     }
 
-    /// A file whose reads generate and whose writes go to `writer`; who may write is decided
-    /// at open by `perm` and `owner`.
+    /// A file whose reads generate and whose writes go to `writer` (a sysctl, oom_score_adj,
+    /// /proc/PID/task/TID/comm); who may write is decided at open by `perm` and `owner`.
     pub fn writable(
         fs: Arc<ProcFs>,
         ino: u64,
