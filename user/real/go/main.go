@@ -249,12 +249,12 @@ func notify() error {
 	return nil
 }
 
-// An HTTP server and many concurrent clients in one process over 127.0.0.1 (the network poller:
-// epoll, non-blocking sockets, accept4).
-func httpServerAndClient() error {
+// An HTTP server in a goroutine of this process, on 127.0.0.1 (the network poller: epoll,
+// non-blocking sockets, accept4). Returns its base URL and a function that stops it.
+func startServer() (string, func() error, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return fmt.Errorf("listen: %v", err)
+		return "", nil, fmt.Errorf("listen: %v", err)
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/echo", func(w http.ResponseWriter, r *http.Request) {
@@ -264,47 +264,58 @@ func httpServerAndClient() error {
 	server := &http.Server{Handler: mux}
 	served := make(chan error, 1)
 	go func() { served <- server.Serve(ln) }()
-	base := "http://" + ln.Addr().String()
-
-	const clients = 20
-	errs := make(chan error, clients)
-	for i := 0; i < clients; i++ {
-		go func(i int) {
-			var resp *http.Response
-			var err error
-			if i%2 == 0 {
-				resp, err = http.Get(fmt.Sprintf("%s/echo?n=%d", base, i))
-			} else {
-				resp, err = http.Post(fmt.Sprintf("%s/echo?n=%d", base, i), "text/plain",
-					strings.NewReader(fmt.Sprintf("body-%d", i)))
-			}
-			if err != nil {
-				errs <- err
-				return
-			}
-			defer resp.Body.Close()
-			body, err := io.ReadAll(resp.Body)
-			if err != nil {
-				errs <- err
-				return
-			}
-			want := fmt.Sprintf("GET %d ", i)
-			if i%2 == 1 {
-				want = fmt.Sprintf("POST %d body-%d", i, i)
-			}
-			if resp.StatusCode != 200 || string(body) != want {
-				errs <- fmt.Errorf("request %d: %d %q, want 200 %q", i, resp.StatusCode, body, want)
-				return
-			}
-			errs <- nil
-		}(i)
+	stop := func() error {
+		if err := server.Close(); err != nil {
+			return fmt.Errorf("closing the server: %v", err)
+		}
+		if err := <-served; err != http.ErrServerClosed {
+			return fmt.Errorf("Serve returned %v, want ErrServerClosed", err)
+		}
+		return nil
 	}
-	for i := 0; i < clients; i++ {
-		if err := <-errs; err != nil {
+	return "http://" + ln.Addr().String(), stop, nil
+}
+
+// One request to the echo handler: a GET for even i, a POST with a body for odd i.
+func request(client *http.Client, base string, i int) error {
+	var resp *http.Response
+	var err error
+	url := fmt.Sprintf("%s/echo?n=%d", base, i)
+	want := fmt.Sprintf("GET %d ", i)
+	if i%2 == 0 {
+		resp, err = client.Get(url)
+	} else {
+		resp, err = client.Post(url, "text/plain", strings.NewReader(fmt.Sprintf("body-%d", i)))
+		want = fmt.Sprintf("POST %d body-%d", i, i)
+	}
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != 200 || string(body) != want {
+		return fmt.Errorf("request %d: %d %q, want 200 %q", i, resp.StatusCode, body, want)
+	}
+	return nil
+}
+
+// A server and a client in one process: requests one after another on a kept-alive connection,
+// and a 404.
+func httpSequential() error {
+	base, stop, err := startServer()
+	if err != nil {
+		return err
+	}
+	client := &http.Client{Transport: &http.Transport{}}
+	for i := 0; i < 10; i++ {
+		if err := request(client, base, i); err != nil {
 			return err
 		}
 	}
-	resp, err := http.Get(base + "/missing")
+	resp, err := client.Get(base + "/missing")
 	if err != nil {
 		return err
 	}
@@ -312,13 +323,31 @@ func httpServerAndClient() error {
 	if resp.StatusCode != 404 {
 		return fmt.Errorf("GET /missing: %d, want 404", resp.StatusCode)
 	}
-	if err := server.Close(); err != nil {
-		return fmt.Errorf("closing the server: %v", err)
+	return stop()
+}
+
+// 20 clients at once, each on its own connection: 20 connections may be pending on the
+// listener before the server goroutine accepts the first (Go listens with the backlog of
+// /proc/sys/net/core/somaxconn, 4096 on Linux).
+func httpConcurrent() error {
+	base, stop, err := startServer()
+	if err != nil {
+		return err
 	}
-	if err := <-served; err != http.ErrServerClosed {
-		return fmt.Errorf("Serve returned %v, want ErrServerClosed", err)
+	const clients = 20
+	errs := make(chan error, clients)
+	for i := 0; i < clients; i++ {
+		go func(i int) {
+			client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+			errs <- request(client, base, i)
+		}(i)
 	}
-	return nil
+	for i := 0; i < clients; i++ {
+		if err := <-errs; err != nil {
+			return err
+		}
+	}
+	return stop()
 }
 
 func main() {
@@ -328,7 +357,8 @@ func main() {
 	check("time.Sleep and timers", sleeping)
 	check("os/exec with stdin/stdout/stderr pipes (busybox tr, sh)", execWithPipes)
 	check("signal.Notify receives SIGUSR1 and SIGUSR2 sent to itself", notify)
-	check("net/http server and 20 concurrent clients over 127.0.0.1", httpServerAndClient)
+	check("net/http server and a client in one process over 127.0.0.1 (10 requests, a 404)", httpSequential)
+	check("net/http server and 20 concurrent clients over 127.0.0.1", httpConcurrent)
 	fmt.Printf("real-go: %d checks, %d failed\n", number, failed)
 	if failed > 0 {
 		os.Exit(1)
