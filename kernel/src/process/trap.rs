@@ -67,7 +67,7 @@ fn force_signal(sig: u32, info: SigInfo) {
         thread.sig_blocked.fetch_and(!signal::bit(sig), core::sync::atomic::Ordering::Relaxed);
     }
     drop(acts);
-    signal::send_to_thread(&proc, sig, info);
+    signal::send_to_thread(&proc, &thread, sig, info);
 }
 
 pub fn on_exception(frame: &mut TrapFrame, fault_addr: u64) {

@@ -7,7 +7,7 @@ use crate::error::{Errno, Result};
 use crate::fs::epoll::{EpollFile, EPOLLEXCLUSIVE, EPOLLONESHOT};
 use crate::fs::file::{OpenFile, O_CLOEXEC, O_RDWR};
 use crate::mm::user::{UserPtr, UserSlice};
-use crate::process::{self, fileops};
+use crate::process::{self, fileops, signal};
 
 const EPOLL_CTL_ADD: i32 = 1;
 const EPOLL_CTL_DEL: i32 = 2;
@@ -129,7 +129,7 @@ fn wait(
             mask & !crate::process::signal::UNBLOCKABLE,
             core::sync::atomic::Ordering::Relaxed,
         );
-        process::current().signals.set_restore_mask(old);
+        signal::set_restore_mask(old);
     }
     let got = ep.wait(maxevents as usize, deadline)?;
     for (i, (ev, data)) in got.iter().enumerate() {

@@ -11,7 +11,7 @@ use crate::event::IoEvents;
 use crate::fs::poll::{self, PollEntry};
 use crate::mm::user::{UserPtr, UserSlice};
 use crate::process;
-use crate::process::signal::UNBLOCKABLE;
+use crate::process::signal::{self, UNBLOCKABLE};
 use crate::task;
 
 #[repr(C)]
@@ -73,7 +73,7 @@ fn with_sigmask(sigmask: u64, sigsetsize: u64) -> Result<()> {
     let mask = UserPtr::<u64>::new(sigmask).read()?;
     let t = task::current();
     let old = t.sig_blocked.swap(mask & !UNBLOCKABLE, core::sync::atomic::Ordering::Relaxed);
-    process::current().signals.set_restore_mask(old);
+    signal::set_restore_mask(old);
     Ok(())
 }
 
