@@ -2,11 +2,11 @@
 //!
 //! 1. `cargo fmt --all --check`: the whole workspace, kernel included, as rustfmt.toml says;
 //! 2. clippy with `-D warnings` over xtask and the host-tested crates (all targets, tests too);
-//! 3. clippy over the kernel, built as `cargo xtask build` builds it (from `kernel/`, whose
+//! 3. the real programs' own formatting and lints: `cargo fmt --check` and clippy `-D warnings`
+//!    in user/real/rust (its own project), `gofmt -l` in user/real/go;
+//! 4. clippy over the kernel, built as `cargo xtask build` builds it (from `kernel/`, whose
 //!    `.cargo/config.toml` sets the target and its flags): its warnings counted by lint;
-//! 4. the kernel's module graph (modgraph.rs): no cycle, every edge pointing down the layers;
-//! 5. the real programs' own formatting and lints: `cargo fmt --check` and clippy `-D warnings`
-//!    in user/real/rust (its own project), `gofmt -l` in user/real/go.
+//! 5. the kernel's module graph (modgraph.rs): no cycle, every edge pointing down the layers.
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
