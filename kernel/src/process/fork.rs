@@ -167,13 +167,13 @@ pub fn clone_process(args: &CloneArgs, frame: &TrapFrame) -> Result<u32> {
     if flags & CLONE_PARENT_SETTID != 0 {
         UserPtr::<u32>::new(args.parent_tid).write(&pid)?;
     }
+    child.reserve_thread()?;
     let pidfd = if flags & CLONE_PIDFD != 0 {
         Some(super::pidfd::install(&child, args.pidfd)?)
     } else {
         None
     };
     let root = child.vm().lock().root();
-    child.reserve_thread()?;
     // On failure the child, not yet anyone's child nor running, goes away with `child`.
     let Some(thread) = Thread::new_user(pid, &child_frame, root) else {
         undo_pidfd(pidfd);

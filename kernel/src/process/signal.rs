@@ -667,7 +667,7 @@ fn stop(proc: &Arc<Process>, sig: u32) {
     notify_parent_job(proc, CLD_STOPPED, sig);
     // The other threads stop on their way back to user mode (`handle_pending` checks the
     // flag first); sleeping ones stay asleep, which is as stopped as they can be.
-    proc.for_each_thread(|t| task::scheduler::wake_urgent(t));
+    proc.for_each_thread(task::scheduler::wake_urgent);
     task::note_signal_work();
     wait_while_stopped(proc, &task::current());
 }
