@@ -24,6 +24,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -143,6 +144,44 @@ func distinctThreads() error {
 	}
 	if len(tids) != n {
 		return fmt.Errorf("%d locked goroutines on %d distinct threads", n, len(tids))
+	}
+	return nil
+}
+
+// Four Ps on however many CPUs there are: goroutines handed between OS threads that sleep and
+// wake each other in futexes (the runtime's notesleep/notewakeup) while the pipeline runs.
+func manyPs() error {
+	old := runtime.GOMAXPROCS(4)
+	defer runtime.GOMAXPROCS(old)
+	for round := 0; round < 3; round++ {
+		if err := goroutinesOverChannels(); err != nil {
+			return fmt.Errorf("GOMAXPROCS 4, round %d: %v", round, err)
+		}
+	}
+	return nil
+}
+
+// Asynchronous preemption: with one P, a goroutine spinning in a loop without calls (so without
+// preemption points) must not keep the sleeping main goroutine from running again. The runtime's
+// sysmon thread sends SIGURG with tgkill to the thread running the spinner; the handler, on the
+// signal stack, rewrites the interrupted context so that the goroutine yields.
+func asyncPreemption() error {
+	old := runtime.GOMAXPROCS(1)
+	defer runtime.GOMAXPROCS(old)
+	var stop atomic.Bool
+	const limit = 1 << 32 // tens of seconds without preemption, natively or under QEMU
+	spun := make(chan uint64, 1)
+	go func() {
+		var i uint64
+		for i = 0; i < limit && !stop.Load(); i++ {
+		}
+		spun <- i
+	}()
+	runtime.Gosched() // let the spinner start
+	time.Sleep(20 * time.Millisecond)
+	stop.Store(true)
+	if i := <-spun; i >= limit {
+		return fmt.Errorf("the spinner ran its %d iterations to the end: never preempted", i)
 	}
 	return nil
 }
@@ -354,6 +393,8 @@ func main() {
 	fmt.Printf("real-go: %s, GOMAXPROCS %d, pid %d\n", runtime.Version(), runtime.GOMAXPROCS(0), os.Getpid())
 	check("goroutines over channels (a 50-stage pipeline, a 100-producer fan-in)", goroutinesOverChannels)
 	check("goroutines locked to 4 distinct OS threads of one process", distinctThreads)
+	check("GOMAXPROCS 4: the pipeline and fan-in three times over", manyPs)
+	check("asynchronous preemption of a goroutine spinning without calls (SIGURG by tgkill)", asyncPreemption)
 	check("time.Sleep and timers", sleeping)
 	check("os/exec with stdin/stdout/stderr pipes (busybox tr, sh)", execWithPipes)
 	check("signal.Notify receives SIGUSR1 and SIGUSR2 sent to itself", notify)
