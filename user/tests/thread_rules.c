@@ -319,6 +319,20 @@ TEST(close_while_another_thread_reads_lets_the_read_finish)
     close(p[1]);
 }
 
+/* pipe2 and socketpair reserve their descriptors until they are copied out: a bad address
+ * gives EFAULT and the numbers are free again. */
+TEST(descriptors_of_a_failed_copy_out_are_given_back)
+{
+    int probe = dup(0);
+    CHECK(probe >= 0);
+    close(probe);
+    CHECK_ERRNO(pipe((int *)bad_ptr(8)), EFAULT);
+    CHECK_ERRNO(socketpair(AF_UNIX, SOCK_STREAM, 0, (int *)bad_ptr(8)), EFAULT);
+    int again = dup(0);
+    CHECK_EQ(again, probe);
+    close(again);
+}
+
 /* IPC between two threads of one process: each mechanism carries a ping and a pong. */
 struct duplex {
     int a, b;

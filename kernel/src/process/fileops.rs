@@ -122,6 +122,34 @@ impl FileLike for PathOnly {
 
 /// Installs `file` in the caller's table at the lowest free fd.
 pub fn install(file: Arc<OpenFile>, cloexec: bool) -> Result<i32> {
+    install_as(file, cloexec, false)
+}
+
+/// As `install`, but the descriptor is only reserved: no other thread sees it until `publish`
+/// (for calls that copy the number out to user memory before they can succeed).
+pub fn reserve(file: Arc<OpenFile>, cloexec: bool) -> Result<i32> {
+    install_as(file, cloexec, true)
+}
+
+/// The call that reserved `fds` succeeded: they become visible.
+pub fn publish(fds: &[i32]) {
+    let p = current();
+    let mut table = p.fds.lock();
+    for &fd in fds {
+        table.publish(fd);
+    }
+}
+
+/// The call that reserved `fds` failed: they are given back, their files released.
+pub fn unreserve(fds: &[i32]) {
+    let p = current();
+    let mut table = p.fds.lock();
+    for &fd in fds {
+        table.unreserve(fd);
+    }
+}
+
+fn install_as(file: Arc<OpenFile>, cloexec: bool, reserved: bool) -> Result<i32> {
     let p = current();
     // fs.file-max bounds the open file descriptions of all but root (Linux: CAP_SYS_ADMIN);
     // a dup'ed one is not new.
@@ -129,8 +157,12 @@ pub fn install(file: Arc<OpenFile>, cloexec: bool) -> Result<i32> {
         crate::fs::file::check_file_max()?;
     }
     let limit = p.rlimits.lock().nofile();
-    let fd = p.fds.lock().insert(file, cloexec, 0, limit);
-    fd
+    let mut table = p.fds.lock();
+    if reserved {
+        table.reserve(file, cloexec, 0, limit)
+    } else {
+        table.insert(file, cloexec, 0, limit)
+    }
 }
 
 /// open/openat/creat.

@@ -201,6 +201,7 @@ pub fn clone_process(args: &CloneArgs, frame: &TrapFrame) -> Result<u32> {
         return Err(e);
     }
     child.attach_thread(&thread);
+    publish_pidfd(pidfd);
     task::scheduler::spawn(thread);
 
     if vfork {
@@ -215,7 +216,14 @@ pub fn clone_process(args: &CloneArgs, frame: &TrapFrame) -> Result<u32> {
 /// A descriptor made for CLONE_PIDFD goes away again when the clone fails after it.
 fn undo_pidfd(fd: Option<i32>) {
     if let Some(fd) = fd {
-        let _ = super::current().fds.lock().remove(fd);
+        super::fileops::unreserve(&[fd]);
+    }
+}
+
+/// The clone succeeded: CLONE_PIDFD's descriptor becomes visible.
+fn publish_pidfd(fd: Option<i32>) {
+    if let Some(fd) = fd {
+        super::fileops::publish(&[fd]);
     }
 }
 
@@ -270,7 +278,6 @@ fn clone_thread(
     } else {
         None
     };
-    let _ = pidfd; // installed and stored for the caller; nothing to undo past this point
     let tls =
         if flags & CLONE_SETTLS != 0 { args.tls } else { caller.fs_base.load(Ordering::Relaxed) };
     thread.fs_base.store(tls, Ordering::Relaxed);
@@ -282,6 +289,7 @@ fn clone_thread(
         thread.clear_child_tid.store(args.child_tid, Ordering::Relaxed);
     }
     proc.attach_thread(&thread);
+    publish_pidfd(pidfd);
     task::scheduler::spawn(thread);
     if flags & CLONE_VFORK != 0 {
         // Rare with a thread, but Linux honours it: wait until the thread is gone (an exec

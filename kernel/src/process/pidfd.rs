@@ -83,12 +83,12 @@ pub fn open(proc: &Arc<Process>, nonblock: bool) -> Result<i32> {
     super::fileops::install(OpenFile::new(PidFd::new(proc), flags), true)
 }
 
-/// CLONE_PIDFD: installs a pidfd for `proc` and stores its number at `addr`; on a bad address
-/// the descriptor goes again (EFAULT).
+/// CLONE_PIDFD: reserves a pidfd for `proc` and stores its number at `addr` (EFAULT gives the
+/// descriptor back); the caller publishes it once the clone has succeeded, or gives it back.
 pub fn install(proc: &Arc<Process>, addr: u64) -> Result<i32> {
-    let fd = open(proc, false)?;
+    let fd = super::fileops::reserve(OpenFile::new(PidFd::new(proc), O_RDWR), true)?;
     if let Err(e) = UserPtr::<i32>::new(addr).write(&fd) {
-        let _ = super::current().fds.lock().remove(fd);
+        super::fileops::unreserve(&[fd]);
         return Err(e);
     }
     Ok(fd)
