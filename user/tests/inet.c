@@ -749,6 +749,43 @@ TEST(tcp_poll_listener_pending)
     }
 }
 
+/* Connections wait on a listener up to its backlog before any accept (a server that accepts
+ * in a thread started after its clients connect, as Go's net/http in one process). */
+TEST(tcp_backlog_holds_more_than_sixteen_pending)
+{
+    enum { N = 24 };
+    for (int i = 0; i < 2; i++) {
+        int l = bound_sock(FAMS[i], SOCK_STREAM);
+        CHECK_OK(l);
+        CHECK_OK(listen(l, 64));
+        int c[N], s[N];
+        for (int k = 0; k < N; k++) {
+            c[k] = connect_to(FAMS[i], SOCK_STREAM, local_port(l));
+            CHECK_OK(c[k]);
+        }
+        for (int k = 0; k < N; k++) {
+            s[k] = accept(l, NULL, NULL);
+            CHECK_OK(s[k]);
+        }
+        /* each accepted socket is one of the clients' connections */
+        for (int k = 0; k < N; k++)
+            CHECK_EQ(write(c[k], &k, sizeof k), (ssize_t)sizeof k);
+        int seen = 0;
+        for (int k = 0; k < N; k++) {
+            int v = -1;
+            CHECK_EQ(read(s[k], &v, sizeof v), (ssize_t)sizeof v);
+            if (v >= 0 && v < N)
+                seen |= 1 << v;
+        }
+        CHECK_EQ(seen, (1 << N) - 1);
+        for (int k = 0; k < N; k++) {
+            close(c[k]);
+            close(s[k]);
+        }
+        close(l);
+    }
+}
+
 TEST(tcp_read_eof_after_peer_close)
 {
     for (int i = 0; i < 2; i++) {

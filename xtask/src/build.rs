@@ -10,6 +10,7 @@
 //!   programs) like the tests, with `user/examples/guide.h` force-included (see [`EXAMPLE_FLAGS`]);
 //! - `build/guest/bench/NAME`, `build/host/bench/NAME`: `user/bench/NAME.c` (the benchmarks) like
 //!   the tests, and `.../bench/tools/NAME` from `user/bench/tools/NAME.c` (their runner and helper);
+//! - `build/real/NAME`           the real programs of `user/real/` (Go, Rust), see real.rs;
 //! - `build/initramfs.cpio`      see image.rs.
 
 use std::ffi::OsString;
@@ -126,6 +127,8 @@ pub struct UserBuild {
     pub guest_bench: BenchBuild,
     /// The same benchmarks built for the host's Linux.
     pub host_bench: BenchBuild,
+    /// The real programs of `user/real/` (real.rs): static, the same binary for both sides.
+    pub real: Vec<Binary>,
 }
 
 /// The benchmarks (`/bench/NAME` in the image) and their tools (`/bench/tools/NAME`).
@@ -153,6 +156,7 @@ impl UserBuild {
             .chain(&self.host_examples)
             .chain(self.guest_bench.all())
             .chain(self.host_bench.all())
+            .chain(&self.real)
             .filter(|b| b.path.is_err())
             .map(|b| b.name.as_str())
             .collect();
@@ -306,6 +310,7 @@ pub fn build_user() -> Result<UserBuild> {
             benchmarks: compile_all(&host_bench),
             tools: compile_all(&host_bench_tools),
         },
+        real: crate::real::build_all(),
     })
 }
 

@@ -28,6 +28,8 @@ const TOOLS: &[Tool] = &[
     Tool { name: "curl", package: "curl", present: || which("curl").is_some() },
     Tool { name: "make", package: "make", present: || which("make").is_some() },
     Tool { name: "bzip2", package: "bzip2", present: || which("bzip2").is_some() },
+    // The Go program of user/real/go (real.rs).
+    Tool { name: "go", package: "golang-go", present: || which("go").is_some() },
 ];
 
 /// Makes sure every host tool is there: installs the missing ones with apt-get when running as

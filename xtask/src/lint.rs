@@ -2,9 +2,11 @@
 //!
 //! 1. `cargo fmt --all --check`: the whole workspace, kernel included, as rustfmt.toml says;
 //! 2. clippy with `-D warnings` over xtask and the host-tested crates (all targets, tests too);
-//! 3. clippy over the kernel, built as `cargo xtask build` builds it (from `kernel/`, whose
+//! 3. the real programs' own formatting and lints: `cargo fmt --check` and clippy `-D warnings`
+//!    in user/real/rust (its own project), `gofmt -l` in user/real/go;
+//! 4. clippy over the kernel, built as `cargo xtask build` builds it (from `kernel/`, whose
 //!    `.cargo/config.toml` sets the target and its flags): its warnings counted by lint;
-//! 4. the kernel's module graph (modgraph.rs): no cycle, every edge pointing down the layers.
+//! 5. the kernel's module graph (modgraph.rs): no cycle, every edge pointing down the layers.
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -48,6 +50,29 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
     ];
     if !cargo(&host, None)? {
         failed.push("clippy (xtask, crates/*)");
+    }
+
+    // The Rust real program is its own cargo project (user/real/rust, outside the workspace).
+    println!("lint: cargo fmt --check, clippy -D warnings (user/real/rust)");
+    let real_rust = Some("user/real/rust");
+    if !cargo(&["fmt", "--check"], real_rust)? {
+        failed.push("formatting of user/real/rust (run `cargo fmt` there)");
+    }
+    let real_clippy = [
+        "clippy",
+        "--quiet",
+        "--target-dir",
+        "../../../build/real/rust-target",
+        "--",
+        "-D",
+        "warnings",
+    ];
+    if !cargo(&real_clippy, real_rust)? {
+        failed.push("clippy (user/real/rust)");
+    }
+    println!("lint: gofmt -l (user/real/go)");
+    if !gofmt_clean("user/real/go")? {
+        failed.push("formatting of user/real/go (run `gofmt -w` there)");
     }
 
     println!("lint: clippy (kernel)");
@@ -99,6 +124,21 @@ fn cargo(args: &[&str], dir: Option<&str>) -> Result<bool> {
         .status()
         .map_err(|e| Error::new(format!("cargo {}: {e}", args.join(" "))))?;
     Ok(status.success())
+}
+
+/// `gofmt -l DIR` lists no file (it prints those it would change).
+fn gofmt_clean(dir: &str) -> Result<bool> {
+    let output = Command::new("gofmt")
+        .arg("-l")
+        .arg(repo_root().join(dir))
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| Error::new(format!("gofmt (from golang-go): {e}")))?;
+    let listed = String::from_utf8_lossy(&output.stdout);
+    for file in listed.lines() {
+        println!("lint: not gofmt-formatted: {file}");
+    }
+    Ok(output.status.success() && listed.trim().is_empty())
 }
 
 enum KernelClippy {

@@ -18,6 +18,7 @@ mod lint;
 mod modgraph;
 mod pty;
 mod qemu;
+mod real;
 mod run;
 mod session;
 mod test;

@@ -119,7 +119,10 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
     let interactive = o.command.is_empty();
     let batch = if interactive { image::interactive_batch() } else { image::batch_of(&o.command) };
     let initrd = build_dir().join("initramfs.cpio");
-    image::write(&image::base_tree(&user)?, &batch, &o.overlays, &initrd)?;
+    let mut tree = image::base_tree(&user)?;
+    // The real programs (user/real/) are in `run`'s image, not in every test boot's.
+    crate::real::install(&mut tree, &user.real)?;
+    image::write(&tree, &batch, &o.overlays, &initrd)?;
 
     let boot = Boot {
         // The terminal is the guest's: what the tool has to say waits for -v.

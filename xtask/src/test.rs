@@ -7,6 +7,7 @@
 
 use std::ffi::OsString;
 use std::io::Read;
+use std::os::unix::ffi::OsStringExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -20,7 +21,7 @@ use crate::util::{
     build_dir, kill_process_group, parallel_map, repo_root, secs, status_code, wait_with_timeout,
     Args, Error, Result,
 };
-use crate::{deps, examples, session};
+use crate::{deps, examples, real, session};
 
 const GUEST_TIMEOUT: Duration = Duration::from_secs(120);
 const NATIVE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -117,6 +118,11 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
         // A long boot: early, beside the others.
         jobs.insert(0, GuestJob::IpcFuzz);
     }
+    // The real programs (Go, Rust): long boots, early beside the others.
+    let real: Vec<&Binary> = user.real.iter().filter(|b| selected(&b.name)).collect();
+    for (i, program) in real.iter().enumerate() {
+        jobs.insert(i, GuestJob::Real(program));
+    }
     for (name, job) in [(FREEZE_DUMP, GuestJob::FreezeDump), (WATCHDOG, GuestJob::Watchdog)] {
         if selected(name) {
             jobs.push(job);
@@ -148,6 +154,9 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
 
     for test in host_tests {
         run_native(test, &mut report);
+    }
+    for program in &real {
+        run_native(program, &mut report);
     }
     for example in host_examples {
         examples::run_native(example, &mut report);
@@ -195,6 +204,8 @@ enum GuestJob<'a> {
     /// Every guest test in one boot, with MemFree read before and after (no frames may leak).
     SuiteLeaks(Vec<&'a Binary>),
     Example(&'a Binary),
+    /// A real program of user/real/ (real.rs), in an image that holds it.
+    Real(&'a Binary),
     Session(SessionKind),
     /// The stateful IPC fuzzer with MemFree and Slab read before and after.
     IpcFuzz,
@@ -314,7 +325,7 @@ fn plural(n: usize, what: &str) -> String {
 }
 
 /// Checks status + output of one test and reports it.
-fn report_test(
+pub(crate) fn report_test(
     report: &mut Report,
     name: &str,
     status: i32,
@@ -467,6 +478,15 @@ impl Guest {
                         .and_then(|()| self.boot_params(initrd, examples::GUEST_TIMEOUT).run());
                     GuestResult::Boot(result)
                 }
+                GuestJob::Real(program) => {
+                    let batch = vec![vec![real::guest_path(program).into_os_string().into_vec()]];
+                    let initrd = build_dir().join("images").join(format!("{}.cpio", program.name));
+                    let mut tree = self.tree.clone();
+                    let result = real::install(&mut tree, std::slice::from_ref(program))
+                        .and_then(|()| image::write(&tree, &batch, &[], &initrd))
+                        .and_then(|()| self.boot_params(initrd, real::GUEST_TIMEOUT).run());
+                    GuestResult::Boot(result)
+                }
                 GuestJob::RunOutput => GuestResult::Run(self.run_command(&RUN_OUTPUT_COMMAND)),
                 GuestJob::Session(kind) => {
                     let initrd = build_dir().join("images").join(format!("{}.cpio", kind.name()));
@@ -514,6 +534,9 @@ impl Guest {
                         &f.lines,
                     ),
                 }
+            }
+            (GuestJob::Real(program), GuestResult::Boot(result)) => {
+                real::report_guest(program, result, report)
             }
             (GuestJob::RunOutput, GuestResult::Run(result)) => report_run_output(result, report),
             _ => unreachable!("each job gives its kind of result"),

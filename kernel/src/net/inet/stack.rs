@@ -3,12 +3,15 @@
 //! the loopback until nothing moves; waiters sleep on one wait queue and re-check their
 //! condition after each pump. The timer tick pumps too, for retransmissions and TIME-WAIT.
 
+use alloc::collections::BTreeMap;
 use alloc::vec;
 
 use smoltcp::iface::{Config, Interface, PollResult, SocketHandle, SocketSet};
 use smoltcp::phy::{Loopback, Medium};
 use smoltcp::time::Instant;
-use smoltcp::wire::{HardwareAddress, IpAddress, IpCidr, Ipv4Address, Ipv6Address};
+use smoltcp::wire::{
+    HardwareAddress, IpAddress, IpCidr, IpListenEndpoint, Ipv4Address, Ipv6Address,
+};
 use spin::Once;
 
 use super::ports::PortTable;
@@ -26,6 +29,18 @@ pub struct Stack {
     next_ephemeral: u16,
     /// Sockets closed by their owners, kept until TCP has finished with them.
     pub closing: alloc::vec::Vec<Closing>,
+    /// Listening TCP sockets by owner (the listener's inode number).
+    pub tcp_listeners: BTreeMap<u64, TcpListener>,
+}
+
+/// A TCP listener's smoltcp sockets: those listening, and the connections its accept has not
+/// taken yet. Kept in the stack rather than in the listener, so that a connect can add a
+/// listening socket under the stack's lock alone (see tcp.rs, `top_up_listener`).
+pub struct TcpListener {
+    pub endpoint: IpListenEndpoint,
+    pub pool: alloc::vec::Vec<SocketHandle>,
+    /// The most sockets the pool may hold: the backlog, plus one as Linux.
+    pub max: usize,
 }
 
 /// A socket closed by its owner, and the port hold (owner id, port) its connection keeps until
@@ -69,6 +84,7 @@ fn stack() -> &'static Mutex<Stack> {
             udp_ports: PortTable::new(false),
             next_ephemeral: *EPHEMERAL.start(),
             closing: alloc::vec::Vec::new(),
+            tcp_listeners: BTreeMap::new(),
         })
     })
 }

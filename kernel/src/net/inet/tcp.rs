@@ -1,7 +1,9 @@
 //! `TcpSocket`: SOCK_STREAM over IPv4/IPv6 on the loopback, on smoltcp's TCP. A listening
-//! socket keeps a pool of smoltcp sockets listening on its port (one per backlog slot, as
-//! smoltcp accepts one connection per socket); accept takes an established one and puts a
-//! fresh listener in its place.
+//! socket keeps a pool of smoltcp sockets listening on its port (smoltcp accepts one connection
+//! per socket), in the stack (`stack::TcpListener`); accept takes an established one and puts a
+//! fresh listener in its place. The pool starts with up to `MAX_POOL` sockets and grows when a
+//! connect finds none of them free, up to the backlog (plus one, as Linux): smoltcp would reset
+//! a connection that finds no listening socket, where Linux queues it.
 
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -14,7 +16,7 @@ use smoltcp::wire::{IpAddress, IpEndpoint, IpListenEndpoint};
 use super::addr::{self, SockAddr};
 use super::common::{self, wait};
 use super::ports::Holder;
-use super::stack::{self, Closing, Stack};
+use super::stack::{self, Closing, Stack, TcpListener};
 use crate::error::{Errno, Result};
 use crate::event::{IoEvents, Poller};
 use crate::fs::file::FileLike;
@@ -25,8 +27,12 @@ use crate::net::options::{self, SocketOptions, SOL_SOCKET};
 use crate::sync::Mutex;
 
 const BUFFER: usize = 64 * 1024;
-/// smoltcp sockets listening per listener at most (each holds two buffers).
+/// smoltcp sockets a listener starts with at most (each holds two buffers).
 const MAX_POOL: usize = 16;
+/// Connections pending on one listener at most (each holds a smoltcp socket and its two
+/// buffers, 128 KiB): Linux's limit is net.core.somaxconn (4096), which the buffers here would
+/// not fit; a connection beyond this one is refused.
+const MAX_BACKLOG: usize = 256;
 const IPPROTO_TCP: i32 = 6;
 const TCP_NODELAY: i32 = 1;
 const TCP_MAXSEG: i32 = 2;
@@ -36,7 +42,10 @@ const SEND_SHUTDOWN: u8 = 2;
 enum State {
     Unbound,
     Bound(SockAddr),
-    Listening { local: SockAddr, pool: Vec<SocketHandle> },
+    /// Its smoltcp sockets are in `Stack::tcp_listeners`, under this socket's inode number.
+    Listening {
+        local: SockAddr,
+    },
     Connecting(SocketHandle),
     Connected(SocketHandle),
 }
@@ -70,6 +79,28 @@ fn new_smoltcp_socket() -> Result<tcp::Socket<'static>> {
 
 fn listen_endpoint(a: &SockAddr, family: i32) -> IpListenEndpoint {
     IpListenEndpoint { addr: common::listen_addr(a.addr, family), port: a.port }
+}
+
+/// Before a connection to `remote:port` starts: a listener there whose listening sockets are
+/// all taken (by connections its accept has not taken yet) gets one more while its backlog
+/// allows, so the SYN is queued as on Linux instead of reset. Without memory the connection is
+/// refused, as before.
+fn top_up_listener(s: &mut Stack, remote: IpAddress, port: u16) {
+    let Stack { sockets, tcp_listeners, .. } = s;
+    for l in tcp_listeners.values_mut() {
+        if l.endpoint.port != port || l.endpoint.addr.is_some_and(|a| a != remote) {
+            continue;
+        }
+        let free = l.pool.iter().any(|&h| sockets.get::<tcp::Socket>(h).state() == Tcp::Listen);
+        if free || l.pool.len() >= l.max {
+            continue;
+        }
+        if let Ok(mut sock) = new_smoltcp_socket() {
+            if sock.listen(l.endpoint).is_ok() {
+                l.pool.push(sockets.add(sock));
+            }
+        }
+    }
 }
 
 impl TcpSocket {
@@ -177,6 +208,7 @@ impl TcpSocket {
                 Some(b) if b.port != 0 => b.port,
                 _ => self.reserve_port(s, 0, bound.and_then(|b| b.addr), reuse)?,
             };
+            top_up_listener(s, remote, target.port);
             let mut sock = new_smoltcp_socket()?;
             sock.set_nagle_enabled(!self.nodelay.load(Ordering::Relaxed));
             let local = IpListenEndpoint { addr: bound.and_then(|b| b.addr), port };
@@ -208,13 +240,15 @@ impl TcpSocket {
 
     /// An established connection from the pool, replaced by a fresh listener.
     fn take_established(&self) -> Option<SocketHandle> {
-        let mut st = self.state.lock();
-        let State::Listening { local, pool } = &mut *st else { return None };
+        let st = self.state.lock();
+        let State::Listening { local } = &*st else { return None };
         let local = *local;
         stack::with(|s| {
+            let Stack { sockets, tcp_listeners, .. } = s;
+            let pool = &mut tcp_listeners.get_mut(&self.ino)?.pool;
             let i = pool.iter().position(|&h| {
                 !matches!(
-                    s.sockets.get::<tcp::Socket>(h).state(),
+                    sockets.get::<tcp::Socket>(h).state(),
                     Tcp::Listen | Tcp::SynReceived | Tcp::Closed
                 )
             })?;
@@ -223,7 +257,7 @@ impl TcpSocket {
             // the next accept tries again).
             if let Ok(mut fresh) = new_smoltcp_socket() {
                 if fresh.listen(listen_endpoint(&local, self.family)).is_ok() {
-                    pool.push(s.sockets.add(fresh));
+                    pool.push(sockets.add(fresh));
                 }
             }
             Some(h)
@@ -233,26 +267,31 @@ impl TcpSocket {
     /// A listener's shutdown: its pool is reset and it goes back to bound (its port kept).
     fn stop_listening(&self) {
         let mut st = self.state.lock();
-        let State::Listening { local, pool } = &mut *st else { return };
-        let pool = core::mem::take(pool);
+        let State::Listening { local } = &*st else { return };
         *st = State::Bound(*local);
         drop(st);
-        stack::with(|s| {
-            for h in pool {
-                s.sockets.get_mut::<tcp::Socket>(h).abort();
-                s.closing.push(Closing { handle: h, hold: None });
-            }
-        });
+        stack::with(|s| self.forget_pool(s));
+    }
+
+    /// Ends this listener's pool: its sockets reset (connections not accepted included).
+    fn forget_pool(&self, s: &mut Stack) {
+        let Some(listener) = s.tcp_listeners.remove(&self.ino) else { return };
+        for h in listener.pool {
+            s.sockets.get_mut::<tcp::Socket>(h).abort();
+            s.closing.push(Closing { handle: h, hold: None });
+        }
     }
 
     fn has_pending(&self) -> bool {
         match &*self.state.lock() {
-            State::Listening { pool, .. } => stack::peek(|s| {
-                pool.iter().any(|&h| {
-                    !matches!(
-                        s.sockets.get::<tcp::Socket>(h).state(),
-                        Tcp::Listen | Tcp::SynReceived | Tcp::Closed
-                    )
+            State::Listening { .. } => stack::peek(|s| {
+                s.tcp_listeners.get(&self.ino).is_some_and(|l| {
+                    l.pool.iter().any(|&h| {
+                        !matches!(
+                            s.sockets.get::<tcp::Socket>(h).state(),
+                            Tcp::Listen | Tcp::SynReceived | Tcp::Closed
+                        )
+                    })
                 })
             }),
             _ => false,
@@ -441,12 +480,7 @@ impl Drop for TcpSocket {
                     };
                     s.closing.push(Closing { handle: h, hold });
                 }
-                State::Listening { pool, .. } => {
-                    for h in pool {
-                        s.sockets.get_mut::<tcp::Socket>(h).abort();
-                        s.closing.push(Closing { handle: h, hold: None });
-                    }
-                }
+                State::Listening { .. } => self.forget_pool(s),
                 _ => {}
             }
             if let Some(p) = port {
@@ -480,8 +514,9 @@ impl Socket for TcpSocket {
             _ => return Err(Errno::EINVAL),
         };
         let reuse = self.opts.lock().reuseaddr;
-        let pool_size = (backlog.max(0) as usize + 1).min(MAX_POOL);
-        let (local, pool) = stack::with(|s| -> Result<(SockAddr, Vec<SocketHandle>)> {
+        let max = (backlog.max(0) as usize + 1).min(MAX_BACKLOG);
+        let pool_size = max.min(MAX_POOL);
+        let local = stack::with(|s| -> Result<SockAddr> {
             let port = if local.port == 0 {
                 self.reserve_port(s, 0, local.addr, reuse)?
             } else {
@@ -508,9 +543,11 @@ impl Socket for TcpSocket {
                     }
                 }
             }
-            Ok((local, pool))
+            let endpoint = listen_endpoint(&local, self.family);
+            s.tcp_listeners.insert(self.ino, TcpListener { endpoint, pool, max });
+            Ok(local)
         })?;
-        *self.state.lock() = State::Listening { local, pool };
+        *self.state.lock() = State::Listening { local };
         Ok(())
     }
 

@@ -1,0 +1,3 @@
+module posix-x/real-go
+
+go 1.19
