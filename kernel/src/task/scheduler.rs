@@ -9,7 +9,7 @@ use core::cell::RefCell;
 use core::sync::atomic::{AtomicBool, Ordering};
 
 use super::thread::{State, Thread};
-use crate::arch::percpu::{self, CpuLocal};
+use crate::arch::percpu::CpuLocal;
 use crate::arch::{context, cpu};
 use crate::sync::{self, Mutex};
 
@@ -153,12 +153,6 @@ fn switch_away(new_state: State) {
     // The flag spoke of `prev`; `next` may have signals pending.
     super::note_signal_work();
 
-    if prev.user {
-        // The next thread's user code will overwrite the live x87 state this frame may still
-        // rely on (a system call saves only the SSE registers).
-        crate::arch::trap::complete_fpu_at(prev.user_frame_addr());
-    }
-    percpu::set_kernel_stack(next.stack_top());
     crate::mm::switch_page_table(&next.page_table_root.lock());
     cpu::set_user_fs_base(next.fs_base.load(Ordering::Relaxed));
     // The user's GS base sits in KERNEL_GS_BASE while in the kernel; most threads never set
@@ -167,14 +161,13 @@ fn switch_away(new_state: State) {
     if next_gs != prev.gs_base.load(Ordering::Relaxed) {
         cpu::set_user_gs_base(next_gs);
     }
-    let prev_rsp = prev.saved_rsp.as_ptr();
-    let next_rsp = next.saved_rsp.load(Ordering::Relaxed);
+    let next_context = next.context.clone();
     drop(next);
     // Not kept across the switch: a dead thread never returns to drop it. The run queue, a
     // wait queue, its process or `dead` holds it meanwhile.
     drop(prev);
     assert_eq!(sync::locks_held(), 0, "lock held across a context switch");
-    context::switch(prev_rsp, next_rsp);
+    context::switch_to(next_context);
 }
 
 extern "C" fn idle_loop(_: u64) -> ! {
@@ -197,18 +190,15 @@ pub fn start(boot: Arc<Thread>) -> ! {
         rq.idle = Some(idle.clone());
         rq.ready.enqueue(boot);
     }
-    let next_rsp = {
+    let first = {
         let mut rq = RQ.lock();
         let next = rq.ready.pick_next(None).expect("boot thread");
         next.set_state(State::Running);
         next.slice_left.store(SLICE_TICKS, Ordering::Relaxed);
-        percpu::set_kernel_stack(next.stack_top());
-        let rsp = next.saved_rsp.load(Ordering::Relaxed);
+        let context = next.context.clone();
         set_current(Some(next));
-        rsp
+        context
     };
-    // The boot stack's context is saved here and never resumed.
-    let mut discard = 0u64;
-    context::switch(&mut discard, next_rsp);
-    unreachable!("returned to the boot stack");
+    // The boot stack is abandoned.
+    context::start(first)
 }
