@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -121,6 +122,27 @@ TEST(sendfile_errors)
     close(p[0]);
     close(p[1]);
     close(fd);
+}
+
+/* Only files whose driver splices take part (Linux: f_op->splice_read, f_op->splice_write): an
+ * eventfd does neither, so sendfile or splice from it and splice into it are EINVAL, and its
+ * count stays. */
+TEST(splice_needs_files_that_splice)
+{
+    int p[2];
+    CHECK_OK(pipe(p));
+    int efd = eventfd(5, 0);
+    CHECK(efd >= 0);
+    CHECK_ERRNO(sendfile(p[1], efd, NULL, 8), EINVAL);
+    CHECK_ERRNO(splice(efd, NULL, p[1], NULL, 8, 0), EINVAL);
+    CHECK_EQ(write(p[1], "12345678", 8), 8);
+    CHECK_ERRNO(splice(p[0], NULL, efd, NULL, 8, 0), EINVAL);
+    uint64_t count = 0;
+    CHECK_EQ(read(efd, &count, sizeof count), 8);
+    CHECK_EQ(count, 5);
+    close(efd);
+    close(p[0]);
+    close(p[1]);
 }
 
 TEST(splice_file_to_pipe_and_pipe_to_file)

@@ -9,7 +9,7 @@ use super::file::{FileLike, Mapping};
 use super::inode::*;
 use super::tmpfs::TmpFs;
 use crate::error::{Errno, Result};
-use crate::mm::user::UserSlice;
+use crate::mm::io::{VmReader, VmWriter};
 
 pub const fn makedev(major: u64, minor: u64) -> u64 {
     (major << 8) | (minor & 0xff) | ((minor & !0xff) << 12)
@@ -38,12 +38,7 @@ struct MemDevice {
     rdev: u64,
 }
 
-fn fill_zero(buf: UserSlice) -> Result<usize> {
-    crate::mm::user::clear_user(buf.addr(), buf.len())?;
-    Ok(buf.len())
-}
-
-fn fill_random(buf: UserSlice) -> Result<usize> {
+fn fill_random(buf: &mut VmWriter) -> Result<usize> {
     let mut chunk = [0u8; 256];
     let mut done = 0;
     while done < buf.len() {
@@ -56,15 +51,15 @@ fn fill_random(buf: UserSlice) -> Result<usize> {
 }
 
 impl FileLike for MemDevice {
-    fn read(&self, buf: UserSlice, _offset: u64, _nonblock: bool) -> Result<usize> {
+    fn read(&self, buf: &mut VmWriter, _offset: u64, _nonblock: bool) -> Result<usize> {
         match self.kind {
             Kind::Null => Ok(0),
-            Kind::Zero | Kind::Full => fill_zero(buf),
+            Kind::Zero | Kind::Full => buf.fill_zero(),
             Kind::Random => fill_random(buf),
         }
     }
 
-    fn write(&self, buf: UserSlice, _offset: u64, _nonblock: bool) -> Result<usize> {
+    fn write(&self, buf: &VmReader, _offset: u64, _nonblock: bool) -> Result<usize> {
         match self.kind {
             Kind::Full => Err(Errno::ENOSPC),
             _ => Ok(buf.len()),
@@ -83,32 +78,12 @@ impl FileLike for MemDevice {
         }
     }
 
-    fn read_kernel(
-        &self,
-        buf: &mut alloc::vec::Vec<u8>,
-        max: usize,
-        _offset: u64,
-        _nonblock: bool,
-    ) -> Option<Result<usize>> {
-        if buf.try_reserve_exact(max).is_err() {
-            return Some(Err(Errno::ENOMEM));
-        }
-        match self.kind {
-            Kind::Null => Some(Ok(0)),
-            Kind::Zero | Kind::Full => {
-                buf.resize(max, 0);
-                Some(Ok(max))
-            }
-            Kind::Random => {
-                buf.resize(max, 0);
-                crate::random::fill(buf);
-                Some(Ok(max))
-            }
-        }
+    fn can_splice_read(&self) -> bool {
+        true
     }
 
-    fn write_kernel(&self, data: &[u8], _offset: u64, _nonblock: bool) -> Option<Result<usize>> {
-        Some(if self.kind == Kind::Full { Err(Errno::ENOSPC) } else { Ok(data.len()) })
+    fn can_splice_write(&self) -> bool {
+        true
     }
 
     fn metadata(&self) -> Metadata {

@@ -13,7 +13,7 @@ use super::file::{FileLike, OpenFile};
 use super::inode::Metadata;
 use crate::error::{Errno, Result};
 use crate::event::{IoEvents, Observer, Pollee, Poller};
-use crate::mm::user::UserSlice;
+use crate::mm::io::{VmReader, VmWriter};
 use crate::sync::Mutex;
 use crate::task::{WaitError, WaitQueue};
 
@@ -269,10 +269,10 @@ impl FileLike for EpollFile {
         true
     }
 
-    fn read(&self, _buf: UserSlice, _offset: u64, _nonblock: bool) -> Result<usize> {
+    fn read(&self, _buf: &mut VmWriter, _offset: u64, _nonblock: bool) -> Result<usize> {
         Err(Errno::EINVAL)
     }
-    fn write(&self, _buf: UserSlice, _offset: u64, _nonblock: bool) -> Result<usize> {
+    fn write(&self, _buf: &VmReader, _offset: u64, _nonblock: bool) -> Result<usize> {
         Err(Errno::EINVAL)
     }
     fn poll(&self, mask: IoEvents, poller: Option<&Poller>) -> IoEvents {

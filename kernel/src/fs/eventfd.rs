@@ -9,7 +9,7 @@ use super::file::FileLike;
 use super::inode::Metadata;
 use crate::error::{Errno, Result};
 use crate::event::{IoEvents, Pollee, Poller};
-use crate::mm::user::UserSlice;
+use crate::mm::io::{VmReader, VmWriter};
 use crate::sync::Mutex;
 use crate::task::{WaitError, WaitQueue};
 
@@ -55,7 +55,7 @@ impl EventFd {
 }
 
 impl FileLike for EventFd {
-    fn read(&self, buf: UserSlice, _offset: u64, nonblock: bool) -> Result<usize> {
+    fn read(&self, buf: &mut VmWriter, _offset: u64, nonblock: bool) -> Result<usize> {
         if buf.len() < 8 {
             return Err(Errno::EINVAL);
         }
@@ -75,7 +75,7 @@ impl FileLike for EventFd {
         Ok(8)
     }
 
-    fn write(&self, buf: UserSlice, _offset: u64, nonblock: bool) -> Result<usize> {
+    fn write(&self, buf: &VmReader, _offset: u64, nonblock: bool) -> Result<usize> {
         // Exactly 8 bytes since Linux 6.5 (longer buffers were accepted before).
         if buf.len() != 8 {
             return Err(Errno::EINVAL);

@@ -13,6 +13,7 @@ use super::inode::{
 use super::path::Walk;
 use crate::error::{Errno, Result};
 use crate::event::{IoEvents, Poller};
+use crate::mm::io::{VmReader, VmWriter};
 use crate::mm::user::UserSlice;
 use crate::sync::Mutex;
 
@@ -42,9 +43,12 @@ pub const O_TMPFILE: u32 = 0o20200000;
 pub const SETFL_MASK: u32 = O_APPEND | O_NONBLOCK | O_ASYNC | O_DIRECT | O_NOATIME;
 
 pub trait FileLike: Send + Sync {
-    /// Reads at `offset` (seekable files) or at the stream's own position (others ignore it).
-    fn read(&self, buf: UserSlice, offset: u64, nonblock: bool) -> Result<usize>;
-    fn write(&self, buf: UserSlice, offset: u64, nonblock: bool) -> Result<usize>;
+    /// Reads into `buf` at `offset` (seekable files) or at the stream's own position (others
+    /// ignore it). `buf` is user memory (read(2): copies may fail with EFAULT) or a kernel buffer
+    /// (sendfile, splice): one path for both.
+    fn read(&self, buf: &mut VmWriter, offset: u64, nonblock: bool) -> Result<usize>;
+    /// Writes from `buf` (user memory or a kernel buffer), as `read`.
+    fn write(&self, buf: &VmReader, offset: u64, nonblock: bool) -> Result<usize>;
     /// Seekable files use the open file's offset; streams ignore it.
     fn is_seekable(&self) -> bool {
         false
@@ -62,19 +66,14 @@ pub trait FileLike: Send + Sync {
     fn poll(&self, _mask: IoEvents, _poller: Option<&Poller>) -> IoEvents {
         IoEvents::readable() | IoEvents::writable()
     }
-    /// Reads up to `max` bytes into a kernel buffer (sendfile, splice); None if unsupported.
-    fn read_kernel(
-        &self,
-        _buf: &mut Vec<u8>,
-        _max: usize,
-        _offset: u64,
-        _nonblock: bool,
-    ) -> Option<Result<usize>> {
-        None
+    /// splice and sendfile may read from it (Linux's `f_op->splice_read` is set); EINVAL
+    /// otherwise. The bytes come through `read` like any others.
+    fn can_splice_read(&self) -> bool {
+        false
     }
-    /// Writes a kernel buffer (sendfile, splice); None if unsupported.
-    fn write_kernel(&self, _data: &[u8], _offset: u64, _nonblock: bool) -> Option<Result<usize>> {
-        None
+    /// splice and sendfile may write to it (Linux's `f_op->splice_write`), through `write`.
+    fn can_splice_write(&self) -> bool {
+        false
     }
     /// The name of an anonymous-inode file ("[eventfd]", "[eventpoll]", ...) for /proc links.
     fn anon_name(&self) -> Option<&'static str> {
@@ -256,6 +255,7 @@ impl OpenFile {
             return Err(Errno::EBADF);
         }
         buf.check()?;
+        let buf = &mut VmWriter::user(buf);
         if !self.file.is_seekable() {
             return self.file.read(buf, 0, self.nonblock());
         }
@@ -270,6 +270,7 @@ impl OpenFile {
             return Err(Errno::EBADF);
         }
         buf.check()?;
+        let buf = &VmReader::user(buf);
         if !self.file.is_seekable() {
             return self.file.write(buf, 0, self.nonblock());
         }
@@ -280,30 +281,36 @@ impl OpenFile {
         Ok(n)
     }
 
-    /// Reads up to `max` bytes into a kernel buffer at the file's offset (or `at`);
-    /// `nonblock` adds to the file's own O_NONBLOCK (SPLICE_F_NONBLOCK).
-    pub fn read_kernel(&self, max: usize, at: Option<u64>, nonblock: bool) -> Result<Vec<u8>> {
+    /// splice/sendfile's read: into `buf` at the file's offset (or `at`); `nonblock` adds to
+    /// the file's own O_NONBLOCK (SPLICE_F_NONBLOCK). EINVAL for a file splice cannot read.
+    pub fn splice_read(
+        &self,
+        buf: &mut VmWriter,
+        at: Option<u64>,
+        nonblock: bool,
+    ) -> Result<usize> {
         if !self.readable() {
             return Err(Errno::EBADF);
         }
+        if !self.file.can_splice_read() {
+            return Err(Errno::EINVAL);
+        }
         let seekable = self.file.is_seekable();
         let off = at.unwrap_or_else(|| if seekable { self.offset() } else { 0 });
-        let mut buf = Vec::new();
-        let n = self
-            .file
-            .read_kernel(&mut buf, max, off, nonblock || self.nonblock())
-            .ok_or(Errno::EINVAL)??;
-        buf.truncate(n);
+        let n = self.file.read(buf, off, nonblock || self.nonblock())?;
         if seekable && at.is_none() {
             self.set_offset(off + n as u64);
         }
-        Ok(buf)
+        Ok(n)
     }
 
-    /// Writes a kernel buffer at the file's offset (or `at`).
-    pub fn write_kernel(&self, data: &[u8], at: Option<u64>, nonblock: bool) -> Result<usize> {
+    /// splice/sendfile's write: from `data` at the file's offset (or `at`).
+    pub fn splice_write(&self, data: &VmReader, at: Option<u64>, nonblock: bool) -> Result<usize> {
         if !self.writable() {
             return Err(Errno::EBADF);
+        }
+        if !self.file.can_splice_write() {
+            return Err(Errno::EINVAL);
         }
         let seekable = self.file.is_seekable();
         let off = match at {
@@ -312,10 +319,7 @@ impl OpenFile {
             None if seekable => self.offset(),
             None => 0,
         };
-        let n = self
-            .file
-            .write_kernel(data, off, nonblock || self.nonblock())
-            .ok_or(Errno::EINVAL)??;
+        let n = self.file.write(data, off, nonblock || self.nonblock())?;
         if seekable && at.is_none() {
             self.set_offset(off + n as u64);
         }
@@ -330,7 +334,7 @@ impl OpenFile {
             return Err(Errno::ESPIPE);
         }
         buf.check()?;
-        self.file.read(buf, off, self.nonblock())
+        self.file.read(&mut VmWriter::user(buf), off, self.nonblock())
     }
 
     pub fn pwrite(&self, buf: UserSlice, off: u64) -> Result<usize> {
@@ -343,7 +347,7 @@ impl OpenFile {
         buf.check()?;
         // Linux quirk kept: pwrite on an O_APPEND file appends.
         let off = if self.flags() & O_APPEND != 0 { self.file.metadata().size } else { off };
-        self.file.write(buf, off, self.nonblock())
+        self.file.write(&VmReader::user(buf), off, self.nonblock())
     }
 }
 
@@ -368,7 +372,7 @@ impl InodeFile {
 const CHUNK: usize = 4096;
 
 impl FileLike for InodeFile {
-    fn read(&self, buf: UserSlice, offset: u64, _nonblock: bool) -> Result<usize> {
+    fn read(&self, buf: &mut VmWriter, offset: u64, _nonblock: bool) -> Result<usize> {
         let mut chunk = [0u8; CHUNK];
         let mut done = 0;
         while done < buf.len() {
@@ -388,7 +392,7 @@ impl FileLike for InodeFile {
         Ok(done)
     }
 
-    fn write(&self, buf: UserSlice, offset: u64, _nonblock: bool) -> Result<usize> {
+    fn write(&self, buf: &VmReader, offset: u64, _nonblock: bool) -> Result<usize> {
         let mut chunk = [0u8; CHUNK];
         let mut done = 0;
         while done < buf.len() {
@@ -426,22 +430,12 @@ impl FileLike for InodeFile {
         Ok(Mapping::Pages { source: InodePages(self.inode.clone(), writer), read_only })
     }
 
-    fn read_kernel(
-        &self,
-        buf: &mut Vec<u8>,
-        max: usize,
-        offset: u64,
-        _nonblock: bool,
-    ) -> Option<Result<usize>> {
-        if buf.try_reserve_exact(max).is_err() {
-            return Some(Err(Errno::ENOMEM));
-        }
-        buf.resize(max, 0);
-        Some(self.inode.read_at(offset, buf))
+    fn can_splice_read(&self) -> bool {
+        true
     }
 
-    fn write_kernel(&self, data: &[u8], offset: u64, _nonblock: bool) -> Option<Result<usize>> {
-        Some(self.inode.write_at(offset, data))
+    fn can_splice_write(&self) -> bool {
+        true
     }
 
     fn metadata(&self) -> Metadata {

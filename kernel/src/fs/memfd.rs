@@ -5,7 +5,6 @@
 use alloc::format;
 use alloc::string::String;
 use alloc::sync::Arc;
-use alloc::vec::Vec;
 
 use spin::Once;
 
@@ -13,7 +12,7 @@ use super::file::{FileLike, InodeFile, Mapping};
 use super::inode::{Inode, Metadata, NewNode, F_SEAL_EXEC, F_SEAL_SEAL, S_IFREG};
 use super::tmpfs::TmpFs;
 use crate::error::Result;
-use crate::mm::user::UserSlice;
+use crate::mm::io::{VmReader, VmWriter};
 
 /// The internal mount every memfd lives on (Linux's shm mount).
 static FS: Once<Arc<TmpFs>> = Once::new();
@@ -48,11 +47,11 @@ impl FileLike for MemFd {
         self.file.mmap(shared, write, fd_writable)
     }
 
-    fn read(&self, buf: UserSlice, offset: u64, nonblock: bool) -> Result<usize> {
+    fn read(&self, buf: &mut VmWriter, offset: u64, nonblock: bool) -> Result<usize> {
         self.file.read(buf, offset, nonblock)
     }
 
-    fn write(&self, buf: UserSlice, offset: u64, nonblock: bool) -> Result<usize> {
+    fn write(&self, buf: &VmReader, offset: u64, nonblock: bool) -> Result<usize> {
         self.file.write(buf, offset, nonblock)
     }
 
@@ -60,18 +59,12 @@ impl FileLike for MemFd {
         true
     }
 
-    fn read_kernel(
-        &self,
-        buf: &mut Vec<u8>,
-        max: usize,
-        offset: u64,
-        nonblock: bool,
-    ) -> Option<Result<usize>> {
-        self.file.read_kernel(buf, max, offset, nonblock)
+    fn can_splice_read(&self) -> bool {
+        self.file.can_splice_read()
     }
 
-    fn write_kernel(&self, data: &[u8], offset: u64, nonblock: bool) -> Option<Result<usize>> {
-        self.file.write_kernel(data, offset, nonblock)
+    fn can_splice_write(&self) -> bool {
+        self.file.can_splice_write()
     }
 
     fn metadata(&self) -> Metadata {

@@ -15,7 +15,8 @@ use super::inode::{Metadata, S_IFIFO};
 use crate::error::{Errno, Result};
 use crate::event::{IoEvents, Pollee, Poller};
 use crate::mm::frame::{UniqueFrame, PAGE_SIZE};
-use crate::mm::user::{IoSink, IoSource, UserPtr, UserSlice};
+use crate::mm::io::{VmReader, VmWriter};
+use crate::mm::user::UserPtr;
 use crate::sync::Mutex;
 use crate::task::{WaitError, WaitQueue};
 
@@ -190,7 +191,7 @@ impl Pipe {
         ev
     }
 
-    fn try_read(&self, buf: &mut IoSink, nonblock: bool, peek: bool) -> Option<Result<usize>> {
+    fn try_read(&self, buf: &mut VmWriter, nonblock: bool, peek: bool) -> Option<Result<usize>> {
         let mut s = self.state.lock();
         if s.ring.is_empty() {
             return if s.writers == 0 {
@@ -214,7 +215,7 @@ impl Pipe {
 
     /// Reads into `buf`, sleeping while the pipe is empty and has writers. With `peek` the
     /// bytes stay in the pipe (tee).
-    pub fn read(&self, buf: &mut IoSink, nonblock: bool, peek: bool) -> Result<usize> {
+    pub fn read(&self, buf: &mut VmWriter, nonblock: bool, peek: bool) -> Result<usize> {
         if buf.is_empty() {
             return Ok(0);
         }
@@ -234,7 +235,7 @@ impl Pipe {
         result.unwrap_or(Ok(0))
     }
 
-    pub fn write(&self, buf: &IoSource, nonblock: bool, packet: bool) -> Result<usize> {
+    pub fn write(&self, buf: &VmReader, nonblock: bool, packet: bool) -> Result<usize> {
         let total = buf.len();
         if total == 0 {
             return Ok(0);
@@ -445,23 +446,17 @@ impl Drop for PipeDuplex {
 }
 
 impl FileLike for PipeReader {
-    fn read(&self, buf: UserSlice, _offset: u64, nonblock: bool) -> Result<usize> {
-        self.pipe.read(&mut IoSink::User(buf), nonblock, false)
+    fn read(&self, buf: &mut VmWriter, _offset: u64, nonblock: bool) -> Result<usize> {
+        self.pipe.read(buf, nonblock, false)
     }
-    fn write(&self, _buf: UserSlice, _offset: u64, _nonblock: bool) -> Result<usize> {
+    fn write(&self, _buf: &VmReader, _offset: u64, _nonblock: bool) -> Result<usize> {
         Err(Errno::EBADF)
     }
     fn poll(&self, mask: IoEvents, poller: Option<&Poller>) -> IoEvents {
         self.pipe.poll_end(true, false, self.writers_seen, mask, poller)
     }
-    fn read_kernel(
-        &self,
-        buf: &mut alloc::vec::Vec<u8>,
-        max: usize,
-        _offset: u64,
-        nonblock: bool,
-    ) -> Option<Result<usize>> {
-        Some(self.pipe.read(&mut IoSink::Kernel { buf, max }, nonblock, false))
+    fn can_splice_read(&self) -> bool {
+        true
     }
     fn ioctl(&self, cmd: u32, arg: u64) -> Result<i64> {
         pipe_ioctl(&self.pipe, cmd, arg)
@@ -478,17 +473,17 @@ impl FileLike for PipeReader {
 }
 
 impl FileLike for PipeWriter {
-    fn read(&self, _buf: UserSlice, _offset: u64, _nonblock: bool) -> Result<usize> {
+    fn read(&self, _buf: &mut VmWriter, _offset: u64, _nonblock: bool) -> Result<usize> {
         Err(Errno::EBADF)
     }
-    fn write(&self, buf: UserSlice, _offset: u64, nonblock: bool) -> Result<usize> {
-        self.pipe.write(&IoSource::User(buf), nonblock, self.packet)
+    fn write(&self, buf: &VmReader, _offset: u64, nonblock: bool) -> Result<usize> {
+        self.pipe.write(buf, nonblock, self.packet)
     }
     fn poll(&self, mask: IoEvents, poller: Option<&Poller>) -> IoEvents {
         self.pipe.poll_end(false, true, 0, mask, poller)
     }
-    fn write_kernel(&self, data: &[u8], _offset: u64, nonblock: bool) -> Option<Result<usize>> {
-        Some(self.pipe.write(&IoSource::Kernel(data), nonblock, self.packet))
+    fn can_splice_write(&self) -> bool {
+        true
     }
     fn ioctl(&self, cmd: u32, arg: u64) -> Result<i64> {
         pipe_ioctl(&self.pipe, cmd, arg)
@@ -505,26 +500,20 @@ impl FileLike for PipeWriter {
 }
 
 impl FileLike for PipeDuplex {
-    fn read(&self, buf: UserSlice, _offset: u64, nonblock: bool) -> Result<usize> {
-        self.pipe.read(&mut IoSink::User(buf), nonblock, false)
+    fn read(&self, buf: &mut VmWriter, _offset: u64, nonblock: bool) -> Result<usize> {
+        self.pipe.read(buf, nonblock, false)
     }
-    fn write(&self, buf: UserSlice, _offset: u64, nonblock: bool) -> Result<usize> {
-        self.pipe.write(&IoSource::User(buf), nonblock, self.packet)
+    fn write(&self, buf: &VmReader, _offset: u64, nonblock: bool) -> Result<usize> {
+        self.pipe.write(buf, nonblock, self.packet)
     }
     fn poll(&self, mask: IoEvents, poller: Option<&Poller>) -> IoEvents {
         self.pipe.poll_end(true, true, self.writers_seen, mask, poller)
     }
-    fn read_kernel(
-        &self,
-        buf: &mut alloc::vec::Vec<u8>,
-        max: usize,
-        _offset: u64,
-        nonblock: bool,
-    ) -> Option<Result<usize>> {
-        Some(self.pipe.read(&mut IoSink::Kernel { buf, max }, nonblock, false))
+    fn can_splice_read(&self) -> bool {
+        true
     }
-    fn write_kernel(&self, data: &[u8], _offset: u64, nonblock: bool) -> Option<Result<usize>> {
-        Some(self.pipe.write(&IoSource::Kernel(data), nonblock, self.packet))
+    fn can_splice_write(&self) -> bool {
+        true
     }
     fn ioctl(&self, cmd: u32, arg: u64) -> Result<i64> {
         pipe_ioctl(&self.pipe, cmd, arg)
@@ -547,26 +536,20 @@ struct FifoFile {
 }
 
 impl FileLike for FifoFile {
-    fn read(&self, buf: UserSlice, offset: u64, nonblock: bool) -> Result<usize> {
+    fn read(&self, buf: &mut VmWriter, offset: u64, nonblock: bool) -> Result<usize> {
         self.end.read(buf, offset, nonblock)
     }
-    fn write(&self, buf: UserSlice, offset: u64, nonblock: bool) -> Result<usize> {
+    fn write(&self, buf: &VmReader, offset: u64, nonblock: bool) -> Result<usize> {
         self.end.write(buf, offset, nonblock)
     }
     fn poll(&self, mask: IoEvents, poller: Option<&Poller>) -> IoEvents {
         self.end.poll(mask, poller)
     }
-    fn read_kernel(
-        &self,
-        buf: &mut alloc::vec::Vec<u8>,
-        max: usize,
-        offset: u64,
-        nonblock: bool,
-    ) -> Option<Result<usize>> {
-        self.end.read_kernel(buf, max, offset, nonblock)
+    fn can_splice_read(&self) -> bool {
+        self.end.can_splice_read()
     }
-    fn write_kernel(&self, data: &[u8], offset: u64, nonblock: bool) -> Option<Result<usize>> {
-        self.end.write_kernel(data, offset, nonblock)
+    fn can_splice_write(&self) -> bool {
+        self.end.can_splice_write()
     }
     fn is_pollable(&self) -> bool {
         true
@@ -622,12 +605,12 @@ pub fn pipe_to_pipe(
     let want = max.min(free).min(from.available());
     let mut data = Vec::new();
     data.try_reserve_exact(want).map_err(|_| Errno::ENOMEM)?;
-    let n = from.read(&mut IoSink::Kernel { buf: &mut data, max: want }, true, true)?;
+    let n = from.read(&mut VmWriter::kernel(&mut data, want), true, true)?;
     data.truncate(n);
     if n == 0 {
         return Ok(0);
     }
-    let moved = to.write(&IoSource::Kernel(&data), true, false)?;
+    let moved = to.write(&VmReader::kernel(&data), true, false)?;
     if consume {
         let mut s = from.state.lock();
         s.ring.pop(moved, false, |_, _| Ok::<(), Errno>(()))?;

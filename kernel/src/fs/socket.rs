@@ -8,7 +8,8 @@ use bytemuck::{Pod, Zeroable};
 
 use super::file::{FileLike, OpenFile};
 use crate::error::{Errno, Result};
-use crate::mm::user::{read_span, UserSlice};
+use crate::mm::io::VmReader;
+use crate::mm::user::read_span;
 
 pub const AF_UNIX: i32 = 1;
 pub const AF_INET: i32 = 2;
@@ -117,19 +118,19 @@ pub const STREAM_CHUNK: usize = 64 * 1024;
 /// far below this).
 pub const MAX_DATAGRAM: usize = 16 << 20;
 
-/// Sends the user memory `data` (an iovec list) on `sock`, as every send path does (write,
-/// writev, send, sendto, sendmsg): a stream in pieces of [`STREAM_CHUNK`] read from user memory
+/// Sends `data` (an iovec list in user memory, or a kernel buffer from splice or sendfile) on
+/// `sock`, as every send path does (write, writev, send, sendto, sendmsg, splice): a stream in pieces of [`STREAM_CHUNK`] read from user memory
 /// as they go, anything else as one message, EMSGSIZE beyond [`MAX_DATAGRAM`] before a byte is
 /// read. `msg` carries the address, rights and credentials (its data is ignored); they go with
 /// the first piece. A stream stops at the first short send or error; an error after some bytes
 /// went is reported as the count sent, as Linux does.
-pub fn send_user<S: Socket + ?Sized>(
-    sock: &S,
-    data: &[UserSlice],
-    msg: SendMsg,
-    nonblock: bool,
-) -> Result<usize> {
-    let len = data.iter().try_fold(0usize, |t, s| t.checked_add(s.len())).ok_or(Errno::EINVAL)?;
+pub fn send_user<'a, S, D>(sock: &S, data: &[D], msg: SendMsg, nonblock: bool) -> Result<usize>
+where
+    S: Socket + ?Sized,
+    D: Copy + Into<VmReader<'a>>,
+{
+    let len =
+        data.iter().try_fold(0usize, |t, &s| t.checked_add(s.into().len())).ok_or(Errno::EINVAL)?;
     if !sock.is_stream() {
         if len > MAX_DATAGRAM {
             return Err(Errno::EMSGSIZE);

@@ -1,8 +1,11 @@
 //! Moving data between two open files through a kernel buffer (sendfile, splice,
 //! copy_file_range), chunk by chunk.
 
+use alloc::vec::Vec;
+
 use super::file::OpenFile;
-use crate::error::Result;
+use crate::error::{Errno, Result};
+use crate::mm::io::{VmReader, VmWriter};
 
 /// Bytes moved per step.
 const CHUNK: usize = 64 * 1024;
@@ -20,15 +23,19 @@ pub fn transfer(
     let mut done = 0;
     while done < count {
         let want = (count - done).min(CHUNK);
-        let data = match src.read_kernel(want, src_off, nonblock) {
-            Ok(d) => d,
+        let mut data = Vec::new();
+        let read = data.try_reserve_exact(want).map_err(|_| Errno::ENOMEM).and_then(|()| {
+            src.splice_read(&mut VmWriter::kernel(&mut data, want), src_off, nonblock)
+        });
+        match read {
+            Ok(n) => data.truncate(n),
             Err(e) if done == 0 => return Err(e),
             Err(_) => break,
         };
         if data.is_empty() {
             break;
         }
-        let n = match dst.write_kernel(&data, dst_off, nonblock) {
+        let n = match dst.splice_write(&VmReader::kernel(&data), dst_off, nonblock) {
             Ok(n) => n,
             Err(e) if done == 0 => return Err(e),
             Err(_) => break,

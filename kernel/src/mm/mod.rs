@@ -4,6 +4,7 @@
 pub mod fallible;
 pub mod frame;
 pub mod heap;
+pub mod io;
 pub mod page_table;
 pub mod shared;
 pub mod user;

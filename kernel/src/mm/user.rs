@@ -10,6 +10,7 @@ use core::mem::size_of;
 use bytemuck::Pod;
 
 use super::fallible::{try_extend, try_push};
+use super::io::VmReader;
 use crate::arch::usercopy;
 use crate::arch::USER_END;
 use crate::error::{Errno, Result};
@@ -169,12 +170,16 @@ impl UserSlice {
     }
 }
 
-/// Bytes `offset..offset + len` of the concatenation of `slices` (an iovec list), as a kernel
-/// buffer; past the end the result is shorter.
-pub fn read_span(slices: &[UserSlice], mut offset: usize, len: usize) -> Result<Vec<u8>> {
+/// Bytes `offset..offset + len` of the concatenation of `slices` (an iovec list in user memory,
+/// or kernel buffers), as a kernel buffer; past the end the result is shorter.
+pub fn read_span<'a, S>(slices: &[S], mut offset: usize, len: usize) -> Result<Vec<u8>>
+where
+    S: Copy + Into<VmReader<'a>>,
+{
     let mut out = Vec::new();
     out.try_reserve_exact(len).map_err(|_| Errno::ENOMEM)?;
-    for s in slices {
+    for &s in slices {
+        let s: VmReader = s.into();
         if out.len() == len {
             break;
         }
@@ -243,69 +248,4 @@ pub fn read_cstring_array(addr: u64, max_total: usize) -> Result<Vec<String>> {
         try_push(&mut v, s)?;
     }
     Ok(v)
-}
-
-/// Bytes to be written: from user memory (write) or a kernel buffer (sendfile, splice).
-#[derive(Clone, Copy)]
-pub enum IoSource<'a> {
-    User(UserSlice),
-    Kernel(&'a [u8]),
-}
-
-impl IoSource<'_> {
-    pub fn len(&self) -> usize {
-        match self {
-            IoSource::User(s) => s.len(),
-            IoSource::Kernel(b) => b.len(),
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Copies `dst.len()` bytes starting at `offset` into `dst`.
-    pub fn read_at(&self, offset: usize, dst: &mut [u8]) -> Result<()> {
-        match self {
-            IoSource::User(s) => s.skip(offset).take(dst.len()).read(dst),
-            IoSource::Kernel(b) => {
-                dst.copy_from_slice(&b[offset..offset + dst.len()]);
-                Ok(())
-            }
-        }
-    }
-}
-
-/// Where read bytes go: user memory (read) or a growing kernel buffer (splice, tee).
-pub enum IoSink<'a> {
-    User(UserSlice),
-    Kernel { buf: &'a mut Vec<u8>, max: usize },
-}
-
-impl IoSink<'_> {
-    /// How many bytes it takes at most.
-    pub fn len(&self) -> usize {
-        match self {
-            IoSink::User(s) => s.len(),
-            IoSink::Kernel { max, .. } => *max,
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Stores `src` at `offset`.
-    pub fn write_at(&mut self, offset: usize, src: &[u8]) -> Result<()> {
-        match self {
-            IoSink::User(s) => s.skip(offset).write(src),
-            IoSink::Kernel { buf, .. } => {
-                if buf.len() < offset + src.len() {
-                    buf.resize(offset + src.len(), 0);
-                }
-                buf[offset..offset + src.len()].copy_from_slice(src);
-                Ok(())
-            }
-        }
-    }
 }

@@ -106,10 +106,10 @@ struct PathOnly {
 }
 
 impl FileLike for PathOnly {
-    fn read(&self, _: crate::mm::user::UserSlice, _: u64, _: bool) -> Result<usize> {
+    fn read(&self, _: &mut crate::mm::io::VmWriter, _: u64, _: bool) -> Result<usize> {
         Err(Errno::EBADF)
     }
-    fn write(&self, _: crate::mm::user::UserSlice, _: u64, _: bool) -> Result<usize> {
+    fn write(&self, _: &crate::mm::io::VmReader, _: u64, _: bool) -> Result<usize> {
         Err(Errno::EBADF)
     }
     fn metadata(&self) -> Metadata {

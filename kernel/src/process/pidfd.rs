@@ -11,7 +11,7 @@ use crate::error::{Errno, Result};
 use crate::event::{IoEvents, Poller};
 use crate::fs::file::{FileLike, OpenFile, O_RDWR};
 use crate::fs::inode::Metadata;
-use crate::mm::user::{UserPtr, UserSlice};
+use crate::mm::user::UserPtr;
 
 pub struct PidFd {
     /// Weak: like Linux's `struct pid`, a pidfd does not keep the process (or its zombie) alive.
@@ -35,11 +35,11 @@ impl PidFd {
 }
 
 impl FileLike for PidFd {
-    fn read(&self, _buf: UserSlice, _offset: u64, _nonblock: bool) -> Result<usize> {
+    fn read(&self, _buf: &mut crate::mm::io::VmWriter, _offset: u64, _nonblock: bool) -> Result<usize> {
         Err(Errno::EINVAL)
     }
 
-    fn write(&self, _buf: UserSlice, _offset: u64, _nonblock: bool) -> Result<usize> {
+    fn write(&self, _buf: &crate::mm::io::VmReader, _offset: u64, _nonblock: bool) -> Result<usize> {
         Err(Errno::EINVAL)
     }
 

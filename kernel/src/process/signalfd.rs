@@ -14,7 +14,7 @@ use crate::error::{Errno, Result};
 use crate::event::{IoEvents, Poller};
 use crate::fs::file::FileLike;
 use crate::fs::inode::Metadata;
-use crate::mm::user::UserSlice;
+use crate::mm::io::{VmReader, VmWriter};
 use crate::task::{self, WaitError};
 
 const SI_TIMER: i32 = -2;
@@ -120,7 +120,7 @@ impl FileLike for SignalFd {
         true
     }
 
-    fn read(&self, buf: UserSlice, _offset: u64, nonblock: bool) -> Result<usize> {
+    fn read(&self, buf: &mut VmWriter, _offset: u64, nonblock: bool) -> Result<usize> {
         const RECORD: usize = 128;
         if buf.len() < RECORD {
             return Err(Errno::EINVAL);
@@ -152,7 +152,7 @@ impl FileLike for SignalFd {
         Ok(done)
     }
 
-    fn write(&self, _buf: UserSlice, _offset: u64, _nonblock: bool) -> Result<usize> {
+    fn write(&self, _buf: &VmReader, _offset: u64, _nonblock: bool) -> Result<usize> {
         Err(Errno::EINVAL)
     }
 

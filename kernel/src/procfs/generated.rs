@@ -9,7 +9,7 @@ use super::{metadata, Owner, ProcFs};
 use crate::error::{Errno, Result};
 use crate::fs::file::{FileLike, Mapping};
 use crate::fs::inode::{FileSystem, Inode, Metadata, S_IFREG};
-use crate::mm::user::UserSlice;
+use crate::mm::io::{VmReader, VmWriter};
 
 pub type Generator = Arc<dyn Fn() -> Result<Vec<u8>> + Send + Sync>;
 /// What a write to a writable file (a sysctl, oom_score_adj) does with the bytes written.
@@ -117,7 +117,7 @@ struct Snapshot {
 }
 
 impl FileLike for Snapshot {
-    fn read(&self, buf: UserSlice, offset: u64, _nonblock: bool) -> Result<usize> {
+    fn read(&self, buf: &mut VmWriter, offset: u64, _nonblock: bool) -> Result<usize> {
         let start = usize::try_from(offset).unwrap_or(usize::MAX).min(self.data.len());
         let n = (self.data.len() - start).min(buf.len());
         if n > 0 {
@@ -126,11 +126,11 @@ impl FileLike for Snapshot {
         Ok(n)
     }
 
-    fn write(&self, buf: UserSlice, _offset: u64, _nonblock: bool) -> Result<usize> {
+    fn write(&self, buf: &VmReader, _offset: u64, _nonblock: bool) -> Result<usize> {
         let w = self.writer.as_ref().ok_or(self.write_error)?;
         // A sysctl value is a short line; Linux reads at most a page of it.
         let n = buf.len().min(4096);
-        let bytes = UserSlice::new(buf.addr(), n).read_to_vec()?;
+        let bytes = buf.take(n).read_to_vec()?;
         w(&bytes)?;
         Ok(buf.len())
     }

@@ -109,11 +109,9 @@ fn dump_threads(w: &mut dyn Write, now: u64) {
         let is_current = current.is_some_and(|c| core::ptr::eq(c, Arc::as_ptr(&t)));
         let _ = describe(w, &t, now, is_current);
         if t.state() == State::Sleeping {
-            if let Some(rbp) = t.saved_frame_pointer() {
-                crate::arch::mem::backtrace(rbp, |ret| {
-                    let _ = writeln!(w, "    {ret:#x}");
-                });
-            }
+            t.backtrace(|ret| {
+                let _ = writeln!(w, "    {ret:#x}");
+            });
         }
     }
 }
@@ -206,9 +204,7 @@ pub(super) fn on_tick() {
         let mut line = LineBuf::new();
         let _ = describe(&mut line, &t, now, false);
         crate::log!("watchdog: a thread is stuck in an uninterruptible wait:{}", line.as_str());
-        if let Some(rbp) = t.saved_frame_pointer() {
-            crate::arch::mem::backtrace(rbp, |ret| crate::log!("    {ret:#x}"));
-        }
+        t.backtrace(|ret| crate::log!("    {ret:#x}"));
     }
 }
 

@@ -1,29 +1,29 @@
 //! Round-robin scheduling of threads on one CPU. Kernel code is not preempted: a thread leaves
 //! the CPU only by blocking, yielding or exiting, and user code is preempted by the timer (the
 //! switch happens on the way back to user mode). With nothing runnable the idle thread halts.
+//! The choice of the next thread, time slices and where a woken thread goes are the
+//! `run-queue` crate's (host-tested); this file is the mechanism around it.
 
-use alloc::collections::VecDeque;
 use alloc::sync::Arc;
 use core::cell::RefCell;
 use core::sync::atomic::{AtomicBool, Ordering};
 
 use super::thread::{State, Thread};
-use crate::arch::percpu::{self, CpuLocal};
+use crate::arch::percpu::CpuLocal;
 use crate::arch::{context, cpu};
 use crate::sync::{self, Mutex};
 
-/// Timer ticks in one time slice.
-const SLICE_TICKS: u32 = 10;
+use run_queue::{Preempt, SLICE_TICKS};
 
 struct RunQueue {
-    ready: VecDeque<Arc<Thread>>,
+    ready: run_queue::RunQueue<Arc<Thread>>,
     idle: Option<Arc<Thread>>,
     /// The last thread that exited; dropped only once we are off its stack.
     dead: Option<Arc<Thread>>,
 }
 
 static RQ: Mutex<RunQueue> =
-    Mutex::new(RunQueue { ready: VecDeque::new(), idle: None, dead: None });
+    Mutex::new(RunQueue { ready: run_queue::RunQueue::new(), idle: None, dead: None });
 static NEED_RESCHED: AtomicBool = AtomicBool::new(false);
 
 /// The running thread. Outside the run queue's lock so that finding it (on nearly every system
@@ -58,23 +58,26 @@ fn set_current(t: Option<Arc<Thread>>) -> Option<Arc<Thread>> {
 /// Makes a new thread runnable.
 pub fn spawn(t: Arc<Thread>) {
     t.set_state(State::Runnable);
-    RQ.lock().ready.push_back(t);
+    RQ.lock().ready.enqueue(t);
 }
 
 /// Makes a sleeping thread runnable; harmless for any other state.
 pub fn wake(t: &Arc<Thread>) {
-    if t.state() == State::Sleeping {
-        t.set_state(State::Runnable);
-        RQ.lock().ready.push_back(t.clone());
-    }
+    wake_with(t, false);
 }
 
 /// Wakes `t` and lets it run at the waker's next return to user mode: a signal's target acts
 /// on it at once, as it would on another CPU under Linux.
 pub fn wake_urgent(t: &Arc<Thread>) {
+    wake_with(t, true);
+}
+
+fn wake_with(t: &Arc<Thread>, urgent: bool) {
     if t.state() == State::Sleeping {
-        wake(t);
-        NEED_RESCHED.store(true, Ordering::Relaxed);
+        t.set_state(State::Runnable);
+        if RQ.lock().ready.wake(t.clone(), urgent) == Preempt::AtNextPoint {
+            NEED_RESCHED.store(true, Ordering::Relaxed);
+        }
     }
 }
 
@@ -101,11 +104,9 @@ pub fn tick() {
     if let Some(cur) = CURRENT.get().borrow().as_ref() {
         let is_idle = rq.idle.as_ref().is_some_and(|i| Arc::ptr_eq(i, cur));
         if !is_idle {
-            let left = cur.slice_left.load(Ordering::Relaxed);
-            if left <= 1 {
-                NEED_RESCHED.store(true, Ordering::Relaxed);
-            } else {
-                cur.slice_left.store(left - 1, Ordering::Relaxed);
+            match run_queue::tick(cur.slice_left.load(Ordering::Relaxed)) {
+                Some(left) => cur.slice_left.store(left, Ordering::Relaxed),
+                None => NEED_RESCHED.store(true, Ordering::Relaxed),
             }
         }
     }
@@ -130,10 +131,8 @@ fn switch_away(new_state: State) {
         return;
     }
     prev.set_state(new_state);
-    if new_state == State::Runnable && !prev_is_idle {
-        rq.ready.push_back(prev.clone());
-    }
-    let next = match rq.ready.pop_front() {
+    let still_runnable = (new_state == State::Runnable && !prev_is_idle).then(|| prev.clone());
+    let next = match rq.ready.pick_next(still_runnable) {
         Some(t) => t,
         None => rq.idle.clone().expect("idle thread"),
     };
@@ -154,12 +153,6 @@ fn switch_away(new_state: State) {
     // The flag spoke of `prev`; `next` may have signals pending.
     super::note_signal_work();
 
-    if prev.user {
-        // The next thread's user code will overwrite the live x87 state this frame may still
-        // rely on (a system call saves only the SSE registers).
-        crate::arch::trap::complete_fpu_at(prev.user_frame_addr());
-    }
-    percpu::set_kernel_stack(next.stack_top());
     crate::mm::switch_page_table(&next.page_table_root.lock());
     cpu::set_user_fs_base(next.fs_base.load(Ordering::Relaxed));
     // The user's GS base sits in KERNEL_GS_BASE while in the kernel; most threads never set
@@ -168,14 +161,13 @@ fn switch_away(new_state: State) {
     if next_gs != prev.gs_base.load(Ordering::Relaxed) {
         cpu::set_user_gs_base(next_gs);
     }
-    let prev_rsp = prev.saved_rsp.as_ptr();
-    let next_rsp = next.saved_rsp.load(Ordering::Relaxed);
+    let next_context = next.context.clone();
     drop(next);
     // Not kept across the switch: a dead thread never returns to drop it. The run queue, a
     // wait queue, its process or `dead` holds it meanwhile.
     drop(prev);
     assert_eq!(sync::locks_held(), 0, "lock held across a context switch");
-    context::switch(prev_rsp, next_rsp);
+    context::switch_to(next_context);
 }
 
 extern "C" fn idle_loop(_: u64) -> ! {
@@ -196,20 +188,17 @@ pub fn start(boot: Arc<Thread>) -> ! {
     {
         let mut rq = RQ.lock();
         rq.idle = Some(idle.clone());
-        rq.ready.push_back(boot);
+        rq.ready.enqueue(boot);
     }
-    let next_rsp = {
+    let first = {
         let mut rq = RQ.lock();
-        let next = rq.ready.pop_front().expect("boot thread");
+        let next = rq.ready.pick_next(None).expect("boot thread");
         next.set_state(State::Running);
         next.slice_left.store(SLICE_TICKS, Ordering::Relaxed);
-        percpu::set_kernel_stack(next.stack_top());
-        let rsp = next.saved_rsp.load(Ordering::Relaxed);
+        let context = next.context.clone();
         set_current(Some(next));
-        rsp
+        context
     };
-    // The boot stack's context is saved here and never resumed.
-    let mut discard = 0u64;
-    context::switch(&mut discard, next_rsp);
-    unreachable!("returned to the boot stack");
+    // The boot stack is abandoned.
+    context::start(first)
 }

@@ -1,21 +1,17 @@
 //! A thread: a kernel stack, the saved kernel context, the user's TLS base and per-thread signal
 //! state. What the thread belongs to (its process) is attached by the layer above as `owner`.
 
-use alloc::boxed::Box;
 use alloc::sync::Arc;
-use alloc::vec::Vec;
 use core::any::Any;
 use core::panic::Location;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
 
 use spin::Once;
 
-use crate::arch::context;
+use crate::arch::context::KernelContext;
 use crate::arch::trap::TrapFrame;
 use crate::mm::page_table::PageTableRoot;
 use crate::sync::Mutex;
-
-const KERNEL_STACK_BYTES: usize = 64 * 1024;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
@@ -30,9 +26,8 @@ pub struct Thread {
     /// The thread id; a thread that execs from a non-leader thread takes over its group's id
     /// (Linux's de_thread), the one time it changes. Read with `tid()`.
     tid: AtomicU32,
-    stack: Box<[u128]>,
-    /// The kernel rsp saved by the last context switch away from this thread.
-    pub(super) saved_rsp: AtomicU64,
+    /// Its kernel stack and what a context switch saves (arch's).
+    pub(super) context: Arc<KernelContext>,
     state: AtomicU8,
     /// Page-table root to load when this thread runs (the kernel's for kernel threads).
     pub(super) page_table_root: Mutex<PageTableRoot>,
@@ -57,8 +52,6 @@ pub struct Thread {
     pub comm: Mutex<Option<alloc::string::String>>,
     /// Set when a timed wait ended because its deadline passed.
     pub(super) timed_out: AtomicBool,
-    /// A thread of a user program (its kernel stack's top holds a user `TrapFrame`).
-    pub(super) user: bool,
     /// Ticks left in the current time slice.
     pub(super) slice_left: AtomicU32,
     /// CPU time used, and when the thread last started running (monotonic ns).
@@ -96,16 +89,14 @@ pub fn alloc_tid() -> u32 {
 }
 
 impl Thread {
-    /// None when the kernel heap cannot hold another kernel stack: fork then fails with ENOMEM
-    /// instead of panicking (a user program decides how many processes there are).
-    fn with_stack(tid: u32, page_table_root: PageTableRoot) -> Option<Thread> {
-        let mut stack = Vec::new();
-        stack.try_reserve_exact(KERNEL_STACK_BYTES / 16).ok()?;
-        stack.resize(KERNEL_STACK_BYTES / 16, 0u128);
-        Some(Thread {
+    fn with_context(
+        tid: u32,
+        page_table_root: PageTableRoot,
+        context: Arc<KernelContext>,
+    ) -> Thread {
+        Thread {
             tid: AtomicU32::new(tid),
-            stack: stack.into_boxed_slice(),
-            saved_rsp: AtomicU64::new(0),
+            context,
             state: AtomicU8::new(State::Runnable as u8),
             page_table_root: Mutex::new(page_table_root),
             fs_base: AtomicU64::new(0),
@@ -119,59 +110,37 @@ impl Thread {
             alt_stack: Mutex::new((0, 0, 2)),
             comm: Mutex::new(None),
             timed_out: AtomicBool::new(false),
-            user: false,
             slice_left: AtomicU32::new(0),
             cpu_ns: AtomicU64::new(0),
             run_start: AtomicU64::new(0),
             owner: Once::new(),
             wait: Mutex::new(WaitInfo::default()),
-        })
+        }
     }
 
     /// A kernel thread that runs `entry(arg)` (which never returns; it exits through the scheduler).
     pub fn new_kernel(entry: extern "C" fn(u64) -> !, arg: u64) -> Arc<Thread> {
         // Kernel threads take no id from the pid space (init must be 1).
-        let mut t = Thread::with_stack(0, crate::mm::kernel_page_table().root())
-            .expect("heap for a kernel thread at boot");
-        let rsp =
-            context::prepare_kernel_thread(bytemuck::cast_slice_mut(&mut t.stack), entry, arg);
-        t.saved_rsp.store(rsp, Ordering::Relaxed);
-        let t = Arc::new(t);
+        let context =
+            KernelContext::new_kernel_thread(entry, arg).expect("heap for a kernel thread at boot");
+        let t = Arc::new(Thread::with_context(0, crate::mm::kernel_page_table().root(), context));
         super::diagnose::register(&t);
         t
     }
 
     /// A thread that starts in user mode with the registers of `frame`, in the address space
     /// rooted at `page_table_root`.
-    /// None if there is no memory for its kernel stack.
+    /// None if there is no memory for its kernel stack: fork then fails with ENOMEM instead of
+    /// panicking (a user program decides how many processes there are).
     pub fn new_user(
         tid: u32,
         frame: &TrapFrame,
         page_table_root: PageTableRoot,
     ) -> Option<Arc<Thread>> {
-        let mut t = Thread::with_stack(tid, page_table_root)?;
-        t.user = true;
-        let frame_addr = t.stack_top() - core::mem::size_of::<TrapFrame>() as u64;
-        let stack: &mut [TrapFrame] = bytemuck_frames(&mut t.stack);
-        let last = stack.len() - 1;
-        stack[last] = *frame;
-        let rsp = context::prepare_user_return(bytemuck::cast_slice_mut(&mut t.stack), frame_addr);
-        t.saved_rsp.store(rsp, Ordering::Relaxed);
-        let t = Arc::new(t);
+        let context = KernelContext::new_user_return(frame)?;
+        let t = Arc::new(Thread::with_context(tid, page_table_root, context));
         super::diagnose::register(&t);
         Some(t)
-    }
-
-    /// The frame pointer saved by the last switch away from this thread (`context::switch`
-    /// pushes rbp, rbx, r12-r15 in that order below its return address), to walk a sleeping
-    /// thread's kernel stack. None if the saved stack pointer is not inside this stack.
-    pub fn saved_frame_pointer(&self) -> Option<u64> {
-        let rsp = self.saved_rsp.load(Ordering::Relaxed);
-        let base = self.stack.as_ptr() as u64;
-        let words: &[u64] = bytemuck::cast_slice(&self.stack);
-        let index = usize::try_from(rsp.checked_sub(base)? / 8).ok()? + 5;
-        rsp.is_multiple_of(8).then_some(())?;
-        words.get(index).copied()
     }
 
     pub fn tid(&self) -> u32 {
@@ -183,14 +152,10 @@ impl Thread {
         self.tid.store(tid, Ordering::Relaxed);
     }
 
-    pub fn stack_top(&self) -> u64 {
-        self.stack.as_ptr() as u64 + KERNEL_STACK_BYTES as u64
-    }
-
-    /// The user register frame at the top of this thread's kernel stack (valid while it is in
-    /// the kernel on behalf of user mode).
-    pub fn user_frame_addr(&self) -> u64 {
-        self.stack_top() - core::mem::size_of::<TrapFrame>() as u64
+    /// The return addresses of this (sleeping) thread's kernel stack, from where its last
+    /// context switch left it.
+    pub fn backtrace(&self, visit: impl FnMut(u64)) {
+        self.context.backtrace(visit);
     }
 
     pub fn state(&self) -> State {
@@ -260,13 +225,4 @@ impl Thread {
     pub fn has_unblocked_signal(&self) -> bool {
         self.pending_all() & !self.sig_blocked.load(Ordering::Acquire) != 0
     }
-}
-
-/// Views a thread stack as TrapFrame-sized slots (both are 16-byte aligned and the stack is a
-/// multiple of the frame's alignment).
-fn bytemuck_frames(stack: &mut [u128]) -> &mut [TrapFrame] {
-    let bytes: &mut [u8] = bytemuck::cast_slice_mut(stack);
-    let size = core::mem::size_of::<TrapFrame>();
-    let skip = bytes.len() % size;
-    bytemuck::cast_slice_mut(&mut bytes[skip..])
 }

@@ -117,6 +117,7 @@ boot_pdpt_low:  .skip 4096
 boot_pdpt_high: .skip 4096
 boot_pd:        .skip 4096
     .p2align 4
+    .global boot_stack, boot_stack_top
 boot_stack:     .skip 65536
 boot_stack_top:
     "#,
@@ -218,4 +219,14 @@ impl BootInfo {
     pub fn cmdline(&self) -> &str {
         core::str::from_utf8(&self.cmdline[..self.cmdline_len]).unwrap_or("")
     }
+}
+
+extern "C" {
+    static boot_stack: u8;
+    static boot_stack_top: u8;
+}
+
+/// The bounds of the boot stack (static: always there to be read, even once abandoned).
+pub(super) fn boot_stack_bounds() -> (u64, u64) {
+    ((&raw const boot_stack) as u64, (&raw const boot_stack_top) as u64)
 }

@@ -104,7 +104,17 @@ pub fn init() {
 }
 
 /// The stack the CPU switches to on an interrupt or exception from user mode.
-pub fn set_kernel_stack(top: u64) {
+pub(super) fn set_kernel_stack(top: u64) {
     // SAFETY: a single aligned-enough store into the TSS, interrupts off.
     unsafe { (&raw mut (*TABLES.0.get()).tss.rsp[0]).write_unaligned(top) }
+}
+
+/// The bounds of the double-fault and NMI stacks (static, so always there to be read).
+pub(super) fn ist_stacks() -> [(u64, u64); 2] {
+    let t = TABLES.0.get();
+    // SAFETY: only computes the addresses of two fields of the static tables.
+    let (df, nmi) = unsafe {
+        ((&raw const (*t).double_fault_stack) as u64, (&raw const (*t).nmi_stack) as u64)
+    };
+    [(df, df + 16384), (nmi, nmi + 16384)]
 }

@@ -98,19 +98,15 @@ extern "C" fn _Unwind_Resume() -> ! {
     super::cpu::halt_forever()
 }
 
-/// Return addresses along the frame-pointer chain starting at `rbp`.
-pub fn backtrace(mut rbp: u64, mut visit: impl FnMut(u64)) {
-    for _ in 0..32 {
-        if rbp < super::KERNEL_BASE.min(super::PHYS_OFFSET) || !rbp.is_multiple_of(8) {
-            break;
-        }
-        // SAFETY: rbp lies in kernel space (a kernel stack, frame pointers are kept); a corrupt
-        // chain is cut off by the checks above and the depth limit.
-        let (next, ret) = unsafe { (*(rbp as *const u64), *((rbp + 8) as *const u64)) };
-        if ret == 0 {
-            break;
-        }
-        visit(ret);
-        rbp = next;
+/// Return addresses along the frame-pointer chain starting at `rbp`, which must lie in a stack
+/// that is certainly there: the running context's, the boot stack or an interrupt stack (the
+/// panic handler's own chain, or the one an NMI interrupted). The walk reads nothing outside
+/// that stack; a sleeping thread's stack is walked by its `KernelContext::backtrace`.
+pub fn backtrace(rbp: u64, visit: impl FnMut(u64)) {
+    let ist = super::gdt::ist_stacks();
+    let stacks = [super::context::running_stack(), Some(super::boot::boot_stack_bounds())];
+    let found = stacks.into_iter().flatten().chain(ist).find(|&(lo, hi)| rbp >= lo && rbp < hi);
+    if let Some((lo, hi)) = found {
+        super::context::walk(lo, hi, rbp, visit);
     }
 }

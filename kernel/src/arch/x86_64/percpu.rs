@@ -33,8 +33,9 @@ pub fn init() {
     }
 }
 
-/// Where `syscall` and interrupts from user mode put their frame.
-pub fn set_kernel_stack(top: u64) {
+/// Where `syscall` and interrupts from user mode put their frame (`context` sets it to the
+/// top of the running context's stack).
+pub(super) fn set_kernel_stack(top: u64) {
     // SAFETY: a plain store, interrupts off.
     unsafe { (*CPU0.0.get()).kernel_rsp = top };
     super::gdt::set_kernel_stack(top);

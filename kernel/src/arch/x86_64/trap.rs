@@ -91,8 +91,8 @@ impl TrapFrame {
     /// Makes the FPU area a full FXSAVE image. The `syscall` entry saves only the SSE
     /// registers (kernel code may clobber those, never the x87 state or MXCSR), which is much
     /// cheaper; code that reads or replaces the whole image (signal frames, fork) calls this
-    /// first, and so does every switch away from a thread, whose live x87 state the next thread
-    /// would overwrite.
+    /// first. A switch away from a user thread saves the live x87 state and MXCSR in its
+    /// `KernelContext` and restores them when it comes back, so they are live again here.
     pub fn complete_fpu(&mut self) {
         if self.vector & FPU_PARTIAL == 0 {
             return;
@@ -133,17 +133,6 @@ impl TrapFrame {
             ss: super::gdt::USER_DS as u64,
         }
     }
-}
-
-/// `complete_fpu` for the user frame at the top of a kernel stack (the scheduler, switching
-/// away from a thread that is in a system call).
-///
-/// The caller passes the frame address of a user thread that is in the kernel, on the current
-/// CPU: its frame is valid and nobody else touches it meanwhile.
-pub fn complete_fpu_at(frame_addr: u64) {
-    // SAFETY: per the contract above: the address is that thread's live, aligned TrapFrame.
-    let frame = unsafe { &mut *(frame_addr as *mut TrapFrame) };
-    frame.complete_fpu();
 }
 
 /// Saves xmm0-15 into the FXSAVE image at the stack pointer (its register area), as the

@@ -18,7 +18,8 @@ use super::file::FileLike;
 use super::inode::Metadata;
 use crate::error::{Errno, Result};
 use crate::event::{IoEvents, Pollee, Poller};
-use crate::mm::user::{UserPtr, UserSlice};
+use crate::mm::io::{VmReader, VmWriter};
+use crate::mm::user::UserPtr;
 use crate::sync::Mutex;
 use crate::task::{WaitError, WaitQueue};
 
@@ -420,7 +421,7 @@ impl Tty {
 
     /// read(2) on the terminal: a line (canonical) or what is there (raw); end of file once
     /// hung up (EIO for a read already waiting when it happens).
-    pub fn read_input(self: &Arc<Self>, buf: UserSlice, nonblock: bool) -> Result<usize> {
+    pub fn read_input(self: &Arc<Self>, buf: &mut VmWriter, nonblock: bool) -> Result<usize> {
         if self.driver.hung_up() {
             return Ok(0);
         }
@@ -516,8 +517,8 @@ impl Tty {
         Ok(())
     }
 
-    /// write(2) on the terminal.
-    pub fn write_user(self: &Arc<Self>, buf: UserSlice, nonblock: bool) -> Result<usize> {
+    /// write(2) on the terminal, and splice's and sendfile's.
+    pub fn write_from(self: &Arc<Self>, buf: &VmReader, nonblock: bool) -> Result<usize> {
         if self.driver.hung_up() {
             return Err(Errno::EIO);
         }
@@ -534,15 +535,6 @@ impl Tty {
             }
         }
         Ok(done)
-    }
-
-    /// A kernel buffer written to the terminal (sendfile, splice).
-    pub fn write_kernel_data(self: &Arc<Self>, data: &[u8], nonblock: bool) -> Result<usize> {
-        if self.driver.hung_up() {
-            return Err(Errno::EIO);
-        }
-        self.check_tostop()?;
-        self.write_output(data, nonblock, 0)
     }
 
     pub fn poll_events(&self, mask: IoEvents, poller: Option<&Poller>) -> IoEvents {
@@ -683,7 +675,7 @@ impl Tty {
 
 /// The console's open file, and /dev/tty's when the console is the controlling terminal.
 impl FileLike for Arc<Tty> {
-    fn read(&self, buf: UserSlice, _offset: u64, nonblock: bool) -> Result<usize> {
+    fn read(&self, buf: &mut VmWriter, _offset: u64, nonblock: bool) -> Result<usize> {
         self.read_input(buf, nonblock)
     }
 
@@ -695,12 +687,12 @@ impl FileLike for Arc<Tty> {
         self.poll_events(mask, poller)
     }
 
-    fn write_kernel(&self, data: &[u8], _offset: u64, nonblock: bool) -> Option<Result<usize>> {
-        Some(self.write_kernel_data(data, nonblock))
+    fn can_splice_write(&self) -> bool {
+        true
     }
 
-    fn write(&self, buf: UserSlice, _offset: u64, nonblock: bool) -> Result<usize> {
-        self.write_user(buf, nonblock)
+    fn write(&self, buf: &VmReader, _offset: u64, nonblock: bool) -> Result<usize> {
+        self.write_from(buf, nonblock)
     }
 
     fn ioctl(&self, cmd: u32, arg: u64) -> Result<i64> {

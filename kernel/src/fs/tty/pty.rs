@@ -16,7 +16,8 @@ use crate::event::{IoEvents, Pollee, Poller};
 use crate::fs::devfs::makedev;
 use crate::fs::file::{FileLike, O_NOCTTY};
 use crate::fs::inode::{Metadata, SetAttr, S_IFCHR};
-use crate::mm::user::{UserPtr, UserSlice};
+use crate::mm::io::{VmReader, VmWriter};
+use crate::mm::user::UserPtr;
 use crate::sync::Mutex;
 use crate::task::WaitQueue;
 
@@ -325,16 +326,16 @@ impl Drop for PtySlave {
 }
 
 impl FileLike for PtySlave {
-    fn read(&self, buf: UserSlice, _offset: u64, nonblock: bool) -> Result<usize> {
+    fn read(&self, buf: &mut VmWriter, _offset: u64, nonblock: bool) -> Result<usize> {
         self.tty.read_input(buf, nonblock)
     }
 
-    fn write(&self, buf: UserSlice, _offset: u64, nonblock: bool) -> Result<usize> {
-        self.tty.write_user(buf, nonblock)
+    fn write(&self, buf: &VmReader, _offset: u64, nonblock: bool) -> Result<usize> {
+        self.tty.write_from(buf, nonblock)
     }
 
-    fn write_kernel(&self, data: &[u8], _offset: u64, nonblock: bool) -> Option<Result<usize>> {
-        Some(self.tty.write_kernel_data(data, nonblock))
+    fn can_splice_write(&self) -> bool {
+        true
     }
 
     fn is_pollable(&self) -> bool {
@@ -422,7 +423,7 @@ impl PtyMaster {
 }
 
 impl FileLike for PtyMaster {
-    fn read(&self, buf: UserSlice, _offset: u64, nonblock: bool) -> Result<usize> {
+    fn read(&self, buf: &mut VmWriter, _offset: u64, nonblock: bool) -> Result<usize> {
         if buf.is_empty() {
             return Ok(0);
         }
@@ -441,7 +442,7 @@ impl FileLike for PtyMaster {
         Ok(n)
     }
 
-    fn write(&self, buf: UserSlice, _offset: u64, nonblock: bool) -> Result<usize> {
+    fn write(&self, buf: &VmReader, _offset: u64, nonblock: bool) -> Result<usize> {
         let mut chunk = [0u8; 512];
         let mut done = 0;
         while done < buf.len() {
@@ -456,8 +457,8 @@ impl FileLike for PtyMaster {
         Ok(done)
     }
 
-    fn write_kernel(&self, data: &[u8], _offset: u64, nonblock: bool) -> Option<Result<usize>> {
-        Some(self.feed(data, nonblock, 0))
+    fn can_splice_write(&self) -> bool {
+        true
     }
 
     fn is_pollable(&self) -> bool {

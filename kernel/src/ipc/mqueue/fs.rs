@@ -21,7 +21,7 @@ use crate::event::{IoEvents, Poller};
 use crate::fs::file::FileLike;
 use crate::fs::inode::*;
 use crate::mm::fallible::ensure_room;
-use crate::mm::user::UserSlice;
+use crate::mm::io::{VmReader, VmWriter};
 use crate::sync::Mutex;
 
 /// Linux's MQUEUE_MAGIC (statfs f_type).
@@ -377,7 +377,7 @@ impl QueueFile {
 }
 
 impl FileLike for QueueFile {
-    fn read(&self, buf: UserSlice, offset: u64, _nonblock: bool) -> Result<usize> {
+    fn read(&self, buf: &mut VmWriter, offset: u64, _nonblock: bool) -> Result<usize> {
         let mut tmp = [0u8; FILENT_SIZE as usize];
         let want = buf.len().min(tmp.len());
         let n = read_status(&self.node, offset, &mut tmp[..want]);
@@ -386,7 +386,7 @@ impl FileLike for QueueFile {
     }
 
     /// Queue files have no write operation: Linux's vfs_write answers EINVAL.
-    fn write(&self, _buf: UserSlice, _offset: u64, _nonblock: bool) -> Result<usize> {
+    fn write(&self, _buf: &VmReader, _offset: u64, _nonblock: bool) -> Result<usize> {
         Err(Errno::EINVAL)
     }
 

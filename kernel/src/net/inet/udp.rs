@@ -17,7 +17,7 @@ use crate::event::{IoEvents, Poller};
 use crate::fs::file::FileLike;
 use crate::fs::inode::Metadata;
 use crate::fs::socket::*;
-use crate::mm::user::UserSlice;
+use crate::mm::io::{VmReader, VmWriter};
 use crate::net::options::{self, SocketOptions, SOL_SOCKET};
 use crate::sync::Mutex;
 
@@ -353,32 +353,23 @@ impl Socket for UdpSocket {
 }
 
 impl FileLike for UdpSocket {
-    fn read(&self, buf: UserSlice, _offset: u64, nonblock: bool) -> Result<usize> {
+    fn read(&self, buf: &mut VmWriter, _offset: u64, nonblock: bool) -> Result<usize> {
         let m = self.recv(buf.len(), 0, nonblock)?;
         buf.write(&m.data)?;
         Ok(m.data.len())
     }
 
-    fn write(&self, buf: UserSlice, _offset: u64, nonblock: bool) -> Result<usize> {
+    fn write(&self, buf: &VmReader, _offset: u64, nonblock: bool) -> Result<usize> {
         buf.check()?;
-        send_user(self, &[buf], SendMsg::plain(), nonblock)
+        send_user(self, &[*buf], SendMsg::plain(), nonblock)
     }
 
-    fn read_kernel(
-        &self,
-        buf: &mut Vec<u8>,
-        max: usize,
-        _offset: u64,
-        nonblock: bool,
-    ) -> Option<Result<usize>> {
-        Some(self.recv(max, 0, nonblock).map(|m| {
-            *buf = m.data;
-            buf.len()
-        }))
+    fn can_splice_read(&self) -> bool {
+        true
     }
 
-    fn write_kernel(&self, data: &[u8], _offset: u64, nonblock: bool) -> Option<Result<usize>> {
-        Some(self.send(data, None, nonblock))
+    fn can_splice_write(&self) -> bool {
+        true
     }
 
     fn poll(&self, mask: IoEvents, poller: Option<&Poller>) -> IoEvents {

@@ -14,7 +14,7 @@ use crate::event::{IoEvents, Pollee, Poller};
 use crate::fs::file::{FileLike, OpenFile};
 use crate::fs::inode::Metadata;
 use crate::fs::socket::*;
-use crate::mm::user::UserSlice;
+use crate::mm::io::{VmReader, VmWriter};
 use crate::net::options::{self, SocketOptions, SOL_SOCKET};
 use crate::sync::Mutex;
 use crate::task::WaitQueue;
@@ -413,26 +413,20 @@ impl Socket for UnixDatagramSocket {
 }
 
 impl FileLike for UnixDatagramSocket {
-    fn read(&self, buf: UserSlice, _offset: u64, nonblock: bool) -> Result<usize> {
+    fn read(&self, buf: &mut VmWriter, _offset: u64, nonblock: bool) -> Result<usize> {
         super::plain_io::read(self, buf, nonblock)
     }
 
-    fn write(&self, buf: UserSlice, _offset: u64, nonblock: bool) -> Result<usize> {
+    fn write(&self, buf: &VmReader, _offset: u64, nonblock: bool) -> Result<usize> {
         super::plain_io::write(self, buf, nonblock)
     }
 
-    fn read_kernel(
-        &self,
-        buf: &mut Vec<u8>,
-        max: usize,
-        _offset: u64,
-        nonblock: bool,
-    ) -> Option<Result<usize>> {
-        super::plain_io::read_kernel(self, buf, max, nonblock)
+    fn can_splice_read(&self) -> bool {
+        true
     }
 
-    fn write_kernel(&self, data: &[u8], _offset: u64, nonblock: bool) -> Option<Result<usize>> {
-        super::plain_io::write_kernel(self, data, nonblock)
+    fn can_splice_write(&self) -> bool {
+        true
     }
 
     fn poll(&self, mask: IoEvents, poller: Option<&Poller>) -> IoEvents {
