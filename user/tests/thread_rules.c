@@ -259,6 +259,34 @@ TEST(clone3_clear_sighand_resets_handlers_in_the_child)
     signal(SIGPIPE, SIG_DFL);
 }
 
+/* A vfork parent whose child never execs still dies of SIGKILL (Linux's killable vfork wait);
+ * the fuzzer's random clone flags found the unkillable one. */
+TEST(sigkill_ends_a_vfork_parent_waiting_for_its_child)
+{
+    int p[2];
+    CHECK_OK(pipe(p));
+    pid_t parent = fork();
+    if (parent == 0) {
+        if (vfork() == 0) {
+            pid_t me = getpid();
+            write(p[1], &me, sizeof me);
+            for (;;)
+                pause();
+        }
+        _exit(0);
+    }
+    CHECK(parent > 0);
+    pid_t child = 0;
+    CHECK_EQ(read(p[0], &child, sizeof child), sizeof child);
+    CHECK_OK(kill(parent, SIGKILL));
+    int st;
+    CHECK_EQ(waitpid(parent, &st, 0), parent);
+    CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+    CHECK_OK(kill(child, SIGKILL));
+    close(p[0]);
+    close(p[1]);
+}
+
 static atomic_int go;
 
 static void *idle_thread(void *arg)

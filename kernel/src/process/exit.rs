@@ -91,7 +91,6 @@ fn clear_child_tid(proc: &Process, thread: &task::Thread) {
 /// Takes the calling thread out of its group; the last one releases the process.
 fn finish_thread(proc: &Arc<Process>, thread: &Arc<task::Thread>, wait_status: i32) {
     clear_child_tid(proc, thread);
-    signal::flush_thread(proc, thread);
     let tid = thread.tid();
     if tid != proc.pid {
         super::unregister_tid(tid);
@@ -101,6 +100,8 @@ fn finish_thread(proc: &Arc<Process>, thread: &Arc<task::Thread>, wait_status: i
     crate::mm::switch_page_table(&kernel_root);
     thread.set_page_table_root(kernel_root);
     let last = proc.detach_thread(thread);
+    // After the detach: a signal sent to this thread from now on finds it gone (`post`).
+    signal::flush_thread(proc, thread);
     if last {
         let status = proc.group_exit.lock().unwrap_or(wait_status);
         release(proc, status);

@@ -225,12 +225,20 @@ pub fn clone_process(args: &CloneArgs, frame: &TrapFrame) -> Result<u32> {
     task::scheduler::spawn(thread);
 
     if vfork {
-        // The parent sleeps until the child execs or exits; signals stay pending meanwhile.
-        child
-            .vfork_wait
-            .wait_uninterruptible(|| child.vfork_done.load(Ordering::Acquire).then_some(()));
+        // The parent sleeps until the child execs or exits; signals stay pending meanwhile,
+        // but SIGKILL ends the wait (Linux's killable wait_for_vfork_done): a child that never
+        // execs must not make its parent unkillable.
+        let me = task::current();
+        child.vfork_wait.wait_uninterruptible(|| {
+            (child.vfork_done.load(Ordering::Acquire) || killed(&me)).then_some(())
+        });
     }
     Ok(pid)
+}
+
+/// SIGKILL is pending for `t` (it dies on its way back to user mode).
+fn killed(t: &Thread) -> bool {
+    t.pending_all() & super::signal::bit(super::signal::SIGKILL) != 0
 }
 
 /// A descriptor made for CLONE_PIDFD goes away again when the clone fails after it.
@@ -314,7 +322,8 @@ fn clone_thread(
     if flags & CLONE_VFORK != 0 {
         // Rare with a thread, but Linux honours it: wait until the thread is gone (an exec
         // from it ends the caller anyway).
-        proc.thread_exited.wait_uninterruptible(|| proc.thread(tid).is_none().then_some(()));
+        proc.thread_exited
+            .wait_uninterruptible(|| (proc.thread(tid).is_none() || killed(caller)).then_some(()));
     }
     Ok(tid)
 }

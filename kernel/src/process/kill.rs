@@ -4,7 +4,7 @@
 use alloc::sync::Arc;
 
 use super::signal::{self, SigInfo, SIGCONT, SI_TKILL, SI_USER};
-use super::{current, find, Process};
+use super::{current, Process};
 use crate::error::{Errno, Result};
 
 /// What kill(2)'s pid names.

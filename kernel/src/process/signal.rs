@@ -406,6 +406,10 @@ fn post(
         return Ok(());
     }
     let Some(main) = proc.main_thread() else { return Ok(()) };
+    if to_thread.is_some_and(|t| proc.thread(t.tid()).is_none()) {
+        // The thread has exited since the sender found it: its records would outlive it.
+        return Ok(());
+    }
     let shared = &proc.signals.shared_pending;
     let stop_mask = bit(SIGSTOP) | bit(SIGTSTP) | bit(SIGTTIN) | bit(SIGTTOU);
     if sig == SIGCONT || sig == SIGKILL {
