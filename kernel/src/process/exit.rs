@@ -31,6 +31,11 @@ pub fn exit_group(wait_status: i32) -> ! {
 
 fn release(proc: &Arc<Process>, wait_status: i32) {
     let thread = task::current();
+    // Robust futexes the thread holds are marked OWNER_DIED, PI ones handed on (futex_exit);
+    // its CPU time stays with the process, whose timers end.
+    super::futex_exit::thread_exiting(proc, &thread);
+    super::timers::thread_exited(proc, &thread);
+    super::timers::on_exit(proc);
     // CLONE_CHILD_CLEARTID: zero the tid word and wake one futex sleeper on it, as Linux.
     let ctid = thread.clear_child_tid.swap(0, Ordering::Relaxed);
     if ctid != 0 && UserPtr::<u32>::new(ctid).write(&0).is_ok() {

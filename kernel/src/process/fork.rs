@@ -111,6 +111,10 @@ pub fn clone_process(args: &CloneArgs, frame: &TrapFrame) -> Result<u32> {
     thread.fs_base.store(tls, Ordering::Relaxed);
     thread.gs_base.store(parent_thread.gs_base.load(Ordering::Relaxed), Ordering::Relaxed);
     thread.sig_blocked.store(parent_thread.sig_blocked.load(Ordering::Relaxed), Ordering::Relaxed);
+    // rseq stays registered in a fork child, not in one that shares the address space.
+    if flags & CLONE_VM == 0 {
+        thread.abi.copy_rseq_from(&parent_thread.abi);
+    }
     if flags & CLONE_CHILD_CLEARTID != 0 {
         thread.clear_child_tid.store(args.child_tid, Ordering::Relaxed);
     }

@@ -76,6 +76,7 @@ fn try_collect(me: &Arc<Process>, which: Which, options: u32) -> Result<Option<W
             };
             let r = WaitResult { pid: c.pid, uid, status, code, si_status };
             if options & WNOWAIT == 0 {
+                super::timers::reaped(me, c);
                 children.remove(i);
                 super::unregister(r.pid);
             }

@@ -138,9 +138,11 @@ fn switch_away(new_state: State) {
         None => rq.idle.clone().expect("idle thread"),
     };
     let now = crate::arch::time::monotonic_ns();
-    prev.cpu_ns
-        .fetch_add(now.saturating_sub(prev.run_start.load(Ordering::Relaxed)), Ordering::Relaxed);
-    next.run_start.store(now, Ordering::Relaxed);
+    // A switch happens in the kernel: the segment that ends is system time.
+    prev.cputime.charge(false, now);
+    next.cputime.start(now);
+    // rseq: a thread that was switched away must not find its critical section intact.
+    next.abi.rseq_event.store(true, Ordering::Relaxed);
     next.set_state(State::Running);
     next.slice_left.store(SLICE_TICKS, Ordering::Relaxed);
     set_current(Some(next.clone()));
@@ -203,6 +205,7 @@ pub fn start(boot: Arc<Thread>) -> ! {
         let next = rq.ready.pop_front().expect("boot thread");
         next.set_state(State::Running);
         next.slice_left.store(SLICE_TICKS, Ordering::Relaxed);
+        next.cputime.start(crate::arch::time::monotonic_ns());
         percpu::set_kernel_stack(next.stack_top());
         let rsp = next.saved_rsp.load(Ordering::Relaxed);
         set_current(Some(next));
