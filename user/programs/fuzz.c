@@ -8,6 +8,9 @@
  * arguments mix small numbers, -1, valid and wild user pointers, kernel addresses and huge
  * lengths. Calls that would end the experiment rather than test the kernel (exit, signalling
  * other processes, fork, exec, changing session or group, ioctl on the console) are skipped.
+ * Before its calls the child also starts a few threads and clones with random clone flags
+ * (well-formed pthread-like sets and random mixes), each making random calls of its own, so the
+ * calls race with each other and with exit_group when the child ends.
  * The child may die of anything; what must hold is the kernel's side: it never panics, and a
  * child that has not finished after 2 s is gone at once after SIGKILL. Each round's child uses
  * the xorshift generator seeded from SEED and the round number, so `fuzz 1 CALLS SEED N -v`
@@ -17,6 +20,7 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -81,6 +85,63 @@ static int is_skipped(long nr)
     return 0;
 }
 
+static void random_calls(int calls, int verbose, int round)
+{
+    for (int i = 0; i < calls; i++) {
+        long nr = (long)(rnd() % HIGHEST_CALL);
+        if (is_skipped(nr))
+            continue;
+        long a[6];
+        for (int k = 0; k < 6; k++)
+            a[k] = arg();
+        if (verbose)
+            fprintf(stderr, "r%d i%d nr %ld %lx %lx %lx %lx %lx %lx\n", round, i, nr, a[0], a[1], a[2], a[3], a[4],
+                    a[5]);
+        syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+    }
+}
+
+static int clone_calls;
+
+/* A clone's body: a process of its own (no CLONE_VM) gets its own alarm, since alarms are
+ * not inherited; then random calls, then exit(2) through the clone wrapper. */
+static int clone_body(void *arg)
+{
+    if (arg)
+        alarm(1);
+    random_calls(clone_calls, 0, 0);
+    return 0;
+}
+
+/* Threads and clones with random flags. CLONE_SETTLS is left out: the C library's clone
+ * wrapper needs its own thread pointer in the child. */
+static void random_clones(int calls)
+{
+    static const unsigned long pthread_like = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND |
+                                              CLONE_THREAD | CLONE_SYSVSEM;
+    static const unsigned long pool = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND |
+                                      CLONE_THREAD | CLONE_SYSVSEM | CLONE_PARENT_SETTID |
+                                      CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | CLONE_PARENT |
+                                      CLONE_VFORK | CLONE_DETACHED | CLONE_IO | 0x1000 /* PIDFD */;
+    static int tids[8];
+    clone_calls = calls / 4;
+    int n = 1 + (int)(rnd() % 4);
+    for (int i = 0; i < n; i++) {
+        unsigned long flags = (rnd() & 1) ? pthread_like : (rnd() & pool);
+        if (!(flags & CLONE_THREAD))
+            flags |= SIGCHLD;
+        if (flags & CLONE_VFORK)
+            flags &= ~CLONE_VM; /* a vfork parent waits on a body that shares its stack frame */
+        size_t size = 64 * 1024;
+        char *stack = malloc(size);
+        if (!stack)
+            return;
+        int pidfd = -1;
+        clone(clone_body, stack + size, (int)flags, (flags & CLONE_VM) ? NULL : (void *)1,
+              (flags & 0x1000) ? &pidfd : &tids[i], NULL, &tids[i]);
+    }
+}
+
 static void child(uint64_t seed, int round, int calls, int verbose)
 {
     rng = seed * 7919 + (uint64_t)round * 104729 + 1;
@@ -99,18 +160,8 @@ static void child(uint64_t seed, int round, int calls, int verbose)
     open("/tmp/fuzz-file", O_RDWR | O_CREAT, 0644);
     socket(AF_INET, SOCK_STREAM, 0);
     socket(AF_INET6, SOCK_DGRAM, 0);
-    for (int i = 0; i < calls; i++) {
-        long nr = (long)(rnd() % HIGHEST_CALL);
-        if (is_skipped(nr))
-            continue;
-        long a[6];
-        for (int k = 0; k < 6; k++)
-            a[k] = arg();
-        if (verbose)
-            fprintf(stderr, "r%d i%d nr %ld %lx %lx %lx %lx %lx %lx\n", round, i, nr, a[0], a[1], a[2], a[3], a[4],
-                    a[5]);
-        syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
-    }
+    random_clones(calls);
+    random_calls(calls, verbose, round);
     _exit(0);
 }
 

@@ -1,7 +1,8 @@
 //! Building: the kernel (cargo, from `kernel/`) and the C programs in `user/`.
 //!
 //! Outputs (all under `build/`):
-//! - `build/guest/tests/NAME`    `user/tests/NAME.c`, musl static (runs on POSIX-X);
+//! - `build/guest/tests/NAME`    `user/tests/NAME.c`, musl static (runs on POSIX-X); the thread
+//!   tests (`GLIBC_TOO`) also as `NAME-glibc`, glibc `gcc -static`;
 //! - `build/host/tests/NAME`     the same source, host gcc (runs natively on Linux);
 //! - `build/guest/programs/NAME` `user/programs/NAME.c`: musl static; `*-glibc.c` with glibc
 //!   `gcc -static`; `*-pie.c` with musl `-static-pie -fPIE`;
@@ -180,6 +181,9 @@ struct Job {
     headers_mtime: Option<SystemTime>,
 }
 
+/// Guest tests built twice for POSIX-X, with musl (`NAME`) and with glibc (`NAME-glibc`).
+const GLIBC_TOO: &[&str] = &["threads", "pthreads", "thread_rules", "thread_state", "thread_time"];
+
 /// Extra flags for the guide's examples (`user/examples/`). The guide's programs leave out
 /// headers (`printf`, `wait`, `strcpy`, ...): `guide.h` brings them in, so the sources stay as the
 /// guide prints them. Some of them read uninitialised locals (a `%s` of a buffer that `read`
@@ -234,7 +238,22 @@ pub fn build_user() -> Result<UserBuild> {
         }
         Ok((guest, host))
     };
-    let (tests, host_tests) = both("tests", &[], headers_mtime)?;
+    let (mut tests, host_tests) = both("tests", &[], headers_mtime)?;
+    // The thread tests also run on POSIX-X built with glibc (static): its pthreads use clone3
+    // and a different thread layout from musl's.
+    for (name, source) in c_sources(&user.join("tests"))? {
+        if GLIBC_TOO.contains(&name.as_str()) {
+            tests.push(Job {
+                name: format!("{name}-glibc"),
+                source,
+                output: out.join("guest/tests").join(format!("{name}-glibc")),
+                compiler: "gcc",
+                flags: flags(&["-static"]),
+                guest: true,
+                headers_mtime,
+            });
+        }
+    }
     let prelude = user.join("examples/guide.h");
     let mut example_flags = flags(&["-include"]);
     example_flags.push(prelude.clone().into());

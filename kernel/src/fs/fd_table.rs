@@ -13,6 +13,17 @@ const PER_DESCRIPTOR: usize = 512;
 struct Slot {
     file: Arc<OpenFile>,
     cloexec: bool,
+    /// Reserved but not yet published (Linux's get_unused_fd before fd_install): the number is
+    /// taken, but no lookup, close, dup or fork sees the file until `publish`. Calls that copy
+    /// new descriptors out to user memory (pipe2, socketpair, CLONE_PIDFD) reserve them first,
+    /// so a sibling thread never sees a descriptor whose call may still fail.
+    reserved: bool,
+}
+
+impl Slot {
+    fn live(&self) -> Option<&Slot> {
+        (!self.reserved).then_some(self)
+    }
 }
 
 #[derive(Default)]
@@ -27,7 +38,8 @@ impl Clone for FdTable {
     /// fork's copy. The table is copied infallibly here (fork's own failure path is the
     /// caller's); `try_clone` is the fallible one.
     fn clone(&self) -> FdTable {
-        FdTable { slots: self.slots.clone(), first_free: self.first_free }
+        let slots = self.slots.iter().map(|s| s.as_ref().and_then(Slot::live).cloned()).collect();
+        FdTable { slots, first_free: 0 }
     }
 }
 
@@ -40,8 +52,9 @@ impl FdTable {
     pub fn try_clone(&self) -> Result<FdTable> {
         let mut slots = Vec::new();
         super::kmem::grow(&mut slots, self.slots.len())?;
-        slots.extend(self.slots.iter().cloned());
-        Ok(FdTable { slots, first_free: self.first_free })
+        // A descriptor another thread has only reserved is not copied (Linux's dup_fd).
+        slots.extend(self.slots.iter().map(|s| s.as_ref().and_then(Slot::live).cloned()));
+        Ok(FdTable { slots, first_free: 0 })
     }
 
     pub fn get(&self, fd: i32) -> Result<Arc<OpenFile>> {
@@ -49,6 +62,7 @@ impl FdTable {
             .ok()
             .and_then(|i| self.slots.get(i))
             .and_then(|s| s.as_ref())
+            .and_then(Slot::live)
             .map(|s| s.file.clone())
             .ok_or(Errno::EBADF)
     }
@@ -85,16 +99,52 @@ impl FdTable {
         // on the way here; ENOMEM before the heap's reserve goes, and it is freed again.
         super::kmem::reserve(PER_DESCRIPTOR)?;
         self.grow_to(fd + 1)?;
-        self.slots[fd] = Some(Slot { file, cloexec });
+        self.slots[fd] = Some(Slot { file, cloexec, reserved: false });
         if start == self.first_free {
             self.first_free = fd + 1;
         }
         Ok(fd as i32)
     }
 
+    /// As `insert`, but the descriptor stays reserved until `publish` (or `unreserve`).
+    pub fn reserve(
+        &mut self,
+        file: Arc<OpenFile>,
+        cloexec: bool,
+        min: usize,
+        limit: usize,
+    ) -> Result<i32> {
+        let fd = self.insert(file, cloexec, min, limit)?;
+        if let Some(Some(s)) = self.slots.get_mut(fd as usize) {
+            s.reserved = true;
+        }
+        Ok(fd)
+    }
+
+    /// Makes a reserved descriptor visible.
+    pub fn publish(&mut self, fd: i32) {
+        if let Some(Some(s)) = usize::try_from(fd).ok().and_then(|i| self.slots.get_mut(i)) {
+            s.reserved = false;
+        }
+    }
+
+    /// Gives a reserved descriptor back (its call failed).
+    pub fn unreserve(&mut self, fd: i32) {
+        let Ok(i) = usize::try_from(fd) else { return };
+        if let Some(slot) = self.slots.get_mut(i) {
+            if slot.as_ref().is_some_and(|s| s.reserved) {
+                *slot = None;
+                self.first_free = self.first_free.min(i);
+            }
+        }
+    }
+
     pub fn remove(&mut self, fd: i32) -> Result<Arc<OpenFile>> {
         let i = usize::try_from(fd).map_err(|_| Errno::EBADF)?;
         let slot = self.slots.get_mut(i).ok_or(Errno::EBADF)?;
+        if slot.as_ref().is_some_and(|s| s.reserved) {
+            return Err(Errno::EBADF);
+        }
         let file = slot.take().map(|s| s.file).ok_or(Errno::EBADF)?;
         self.first_free = self.first_free.min(i);
         Ok(file)
@@ -108,9 +158,13 @@ impl FdTable {
         cloexec: bool,
     ) -> Result<Option<Arc<OpenFile>>> {
         let i = usize::try_from(fd).map_err(|_| Errno::EBADF)?;
+        if self.slots.get(i).is_some_and(|s| s.as_ref().is_some_and(|s| s.reserved)) {
+            // Linux's do_dup2: a number another thread has reserved is busy.
+            return Err(Errno::EBUSY);
+        }
         super::kmem::reserve(PER_DESCRIPTOR)?;
         self.grow_to(i + 1)?;
-        Ok(self.slots[i].replace(Slot { file, cloexec }).map(|s| s.file))
+        Ok(self.slots[i].replace(Slot { file, cloexec, reserved: false }).map(|s| s.file))
     }
 
     fn slot_mut(&mut self, fd: i32) -> Result<&mut Slot> {
@@ -118,6 +172,7 @@ impl FdTable {
             .ok()
             .and_then(|i| self.slots.get_mut(i))
             .and_then(|s| s.as_mut())
+            .filter(|s| !s.reserved)
             .ok_or(Errno::EBADF)
     }
 
@@ -131,10 +186,9 @@ impl FdTable {
 
     /// (fd, file) of every open descriptor, in order.
     pub fn entries(&self) -> impl Iterator<Item = (i32, Arc<OpenFile>)> + '_ {
-        self.slots
-            .iter()
-            .enumerate()
-            .filter_map(|(i, s)| s.as_ref().map(|s| (i as i32, s.file.clone())))
+        self.slots.iter().enumerate().filter_map(|(i, s)| {
+            s.as_ref().and_then(Slot::live).map(|s| (i as i32, s.file.clone()))
+        })
     }
 
     /// The open descriptors collected (for /proc/<pid>/fd), or ENOMEM.
@@ -149,7 +203,7 @@ impl FdTable {
     pub fn close_on_exec(&mut self) -> Vec<Arc<OpenFile>> {
         let mut closed = Vec::new();
         for s in self.slots.iter_mut() {
-            if s.as_ref().is_some_and(|s| s.cloexec) {
+            if s.as_ref().is_some_and(|s| s.cloexec && !s.reserved) {
                 closed.extend(s.take().map(|s| s.file));
             }
         }

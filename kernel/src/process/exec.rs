@@ -4,6 +4,7 @@
 //! and builds the address space.
 
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec;
 use alloc::vec::Vec;
 
@@ -233,7 +234,7 @@ pub fn execve(
 ) -> Result<()> {
     use core::sync::atomic::Ordering;
     let proc = super::current();
-    let cwd = proc.fs.lock().cwd.clone();
+    let cwd = proc.fs().lock().cwd.clone();
     let creds = proc.creds.lock().clone();
     // Linux's PF_NPROC_EXCEEDED check: a set*uid to a user at its RLIMIT_NPROC lets the
     // process run, but not exec, while that user stays over the limit.
@@ -246,6 +247,8 @@ pub fn execve(
     }
     let image = load(&cwd, path, &argv, &envp, &creds)?;
     let thread = crate::task::current();
+    // The point of no return: the other threads go, and this one becomes the group's leader.
+    de_thread(&proc, &thread)?;
     // The old image's robust futexes, rseq area and POSIX timers end here (Linux's
     // exec_mm_release and exit_itimers).
     super::futex_exit::exec_release(&proc, &thread);
@@ -259,20 +262,69 @@ pub fn execve(
     drop(old);
     *proc.exe.lock() = absolute(&cwd, &image.exe);
     *proc.comm.lock() = Some(basename(path));
+    *thread.comm.lock() = Some(basename(path));
+    // Linux's exec_mm_release: the tid word belongs to the old image.
+    thread.clear_child_tid.store(0, Ordering::Relaxed);
     *proc.cmdline.lock() = image.argv;
     proc.did_exec.store(true, Ordering::Relaxed);
-    let closed = proc.fds.lock().close_on_exec();
+    // Linux's unshare_files and unshare_sighand: a table or handlers shared with another
+    // process (CLONE_FILES, CLONE_SIGHAND without CLONE_THREAD) become the new image's own.
+    let files = proc.files();
+    if Arc::strong_count(&files) > 2 {
+        if let Ok(copy) = files.lock().try_clone() {
+            proc.set_files(Arc::new(crate::sync::Mutex::new(copy)));
+        }
+    }
+    drop(files);
+    let handlers = proc.handlers();
+    if Arc::strong_count(&handlers) > 2 {
+        let copy = super::signal::SigActions(handlers.lock().0);
+        proc.set_handlers(Arc::new(crate::sync::Mutex::new(copy)));
+    }
+    drop(handlers);
+    let closed = proc.files().lock().close_on_exec();
     for f in closed {
         crate::fs::lock::closed_by_process(proc.pid, &f);
         f.file().closed_by(proc.pid);
     }
-    proc.sigactions.lock().reset_on_exec();
-    *proc.signals.alt_stack.lock() = (0, 0, super::signal::SS_DISABLE);
+    proc.handlers().lock().reset_on_exec();
+    *thread.alt_stack.lock() = (0, 0, super::signal::SS_DISABLE);
     // A new image starts with no TLS and a zero GS base, as on Linux.
     thread.set_fs_base(0);
     thread.set_gs_base(0);
     *frame = image.frame;
     super::fork::finish_vfork(&proc);
+    Ok(())
+}
+
+/// Linux's de_thread: every other thread of the group is killed and waited for; an exec from a
+/// thread other than the leader then takes over the group's id (the leader's tid), so the
+/// program keeps its pid. EAGAIN if the group is already dying (exit_group, a fatal signal, an
+/// execve in another thread got there first): the caller dies with it on the way out.
+fn de_thread(proc: &Arc<super::Process>, thread: &Arc<crate::task::Thread>) -> Result<()> {
+    use core::sync::atomic::Ordering;
+    if proc.thread_count() > 1 {
+        if proc.group_exit.lock().is_some() || proc.de_thread.swap(true, Ordering::AcqRel) {
+            return Err(Errno::EAGAIN);
+        }
+        super::exit::kill_other_threads(proc);
+        let me = thread.clone();
+        proc.thread_exited.wait_uninterruptible(|| {
+            let alone = proc.thread_count() <= 1;
+            let killed = me.pending_all() & super::signal::bit(super::signal::SIGKILL) != 0;
+            (alone || killed).then_some(())
+        });
+        proc.de_thread.store(false, Ordering::Release);
+        if proc.thread_count() > 1 {
+            return Err(Errno::EAGAIN);
+        }
+    }
+    let old = thread.tid();
+    if old != proc.pid {
+        thread.set_tid(proc.pid);
+        super::unregister_tid(old);
+        super::signal::retag_thread(proc, old, proc.pid);
+    }
     Ok(())
 }
 

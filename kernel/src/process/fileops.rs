@@ -30,9 +30,9 @@ pub fn start_at(proc: &Process, dirfd: i32, path: &str) -> Result<Walk> {
         return Ok(Walk::root());
     }
     if dirfd == AT_FDCWD {
-        return Ok(proc.fs.lock().cwd.clone());
+        return Ok(proc.fs().lock().cwd.clone());
     }
-    let file = proc.fds.lock().get(dirfd)?;
+    let file = proc.files().lock().get(dirfd)?;
     let walk = file.path().cloned().ok_or(Errno::ENOTDIR)?;
     if !walk.inode().metadata().is_dir() {
         return Err(Errno::ENOTDIR);
@@ -48,9 +48,9 @@ pub fn lookup_at(dirfd: i32, path: &str, flags: u32) -> Result<Walk> {
             return Err(Errno::ENOENT);
         }
         if dirfd == AT_FDCWD {
-            return Ok(proc.fs.lock().cwd.clone());
+            return Ok(proc.fs().lock().cwd.clone());
         }
-        let file = proc.fds.lock().get(dirfd)?;
+        let file = proc.files().lock().get(dirfd)?;
         return file.path().cloned().ok_or(Errno::EBADF);
     }
     let start = start_at(&proc, dirfd, path)?;
@@ -87,7 +87,7 @@ fn check_sticky(dir: &Arc<dyn Inode>, name: &str) -> Result<()> {
 
 fn new_node(type_bits: u32, mode: u32) -> NewNode {
     let p = current();
-    let umask = p.fs.lock().umask;
+    let umask = p.fs().lock().umask;
     let c = p.creds.lock();
     NewNode { mode: type_bits | (mode & 0o7777 & !umask), uid: c.fsuid, gid: c.fsgid, rdev: 0 }
 }
@@ -122,6 +122,36 @@ impl FileLike for PathOnly {
 
 /// Installs `file` in the caller's table at the lowest free fd.
 pub fn install(file: Arc<OpenFile>, cloexec: bool) -> Result<i32> {
+    install_as(file, cloexec, false)
+}
+
+/// As `install`, but the descriptor is only reserved: no other thread sees it until `publish`
+/// (for calls that copy the number out to user memory before they can succeed).
+pub fn reserve(file: Arc<OpenFile>, cloexec: bool) -> Result<i32> {
+    install_as(file, cloexec, true)
+}
+
+/// The call that reserved `fds` succeeded: they become visible.
+pub fn publish(fds: &[i32]) {
+    let p = current();
+    let table_ref = p.files();
+    let mut table = table_ref.lock();
+    for &fd in fds {
+        table.publish(fd);
+    }
+}
+
+/// The call that reserved `fds` failed: they are given back, their files released.
+pub fn unreserve(fds: &[i32]) {
+    let p = current();
+    let table_ref = p.files();
+    let mut table = table_ref.lock();
+    for &fd in fds {
+        table.unreserve(fd);
+    }
+}
+
+fn install_as(file: Arc<OpenFile>, cloexec: bool, reserved: bool) -> Result<i32> {
     let p = current();
     // fs.file-max bounds the open file descriptions of all but root (Linux: CAP_SYS_ADMIN);
     // a dup'ed one is not new.
@@ -129,8 +159,13 @@ pub fn install(file: Arc<OpenFile>, cloexec: bool) -> Result<i32> {
         crate::fs::file::check_file_max()?;
     }
     let limit = p.rlimits.lock().nofile();
-    let fd = p.fds.lock().insert(file, cloexec, 0, limit);
-    fd
+    let table_ref = p.files();
+    let mut table = table_ref.lock();
+    if reserved {
+        table.reserve(file, cloexec, 0, limit)
+    } else {
+        table.insert(file, cloexec, 0, limit)
+    }
 }
 
 /// open/openat/creat.
@@ -339,7 +374,7 @@ pub fn chdir(walk: Walk) -> Result<()> {
     if !creds().may_access(&m, MAY_EXEC) {
         return Err(Errno::EACCES);
     }
-    current().fs.lock().cwd = walk;
+    current().fs().lock().cwd = walk;
     Ok(())
 }
 

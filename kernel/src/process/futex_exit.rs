@@ -14,10 +14,10 @@ pub fn thread_exiting(proc: &Process, thread: &Thread) {
     let head = thread.abi.robust_head.swap(0, Ordering::Relaxed);
     if head != 0 {
         if let Some(vm) = proc.vm.lock().clone() {
-            futex::exit_robust_list(&vm, head, thread.tid);
+            futex::exit_robust_list(&vm, head, thread.tid());
         }
     }
-    futex::owner_exited(thread.tid);
+    futex::owner_exited(thread.tid());
 }
 
 /// execve: as an exit for the old image's locks; the robust list and rseq registrations end.

@@ -112,7 +112,7 @@ impl JobControl for ProcessJobs {
             crate::task::current().sig_blocked.load(Ordering::Relaxed) & signal::bit(sig) != 0;
         // An orphaned group cannot be stopped, so it gets the error instead (as Linux).
         blocked
-            || p.sigactions.lock().get(sig).handler == SIG_IGN
+            || p.handlers().lock().get(sig).handler == SIG_IGN
             || super::group::is_orphaned(p.pgid())
     }
 

@@ -71,7 +71,10 @@ pub fn kill(target: Target, sig: u32) -> Result<()> {
     let info = sender_info(sig, SI_USER);
     let me = current();
     match target {
-        Target::Process(pid) => signal_one(&find(pid).ok_or(Errno::ESRCH)?, sig, info),
+        // A thread id names its whole group (Linux's kill_pid_info on any task).
+        Target::Process(pid) => {
+            signal_one(&super::find_by_tid(pid).ok_or(Errno::ESRCH)?, sig, info)
+        }
         Target::OwnGroup => {
             let pgid = me.pgid();
             signal_many(|p| p.pgid() == pgid, sig, info)
@@ -81,16 +84,36 @@ pub fn kill(target: Target, sig: u32) -> Result<()> {
     }
 }
 
-/// tgkill/tkill: to one thread (`tgid`, if given, must be its process). Processes have one
-/// thread, whose id is the process id.
+/// tgkill/tkill: to one thread (`tgid`, if given, must be its process).
 pub fn tgkill(tgid: Option<u32>, tid: u32, sig: u32) -> Result<()> {
-    let target = find(tid).ok_or(Errno::ESRCH)?;
+    let (target, thread) = super::find_thread(tid).ok_or(Errno::ESRCH)?;
     if tgid.is_some_and(|g| g != target.pid) {
         return Err(Errno::ESRCH);
     }
     if !may_signal(&target, sig) {
         return Err(Errno::EPERM);
     }
-    signal::send_to_thread(&target, sig, sender_info(sig, SI_TKILL));
+    signal::send_to_thread(&target, &thread, sig, sender_info(sig, SI_TKILL));
     Ok(())
+}
+
+/// rt_tgsigqueueinfo: `info` (already checked) to thread `tid` of `tgid`.
+pub fn tgsigqueue(tgid: u32, tid: u32, sig: u32, info: SigInfo) -> Result<()> {
+    let (target, thread) = super::find_thread(tid).ok_or(Errno::ESRCH)?;
+    if target.pid != tgid {
+        return Err(Errno::ESRCH);
+    }
+    if !may_signal(&target, sig) {
+        return Err(Errno::EPERM);
+    }
+    signal::queue_to_thread(&target, &thread, sig, info)
+}
+
+/// pidfd_send_signal: `sig` to the process a pidfd names (ESRCH once it has exited).
+pub fn signal_process(target: &Arc<Process>, sig: u32, info: Option<SigInfo>) -> Result<()> {
+    if target.is_zombie() {
+        return Err(Errno::ESRCH);
+    }
+    let info = info.unwrap_or_else(|| sender_info(sig, SI_USER));
+    signal_one(target, sig, info)
 }

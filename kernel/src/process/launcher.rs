@@ -76,7 +76,8 @@ fn spawn(init: &Arc<Process>, path: &str, argv: &[String]) -> Result<Arc<Process
     console.set_session(pid, pid);
     {
         let file = OpenFile::new(Arc::new(console.clone()), O_RDWR);
-        let mut fds = proc.fds.lock();
+        let fds_ref = proc.files();
+        let mut fds = fds_ref.lock();
         for _ in 0..3 {
             fds.insert(file.clone(), false, 0, 3).map_err(|_| Errno::EMFILE)?;
         }

@@ -14,6 +14,7 @@ pub mod kill;
 pub mod launcher;
 pub mod net_env;
 pub mod oom;
+pub mod pidfd;
 pub mod rlimit;
 pub mod rseq;
 pub mod signal;
@@ -73,13 +74,28 @@ pub struct Process {
     pub sid: AtomicU32,
     /// The address space; shared with a CLONE_VM child (vfork), None once the process exited.
     pub vm: Mutex<Option<Vm>>,
-    pub fds: Mutex<FdTable>,
-    pub fs: Mutex<FsContext>,
+    /// The descriptor table, fs context and signal handlers: shared by the threads of the
+    /// process and, with CLONE_FILES / CLONE_FS / CLONE_SIGHAND, with other processes. Read
+    /// them with `files()`, `fs()` and `handlers()`; unshare and exec replace the pointer.
+    fds: Mutex<Arc<Mutex<FdTable>>>,
+    fs_ctx: Mutex<Arc<Mutex<FsContext>>>,
     pub creds: Mutex<Credentials>,
-    pub sigactions: Mutex<SigActions>,
+    sigactions: Mutex<Arc<Mutex<SigActions>>>,
     pub signals: SignalState,
     pub rlimits: Mutex<Rlimits>,
+    /// The live threads of the group (Linux's thread group: this process is its tgid); a
+    /// thread leaves the list when it exits, and the last one out ends the process.
     pub threads: Mutex<Vec<Weak<Thread>>>,
+    /// exit_group or a fatal signal: the group's wait status; every thread exits with it.
+    pub group_exit: Mutex<Option<i32>>,
+    /// An execve from one thread is ending the others (Linux's de_thread); it waits on
+    /// `thread_exited` until it is the only one left.
+    pub de_thread: AtomicBool,
+    pub thread_exited: WaitQueue,
+    /// Threads beyond the first, each counted under `nproc_uid` for RLIMIT_NPROC.
+    extra_threads: AtomicU32,
+    /// Notified when the process exits (its pidfds poll readable then).
+    pub exit_pollee: crate::event::Pollee,
     /// The path the current image was executed from (AT_EXECFN, /proc/<pid>/exe) and its argv.
     pub exe: Mutex<String>,
     pub cmdline: Mutex<Vec<String>>,
@@ -123,13 +139,18 @@ impl Process {
             pgid: AtomicU32::new(pid),
             sid: AtomicU32::new(pid),
             vm: Mutex::new(Some(vm)),
-            fds: Mutex::new(FdTable::new()),
-            fs: Mutex::new(fs),
+            fds: Mutex::new(Arc::new(Mutex::new(FdTable::new()))),
+            fs_ctx: Mutex::new(Arc::new(Mutex::new(fs))),
             creds: Mutex::new(Credentials::root()),
-            sigactions: Mutex::new(SigActions::default()),
+            sigactions: Mutex::new(Arc::new(Mutex::new(SigActions::default()))),
             signals: SignalState::default(),
             rlimits: Mutex::new(Rlimits::default()),
             threads: Mutex::new(Vec::new()),
+            group_exit: Mutex::new(None),
+            de_thread: AtomicBool::new(false),
+            thread_exited: WaitQueue::new(),
+            extra_threads: AtomicU32::new(0),
+            exit_pollee: crate::event::Pollee::new(),
             exe: Mutex::new(String::new()),
             cmdline: Mutex::new(Vec::new()),
             comm: Mutex::new(None),
@@ -182,15 +203,85 @@ impl Process {
         matches!(*self.life.lock(), Life::Zombie(_))
     }
 
-    /// The process's (only) thread, while it is alive.
+    /// The descriptor table (shared under CLONE_FILES).
+    pub fn files(&self) -> Arc<Mutex<FdTable>> {
+        self.fds.lock().clone()
+    }
+
+    /// Replaces the descriptor table (fork's copy, unshare, exec, exit), returning the old one.
+    pub fn set_files(&self, table: Arc<Mutex<FdTable>>) -> Arc<Mutex<FdTable>> {
+        core::mem::replace(&mut *self.fds.lock(), table)
+    }
+
+    /// The fs context: cwd and umask (shared under CLONE_FS).
+    pub fn fs(&self) -> Arc<Mutex<FsContext>> {
+        self.fs_ctx.lock().clone()
+    }
+
+    pub fn set_fs(&self, fs: Arc<Mutex<FsContext>>) {
+        *self.fs_ctx.lock() = fs;
+    }
+
+    /// The signal dispositions (shared under CLONE_SIGHAND).
+    pub fn handlers(&self) -> Arc<Mutex<SigActions>> {
+        self.sigactions.lock().clone()
+    }
+
+    pub fn set_handlers(&self, h: Arc<Mutex<SigActions>>) {
+        *self.sigactions.lock() = h;
+    }
+
+    /// The group leader if it is alive, else the oldest live thread: what /proc, the OOM
+    /// killer and a process-directed signal look at first.
     pub fn main_thread(&self) -> Option<Arc<Thread>> {
-        self.threads.lock().iter().find_map(|t| t.upgrade())
+        let threads = self.threads.lock();
+        threads
+            .iter()
+            .filter_map(|t| t.upgrade())
+            .find(|t| t.tid() == self.pid)
+            .or_else(|| threads.iter().find_map(|t| t.upgrade()))
+    }
+
+    /// The live thread with id `tid`.
+    pub fn thread(&self, tid: u32) -> Option<Arc<Thread>> {
+        self.threads.lock().iter().filter_map(|t| t.upgrade()).find(|t| t.tid() == tid)
+    }
+
+    /// Calls `f` on every live thread, oldest first, with the thread list locked (so `f` must
+    /// not block, and needs no memory: kill must work on a full heap).
+    pub fn for_each_thread(&self, mut f: impl FnMut(&Arc<Thread>)) {
+        for t in self.threads.lock().iter() {
+            if let Some(t) = t.upgrade() {
+                f(&t);
+            }
+        }
+    }
+
+    /// How many threads the group has (for /proc's `Threads:`).
+    pub fn thread_count(&self) -> usize {
+        self.threads.lock().iter().filter(|t| t.strong_count() > 0).count()
+    }
+
+    /// The thread list has room for one more (fallibly, before anything else is done).
+    fn reserve_thread(&self) -> crate::error::Result<()> {
+        self.threads.lock().try_reserve(1).map_err(|_| crate::error::Errno::ENOMEM)
     }
 
     fn attach_thread(self: &Arc<Self>, thread: &Arc<Thread>) {
         thread.set_owner(self.clone());
         thread.set_shared_pending(self.signals.shared_pending.clone());
-        self.threads.lock().push(Arc::downgrade(thread));
+        let mut threads = self.threads.lock();
+        // Forget threads that have gone (a list of weak references), then add this one in the
+        // room `reserve_thread` made.
+        threads.retain(|t| t.strong_count() > 0);
+        threads.push(Arc::downgrade(thread));
+    }
+
+    /// Takes `thread` out of the group; true if it was the last one.
+    fn detach_thread(&self, thread: &Thread) -> bool {
+        let mut threads = self.threads.lock();
+        threads.retain(|t| t.strong_count() > 0 && !core::ptr::eq(t.as_ptr(), thread));
+        threads.is_empty()
     }
 }
 
@@ -212,6 +303,13 @@ impl Process {
         if old == uid {
             return;
         }
+        // The group's other threads move too (credentials are per process here).
+        let extra = self.extra_threads.load(Ordering::Relaxed);
+        for _ in 0..extra {
+            if ucounts::charge_process(uid) {
+                ucounts::uncharge_process(old);
+            }
+        }
         let limit = self.rlimits.lock().0[rlimit::RLIMIT_NPROC].cur;
         let over = uid != 0 && ucounts::processes(uid) > limit;
         self.nproc_exceeded.store(over, Ordering::Relaxed);
@@ -228,16 +326,58 @@ impl Process {
     }
 }
 
+impl Process {
+    /// A new thread (CLONE_THREAD) counts under the group's user; false if out of memory.
+    fn charge_thread(&self) -> bool {
+        let Some(uid) = *self.nproc_uid.lock() else { return true };
+        if !ucounts::charge_process(uid) {
+            return false;
+        }
+        self.extra_threads.fetch_add(1, Ordering::Relaxed);
+        EXTRA_THREADS.fetch_add(1, Ordering::Relaxed);
+        true
+    }
+
+    /// A thread that was not the last one exited.
+    fn uncharge_thread(&self) {
+        let mut n = self.extra_threads.load(Ordering::Relaxed);
+        while n > 0 {
+            match self.extra_threads.compare_exchange(
+                n,
+                n - 1,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => {
+                    EXTRA_THREADS.fetch_sub(1, Ordering::Relaxed);
+                    if let Some(uid) = *self.nproc_uid.lock() {
+                        ucounts::uncharge_process(uid);
+                    }
+                    return;
+                }
+                Err(now) => n = now,
+            }
+        }
+    }
+}
+
 impl Drop for Process {
     fn drop(&mut self) {
+        while self.extra_threads.load(Ordering::Relaxed) > 0 {
+            self.uncharge_thread();
+        }
         self.uncharge_nproc();
         PROCESSES.lock().remove(&self.pid);
     }
 }
 
-/// Processes in the table (zombies included), against /proc/sys/kernel/threads-max.
+/// Threads beyond each process's first, over all processes.
+static EXTRA_THREADS: AtomicU32 = AtomicU32::new(0);
+
+/// Tasks in Linux's sense — processes in the table (zombies included) and the extra threads
+/// of each — against /proc/sys/kernel/threads-max.
 pub fn count() -> usize {
-    PROCESSES.lock().len()
+    PROCESSES.lock().len() + EXTRA_THREADS.load(Ordering::Relaxed) as usize
 }
 
 static THREADS_MAX: AtomicU32 = AtomicU32::new(0);
@@ -265,8 +405,27 @@ pub fn set_threads_max(n: u64) -> crate::error::Result<()> {
     Ok(())
 }
 
-/// The command name (at most 15 bytes), as /proc/<pid>/comm and ps show it.
+/// The command name (at most 15 bytes), as /proc/<pid>/comm and ps show it: the group
+/// leader's name.
 pub fn comm_of(p: &Process) -> String {
+    if let Some(c) =
+        p.main_thread().filter(|t| t.tid() == p.pid).and_then(|t| t.comm.lock().clone())
+    {
+        return c;
+    }
+    if let Some(c) = p.comm.lock().as_ref() {
+        return c.clone();
+    }
+    let exe = p.exe.lock();
+    let base = exe.rsplit('/').next().unwrap_or("");
+    String::from(&base[..base.len().min(15)])
+}
+
+/// A thread's name: its own (prctl, /proc/PID/task/TID/comm), else the process's.
+pub fn thread_comm(p: &Process, t: &Thread) -> String {
+    if let Some(c) = t.comm.lock().as_ref() {
+        return c.clone();
+    }
     if let Some(c) = p.comm.lock().as_ref() {
         return c.clone();
     }
@@ -317,6 +476,34 @@ pub fn unregister(pid: u32) {
 
 pub fn find(pid: u32) -> Option<Arc<Process>> {
     PROCESSES.lock().get(&pid).and_then(|w| w.upgrade())
+}
+
+/// Thread ids of threads other than their group's leader, to their process (tkill, /proc).
+static TASKS: Mutex<BTreeMap<u32, Weak<Process>>> = Mutex::new(BTreeMap::new());
+
+/// The process (thread group) that thread `tid` belongs to, leader or not.
+pub fn find_by_tid(tid: u32) -> Option<Arc<Process>> {
+    if let Some(p) = find(tid) {
+        return Some(p);
+    }
+    TASKS.lock().get(&tid).and_then(|w| w.upgrade())
+}
+
+/// The thread `tid` and its process.
+pub fn find_thread(tid: u32) -> Option<(Arc<Process>, Arc<Thread>)> {
+    let p = find_by_tid(tid)?;
+    let t = p.thread(tid)?;
+    Some((p, t))
+}
+
+fn register_tid_fallible(tid: u32, p: &Arc<Process>) -> crate::error::Result<()> {
+    crate::mm::fallible::ensure_room(256)?;
+    TASKS.lock().insert(tid, Arc::downgrade(p));
+    Ok(())
+}
+
+fn unregister_tid(tid: u32) {
+    TASKS.lock().remove(&tid);
 }
 
 /// The first process whose pid is above `after`.

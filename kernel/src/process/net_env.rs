@@ -35,7 +35,7 @@ impl SocketEnv for ProcessSocketEnv {
         if !creds.may_access(&parent.inode().metadata(), MAY_WRITE | 1) {
             return Err(Errno::EACCES);
         }
-        let umask = p.fs.lock().umask;
+        let umask = p.fs().lock().umask;
         let node = NewNode {
             mode: S_IFSOCK | (0o777 & !umask),
             uid: creds.fsuid,

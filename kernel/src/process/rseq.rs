@@ -48,7 +48,8 @@ pub fn on_return_to_user(frame: &mut TrapFrame) {
     let Some((area, sig)) = registered else { return };
     if update(area, sig, frame).is_err() {
         let proc = super::current();
-        signal::send_to_thread(&proc, SIGSEGV, SigInfo::new(SIGSEGV, SI_KERNEL));
+        let thread = task::current();
+        signal::send_to_thread(&proc, &thread, SIGSEGV, SigInfo::new(SIGSEGV, SI_KERNEL));
     }
 }
 

@@ -1,8 +1,12 @@
 //! Signals: numbers, dispositions, sending, and delivery on the way back to user mode with
 //! Linux's x86-64 `rt_sigframe`, so handlers that read `ucontext_t` and `siginfo_t` work.
 //!
-//! Pending signals are bits on the target thread (`Thread::sig_pending`); the `siginfo` of each
-//! pending signal is kept here, queued for real-time signals.
+//! Pending signals are bits on the target thread (`Thread::sig_pending`, thread-directed: tgkill,
+//! faults) or on the process (`SignalState::shared_pending`, process-directed: kill); the
+//! `siginfo` of each pending signal is kept here, queued for real-time signals, tagged with the
+//! thread it was sent to (0 for the process). A process-directed signal is taken by whichever
+//! thread first returns to user mode with it unblocked; the sender wakes the one Linux's
+//! complete_signal would pick (the leader if it does not block it, else the first that does not).
 
 use alloc::collections::VecDeque;
 use alloc::sync::Arc;
@@ -211,6 +215,8 @@ struct Queued {
     info: SigInfo,
     /// The real uid whose count this entry raised (`ucounts::charge_sigpending`).
     charged: u32,
+    /// The thread it was sent to; 0 for the whole process.
+    tid: u32,
 }
 
 /// The siginfo of each pending signal (several for queued real-time signals). Every entry is
@@ -221,11 +227,19 @@ pub struct SigQueue(VecDeque<Queued>);
 impl SigQueue {
     /// Queues `info` for `proc` if its owner is within RLIMIT_SIGPENDING (or the limit does
     /// not apply) and the heap has room; false otherwise.
-    fn push(&mut self, info: SigInfo, uid: u32, limit: u64, override_limit: bool) -> bool {
+    fn push(
+        &mut self,
+        info: SigInfo,
+        tid: u32,
+        uid: u32,
+        limit: u64,
+        override_limit: bool,
+    ) -> bool {
         if !super::ucounts::charge_sigpending(uid, limit, override_limit) {
             return false;
         }
-        if crate::mm::fallible::try_push_back(&mut self.0, Queued { info, charged: uid }).is_err() {
+        let q = Queued { info, charged: uid, tid };
+        if crate::mm::fallible::try_push_back(&mut self.0, q).is_err() {
             super::ucounts::uncharge_sigpending(uid);
             return false;
         }
@@ -234,8 +248,13 @@ impl SigQueue {
 
     /// Keeps only the entries whose signal `keep` accepts.
     fn retain(&mut self, mut keep: impl FnMut(u32) -> bool) {
+        self.retain_by(|sig, _| keep(sig));
+    }
+
+    /// Keeps only the entries whose (signal, thread) `keep` accepts.
+    fn retain_by(&mut self, mut keep: impl FnMut(u32, u32) -> bool) {
         self.0.retain(|q| {
-            let k = keep(q.info.signo as u32);
+            let k = keep(q.info.signo as u32, q.tid);
             if !k {
                 super::ucounts::uncharge_sigpending(q.charged);
             }
@@ -243,16 +262,16 @@ impl SigQueue {
         });
     }
 
-    /// Takes the oldest entry of `sig`.
-    fn take(&mut self, sig: u32) -> Option<SigInfo> {
-        let i = self.0.iter().position(|q| q.info.signo as u32 == sig)?;
+    /// Takes the oldest entry of `sig` sent to `tid` (0: to the process).
+    fn take(&mut self, sig: u32, tid: u32) -> Option<SigInfo> {
+        let i = self.0.iter().position(|q| q.info.signo as u32 == sig && q.tid == tid)?;
         let q = self.0.remove(i)?;
         super::ucounts::uncharge_sigpending(q.charged);
         Some(q.info)
     }
 
-    fn has(&self, sig: u32) -> bool {
-        self.0.iter().any(|q| q.info.signo as u32 == sig)
+    fn has(&self, sig: u32, tid: u32) -> bool {
+        self.0.iter().any(|q| q.info.signo as u32 == sig && q.tid == tid)
     }
 
     /// Entries queued (/proc/<pid>/status's ShdPnd is by bits; this counts the records).
@@ -276,8 +295,6 @@ impl Drop for SigQueue {
 pub struct SignalState {
     /// The siginfo of each pending signal (several for queued real-time signals).
     infos: Mutex<SigQueue>,
-    /// sigaltstack: (sp, size, flags).
-    pub alt_stack: Mutex<(u64, u64, u32)>,
     /// Job control: stopped by a stop signal, until SIGCONT.
     pub stopped: core::sync::atomic::AtomicBool,
     /// A stop or continue not yet reported to the parent's wait (WUNTRACED / WCONTINUED).
@@ -285,13 +302,8 @@ pub struct SignalState {
     /// The signal delivered to stop or continue the process (for /proc and wait status).
     pub stop_signal: core::sync::atomic::AtomicU32,
     pub wake_on_continue: crate::task::WaitQueue,
-    /// The mask to restore after the next delivery (rt_sigsuspend's temporary mask); set it
-    /// with `set_restore_mask`.
-    restore_mask: Mutex<Option<u64>>,
     /// Signals pending for the process as a whole (kill), as opposed to one thread (tgkill).
     pub shared_pending: alloc::sync::Arc<core::sync::atomic::AtomicU64>,
-    /// The set an rt_sigtimedwait is waiting for: such a signal wakes it though blocked.
-    pub sigwait_set: core::sync::atomic::AtomicU64,
     /// signalfd readers and pollers of this process hear of every new pending signal.
     pub signalfd_wait: crate::task::WaitQueue,
     pub pollee: crate::event::Pollee,
@@ -303,18 +315,40 @@ pub enum JobEvent {
     Continued,
 }
 
-impl SignalState {
-    /// Restores `mask` as the blocked mask after the next delivery, or on the way back to user
-    /// mode if no handler runs (rt_sigsuspend, ppoll, pselect6, epoll_pwait).
-    pub fn set_restore_mask(&self, mask: u64) {
-        *self.restore_mask.lock() = Some(mask);
-        task::note_signal_work();
+/// Restores `mask` as the calling thread's blocked mask after the next delivery, or on the way
+/// back to user mode if no handler runs (rt_sigsuspend, ppoll, pselect6, epoll_pwait).
+pub fn set_restore_mask(mask: u64) {
+    task::with_current(|t| *t.restore_mask.lock() = Some(mask));
+    task::note_signal_work();
+}
+
+/// Would `t` take `sig` now: not blocked, or waited for by its rt_sigtimedwait (Linux unblocks
+/// the waited set meanwhile)?
+fn accepts(t: &Thread, sig: u32) -> bool {
+    t.sig_blocked.load(Ordering::Relaxed) & bit(sig) == 0
+        || t.sigwait_set.load(Ordering::Relaxed) & bit(sig) != 0
+}
+
+/// The thread to wake for a process-directed `sig` (Linux's complete_signal): the leader if it
+/// takes it, else the first thread that does; None if every thread blocks it (it waits,
+/// pending, for one to unblock it).
+fn choose_thread(proc: &Process, sig: u32) -> Option<Arc<Thread>> {
+    let main = proc.main_thread()?;
+    if accepts(&main, sig) {
+        return Some(main);
     }
+    let mut found = None;
+    proc.for_each_thread(|t| {
+        if found.is_none() && accepts(t, sig) {
+            found = Some(t.clone());
+        }
+    });
+    found
 }
 
 /// Is `sig` ignored by `proc` (and so discarded when sent)?
 fn ignored(proc: &Process, sig: u32) -> bool {
-    let act = proc.sigactions.lock().get(sig);
+    let act = proc.handlers().lock().get(sig);
     act.handler == SIG_IGN
         || (act.handler == SIG_DFL && default_action(sig) == DefaultAction::Ignore)
 }
@@ -323,28 +357,38 @@ fn ignored(proc: &Process, sig: u32) -> bool {
 /// information cannot be queued is still sent, without it, as Linux does for signals from kill
 /// and the kernel.
 pub fn send(proc: &Arc<Process>, sig: u32, info: SigInfo) {
-    let _ = post(proc, sig, info, false);
+    let _ = post(proc, sig, info, None);
 }
 
-/// Sends `sig` to the process's thread (tgkill, faults, SIGPIPE): pending on the thread itself.
-pub fn send_to_thread(proc: &Arc<Process>, sig: u32, info: SigInfo) {
-    let _ = post(proc, sig, info, true);
+/// Sends `sig` to one thread of `proc` (tgkill, faults, SIGPIPE): pending on the thread itself.
+pub fn send_to_thread(proc: &Arc<Process>, thread: &Arc<Thread>, sig: u32, info: SigInfo) {
+    let _ = post(proc, sig, info, Some(thread));
 }
 
 /// sigqueue and friends: as `send`, but a real-time signal whose information cannot be queued
 /// (its target's user is at RLIMIT_SIGPENDING, or no memory) fails with EAGAIN.
 pub fn queue(proc: &Arc<Process>, sig: u32, info: SigInfo) -> Result<()> {
-    post(proc, sig, info, false)
+    post(proc, sig, info, None)
+}
+
+/// rt_tgsigqueueinfo: as `queue`, to one thread.
+pub fn queue_to_thread(
+    proc: &Arc<Process>,
+    thread: &Arc<Thread>,
+    sig: u32,
+    info: SigInfo,
+) -> Result<()> {
+    post(proc, sig, info, Some(thread))
 }
 
 /// Linux's __send_signal_locked: queues `info` unless it must not or cannot; Err(EAGAIN) only
 /// for a real-time signal sent by something other than kill.
-fn queue_info(proc: &Process, sig: u32, info: SigInfo) -> Result<()> {
+fn queue_info(proc: &Process, sig: u32, info: SigInfo, tid: u32) -> Result<()> {
     // Standard signals from kill or the kernel (si_code >= 0) queue beyond the limit.
     let override_limit = sig < SIGRTMIN && info.code >= 0;
     let uid = proc.creds.lock().uid;
     let limit = proc.rlimits.lock().0[super::rlimit::RLIMIT_SIGPENDING].cur;
-    if proc.signals.infos.lock().push(info, uid, limit, override_limit) {
+    if proc.signals.infos.lock().push(info, tid, uid, limit, override_limit) {
         return Ok(());
     }
     if sig >= SIGRTMIN && info.code != SI_USER {
@@ -354,17 +398,24 @@ fn queue_info(proc: &Process, sig: u32, info: SigInfo) -> Result<()> {
     Ok(())
 }
 
-fn post(proc: &Arc<Process>, sig: u32, info: SigInfo, thread_directed: bool) -> Result<()> {
+fn post(
+    proc: &Arc<Process>,
+    sig: u32,
+    info: SigInfo,
+    to_thread: Option<&Arc<Thread>>,
+) -> Result<()> {
     if sig == 0 || proc.is_zombie() {
         return Ok(());
     }
-    let Some(thread) = proc.main_thread() else { return Ok(()) };
+    let Some(main) = proc.main_thread() else { return Ok(()) };
     let shared = &proc.signals.shared_pending;
-    let blocked = thread.sig_blocked.load(Ordering::Relaxed) & bit(sig) != 0;
+    let stop_mask = bit(SIGSTOP) | bit(SIGTSTP) | bit(SIGTTIN) | bit(SIGTTOU);
     if sig == SIGCONT || sig == SIGKILL {
-        // Continue first: SIGCONT wakes a stopped process even if it then ignores the signal.
-        let stop_mask = bit(SIGSTOP) | bit(SIGTSTP) | bit(SIGTTIN) | bit(SIGTTOU);
-        thread.sig_pending.fetch_and(!stop_mask, Ordering::Relaxed);
+        // Continue first: SIGCONT wakes a stopped process even if it then ignores the signal;
+        // pending stops of every thread go.
+        proc.for_each_thread(|t| {
+            t.sig_pending.fetch_and(!stop_mask, Ordering::Relaxed);
+        });
         shared.fetch_and(!stop_mask, Ordering::Relaxed);
         proc.signals.infos.lock().retain(|s| bit(s) & stop_mask == 0);
         if proc.signals.stopped.swap(false, Ordering::Relaxed) {
@@ -373,33 +424,52 @@ fn post(proc: &Arc<Process>, sig: u32, info: SigInfo, thread_directed: bool) -> 
             proc.signals.wake_on_continue.wake_all();
         }
     }
-    if matches!(sig, SIGSTOP | SIGTSTP | SIGTTIN | SIGTTOU) {
-        thread.sig_pending.fetch_and(!bit(SIGCONT), Ordering::Relaxed);
+    if bit(sig) & stop_mask != 0 {
+        proc.for_each_thread(|t| {
+            t.sig_pending.fetch_and(!bit(SIGCONT), Ordering::Relaxed);
+        });
         shared.fetch_and(!bit(SIGCONT), Ordering::Relaxed);
         proc.signals.infos.lock().retain(|s| s != SIGCONT);
     }
-    // A signal being waited for (sigtimedwait) counts as blocked: it is kept, not ignored.
-    let awaited = proc.signals.sigwait_set.load(Ordering::Relaxed) & bit(sig) != 0;
-    if !blocked && !awaited && ignored(proc, sig) {
+    // Linux's sig_ignored looks at the target thread (the leader for the process): a blocked
+    // or awaited signal is kept even if ignored, since the handler may change before it is
+    // unblocked.
+    let first = to_thread.unwrap_or(&main);
+    let kept = first.sig_blocked.load(Ordering::Relaxed) & bit(sig) != 0
+        || first.sigwait_set.load(Ordering::Relaxed) & bit(sig) != 0;
+    if !kept && ignored(proc, sig) {
         return Ok(());
     }
-    let target = if thread_directed { &thread.sig_pending } else { &**shared };
+    let target = match to_thread {
+        Some(t) => &t.sig_pending,
+        None => &**shared,
+    };
     if target.load(Ordering::Relaxed) & bit(sig) != 0 && sig < SIGRTMIN {
         return Ok(());
     }
     // SIGKILL needs no information and no memory: it always gets through.
     if sig != SIGKILL {
-        queue_info(proc, sig, info)?;
+        queue_info(proc, sig, info, to_thread.map_or(0, |t| t.tid()))?;
     }
     target.fetch_or(bit(sig), Ordering::Release);
     task::note_signal_work();
     proc.signals.signalfd_wait.wake_all();
     proc.signals.pollee.notify(crate::event::IoEvents::IN);
-    if !blocked || awaited || sig == SIGKILL {
-        task::scheduler::wake_urgent(&thread);
-        if sig == SIGKILL {
-            proc.signals.wake_on_continue.wake_all();
-        }
+    if sig == SIGKILL {
+        // SIGKILL ends the whole group: every thread wakes to die.
+        proc.for_each_thread(|t| {
+            t.sig_pending.fetch_or(bit(SIGKILL), Ordering::Release);
+            task::scheduler::wake_urgent(t);
+        });
+        proc.signals.wake_on_continue.wake_all();
+        return Ok(());
+    }
+    let wake = match to_thread {
+        Some(t) => accepts(t, sig).then(|| t.clone()),
+        None => choose_thread(proc, sig),
+    };
+    if let Some(t) = wake {
+        task::scheduler::wake_urgent(&t);
     }
     Ok(())
 }
@@ -409,11 +479,26 @@ pub fn flush(proc: &Process) {
     proc.signals.infos.lock().retain(|_| false);
 }
 
+/// A thread exits: the records of signals sent to it alone go with it.
+pub fn flush_thread(proc: &Process, thread: &Thread) {
+    let tid = thread.tid();
+    proc.signals.infos.lock().retain_by(|_, to| to != tid);
+}
+
+/// A thread's id changed (execve from a non-leader): its signals' records follow it.
+pub fn retag_thread(proc: &Process, old: u32, new: u32) {
+    for q in proc.signals.infos.lock().0.iter_mut() {
+        if q.tid == old {
+            q.tid = new;
+        }
+    }
+}
+
 /// Forgets pending instances of `sig` (its disposition became "ignore").
 pub fn discard(proc: &Process, sig: u32) {
-    if let Some(t) = proc.main_thread() {
+    proc.for_each_thread(|t| {
         t.sig_pending.fetch_and(!bit(sig), Ordering::Relaxed);
-    }
+    });
     proc.signals.shared_pending.fetch_and(!bit(sig), Ordering::Relaxed);
     proc.signals.infos.lock().retain(|s| s != sig);
 }
@@ -421,8 +506,9 @@ pub fn discard(proc: &Process, sig: u32) {
 /// EPIPE's companion: SIGPIPE to the writing thread, as Linux's send_sig (SI_USER, own pid).
 pub fn raise_sigpipe() {
     let proc = super::current();
+    let me = task::current();
     let uid = proc.creds.lock().uid;
-    send_to_thread(&proc, SIGPIPE, SigInfo::from_user(SIGPIPE, SI_USER, proc.pid, uid));
+    send_to_thread(&proc, &me, SIGPIPE, SigInfo::from_user(SIGPIPE, SI_USER, proc.pid, uid));
 }
 
 /// Sends a signal generated by the kernel for `proc`'s own sake (faults, SIGPIPE, SIGCHLD).
@@ -433,7 +519,7 @@ pub fn send_simple(proc: &Arc<Process>, sig: u32) {
 /// Tells the parent a child stopped or continued (SIGCHLD unless SA_NOCLDSTOP, and wakes waits).
 fn notify_parent_job(proc: &Arc<Process>, code: i32, sig: u32) {
     let Some(parent) = proc.parent() else { return };
-    let act = parent.sigactions.lock().get(SIGCHLD);
+    let act = parent.handlers().lock().get(SIGCHLD);
     if act.flags & SA_NOCLDSTOP == 0 {
         let uid = proc.creds.lock().uid;
         send(&parent, SIGCHLD, SigInfo::child(code, proc.pid, uid, sig as i32));
@@ -448,17 +534,16 @@ fn dequeue(proc: &Process, thread: &Thread) -> Option<(u32, SigInfo)> {
         return None;
     }
     let sig = pending.trailing_zeros() + 1;
+    // The thread's own instance goes first, then the process's.
+    let own = thread.sig_pending.load(Ordering::Acquire) & bit(sig) != 0;
+    let (tid, bits) =
+        if own { (thread.tid(), &thread.sig_pending) } else { (0, &*proc.signals.shared_pending) };
     let mut infos = proc.signals.infos.lock();
     // A signal sent without its information (none could be queued) reads as Linux's: SI_USER
     // from pid 0.
-    let info = infos.take(sig).unwrap_or_else(|| SigInfo::new(sig, SI_USER));
-    if !infos.has(sig) {
-        // The thread's own instance goes first, then the process's.
-        if thread.sig_pending.load(Ordering::Acquire) & bit(sig) != 0 {
-            thread.sig_pending.fetch_and(!bit(sig), Ordering::Release);
-        } else {
-            proc.signals.shared_pending.fetch_and(!bit(sig), Ordering::Release);
-        }
+    let info = infos.take(sig, tid).unwrap_or_else(|| SigInfo::new(sig, SI_USER));
+    if !infos.has(sig, tid) {
+        bits.fetch_and(!bit(sig), Ordering::Release);
     }
     Some((sig, info))
 }
@@ -519,8 +604,12 @@ fn handle_pending(frame: &mut TrapFrame) -> Option<i32> {
     let proc = super::of_thread(&thread)?;
     let in_syscall = frame.is_syscall();
     loop {
+        // A group stop holds every thread here until SIGCONT (or SIGKILL).
+        if proc.signals.stopped.load(Ordering::Relaxed) {
+            wait_while_stopped(&proc, &thread);
+        }
         let Some((sig, info)) = dequeue(&proc, &thread) else { break };
-        let act = proc.sigactions.lock().get(sig);
+        let act = proc.handlers().lock().get(sig);
         let handler = if sig == SIGKILL || sig == SIGSTOP { SIG_DFL } else { act.handler };
         if handler == SIG_IGN {
             continue;
@@ -554,11 +643,11 @@ fn handle_pending(frame: &mut TrapFrame) -> Option<i32> {
             return Some(super::exit::status_signaled(SIGSEGV, false));
         }
         if act.flags & SA_RESETHAND != 0 {
-            proc.sigactions.lock().set(sig, SigAction::default());
+            proc.handlers().lock().set(sig, SigAction::default());
         }
         return None;
     }
-    if let Some(mask) = proc.signals.restore_mask.lock().take() {
+    if let Some(mask) = thread.restore_mask.lock().take() {
         thread.sig_blocked.store(mask, Ordering::Relaxed);
     }
     // Interrupts are off from here to user mode: nothing can post a signal before we get there.
@@ -578,7 +667,14 @@ fn stop(proc: &Arc<Process>, sig: u32) {
     proc.signals.stop_signal.store(sig, Ordering::Relaxed);
     *proc.signals.report.lock() = Some(JobEvent::Stopped(sig));
     notify_parent_job(proc, CLD_STOPPED, sig);
-    let thread = task::current();
+    // The other threads stop on their way back to user mode (`handle_pending` checks the
+    // flag first); sleeping ones stay asleep, which is as stopped as they can be.
+    proc.for_each_thread(task::scheduler::wake_urgent);
+    task::note_signal_work();
+    wait_while_stopped(proc, &task::current());
+}
+
+fn wait_while_stopped(proc: &Process, thread: &Thread) {
     proc.signals.wake_on_continue.wait_unbounded(|| {
         let killed = thread.pending_all() & bit(SIGKILL) != 0;
         (!proc.signals.stopped.load(Ordering::Relaxed) || killed).then_some(())
@@ -646,9 +742,9 @@ const UC_STRICT_RESTORE_SS: u64 = 4;
 pub const SS_ONSTACK: u32 = 1;
 pub const SS_DISABLE: u32 = 2;
 
-/// Is `sp` on the alternate signal stack?
-pub fn on_alt_stack(proc: &Process, sp: u64) -> bool {
-    let (base, size, flags) = *proc.signals.alt_stack.lock();
+/// Is `sp` on the thread's alternate signal stack?
+pub fn on_alt_stack(thread: &Thread, sp: u64) -> bool {
+    let (base, size, flags) = *thread.alt_stack.lock();
     flags & SS_DISABLE == 0 && size != 0 && sp > base && sp - base <= size
 }
 
@@ -661,12 +757,13 @@ fn setup_frame(
     act: &SigAction,
 ) -> Result<()> {
     frame.complete_fpu();
-    let (alt_base, alt_size, alt_flags) = *proc.signals.alt_stack.lock();
-    let restore = proc.signals.restore_mask.lock().take();
+    let _ = proc;
+    let (alt_base, alt_size, alt_flags) = *thread.alt_stack.lock();
+    let restore = thread.restore_mask.lock().take();
     let mut sp = if act.flags & SA_ONSTACK != 0
         && alt_flags & SS_DISABLE == 0
         && alt_size != 0
-        && !on_alt_stack(proc, frame.rsp)
+        && !on_alt_stack(thread, frame.rsp)
     {
         alt_base.wrapping_add(alt_size)
     } else {
@@ -717,7 +814,7 @@ fn setup_frame(
             flags: UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS,
             link: 0,
             ss_sp: alt_base,
-            ss_flags: if on_alt_stack(proc, frame.rsp) {
+            ss_flags: if on_alt_stack(thread, frame.rsp) {
                 SS_ONSTACK
             } else {
                 alt_flags & SS_DISABLE

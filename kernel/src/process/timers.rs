@@ -397,7 +397,12 @@ impl PosixTimer {
         info.fields[0] = self.id as u32 as u64 | (missed as u64) << 32;
         info.set_value(*value);
         match thread {
-            Some(_) => signal::send_to_thread(&proc, *sig, info),
+            // SIGEV_THREAD_ID: to that thread while it lives.
+            Some(t) => {
+                if let Some(t) = t.upgrade() {
+                    signal::send_to_thread(&proc, &t, *sig, info);
+                }
+            }
             None => signal::send(&proc, *sig, info),
         }
     }

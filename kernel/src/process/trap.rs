@@ -89,13 +89,14 @@ fn force_signal(sig: u32, info: SigInfo) {
     let thread = crate::task::current();
     let blocked =
         thread.sig_blocked.load(core::sync::atomic::Ordering::Relaxed) & signal::bit(sig) != 0;
-    let mut acts = proc.sigactions.lock();
+    let acts_ref = proc.handlers();
+    let mut acts = acts_ref.lock();
     if blocked || acts.get(sig).handler == SIG_IGN {
         acts.set(sig, SigAction::default());
         thread.sig_blocked.fetch_and(!signal::bit(sig), core::sync::atomic::Ordering::Relaxed);
     }
     drop(acts);
-    signal::send_to_thread(&proc, sig, info);
+    signal::send_to_thread(&proc, &thread, sig, info);
 }
 
 pub fn on_exception(frame: &mut TrapFrame, fault_addr: u64) {

@@ -37,20 +37,20 @@ impl FdDir {
     fn files(&self) -> Result<Vec<(i32, Arc<OpenFile>)>> {
         let p = process::find(self.pid).ok_or(Errno::ENOENT)?;
         super::may_inspect(self.pid)?;
-        let entries = p.fds.lock().try_entries()?;
+        let entries = p.files().lock().try_entries()?;
         Ok(entries)
     }
 
     fn file(&self, fd: i32) -> Result<Arc<OpenFile>> {
         let p = process::find(self.pid).ok_or(Errno::ENOENT)?;
         super::may_inspect(self.pid)?;
-        let f = p.fds.lock().get(fd).map_err(|_| Errno::ENOENT);
+        let f = p.files().lock().get(fd).map_err(|_| Errno::ENOENT);
         f
     }
 
     fn link(&self, fd: i32, file: &OpenFile) -> Arc<dyn Inode> {
         let pid = self.pid;
-        let open_file = move || process::find(pid).and_then(|p| p.fds.lock().get(fd).ok());
+        let open_file = move || process::find(pid).and_then(|p| p.files().lock().get(fd).ok());
         let target = Arc::new(move || open_file().map(|f| link_text(&f)).ok_or(Errno::ENOENT));
         let fs = self.fs.clone();
         // Followed, the link reaches the open file itself, as Linux's does: the walk that opened

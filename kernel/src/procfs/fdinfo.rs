@@ -37,7 +37,8 @@ fn text(pid: u32, fd: i32) -> Result<Vec<u8>> {
     let p = process::find(pid).ok_or(Errno::ENOENT)?;
     super::may_inspect(pid)?;
     let (file, cloexec) = {
-        let mut fds = p.fds.lock();
+        let fds_ref = p.files();
+        let mut fds = fds_ref.lock();
         let file = fds.get(fd).map_err(|_| Errno::ENOENT)?;
         let cloexec = fds.cloexec(fd).unwrap_or(false);
         (file, cloexec)
@@ -83,7 +84,7 @@ impl Inode for FdInfoDir {
         let p = process::find(self.pid).ok_or(Errno::ENOENT)?;
         super::may_inspect(self.pid)?;
         let fd = parse_pid(name).and_then(|n| i32::try_from(n).ok()).ok_or(Errno::ENOENT)?;
-        p.fds.lock().get(fd).map_err(|_| Errno::ENOENT)?;
+        p.files().lock().get(fd).map_err(|_| Errno::ENOENT)?;
         let pid = self.pid;
         let ino = ino::of_pid(pid, ino::FDINFO_FILE + fd as u64);
         let gen = Arc::new(move || text(pid, fd));
@@ -93,7 +94,7 @@ impl Inode for FdInfoDir {
     fn readdir(&self) -> Result<Vec<DirEntry>> {
         let p = process::find(self.pid).ok_or(Errno::ENOENT)?;
         super::may_inspect(self.pid)?;
-        let entries = p.fds.lock().try_entries()?;
+        let entries = p.files().lock().try_entries()?;
         let entries_len = entries.len();
         let dir = dtype_of(S_IFDIR);
         let mut v = alloc::vec![

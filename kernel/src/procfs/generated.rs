@@ -13,7 +13,7 @@ use crate::mm::user::UserSlice;
 
 pub type Generator = Arc<dyn Fn() -> Result<Vec<u8>> + Send + Sync>;
 /// What a write to a writable sysctl does with the bytes written.
-pub type Writer = fn(&[u8]) -> Result<()>;
+pub type Writer = Arc<dyn Fn(&[u8]) -> Result<()> + Send + Sync>;
 
 #[derive(Clone)]
 pub struct GenFile {
@@ -38,6 +38,20 @@ impl GenFile {
         generate: Generator,
     ) -> Arc<GenFile> {
         Arc::new(GenFile { fs, ino, perm, owner, write_error, generate, writer: None })
+    }
+
+    /// A per-process file that takes writes (/proc/PID/task/TID/comm): `writer` decides who
+    /// may write and what it does.
+    pub fn writable(
+        fs: Arc<ProcFs>,
+        ino: u64,
+        perm: u32,
+        owner: Owner,
+        generate: Generator,
+        writer: Writer,
+    ) -> Arc<GenFile> {
+        let write_error = Errno::EINVAL;
+        Arc::new(GenFile { fs, ino, perm, owner, write_error, generate, writer: Some(writer) })
     }
 
     /// A writable sysctl: reads generate, writes go to `writer` (whose owner is root, so the
@@ -74,7 +88,7 @@ impl Inode for GenFile {
     }
 
     fn write_at(&self, _offset: u64, buf: &[u8]) -> Result<usize> {
-        let w = self.writer.ok_or(self.write_error)?;
+        let w = self.writer.as_ref().ok_or(self.write_error)?;
         w(buf)?;
         Ok(buf.len())
     }
@@ -91,7 +105,7 @@ impl Inode for GenFile {
             data,
             inode,
             write_error: self.write_error,
-            writer: self.writer,
+            writer: self.writer.clone(),
         })))
     }
 }
@@ -122,7 +136,7 @@ impl FileLike for Snapshot {
     }
 
     fn write(&self, buf: UserSlice, _offset: u64, _nonblock: bool) -> Result<usize> {
-        let w = self.writer.ok_or(self.write_error)?;
+        let w = self.writer.as_ref().ok_or(self.write_error)?;
         // A sysctl value is a short line; Linux reads at most a page of it.
         let n = buf.len().min(4096);
         let bytes = UserSlice::new(buf.addr(), n).read_to_vec()?;

@@ -14,6 +14,7 @@ mod process_files;
 mod root;
 mod system_files;
 mod sysvipc;
+mod task;
 mod tree;
 
 use alloc::sync::{Arc, Weak};
@@ -75,6 +76,10 @@ pub mod ino {
     pub const PID_DIR: u64 = 1;
     pub const FD_DIR: u64 = 2;
     pub const FDINFO_DIR: u64 = 3;
+    pub const TASK_DIR: u64 = 4;
+    /// /proc/<pid>/task/<tid>: `of_pid(tid, TID_DIR)`, its files `of_pid(tid, TID_FILE + i)`.
+    pub const TID_DIR: u64 = 5;
+    pub const TID_FILE: u64 = 0x20;
     /// Per-process files: `PID_FILE + index`.
     pub const PID_FILE: u64 = 0x10;
     /// /proc/<pid>/fd/<n>: `FD_LINK + n`.

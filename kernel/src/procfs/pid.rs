@@ -23,6 +23,7 @@ enum Kind {
     Link(fn(&Arc<Process>) -> Result<String>),
     FdDir,
     FdInfoDir,
+    TaskDir,
 }
 
 struct Entry {
@@ -47,6 +48,7 @@ static ENTRIES: &[Entry] = &[
     Entry { id: 8, name: "stat", kind: Kind::File(pf::stat, 0o444), inspects: false },
     Entry { id: 9, name: "statm", kind: Kind::File(pf::statm, 0o444), inspects: false },
     Entry { id: 10, name: "status", kind: Kind::File(pf::status, 0o444), inspects: false },
+    Entry { id: 12, name: "task", kind: Kind::TaskDir, inspects: false },
 ];
 
 impl Entry {
@@ -54,6 +56,7 @@ impl Entry {
         match self.kind {
             Kind::FdDir => ino::of_pid(pid, ino::FD_DIR),
             Kind::FdInfoDir => ino::of_pid(pid, ino::FDINFO_DIR),
+            Kind::TaskDir => ino::of_pid(pid, ino::TASK_DIR),
             _ => ino::of_pid(pid, ino::PID_FILE + self.id),
         }
     }
@@ -63,7 +66,7 @@ impl Entry {
             Kind::File(_, perm) => S_IFREG | perm,
             Kind::Link(_) => S_IFLNK | 0o777,
             Kind::FdDir => S_IFDIR | 0o500,
-            Kind::FdInfoDir => S_IFDIR | 0o555,
+            Kind::FdInfoDir | Kind::TaskDir => S_IFDIR | 0o555,
         }
     }
 }
@@ -91,6 +94,14 @@ impl PidDir {
         let (fs, pid, owner, ino) =
             (self.fs.clone(), self.pid, Owner::Process(self.pid), e.ino(self.pid));
         match e.kind {
+            Kind::File(generate, perm) if e.name == "comm" => {
+                // /proc/PID/comm takes writes, the leader's name (Linux's comm_write).
+                let _ = generate;
+                let gen = Arc::new(move || pf::comm(&process_of(pid)?));
+                let writer =
+                    Arc::new(move |bytes: &[u8]| pf::set_comm(&process_of(pid)?, None, bytes));
+                GenFile::writable(fs, ino, perm, owner, gen, writer)
+            }
             Kind::File(generate, perm) => {
                 // Linux: files without a write handler fail writes with EINVAL.
                 let guarded = e.inspects;
@@ -115,6 +126,7 @@ impl PidDir {
             }
             Kind::FdDir => FdDir::new(fs, pid),
             Kind::FdInfoDir => FdInfoDir::new(fs, pid),
+            Kind::TaskDir => super::task::TaskDir::new(fs, pid),
         }
     }
 }

@@ -14,6 +14,7 @@ use crate::mm::vm::{AddressSpace, Backing, Prot, VmaName};
 use crate::process::{self, Process};
 use crate::sync::Mutex;
 use crate::task::thread::State;
+use crate::task::Thread;
 
 /// Clock ticks per second in stat (USER_HZ).
 const HZ: u64 = 100;
@@ -30,15 +31,21 @@ fn address_space(p: &Process) -> Option<Arc<Mutex<AddressSpace>>> {
     p.vm.lock().clone()
 }
 
+/// Whose view a file shows: the process (its leader, /proc/PID/...) or one of its threads
+/// (/proc/PID/task/TID/...).
+fn thread_of(p: &Process, t: Option<&Arc<Thread>>) -> Option<Arc<Thread>> {
+    t.cloned().or_else(|| p.main_thread())
+}
+
 /// The one-letter state and its word, as stat and status show them.
-fn state(p: &Process) -> (char, &'static str) {
+fn state(p: &Process, t: Option<&Arc<Thread>>) -> (char, &'static str) {
     if p.is_zombie() {
         return ('Z', "zombie");
     }
     if p.signals.stopped.load(core::sync::atomic::Ordering::Relaxed) {
         return ('T', "stopped");
     }
-    match p.main_thread().map(|t| t.state()) {
+    match thread_of(p, t).map(|t| t.state()) {
         Some(State::Sleeping) => ('S', "sleeping"),
         Some(State::Dead) => ('X', "dead"),
         _ => ('R', "running"),
@@ -96,16 +103,33 @@ fn memory(p: &Process) -> Option<Memory> {
     Some(m)
 }
 
-fn cpu_ticks(p: &Process) -> u64 {
-    p.main_thread().map(|t| t.cpu_time_ns()).unwrap_or(0) / NS_PER_TICK
+/// CPU time in ticks: the thread's, or for the process the sum over its live threads.
+fn cpu_ticks(p: &Process, t: Option<&Arc<Thread>>) -> u64 {
+    let ns = match t {
+        Some(t) => t.cpu_time_ns(),
+        None => {
+            let mut sum = 0;
+            p.for_each_thread(|t| sum += t.cpu_time_ns());
+            sum
+        }
+    };
+    ns / NS_PER_TICK
 }
 
-/// (pending, blocked) signal masks of the process's thread.
-fn signal_masks(p: &Process) -> (u64, u64) {
+/// (pending, blocked) signal masks of the thread shown.
+fn signal_masks(p: &Process, t: Option<&Arc<Thread>>) -> (u64, u64) {
     use core::sync::atomic::Ordering::Relaxed;
-    p.main_thread()
+    thread_of(p, t)
         .map(|t| (t.sig_pending.load(Relaxed), t.sig_blocked.load(Relaxed)))
         .unwrap_or((0, 0))
+}
+
+/// The name shown: the thread's, or the leader's for the process.
+fn name_of(p: &Process, t: Option<&Arc<Thread>>) -> String {
+    match t {
+        Some(t) => process::thread_comm(p, t),
+        None => process::comm_of(p),
+    }
 }
 
 pub fn cmdline(p: &Arc<Process>) -> Result<Vec<u8>> {
@@ -121,9 +145,31 @@ pub fn cmdline(p: &Arc<Process>) -> Result<Vec<u8>> {
 }
 
 pub fn comm(p: &Arc<Process>) -> Result<Vec<u8>> {
-    let mut s = process::comm_of(p);
+    thread_comm(p, None)
+}
+
+pub fn thread_comm(p: &Arc<Process>, t: Option<&Arc<Thread>>) -> Result<Vec<u8>> {
+    let mut s = name_of(p, t);
     s.push('\n');
     Ok(s.into_bytes())
+}
+
+/// A write to .../comm (pthread_setname_np for another thread): allowed within the thread
+/// group only (Linux's comm_write: EINVAL otherwise); the name is cut at 15 bytes and at the
+/// first newline.
+pub fn set_comm(p: &Arc<Process>, t: Option<&Arc<Thread>>, bytes: &[u8]) -> Result<()> {
+    let caller = process::current();
+    if !Arc::ptr_eq(&caller, p) {
+        return Err(Errno::EINVAL);
+    }
+    let end = bytes.iter().position(|&b| b == b'\n' || b == 0).unwrap_or(bytes.len()).min(15);
+    let name = String::from_utf8_lossy(&bytes[..end]).into_owned();
+    let Some(t) = thread_of(p, t) else { return Err(Errno::ESRCH) };
+    if t.tid() == p.pid {
+        *p.comm.lock() = Some(name.clone());
+    }
+    *t.comm.lock() = Some(name);
+    Ok(())
 }
 
 pub fn environ(_p: &Arc<Process>) -> Result<Vec<u8>> {
@@ -146,7 +192,7 @@ pub fn cwd(p: &Arc<Process>) -> Result<String> {
     if p.is_zombie() {
         return Err(Errno::ENOENT);
     }
-    let cwd = p.fs.lock().cwd.path();
+    let cwd = p.fs().lock().cwd.path();
     Ok(cwd)
 }
 
@@ -250,7 +296,11 @@ pub fn maps(p: &Arc<Process>) -> Result<Vec<u8>> {
 }
 
 pub fn stat(p: &Arc<Process>) -> Result<Vec<u8>> {
-    let (state, _) = state(p);
+    thread_stat(p, None)
+}
+
+pub fn thread_stat(p: &Arc<Process>, t: Option<&Arc<Thread>>) -> Result<Vec<u8>> {
+    let (state, _) = state(p, t);
     let zombie = p.is_zombie();
     // Take the terminal out first: its own lock is not taken under the process's.
     let ctty = p.ctty.lock().clone();
@@ -259,8 +309,8 @@ pub fn stat(p: &Arc<Process>) -> Result<Vec<u8>> {
         None => (0, -1),
     };
     let mem = memory(p).unwrap_or_default();
-    let (pending, blocked) = signal_masks(p);
-    let (ignored, caught) = p.sigactions.lock().masks();
+    let (pending, blocked) = signal_masks(p, t);
+    let (ignored, caught) = p.handlers().lock().masks();
     let rsslim = p.rlimits.lock().0[5].cur;
     let sleeping = state == 'S';
     let exit_code = match *p.life.lock() {
@@ -272,9 +322,9 @@ pub fn stat(p: &Arc<Process>) -> Result<Vec<u8>> {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "{} ({}) {} {} {} {} {} {} {} 0 0 0 0 {} 0 0 0 20 0 1 0 {} {} {} {} {} {} {} 0 0 {} {} {} {} {} 0 0 {} 0 0 0 0 0 0 {} {} {} {} {} {} {} {}",
-        p.pid,
-        process::comm_of(p),
+        "{} ({}) {} {} {} {} {} {} {} 0 0 0 0 {} 0 0 0 20 0 {} 0 {} {} {} {} {} {} {} 0 0 {} {} {} {} {} 0 0 {} 0 0 0 0 0 0 {} {} {} {} {} {} {} {}",
+        t.map_or(p.pid, |t| t.tid()),
+        name_of(p, t),
         state,
         p.ppid(),
         p.pgid(),
@@ -282,7 +332,8 @@ pub fn stat(p: &Arc<Process>) -> Result<Vec<u8>> {
         tty_nr,
         tpgid,
         PF_RANDOMIZE | if zombie { PF_EXITING } else { 0 },
-        cpu_ticks(p),
+        cpu_ticks(p, t),
+        p.thread_count().max(1),
         p.start_ns / NS_PER_TICK,
         mem.size,
         mem.resident,
@@ -323,27 +374,31 @@ pub fn statm(p: &Arc<Process>) -> Result<Vec<u8>> {
 }
 
 pub fn status(p: &Arc<Process>) -> Result<Vec<u8>> {
-    let (state, word) = state(p);
+    thread_status(p, None)
+}
+
+pub fn thread_status(p: &Arc<Process>, t: Option<&Arc<Thread>>) -> Result<Vec<u8>> {
+    let (state, word) = state(p, t);
     let zombie = p.is_zombie();
     let creds = p.creds.lock().clone();
-    let fd_slots = p.fds.lock().entries().last().map(|(fd, _)| fd as usize + 1).unwrap_or(0);
+    let fd_slots = p.files().lock().entries().last().map(|(fd, _)| fd as usize + 1).unwrap_or(0);
     let fd_size = if zombie { 0 } else { fd_slots.max(64).next_power_of_two() };
-    let (pending, blocked) = signal_masks(p);
-    let (ignored, caught) = p.sigactions.lock().masks();
+    let (pending, blocked) = signal_masks(p, t);
+    let (ignored, caught) = p.handlers().lock().masks();
     let sig_limit = p.rlimits.lock().0[11].cur;
     let caps = if creds.euid == 0 { ALL_CAPS } else { 0 };
 
     let mut s = String::new();
-    let _ = writeln!(s, "Name:\t{}", process::comm_of(p));
+    let _ = writeln!(s, "Name:\t{}", name_of(p, t));
     if !zombie {
-        let _ = writeln!(s, "Umask:\t{:04o}", p.fs.lock().umask);
+        let _ = writeln!(s, "Umask:\t{:04o}", p.fs().lock().umask);
     }
     let _ = writeln!(s, "State:\t{} ({})", state, word);
     let _ = writeln!(
         s,
         "Tgid:\t{}\nNgid:\t0\nPid:\t{}\nPPid:\t{}\nTracerPid:\t0",
         p.pid,
-        p.pid,
+        t.map_or(p.pid, |t| t.tid()),
         p.ppid()
     );
     let _ = writeln!(s, "Uid:\t{}\t{}\t{}\t{}", creds.uid, creds.euid, creds.suid, creds.fsuid);
@@ -358,7 +413,7 @@ pub fn status(p: &Arc<Process>) -> Result<Vec<u8>> {
         s,
         "NStgid:\t{}\nNSpid:\t{}\nNSpgid:\t{}\nNSsid:\t{}",
         p.pid,
-        p.pid,
+        t.map_or(p.pid, |t| t.tid()),
         p.pgid(),
         p.sid()
     );
@@ -386,7 +441,8 @@ pub fn status(p: &Arc<Process>) -> Result<Vec<u8>> {
         }
         s.push_str("HugetlbPages:\t       0 kB\nCoreDumping:\t0\nTHP_enabled:\t1\n");
     }
-    let _ = writeln!(s, "Threads:\t1");
+    // A zombie's threads are gone; Linux still counts the leader.
+    let _ = writeln!(s, "Threads:\t{}", p.thread_count().max(1));
     let _ = writeln!(s, "SigQ:\t{}/{}", pending.count_ones(), sig_limit);
     let shared = p.signals.shared_pending.load(core::sync::atomic::Ordering::Relaxed);
     let _ = writeln!(s, "SigPnd:\t{:016x}\nShdPnd:\t{:016x}", pending, shared);

@@ -19,7 +19,7 @@ pub enum Node {
     File(fn() -> Result<Vec<u8>>, u32),
     Link(fn() -> Result<String>),
     /// A writable sysctl (mode 0644, root's): its value, and the setter writes go to.
-    Sysctl(fn() -> Result<Vec<u8>>, super::generated::Writer),
+    Sysctl(fn() -> Result<Vec<u8>>, fn(&[u8]) -> Result<()>),
     Dir(&'static [Entry]),
 }
 
@@ -65,7 +65,7 @@ impl Entry {
                 )
             }
             Node::Sysctl(generate, writer) => {
-                GenFile::sysctl(fs.clone(), self.ino(), Arc::new(generate), writer)
+                GenFile::sysctl(fs.clone(), self.ino(), Arc::new(generate), Arc::new(writer))
             }
             Node::Link(target) => {
                 Link::new(fs.clone(), self.ino(), 0o777, Owner::Root, 0, Arc::new(target))

@@ -118,7 +118,8 @@ pub fn utimensat(dirfd: i32, pathname: u64, times: u64, flags: u32) -> Result<i6
 
 pub fn umask(mask: u32) -> Result<i64> {
     let p = process::current();
-    let mut fs = p.fs.lock();
+    let fs_ref = p.fs();
+    let mut fs = fs_ref.lock();
     let old = fs.umask;
     fs.umask = mask & 0o777;
     Ok(old as i64)

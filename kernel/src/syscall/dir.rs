@@ -96,7 +96,7 @@ pub fn getdents64(fd: i32, buf: u64, count: u64) -> Result<i64> {
 }
 
 pub fn getcwd(buf: u64, size: u64) -> Result<i64> {
-    let walk = process::current().fs.lock().cwd.clone();
+    let walk = process::current().fs().lock().cwd.clone();
     if walk.inode().metadata().nlink == 0 {
         // The directory was removed.
         return Err(Errno::ENOENT);

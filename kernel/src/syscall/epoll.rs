@@ -7,7 +7,7 @@ use crate::error::{Errno, Result};
 use crate::fs::epoll::{EpollFile, EPOLLEXCLUSIVE, EPOLLONESHOT};
 use crate::fs::file::{OpenFile, O_CLOEXEC, O_RDWR};
 use crate::mm::user::{UserPtr, UserSlice};
-use crate::process::{self, fileops};
+use crate::process::{self, fileops, signal};
 
 const EPOLL_CTL_ADD: i32 = 1;
 const EPOLL_CTL_DEL: i32 = 2;
@@ -43,7 +43,8 @@ fn read_event(addr: u64) -> Result<(u32, u64)> {
 pub fn epoll_ctl(epfd: i32, op: i32, fd: i32, event: u64) -> Result<i64> {
     let p = process::current();
     let (ep_file, target) = {
-        let fds = p.fds.lock();
+        let fds_ref = p.files();
+        let fds = fds_ref.lock();
         (fds.get(epfd)?, fds.get(fd)?)
     };
     let ep = ep_file.file().epoll().cloned().ok_or(Errno::EINVAL)?;
@@ -129,7 +130,7 @@ fn wait(
             mask & !crate::process::signal::UNBLOCKABLE,
             core::sync::atomic::Ordering::Relaxed,
         );
-        process::current().signals.set_restore_mask(old);
+        signal::set_restore_mask(old);
     }
     let got = ep.wait(maxevents as usize, deadline)?;
     for (i, (ev, data)) in got.iter().enumerate() {

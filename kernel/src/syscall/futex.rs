@@ -92,15 +92,15 @@ pub fn futex(uaddr: u64, op: u32, val: u32, timeout: u64, uaddr2: u64, val3: u32
                 FUTEX_LOCK_PI => deadline(timeout, true, true)?,
                 _ => deadline(timeout, true, realtime)?,
             };
-            let tid = task::current().tid;
+            let tid = task::current().tid();
             let r = futex::lock_pi(&word(uaddr)?, tid, deadline, cmd == FUTEX_TRYLOCK_PI);
             pi_result(r)
         }
-        FUTEX_UNLOCK_PI => futex::unlock_pi(&word(uaddr)?, task::current().tid).map(|_| 0),
+        FUTEX_UNLOCK_PI => futex::unlock_pi(&word(uaddr)?, task::current().tid()).map(|_| 0),
         FUTEX_WAIT_REQUEUE_PI => {
             let deadline = deadline(timeout, true, realtime)?;
             let (w1, w2) = (word(uaddr)?, word(uaddr2)?);
-            let tid = task::current().tid;
+            let tid = task::current().tid();
             pi_result(futex::wait_requeue_pi(&w1, val, &w2, tid, deadline))
         }
         FUTEX_CMP_REQUEUE_PI => {
@@ -195,8 +195,7 @@ pub fn get_robust_list(pid: i32, head_ptr: u64, len_ptr: u64) -> Result<i64> {
     let thread = if pid == 0 {
         task::current()
     } else {
-        let p = process::find(pid as u32).ok_or(Errno::ESRCH)?;
-        let t = p.main_thread().ok_or(Errno::ESRCH)?;
+        let (p, t) = process::find_thread(pid as u32).ok_or(Errno::ESRCH)?;
         // Linux's ptrace read check.
         crate::procfs::may_inspect(p.pid).map_err(|_| Errno::EPERM)?;
         t

@@ -16,7 +16,7 @@ const IOV_MAX: i32 = 1024;
 const MAX_RW_COUNT: u64 = 0x7fff_f000;
 
 pub fn file(fd: i32) -> Result<Arc<OpenFile>> {
-    process::current().fds.lock().get(fd)
+    process::current().files().lock().get(fd)
 }
 
 pub fn read(fd: i32, buf: u64, count: u64) -> Result<i64> {
@@ -194,7 +194,7 @@ pub fn ioctl(fd: i32, cmd: u32, arg: u64) -> Result<i64> {
     let f = file(fd)?;
     match cmd {
         FIOCLEX | FIONCLEX => {
-            process::current().fds.lock().set_cloexec(fd, cmd == FIOCLEX)?;
+            process::current().files().lock().set_cloexec(fd, cmd == FIOCLEX)?;
             Ok(0)
         }
         FIONBIO => {
@@ -215,7 +215,7 @@ pub fn ioctl(fd: i32, cmd: u32, arg: u64) -> Result<i64> {
 
 pub fn close(fd: i32) -> Result<i64> {
     let p = process::current();
-    let f = p.fds.lock().remove(fd)?;
+    let f = p.files().lock().remove(fd)?;
     crate::fs::lock::closed_by_process(p.pid, &f);
     f.file().closed_by(p.pid);
     let socket = f.file().as_socket().is_some();
@@ -237,12 +237,12 @@ pub fn dup3(old: i32, new: i32, flags: u32) -> Result<i64> {
         return Err(Errno::EINVAL);
     }
     let p = process::current();
-    let f = p.fds.lock().get(old)?;
+    let f = p.files().lock().get(old)?;
     let limit = p.rlimits.lock().nofile();
     if new < 0 || new as usize >= limit {
         return Err(Errno::EBADF);
     }
-    let replaced = p.fds.lock().put(new, f, flags & O_CLOEXEC != 0)?;
+    let replaced = p.files().lock().put(new, f, flags & O_CLOEXEC != 0)?;
     if let Some(old) = replaced {
         crate::fs::lock::closed_by_process(p.pid, &old);
         old.file().closed_by(p.pid);
@@ -270,19 +270,19 @@ const FD_CLOEXEC: u64 = 1;
 
 pub fn fcntl(fd: i32, cmd: i32, arg: u64) -> Result<i64> {
     let p = process::current();
-    let f = p.fds.lock().get(fd)?;
+    let f = p.files().lock().get(fd)?;
     match cmd {
         F_DUPFD | F_DUPFD_CLOEXEC => {
             let limit = p.rlimits.lock().nofile();
             if arg >= limit as u64 {
                 return Err(Errno::EINVAL);
             }
-            let fd = p.fds.lock().insert(f, cmd == F_DUPFD_CLOEXEC, arg as usize, limit)?;
+            let fd = p.files().lock().insert(f, cmd == F_DUPFD_CLOEXEC, arg as usize, limit)?;
             Ok(fd as i64)
         }
-        F_GETFD => Ok(if p.fds.lock().cloexec(fd)? { FD_CLOEXEC as i64 } else { 0 }),
+        F_GETFD => Ok(if p.files().lock().cloexec(fd)? { FD_CLOEXEC as i64 } else { 0 }),
         F_SETFD => {
-            p.fds.lock().set_cloexec(fd, arg & FD_CLOEXEC != 0)?;
+            p.files().lock().set_cloexec(fd, arg & FD_CLOEXEC != 0)?;
             Ok(0)
         }
         F_GETFL => Ok(f.flags() as i64),

@@ -128,7 +128,7 @@ pub fn flock(fd: i32, op: u32) -> Result<i64> {
         LOCK_UN => None,
         _ => return Err(Errno::EINVAL),
     };
-    let f = process::current().fds.lock().get(fd)?;
+    let f = process::current().files().lock().get(fd)?;
     if f.is_path_only() {
         return Err(Errno::EBADF);
     }

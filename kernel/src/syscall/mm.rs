@@ -81,7 +81,7 @@ pub fn mmap(addr: u64, len: u64, prot: i32, flags: i32, fd: i32, offset: u64) ->
             Backing::Anonymous
         }
     } else {
-        let f = proc.fds.lock().get(fd)?;
+        let f = proc.files().lock().get(fd)?;
         let m = f.file().metadata();
         if f.is_path_only() {
             return Err(Errno::EBADF);

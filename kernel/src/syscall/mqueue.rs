@@ -60,7 +60,7 @@ pub fn mq_open(name: u64, oflag: u32, mode: u32, attr: u64) -> Result<i64> {
     let attr = if attr != 0 { Some(UserPtr::<MqAttr>::new(attr).read()?) } else { None };
     let name = read_name(name)?;
     let proc = process::current();
-    let umask = proc.fs.lock().umask;
+    let umask = proc.fs().lock().umask;
     let creds = proc.creds.lock().clone();
     let may = |m: &crate::fs::inode::Metadata, mask: u32| creds.may_access(m, mask);
     let who = Opener {

@@ -15,21 +15,20 @@ pub fn pipe2(fds: u64, flags: u32) -> Result<i64> {
     let (r, w) = pipe::new_pair(flags & O_DIRECT != 0)?;
     let status = flags & (O_NONBLOCK | O_DIRECT);
     let cloexec = flags & O_CLOEXEC != 0;
-    let rfd = fileops::install(OpenFile::new(r, O_RDONLY | status), cloexec)?;
-    let wfd = match fileops::install(OpenFile::new(w, O_WRONLY | status), cloexec) {
+    // Reserved until copied out: a sibling thread never sees descriptors this call may undo.
+    let rfd = fileops::reserve(OpenFile::new(r, O_RDONLY | status), cloexec)?;
+    let wfd = match fileops::reserve(OpenFile::new(w, O_WRONLY | status), cloexec) {
         Ok(fd) => fd,
         Err(e) => {
-            let _ = process::current().fds.lock().remove(rfd);
+            fileops::unreserve(&[rfd]);
             return Err(e);
         }
     };
     if let Err(e) = UserPtr::<[i32; 2]>::new(fds).write(&[rfd, wfd]) {
-        let p = process::current();
-        let mut table = p.fds.lock();
-        let _ = table.remove(rfd);
-        let _ = table.remove(wfd);
+        fileops::unreserve(&[rfd, wfd]);
         return Err(e);
     }
+    fileops::publish(&[rfd, wfd]);
     Ok(0)
 }
 

@@ -11,7 +11,7 @@ use crate::event::IoEvents;
 use crate::fs::poll::{self, PollEntry};
 use crate::mm::user::{UserPtr, UserSlice};
 use crate::process;
-use crate::process::signal::UNBLOCKABLE;
+use crate::process::signal::{self, UNBLOCKABLE};
 use crate::task;
 
 #[repr(C)]
@@ -38,7 +38,8 @@ fn do_poll(fds: u64, nfds: u64, deadline: Option<u64>) -> Result<i64> {
         raw.push(UserPtr::<PollFd>::new(fds).add(i).read()?);
     }
     let mut entries: Vec<PollEntry> = {
-        let table = p.fds.lock();
+        let table_ref = p.files();
+        let table = table_ref.lock();
         raw.iter()
             .map(|pf| PollEntry {
                 file: (pf.fd >= 0).then(|| table.get(pf.fd).ok()),
@@ -73,7 +74,7 @@ fn with_sigmask(sigmask: u64, sigsetsize: u64) -> Result<()> {
     let mask = UserPtr::<u64>::new(sigmask).read()?;
     let t = task::current();
     let old = t.sig_blocked.swap(mask & !UNBLOCKABLE, core::sync::atomic::Ordering::Relaxed);
-    process::current().signals.set_restore_mask(old);
+    signal::set_restore_mask(old);
     Ok(())
 }
 
@@ -119,7 +120,8 @@ fn do_select(nfds: i32, rd: u64, wr: u64, ex: u64, deadline: Option<u64>) -> Res
     let mut fds = Vec::new();
     let mut files = Vec::new();
     {
-        let table = p.fds.lock();
+        let table_ref = p.files();
+        let table = table_ref.lock();
         for fd in 0..nfds {
             let (br, bw, bx) = (bit(&r, fd), bit(&w, fd), bit(&x, fd));
             if br || bw || bx {

@@ -26,27 +26,39 @@ const ARCH_GET_GS: i32 = 0x1004;
 const ARG_MAX: usize = 2 * 1024 * 1024;
 const SIGCHLD: u64 = 17;
 
+/// exit(2): ends the calling thread only.
 pub fn exit(code: i32) -> Result<i64> {
+    exit::exit_thread(exit::status_exited(code))
+}
+
+/// exit_group(2): ends every thread of the process.
+pub fn exit_group(code: i32) -> Result<i64> {
     exit::exit_group(exit::status_exited(code))
 }
 
-pub fn fork(frame: &TrapFrame) -> Result<i64> {
-    let args = CloneArgs { flags: SIGCHLD, stack: 0, parent_tid: 0, child_tid: 0, tls: 0 };
-    fork::clone_process(&args, frame).map(|p| p as i64)
-}
-
-pub fn vfork(frame: &TrapFrame) -> Result<i64> {
-    let args = CloneArgs {
-        flags: fork::CLONE_VM | fork::CLONE_VFORK | SIGCHLD,
+fn plain_args(flags: u64) -> CloneArgs {
+    CloneArgs {
+        flags,
         stack: 0,
         parent_tid: 0,
         child_tid: 0,
         tls: 0,
-    };
-    fork::clone_process(&args, frame).map(|p| p as i64)
+        pidfd: 0,
+        exit_signal: SIGCHLD as u32,
+        clear_sighand: false,
+    }
 }
 
-/// clone(flags, stack, parent_tid, child_tid, tls) — the x86-64 argument order.
+pub fn fork(frame: &TrapFrame) -> Result<i64> {
+    fork::clone_process(&plain_args(0), frame).map(|p| p as i64)
+}
+
+pub fn vfork(frame: &TrapFrame) -> Result<i64> {
+    fork::clone_process(&plain_args(fork::CLONE_VM | fork::CLONE_VFORK), frame).map(|p| p as i64)
+}
+
+/// clone(flags, stack, parent_tid, child_tid, tls) — the x86-64 argument order. The low byte
+/// of `flags` is the exit signal; CLONE_PIDFD stores the descriptor at `parent_tid`.
 pub fn clone(
     flags: u64,
     stack: u64,
@@ -55,8 +67,186 @@ pub fn clone(
     tls: u64,
     frame: &TrapFrame,
 ) -> Result<i64> {
-    let args = CloneArgs { flags, stack, parent_tid: ptid, child_tid: ctid, tls };
+    // Only the low 32 bits are flags in clone(2); CLONE_DETACHED is ignored there.
+    let flags = flags & 0xffff_ffff;
+    let exit_signal =
+        if flags & fork::CLONE_THREAD != 0 { 0 } else { (flags & fork::CSIGNAL) as u32 };
+    let args = CloneArgs {
+        flags: flags & !fork::CSIGNAL & !fork::CLONE_DETACHED,
+        stack,
+        parent_tid: ptid,
+        child_tid: ctid,
+        tls,
+        pidfd: ptid,
+        exit_signal,
+        clear_sighand: false,
+    };
     fork::clone_process(&args, frame).map(|p| p as i64)
+}
+
+/// `struct clone_args` of clone3 (its first version, 64 bytes, and the later fields).
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable, Default)]
+struct Clone3Args {
+    flags: u64,
+    pidfd: u64,
+    child_tid: u64,
+    parent_tid: u64,
+    exit_signal: u64,
+    stack: u64,
+    stack_size: u64,
+    tls: u64,
+    set_tid: u64,
+    set_tid_size: u64,
+    cgroup: u64,
+}
+
+const CLONE_ARGS_SIZE_VER0: u64 = 64;
+
+/// clone3(args, size): Linux's copy_clone_args_from_user and clone3_args_valid.
+pub fn clone3(uargs: u64, size: u64, frame: &TrapFrame) -> Result<i64> {
+    if size > PAGE_SIZE {
+        return Err(Errno::E2BIG);
+    }
+    if size < CLONE_ARGS_SIZE_VER0 {
+        return Err(Errno::EINVAL);
+    }
+    let known = core::mem::size_of::<Clone3Args>() as u64;
+    let mut bytes = [0u8; core::mem::size_of::<Clone3Args>()];
+    let n = size.min(known) as usize;
+    UserSlice::new(uargs, n).read(&mut bytes[..n])?;
+    if size > known {
+        // A newer caller's extra fields must be zero (copy_struct_from_user).
+        let mut rest = alloc::vec::Vec::new();
+        rest.try_reserve_exact((size - known) as usize).map_err(|_| Errno::ENOMEM)?;
+        rest.resize((size - known) as usize, 0u8);
+        UserSlice::new(uargs + known, rest.len()).read(&mut rest)?;
+        if rest.iter().any(|&b| b != 0) {
+            return Err(Errno::E2BIG);
+        }
+    }
+    let a: Clone3Args = bytemuck::pod_read_unaligned(&bytes);
+    if a.exit_signal & !fork::CSIGNAL != 0 || a.exit_signal > process::signal::NSIG as u64 {
+        return Err(Errno::EINVAL);
+    }
+    if a.set_tid_size > 32
+        || (a.set_tid == 0 && a.set_tid_size > 0)
+        || (a.set_tid != 0 && a.set_tid_size == 0)
+    {
+        return Err(Errno::EINVAL);
+    }
+    if a.set_tid_size > 0 {
+        // Choosing the child's pid needs CAP_SYS_ADMIN in a pid namespace: not supported.
+        return Err(Errno::EINVAL);
+    }
+    if a.cgroup > i32::MAX as u64 {
+        return Err(Errno::EINVAL);
+    }
+    let valid = fork::CLONE_LEGACY_FLAGS | fork::CLONE_CLEAR_SIGHAND | fork::CLONE_INTO_CGROUP;
+    if a.flags & !valid != 0 || a.flags & (fork::CLONE_DETACHED | fork::CSIGNAL) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if a.flags & (fork::CLONE_SIGHAND | fork::CLONE_CLEAR_SIGHAND)
+        == fork::CLONE_SIGHAND | fork::CLONE_CLEAR_SIGHAND
+    {
+        return Err(Errno::EINVAL);
+    }
+    if a.flags & (fork::CLONE_THREAD | fork::CLONE_PARENT) != 0 && a.exit_signal != 0 {
+        return Err(Errno::EINVAL);
+    }
+    // The stack is given as a range: both or neither.
+    let stack = match (a.stack, a.stack_size) {
+        (0, 0) => 0,
+        (0, _) | (_, 0) => return Err(Errno::EINVAL),
+        (base, len) => {
+            base.checked_add(len).filter(|&t| t <= crate::arch::USER_END).ok_or(Errno::EINVAL)?
+        }
+    };
+    if a.flags & fork::CLONE_INTO_CGROUP != 0 {
+        // No cgroups here: the descriptor cannot name one.
+        return Err(Errno::EBADF);
+    }
+    let args = CloneArgs {
+        flags: a.flags & !fork::CLONE_CLEAR_SIGHAND,
+        stack,
+        parent_tid: a.parent_tid,
+        child_tid: a.child_tid,
+        tls: a.tls,
+        pidfd: a.pidfd,
+        exit_signal: a.exit_signal as u32,
+        clear_sighand: a.flags & fork::CLONE_CLEAR_SIGHAND != 0,
+    };
+    let id = fork::clone_process(&args, frame)?;
+    Ok(id as i64)
+}
+
+/// unshare(2): the calling process stops sharing what `flags` names: CLONE_FILES and CLONE_FS
+/// give it a copy of a table it shares with another process (CLONE_FILES/CLONE_FS clones);
+/// CLONE_SYSVSEM's undo list is already its own. Tables are per process here, so with several
+/// threads only an unshare with nothing to do succeeds (see docs/threads.md).
+pub fn unshare(flags: u64) -> Result<i64> {
+    use alloc::sync::Arc;
+    use fork::*;
+    let allowed = CLONE_FILES | CLONE_FS | CLONE_SYSVSEM | CLONE_THREAD | CLONE_SIGHAND | CLONE_VM;
+    if flags & !(allowed | CLONE_NEW_ALL) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if flags & CLONE_NEW_ALL != 0 {
+        crate::log!("unshare: namespace flags {:#x} are not supported", flags);
+        return Err(Errno::EINVAL);
+    }
+    let p = process::current();
+    let threads = p.thread_count();
+    // Linux: CLONE_THREAD, CLONE_SIGHAND and CLONE_VM can be unshared only by a task that does
+    // not share them (one thread, handlers and memory of its own); otherwise EINVAL.
+    if flags & (CLONE_THREAD | CLONE_SIGHAND | CLONE_VM) != 0 && threads > 1 {
+        return Err(Errno::EINVAL);
+    }
+    if flags & CLONE_SIGHAND != 0 && Arc::strong_count(&p.handlers()) > 2 {
+        return Err(Errno::EINVAL);
+    }
+    if flags & CLONE_VM != 0 && Arc::strong_count(&p.vm()) > 2 {
+        return Err(Errno::EINVAL);
+    }
+    let files = p.files();
+    let fs = p.fs();
+    let shares_files = Arc::strong_count(&files) > 2;
+    let shares_fs = Arc::strong_count(&fs) > 2;
+    if threads > 1 && flags & (CLONE_FILES | CLONE_FS) != 0 {
+        // The table belongs to the process, shared by all its threads: one thread cannot take
+        // a private copy.
+        crate::log!("unshare: CLONE_FILES/CLONE_FS in a process with threads is not supported");
+        return Err(Errno::EINVAL);
+    }
+    if flags & CLONE_FILES != 0 && shares_files {
+        let copy = files.lock().try_clone()?;
+        crate::mm::fallible::ensure_room(256)?;
+        p.set_files(Arc::new(crate::sync::Mutex::new(copy)));
+    }
+    if flags & CLONE_FS != 0 && shares_fs {
+        crate::mm::fallible::ensure_room(256)?;
+        let copy = fs.lock().clone();
+        p.set_fs(Arc::new(crate::sync::Mutex::new(copy)));
+    }
+    Ok(0)
+}
+
+/// pidfd_open(pid, flags): a pidfd for the process `pid` (a thread group leader).
+pub fn pidfd_open(pid: i32, flags: u32) -> Result<i64> {
+    const PIDFD_NONBLOCK: u32 = crate::fs::file::O_NONBLOCK;
+    const PIDFD_THREAD: u32 = crate::fs::file::O_EXCL;
+    if flags & !(PIDFD_NONBLOCK | PIDFD_THREAD) != 0 || pid <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    let proc = if flags & PIDFD_THREAD != 0 {
+        process::find_by_tid(pid as u32).ok_or(Errno::ESRCH)?
+    } else {
+        let p = process::find(pid as u32).ok_or(Errno::ESRCH)?;
+        // A group whose leader is gone but other threads live is still the process (Linux
+        // refuses a pid that is not a group leader: a non-leader tid is not in our table).
+        p
+    };
+    process::pidfd::open(&proc, flags & PIDFD_NONBLOCK != 0).map(|fd| fd as i64)
 }
 
 pub fn execve(path: u64, argv: u64, envp: u64, frame: &mut TrapFrame) -> Result<i64> {
@@ -148,7 +338,7 @@ pub fn getppid() -> Result<i64> {
 }
 
 pub fn gettid() -> Result<i64> {
-    Ok(task::with_current(|t| t.tid) as i64)
+    Ok(task::with_current(|t| t.tid()) as i64)
 }
 
 pub fn setpgid(pid: i32, pgid: i32) -> Result<i64> {
@@ -183,7 +373,7 @@ pub fn getsid(pid: i32) -> Result<i64> {
 pub fn set_tid_address(addr: u64) -> Result<i64> {
     let t = task::current();
     t.clear_child_tid.store(addr, Ordering::Relaxed);
-    Ok(t.tid as i64)
+    Ok(t.tid() as i64)
 }
 
 pub fn arch_prctl(code: i32, addr: u64) -> Result<i64> {
@@ -219,6 +409,7 @@ const PR_GET_CHILD_SUBREAPER: i32 = 37;
 
 pub fn prctl(option: i32, arg2: u64) -> Result<i64> {
     let p = process::current();
+    let me = task::current();
     match option {
         PR_SET_NAME => {
             let mut name = [0u8; 16];
@@ -230,12 +421,16 @@ pub fn prctl(option: i32, arg2: u64) -> Result<i64> {
                 })
             })?;
             let len = name.iter().position(|&b| b == 0).unwrap_or(15);
-            *p.comm.lock() =
-                Some(alloc::string::String::from_utf8_lossy(&name[..len]).into_owned());
+            let name = alloc::string::String::from_utf8_lossy(&name[..len]).into_owned();
+            // The name is the calling thread's; the leader's is also the process's.
+            if me.tid() == p.pid {
+                *p.comm.lock() = Some(name.clone());
+            }
+            *me.comm.lock() = Some(name);
             Ok(0)
         }
         PR_GET_NAME => {
-            let comm = process::comm_of(&p);
+            let comm = process::thread_comm(&p, &me);
             let mut name = [0u8; 16];
             let n = comm.len().min(15);
             name[..n].copy_from_slice(&comm.as_bytes()[..n]);

@@ -36,12 +36,12 @@ pub fn rt_sigaction(sig: i32, act: u64, oldact: u64, sigsetsize: u64) -> Result<
         return Err(Errno::EINVAL);
     }
     let proc = process::current();
-    let old = proc.sigactions.lock().get(sig);
+    let old = proc.handlers().lock().get(sig);
     if oldact != 0 {
         UserPtr::<SigAction>::new(oldact).write(&old)?;
     }
     if let Some(a) = new {
-        proc.sigactions.lock().set(sig, a);
+        proc.handlers().lock().set(sig, a);
         // Setting SIG_IGN (or a default that ignores) discards what is pending (POSIX).
         if a.handler == SIG_IGN
             || (a.handler == SIG_DFL && default_action(sig) == DefaultAction::Ignore)
@@ -94,7 +94,7 @@ pub fn rt_sigsuspend(mask: u64, sigsetsize: u64) -> Result<i64> {
     let t = task::current();
     let saved = t.sig_blocked.swap(new & !UNBLOCKABLE, Ordering::Relaxed);
     // The handler's frame records `saved`, so its sigreturn restores the caller's mask.
-    process::current().signals.set_restore_mask(saved);
+    signal::set_restore_mask(saved);
     let q = WaitQueue::new();
     let _ = q.wait_until(|| None::<()>, None);
     Err(Errno::ERESTARTNOHAND)
@@ -118,11 +118,12 @@ pub fn rt_sigtimedwait(set: u64, info: u64, timeout: u64, sigsetsize: u64) -> Re
     let r = match take() {
         Some(found) => Ok(found),
         None => {
-            // Signals in `wanted` wake us though blocked (and are not ignored meanwhile).
-            proc.signals.sigwait_set.store(wanted, Ordering::Relaxed);
+            // Signals in `wanted` wake us though blocked (and are not ignored meanwhile); a
+            // process-directed one chooses this thread as if it did not block them.
+            t.sigwait_set.store(wanted, Ordering::Relaxed);
             let q = WaitQueue::new();
             let r = q.wait_until(|| (t.pending_all() & wanted != 0).then_some(()), deadline);
-            proc.signals.sigwait_set.store(0, Ordering::Relaxed);
+            t.sigwait_set.store(0, Ordering::Relaxed);
             match (r, take()) {
                 (_, Some(found)) => Ok(found),
                 (Err(WaitError::TimedOut), None) => Err(Errno::EAGAIN),
@@ -174,6 +175,53 @@ pub fn rt_sigqueueinfo(pid: i32, sig: i32, uinfo: u64) -> Result<i64> {
     kill::signal_one(&target, sig, info).map(|_| 0)
 }
 
+/// rt_tgsigqueueinfo(tgid, tid, sig, info): rt_sigqueueinfo to one thread.
+pub fn rt_tgsigqueueinfo(tgid: i32, tid: i32, sig: i32, uinfo: u64) -> Result<i64> {
+    if tgid <= 0 || tid <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    let sig = check_sig(sig)?;
+    let mut info = UserPtr::<SigInfo>::new(uinfo).read()?;
+    let me = process::current();
+    if (info.code >= 0 || info.code == SI_TKILL) && tgid as u32 != me.pid {
+        return Err(Errno::EPERM);
+    }
+    info.signo = sig as i32;
+    kill::tgsigqueue(tgid as u32, tid as u32, sig, info).map(|_| 0)
+}
+
+/// pidfd_send_signal(pidfd, sig, info, flags).
+pub fn pidfd_send_signal(pidfd: i32, sig: i32, uinfo: u64, flags: u32) -> Result<i64> {
+    if flags != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let file = process::current().files().lock().get(pidfd)?;
+    let target = file
+        .file()
+        .as_any()
+        .and_then(|a| a.downcast_ref::<process::pidfd::PidFd>())
+        .ok_or(Errno::EBADF)?
+        .process()
+        .ok_or(Errno::ESRCH)?;
+    let sig = if sig == 0 { 0 } else { check_sig(sig)? };
+    let info = if uinfo != 0 {
+        let mut info = UserPtr::<SigInfo>::new(uinfo).read()?;
+        if info.signo as u32 != sig {
+            return Err(Errno::EINVAL);
+        }
+        let me = process::current();
+        // As rt_sigqueueinfo: only the kernel claims kernel codes, and only to itself.
+        if (info.code >= 0 || info.code == SI_TKILL) && target.pid != me.pid {
+            return Err(Errno::EPERM);
+        }
+        info.signo = sig as i32;
+        Some(info)
+    } else {
+        None
+    };
+    kill::signal_process(&target, sig, info).map(|_| 0)
+}
+
 pub fn rt_sigreturn(frame: &mut TrapFrame) -> Result<i64> {
     signal::sigreturn(frame)
 }
@@ -190,9 +238,9 @@ struct StackT {
 const MINSIGSTKSZ: u64 = 2048;
 
 pub fn sigaltstack(ss: u64, old: u64, frame: &TrapFrame) -> Result<i64> {
-    let proc = process::current();
-    let (base, size, flags) = *proc.signals.alt_stack.lock();
-    let on = signal::on_alt_stack(&proc, frame.rsp);
+    let t = task::current();
+    let (base, size, flags) = *t.alt_stack.lock();
+    let on = signal::on_alt_stack(&t, frame.rsp);
     if old != 0 {
         let cur = StackT {
             sp: base,
@@ -212,12 +260,12 @@ pub fn sigaltstack(ss: u64, old: u64, frame: &TrapFrame) -> Result<i64> {
             return Err(Errno::EINVAL);
         }
         if f == SS_DISABLE {
-            *proc.signals.alt_stack.lock() = (0, 0, SS_DISABLE);
+            *t.alt_stack.lock() = (0, 0, SS_DISABLE);
         } else {
             if new.size < MINSIGSTKSZ {
                 return Err(Errno::ENOMEM);
             }
-            *proc.signals.alt_stack.lock() = (new.sp, new.size, 0);
+            *t.alt_stack.lock() = (new.sp, new.size, 0);
         }
     }
     Ok(0)

@@ -107,21 +107,22 @@ pub fn socketpair(domain: i32, ty: i32, protocol: i32, sv: u64) -> Result<i64> {
     }
     let creds = crate::net::env()?.creds();
     let (a, b) = crate::net::unix::pair(ty, creds)?;
-    let fa = install_socket(a, flags)?;
-    let fb = match install_socket(b, flags) {
+    // Reserved until copied out: a sibling thread never sees descriptors this call may undo.
+    let status = if flags & SOCK_NONBLOCK != 0 { O_NONBLOCK } else { 0 };
+    let cloexec = flags & SOCK_CLOEXEC != 0;
+    let fa = fileops::reserve(OpenFile::new(a, O_RDWR | status), cloexec)?;
+    let fb = match fileops::reserve(OpenFile::new(b, O_RDWR | status), cloexec) {
         Ok(fd) => fd,
         Err(e) => {
-            let _ = process::current().fds.lock().remove(fa);
+            fileops::unreserve(&[fa]);
             return Err(e);
         }
     };
     if let Err(e) = UserPtr::<[i32; 2]>::new(sv).write(&[fa, fb]) {
-        let p = process::current();
-        let mut t = p.fds.lock();
-        let _ = t.remove(fa);
-        let _ = t.remove(fb);
+        fileops::unreserve(&[fa, fb]);
         return Err(e);
     }
+    fileops::publish(&[fa, fb]);
     Ok(0)
 }
 
@@ -146,7 +147,7 @@ pub fn accept4(fd: i32, addr: u64, addrlen: u64, flags: i32) -> Result<i64> {
     let (sock, peer) = with_socket(fd, |s, f| s.accept(nonblocking(f)))?;
     let new_fd = install_socket(sock, flags)?;
     if let Err(e) = write_addr(addr, addrlen, &peer) {
-        let _ = process::current().fds.lock().remove(new_fd);
+        let _ = process::current().files().lock().remove(new_fd);
         return Err(e);
     }
     Ok(new_fd as i64)
@@ -266,7 +267,8 @@ fn parse_control(control: u64, len: u64, msg: &mut SendMsg) -> Result<()> {
                     return Err(Errno::EINVAL);
                 }
                 let p = process::current();
-                let table = p.fds.lock();
+                let table_ref = p.files();
+                let table = table_ref.lock();
                 for fd in fds {
                     msg.rights.push(table.get(fd)?);
                 }

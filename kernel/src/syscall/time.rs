@@ -71,7 +71,8 @@ pub fn cpu_clock(clock: i32) -> Result<Option<CpuClock>> {
         if pid == 0 {
             return Ok(Some(CpuClock::Thread(task::current(), which)));
         }
-        let t = me.threads.lock().iter().filter_map(|w| w.upgrade()).find(|t| t.tid == pid as u32);
+        let t =
+            me.threads.lock().iter().filter_map(|w| w.upgrade()).find(|t| t.tid() == pid as u32);
         return t.map(|t| Some(CpuClock::Thread(t, which))).ok_or(Errno::EINVAL);
     }
     if pid == 0 {

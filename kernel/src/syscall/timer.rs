@@ -97,7 +97,7 @@ pub fn timer_create(clock: i32, sevp: u64, timerid: u64) -> Result<i64> {
                         .lock()
                         .iter()
                         .filter_map(|w| w.upgrade())
-                        .find(|t| t.tid == ev.tid as u32);
+                        .find(|t| t.tid() == ev.tid as u32);
                     let t = t.ok_or(Errno::EINVAL)?;
                     Notify::Signal {
                         sig: ev.signo as u32,

@@ -121,7 +121,7 @@ fn dump_threads(w: &mut dyn Write, now: u64) {
 /// `tid 12 pid 12 comm ipcfuzz: sleeping 1.234 s, interruptible, deadline in 5 ms, at
 /// kernel/src/fs/pipe.rs:200 (queue 0x...)`
 fn describe(w: &mut dyn Write, t: &Thread, now: u64, is_current: bool) -> fmt::Result {
-    write!(w, "  tid {}", t.tid)?;
+    write!(w, "  tid {}", t.tid())?;
     match (t.owner(), DESCRIBE_OWNER.get()) {
         (Some(owner), Some(f)) => {
             write!(w, " ")?;
@@ -173,7 +173,7 @@ pub(super) fn on_tick() {
     let now = monotonic_ns();
     let last = LAST_TICK_NS.swap(now, Ordering::Relaxed);
     if last != 0 && now.saturating_sub(last) > TICK_GAP_NS {
-        let tid = super::scheduler::try_current().map(|t| t.tid).unwrap_or(0);
+        let tid = super::scheduler::try_current().map(|t| t.tid()).unwrap_or(0);
         crate::log!(
             "watchdog: no timer tick for {} ms: the CPU ran kernel code all along (tid {} was running when it came back)",
             (now - last) / 1_000_000,
@@ -279,5 +279,5 @@ pub fn thread_alive(tid: u32) -> bool {
             .lock()
             .iter()
             .filter_map(Weak::upgrade)
-            .any(|t| t.tid == tid && t.state() != super::thread::State::Dead)
+            .any(|t| t.tid() == tid && t.state() != super::thread::State::Dead)
 }

@@ -27,7 +27,9 @@ pub enum State {
 }
 
 pub struct Thread {
-    pub tid: u32,
+    /// The thread id; a thread that execs from a non-leader thread takes over its group's id
+    /// (Linux's de_thread), the one time it changes. Read with `tid()`.
+    tid: AtomicU32,
     stack: Box<[u128]>,
     /// The kernel rsp saved by the last context switch away from this thread.
     pub(super) saved_rsp: AtomicU64,
@@ -43,6 +45,16 @@ pub struct Thread {
     shared_pending: Once<Arc<AtomicU64>>,
     pub sig_blocked: AtomicU64,
     pub clear_child_tid: AtomicU64,
+    /// The signals an rt_sigtimedwait of this thread waits for: they wake it though blocked.
+    pub sigwait_set: AtomicU64,
+    /// The mask to restore after the next signal delivery (rt_sigsuspend, ppoll, pselect6,
+    /// epoll_pwait), set by the process layer.
+    pub restore_mask: Mutex<Option<u64>>,
+    /// sigaltstack: (sp, size, flags), per thread as in Linux.
+    pub alt_stack: Mutex<(u64, u64, u32)>,
+    /// The thread's name (prctl PR_SET_NAME, /proc/PID/task/TID/comm, exec's basename); None
+    /// until set, and then the process layer derives it.
+    pub comm: Mutex<Option<alloc::string::String>>,
     /// Set when a timed wait ended because its deadline passed.
     pub(super) timed_out: AtomicBool,
     /// A thread of a user program (its kernel stack's top holds a user `TrapFrame`).
@@ -92,7 +104,7 @@ impl Thread {
         stack.try_reserve_exact(KERNEL_STACK_BYTES / 16).ok()?;
         stack.resize(KERNEL_STACK_BYTES / 16, 0u128);
         Some(Thread {
-            tid,
+            tid: AtomicU32::new(tid),
             stack: stack.into_boxed_slice(),
             saved_rsp: AtomicU64::new(0),
             state: AtomicU8::new(State::Runnable as u8),
@@ -103,6 +115,10 @@ impl Thread {
             shared_pending: Once::new(),
             sig_blocked: AtomicU64::new(0),
             clear_child_tid: AtomicU64::new(0),
+            sigwait_set: AtomicU64::new(0),
+            restore_mask: Mutex::new(None),
+            alt_stack: Mutex::new((0, 0, 2)),
+            comm: Mutex::new(None),
             timed_out: AtomicBool::new(false),
             user: false,
             slice_left: AtomicU32::new(0),
@@ -157,6 +173,15 @@ impl Thread {
         let index = usize::try_from(rsp.checked_sub(base)? / 8).ok()? + 5;
         (rsp % 8 == 0).then_some(())?;
         words.get(index).copied()
+    }
+
+    pub fn tid(&self) -> u32 {
+        self.tid.load(Ordering::Relaxed)
+    }
+
+    /// execve from a non-leader thread: the thread takes over its group's id.
+    pub fn set_tid(&self, tid: u32) {
+        self.tid.store(tid, Ordering::Relaxed);
     }
 
     pub fn stack_top(&self) -> u64 {
