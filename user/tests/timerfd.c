@@ -222,6 +222,11 @@ TEST(clock_settime_rules)
     CHECK_ERRNO(syscall(SYS_clock_settime, CLOCK_REALTIME, bad_ptr(0x10)), EFAULT);
     struct timespec bad = {now.tv_sec, 1000000000L};
     CHECK_ERRNO(syscall(SYS_clock_settime, CLOCK_REALTIME, &bad), EINVAL);
+    bad.tv_nsec = -1;
+    CHECK_ERRNO(syscall(SYS_clock_settime, CLOCK_REALTIME, &bad), EINVAL);
+    /* Beyond what the clock can hold for 30 years of uptime (Linux's settod limit). */
+    struct timespec far = {INT64_MAX / 1000000000 - 30LL * 365 * 86400, 0};
+    CHECK_ERRNO(syscall(SYS_clock_settime, CLOCK_REALTIME, &far), EINVAL);
     pid_t pid = fork();
     if (pid == 0) {
         CCHECK(setgid(65534) == 0 && setuid(65534) == 0);

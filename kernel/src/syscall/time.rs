@@ -124,8 +124,15 @@ pub fn clock_getres(clock: i32, res: u64) -> Result<i64> {
     Ok(0)
 }
 
+/// The latest wall time Linux lets one set (timespec64_valid_settod): the largest ktime in
+/// seconds less 30 years of uptime, so the clock cannot overflow while the machine runs.
+const SETTOD_SEC_MAX: i64 = i64::MAX / 1_000_000_000 - 30 * 365 * 86400;
+
 /// Sets CLOCK_REALTIME (root only: CAP_SYS_TIME) and tells the timers that care.
 fn set_realtime(ns: i64) -> Result<()> {
+    if ns / 1_000_000_000 >= SETTOD_SEC_MAX {
+        return Err(Errno::EINVAL);
+    }
     if !process::current().creds.lock().is_root() {
         return Err(Errno::EPERM);
     }
