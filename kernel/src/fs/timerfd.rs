@@ -194,8 +194,17 @@ impl Expiry for TimerFd {
 
 impl Drop for TimerFd {
     fn drop(&mut self) {
-        if let Some(k) = self.state.lock().callout.take() {
-            callout::cancel(k);
+        let tracked = {
+            let mut st = self.state.lock();
+            if let Some(k) = st.callout.take() {
+                callout::cancel(k);
+            }
+            st.realtime_abs.is_some()
+        };
+        // A weak reference keeps the allocation: the list lets go of this one (and any other
+        // dead one) now rather than at the next settime.
+        if tracked {
+            REALTIME_ARMED.lock().retain(|w| w.strong_count() > 0);
         }
     }
 }
