@@ -2,14 +2,14 @@
 //! that registered a `struct rseq` gets its cpu_id_start, cpu_id, node_id and mm_cid written
 //! whenever it may have been preempted, migrated or interrupted, and a critical section it was
 //! in (rseq_cs) is aborted: the return address becomes the section's abort_ip, after checking
-//! the signature before it. Bad memory or a bad descriptor is SIGSEGV, as Linux.
+//! the signature before it. Bad memory or a bad descriptor is a fatal SIGSEGV, as Linux.
 //! There is one CPU (cpu 0, node 0, concurrency id 0), so the fields never change; they are
 //! still rewritten, since user code may have clobbered them.
 
 use bytemuck::{Pod, Zeroable};
 use core::sync::atomic::Ordering;
 
-use super::signal::{self, SigInfo, SIGSEGV, SI_KERNEL};
+use super::signal::{self, SigAction, SigInfo, SIGSEGV, SI_KERNEL};
 use crate::arch::trap::TrapFrame;
 use crate::error::{Errno, Result};
 use crate::mm::user::UserPtr;
@@ -47,8 +47,11 @@ pub fn on_return_to_user(frame: &mut TrapFrame) {
     });
     let Some((area, sig)) = registered else { return };
     if update(area, sig, frame).is_err() {
+        // Linux's force_sigsegv: fatal, whatever the handler or the mask says.
         let proc = super::current();
         let thread = task::current();
+        proc.handlers().lock().set(SIGSEGV, SigAction::default());
+        thread.sig_blocked.fetch_and(!signal::bit(SIGSEGV), Ordering::Relaxed);
         signal::send_to_thread(&proc, &thread, SIGSEGV, SigInfo::new(SIGSEGV, SI_KERNEL));
     }
 }
