@@ -177,14 +177,18 @@ impl Expiry for TimerFd {
             return;
         }
         st.callout = None;
-        if st.interval == 0 {
-            st.ticks += 1;
-            st.deadline = 0;
-        } else {
-            let n = (now - st.deadline) / st.interval + 1;
-            st.ticks = st.ticks.saturating_add(n);
-            let next = st.deadline + n * st.interval;
-            self.arm_locked(&mut st, next);
+        // Periodic: every interval that passed counts, and the next one is armed.
+        match (now - st.deadline).checked_div(st.interval) {
+            None => {
+                st.ticks = st.ticks.saturating_add(1);
+                st.deadline = 0;
+            }
+            Some(late) => {
+                let n = late + 1;
+                st.ticks = st.ticks.saturating_add(n);
+                let next = st.deadline + n * st.interval;
+                self.arm_locked(&mut st, next);
+            }
         }
         drop(st);
         self.readers.wake_all();

@@ -367,11 +367,10 @@ impl PosixTimer {
             if st.expires == 0 || now < st.expires {
                 return;
             }
-            let (next, missed) = if st.interval == 0 {
-                (0, 0)
-            } else {
-                let n = (now - st.expires) / st.interval;
-                (st.expires + (n + 1) * st.interval, n)
+            // A periodic timer handled late has missed the intervals that passed meanwhile.
+            let (next, missed) = match (now - st.expires).checked_div(st.interval) {
+                None => (0, 0),
+                Some(n) => (st.expires + (n + 1) * st.interval, n),
             };
             let interval = st.interval;
             st.callout = None;

@@ -46,7 +46,7 @@ pub fn sched_setaffinity(pid: i32, len: u64, mask: u64) -> Result<i64> {
 }
 
 pub fn sched_getaffinity(pid: i32, len: u64, mask: u64) -> Result<i64> {
-    if len * 8 < NR_CPUS || len % 8 != 0 {
+    if len.saturating_mul(8) < NR_CPUS || !len.is_multiple_of(8) {
         return Err(Errno::EINVAL);
     }
     target(pid)?;
