@@ -1,8 +1,9 @@
 /* cputime.c - CPU time: CLOCK_THREAD_CPUTIME_ID and CLOCK_PROCESS_CPUTIME_ID (work advances
  * them, sleeping does not), another process's CPU clock (clock_getcpuclockid), clock_getres,
  * getrusage (RUSAGE_SELF user and system time, RUSAGE_CHILDREN after wait and with
- * grandchildren, RUSAGE_THREAD), times(), ITIMER_VIRTUAL and ITIMER_PROF (SIGVTALRM, SIGPROF on
- * CPU time only, periodic, not inherited by fork), sched_setaffinity/sched_getaffinity.
+ * grandchildren, RUSAGE_THREAD), wait4's and waitid's rusage, times(), ITIMER_VIRTUAL and
+ * ITIMER_PROF (SIGVTALRM, SIGPROF on CPU time only, periodic, not inherited by fork),
+ * sched_setaffinity/sched_getaffinity.
  * Time is asserted in orderings and generous bounds (CPU time never exceeds wall time plus a
  * slack; work of N ms of CPU shows at least half of it), never exact durations.
  * Syscalls: clock_gettime, clock_getres, getrusage, times, setitimer, getitimer, fork, wait4,
@@ -20,6 +21,7 @@
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/times.h>
+#include <sys/wait.h>
 
 #include "children.h"
 
@@ -196,6 +198,31 @@ TEST(children_time_counts_after_wait_including_grandchildren)
     CHECK((t1.tms_cutime + t1.tms_cstime) - (t0.tms_cutime + t0.tms_cstime) >= 7);
     close(up[0]);
     close(up[1]);
+}
+
+TEST(wait4_and_waitid_report_the_childs_time)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        spin_cpu(40);
+        _exit(0);
+    }
+    struct rusage ru;
+    memset(&ru, 0xff, sizeof ru);
+    int st;
+    CHECK_EQ(wait4(pid, &st, 0, &ru), pid);
+    CHECK(tv_ns(ru.ru_utime) + tv_ns(ru.ru_stime) >= 30 * MS);
+    CHECK(ru.ru_utime.tv_usec >= 0 && ru.ru_utime.tv_usec < 1000000);
+    pid = fork();
+    if (pid == 0) {
+        spin_cpu(40);
+        _exit(0);
+    }
+    siginfo_t si;
+    memset(&ru, 0xff, sizeof ru);
+    CHECK_EQ(syscall(SYS_waitid, P_PID, pid, &si, WEXITED, &ru), 0);
+    CHECK_EQ(si.si_pid, pid);
+    CHECK(tv_ns(ru.ru_utime) + tv_ns(ru.ru_stime) >= 30 * MS);
 }
 
 TEST(times_counts_this_process_and_the_clock)

@@ -65,6 +65,13 @@ pub fn children_cpu(proc: &Process) -> (u64, u64) {
     *proc.timers.children.lock()
 }
 
+/// What wait reports for child `c`: its time plus its reaped descendants'.
+pub fn waited_cpu(c: &Process) -> (u64, u64) {
+    let (u, s) = process_cpu(c);
+    let (cu, cs) = children_cpu(c);
+    (u + cu, s + cs)
+}
+
 /// A thread of `proc` ends: its CPU time stays with the process.
 pub fn thread_exited(proc: &Process, thread: &Thread) {
     let (u, s) = thread.take_cpu_times();

@@ -5,6 +5,7 @@ use core::sync::atomic::Ordering;
 
 use bytemuck::{Pod, Zeroable};
 
+use super::time::Rusage;
 use crate::arch::trap::TrapFrame;
 use crate::error::{Errno, Result};
 use crate::mm::frame::PAGE_SIZE;
@@ -270,14 +271,6 @@ fn which_of(pid: i32) -> Result<Which> {
     })
 }
 
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable, Default)]
-struct Rusage {
-    utime: [i64; 2],
-    stime: [i64; 2],
-    rest: [i64; 14],
-}
-
 pub fn wait4(pid: i32, status: u64, options: u32, rusage: u64) -> Result<i64> {
     if options & !(WNOHANG | WUNTRACED | WCONTINUED | WALL | WCLONE | WNOTHREAD) != 0 {
         return Err(Errno::EINVAL);
@@ -291,7 +284,7 @@ pub fn wait4(pid: i32, status: u64, options: u32, rusage: u64) -> Result<i64> {
         UserPtr::<i32>::new(status).write(&r.status)?;
     }
     if rusage != 0 {
-        UserPtr::<Rusage>::new(rusage).write(&Rusage::default())?;
+        UserPtr::<Rusage>::new(rusage).write(&Rusage::from_times(r.cpu))?;
     }
     Ok(r.pid as i64)
 }
@@ -324,7 +317,9 @@ pub fn waitid(idtype: u32, id: u32, infop: u64, options: u32, rusage: u64) -> Re
         UserPtr::<SigInfo>::new(infop).write(&info)?;
     }
     if rusage != 0 {
-        UserPtr::<Rusage>::new(rusage).write(&Rusage::default())?;
+        // WNOHANG with nothing ready: zeroes, as the siginfo.
+        let times = found.as_ref().map_or((0, 0), |r| r.cpu);
+        UserPtr::<Rusage>::new(rusage).write(&Rusage::from_times(times))?;
     }
     Ok(0)
 }
