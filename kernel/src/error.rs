@@ -74,6 +74,7 @@ pub enum Errno {
     ECONNREFUSED = 111,
     EALREADY = 114,
     EINPROGRESS = 115,
+    ECANCELED = 125,
     /// Internal: the syscall was interrupted and may be restarted (never reaches user space).
     ERESTARTSYS = 512,
     /// Internal: always restart, even after a handler.

@@ -47,7 +47,7 @@ const WATCHDOG: &str = "watchdog";
 const SUITE_LEAKS: &str = "suite-leaks";
 const RUN_OUTPUT_CHECK: &str = "run-prints-only-the-guest";
 /// What `cargo xtask run -- env -i /bin/hello-glibc a b` must print, exactly: the guest's output
-/// and nothing else (glibc's rseq call, which the kernel notes as ENOSYS, included).
+/// and nothing else (the kernel's log, e.g. an ENOSYS note, included).
 const RUN_OUTPUT_COMMAND: [&str; 5] = ["env", "-i", "/bin/hello-glibc", "a", "b"];
 const RUN_OUTPUT_EXPECTED: &str = "hello from /bin/hello-glibc\nargv[1]=a\nargv[2]=b\n";
 /// How much MemFree may differ after the whole suite (kB): slack for nothing in particular.

@@ -18,6 +18,7 @@ pub mod pipe;
 pub mod poll;
 pub mod socket;
 pub mod splice;
+pub mod timerfd;
 pub mod tmpfs;
 pub mod tty;
 

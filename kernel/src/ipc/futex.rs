@@ -1,28 +1,41 @@
-//! Futexes: sleeping on a 32-bit word of user memory until another process (or, later, thread)
-//! wakes the word. Without threads this is already inter-process communication: musl's and
-//! glibc's process-shared semaphores, mutexes and condition variables sleep here on words in
-//! MAP_SHARED or System V shared memory.
+//! Futexes: sleeping on a 32-bit word of user memory until another thread or process wakes
+//! the word: musl's and glibc's mutexes, condition variables and semaphores (process-shared
+//! ones in MAP_SHARED or System V memory), priority-inheritance and robust mutexes.
 //!
 //! A word is known by its [`FutexKey`], Linux's rules: a private futex (FUTEX_PRIVATE_FLAG) by
 //! its address space and address; a shared one in a MAP_SHARED mapping by the shared object and
 //! the offset in it, so that two processes meet on one word whatever addresses they map it at;
 //! a shared one in private memory by address space and address again, but distinct from the
-//! private key of the same word, as in Linux. Each sleeper has its own wait queue and a
-//! `woken` flag; the table of sleepers is locked around "compare the word, then queue", which
-//! is what makes a wake between the user's store and our sleep impossible to lose.
+//! private key of the same word, as in Linux. Each sleeper has a state and a wait queue (shared
+//! by the sleepers of one futex_waitv); the table of sleepers is locked around "compare the
+//! word, then queue", which is what makes a wake between the user's store and our sleep
+//! impossible to lose.
+//!
+//! PI futexes (LOCK_PI, UNLOCK_PI, ...) follow Linux's user-space protocol: the word holds the
+//! owner's TID, FUTEX_WAITERS when someone sleeps in the kernel, FUTEX_OWNER_DIED when a robust
+//! owner died. UNLOCK_PI hands the lock to the first waiter (its TID goes into the word before
+//! it runs). The scheduler has no priorities, so the inheritance itself is nothing to do.
+//! Reads and writes of a word happen under the table's lock with the CPU not preemptible in the
+//! kernel, so they are atomic with respect to every other futex operation and to user code.
 
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::sync::Arc;
-use core::sync::atomic::{AtomicBool, Ordering};
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU8, Ordering};
 
 use crate::error::{Errno, Result};
 use crate::mm::shared::PageSource;
 use crate::mm::user::UserPtr;
 use crate::mm::vm::AddressSpace;
-use crate::sync::Mutex;
+use crate::sync::{Mutex, MutexGuard};
 use crate::task::{WaitError, WaitQueue};
 
 const PAGE_SIZE: u64 = 4096;
+pub const FUTEX_WAITERS: u32 = 0x8000_0000;
+pub const FUTEX_OWNER_DIED: u32 = 0x4000_0000;
+pub const FUTEX_TID_MASK: u32 = 0x3fff_ffff;
+/// Linux's bound on a robust list walk (a cyclic list must not hang the exit).
+const ROBUST_LIST_LIMIT: u32 = 2048;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum FutexKey {
@@ -82,18 +95,99 @@ impl Word {
     pub fn load(&self) -> Result<u32> {
         UserPtr::<u32>::new(self.addr).read()
     }
+
+    fn store(&self, v: u32) -> Result<()> {
+        UserPtr::<u32>::new(self.addr).write(&v)
+    }
 }
 
-/// One sleeping process (thread).
+// Sleeper states.
+const SLEEPING: u8 = 0;
+/// A wake (WAKE, REQUEUE, WAKE_OP, a robust owner's death) chose it.
+const WOKEN: u8 = 1;
+/// A PI futex was handed to it (UNLOCK_PI, CMP_REQUEUE_PI).
+const ACQUIRED: u8 = 2;
+/// The PI owner it waited for exited: it tries to take the lock again.
+const OWNER_GONE: u8 = 3;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// WAIT, WAIT_BITSET, futex_waitv.
+    Plain,
+    /// LOCK_PI: thread `tid` waits for the owner `owner` to hand the lock over.
+    Pi { tid: u32, owner: u32 },
+    /// WAIT_REQUEUE_PI not yet requeued: only CMP_REQUEUE_PI to `target` may move it.
+    RequeuePi { tid: u32, target: FutexKey },
+}
+
+/// What a sleeping thread waits on (one per futex_waitv, shared by its sleepers).
+struct Waiter {
+    queue: WaitQueue,
+}
+
+/// One thread sleeping on one word.
 struct Sleeper {
     bitset: u32,
-    woken: AtomicBool,
-    queue: WaitQueue,
-    /// Keeps the word's object alive while we sleep on it (see [`Word`]).
-    _word: Word,
+    /// Its position in a futex_waitv vector (0 otherwise).
+    index: usize,
+    state: AtomicU8,
+    /// Kind and word change when CMP_REQUEUE_PI moves it to the PI futex; the word keeps the
+    /// object alive while we sleep on it (see [`Word`]).
+    place: Mutex<(Kind, Word)>,
+    waiter: Arc<Waiter>,
 }
 
-static SLEEPERS: Mutex<BTreeMap<FutexKey, VecDeque<Arc<Sleeper>>>> = Mutex::new(BTreeMap::new());
+impl Sleeper {
+    fn kind(&self) -> Kind {
+        self.place.lock().0
+    }
+
+    fn key(&self) -> FutexKey {
+        self.place.lock().1.key
+    }
+
+    fn set_state(&self, state: u8) {
+        self.state.store(state, Ordering::Release);
+        self.waiter.queue.wake_all();
+    }
+
+    fn state(&self) -> u8 {
+        self.state.load(Ordering::Acquire)
+    }
+}
+
+type Table = BTreeMap<FutexKey, VecDeque<Arc<Sleeper>>>;
+
+static SLEEPERS: Mutex<Table> = Mutex::new(BTreeMap::new());
+
+fn table() -> MutexGuard<'static, Table> {
+    SLEEPERS.lock()
+}
+
+fn new_sleeper(
+    word: &Word,
+    kind: Kind,
+    bitset: u32,
+    index: usize,
+    w: &Arc<Waiter>,
+) -> Arc<Sleeper> {
+    Arc::new(Sleeper {
+        bitset,
+        index,
+        state: AtomicU8::new(SLEEPING),
+        place: Mutex::new((kind, word.clone())),
+        waiter: w.clone(),
+    })
+}
+
+fn new_waiter() -> Arc<Waiter> {
+    Arc::new(Waiter { queue: WaitQueue::new() })
+}
+
+/// Queues `s` on `key` (the caller holds the table).
+fn enqueue(table: &mut Table, key: FutexKey, s: Arc<Sleeper>) {
+    table.entry(key).or_default().push_back(s);
+}
 
 /// How a wait ended badly.
 pub enum WaitEnd {
@@ -101,6 +195,15 @@ pub enum WaitEnd {
     Changed,
     TimedOut,
     Interrupted,
+}
+
+impl From<WaitError> for WaitEnd {
+    fn from(e: WaitError) -> WaitEnd {
+        match e {
+            WaitError::TimedOut => WaitEnd::TimedOut,
+            WaitError::Interrupted => WaitEnd::Interrupted,
+        }
+    }
 }
 
 /// FUTEX_WAIT(_BITSET): sleeps on `word` if it still holds `expected`, until a wake whose
@@ -111,72 +214,79 @@ pub fn wait(
     bitset: u32,
     deadline: Option<u64>,
 ) -> core::result::Result<(), WaitEnd> {
-    let sleeper = {
-        let mut table = SLEEPERS.lock();
-        // Reading under the table's lock orders us against every waker (a page fault here
-        // only brings the page in).
-        if word.load().map_err(|_| WaitEnd::Changed)? != expected {
-            return Err(WaitEnd::Changed);
-        }
-        let s = Arc::new(Sleeper {
-            bitset,
-            woken: AtomicBool::new(false),
-            queue: WaitQueue::new(),
-            _word: word.clone(),
-        });
-        table.entry(word.key).or_default().push_back(s.clone());
-        s
-    };
-    let r =
-        sleeper.queue.wait_until(|| sleeper.woken.load(Ordering::Acquire).then_some(()), deadline);
-    let Err(e) = r else { return Ok(()) };
-    // Still queued? Then nobody woke us: leave. Woken meanwhile: the wake counts, as in Linux.
-    let mut table = SLEEPERS.lock();
-    if sleeper.woken.load(Ordering::Acquire) {
-        return Ok(());
-    }
-    remove(&mut table, &sleeper);
-    Err(match e {
-        WaitError::TimedOut => WaitEnd::TimedOut,
-        WaitError::Interrupted => WaitEnd::Interrupted,
-    })
+    waitv(&[(word.clone(), expected, bitset)], deadline).map(|_| ())
 }
 
-fn remove(table: &mut BTreeMap<FutexKey, VecDeque<Arc<Sleeper>>>, sleeper: &Arc<Sleeper>) {
-    let mut emptied = None;
-    for (key, q) in table.iter_mut() {
-        if let Some(i) = q.iter().position(|s| Arc::ptr_eq(s, sleeper)) {
-            q.remove(i);
-            if q.is_empty() {
-                emptied = Some(*key);
+/// futex_waitv (and WAIT): sleeps on every word of `words` (word, expected value, bitset) if
+/// each still holds its value; returns the index of the word whose wake ended the sleep (the
+/// highest if several woke, as Linux).
+pub fn waitv(
+    words: &[(Word, u32, u32)],
+    deadline: Option<u64>,
+) -> core::result::Result<usize, WaitEnd> {
+    let waiter = new_waiter();
+    let mut sleepers = Vec::new();
+    {
+        let mut table = table();
+        // Reading under the table's lock orders us against every waker (a page fault here
+        // only brings the page in).
+        for (word, expected, _) in words {
+            if word.load().map_err(|_| WaitEnd::Changed)? != *expected {
+                return Err(WaitEnd::Changed);
             }
-            break;
+        }
+        for (i, (word, _, bitset)) in words.iter().enumerate() {
+            let s = new_sleeper(word, Kind::Plain, *bitset, i, &waiter);
+            enqueue(&mut table, word.key, s.clone());
+            sleepers.push(s);
         }
     }
-    if let Some(key) = emptied {
+    let r = waiter
+        .queue
+        .wait_until(|| sleepers.iter().any(|s| s.state() != SLEEPING).then_some(()), deadline);
+    // The others leave the table; a wake that came meanwhile counts (as in Linux).
+    let mut table = table();
+    for s in &sleepers {
+        if s.state() == SLEEPING {
+            remove(&mut table, s);
+        }
+    }
+    drop(table);
+    if let Some(s) = sleepers.iter().rev().find(|s| s.state() != SLEEPING) {
+        return Ok(s.index);
+    }
+    Err(r.err().map(WaitEnd::from).unwrap_or(WaitEnd::Interrupted))
+}
+
+fn remove(table: &mut Table, sleeper: &Arc<Sleeper>) {
+    let key = sleeper.key();
+    let Some(q) = table.get_mut(&key) else { return };
+    if let Some(i) = q.iter().position(|s| Arc::ptr_eq(s, sleeper)) {
+        q.remove(i);
+    }
+    if q.is_empty() {
         table.remove(&key);
     }
 }
 
 /// Wakes up to `n` sleepers of `key` whose bitset meets `bitset` (Linux wakes one even for
-/// n = 0); returns how many.
-fn wake_locked(
-    table: &mut BTreeMap<FutexKey, VecDeque<Arc<Sleeper>>>,
-    key: FutexKey,
-    n: u32,
-    bitset: u32,
-) -> u32 {
-    let Some(q) = table.get_mut(&key) else { return 0 };
+/// n = 0); returns how many. EINVAL if it meets a PI waiter first (Linux's futex_wake).
+fn wake_locked(table: &mut Table, key: FutexKey, n: u32, bitset: u32) -> Result<u32> {
+    let Some(q) = table.get_mut(&key) else { return Ok(0) };
     let mut woken = 0;
     let mut i = 0;
+    let mut result = Ok(());
     while i < q.len() {
+        if q[i].kind() != Kind::Plain {
+            result = Err(Errno::EINVAL);
+            break;
+        }
         if q[i].bitset & bitset == 0 {
             i += 1;
             continue;
         }
         if let Some(s) = q.remove(i) {
-            s.woken.store(true, Ordering::Release);
-            s.queue.wake_all();
+            s.set_state(WOKEN);
         }
         woken += 1;
         if woken >= n.max(1) {
@@ -186,17 +296,22 @@ fn wake_locked(
     if q.is_empty() {
         table.remove(&key);
     }
-    woken
+    result.map(|_| woken)
 }
 
 /// FUTEX_WAKE(_BITSET).
+pub fn wake_checked(word: &Word, n: u32, bitset: u32) -> Result<u32> {
+    wake_locked(&mut table(), word.key, n, bitset)
+}
+
+/// A wake by the kernel itself (CLONE_CHILD_CLEARTID at exit): PI waiters are left alone.
 pub fn wake(word: &Word, n: u32, bitset: u32) -> u32 {
-    wake_locked(&mut SLEEPERS.lock(), word.key, n, bitset)
+    wake_checked(word, n, bitset).unwrap_or(0)
 }
 
 /// FUTEX_REQUEUE / FUTEX_CMP_REQUEUE: wakes up to `n_wake` sleepers of `from` and moves up to
 /// `n_move` more to `to`, if `from` still holds `expected` (when given; else EAGAIN). Returns
-/// the number woken plus the number moved.
+/// the number woken plus the number moved. A PI waiter among them is EINVAL.
 pub fn requeue(
     from: &Word,
     to: &Word,
@@ -204,22 +319,27 @@ pub fn requeue(
     n_move: u32,
     expected: Option<u32>,
 ) -> Result<u32> {
-    let mut table = SLEEPERS.lock();
+    let mut table = table();
     if let Some(v) = expected {
         if from.load()? != v {
             return Err(Errno::EAGAIN);
         }
     }
-    let woken = if n_wake > 0 { wake_locked(&mut table, from.key, n_wake, u32::MAX) } else { 0 };
+    let woken = if n_wake > 0 { wake_locked(&mut table, from.key, n_wake, u32::MAX)? } else { 0 };
     if from.key == to.key {
         return Ok(woken);
     }
     let mut moved = VecDeque::new();
+    let mut result = Ok(());
     if let Some(q) = table.get_mut(&from.key) {
-        while moved.len() < n_move as usize {
-            match q.pop_front() {
-                Some(s) => moved.push_back(s),
-                None => break,
+        while moved.len() < n_move as usize && !q.is_empty() {
+            if q[0].kind() != Kind::Plain {
+                result = Err(Errno::EINVAL);
+                break;
+            }
+            if let Some(s) = q.pop_front() {
+                s.place.lock().1 = to.clone();
+                moved.push_back(s);
             }
         }
         if q.is_empty() {
@@ -230,7 +350,7 @@ pub fn requeue(
     if count > 0 {
         table.entry(to.key).or_default().extend(moved);
     }
-    Ok(woken + count)
+    result.map(|_| woken + count)
 }
 
 /// FUTEX_WAKE_OP: `*word2 = op(*word2)`, then wakes up to `n1` sleepers of `word1` and, if the
@@ -244,12 +364,351 @@ pub fn wake_op(
     op: impl Fn(u32) -> u32,
     cmp: impl Fn(u32) -> bool,
 ) -> Result<u32> {
-    let mut table = SLEEPERS.lock();
+    let mut table = table();
     let old = word2.load()?;
-    UserPtr::<u32>::new(word2.addr).write(&op(old))?;
-    let mut woken = wake_locked(&mut table, word1.key, n1, u32::MAX);
+    word2.store(op(old))?;
+    let mut woken = wake_locked(&mut table, word1.key, n1, u32::MAX)?;
     if cmp(old) {
-        woken += wake_locked(&mut table, word2.key, n2, u32::MAX);
+        woken += wake_locked(&mut table, word2.key, n2, u32::MAX)?;
     }
     Ok(woken)
+}
+
+// ---- priority inheritance ----
+
+/// How a PI operation ended badly.
+pub enum PiError {
+    Errno(Errno),
+    TimedOut,
+    Interrupted,
+}
+
+impl From<Errno> for PiError {
+    fn from(e: Errno) -> PiError {
+        PiError::Errno(e)
+    }
+}
+
+enum Attempt {
+    Taken,
+    /// Held by this TID; FUTEX_WAITERS is set.
+    Busy(u32),
+}
+
+/// Tells the PI waiters of `key` who owns the lock now (they retry if that owner exits).
+fn set_pi_owner(table: &mut Table, key: FutexKey, owner: u32) {
+    if let Some(q) = table.get(&key) {
+        for s in q {
+            let mut place = s.place.lock();
+            if let Kind::Pi { tid, .. } = place.0 {
+                place.0 = Kind::Pi { tid, owner };
+            }
+        }
+    }
+}
+
+/// Linux's futex_lock_pi_atomic for thread `tid`: takes a free word (keeping OWNER_DIED, adding
+/// FUTEX_WAITERS if others sleep on it), or one whose owner `dead_owner` exited while we waited;
+/// otherwise sets FUTEX_WAITERS and checks that the owner exists (ESRCH if not).
+fn try_lock_pi(table: &mut Table, word: &Word, tid: u32, dead_owner: u32) -> Result<Attempt> {
+    let v = word.load()?;
+    let owner = v & FUTEX_TID_MASK;
+    if owner == tid {
+        return Err(Errno::EDEADLK);
+    }
+    if owner == 0 || owner == dead_owner {
+        let others = table.get(&word.key).is_some_and(|q| !q.is_empty());
+        let waiters = if others { FUTEX_WAITERS } else { 0 };
+        word.store(tid | (v & FUTEX_OWNER_DIED) | waiters)?;
+        set_pi_owner(table, word.key, tid);
+        return Ok(Attempt::Taken);
+    }
+    if v & FUTEX_WAITERS == 0 {
+        word.store(v | FUTEX_WAITERS)?;
+    }
+    if !crate::task::diagnose::thread_alive(owner) {
+        return Err(Errno::ESRCH);
+    }
+    Ok(Attempt::Busy(owner))
+}
+
+/// FUTEX_LOCK_PI / LOCK_PI2 / TRYLOCK_PI for thread `tid`: returns once the word holds `tid`.
+pub fn lock_pi(
+    word: &Word,
+    tid: u32,
+    deadline: Option<u64>,
+    trylock: bool,
+) -> core::result::Result<(), PiError> {
+    lock_pi_from(word, tid, deadline, trylock, 0)
+}
+
+/// `lock_pi`, where `dead_owner` (if not 0) exited while we waited for it.
+fn lock_pi_from(
+    word: &Word,
+    tid: u32,
+    deadline: Option<u64>,
+    trylock: bool,
+    mut dead_owner: u32,
+) -> core::result::Result<(), PiError> {
+    loop {
+        let waiter = new_waiter();
+        let s = {
+            let mut table = table();
+            match try_lock_pi(&mut table, word, tid, dead_owner)? {
+                Attempt::Taken => return Ok(()),
+                Attempt::Busy(_) if trylock => return Err(PiError::Errno(Errno::EAGAIN)),
+                Attempt::Busy(owner) => {
+                    let s = new_sleeper(word, Kind::Pi { tid, owner }, u32::MAX, 0, &waiter);
+                    enqueue(&mut table, word.key, s.clone());
+                    s
+                }
+            }
+        };
+        match sleep_pi(&s, deadline) {
+            Ok(()) => return Ok(()),
+            Err(PiSleep::OwnerGone(owner)) => dead_owner = owner,
+            Err(PiSleep::Ended(e)) => return Err(e),
+        }
+    }
+}
+
+enum PiSleep {
+    /// The owner exited: try again, taking the lock over from it.
+    OwnerGone(u32),
+    Ended(PiError),
+}
+
+/// Sleeps as PI waiter `s` until the lock is handed over, its owner exits, the deadline or a
+/// signal.
+fn sleep_pi(s: &Arc<Sleeper>, deadline: Option<u64>) -> core::result::Result<(), PiSleep> {
+    let r = s.waiter.queue.wait_until(|| (s.state() != SLEEPING).then_some(()), deadline);
+    let mut table = table();
+    match s.state() {
+        ACQUIRED => return Ok(()),
+        OWNER_GONE => {
+            let Kind::Pi { owner, .. } = s.kind() else { return Ok(()) };
+            return Err(PiSleep::OwnerGone(owner));
+        }
+        _ => {}
+    }
+    remove(&mut table, s);
+    Err(PiSleep::Ended(match r {
+        Err(WaitError::TimedOut) => PiError::TimedOut,
+        _ => PiError::Interrupted,
+    }))
+}
+
+/// FUTEX_UNLOCK_PI by thread `tid`: EPERM unless the word names it; hands the lock to the first
+/// waiter (the word becomes its TID with FUTEX_WAITERS, as Linux), or frees it.
+pub fn unlock_pi(word: &Word, tid: u32) -> Result<()> {
+    let mut table = table();
+    let v = word.load()?;
+    if v & FUTEX_TID_MASK != tid {
+        return Err(Errno::EPERM);
+    }
+    let next = table.get(&word.key).and_then(|q| {
+        q.iter().position(|s| matches!(s.kind(), Kind::Pi { .. })).map(|i| (i, q[i].clone()))
+    });
+    let Some((i, s)) = next else {
+        return word.store(0);
+    };
+    let Kind::Pi { tid: next_tid, .. } = s.kind() else { return word.store(0) };
+    word.store(next_tid | FUTEX_WAITERS)?;
+    if let Some(q) = table.get_mut(&word.key) {
+        q.remove(i);
+        if q.is_empty() {
+            table.remove(&word.key);
+        }
+    }
+    set_pi_owner(&mut table, word.key, next_tid);
+    s.set_state(ACQUIRED);
+    Ok(())
+}
+
+/// FUTEX_WAIT_REQUEUE_PI by thread `tid`: waits on `word` (if it holds `expected`) until
+/// CMP_REQUEUE_PI moves it to the PI futex `pi_word`, then until it owns that.
+pub fn wait_requeue_pi(
+    word: &Word,
+    expected: u32,
+    pi_word: &Word,
+    tid: u32,
+    deadline: Option<u64>,
+) -> core::result::Result<(), PiError> {
+    if word.key == pi_word.key {
+        return Err(PiError::Errno(Errno::EINVAL));
+    }
+    let waiter = new_waiter();
+    let s = {
+        let mut table = table();
+        if word.load()? != expected {
+            return Err(PiError::Errno(Errno::EAGAIN));
+        }
+        let kind = Kind::RequeuePi { tid, target: pi_word.key };
+        let s = new_sleeper(word, kind, u32::MAX, 0, &waiter);
+        enqueue(&mut table, word.key, s.clone());
+        s
+    };
+    let r = s.waiter.queue.wait_until(|| (s.state() != SLEEPING).then_some(()), deadline);
+    {
+        let mut table = table();
+        match s.state() {
+            ACQUIRED => return Ok(()),
+            OWNER_GONE => {}
+            _ => {
+                let requeued = matches!(s.kind(), Kind::Pi { .. });
+                remove(&mut table, &s);
+                // Once requeued, a signal gives EWOULDBLOCK rather than a restart whose value
+                // has surely changed (Linux).
+                return Err(match r {
+                    Err(WaitError::TimedOut) => PiError::TimedOut,
+                    _ if requeued => PiError::Errno(Errno::EAGAIN),
+                    _ => PiError::Interrupted,
+                });
+            }
+        }
+    }
+    // Requeued, then the owner exited: take the lock as LOCK_PI would.
+    let Kind::Pi { owner, .. } = s.kind() else { return Err(PiError::Errno(Errno::EINVAL)) };
+    let pi_word = s.place.lock().1.clone();
+    match lock_pi_from(&pi_word, tid, deadline, false, owner) {
+        Err(PiError::Interrupted) => Err(PiError::Errno(Errno::EAGAIN)),
+        r => r,
+    }
+}
+
+/// FUTEX_CMP_REQUEUE_PI: if `word` holds `expected`, gives the PI futex `pi_word` to the first
+/// waiter if it is free (waking it) and moves up to `n_move` others onto it as PI waiters.
+/// Every waiter met must be a WAIT_REQUEUE_PI waiter for `pi_word` (else EINVAL). Returns the
+/// number woken plus moved.
+pub fn cmp_requeue_pi(word: &Word, pi_word: &Word, n_move: u32, expected: u32) -> Result<u32> {
+    if word.key == pi_word.key {
+        return Err(Errno::EINVAL);
+    }
+    let mut table = table();
+    if word.load()? != expected {
+        return Err(Errno::EAGAIN);
+    }
+    let valid = |s: &Arc<Sleeper>| match s.kind() {
+        Kind::RequeuePi { tid, target } if target == pi_word.key => Some(tid),
+        _ => None,
+    };
+    let Some(top) = table.get(&word.key).and_then(|q| q.front().cloned()) else { return Ok(0) };
+    let top_tid = valid(&top).ok_or(Errno::EINVAL)?;
+    let mut count = 0;
+    let v = pi_word.load()?;
+    let mut owner = v & FUTEX_TID_MASK;
+    if owner == top_tid {
+        return Err(Errno::EDEADLK);
+    }
+    if owner == 0 {
+        // The top waiter takes the lock on its way out (Linux's futex_proxy_trylock_atomic,
+        // which marks the word FUTEX_WAITERS when others may follow).
+        let waiters = if n_move > 0 { FUTEX_WAITERS } else { 0 };
+        pi_word.store(top_tid | (v & FUTEX_OWNER_DIED) | waiters)?;
+        if let Some(q) = table.get_mut(&word.key) {
+            q.pop_front();
+        }
+        top.set_state(ACQUIRED);
+        owner = top_tid;
+        count += 1;
+    } else if !crate::task::diagnose::thread_alive(owner) {
+        return Err(Errno::ESRCH);
+    }
+    let mut moved = VecDeque::new();
+    let mut result = Ok(());
+    if let Some(q) = table.get_mut(&word.key) {
+        while moved.len() < n_move as usize && !q.is_empty() {
+            let Some(tid) = valid(&q[0]) else {
+                result = Err(Errno::EINVAL);
+                break;
+            };
+            if let Some(s) = q.pop_front() {
+                *s.place.lock() = (Kind::Pi { tid, owner }, pi_word.clone());
+                moved.push_back(s);
+            }
+        }
+    }
+    if table.get(&word.key).is_some_and(|q| q.is_empty()) {
+        table.remove(&word.key);
+    }
+    if !moved.is_empty() {
+        let v = pi_word.load()?;
+        if v & FUTEX_WAITERS == 0 {
+            pi_word.store(v | FUTEX_WAITERS)?;
+        }
+        count += moved.len() as u32;
+        table.entry(pi_word.key).or_default().extend(moved);
+    }
+    result.map(|_| count)
+}
+
+// ---- thread exit ----
+
+/// Thread `tid` ended: the PI waiters it owned locks for try again (they take the lock over
+/// from it, as Linux's exit_pi_state_list hands the rt_mutex on).
+pub fn owner_exited(tid: u32) {
+    let mut table = table();
+    let mut gone = Vec::new();
+    for q in table.values_mut() {
+        q.retain(|s| {
+            let orphan = matches!(s.kind(), Kind::Pi { owner, .. } if owner == tid);
+            if orphan {
+                gone.push(s.clone());
+            }
+            !orphan
+        });
+    }
+    table.retain(|_, q| !q.is_empty());
+    drop(table);
+    for s in gone {
+        s.set_state(OWNER_GONE);
+    }
+}
+
+/// Linux's exit_robust_list for the dying thread `tid`, whose list head (struct
+/// robust_list_head: next, futex_offset, list_op_pending) is at `head` in `vm` (the current
+/// address space): every lock it still holds gets FUTEX_OWNER_DIED and one waiter is woken, so
+/// the next locker sees EOWNERDEAD. Bit 0 of an entry marks a PI futex. A fault ends the walk.
+pub fn exit_robust_list(vm: &Arc<Mutex<AddressSpace>>, head: u64, tid: u32) {
+    let Ok([first, offset, pending]) = UserPtr::<[u64; 3]>::new(head).read() else { return };
+    let mut entry = first;
+    let mut limit = ROBUST_LIST_LIMIT;
+    while entry != head {
+        let Ok(next) = UserPtr::<u64>::new(entry & !1).read() else { return };
+        // The entry being added or removed is handled last, with its own rule.
+        if entry != pending {
+            futex_death(vm, (entry & !1).wrapping_add(offset), tid, entry & 1 != 0, false);
+        }
+        entry = next;
+        limit -= 1;
+        if limit == 0 {
+            break;
+        }
+    }
+    if pending != 0 {
+        futex_death(vm, (pending & !1).wrapping_add(offset), tid, pending & 1 != 0, true);
+    }
+}
+
+/// Linux's handle_futex_death for the word at `addr`.
+fn futex_death(vm: &Arc<Mutex<AddressSpace>>, addr: u64, tid: u32, pi: bool, pending: bool) {
+    // Robust wakes are shared-keyed, as Linux's (glibc waits on robust mutexes accordingly).
+    let Ok(word) = Word::resolve(vm, addr, false) else { return };
+    let mut table = table();
+    let Ok(v) = word.load() else { return };
+    // Released during the operation the thread died in: a waiter may have missed the wake.
+    if pending && !pi && v == 0 {
+        let _ = wake_locked(&mut table, word.key, 1, u32::MAX);
+        return;
+    }
+    if v & FUTEX_TID_MASK != tid {
+        return;
+    }
+    if word.store((v & FUTEX_WAITERS) | FUTEX_OWNER_DIED).is_err() {
+        return;
+    }
+    // PI waiters retry through `owner_exited`.
+    if !pi && v & FUTEX_WAITERS != 0 {
+        let _ = wake_locked(&mut table, word.key, 1, u32::MAX);
+    }
 }

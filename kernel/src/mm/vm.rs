@@ -187,6 +187,9 @@ pub struct AddressSpace {
     /// RLIMIT_MEMLOCK in pages for this address space's owner, None if exempt (root), as set by
     /// the process layer before each mlock-family call or locked mapping.
     pub memlock_limit: Option<u64>,
+    /// membarrier(2) registrations of this address space (MEMBARRIER_CMD_REGISTER_* bits):
+    /// copied by fork, none in execve's new space, as Linux's mm.
+    pub membarrier: u32,
 }
 
 impl AddressSpace {
@@ -199,6 +202,7 @@ impl AddressSpace {
             brk: 0,
             lock_future: false,
             memlock_limit: None,
+            membarrier: 0,
         })
     }
 
@@ -685,6 +689,8 @@ impl AddressSpace {
         let mut child = AddressSpace::new()?;
         child.brk_start = self.brk_start;
         child.brk = self.brk;
+        // membarrier registrations survive fork (Linux's dup_mm), not execve.
+        child.membarrier = self.membarrier;
         for (&s, v) in &self.vmas {
             // Memory locks are not inherited by a fork child (Linux's dup_mmap).
             child.vmas.insert(s, Vma { locked: false, ..v.clone() });

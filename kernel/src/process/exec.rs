@@ -249,6 +249,10 @@ pub fn execve(
     let thread = crate::task::current();
     // The point of no return: the other threads go, and this one becomes the group's leader.
     de_thread(&proc, &thread)?;
+    // The old image's robust futexes, rseq area and POSIX timers end here (Linux's
+    // exec_mm_release and exit_itimers).
+    super::futex_exit::exec_release(&proc, &thread);
+    super::timers::on_exec(&proc);
     let root = image.vm.root();
     crate::mm::switch_page_table(&root);
     thread.set_page_table_root(root);

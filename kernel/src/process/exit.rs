@@ -90,6 +90,9 @@ fn clear_child_tid(proc: &Process, thread: &task::Thread) {
 
 /// Takes the calling thread out of its group; the last one releases the process.
 fn finish_thread(proc: &Arc<Process>, thread: &Arc<task::Thread>, wait_status: i32) {
+    // Robust futexes the thread holds are marked OWNER_DIED, PI ones handed on (futex_exit),
+    // before the tid word is cleared, as Linux's exit_mm_release.
+    super::futex_exit::thread_exiting(proc, thread);
     clear_child_tid(proc, thread);
     let tid = thread.tid();
     if tid != proc.pid {
@@ -99,6 +102,8 @@ fn finish_thread(proc: &Arc<Process>, thread: &Arc<task::Thread>, wait_status: i
     let kernel_root = crate::mm::kernel_page_table().root();
     crate::mm::switch_page_table(&kernel_root);
     thread.set_page_table_root(kernel_root);
+    // Its CPU time stays with the process.
+    super::timers::thread_exited(proc, thread);
     let last = proc.detach_thread(thread);
     // After the detach: a signal sent to this thread from now on finds it gone (`post`).
     signal::flush_thread(proc, thread);
@@ -112,6 +117,7 @@ fn finish_thread(proc: &Arc<Process>, thread: &Arc<task::Thread>, wait_status: i
 }
 
 fn release(proc: &Arc<Process>, wait_status: i32) {
+    super::timers::on_exit(proc);
     // The last user of the address space frees it (a vfork parent may still share it).
     let vm = proc.vm.lock().take();
     // System V: SEM_UNDO adjustments, and the detach of the segments this space attaches.

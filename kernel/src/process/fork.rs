@@ -213,6 +213,10 @@ pub fn clone_process(args: &CloneArgs, frame: &TrapFrame) -> Result<u32> {
     if flags & (CLONE_VM | CLONE_VFORK) != CLONE_VM {
         *thread.alt_stack.lock() = *parent_thread.alt_stack.lock();
     }
+    // rseq stays registered in a fork child, not in one that shares the address space.
+    if flags & CLONE_VM == 0 {
+        thread.abi.copy_rseq_from(&parent_thread.abi);
+    }
     if flags & CLONE_CHILD_CLEARTID != 0 {
         thread.clear_child_tid.store(args.child_tid, Ordering::Relaxed);
     }

@@ -7,6 +7,7 @@ pub mod exec;
 pub mod exit;
 pub mod fileops;
 pub mod fork;
+pub mod futex_exit;
 pub mod group;
 pub mod job_control;
 pub mod kill;
@@ -15,6 +16,7 @@ pub mod net_env;
 pub mod oom;
 pub mod pidfd;
 pub mod rlimit;
+pub mod rseq;
 pub mod signal;
 pub mod signalfd;
 pub mod timers;
@@ -120,6 +122,8 @@ pub struct Process {
     pub nproc_exceeded: AtomicBool,
     /// /proc/<pid>/oom_score_adj: -1000 (never) to 1000 (first), inherited by fork.
     pub oom_score_adj: oom::OomScoreAdj,
+    /// CPU time totals, interval timers and POSIX timers (`timers`).
+    pub timers: timers::Timers,
 }
 
 static PROCESSES: Mutex<BTreeMap<u32, Weak<Process>>> = Mutex::new(BTreeMap::new());
@@ -161,6 +165,7 @@ impl Process {
             nproc_uid: Mutex::new(None),
             nproc_exceeded: AtomicBool::new(false),
             oom_score_adj: oom::OomScoreAdj::new(),
+            timers: timers::Timers::default(),
         });
         PROCESSES.lock().insert(pid, Arc::downgrade(&p));
         p

@@ -45,6 +45,8 @@ pub const SIGTTOU: u32 = 22;
 pub const SIGURG: u32 = 23;
 pub const SIGXCPU: u32 = 24;
 pub const SIGXFSZ: u32 = 25;
+pub const SIGVTALRM: u32 = 26;
+pub const SIGPROF: u32 = 27;
 pub const SIGWINCH: u32 = 28;
 pub const SIGSYS: u32 = 31;
 pub const SIGRTMIN: u32 = 32;
@@ -896,4 +898,18 @@ pub fn sigreturn(frame: &mut TrapFrame) -> Result<i64> {
     // Not a syscall return any more: nothing to restart.
     frame.vector = crate::arch::trap::VEC_SIGRETURN;
     Ok(frame.rax as i64)
+}
+
+/// A POSIX timer expired while its previous signal is still queued: adds `by` to that signal's
+/// si_overrun in place (Linux keeps one preallocated record per timer). False if none is queued.
+pub fn bump_timer_overrun(proc: &Process, timer_id: i32, by: u32) -> bool {
+    let mut infos = proc.signals.infos.lock();
+    let Some(q) = infos.0.iter_mut().find(|q| {
+        q.info.code == super::timers::SI_TIMER && q.info.fields[0] as u32 == timer_id as u32
+    }) else {
+        return false;
+    };
+    let overrun = ((q.info.fields[0] >> 32) as u32).saturating_add(by).min(i32::MAX as u32);
+    q.info.fields[0] = (q.info.fields[0] & 0xffff_ffff) | (overrun as u64) << 32;
+    true
 }

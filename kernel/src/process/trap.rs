@@ -14,11 +14,21 @@ use super::Process;
 // main.rs installs these, with `syscall::dispatch`, as the `arch::trap::TrapHandlers`: `process`
 // sits below `syscall` and may not name it.
 
-pub fn on_irq(_frame: &mut TrapFrame, irq: u8) {
+pub fn on_irq(frame: &mut TrapFrame, irq: u8) {
+    let from_user = frame.from_user();
+    if from_user {
+        interrupted_user();
+    }
     match irq {
         IRQ_TIMER => {
             crate::task::on_timer_tick();
             super::timers::on_tick();
+            if from_user {
+                // CPU-clock timers of the process this tick interrupted.
+                if let Some(p) = current_process() {
+                    super::timers::on_user_tick(&p);
+                }
+            }
             crate::net::inet::on_tick();
         }
         IRQ_COM1 => crate::fs::tty::console::on_receive_interrupt(),
@@ -26,9 +36,27 @@ pub fn on_irq(_frame: &mut TrapFrame, irq: u8) {
     }
 }
 
+/// A system call, fault or interrupt from user mode: the time until now was user time.
+pub fn entered_from_user() {
+    crate::task::cputime::enter_kernel();
+}
+
+/// An interrupt or fault from user mode: as a system call, and the user code may have been
+/// inside an rseq critical section, which a signal delivered now must abort (system calls are
+/// not allowed in one).
+fn interrupted_user() {
+    entered_from_user();
+    crate::task::with_current(|t| {
+        t.abi.rseq_event.store(true, core::sync::atomic::Ordering::Relaxed)
+    });
+}
+
 pub fn on_return_to_user(frame: &mut TrapFrame) {
     crate::task::scheduler::preempt_point();
+    // rseq before a signal frame saves the return address (Linux's rseq_signal_deliver).
+    super::rseq::on_return_to_user(frame);
     signal::deliver(frame);
+    crate::task::cputime::leave_kernel();
 }
 
 /// Page-fault error code bits.
@@ -74,6 +102,7 @@ fn force_signal(sig: u32, info: SigInfo) {
 pub fn on_exception(frame: &mut TrapFrame, fault_addr: u64) {
     let vector = frame.vector;
     if frame.from_user() {
+        interrupted_user();
         let (sig, info) = match vector {
             trap::VEC_PAGE_FAULT => match resolve_user_fault(fault_addr, frame.error_code) {
                 Ok(()) => return,

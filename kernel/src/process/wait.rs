@@ -34,6 +34,9 @@ pub struct WaitResult {
     /// waitid's si_code and si_status.
     pub code: i32,
     pub si_status: i32,
+    /// (user, system) ns of the child and its reaped descendants, for wait4's and waitid's
+    /// rusage (Linux's RUSAGE_BOTH of the child).
+    pub cpu: (u64, u64),
 }
 
 fn matches(c: &Process, which: Which, options: u32) -> bool {
@@ -74,8 +77,10 @@ fn try_collect(me: &Arc<Process>, which: Which, options: u32) -> Result<Option<W
             } else {
                 (CLD_KILLED, status & 0x7f)
             };
-            let r = WaitResult { pid: c.pid, uid, status, code, si_status };
+            let cpu = super::timers::waited_cpu(c);
+            let r = WaitResult { pid: c.pid, uid, status, code, si_status, cpu };
             if options & WNOWAIT == 0 {
+                super::timers::reaped(me, c);
                 children.remove(i);
                 super::unregister(r.pid);
             }
@@ -93,6 +98,7 @@ fn try_collect(me: &Arc<Process>, which: Which, options: u32) -> Result<Option<W
                     status: (sig as i32) << 8 | 0x7f,
                     code: CLD_STOPPED,
                     si_status: sig as i32,
+                    cpu: super::timers::waited_cpu(c),
                 }));
             }
             Some(JobEvent::Continued) if options & WCONTINUED != 0 => {
@@ -105,6 +111,7 @@ fn try_collect(me: &Arc<Process>, which: Which, options: u32) -> Result<Option<W
                     status: 0xffff,
                     code: CLD_CONTINUED,
                     si_status: 18,
+                    cpu: super::timers::waited_cpu(c),
                 }));
             }
             _ => {}

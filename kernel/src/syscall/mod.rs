@@ -18,6 +18,8 @@ pub mod numbers;
 mod pipe;
 mod poll;
 mod process;
+mod rseq;
+mod sched;
 mod sendfile;
 mod signal;
 mod socket;
@@ -25,6 +27,8 @@ mod stat;
 mod sysv;
 mod time;
 mod time_args;
+mod timer;
+mod timerfd;
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -52,6 +56,7 @@ impl Args {
 }
 
 pub fn dispatch(frame: &mut TrapFrame) {
+    crate::process::trap::entered_from_user();
     let nr = frame.rax;
     // Kept for restarting the call after a signal (see process::signal::deliver).
     frame.error_code = nr;
@@ -217,16 +222,21 @@ fn call(nr: u64, a: &Args, frame: &mut TrapFrame) -> Result<i64> {
         SETSID => process::setsid(),
         GETSID => process::getsid(a.int(0)),
         SET_TID_ADDRESS => process::set_tid_address(a.u(0)),
-        SET_ROBUST_LIST => process::set_robust_list(a.u(0), a.u(1)),
+        SET_ROBUST_LIST => futex::set_robust_list(a.u(0), a.u(1)),
+        GET_ROBUST_LIST => futex::get_robust_list(a.int(0), a.u(1), a.u(2)),
+        FUTEX_WAITV => futex::futex_waitv(a.u(0), a.u32(1), a.u32(2), a.u(3), a.int(4)),
+        RSEQ => rseq::rseq(a.u(0), a.u32(1), a.u32(2), a.u32(3)),
+        MEMBARRIER => rseq::membarrier(a.int(0), a.u32(1), a.int(2)),
         ARCH_PRCTL => process::arch_prctl(a.int(0), a.u(1)),
         PRCTL => process::prctl(a.int(0), a.u(1)),
         PRLIMIT64 => process::prlimit64(a.int(0), a.int(1), a.u(2), a.u(3)),
         GETRLIMIT => process::prlimit64(0, a.int(0), 0, a.u(1)),
         SETRLIMIT => process::prlimit64(0, a.int(0), a.u(1), 0),
-        GETRUSAGE => process::getrusage(a.int(0), a.u(1)),
-        TIMES => process::times(a.u(0)),
+        GETRUSAGE => time::getrusage(a.int(0), a.u(1)),
+        TIMES => time::times(a.u(0)),
         SCHED_YIELD => process::sched_yield(),
-        SCHED_GETAFFINITY => process::sched_getaffinity(a.int(0), a.u(1), a.u(2)),
+        SCHED_GETAFFINITY => sched::sched_getaffinity(a.int(0), a.u(1), a.u(2)),
+        SCHED_SETAFFINITY => sched::sched_setaffinity(a.int(0), a.u(1), a.u(2)),
 
         GETUID => creds::getuid(),
         GETEUID => creds::geteuid(),
@@ -247,6 +257,16 @@ fn call(nr: u64, a: &Args, frame: &mut TrapFrame) -> Result<i64> {
 
         CLOCK_GETTIME => time::clock_gettime(a.int(0), a.u(1)),
         CLOCK_GETRES => time::clock_getres(a.int(0), a.u(1)),
+        CLOCK_SETTIME => time::clock_settime(a.int(0), a.u(1)),
+        SETTIMEOFDAY => time::settimeofday(a.u(0), a.u(1)),
+        TIMER_CREATE => timer::timer_create(a.int(0), a.u(1), a.u(2)),
+        TIMER_SETTIME => timer::timer_settime(a.int(0), a.int(1), a.u(2), a.u(3)),
+        TIMER_GETTIME => timer::timer_gettime(a.int(0), a.u(1)),
+        TIMER_GETOVERRUN => timer::timer_getoverrun(a.int(0)),
+        TIMER_DELETE => timer::timer_delete(a.int(0)),
+        TIMERFD_CREATE => timerfd::timerfd_create(a.int(0), a.u32(1)),
+        TIMERFD_SETTIME => timerfd::timerfd_settime(a.int(0), a.u32(1), a.u(2), a.u(3)),
+        TIMERFD_GETTIME => timerfd::timerfd_gettime(a.int(0), a.u(1)),
         GETTIMEOFDAY => time::gettimeofday(a.u(0), a.u(1)),
         TIME => time::time(a.u(0)),
         NANOSLEEP => time::nanosleep(a.u(0), a.u(1)),

@@ -1,10 +1,11 @@
 //! exit, fork/vfork/clone, execve, wait4/waitid, ids, groups and sessions, set_tid_address,
-//! set_robust_list, arch_prctl, prctl, rlimits, getrusage, times, sched_yield.
+//! arch_prctl, prctl, rlimits, sched_yield.
 
 use core::sync::atomic::Ordering;
 
 use bytemuck::{Pod, Zeroable};
 
+use super::time::Rusage;
 use crate::arch::trap::TrapFrame;
 use crate::error::{Errno, Result};
 use crate::mm::frame::PAGE_SIZE;
@@ -270,14 +271,6 @@ fn which_of(pid: i32) -> Result<Which> {
     })
 }
 
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable, Default)]
-struct Rusage {
-    utime: [i64; 2],
-    stime: [i64; 2],
-    rest: [i64; 14],
-}
-
 pub fn wait4(pid: i32, status: u64, options: u32, rusage: u64) -> Result<i64> {
     if options & !(WNOHANG | WUNTRACED | WCONTINUED | WALL | WCLONE | WNOTHREAD) != 0 {
         return Err(Errno::EINVAL);
@@ -291,7 +284,7 @@ pub fn wait4(pid: i32, status: u64, options: u32, rusage: u64) -> Result<i64> {
         UserPtr::<i32>::new(status).write(&r.status)?;
     }
     if rusage != 0 {
-        UserPtr::<Rusage>::new(rusage).write(&Rusage::default())?;
+        UserPtr::<Rusage>::new(rusage).write(&Rusage::from_times(r.cpu))?;
     }
     Ok(r.pid as i64)
 }
@@ -324,7 +317,9 @@ pub fn waitid(idtype: u32, id: u32, infop: u64, options: u32, rusage: u64) -> Re
         UserPtr::<SigInfo>::new(infop).write(&info)?;
     }
     if rusage != 0 {
-        UserPtr::<Rusage>::new(rusage).write(&Rusage::default())?;
+        // WNOHANG with nothing ready: zeroes, as the siginfo.
+        let times = found.as_ref().map_or((0, 0), |r| r.cpu);
+        UserPtr::<Rusage>::new(rusage).write(&Rusage::from_times(times))?;
     }
     Ok(0)
 }
@@ -374,14 +369,6 @@ pub fn set_tid_address(addr: u64) -> Result<i64> {
     let t = task::current();
     t.clear_child_tid.store(addr, Ordering::Relaxed);
     Ok(t.tid() as i64)
-}
-
-pub fn set_robust_list(_head: u64, len: u64) -> Result<i64> {
-    // The list is only walked when a thread dies holding robust futexes (threads issue).
-    if len != 24 {
-        return Err(Errno::EINVAL);
-    }
-    Ok(0)
 }
 
 pub fn arch_prctl(code: i32, addr: u64) -> Result<i64> {
@@ -481,48 +468,7 @@ pub fn prlimit64(pid: i32, resource: i32, new: u64, old: u64) -> Result<i64> {
     Ok(0)
 }
 
-pub fn getrusage(who: i32, usage: u64) -> Result<i64> {
-    if !matches!(who, -1..=1) {
-        return Err(Errno::EINVAL);
-    }
-    let mut r = Rusage::default();
-    if who == 0 || who == 1 {
-        let ns = task::current().cpu_time_ns() as i64;
-        r.utime = [ns / 1_000_000_000, (ns % 1_000_000_000) / 1000];
-    }
-    UserPtr::<Rusage>::new(usage).write(&r).map(|_| 0)
-}
-
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-struct Tms {
-    utime: i64,
-    stime: i64,
-    cutime: i64,
-    cstime: i64,
-}
-
-pub fn times(buf: u64) -> Result<i64> {
-    let ticks = |ns: u64| (ns / 10_000_000) as i64;
-    if buf != 0 {
-        let t = Tms { utime: ticks(task::current().cpu_time_ns()), stime: 0, cutime: 0, cstime: 0 };
-        UserPtr::<Tms>::new(buf).write(&t)?;
-    }
-    Ok(ticks(crate::arch::time::monotonic_ns()) + 1)
-}
-
 pub fn sched_yield() -> Result<i64> {
     task::scheduler::yield_now();
     Ok(0)
-}
-
-pub fn sched_getaffinity(pid: i32, len: u64, mask: u64) -> Result<i64> {
-    if pid != 0 && process::find(pid as u32).is_none() {
-        return Err(Errno::ESRCH);
-    }
-    if len < 8 || !len.is_multiple_of(8) {
-        return Err(Errno::EINVAL);
-    }
-    UserPtr::<u64>::new(mask).write(&1)?;
-    Ok(8)
 }

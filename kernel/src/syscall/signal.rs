@@ -281,8 +281,8 @@ struct ItimerVal {
 const ITIMER_REAL: i32 = 0;
 
 pub fn setitimer(which: i32, new: u64, old: u64) -> Result<i64> {
-    if which != ITIMER_REAL {
-        return if (0..=2).contains(&which) { Err(Errno::ENOSYS) } else { Err(Errno::EINVAL) };
+    if !(ITIMER_REAL..=timers::ITIMER_PROF).contains(&which) {
+        return Err(Errno::EINVAL);
     }
     let proc = process::current();
     let (value, interval) = if new != 0 {
@@ -291,7 +291,7 @@ pub fn setitimer(which: i32, new: u64, old: u64) -> Result<i64> {
     } else {
         (0, 0)
     };
-    let (left, ivl) = timers::set_real(&proc, value, interval);
+    let (left, ivl) = timers::set_itimer(&proc, which, value, interval);
     if old != 0 {
         UserPtr::<ItimerVal>::new(old).write(&ItimerVal {
             interval: Timeval::from_ns(ivl as i64),
@@ -302,10 +302,10 @@ pub fn setitimer(which: i32, new: u64, old: u64) -> Result<i64> {
 }
 
 pub fn getitimer(which: i32, cur: u64) -> Result<i64> {
-    if which != ITIMER_REAL {
-        return if (0..=2).contains(&which) { Err(Errno::ENOSYS) } else { Err(Errno::EINVAL) };
+    if !(ITIMER_REAL..=timers::ITIMER_PROF).contains(&which) {
+        return Err(Errno::EINVAL);
     }
-    let (left, ivl) = timers::get_real(&process::current());
+    let (left, ivl) = timers::get_itimer(&process::current(), which);
     UserPtr::<ItimerVal>::new(cur)
         .write(&ItimerVal {
             interval: Timeval::from_ns(ivl as i64),

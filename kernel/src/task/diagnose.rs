@@ -267,3 +267,14 @@ extern "C" fn hang_wait(_: u64) -> ! {
     NOBODY_WAKES.wait_uninterruptible(|| None::<()>);
     unreachable!()
 }
+
+/// Is there a live thread with id `tid`? (The futex PI rules: an owner TID naming no thread is
+/// ESRCH.) Walks the registry, so it is for slow paths only.
+pub fn thread_alive(tid: u32) -> bool {
+    tid != 0
+        && THREADS
+            .lock()
+            .iter()
+            .filter_map(Weak::upgrade)
+            .any(|t| t.tid() == tid && t.state() != super::thread::State::Dead)
+}

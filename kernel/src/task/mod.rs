@@ -1,5 +1,8 @@
 //! Threads, the scheduler, wait queues and timers.
 
+pub mod abi;
+pub mod callout;
+pub mod cputime;
 pub mod diagnose;
 pub mod scheduler;
 pub mod thread;
@@ -40,7 +43,9 @@ pub fn clear_signal_work() {
 
 /// Timer interrupt: expire deadlines, account the time slice.
 pub fn on_timer_tick() {
-    timer::expire(crate::arch::time::monotonic_ns());
+    let now = crate::arch::time::monotonic_ns();
+    timer::expire(now);
+    callout::expire(now);
     scheduler::tick();
     diagnose::on_tick();
 }

@@ -137,9 +137,11 @@ fn switch_away(new_state: State) {
         None => rq.idle.clone().expect("idle thread"),
     };
     let now = crate::arch::time::monotonic_ns();
-    prev.cpu_ns
-        .fetch_add(now.saturating_sub(prev.run_start.load(Ordering::Relaxed)), Ordering::Relaxed);
-    next.run_start.store(now, Ordering::Relaxed);
+    // A switch happens in the kernel: the segment that ends is system time.
+    prev.cputime.charge(false, now);
+    next.cputime.start(now);
+    // rseq: a thread that was switched away must not find its critical section intact.
+    next.abi.rseq_event.store(true, Ordering::Relaxed);
     next.set_state(State::Running);
     next.slice_left.store(SLICE_TICKS, Ordering::Relaxed);
     set_current(Some(next.clone()));
@@ -195,6 +197,7 @@ pub fn start(boot: Arc<Thread>) -> ! {
         let next = rq.ready.pick_next(None).expect("boot thread");
         next.set_state(State::Running);
         next.slice_left.store(SLICE_TICKS, Ordering::Relaxed);
+        next.cputime.start(crate::arch::time::monotonic_ns());
         let context = next.context.clone();
         set_current(Some(next));
         context

@@ -54,9 +54,10 @@ pub struct Thread {
     pub(super) timed_out: AtomicBool,
     /// Ticks left in the current time slice.
     pub(super) slice_left: AtomicU32,
-    /// CPU time used, and when the thread last started running (monotonic ns).
-    pub(super) cpu_ns: AtomicU64,
-    pub(super) run_start: AtomicU64,
+    /// CPU time used, user and system.
+    pub cputime: super::cputime::CpuTime,
+    /// Robust futex list and rseq registrations.
+    pub abi: super::abi::UserAbi,
     owner: Once<Arc<dyn Any + Send + Sync>>,
     /// What the thread waits on while it sleeps, for the diagnosis dump and the watchdog.
     pub(super) wait: Mutex<WaitInfo>,
@@ -111,8 +112,8 @@ impl Thread {
             comm: Mutex::new(None),
             timed_out: AtomicBool::new(false),
             slice_left: AtomicU32::new(0),
-            cpu_ns: AtomicU64::new(0),
-            run_start: AtomicU64::new(0),
+            cputime: super::cputime::CpuTime::new(),
+            abi: super::abi::UserAbi::default(),
             owner: Once::new(),
             wait: Mutex::new(WaitInfo::default()),
         }
@@ -196,15 +197,20 @@ impl Thread {
         self.owner.get()
     }
 
-    /// CPU time used so far, including the current run if `running`.
+    /// CPU time used so far (user + system), including the current run.
     pub fn cpu_time_ns(&self) -> u64 {
-        let used = self.cpu_ns.load(Ordering::Relaxed);
-        if self.state() == State::Running {
-            used + crate::arch::time::monotonic_ns()
-                .saturating_sub(self.run_start.load(Ordering::Relaxed))
-        } else {
-            used
-        }
+        let (user, sys) = self.cpu_times();
+        user + sys
+    }
+
+    /// (user, system) CPU time used so far, including the current run.
+    pub fn cpu_times(&self) -> (u64, u64) {
+        self.cputime.times(self.state() == State::Running)
+    }
+
+    /// Takes the CPU time charged so far (the thread is ending; its process keeps the sum).
+    pub fn take_cpu_times(&self) -> (u64, u64) {
+        self.cputime.take(self.state() == State::Running)
     }
 
     pub fn set_shared_pending(&self, shared: Arc<AtomicU64>) {
