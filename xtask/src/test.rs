@@ -49,6 +49,23 @@ const RUN_OUTPUT_CHECK: &str = "run-prints-only-the-guest";
 /// and nothing else (glibc's rseq call, which the kernel notes as ENOSYS, included).
 const RUN_OUTPUT_COMMAND: [&str; 5] = ["env", "-i", "/bin/hello-glibc", "a", "b"];
 const RUN_OUTPUT_EXPECTED: &str = "hello from /bin/hello-glibc\nargv[1]=a\nargv[2]=b\n";
+/// A dynamically linked glibc program (user/programs/hello-dynamic.c) run through
+/// `cargo xtask run --host-bin`, which brings its libraries: the loader's auxv checked.
+const DYNAMIC_CHECK: &str = "dynamic-exec";
+const DYNAMIC_EXPECTED: &str = "AT_ENTRY is _start: yes\nAT_PHDR is the program's headers: yes\n\
+AT_PHNUM: yes\nAT_BASE is the interpreter: yes\nlibc is a shared object: yes\n\
+sqrt(2) from libm: 1.414214\nargv[1]=a\nargv[2]=b\n";
+/// Debian's own python3 through `--host-bin`: a subprocess and a socketpair.
+const PYTHON_CHECK: &str = "host-bin-python3";
+const PYTHON: &str = "/usr/bin/python3";
+const PYTHON_SCRIPT: &str = "import socket, subprocess, sys
+a, b = socket.socketpair()
+a.sendall(b'ping')
+print(b.recv(4).decode())
+out = subprocess.run(['echo', 'from', 'a', 'child'], capture_output=True, text=True)
+print(out.stdout.strip(), out.returncode)
+print(sys.version_info[0])";
+const PYTHON_EXPECTED: &str = "ping\nfrom a child 0\n3\n";
 /// How much MemFree may differ after the whole suite (kB): slack for nothing in particular.
 const SUITE_LEAK_SLACK_KB: i64 = 1024;
 /// How much the kernel heap (/proc/meminfo's Slab) may grow over the whole suite (kB): what
@@ -109,7 +126,42 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
         }
     }
     if selected(RUN_OUTPUT_CHECK) {
-        jobs.push(GuestJob::RunOutput);
+        jobs.push(GuestJob::RunOutput(RunCheck::of(
+            RUN_OUTPUT_CHECK,
+            &[],
+            &RUN_OUTPUT_COMMAND,
+            RUN_OUTPUT_EXPECTED,
+        )));
+    }
+    if selected(DYNAMIC_CHECK) {
+        match user.program("hello-dynamic").map(|b| &b.path) {
+            Some(Ok(path)) => {
+                let path = path.display().to_string();
+                jobs.push(GuestJob::RunOutput(RunCheck::of(
+                    DYNAMIC_CHECK,
+                    &[&path],
+                    &[&path, "a", "b"],
+                    DYNAMIC_EXPECTED,
+                )));
+            }
+            _ => report.fail(
+                &format!("posix-x/{DYNAMIC_CHECK}"),
+                "hello-dynamic.c did not compile",
+                &[],
+            ),
+        }
+    }
+    if selected(PYTHON_CHECK) {
+        if Path::new(PYTHON).exists() {
+            jobs.push(GuestJob::RunOutput(RunCheck::of(
+                PYTHON_CHECK,
+                &[PYTHON],
+                &["python3", "-c", PYTHON_SCRIPT],
+                PYTHON_EXPECTED,
+            )));
+        } else {
+            report.skip(&format!("posix-x/{PYTHON_CHECK}"), "no /usr/bin/python3 on this host");
+        }
     }
     if selected(FUZZ_CHECK) {
         match user.program("fuzz").map(|b| &b.path) {
@@ -207,7 +259,27 @@ enum GuestJob<'a> {
     /// `posix-x.hang=wait`: the watchdog must report the stuck thread.
     Watchdog,
     /// `cargo xtask run -- CMD` as a user runs it: the terminal shows the guest's output only.
-    RunOutput,
+    RunOutput(RunCheck),
+}
+
+/// `cargo xtask run [--host-bin PATH...] -- COMMAND` must print `expected` and nothing else.
+struct RunCheck {
+    name: &'static str,
+    host_bins: Vec<String>,
+    command: Vec<String>,
+    expected: &'static str,
+}
+
+impl RunCheck {
+    fn of(
+        name: &'static str,
+        host_bins: &[&str],
+        command: &[&str],
+        expected: &'static str,
+    ) -> Self {
+        let owned = |v: &[&str]| v.iter().map(|s| s.to_string()).collect();
+        RunCheck { name, host_bins: owned(host_bins), command: owned(command), expected }
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -371,7 +443,7 @@ impl Guest {
 
     /// `cargo xtask run --kernel K -- COMMAND` by this very executable, as a user would run it;
     /// its status, stdout and stderr.
-    fn run_command(&self, command: &[&str]) -> Result<Option<(i32, String, String)>> {
+    fn run_command(&self, check: &RunCheck) -> Result<Option<(i32, String, String)>> {
         let mut cmd = Command::new(std::env::current_exe()?);
         cmd.arg("run").arg("--kernel").arg(&self.kernel);
         cmd.args(["--mem", &self.vm.mem, "--timeout", &GUEST_TIMEOUT.as_secs().to_string()]);
@@ -381,7 +453,10 @@ impl Guest {
         if self.vm.force_kvm {
             cmd.arg("--kvm");
         }
-        cmd.arg("--").args(command);
+        for program in &check.host_bins {
+            cmd.arg("--host-bin").arg(program);
+        }
+        cmd.arg("--").args(&check.command);
         let mut child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -471,7 +546,7 @@ impl Guest {
                         .and_then(|()| self.boot_params(initrd, examples::GUEST_TIMEOUT).run());
                     GuestResult::Boot(result)
                 }
-                GuestJob::RunOutput => GuestResult::Run(self.run_command(&RUN_OUTPUT_COMMAND)),
+                GuestJob::RunOutput(check) => GuestResult::Run(self.run_command(check)),
                 GuestJob::Session(kind) => {
                     let initrd = build_dir().join("images").join(format!("{}.cpio", kind.name()));
                     if let Err(e) =
@@ -519,7 +594,9 @@ impl Guest {
                     ),
                 }
             }
-            (GuestJob::RunOutput, GuestResult::Run(result)) => report_run_output(result, report),
+            (GuestJob::RunOutput(check), GuestResult::Run(result)) => {
+                report_run_output(check, result, report)
+            }
             _ => unreachable!("each job gives its kind of result"),
         });
     }
@@ -806,10 +883,15 @@ fn report_segv_check(result: &Result<Outcome>, report: &mut Report) {
     report.ok(&name, &format!("statuses 139, 0, {}", secs(outcome.total_time)));
 }
 
-/// `cargo xtask run -- env -i /bin/hello-glibc a b` printed exactly the program's output on
-/// stdout, nothing on stderr (no `ENOSYS` note, no word from the tool), and exited 0.
-fn report_run_output(result: &Result<Option<(i32, String, String)>>, report: &mut Report) {
-    let name = format!("posix-x/{RUN_OUTPUT_CHECK}");
+/// `cargo xtask run -- env -i /bin/hello-glibc a b` (or another check's command) printed exactly
+/// the program's output on stdout, nothing on stderr (no `ENOSYS` note, no word from the tool),
+/// and exited 0.
+fn report_run_output(
+    check: &RunCheck,
+    result: &Result<Option<(i32, String, String)>>,
+    report: &mut Report,
+) {
+    let name = format!("posix-x/{}", check.name);
     let (status, stdout, stderr) = match result {
         Ok(Some(r)) => r,
         Ok(None) => return report.fail(&name, "cargo xtask run did not end in time", &[]),
@@ -819,14 +901,15 @@ fn report_run_output(result: &Result<Option<(i32, String, String)>>, report: &mu
     if *status != 0 {
         reasons.push(format!("exit status {status}"));
     }
-    if stdout != RUN_OUTPUT_EXPECTED {
-        reasons.push(format!("stdout {stdout:?}, expected {RUN_OUTPUT_EXPECTED:?}"));
+    if stdout != check.expected {
+        reasons.push(format!("stdout {stdout:?}, expected {:?}", check.expected));
     }
     if !stderr.is_empty() {
         reasons.push(format!("stderr not empty: {stderr:?}"));
     }
     if reasons.is_empty() {
-        report.ok(&name, &format!("`{}`: its output only", RUN_OUTPUT_COMMAND.join(" ")));
+        let command = check.command.join(" ");
+        report.ok(&name, &format!("`{}`: its output only", command.lines().next().unwrap_or("")));
     } else {
         report.fail(&name, &reasons.join("; "), &[]);
     }

@@ -11,6 +11,7 @@ pub mod group;
 pub mod job_control;
 pub mod kill;
 pub mod launcher;
+pub mod loader;
 pub mod net_env;
 pub mod oom;
 pub mod rlimit;
