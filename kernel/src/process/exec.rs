@@ -126,6 +126,7 @@ pub fn execve(
     *proc.comm.lock() = Some(basename(path));
     *proc.cmdline.lock() = image.argv;
     proc.did_exec.store(true, Ordering::Relaxed);
+    proc.creds.lock().exec_capabilities();
     let closed = proc.fds.lock().close_on_exec();
     for f in closed {
         crate::fs::lock::closed_by_process(proc.pid, &f);

@@ -7,6 +7,7 @@ use alloc::sync::Arc;
 
 use super::creds::{Credentials, MAY_EXEC, MAY_READ, MAY_WRITE};
 use super::{current, Process};
+use crate::cap::Cap;
 use crate::error::{Errno, Result};
 use crate::fs::file::*;
 use crate::fs::inode::*;
@@ -76,7 +77,7 @@ fn check_sticky(dir: &Arc<dyn Inode>, name: &str) -> Result<()> {
         return Ok(());
     }
     let c = creds();
-    if c.fsuid == 0 || c.fsuid == dm.uid {
+    if c.capable(Cap::Fowner) || c.fsuid == dm.uid {
         return Ok(());
     }
     match dir.lookup(name) {
@@ -125,7 +126,7 @@ pub fn install(file: Arc<OpenFile>, cloexec: bool) -> Result<i32> {
     let p = current();
     // fs.file-max bounds the open file descriptions of all but root (Linux: CAP_SYS_ADMIN);
     // a dup'ed one is not new.
-    if Arc::strong_count(&file) == 1 && !p.creds.lock().is_root() {
+    if Arc::strong_count(&file) == 1 && !p.creds.lock().capable(Cap::SysAdmin) {
         crate::fs::file::check_file_max()?;
     }
     let limit = p.rlimits.lock().nofile();
@@ -232,7 +233,7 @@ pub fn mknod_at(dirfd: i32, path: &str, mode: u32, dev: u64) -> Result<()> {
         S_IFDIR => return Err(Errno::EPERM),
         _ => return Err(Errno::EINVAL),
     };
-    if matches!(kind, S_IFCHR | S_IFBLK) && !creds().is_root() {
+    if matches!(kind, S_IFCHR | S_IFBLK) && !creds().capable(Cap::Mknod) {
         return Err(Errno::EPERM);
     }
     let (parent, name) = parent_for_change(dirfd, path)?;
@@ -364,15 +365,15 @@ pub fn access_at(dirfd: i32, path: &str, mode: u32, flags: u32) -> Result<()> {
 pub fn set_attr(inode: &Arc<dyn Inode>, attr: SetAttr) -> Result<()> {
     let c = creds();
     let m = inode.metadata();
-    let owner = c.fsuid == 0 || c.fsuid == m.uid;
+    let owner = c.capable(Cap::Fowner) || c.fsuid == m.uid;
     if attr.mode.is_some() && !owner {
         return Err(Errno::EPERM);
     }
-    if attr.uid.is_some_and(|u| u != m.uid) && c.fsuid != 0 {
+    if attr.uid.is_some_and(|u| u != m.uid) && !c.capable(Cap::Chown) {
         return Err(Errno::EPERM);
     }
     if let Some(g) = attr.gid {
-        if g != m.gid && !(c.fsuid == 0 || (owner && c.in_group(g))) {
+        if g != m.gid && !(c.capable(Cap::Chown) || (c.fsuid == m.uid && c.in_group(g))) {
             return Err(Errno::EPERM);
         }
     }
@@ -392,8 +393,8 @@ pub fn set_attr(inode: &Arc<dyn Inode>, attr: SetAttr) -> Result<()> {
         }
     }
     if let Some(mode) = attr.mode {
-        // A non-root owner outside the file's group loses set-group-ID.
-        if c.fsuid != 0 && !c.in_group(m.gid) {
+        // An owner outside the file's group loses set-group-ID, unless CAP_FSETID.
+        if !c.capable(Cap::Fsetid) && !c.in_group(m.gid) {
             attr.mode = Some(mode & !0o2000);
         }
     }

@@ -274,7 +274,7 @@ pub fn comm_of(p: &Process) -> String {
 /// RLIMIT_MEMLOCK in pages for `p`, or None if it may lock without limit (root has
 /// CAP_IPC_LOCK; RLIM_INFINITY).
 pub fn memlock_limit(p: &Process) -> Option<u64> {
-    if p.creds.lock().euid == 0 {
+    if p.creds.lock().capable(crate::cap::Cap::IpcLock) {
         return None;
     }
     let cur = p.rlimits.lock().0[rlimit::RLIMIT_MEMLOCK].cur;

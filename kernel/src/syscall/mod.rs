@@ -2,6 +2,7 @@
 //! result. One file per family; handlers are thin.
 
 mod attr;
+mod caps;
 mod creds;
 mod dir;
 mod epoll;
@@ -231,6 +232,8 @@ fn call(nr: u64, a: &Args, frame: &mut TrapFrame) -> Result<i64> {
         SETFSGID => creds::setfsgid(a.u32(0)),
         GETGROUPS => creds::getgroups(a.int(0), a.u(1)),
         SETGROUPS => creds::setgroups(a.int(0) as i64, a.u(1)),
+        CAPGET => caps::capget(a.u(0), a.u(1)),
+        CAPSET => caps::capset(a.u(0), a.u(1)),
 
         CLOCK_GETTIME => time::clock_gettime(a.int(0), a.u(1)),
         CLOCK_GETRES => time::clock_getres(a.int(0), a.u(1)),

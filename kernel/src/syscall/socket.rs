@@ -8,6 +8,7 @@ use alloc::vec::Vec;
 use bytemuck::{Pod, Zeroable};
 
 use super::io::file;
+use crate::cap::Cap;
 use crate::error::{Errno, Result};
 use crate::fs::file::{FileLike, OpenFile, O_NONBLOCK, O_RDWR};
 use crate::fs::socket::*;
@@ -278,10 +279,14 @@ fn parse_control(control: u64, len: u64, msg: &mut SendMsg) -> Result<()> {
                 let c: Ucred = bytemuck::pod_read_unaligned(&data[..12]);
                 let p = process::current();
                 let creds = p.creds.lock().clone();
-                let pid_ok = c.pid as u32 == p.pid;
-                let uid_ok = [creds.uid, creds.euid, creds.suid].contains(&c.uid);
-                let gid_ok = [creds.gid, creds.egid, creds.sgid].contains(&c.gid);
-                if !creds.is_root() && !(pid_ok && uid_ok && gid_ok) {
+                // Linux's scm_check_creds: each field is the caller's own or needs its
+                // capability.
+                let pid_ok = c.pid as u32 == p.pid || creds.capable(Cap::SysAdmin);
+                let uid_ok = [creds.uid, creds.euid, creds.suid].contains(&c.uid)
+                    || creds.capable(Cap::Setuid);
+                let gid_ok = [creds.gid, creds.egid, creds.sgid].contains(&c.gid)
+                    || creds.capable(Cap::Setgid);
+                if !(pid_ok && uid_ok && gid_ok) {
                     return Err(Errno::EPERM);
                 }
                 msg.creds = c;
