@@ -14,6 +14,7 @@ pub mod launcher;
 pub mod loader;
 pub mod net_env;
 pub mod oom;
+pub mod priority;
 pub mod rlimit;
 pub mod signal;
 pub mod signalfd;
@@ -105,6 +106,8 @@ pub struct Process {
     pub nproc_exceeded: AtomicBool,
     /// /proc/<pid>/oom_score_adj: -1000 (never) to 1000 (first), inherited by fork.
     pub oom_score_adj: core::sync::atomic::AtomicI32,
+    /// The nice value and I/O priority (`priority`), inherited by fork.
+    pub priority: priority::Priority,
 }
 
 static PROCESSES: Mutex<BTreeMap<u32, Weak<Process>>> = Mutex::new(BTreeMap::new());
@@ -141,6 +144,7 @@ impl Process {
             nproc_uid: Mutex::new(None),
             nproc_exceeded: AtomicBool::new(false),
             oom_score_adj: core::sync::atomic::AtomicI32::new(0),
+            priority: priority::Priority::default(),
         });
         PROCESSES.lock().insert(pid, Arc::downgrade(&p));
         p

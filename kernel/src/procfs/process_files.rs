@@ -270,7 +270,7 @@ pub fn stat(p: &Arc<Process>) -> Result<Vec<u8>> {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "{} ({}) {} {} {} {} {} {} {} 0 0 0 0 {} 0 0 0 20 0 1 0 {} {} {} {} {} {} {} 0 0 {} {} {} {} {} 0 0 {} 0 0 0 0 0 0 {} {} {} {} {} {} {} {}",
+        "{} ({}) {} {} {} {} {} {} {} 0 0 0 0 {} 0 0 0 {} {} 1 0 {} {} {} {} {} {} {} 0 0 {} {} {} {} {} 0 0 {} 0 0 0 0 0 0 {} {} {} {} {} {} {} {}",
         p.pid,
         process::comm_of(p),
         state,
@@ -281,6 +281,8 @@ pub fn stat(p: &Arc<Process>) -> Result<Vec<u8>> {
         tpgid,
         PF_RANDOMIZE | if zombie { PF_EXITING } else { 0 },
         cpu_ticks(p),
+        20 + p.priority.nice(),
+        p.priority.nice(),
         p.start_ns / NS_PER_TICK,
         mem.size,
         mem.resident,

@@ -18,6 +18,7 @@ pub mod mqueue;
 pub mod numbers;
 mod pipe;
 mod poll;
+mod priority;
 mod process;
 mod sendfile;
 mod signal;
@@ -234,6 +235,10 @@ fn call(nr: u64, a: &Args, frame: &mut TrapFrame) -> Result<i64> {
         SETGROUPS => creds::setgroups(a.int(0) as i64, a.u(1)),
         CAPGET => caps::capget(a.u(0), a.u(1)),
         CAPSET => caps::capset(a.u(0), a.u(1)),
+        GETPRIORITY => priority::getpriority(a.int(0), a.int(1)),
+        SETPRIORITY => priority::setpriority(a.int(0), a.int(1), a.int(2)),
+        IOPRIO_GET => priority::ioprio_get(a.int(0), a.int(1)),
+        IOPRIO_SET => priority::ioprio_set(a.int(0), a.int(1), a.int(2)),
 
         CLOCK_GETTIME => time::clock_gettime(a.int(0), a.u(1)),
         CLOCK_GETRES => time::clock_getres(a.int(0), a.u(1)),
