@@ -433,6 +433,19 @@ pub fn resize(inode: &Arc<dyn Inode>, len: u64) -> Result<()> {
     Ok(())
 }
 
+/// Zeroes [start, end) of a regular file (fallocate's PUNCH_HOLE): the range reads as zeros.
+pub fn zero_range(inode: &Arc<dyn Inode>, start: u64, end: u64) -> Result<()> {
+    const CHUNK: usize = 4096;
+    let zeros = [0u8; CHUNK];
+    let mut at = start;
+    while at < end {
+        let n = ((end - at) as usize).min(CHUNK);
+        inode.write_at(at, &zeros[..n])?;
+        at += n as u64;
+    }
+    Ok(())
+}
+
 /// The permission check the path walk makes on every directory it searches.
 pub fn install_search_check() {
     path::set_search_check(|m| {

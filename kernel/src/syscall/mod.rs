@@ -7,6 +7,8 @@ mod creds;
 mod dir;
 mod epoll;
 mod eventfd;
+mod fds;
+mod fspace;
 mod futex;
 mod io;
 mod lock;
@@ -20,6 +22,7 @@ mod pipe;
 mod poll;
 mod priority;
 mod process;
+mod rwf;
 mod sendfile;
 mod signal;
 mod socket;
@@ -78,6 +81,11 @@ fn call(nr: u64, a: &Args, frame: &mut TrapFrame) -> Result<i64> {
         LSEEK => io::lseek(a.int(0), a.i(1), a.int(2)),
         IOCTL => io::ioctl(a.int(0), a.u32(1), a.u(2)),
         CLOSE => io::close(a.int(0)),
+        CLOSE_RANGE => fds::close_range(a.u32(0), a.u32(1), a.u32(2)),
+        PREADV2 => rwf::preadv2(a.int(0), a.u(1), a.int(2), a.i(3), a.u32(5)),
+        PWRITEV2 => rwf::pwritev2(a.int(0), a.u(1), a.int(2), a.i(3), a.u32(5)),
+        FADVISE64 => fspace::fadvise64(a.int(0), a.i(1), a.i(2), a.int(3)),
+        FALLOCATE => fspace::fallocate(a.int(0), a.int(1), a.i(2), a.i(3)),
         DUP => io::dup(a.int(0)),
         DUP2 => io::dup2(a.int(0), a.int(1)),
         DUP3 => io::dup3(a.int(0), a.int(1), a.u32(2)),
