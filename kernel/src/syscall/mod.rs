@@ -15,6 +15,7 @@ mod lock;
 mod memfd;
 mod misc;
 mod mm;
+mod mmsg;
 mod mount;
 pub mod mqueue;
 pub mod numbers;
@@ -86,6 +87,8 @@ fn call(nr: u64, a: &Args, frame: &mut TrapFrame) -> Result<i64> {
         PWRITEV2 => rwf::pwritev2(a.int(0), a.u(1), a.int(2), a.i(3), a.u32(5)),
         FADVISE64 => fspace::fadvise64(a.int(0), a.i(1), a.i(2), a.int(3)),
         FALLOCATE => fspace::fallocate(a.int(0), a.int(1), a.i(2), a.i(3)),
+        SENDMMSG => mmsg::sendmmsg(a.int(0), a.u(1), a.u32(2), a.u32(3)),
+        RECVMMSG => mmsg::recvmmsg(a.int(0), a.u(1), a.u32(2), a.u32(3), a.u(4)),
         DUP => io::dup(a.int(0)),
         DUP2 => io::dup2(a.int(0), a.int(1)),
         DUP3 => io::dup3(a.int(0), a.int(1), a.u32(2)),
