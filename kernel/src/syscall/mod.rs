@@ -23,6 +23,7 @@ mod pipe;
 mod poll;
 mod priority;
 mod process;
+mod process_vm;
 mod rwf;
 mod sendfile;
 mod signal;
@@ -250,6 +251,10 @@ fn call(nr: u64, a: &Args, frame: &mut TrapFrame) -> Result<i64> {
         SETPRIORITY => priority::setpriority(a.int(0), a.int(1), a.int(2)),
         IOPRIO_GET => priority::ioprio_get(a.int(0), a.int(1)),
         IOPRIO_SET => priority::ioprio_set(a.int(0), a.int(1), a.int(2)),
+        PROCESS_VM_READV => process_vm::readv(a.int(0), a.u(1), a.int(2), a.u(3), a.int(4), a.u(5)),
+        PROCESS_VM_WRITEV => {
+            process_vm::writev(a.int(0), a.u(1), a.int(2), a.u(3), a.int(4), a.u(5))
+        }
 
         CLOCK_GETTIME => time::clock_gettime(a.int(0), a.u(1)),
         CLOCK_GETRES => time::clock_getres(a.int(0), a.u(1)),
