@@ -29,6 +29,7 @@ mod sendfile;
 mod signal;
 mod socket;
 mod stat;
+mod syslog;
 mod sysv;
 mod time;
 mod time_args;
@@ -301,6 +302,7 @@ fn call(nr: u64, a: &Args, frame: &mut TrapFrame) -> Result<i64> {
         UNAME => misc::uname(a.u(0)),
         GETRANDOM => misc::getrandom(a.u(0), a.u(1), a.u32(2)),
         SYSINFO => misc::sysinfo(a.u(0)),
+        SYSLOG => syslog::syslog(a.int(0), a.u(1), a.int(2)),
         _ => {
             log_unimplemented(nr);
             Err(Errno::ENOSYS)
