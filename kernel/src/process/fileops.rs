@@ -28,7 +28,7 @@ fn creds() -> Credentials {
 /// The walk a relative `path` starts from: the cwd or the directory open as `dirfd`.
 pub fn start_at(proc: &Process, dirfd: i32, path: &str) -> Result<Walk> {
     if path.starts_with('/') {
-        return Ok(Walk::root());
+        return Ok(path::caller_root());
     }
     if dirfd == AT_FDCWD {
         return Ok(proc.fs.lock().cwd.clone());
@@ -344,6 +344,24 @@ pub fn chdir(walk: Walk) -> Result<()> {
     Ok(())
 }
 
+/// chroot: `walk` becomes the caller's root (search permission, then CAP_SYS_CHROOT, as
+/// Linux). The working directory stays where it is.
+pub fn chroot(walk: Walk) -> Result<()> {
+    let m = walk.inode().metadata();
+    if !m.is_dir() {
+        return Err(Errno::ENOTDIR);
+    }
+    let c = creds();
+    if !c.may_access(&m, MAY_EXEC) {
+        return Err(Errno::EACCES);
+    }
+    if !c.capable(Cap::SysChroot) {
+        return Err(Errno::EPERM);
+    }
+    *current().root.lock() = Some(walk.as_root());
+    Ok(())
+}
+
 /// access/faccessat with the real ids (or the effective ones with AT_EACCESS).
 pub fn access_at(dirfd: i32, path: &str, mode: u32, flags: u32) -> Result<()> {
     if mode & !7 != 0 || flags & !(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
@@ -447,7 +465,14 @@ pub fn zero_range(inode: &Arc<dyn Inode>, start: u64, end: u64) -> Result<()> {
 }
 
 /// The permission check the path walk makes on every directory it searches.
+/// Installs the path walk's two questions to the process layer: may the caller search this
+/// directory, and where is its root (chroot).
 pub fn install_search_check() {
+    path::set_root_lookup(|| {
+        let p = crate::task::scheduler::try_current().and_then(|t| super::of_thread(&t))?;
+        let root = p.root.lock().clone();
+        root
+    });
     path::set_search_check(|m| {
         match crate::task::scheduler::try_current().and_then(|t| super::of_thread(&t)) {
             Some(p) => p.creds.lock().may_access(m, MAY_EXEC),

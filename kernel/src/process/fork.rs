@@ -79,6 +79,7 @@ pub fn clone_process(args: &CloneArgs, frame: &TrapFrame) -> Result<u32> {
     }
     child.oom_score_adj.store(parent.oom_score_adj.load(Ordering::Relaxed), Ordering::Relaxed);
     child.priority.inherit(&parent.priority);
+    *child.root.lock() = parent.root.lock().clone();
     child.pgid.store(parent.pgid(), Ordering::Relaxed);
     child.exit_signal.store(exit_signal, Ordering::Relaxed);
     child.sid.store(parent.sid(), Ordering::Relaxed);

@@ -108,6 +108,9 @@ pub struct Process {
     pub oom_score_adj: core::sync::atomic::AtomicI32,
     /// The nice value and I/O priority (`priority`), inherited by fork.
     pub priority: priority::Priority,
+    /// The root directory set by chroot (None: the file system's), inherited by fork. Apart
+    /// from `fs` so that the path walk may ask for it while `fs` is held.
+    pub root: Mutex<Option<Walk>>,
 }
 
 static PROCESSES: Mutex<BTreeMap<u32, Weak<Process>>> = Mutex::new(BTreeMap::new());
@@ -145,6 +148,7 @@ impl Process {
             nproc_exceeded: AtomicBool::new(false),
             oom_score_adj: core::sync::atomic::AtomicI32::new(0),
             priority: priority::Priority::default(),
+            root: Mutex::new(None),
         });
         PROCESSES.lock().insert(pid, Arc::downgrade(&p));
         p

@@ -248,6 +248,7 @@ fn call(nr: u64, a: &Args, frame: &mut TrapFrame) -> Result<i64> {
         SETGROUPS => creds::setgroups(a.int(0) as i64, a.u(1)),
         CAPGET => caps::capget(a.u(0), a.u(1)),
         CAPSET => caps::capset(a.u(0), a.u(1)),
+        CHROOT => dir::chroot(a.u(0)),
         GETPRIORITY => priority::getpriority(a.int(0), a.int(1)),
         SETPRIORITY => priority::setpriority(a.int(0), a.int(1), a.int(2)),
         IOPRIO_GET => priority::ioprio_get(a.int(0), a.int(1)),
