@@ -22,6 +22,9 @@ use crate::mm::vm::{
 /// Where ET_DYN programs are loaded (2 MiB aligned, like Linux's ELF_ET_DYN_BASE area).
 const PIE_BASE: u64 = 0x5555_5540_0000;
 
+/// The size of an ELF64 file header.
+const ELF_HEADER_SIZE: usize = 64;
+
 /// An executable file read into memory.
 pub struct Program<'a> {
     pub data: &'a [u8],
@@ -51,12 +54,17 @@ pub fn load_elf(
 ) -> Result<Image> {
     let plan = elf::plan(program.data, PIE_BASE).map_err(|_| Errno::ENOEXEC)?;
     // The interpreter is read before anything is built: a missing one (ENOENT), one we may
-    // not execute (EACCES) or one that is no ELF shared object (ELIBBAD) fails the execve.
+    // not execute (EACCES), a short one (EIO) or one that is no ELF we can load (ELIBBAD)
+    // fails the execve.
     let interpreter = match &plan.interpreter {
         None => None,
         Some(name) => {
             let name = core::str::from_utf8(name).map_err(|_| Errno::ENOENT)?;
             let (data, file) = super::exec::read_executable(cwd, name, creds)?;
+            // Linux reads the interpreter's ELF header first: a short read is EIO.
+            if data.len() < ELF_HEADER_SIZE {
+                return Err(Errno::EIO);
+            }
             let unbiased = elf::plan(&data, 0).map_err(|_| Errno::ELIBBAD)?;
             Some((data, file, unbiased))
         }
