@@ -44,7 +44,8 @@ pub fn fallocate(fd: i32, mode: i32, offset: i64, len: i64) -> Result<i64> {
         return Err(Errno::EOPNOTSUPP);
     }
     let punch = mode & FALLOC_FL_PUNCH_HOLE != 0;
-    if (punch && mode & FALLOC_FL_ZERO_RANGE != 0) || (punch && mode & FALLOC_FL_KEEP_SIZE == 0) {
+    // Punching excludes zeroing and needs KEEP_SIZE.
+    if punch && (mode & FALLOC_FL_ZERO_RANGE != 0 || mode & FALLOC_FL_KEEP_SIZE == 0) {
         return Err(Errno::EOPNOTSUPP);
     }
     if mode & FALLOC_FL_COLLAPSE_RANGE != 0 && mode != FALLOC_FL_COLLAPSE_RANGE {
