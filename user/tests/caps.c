@@ -116,6 +116,16 @@ TEST(root_holds_the_bounding_set)
     CHECK(c.eff & BIT(CAP_NET_BIND_SERVICE));
     CHECK(c.eff & BIT(CAP_SETUID));
     CHECK_EQ(prctl(PR_CAPBSET_READ, CAP_SETUID, 0, 0, 0), 1);
+    /* /proc/sys/kernel/cap_last_cap names the highest capability there is. */
+    FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "r");
+    int last = -1;
+    CHECK(f != NULL);
+    CHECK_EQ(fscanf(f, "%d", &last), 1);
+    fclose(f);
+    CHECK(last >= CAP_SETUID);
+    CHECK(bounding_set() >> last == 1);
+    CHECK_EQ(prctl(PR_CAPBSET_READ, last, 0, 0, 0), 1);
+    CHECK_ERRNO(prctl(PR_CAPBSET_READ, last + 1, 0, 0, 0), EINVAL);
     CHECK_ERRNO(prctl(PR_CAPBSET_READ, 1000, 0, 0, 0), EINVAL);
     /* Version 1: the low word only. */
     struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_1, 0 };

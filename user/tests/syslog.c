@@ -55,9 +55,18 @@ TEST(nobody_is_refused)
     pid_t pid = fork();
     if (pid == 0) {
         char buf[64];
+        /* kernel.dmesg_restrict: 1 refuses even READ_ALL and SIZE_BUFFER. */
+        int restrict_ = -1;
+        FILE *f = fopen("/proc/sys/kernel/dmesg_restrict", "r");
+        CCHECK(f != NULL && fscanf(f, "%d", &restrict_) == 1);
+        fclose(f);
         CCHECK(setgid(NOBODY) == 0 && setuid(NOBODY) == 0);
-        CERRNO(klogctl(3, buf, sizeof buf), EPERM);
-        CERRNO(klogctl(10, NULL, 0), EPERM);
+        if (restrict_ == 1) {
+            CERRNO(klogctl(3, buf, sizeof buf), EPERM);
+            CERRNO(klogctl(10, NULL, 0), EPERM);
+        } else {
+            CCHECK(klogctl(10, NULL, 0) > 0);
+        }
         CERRNO(klogctl(5, NULL, 0), EPERM);
         _exit(0);
     }
