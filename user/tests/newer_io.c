@@ -1,14 +1,18 @@
 /* newer_io.c - the newer descriptor and file calls real programs use: close_range (plain and
  * CLOSE_RANGE_CLOEXEC, its EINVAL cases), preadv2/pwritev2 (offset -1, RWF_NOWAIT on a pipe,
  * RWF_APPEND, unknown flags, ESPIPE), posix_fadvise/fadvise64 (advice, ESPIPE, EBADF) and
- * fallocate on tmpfs (growing, KEEP_SIZE, PUNCH_HOLE, the mode and descriptor errors).
+ * fallocate on tmpfs (growing, KEEP_SIZE, PUNCH_HOLE, the mode and descriptor errors), and
+ * O_PATH descriptors given to accept and epoll_ctl (EBADF).
  */
 #define _GNU_SOURCE
 #define TEST_MAIN
 #include "test.h"
 
 #include <fcntl.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 
@@ -206,4 +210,28 @@ TEST(fallocate_on_tmpfs)
     close(p[0]);
     close(p[1]);
     close(fd);
+}
+
+TEST(o_path_descriptors_are_ebadf_to_accept_and_epoll_ctl)
+{
+    struct sockaddr_un a = { .sun_family = AF_UNIX };
+    snprintf(a.sun_path, sizeof a.sun_path, "/tmp/newer-io-sock-%d", (int)getpid());
+    unlink(a.sun_path);
+    int s = socket(AF_UNIX, SOCK_STREAM, 0);
+    CHECK_OK(s);
+    CHECK_OK(bind(s, (struct sockaddr *)&a, sizeof a));
+    CHECK_OK(listen(s, 1));
+    int opath = open(a.sun_path, O_PATH);
+    CHECK_OK(opath);
+    CHECK_ERRNO(accept(opath, NULL, NULL), EBADF);
+    int ep = epoll_create1(0);
+    struct epoll_event ev = { .events = EPOLLIN };
+    CHECK_ERRNO(epoll_ctl(ep, EPOLL_CTL_ADD, opath, &ev), EBADF);
+    int dir = open("/tmp", O_PATH);
+    CHECK_ERRNO(epoll_ctl(dir, EPOLL_CTL_ADD, s, &ev), EBADF);
+    close(dir);
+    close(ep);
+    close(opath);
+    close(s);
+    unlink(a.sun_path);
 }

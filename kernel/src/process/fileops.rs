@@ -372,6 +372,8 @@ pub fn access_at(dirfd: i32, path: &str, mode: u32, flags: u32) -> Result<()> {
     if flags & AT_EACCESS == 0 {
         c.fsuid = c.uid;
         c.fsgid = c.gid;
+        // As Linux's access_override_creds: the real uid's privilege, full if it is root.
+        c.cap_effective = if c.uid == 0 { c.cap_permitted } else { 0 };
     }
     if mode != 0 && !c.may_access(&walk.inode().metadata(), mode) {
         return Err(Errno::EACCES);

@@ -27,6 +27,10 @@ const SOCK_MAX: i32 = 11;
 
 fn socket_of(fd: i32) -> Result<Arc<OpenFile>> {
     let f = file(fd)?;
+    // An O_PATH descriptor is no descriptor to the socket calls (Linux's fdget).
+    if f.is_path_only() {
+        return Err(Errno::EBADF);
+    }
     if f.file().as_socket().is_none() {
         return Err(Errno::ENOTSOCK);
     }
