@@ -52,6 +52,7 @@ pub enum Errno {
     ETIME = 62,
     EOVERFLOW = 75,
     EBADFD = 77,
+    ELIBBAD = 80,
     EILSEQ = 84,
     ENOTSOCK = 88,
     EDESTADDRREQ = 89,

@@ -14,6 +14,7 @@ extern crate alloc;
 #[path = "arch/x86_64/mod.rs"]
 #[allow(unsafe_code)]
 pub mod arch;
+pub mod cap;
 pub mod cmdline;
 pub mod error;
 pub mod event;

@@ -5,7 +5,8 @@
 //!   tests (`GLIBC_TOO`) also as `NAME-glibc`, glibc `gcc -static`;
 //! - `build/host/tests/NAME`     the same source, host gcc (runs natively on Linux);
 //! - `build/guest/programs/NAME` `user/programs/NAME.c`: musl static; `*-glibc.c` with glibc
-//!   `gcc -static`; `*-pie.c` with musl `-static-pie -fPIE`;
+//!   `gcc -static`; `*-pie.c` with musl `-static-pie -fPIE`; `*-dynamic.c` with plain `gcc`
+//!   (dynamically linked against the host's glibc, run with `--host-bin`);
 //! - `build/guest/examples/NAME`, `build/host/examples/NAME`: `user/examples/NAME.c` (the guide's
 //!   programs) like the tests, with `user/examples/guide.h` force-included (see [`EXAMPLE_FLAGS`]);
 //! - `build/guest/bench/NAME`, `build/host/bench/NAME`: `user/bench/NAME.c` (the benchmarks) like
@@ -271,6 +272,9 @@ pub fn build_user() -> Result<UserBuild> {
     for (name, source) in c_sources(&user.join("programs"))? {
         let (compiler, flags) = if name.ends_with("-glibc") {
             ("gcc", flags(&["-static"]))
+        } else if name.ends_with("-dynamic") {
+            // Linked against the host's glibc; its libraries come with `--host-bin`.
+            ("gcc", Vec::new())
         } else if name.ends_with("-pie") {
             // Debian's musl-gcc cannot link static PIEs (its specs always ask for the dynamic
             // loader and use Scrt1.o): call gcc with fixed specs instead.
@@ -432,7 +436,11 @@ fn compile(job: &Job, user: &Path) -> Binary {
     if !diagnostics.trim().is_empty() {
         eprint!("xtask: {what}:\n{diagnostics}");
     }
-    if job.guest && !std::fs::read(&job.output).is_ok_and(|elf| crate::deps::is_static_elf(&elf)) {
+    let dynamic = job.name.ends_with("-dynamic");
+    if job.guest
+        && !dynamic
+        && !std::fs::read(&job.output).is_ok_and(|elf| crate::deps::is_static_elf(&elf))
+    {
         let _ = std::fs::remove_file(&job.output);
         let msg = format!("{what}: the result is not a static executable (it has a PT_INTERP)");
         eprintln!("xtask: {msg}");

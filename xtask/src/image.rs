@@ -186,8 +186,9 @@ pub fn base_tree(user: &UserBuild) -> Result<Tree> {
         Err(e) => eprintln!("xtask: warning: no ipcs/ipcrm in the image: {e}"),
     }
 
-    tree.file("etc/passwd", 0o644, b"root:x:0:0:root:/root:/bin/sh\n".to_vec());
-    tree.file("etc/group", 0o644, b"root:x:0:\n".to_vec());
+    for (path, text) in ETC_FILES {
+        tree.file(path, 0o644, text.as_bytes().to_vec());
+    }
 
     tree.dir("tests", 0o755);
     for test in &user.guest_tests {
@@ -218,6 +219,37 @@ pub fn base_tree(user: &UserBuild) -> Result<Tree> {
     }
     Ok(tree)
 }
+
+/// The /etc a user meets: root and nobody (as Debian names them), localhost for both IP
+/// versions, and the usual services and protocols (Debian's entries for them), so that
+/// getpwnam, getaddrinfo, getservbyname and getprotobyname answer as on a Linux system.
+const ETC_FILES: [(&str, &str); 5] = [
+    (
+        "etc/passwd",
+        "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
+    ),
+    ("etc/group", "root:x:0:\nnogroup:x:65534:\n"),
+    ("etc/hosts", "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"),
+    (
+        "etc/services",
+        "echo\t\t7/tcp\necho\t\t7/udp\ndiscard\t\t9/tcp\t\tsink null\ndiscard\t\t9/udp\t\tsink null\n\
+daytime\t\t13/tcp\ndaytime\t\t13/udp\nftp-data\t20/tcp\nftp\t\t21/tcp\nssh\t\t22/tcp\n\
+telnet\t\t23/tcp\nsmtp\t\t25/tcp\t\tmail\ntime\t\t37/tcp\t\ttimserver\ntime\t\t37/udp\t\ttimserver\n\
+domain\t\t53/tcp\ndomain\t\t53/udp\nbootps\t\t67/udp\nbootpc\t\t68/udp\ntftp\t\t69/udp\n\
+http\t\t80/tcp\t\twww\npop3\t\t110/tcp\t\tpop-3\nsunrpc\t\t111/tcp\t\tportmapper\n\
+sunrpc\t\t111/udp\t\tportmapper\nntp\t\t123/udp\nimap2\t\t143/tcp\t\timap\nsnmp\t\t161/udp\n\
+ldap\t\t389/tcp\nhttps\t\t443/tcp\nhttps\t\t443/udp\nsyslog\t\t514/udp\nsubmission\t587/tcp\n\
+imaps\t\t993/tcp\npop3s\t\t995/tcp\nmysql\t\t3306/tcp\npostgresql\t5432/tcp\t\tpostgres\n\
+x11\t\t6000/tcp\t\tx11-0\nhttp-alt\t8080/tcp\t\twebcache\n",
+    ),
+    (
+        "etc/protocols",
+        "ip\t0\tIP\nicmp\t1\tICMP\nigmp\t2\tIGMP\ntcp\t6\tTCP\nudp\t17\tUDP\n\
+ipv6\t41\tIPv6\nipv6-route\t43\tIPv6-Route\nipv6-frag\t44\tIPv6-Frag\ngre\t47\tGRE\n\
+esp\t50\tIPSEC-ESP\nah\t51\tIPSEC-AH\nipv6-icmp\t58\tIPv6-ICMP\nipv6-nonxt\t59\tIPv6-NoNxt\n\
+ipv6-opts\t60\tIPv6-Opts\nsctp\t132\tSCTP\nudplite\t136\tUDPLite\nraw\t255\tRAW\n",
+    ),
+];
 
 fn read(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).context(|| format!("reading {}", path.display()))

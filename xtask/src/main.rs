@@ -13,6 +13,7 @@ mod build;
 mod busybox_ipc;
 mod deps;
 mod examples;
+mod host_bin;
 mod image;
 mod lint;
 mod modgraph;
@@ -40,6 +41,8 @@ commands:
       --tcg | --kvm               choose the accelerator (default: TCG unless the CPU has vmx/svm)
       --mem SIZE                  guest memory (default 512M)
       --overlay DIR               copy DIR's tree over the initramfs root (repeatable)
+      --host-bin PATH...          copy host programs in, with the shared libraries ldd
+                                  lists (and Python's standard library for python3)
       --timeout SECS              give up after SECS seconds (exit 103)
       --append STR                kernel command line
       --kernel ELF                boot this kernel instead of building kernel/

@@ -25,7 +25,7 @@ pub const LAYERS: &[&[&str]] = &[
     &["mm"],
     &["log", "random", "cmdline"],
     &["arch"],
-    &["sync", "error"],
+    &["sync", "error", "cap"],
 ];
 
 /// The one edge up the layers: the boot entry (`arch::boot::kernel_entry`, the symbol the boot stub

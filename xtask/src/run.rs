@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::build::{build_kernel, build_user};
 use crate::qemu::{Accel, Boot, Console, LogEcho};
 use crate::util::{build_dir, Args, Error, Result};
-use crate::{deps, image};
+use crate::{deps, host_bin, image};
 
 /// Exit statuses of `run` that are not the command's own.
 pub const EXIT_PANIC: u8 = 101;
@@ -59,6 +59,8 @@ impl VmOptions {
 struct RunOptions {
     vm: VmOptions,
     overlays: Vec<PathBuf>,
+    /// `--host-bin PATH...`: host programs copied in with their libraries (host_bin.rs).
+    host_bins: Vec<PathBuf>,
     timeout: Option<Duration>,
     verbose: bool,
     command: Vec<OsString>,
@@ -69,6 +71,7 @@ fn parse(args: Vec<OsString>) -> Result<RunOptions> {
     let mut o = RunOptions {
         vm: VmOptions::default(),
         overlays: Vec::new(),
+        host_bins: Vec::new(),
         timeout: None,
         verbose: false,
         command: Vec::new(),
@@ -79,6 +82,13 @@ fn parse(args: Vec<OsString>) -> Result<RunOptions> {
             Some("--kvm") => o.vm.force_kvm = true,
             Some("--mem") => o.vm.mem = args.value("--mem")?,
             Some("--overlay") => o.overlays.push(args.path("--overlay")?),
+            Some("--host-bin") => {
+                // One path, and the absolute paths right after it: `--host-bin /a /b -- cmd`.
+                o.host_bins.push(args.path("--host-bin")?);
+                while let Some(next) = args.next_if(|a| a.as_encoded_bytes().starts_with(b"/")) {
+                    o.host_bins.push(PathBuf::from(next));
+                }
+            }
             Some("--append") => o.vm.append = args.value("--append")?,
             Some("--kernel") => o.vm.kernel = Some(args.path("--kernel")?),
             Some("--timeout") => {
@@ -107,7 +117,8 @@ fn parse(args: Vec<OsString>) -> Result<RunOptions> {
     Ok(o)
 }
 
-/// `cargo xtask run [--tcg] [--kvm] [--mem SIZE] [--overlay DIR]... [--timeout SECS] [-v] [-- CMD ARGS...]`
+/// `cargo xtask run [--tcg] [--kvm] [--mem SIZE] [--overlay DIR]... [--host-bin PATH...]
+/// [--timeout SECS] [-v] [-- CMD ARGS...]`
 pub fn command(args: Vec<OsString>) -> Result<u8> {
     let o = parse(args)?;
     deps::ensure()?;
@@ -122,6 +133,9 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
     let mut tree = image::base_tree(&user)?;
     // The real programs (user/real/) are in `run`'s image, not in every test boot's.
     crate::real::install(&mut tree, &user.real)?;
+    for program in &o.host_bins {
+        host_bin::add(&mut tree, program)?;
+    }
     image::write(&tree, &batch, &o.overlays, &initrd)?;
 
     let boot = Boot {

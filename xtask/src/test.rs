@@ -50,6 +50,23 @@ const RUN_OUTPUT_CHECK: &str = "run-prints-only-the-guest";
 /// and nothing else (the kernel's log, e.g. an ENOSYS note, included).
 const RUN_OUTPUT_COMMAND: [&str; 5] = ["env", "-i", "/bin/hello-glibc", "a", "b"];
 const RUN_OUTPUT_EXPECTED: &str = "hello from /bin/hello-glibc\nargv[1]=a\nargv[2]=b\n";
+/// A dynamically linked glibc program (user/programs/hello-dynamic.c) run through
+/// `cargo xtask run --host-bin`, which brings its libraries: the loader's auxv checked.
+const DYNAMIC_CHECK: &str = "dynamic-exec";
+const DYNAMIC_EXPECTED: &str = "AT_ENTRY is _start: yes\nAT_PHDR is the program's headers: yes\n\
+AT_PHNUM: yes\nAT_BASE is the interpreter: yes\nlibc is a shared object: yes\n\
+sqrt(2) from libm: 1.414214\nargv[1]=a\nargv[2]=b\n";
+/// Debian's own python3 through `--host-bin`: a subprocess and a socketpair.
+const PYTHON_CHECK: &str = "host-bin-python3";
+const PYTHON: &str = "/usr/bin/python3";
+const PYTHON_SCRIPT: &str = "import socket, subprocess, sys
+a, b = socket.socketpair()
+a.sendall(b'ping')
+print(b.recv(4).decode())
+out = subprocess.run(['echo', 'from', 'a', 'child'], capture_output=True, text=True)
+print(out.stdout.strip(), out.returncode)
+print(sys.version_info[0])";
+const PYTHON_EXPECTED: &str = "ping\nfrom a child 0\n3\n";
 /// How much MemFree may differ after the whole suite (kB): slack for nothing in particular.
 const SUITE_LEAK_SLACK_KB: i64 = 1024;
 /// How much the kernel heap (/proc/meminfo's Slab) may grow over the whole suite (kB): what
@@ -102,7 +119,42 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
         jobs.push(GuestJob::SegvCheck);
     }
     if selected(RUN_OUTPUT_CHECK) {
-        jobs.push(GuestJob::RunOutput);
+        jobs.push(GuestJob::RunOutput(RunCheck::of(
+            RUN_OUTPUT_CHECK,
+            &[],
+            &RUN_OUTPUT_COMMAND,
+            RUN_OUTPUT_EXPECTED,
+        )));
+    }
+    if selected(DYNAMIC_CHECK) {
+        match user.program("hello-dynamic").map(|b| &b.path) {
+            Some(Ok(path)) => {
+                let path = path.display().to_string();
+                jobs.push(GuestJob::RunOutput(RunCheck::of(
+                    DYNAMIC_CHECK,
+                    &[&path],
+                    &[&path, "a", "b"],
+                    DYNAMIC_EXPECTED,
+                )));
+            }
+            _ => report.fail(
+                &format!("posix-x/{DYNAMIC_CHECK}"),
+                "hello-dynamic.c did not compile",
+                &[],
+            ),
+        }
+    }
+    if selected(PYTHON_CHECK) {
+        if Path::new(PYTHON).exists() {
+            jobs.push(GuestJob::RunOutput(RunCheck::of(
+                PYTHON_CHECK,
+                &[PYTHON],
+                &["python3", "-c", PYTHON_SCRIPT],
+                PYTHON_EXPECTED,
+            )));
+        } else {
+            report.skip(&format!("posix-x/{PYTHON_CHECK}"), "no /usr/bin/python3 on this host");
+        }
     }
     if selected(FUZZ_CHECK) && program_built(&user, "fuzz", FUZZ_CHECK, &mut report) {
         // One of the longer boots: early, beside the others.
@@ -214,7 +266,27 @@ enum GuestJob<'a> {
     /// `posix-x.hang=wait`: the watchdog must report the stuck thread.
     Watchdog,
     /// `cargo xtask run -- CMD` as a user runs it: the terminal shows the guest's output only.
-    RunOutput,
+    RunOutput(RunCheck),
+}
+
+/// `cargo xtask run [--host-bin PATH...] -- COMMAND` must print `expected` and nothing else.
+struct RunCheck {
+    name: &'static str,
+    host_bins: Vec<String>,
+    command: Vec<String>,
+    expected: &'static str,
+}
+
+impl RunCheck {
+    fn of(
+        name: &'static str,
+        host_bins: &[&str],
+        command: &[&str],
+        expected: &'static str,
+    ) -> Self {
+        let owned = |v: &[&str]| v.iter().map(|s| s.to_string()).collect();
+        RunCheck { name, host_bins: owned(host_bins), command: owned(command), expected }
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -378,7 +450,7 @@ impl Guest {
 
     /// `cargo xtask run --kernel K -- COMMAND` by this very executable, as a user would run it;
     /// its status, stdout and stderr.
-    fn run_command(&self, command: &[&str]) -> Result<Option<(i32, String, String)>> {
+    fn run_command(&self, check: &RunCheck) -> Result<Option<(i32, String, String)>> {
         let mut cmd = Command::new(std::env::current_exe()?);
         cmd.arg("run").arg("--kernel").arg(&self.kernel);
         cmd.args(["--mem", &self.vm.mem, "--timeout", &GUEST_TIMEOUT.as_secs().to_string()]);
@@ -388,7 +460,10 @@ impl Guest {
         if self.vm.force_kvm {
             cmd.arg("--kvm");
         }
-        cmd.arg("--").args(command);
+        for program in &check.host_bins {
+            cmd.arg("--host-bin").arg(program);
+        }
+        cmd.arg("--").args(&check.command);
         let mut child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -487,7 +562,7 @@ impl Guest {
                         .and_then(|()| self.boot_params(initrd, real::GUEST_TIMEOUT).run());
                     GuestResult::Boot(result)
                 }
-                GuestJob::RunOutput => GuestResult::Run(self.run_command(&RUN_OUTPUT_COMMAND)),
+                GuestJob::RunOutput(check) => GuestResult::Run(self.run_command(check)),
                 GuestJob::Session(kind) => {
                     let initrd = build_dir().join("images").join(format!("{}.cpio", kind.name()));
                     if let Err(e) =
@@ -538,7 +613,9 @@ impl Guest {
             (GuestJob::Real(program), GuestResult::Boot(result)) => {
                 real::report_guest(program, result, report)
             }
-            (GuestJob::RunOutput, GuestResult::Run(result)) => report_run_output(result, report),
+            (GuestJob::RunOutput(check), GuestResult::Run(result)) => {
+                report_run_output(check, result, report)
+            }
             _ => unreachable!("each job gives its kind of result"),
         });
     }
@@ -825,10 +902,15 @@ fn report_segv_check(result: &Result<Outcome>, report: &mut Report) {
     report.ok(&name, &format!("statuses 139, 0, {}", secs(outcome.total_time)));
 }
 
-/// `cargo xtask run -- env -i /bin/hello-glibc a b` printed exactly the program's output on
-/// stdout, nothing on stderr (no `ENOSYS` note, no word from the tool), and exited 0.
-fn report_run_output(result: &Result<Option<(i32, String, String)>>, report: &mut Report) {
-    let name = format!("posix-x/{RUN_OUTPUT_CHECK}");
+/// `cargo xtask run -- env -i /bin/hello-glibc a b` (or another check's command) printed exactly
+/// the program's output on stdout, nothing on stderr (no `ENOSYS` note, no word from the tool),
+/// and exited 0.
+fn report_run_output(
+    check: &RunCheck,
+    result: &Result<Option<(i32, String, String)>>,
+    report: &mut Report,
+) {
+    let name = format!("posix-x/{}", check.name);
     let (status, stdout, stderr) = match result {
         Ok(Some(r)) => r,
         Ok(None) => return report.fail(&name, "cargo xtask run did not end in time", &[]),
@@ -838,14 +920,15 @@ fn report_run_output(result: &Result<Option<(i32, String, String)>>, report: &mu
     if *status != 0 {
         reasons.push(format!("exit status {status}"));
     }
-    if stdout != RUN_OUTPUT_EXPECTED {
-        reasons.push(format!("stdout {stdout:?}, expected {RUN_OUTPUT_EXPECTED:?}"));
+    if stdout != check.expected {
+        reasons.push(format!("stdout {stdout:?}, expected {:?}", check.expected));
     }
     if !stderr.is_empty() {
         reasons.push(format!("stderr not empty: {stderr:?}"));
     }
     if reasons.is_empty() {
-        report.ok(&name, &format!("`{}`: its output only", RUN_OUTPUT_COMMAND.join(" ")));
+        let command = check.command.join(" ");
+        report.ok(&name, &format!("`{}`: its output only", command.lines().next().unwrap_or("")));
     } else {
         report.fail(&name, &reasons.join("; "), &[]);
     }

@@ -127,12 +127,17 @@ pub fn secs(d: Duration) -> String {
 
 /// A tiny command-line reader: flags, options with a value, and positional arguments.
 pub struct Args {
-    args: std::vec::IntoIter<OsString>,
+    args: std::iter::Peekable<std::vec::IntoIter<OsString>>,
 }
 
 impl Args {
     pub fn new(args: Vec<OsString>) -> Self {
-        Args { args: args.into_iter() }
+        Args { args: args.into_iter().peekable() }
+    }
+
+    /// The next argument if `take` accepts it (an option's further values).
+    pub fn next_if(&mut self, take: impl FnOnce(&OsString) -> bool) -> Option<OsString> {
+        self.args.next_if(take)
     }
 
     /// The next argument, or `None` at the end.

@@ -1,6 +1,7 @@
-//! The load plan of a static ELF executable: which bytes go where with which protection,
-//! the entry point, and what the auxiliary vector says about the program headers. ET_EXEC
-//! loads where it says; a static PIE (ET_DYN without PT_INTERP) loads at a base the caller
+//! The load plan of an ELF executable or program interpreter: which bytes go where with which
+//! protection, the entry point, what the auxiliary vector says about the program headers, and
+//! the interpreter a dynamically linked program names (PT_INTERP). ET_EXEC loads where it
+//! says; ET_DYN (a PIE, static or not, and the interpreter itself) loads at a bias the caller
 //! picks. Anything else is not ours to run.
 
 use alloc::vec::Vec;
@@ -13,9 +14,10 @@ use xmas_elf::ElfFile;
 pub enum PlanError {
     /// Not an x86-64 ELF executable, or its headers contradict the file (ENOEXEC).
     NotExecutable,
-    /// It names a program interpreter: dynamically linked (ENOEXEC, with a log line).
-    Dynamic,
 }
+
+/// Linux's limit on a PT_INTERP path (PATH_MAX, NUL included).
+const INTERP_MAX: u64 = 4096;
 
 /// One PT_LOAD: [vaddr, vaddr + mem_size) is mapped, its first `file_size` bytes come from
 /// the file at `file_offset`, the rest is zero.
@@ -47,10 +49,23 @@ pub struct LoadPlan {
     pub phnum: u64,
     /// The end of the highest segment: the program break starts at the page after it.
     pub image_end: u64,
+    /// ET_DYN: the segments moved by the bias given to `plan`.
+    pub relocatable: bool,
+    /// PT_INTERP: the program interpreter's path (without its NUL): dynamically linked.
+    pub interpreter: Option<Vec<u8>>,
 }
 
-/// Plans the loading of `data`; `pie_base` is where a static PIE goes.
-pub fn plan(data: &[u8], pie_base: u64) -> Result<LoadPlan, PlanError> {
+impl LoadPlan {
+    /// The page-aligned range [start, end) the segments cover.
+    pub fn extent(&self, page: u64) -> (u64, u64) {
+        let start = self.segments.iter().map(|s| s.vaddr).min().unwrap_or(0) & !(page - 1);
+        let end = self.image_end.saturating_add(page - 1) & !(page - 1);
+        (start, end)
+    }
+}
+
+/// Plans the loading of `data`; an ET_DYN file's addresses are moved by `bias`.
+pub fn plan(data: &[u8], bias: u64) -> Result<LoadPlan, PlanError> {
     use PlanError::NotExecutable;
     let elf = ElfFile::new(data).map_err(|_| NotExecutable)?;
     let header = &elf.header;
@@ -59,16 +74,33 @@ pub fn plan(data: &[u8], pie_base: u64) -> Result<LoadPlan, PlanError> {
     {
         return Err(NotExecutable);
     }
-    let bias = match header.pt2.type_().as_type() {
-        FileType::Executable => 0,
-        FileType::SharedObject => pie_base,
+    let (bias, relocatable) = match header.pt2.type_().as_type() {
+        FileType::Executable => (0, false),
+        FileType::SharedObject => (bias, true),
         _ => return Err(NotExecutable),
     };
     let mut segments = Vec::new();
     let mut phdr = None;
+    let mut interpreter = None;
     for ph in elf.program_iter() {
         match ph.get_type() {
-            Ok(Type::Interp) => return Err(PlanError::Dynamic),
+            Ok(Type::Interp) => {
+                // As Linux's load_elf_binary: 2..=PATH_MAX bytes inside the file, ending in
+                // NUL; anything else is ENOEXEC.
+                let (off, len) = (ph.offset(), ph.file_size());
+                if !(2..=INTERP_MAX).contains(&len)
+                    || off.checked_add(len).is_none_or(|e| e > data.len() as u64)
+                {
+                    return Err(NotExecutable);
+                }
+                let path = &data[off as usize..(off + len) as usize];
+                if path[path.len() - 1] != 0 {
+                    return Err(NotExecutable);
+                }
+                let path = &path[..path.len() - 1];
+                let end = path.iter().position(|&b| b == 0).unwrap_or(path.len());
+                interpreter = Some(path[..end].to_vec());
+            }
             Ok(Type::Phdr) => phdr = Some(ph.virtual_addr().wrapping_add(bias)),
             Ok(Type::Load) => {
                 let (file_offset, file_size, mem_size) =
@@ -108,6 +140,8 @@ pub fn plan(data: &[u8], pie_base: u64) -> Result<LoadPlan, PlanError> {
         phdr,
         phent: header.pt2.ph_entry_size() as u64,
         phnum: header.pt2.ph_count() as u64,
+        relocatable,
+        interpreter,
     })
 }
 
@@ -227,7 +261,7 @@ mod tests {
     }
 
     #[test]
-    fn an_interpreter_means_dynamic() {
+    fn an_interpreter_is_named() {
         let phs = [
             Ph {
                 kind: PT_INTERP,
@@ -246,7 +280,46 @@ mod tests {
                 memsz: 0x200,
             },
         ];
-        assert_eq!(plan(&elf(ET_EXEC, X86_64, 0x400000, &phs, 0x200), 0), Err(PlanError::Dynamic));
+        let mut file = elf(ET_EXEC, X86_64, 0x400000, &phs, 0x200);
+        file[0x100..0x100 + 28].copy_from_slice(b"/lib64/ld-linux-x86-64.so.2\0");
+        let p = plan(&file, 0).unwrap();
+        assert_eq!(p.interpreter.as_deref(), Some(&b"/lib64/ld-linux-x86-64.so.2"[..]));
+        assert!(!p.relocatable);
+        // Not NUL-terminated, or beyond the file: ENOEXEC as on Linux.
+        file[0x100 + 27] = b'x';
+        assert_eq!(plan(&file, 0), Err(PlanError::NotExecutable));
+        let mut short = elf(ET_EXEC, X86_64, 0x400000, &phs, 0x110);
+        short.truncate(0x110);
+        assert_eq!(plan(&short, 0), Err(PlanError::NotExecutable));
+    }
+
+    #[test]
+    fn a_shared_object_moves_by_the_bias_and_has_an_extent() {
+        let phs = [
+            Ph {
+                kind: PT_LOAD,
+                flags: PF_R | PF_X,
+                offset: 0,
+                vaddr: 0,
+                filesz: 0x1800,
+                memsz: 0x1800,
+            },
+            Ph {
+                kind: PT_LOAD,
+                flags: PF_R | PF_W,
+                offset: 0x1800,
+                vaddr: 0x2800,
+                filesz: 0x10,
+                memsz: 0x900,
+            },
+        ];
+        let file = elf(ET_DYN, X86_64, 0x100, &phs, 0x1810);
+        let p = plan(&file, 0).unwrap();
+        assert!(p.relocatable && p.interpreter.is_none());
+        assert_eq!(p.extent(0x1000), (0, 0x4000));
+        let p = plan(&file, 0x7f00_0000_0000).unwrap();
+        assert_eq!(p.entry, 0x7f00_0000_0100);
+        assert_eq!(p.extent(0x1000), (0x7f00_0000_0000, 0x7f00_0000_4000));
     }
 
     #[test]

@@ -19,6 +19,18 @@ pub fn set_search_check(f: fn(&super::inode::Metadata) -> bool) {
     SEARCH_CHECK.call_once(|| f);
 }
 
+/// The caller's root directory (chroot), if not the file system's. Installed by `process`.
+static ROOT_LOOKUP: spin::Once<fn() -> Option<Walk>> = spin::Once::new();
+
+pub fn set_root_lookup(f: fn() -> Option<Walk>) {
+    ROOT_LOOKUP.call_once(|| f);
+}
+
+/// Where absolute paths and `..` stop for the caller: its chroot, or the root.
+pub fn caller_root() -> Walk {
+    ROOT_LOOKUP.get().and_then(|f| f()).unwrap_or_else(Walk::root)
+}
+
 pub use path_walk::PATH_MAX;
 
 impl From<WalkError> for Errno {
@@ -101,6 +113,11 @@ impl Walk {
         Walk(self.0.parent())
     }
 
+    /// A walk that starts here as `/` (a chroot's root: paths below it are named from it).
+    pub fn as_root(&self) -> Walk {
+        Walk(path_walk::Walk::at_root(self.0.node().clone()))
+    }
+
     /// This walk one step further, onto `inode` named `name` (what a magic link leads to).
     pub fn child(&self, name: &str, inode: Arc<dyn Inode>) -> Walk {
         Walk(self.0.child(name, VfsNode(inode)))
@@ -109,11 +126,11 @@ impl Walk {
 
 /// Resolves `path` starting at `start` (for relative paths).
 pub fn resolve(start: &Walk, path: &str, follow_last: bool) -> Result<Walk> {
-    path_walk::resolve(&Walk::root().0, &start.0, path, follow_last).map(Walk)
+    path_walk::resolve(&caller_root().0, &start.0, path, follow_last).map(Walk)
 }
 
 /// Resolves all but the last component: the parent directory and the final name.
 /// A trailing slash is kept in mind by the caller via `ends_with('/')`.
 pub fn resolve_parent(start: &Walk, path: &str) -> Result<(Walk, String)> {
-    path_walk::resolve_parent(&Walk::root().0, &start.0, path).map(|(w, name)| (Walk(w), name))
+    path_walk::resolve_parent(&caller_root().0, &start.0, path).map(|(w, name)| (Walk(w), name))
 }

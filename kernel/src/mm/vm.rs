@@ -777,6 +777,52 @@ impl AddressSpace {
         Ok(())
     }
 
+    /// Copies from `va` into `buf` on behalf of another process (process_vm_readv): readable
+    /// mappings only, pages faulted in. Returns the bytes copied before the first address
+    /// that cannot be read.
+    pub fn read_as_peer(&mut self, mut va: u64, buf: &mut [u8]) -> usize {
+        let mut done = 0;
+        while done < buf.len() {
+            let page = page_floor(va);
+            if !self.find(page).is_some_and(|v| v.prot.contains(Prot::READ)) {
+                break;
+            }
+            if self.pt.entry(page).is_none_or(|e| !e.is_present())
+                && self.handle_fault(page, Access { write: false, exec: false }).is_err()
+            {
+                break;
+            }
+            let Some(frame) = self.pt.entry(page).and_then(|e| e.frame()) else { break };
+            let off = (va - page) as usize;
+            let n = (buf.len() - done).min(PAGE_SIZE as usize - off);
+            frame.read(off, &mut buf[done..done + n]);
+            done += n;
+            va += n as u64;
+        }
+        done
+    }
+
+    /// Copies `data` to `va` on behalf of another process (process_vm_writev): writable
+    /// mappings only, pages faulted in and unshared. Returns the bytes copied.
+    pub fn write_as_peer(&mut self, mut va: u64, data: &[u8]) -> usize {
+        let mut done = 0;
+        while done < data.len() {
+            let page = page_floor(va);
+            if !self.find(page).is_some_and(|v| v.prot.contains(Prot::WRITE)) {
+                break;
+            }
+            let off = (va - page) as usize;
+            let n = (data.len() - done).min(PAGE_SIZE as usize - off);
+            match self.frame_for_write(page) {
+                Ok(frame) => frame.write(off, &data[done..done + n]),
+                Err(_) => break,
+            }
+            done += n;
+            va += n as u64;
+        }
+        done
+    }
+
     /// The frame at `page`, faulted in and unshared, borrowed from its page-table entry.
     fn frame_for_write(&mut self, page: u64) -> Result<frame::FrameRef<'_>> {
         if self.pt.entry(page).is_none_or(|e| !e.is_present()) {

@@ -17,7 +17,8 @@ use crate::fs::socket::Ucred;
 pub trait SocketEnv: Send + Sync {
     /// The caller's pid, effective uid and gid.
     fn creds(&self) -> Ucred;
-    fn is_root(&self) -> bool;
+    /// Has the caller `cap` in its effective set?
+    fn capable(&self, cap: crate::cap::Cap) -> bool;
     /// Creates the socket file at `path` for bind (EADDRINUSE if it exists).
     fn create_socket_file(&self, path: &str) -> Result<Arc<dyn Inode>>;
     /// Finds the socket file at `path` for connect/sendto (write permission needed).

@@ -3,6 +3,7 @@
 
 use alloc::vec::Vec;
 
+use crate::cap::{self, Cap};
 use crate::error::{Errno, Result};
 use crate::fs::inode::Metadata;
 
@@ -21,6 +22,12 @@ pub struct Credentials {
     pub sgid: u32,
     pub fsgid: u32,
     pub groups: Vec<u32>,
+    /// The capability sets (capabilities(7)); no ambient set, the bounding set is full.
+    pub cap_effective: u64,
+    pub cap_permitted: u64,
+    pub cap_inheritable: u64,
+    /// prctl(PR_SET_KEEPCAPS): keep the permitted set when every uid leaves 0.
+    pub keep_caps: bool,
 }
 
 impl Credentials {
@@ -35,23 +42,114 @@ impl Credentials {
             sgid: 0,
             fsgid: 0,
             groups: Vec::new(),
+            cap_effective: cap::ALL,
+            cap_permitted: cap::ALL,
+            cap_inheritable: 0,
+            keep_caps: false,
         }
     }
 
+    /// euid 0. Privilege is a capability (`capable`); this is for what Linux decides by uid.
     pub fn is_root(&self) -> bool {
         self.euid == 0
+    }
+
+    /// Is `cap` in the effective set? Linux's capable(): every privileged operation asks this.
+    pub fn capable(&self, cap: Cap) -> bool {
+        self.cap_effective & cap.bit() != 0
+    }
+
+    /// The sets after execve of a file without file capabilities, as Linux's
+    /// cap_bprm_creds_from_file treats root: a real or effective uid 0 gets the full bounding
+    /// set permitted (plus the inheritable set) and, with euid 0, effective; anyone else keeps
+    /// nothing but the inheritable set. Keep-caps ends at exec.
+    pub fn exec_capabilities(&mut self) {
+        if self.uid == 0 || self.euid == 0 {
+            self.cap_permitted = cap::ALL | self.cap_inheritable;
+        } else {
+            self.cap_permitted = 0;
+        }
+        self.cap_effective = if self.euid == 0 { self.cap_permitted } else { 0 };
+        self.keep_caps = false;
+    }
+
+    /// What a change of uids does to the sets (Linux's cap_task_fix_setuid): for set*uid,
+    /// leaving uid 0 in all three ids drops permitted and effective (unless keep-caps), euid
+    /// leaving 0 drops effective, euid becoming 0 raises effective to permitted; for setfsuid,
+    /// fsuid moving off or onto 0 drops or raises the file-system capabilities.
+    fn uids_changed(&mut self, old: (u32, u32, u32, u32), fs_only: bool) {
+        let (ruid, euid, suid, fsuid) = old;
+        if fs_only {
+            if fsuid == 0 && self.fsuid != 0 {
+                self.cap_effective &= !cap::FS_MASK;
+            } else if fsuid != 0 && self.fsuid == 0 {
+                self.cap_effective |= self.cap_permitted & cap::FS_MASK;
+            }
+            return;
+        }
+        let was_root = ruid == 0 || euid == 0 || suid == 0;
+        let now_root = self.uid == 0 || self.euid == 0 || self.suid == 0;
+        if was_root && !now_root && !self.keep_caps {
+            self.cap_permitted = 0;
+            self.cap_effective = 0;
+        }
+        if euid == 0 && self.euid != 0 {
+            self.cap_effective = 0;
+        }
+        if euid != 0 && self.euid == 0 {
+            self.cap_effective = self.cap_permitted;
+        }
+    }
+
+    /// capset(2)'s rules (cap_capset): the inheritable set may only gain what is permitted
+    /// (without CAP_SETPCAP), the permitted set may only shrink, effective ⊆ permitted.
+    pub fn set_capabilities(
+        &mut self,
+        effective: u64,
+        permitted: u64,
+        inheritable: u64,
+    ) -> Result<()> {
+        let (effective, permitted, inheritable) =
+            (effective & cap::ALL, permitted & cap::ALL, inheritable & cap::ALL);
+        let inheritable_ok = if self.capable(Cap::Setpcap) {
+            cap::ALL
+        } else {
+            self.cap_inheritable | self.cap_permitted
+        };
+        if inheritable & !inheritable_ok != 0
+            || permitted & !self.cap_permitted != 0
+            || effective & !permitted != 0
+        {
+            return Err(Errno::EPERM);
+        }
+        self.cap_effective = effective;
+        self.cap_permitted = permitted;
+        self.cap_inheritable = inheritable;
+        Ok(())
     }
 
     pub fn in_group(&self, gid: u32) -> bool {
         self.fsgid == gid || self.groups.contains(&gid)
     }
 
-    /// May these credentials access a file with metadata `m` for `mask` (MAY_*)? Root passes
-    /// read and write always and execute if any execute bit is set (or it is a directory).
+    /// May these credentials access a file with metadata `m` for `mask` (MAY_*)? The mode
+    /// bits, then Linux's generic_permission overrides: CAP_DAC_OVERRIDE passes read and write
+    /// always and execute if any execute bit is set (or it is a directory); CAP_DAC_READ_SEARCH
+    /// passes reading a file and reading or searching a directory.
     pub fn may_access(&self, m: &Metadata, mask: u32) -> bool {
-        if self.fsuid == 0 {
-            return mask & MAY_EXEC == 0 || m.mode & 0o111 != 0 || m.is_dir();
+        if self.mode_allows(m, mask) {
+            return true;
         }
+        if self.capable(Cap::DacOverride)
+            && (mask & MAY_EXEC == 0 || m.mode & 0o111 != 0 || m.is_dir())
+        {
+            return true;
+        }
+        let read_search = if m.is_dir() { mask & MAY_WRITE == 0 } else { mask == MAY_READ };
+        read_search && self.capable(Cap::DacReadSearch)
+    }
+
+    fn mode_allows(&self, m: &Metadata, mask: u32) -> bool {
         let bits = if self.fsuid == m.uid {
             (m.mode >> 6) & 7
         } else if self.in_group(m.gid) {
@@ -67,8 +165,7 @@ impl Credentials {
 pub const KEEP: u32 = u32::MAX;
 
 /// Which family of ids a set*id call acts on. The rules are the same for both; only the
-/// fields differ. Privilege is always judged by the effective *user* id (root ≈ CAP_SETUID
-/// and CAP_SETGID together).
+/// fields differ. Privilege is CAP_SETUID for the user ids, CAP_SETGID for the group ids.
 #[derive(Clone, Copy, Debug)]
 pub enum IdKind {
     User,
@@ -161,7 +258,10 @@ impl IdSet<'_> {
 
 impl Credentials {
     fn ids(&mut self, kind: IdKind) -> IdSet<'_> {
-        let privileged = self.is_root();
+        let privileged = match kind {
+            IdKind::User => self.capable(Cap::Setuid),
+            IdKind::Group => self.capable(Cap::Setgid),
+        };
         match kind {
             IdKind::User => IdSet {
                 privileged,
@@ -188,25 +288,40 @@ impl Credentials {
         }
     }
 
+    /// Runs `change` on the ids of `kind`, then applies the capability rules of a uid change.
+    fn change_ids<T>(
+        &mut self,
+        kind: IdKind,
+        fs_only: bool,
+        change: impl FnOnce(&mut IdSet) -> T,
+    ) -> T {
+        let old = (self.uid, self.euid, self.suid, self.fsuid);
+        let result = change(&mut self.ids(kind));
+        if matches!(kind, IdKind::User) {
+            self.uids_changed(old, fs_only);
+        }
+        result
+    }
+
     pub fn set_id(&mut self, kind: IdKind, id: u32) -> Result<()> {
-        self.ids(kind).set(id)
+        self.change_ids(kind, false, |ids| ids.set(id))
     }
 
     pub fn set_real_effective(&mut self, kind: IdKind, real: u32, effective: u32) -> Result<()> {
-        self.ids(kind).set_real_effective(real, effective)
+        self.change_ids(kind, false, |ids| ids.set_real_effective(real, effective))
     }
 
     pub fn set_real_effective_saved(&mut self, kind: IdKind, r: u32, e: u32, s: u32) -> Result<()> {
-        self.ids(kind).set_all(r, e, s)
+        self.change_ids(kind, false, |ids| ids.set_all(r, e, s))
     }
 
     pub fn set_fs_id(&mut self, kind: IdKind, id: u32) -> u32 {
-        self.ids(kind).set_fs(id)
+        self.change_ids(kind, true, |ids| ids.set_fs(id))
     }
 
-    /// setgroups(2): root only; stored sorted and without duplicates for `in_group`.
+    /// setgroups(2): CAP_SETGID only; stored sorted and without duplicates for `in_group`.
     pub fn set_groups(&mut self, mut groups: Vec<u32>) -> Result<()> {
-        if !self.is_root() {
+        if !self.capable(Cap::Setgid) {
             return Err(Errno::EPERM);
         }
         groups.sort_unstable();

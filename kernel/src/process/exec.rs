@@ -1,28 +1,20 @@
-//! Loading a static ELF executable (or a `#!` script) into a fresh address space and building
-//! the Linux initial stack: argc, argv, envp, auxv, and the strings they point to. What goes
-//! where is decided by `exec_plan` (host-tested); this file reads the file, checks permission
-//! and builds the address space.
+//! execve: finding and reading the executable (following `#!` lines), then replacing the
+//! process's image. Building the address space of an ELF program (its interpreter, the initial
+//! stack) is `loader`'s; what goes where is decided by `exec_plan` (host-tested).
 
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec;
 use alloc::vec::Vec;
 
-use exec_plan::elf::{self, LoadPlan, PlanError, Segment};
 use exec_plan::shebang;
-use exec_plan::stack::{self, *}; // the AT_* keys
 
 use crate::arch::trap::TrapFrame;
 use crate::error::{Errno, Result};
 use crate::fs::inode::{S_IFDIR, S_IFREG};
 use crate::fs::path::{self, Walk};
-use crate::mm::frame::PAGE_SIZE;
-use crate::mm::vm::{
-    page_ceil, page_floor, AddressSpace, Placement, Prot, VmaName, STACK_SIZE, STACK_TOP,
-};
+use crate::mm::vm::AddressSpace;
 
-/// Where static-PIE executables are loaded (2 MiB aligned, like Linux's ELF_ET_DYN_BASE area).
-const PIE_BASE: u64 = 0x5555_5540_0000;
 const MAX_SCRIPT_DEPTH: u32 = 4;
 
 pub struct Image {
@@ -34,10 +26,10 @@ pub struct Image {
 }
 
 /// (device, inode, absolute path) of an executable, for /proc/<pid>/maps.
-type FileId = (u64, u64, String);
+pub(super) type FileId = (u64, u64, String);
 
 /// Reads the whole file at `path` if the caller may execute it.
-fn read_executable(
+pub(super) fn read_executable(
     cwd: &Walk,
     path: &str,
     creds: &super::creds::Credentials,
@@ -97,131 +89,8 @@ fn load_depth(
     // but must not eat into the heap's reserve either.
     let args: usize = argv.iter().chain(envp).map(|a| a.len() + 64).sum();
     crate::mm::fallible::ensure_room(args.saturating_mul(3).saturating_add(64 * 1024))?;
-    let plan = match elf::plan(&data, PIE_BASE) {
-        Ok(plan) => plan,
-        Err(PlanError::Dynamic) => {
-            crate::log!("exec {}: dynamically linked executables are not supported", path);
-            return Err(Errno::ENOEXEC);
-        }
-        Err(PlanError::NotExecutable) => return Err(Errno::ENOEXEC),
-    };
-    load_elf(&plan, &data, path, &argv, envp, creds, &file)
-}
-
-fn prot_of(seg: &Segment) -> Prot {
-    let mut p = Prot::empty();
-    p.set(Prot::READ, seg.read);
-    p.set(Prot::WRITE, seg.write);
-    p.set(Prot::EXEC, seg.execute);
-    p
-}
-
-/// Builds the address space `plan` describes: the segments (copies of the file's bytes),
-/// the program break after them, the stack with argv, envp and auxv.
-fn load_elf(
-    plan: &LoadPlan,
-    data: &[u8],
-    path: &str,
-    argv: &[String],
-    envp: &[String],
-    creds: &super::creds::Credentials,
-    file: &FileId,
-) -> Result<Image> {
-    let mut vm = AddressSpace::new()?;
-    for seg in &plan.segments {
-        map_segment(&mut vm, seg.vaddr, seg.end(), prot_of(seg))?;
-        // maps shows the program's segments with their file (the offset is kept by the
-        // file-backed mappings only; these are copies).
-        if let Some(v) = vm.find(page_floor(seg.vaddr)).map(|v| v.start) {
-            vm.set_vma_file(v, file.clone());
-        }
-        let bytes = &data[seg.file_offset as usize..(seg.file_offset + seg.file_size) as usize];
-        vm.write_bytes(seg.vaddr, bytes)?;
-    }
-    let brk = page_ceil(plan.image_end).ok_or(Errno::ENOEXEC)?;
-    vm.brk_start = brk;
-    vm.brk = brk;
-
-    let stack_base = STACK_TOP - STACK_SIZE;
-    vm.map_anonymous(Placement::Fixed(stack_base), STACK_SIZE, Prot::READ | Prot::WRITE)?;
-    vm.set_vma_name(stack_base, VmaName::Stack);
-    let sp = build_stack(&mut vm, path, argv, envp, plan, creds)?;
-    Ok(Image {
-        vm,
-        frame: TrapFrame::new_user(plan.entry, sp),
-        exe: String::from(path),
-        argv: argv.to_vec(),
-    })
-}
-
-/// Maps [vaddr, end) for a segment. Adjacent segments may share a page; that page keeps the
-/// union of both protections.
-fn map_segment(vm: &mut AddressSpace, vaddr: u64, end: u64, prot: Prot) -> Result<()> {
-    let mut start = page_floor(vaddr);
-    let stop = page_ceil(end).ok_or(Errno::ENOEXEC)?;
-    if stop <= start {
-        return Ok(());
-    }
-    while start < stop {
-        match vm.map_anonymous(Placement::FixedNoReplace(start), stop - start, prot) {
-            Ok(_) => return Ok(()),
-            Err(Errno::EEXIST) => {
-                // The first page overlaps the previous segment.
-                let existing = vm
-                    .vmas()
-                    .find(|v| v.start <= start && start < v.end)
-                    .map(|v| v.prot)
-                    .unwrap_or(Prot::empty());
-                vm.protect(start, PAGE_SIZE, existing | prot)?;
-                start += PAGE_SIZE;
-            }
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
-}
-
-/// Lays out the initial stack below STACK_TOP and returns the initial rsp (pointing at argc).
-fn build_stack(
-    vm: &mut AddressSpace,
-    path: &str,
-    argv: &[String],
-    envp: &[String],
-    plan: &LoadPlan,
-    creds: &super::creds::Credentials,
-) -> Result<u64> {
-    let (uid, euid, gid, egid) =
-        (creds.uid as u64, creds.euid as u64, creds.gid as u64, creds.egid as u64);
-    let hwcap = crate::arch::cpu::cpuid(1, 0).edx as u64;
-    let auxv = |s: stack::StringAddrs| {
-        [
-            (AT_PHDR, plan.phdr),
-            (AT_PHENT, plan.phent),
-            (AT_PHNUM, plan.phnum),
-            (AT_PAGESZ, PAGE_SIZE),
-            (AT_BASE, 0),
-            (AT_FLAGS, 0),
-            (AT_ENTRY, plan.entry),
-            (AT_UID, uid),
-            (AT_EUID, euid),
-            (AT_GID, gid),
-            (AT_EGID, egid),
-            (AT_PLATFORM, s.platform),
-            (AT_HWCAP, hwcap),
-            (AT_CLKTCK, 100),
-            (AT_SECURE, 0),
-            (AT_RANDOM, s.random),
-            (AT_HWCAP2, 0),
-            (AT_EXECFN, s.execfn),
-        ]
-    };
-    let limit = (STACK_SIZE / 4) as usize;
-    let random = crate::random::bytes16();
-    let image = stack::layout(STACK_TOP, limit, path, argv, envp, random, auxv)
-        .map_err(|_| Errno::E2BIG)?;
-    vm.write_bytes(image.strings_base, &image.strings)?;
-    vm.write_bytes(image.sp, bytemuck::cast_slice(&image.words))?;
-    Ok(image.sp)
+    let program = super::loader::Program { data: &data, file: &file, path };
+    super::loader::load_elf(cwd, &program, &argv, envp, creds)
 }
 
 /// execve: replaces the current process's image. On success the caller's frame enters the new
@@ -267,6 +136,7 @@ pub fn execve(
     thread.clear_child_tid.store(0, Ordering::Relaxed);
     *proc.cmdline.lock() = image.argv;
     proc.did_exec.store(true, Ordering::Relaxed);
+    proc.creds.lock().exec_capabilities();
     // Linux's unshare_files and unshare_sighand: a table or handlers shared with another
     // process (CLONE_FILES, CLONE_SIGHAND without CLONE_THREAD) become the new image's own.
     let files = proc.files();

@@ -7,6 +7,7 @@ use alloc::sync::Arc;
 
 use super::creds::{Credentials, MAY_EXEC, MAY_READ, MAY_WRITE};
 use super::{current, Process};
+use crate::cap::Cap;
 use crate::error::{Errno, Result};
 use crate::fs::file::*;
 use crate::fs::inode::*;
@@ -27,7 +28,7 @@ fn creds() -> Credentials {
 /// The walk a relative `path` starts from: the cwd or the directory open as `dirfd`.
 pub fn start_at(proc: &Process, dirfd: i32, path: &str) -> Result<Walk> {
     if path.starts_with('/') {
-        return Ok(Walk::root());
+        return Ok(path::caller_root());
     }
     if dirfd == AT_FDCWD {
         return Ok(proc.fs().lock().cwd.clone());
@@ -76,7 +77,7 @@ fn check_sticky(dir: &Arc<dyn Inode>, name: &str) -> Result<()> {
         return Ok(());
     }
     let c = creds();
-    if c.fsuid == 0 || c.fsuid == dm.uid {
+    if c.capable(Cap::Fowner) || c.fsuid == dm.uid {
         return Ok(());
     }
     match dir.lookup(name) {
@@ -155,7 +156,7 @@ fn install_as(file: Arc<OpenFile>, cloexec: bool, reserved: bool) -> Result<i32>
     let p = current();
     // fs.file-max bounds the open file descriptions of all but root (Linux: CAP_SYS_ADMIN);
     // a dup'ed one is not new.
-    if Arc::strong_count(&file) == 1 && !p.creds.lock().is_root() {
+    if Arc::strong_count(&file) == 1 && !p.creds.lock().capable(Cap::SysAdmin) {
         crate::fs::file::check_file_max()?;
     }
     let limit = p.rlimits.lock().nofile();
@@ -267,7 +268,7 @@ pub fn mknod_at(dirfd: i32, path: &str, mode: u32, dev: u64) -> Result<()> {
         S_IFDIR => return Err(Errno::EPERM),
         _ => return Err(Errno::EINVAL),
     };
-    if matches!(kind, S_IFCHR | S_IFBLK) && !creds().is_root() {
+    if matches!(kind, S_IFCHR | S_IFBLK) && !creds().capable(Cap::Mknod) {
         return Err(Errno::EPERM);
     }
     let (parent, name) = parent_for_change(dirfd, path)?;
@@ -378,6 +379,24 @@ pub fn chdir(walk: Walk) -> Result<()> {
     Ok(())
 }
 
+/// chroot: `walk` becomes the caller's root (search permission, then CAP_SYS_CHROOT, as
+/// Linux). The working directory stays where it is.
+pub fn chroot(walk: Walk) -> Result<()> {
+    let m = walk.inode().metadata();
+    if !m.is_dir() {
+        return Err(Errno::ENOTDIR);
+    }
+    let c = creds();
+    if !c.may_access(&m, MAY_EXEC) {
+        return Err(Errno::EACCES);
+    }
+    if !c.capable(Cap::SysChroot) {
+        return Err(Errno::EPERM);
+    }
+    *current().root.lock() = Some(walk.as_root());
+    Ok(())
+}
+
 /// access/faccessat with the real ids (or the effective ones with AT_EACCESS).
 pub fn access_at(dirfd: i32, path: &str, mode: u32, flags: u32) -> Result<()> {
     if mode & !7 != 0 || flags & !(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
@@ -388,6 +407,8 @@ pub fn access_at(dirfd: i32, path: &str, mode: u32, flags: u32) -> Result<()> {
     if flags & AT_EACCESS == 0 {
         c.fsuid = c.uid;
         c.fsgid = c.gid;
+        // As Linux's access_override_creds: the real uid's privilege, full if it is root.
+        c.cap_effective = if c.uid == 0 { c.cap_permitted } else { 0 };
     }
     if mode != 0 && !c.may_access(&walk.inode().metadata(), mode) {
         return Err(Errno::EACCES);
@@ -399,15 +420,15 @@ pub fn access_at(dirfd: i32, path: &str, mode: u32, flags: u32) -> Result<()> {
 pub fn set_attr(inode: &Arc<dyn Inode>, attr: SetAttr) -> Result<()> {
     let c = creds();
     let m = inode.metadata();
-    let owner = c.fsuid == 0 || c.fsuid == m.uid;
+    let owner = c.capable(Cap::Fowner) || c.fsuid == m.uid;
     if attr.mode.is_some() && !owner {
         return Err(Errno::EPERM);
     }
-    if attr.uid.is_some_and(|u| u != m.uid) && c.fsuid != 0 {
+    if attr.uid.is_some_and(|u| u != m.uid) && !c.capable(Cap::Chown) {
         return Err(Errno::EPERM);
     }
     if let Some(g) = attr.gid {
-        if g != m.gid && !(c.fsuid == 0 || (owner && c.in_group(g))) {
+        if g != m.gid && !(c.capable(Cap::Chown) || (c.fsuid == m.uid && c.in_group(g))) {
             return Err(Errno::EPERM);
         }
     }
@@ -427,8 +448,8 @@ pub fn set_attr(inode: &Arc<dyn Inode>, attr: SetAttr) -> Result<()> {
         }
     }
     if let Some(mode) = attr.mode {
-        // A non-root owner outside the file's group loses set-group-ID.
-        if c.fsuid != 0 && !c.in_group(m.gid) {
+        // An owner outside the file's group loses set-group-ID, unless CAP_FSETID.
+        if !c.capable(Cap::Fsetid) && !c.in_group(m.gid) {
             attr.mode = Some(mode & !0o2000);
         }
     }
@@ -467,8 +488,28 @@ pub fn resize(inode: &Arc<dyn Inode>, len: u64) -> Result<()> {
     Ok(())
 }
 
+/// Zeroes [start, end) of a regular file (fallocate's PUNCH_HOLE): the range reads as zeros.
+pub fn zero_range(inode: &Arc<dyn Inode>, start: u64, end: u64) -> Result<()> {
+    const CHUNK: usize = 4096;
+    let zeros = [0u8; CHUNK];
+    let mut at = start;
+    while at < end {
+        let n = ((end - at) as usize).min(CHUNK);
+        inode.write_at(at, &zeros[..n])?;
+        at += n as u64;
+    }
+    Ok(())
+}
+
 /// The permission check the path walk makes on every directory it searches.
+/// Installs the path walk's two questions to the process layer: may the caller search this
+/// directory, and where is its root (chroot).
 pub fn install_search_check() {
+    path::set_root_lookup(|| {
+        let p = crate::task::scheduler::try_current().and_then(|t| super::of_thread(&t))?;
+        let root = p.root.lock().clone();
+        root
+    });
     path::set_search_check(|m| {
         match crate::task::scheduler::try_current().and_then(|t| super::of_thread(&t)) {
             Some(p) => p.creds.lock().may_access(m, MAY_EXEC),

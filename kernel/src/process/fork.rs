@@ -7,6 +7,7 @@ use core::sync::atomic::Ordering;
 
 use super::{current, Process};
 use crate::arch::trap::TrapFrame;
+use crate::cap::Cap;
 use crate::error::{Errno, Result};
 use crate::mm::user::UserPtr;
 use crate::task::{self, Thread};
@@ -102,13 +103,14 @@ pub fn clone_process(args: &CloneArgs, frame: &TrapFrame) -> Result<u32> {
     let vfork = flags & CLONE_VFORK != 0;
     let parent = current();
     let parent_thread = task::current();
-    let (uid, euid) = {
+    let (uid, exempt) = {
         let c = parent.creds.lock();
-        (c.uid, c.euid)
+        (c.uid, c.capable(Cap::SysResource) || c.capable(Cap::SysAdmin))
     };
-    // Linux's copy_process: RLIMIT_NPROC per real uid (root exempt), then threads-max for all.
+    // Linux's copy_process: RLIMIT_NPROC per real uid (root's uid, CAP_SYS_RESOURCE and
+    // CAP_SYS_ADMIN exempt), then threads-max for all.
     let nproc = parent.rlimits.lock().0[super::rlimit::RLIMIT_NPROC].cur;
-    if uid != 0 && euid != 0 && super::ucounts::processes(uid) >= nproc {
+    if uid != 0 && !exempt && super::ucounts::processes(uid) >= nproc {
         return Err(Errno::EAGAIN);
     }
     if super::count() >= super::threads_max() as usize {
@@ -142,6 +144,8 @@ pub fn clone_process(args: &CloneArgs, frame: &TrapFrame) -> Result<u32> {
         return Err(Errno::ENOMEM);
     }
     child.oom_score_adj.inherit(&parent.oom_score_adj);
+    child.priority.inherit(&parent.priority);
+    *child.root.lock() = parent.root.lock().clone();
     child.pgid.store(parent.pgid(), Ordering::Relaxed);
     child.exit_signal.store(exit_signal, Ordering::Relaxed);
     child.sid.store(parent.sid(), Ordering::Relaxed);

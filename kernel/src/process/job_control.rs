@@ -38,7 +38,7 @@ impl JobControl for ProcessJobs {
         if owner != 0
             && owner != p.sid()
             && all().iter().any(|q| q.sid() == owner && !q.is_zombie())
-            && !p.creds.lock().is_root()
+            && !p.creds.lock().capable(crate::cap::Cap::SysAdmin)
         {
             return Err(Errno::EPERM);
         }

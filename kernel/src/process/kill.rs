@@ -5,6 +5,7 @@ use alloc::sync::Arc;
 
 use super::signal::{self, SigInfo, SIGCONT, SI_TKILL, SI_USER};
 use super::{current, Process};
+use crate::cap::Cap;
 use crate::error::{Errno, Result};
 
 /// What kill(2)'s pid names.
@@ -24,12 +25,12 @@ fn sender_info(sig: u32, code: i32) -> SigInfo {
     SigInfo::from_user(sig, code, p.pid, uid)
 }
 
-/// May the caller signal `target`? Root may; otherwise the caller's real or effective uid must
+/// May the caller signal `target`? CAP_KILL may; otherwise the caller's real or effective uid must
 /// match the target's real or saved uid; SIGCONT may also go to anyone in the same session.
 fn may_signal(target: &Process, sig: u32) -> bool {
     let me = current();
     let c = me.creds.lock().clone();
-    if c.euid == 0 {
+    if c.capable(Cap::Kill) {
         return true;
     }
     let t = target.creds.lock();

@@ -12,9 +12,11 @@ pub mod group;
 pub mod job_control;
 pub mod kill;
 pub mod launcher;
+pub mod loader;
 pub mod net_env;
 pub mod oom;
 pub mod pidfd;
+pub mod priority;
 pub mod rlimit;
 pub mod rseq;
 pub mod signal;
@@ -124,6 +126,11 @@ pub struct Process {
     pub oom_score_adj: oom::OomScoreAdj,
     /// CPU time totals, interval timers and POSIX timers (`timers`).
     pub timers: timers::Timers,
+    /// The nice value and I/O priority (`priority`), inherited by fork.
+    pub priority: priority::Priority,
+    /// The root directory set by chroot (None: the file system's), inherited by fork. Apart
+    /// from `fs` so that the path walk may ask for it while `fs` is held.
+    pub root: Mutex<Option<Walk>>,
 }
 
 static PROCESSES: Mutex<BTreeMap<u32, Weak<Process>>> = Mutex::new(BTreeMap::new());
@@ -166,6 +173,8 @@ impl Process {
             nproc_exceeded: AtomicBool::new(false),
             oom_score_adj: oom::OomScoreAdj::new(),
             timers: timers::Timers::default(),
+            priority: priority::Priority::default(),
+            root: Mutex::new(None),
         });
         PROCESSES.lock().insert(pid, Arc::downgrade(&p));
         p
@@ -437,7 +446,7 @@ pub fn thread_comm(p: &Process, t: &Thread) -> String {
 /// RLIMIT_MEMLOCK in pages for `p`, or None if it may lock without limit (root has
 /// CAP_IPC_LOCK; RLIM_INFINITY).
 pub fn memlock_limit(p: &Process) -> Option<u64> {
-    if p.creds.lock().euid == 0 {
+    if p.creds.lock().capable(crate::cap::Cap::IpcLock) {
         return None;
     }
     let cur = p.rlimits.lock().0[rlimit::RLIMIT_MEMLOCK].cur;

@@ -20,8 +20,8 @@ impl SocketEnv for ProcessSocketEnv {
         Ucred { pid: p.pid as i32, uid: c.euid, gid: c.egid }
     }
 
-    fn is_root(&self) -> bool {
-        current().creds.lock().is_root()
+    fn capable(&self, cap: crate::cap::Cap) -> bool {
+        current().creds.lock().capable(cap)
     }
 
     fn create_socket_file(&self, path: &str) -> Result<Arc<dyn Inode>> {

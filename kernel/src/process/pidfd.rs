@@ -35,11 +35,21 @@ impl PidFd {
 }
 
 impl FileLike for PidFd {
-    fn read(&self, _buf: &mut crate::mm::io::VmWriter, _offset: u64, _nonblock: bool) -> Result<usize> {
+    fn read(
+        &self,
+        _buf: &mut crate::mm::io::VmWriter,
+        _offset: u64,
+        _nonblock: bool,
+    ) -> Result<usize> {
         Err(Errno::EINVAL)
     }
 
-    fn write(&self, _buf: &crate::mm::io::VmReader, _offset: u64, _nonblock: bool) -> Result<usize> {
+    fn write(
+        &self,
+        _buf: &crate::mm::io::VmReader,
+        _offset: u64,
+        _nonblock: bool,
+    ) -> Result<usize> {
         Err(Errno::EINVAL)
     }
 

@@ -217,7 +217,7 @@ pub(crate) fn may_inspect(pid: u32) -> crate::error::Result<()> {
     let t = target.creds.lock().clone();
     let same_user = [t.uid, t.euid, t.suid].iter().all(|&u| u == c.fsuid)
         && [t.gid, t.egid, t.sgid].iter().all(|&g| g == c.fsgid);
-    if c.euid == 0 || same_user {
+    if c.capable(crate::cap::Cap::SysPtrace) || same_user {
         Ok(())
     } else {
         Err(crate::error::Errno::EACCES)

@@ -20,8 +20,6 @@ use crate::task::Thread;
 const HZ: u64 = 100;
 const NS_PER_TICK: u64 = 1_000_000_000 / HZ;
 const SIGCHLD: u32 = 17;
-/// Linux 6.1's capabilities: CAP_LAST_CAP = 40.
-const ALL_CAPS: u64 = (1 << 41) - 1;
 /// PF_RANDOMIZE, and PF_EXITING for a zombie.
 const PF_RANDOMIZE: u64 = 0x0040_0000;
 const PF_EXITING: u64 = 0x4;
@@ -322,7 +320,7 @@ pub fn thread_stat(p: &Arc<Process>, t: Option<&Arc<Thread>>) -> Result<Vec<u8>>
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "{} ({}) {} {} {} {} {} {} {} 0 0 0 0 {} 0 0 0 20 0 {} 0 {} {} {} {} {} {} {} 0 0 {} {} {} {} {} 0 0 {} 0 0 0 0 0 0 {} {} {} {} {} {} {} {}",
+        "{} ({}) {} {} {} {} {} {} {} 0 0 0 0 {} 0 0 0 {} {} {} 0 {} {} {} {} {} {} {} 0 0 {} {} {} {} {} 0 0 {} 0 0 0 0 0 0 {} {} {} {} {} {} {} {}",
         t.map_or(p.pid, |t| t.tid()),
         name_of(p, t),
         state,
@@ -333,6 +331,8 @@ pub fn thread_stat(p: &Arc<Process>, t: Option<&Arc<Thread>>) -> Result<Vec<u8>>
         tpgid,
         PF_RANDOMIZE | if zombie { PF_EXITING } else { 0 },
         cpu_ticks(p, t),
+        20 + p.priority.nice(),
+        p.priority.nice(),
         p.thread_count().max(1),
         p.start_ns / NS_PER_TICK,
         mem.size,
@@ -428,7 +428,7 @@ pub fn thread_status(p: &Arc<Process>, t: Option<&Arc<Thread>>) -> Result<Vec<u8
     let (pending, blocked) = signal_masks(p, t);
     let (ignored, caught) = p.handlers().lock().masks();
     let sig_limit = p.rlimits.lock().0[11].cur;
-    let caps = if creds.euid == 0 { ALL_CAPS } else { 0 };
+    let caps = (creds.cap_inheritable, creds.cap_permitted, creds.cap_effective);
 
     let mut s = String::new();
     let _ = writeln!(s, "Name:\t{}", name_of(p, t));
@@ -493,8 +493,9 @@ pub fn thread_status(p: &Arc<Process>, t: Option<&Arc<Thread>>) -> Result<Vec<u8
         "SigBlk:\t{:016x}\nSigIgn:\t{:016x}\nSigCgt:\t{:016x}",
         blocked, ignored, caught
     );
-    let _ = writeln!(s, "CapInh:\t{:016x}\nCapPrm:\t{:016x}\nCapEff:\t{:016x}", 0, caps, caps);
-    let _ = writeln!(s, "CapBnd:\t{:016x}\nCapAmb:\t{:016x}", ALL_CAPS, 0);
+    let _ =
+        writeln!(s, "CapInh:\t{:016x}\nCapPrm:\t{:016x}\nCapEff:\t{:016x}", caps.0, caps.1, caps.2);
+    let _ = writeln!(s, "CapBnd:\t{:016x}\nCapAmb:\t{:016x}", crate::cap::ALL, 0);
     s.push_str("NoNewPrivs:\t0\nSeccomp:\t0\nSeccomp_filters:\t0\n");
     s.push_str("Speculation_Store_Bypass:\tthread vulnerable\nSpeculationIndirectBranch:\tconditional enabled\n");
     s.push_str(

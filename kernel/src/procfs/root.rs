@@ -65,6 +65,10 @@ static SYS_KERNEL: &[Entry] = &[
     Entry { id: 42, name: "osrelease", node: Node::File(sf::osrelease, 0o444) },
     Entry { id: 43, name: "pid_max", node: Node::File(sf::pid_max, 0o644) },
     Entry { id: 44, name: "threads-max", node: Node::Sysctl(sf::threads_max, sf::set_threads_max) },
+    Entry { id: 45, name: "cap_last_cap", node: Node::File(sf::cap_last_cap, 0o444) },
+    Entry { id: 46, name: "dmesg_restrict", node: Node::File(sf::dmesg_restrict, 0o644) },
+    Entry { id: 47, name: "domainname", node: Node::File(sf::domainname, 0o644) },
+    Entry { id: 48, name: "tainted", node: Node::File(sf::tainted, 0o644) },
 ];
 
 /// The inode number of `self` (not in the table: its target depends on the caller).

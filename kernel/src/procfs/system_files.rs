@@ -228,6 +228,26 @@ pub fn hostname() -> Result<Vec<u8>> {
     text(format!("{}\n", HOSTNAME))
 }
 
+/// /proc/sys/kernel/domainname: the NIS domain uname reports.
+pub fn domainname() -> Result<Vec<u8>> {
+    text(String::from("(none)\n"))
+}
+
+/// /proc/sys/kernel/cap_last_cap: the highest capability number (libcap reads it).
+pub fn cap_last_cap() -> Result<Vec<u8>> {
+    text(format!("{}\n", crate::cap::LAST))
+}
+
+/// /proc/sys/kernel/dmesg_restrict: syslog(2) needs CAP_SYSLOG for every action.
+pub fn dmesg_restrict() -> Result<Vec<u8>> {
+    text(String::from("1\n"))
+}
+
+/// /proc/sys/kernel/tainted: nothing taints this kernel.
+pub fn tainted() -> Result<Vec<u8>> {
+    text(String::from("0\n"))
+}
+
 pub fn ostype() -> Result<Vec<u8>> {
     text(format!("{}\n", OSTYPE))
 }

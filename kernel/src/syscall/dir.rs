@@ -116,6 +116,11 @@ pub fn chdir(pathname: u64) -> Result<i64> {
     fileops::chdir(walk).map(|_| 0)
 }
 
+pub fn chroot(pathname: u64) -> Result<i64> {
+    let walk = fileops::lookup_at(AT_FDCWD, &path(pathname)?, 0)?;
+    fileops::chroot(walk).map(|_| 0)
+}
+
 pub fn fchdir(fd: i32) -> Result<i64> {
     let f = super::io::file(fd)?;
     let walk = f.path().cloned().ok_or(Errno::ENOTDIR)?;

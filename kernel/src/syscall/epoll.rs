@@ -47,6 +47,10 @@ pub fn epoll_ctl(epfd: i32, op: i32, fd: i32, event: u64) -> Result<i64> {
         let fds = fds_ref.lock();
         (fds.get(epfd)?, fds.get(fd)?)
     };
+    // O_PATH descriptors are EBADF to epoll_ctl, on either side (Linux's fdget).
+    if ep_file.is_path_only() || target.is_path_only() {
+        return Err(Errno::EBADF);
+    }
     let ep = ep_file.file().epoll().cloned().ok_or(Errno::EINVAL)?;
     if epfd == fd || Arc::ptr_eq(&ep_file, &target) {
         return Err(Errno::EINVAL);

@@ -24,7 +24,7 @@ pub fn read(fd: i32, buf: u64, count: u64) -> Result<i64> {
 }
 
 /// Writing to a pipe or socket nobody reads raises SIGPIPE as well as EPIPE.
-fn sigpipe_on_epipe(r: Result<i64>) -> Result<i64> {
+pub(super) fn sigpipe_on_epipe(r: Result<i64>) -> Result<i64> {
     if r == Err(Errno::EPIPE) {
         crate::process::signal::raise_sigpipe();
     }
@@ -62,7 +62,7 @@ struct IoVec {
     len: u64,
 }
 
-fn read_iovecs(iov: u64, count: i32) -> Result<Vec<UserSlice>> {
+pub(super) fn read_iovecs(iov: u64, count: i32) -> Result<Vec<UserSlice>> {
     if !(0..=IOV_MAX).contains(&count) {
         return Err(Errno::EINVAL);
     }
@@ -82,7 +82,7 @@ fn read_iovecs(iov: u64, count: i32) -> Result<Vec<UserSlice>> {
 
 /// Runs `op` over the iovecs in order, stopping at the first short transfer. An error after
 /// some bytes moved is reported as the partial count, as Linux does.
-fn vectored(
+pub(super) fn vectored(
     slices: Vec<UserSlice>,
     mut op: impl FnMut(UserSlice, usize) -> Result<usize>,
 ) -> Result<i64> {

@@ -2,28 +2,36 @@
 //! result. One file per family; handlers are thin.
 
 mod attr;
+mod caps;
 mod creds;
 mod dir;
 mod epoll;
 mod eventfd;
+mod fds;
+mod fspace;
 mod futex;
 mod io;
 mod lock;
 mod memfd;
 mod misc;
 mod mm;
+mod mmsg;
 mod mount;
 pub mod mqueue;
 pub mod numbers;
 mod pipe;
 mod poll;
+mod priority;
 mod process;
+mod process_vm;
 mod rseq;
+mod rwf;
 mod sched;
 mod sendfile;
 mod signal;
 mod socket;
 mod stat;
+mod syslog;
 mod sysv;
 mod time;
 mod time_args;
@@ -90,6 +98,13 @@ fn call(nr: u64, a: &Args, frame: &mut TrapFrame) -> Result<i64> {
         LSEEK => io::lseek(a.int(0), a.i(1), a.int(2)),
         IOCTL => io::ioctl(a.int(0), a.u32(1), a.u(2)),
         CLOSE => io::close(a.int(0)),
+        CLOSE_RANGE => fds::close_range(a.u32(0), a.u32(1), a.u32(2)),
+        PREADV2 => rwf::preadv2(a.int(0), a.u(1), a.int(2), a.i(3), a.u32(5)),
+        PWRITEV2 => rwf::pwritev2(a.int(0), a.u(1), a.int(2), a.i(3), a.u32(5)),
+        FADVISE64 => fspace::fadvise64(a.int(0), a.i(1), a.i(2), a.int(3)),
+        FALLOCATE => fspace::fallocate(a.int(0), a.int(1), a.i(2), a.i(3)),
+        SENDMMSG => mmsg::sendmmsg(a.int(0), a.u(1), a.u32(2), a.u32(3)),
+        RECVMMSG => mmsg::recvmmsg(a.int(0), a.u(1), a.u32(2), a.u32(3), a.u(4)),
         DUP => io::dup(a.int(0)),
         DUP2 => io::dup2(a.int(0), a.int(1)),
         DUP3 => io::dup3(a.int(0), a.int(1), a.u32(2)),
@@ -254,6 +269,17 @@ fn call(nr: u64, a: &Args, frame: &mut TrapFrame) -> Result<i64> {
         SETFSGID => creds::setfsgid(a.u32(0)),
         GETGROUPS => creds::getgroups(a.int(0), a.u(1)),
         SETGROUPS => creds::setgroups(a.int(0) as i64, a.u(1)),
+        CAPGET => caps::capget(a.u(0), a.u(1)),
+        CAPSET => caps::capset(a.u(0), a.u(1)),
+        CHROOT => dir::chroot(a.u(0)),
+        GETPRIORITY => priority::getpriority(a.int(0), a.int(1)),
+        SETPRIORITY => priority::setpriority(a.int(0), a.int(1), a.int(2)),
+        IOPRIO_GET => priority::ioprio_get(a.int(0), a.int(1)),
+        IOPRIO_SET => priority::ioprio_set(a.int(0), a.int(1), a.int(2)),
+        PROCESS_VM_READV => process_vm::readv(a.int(0), a.u(1), a.int(2), a.u(3), a.int(4), a.u(5)),
+        PROCESS_VM_WRITEV => {
+            process_vm::writev(a.int(0), a.u(1), a.int(2), a.u(3), a.int(4), a.u(5))
+        }
 
         CLOCK_GETTIME => time::clock_gettime(a.int(0), a.u(1)),
         CLOCK_GETRES => time::clock_getres(a.int(0), a.u(1)),
@@ -312,6 +338,7 @@ fn call(nr: u64, a: &Args, frame: &mut TrapFrame) -> Result<i64> {
         UNAME => misc::uname(a.u(0)),
         GETRANDOM => misc::getrandom(a.u(0), a.u(1), a.u32(2)),
         SYSINFO => misc::sysinfo(a.u(0)),
+        SYSLOG => syslog::syslog(a.int(0), a.u(1), a.int(2)),
         _ => {
             log_unimplemented(nr);
             Err(Errno::ENOSYS)

@@ -2,6 +2,7 @@
 
 use alloc::string::String;
 
+use crate::cap::Cap;
 use crate::error::{Errno, Result};
 use crate::fs::inode::same_inode;
 use crate::fs::path::PATH_MAX;
@@ -18,7 +19,7 @@ const MS_BIND: u64 = 4096;
 const OPTIONS_MAX: usize = 4096;
 
 pub fn mount(source: u64, target: u64, fstype: u64, flags: u64, data: u64) -> Result<i64> {
-    if !process::current().creds.lock().is_root() {
+    if !process::current().creds.lock().capable(Cap::SysAdmin) {
         return Err(Errno::EPERM);
     }
     let target = read_cstring(target, PATH_MAX)?;
@@ -44,7 +45,7 @@ pub fn mount(source: u64, target: u64, fstype: u64, flags: u64, data: u64) -> Re
 }
 
 pub fn umount2(target: u64, _flags: i32) -> Result<i64> {
-    if !process::current().creds.lock().is_root() {
+    if !process::current().creds.lock().capable(Cap::SysAdmin) {
         return Err(Errno::EPERM);
     }
     let target = read_cstring(target, PATH_MAX)?;

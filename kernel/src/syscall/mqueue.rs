@@ -6,6 +6,7 @@ use alloc::sync::Arc;
 
 use bytemuck::{Pod, Zeroable};
 
+use crate::cap::Cap;
 use crate::error::{Errno, Result};
 use crate::fs::file::{OpenFile, O_LARGEFILE, O_NONBLOCK};
 use crate::fs::inode::{NewNode, S_IFREG};
@@ -70,7 +71,7 @@ pub fn mq_open(name: u64, oflag: u32, mode: u32, attr: u64) -> Result<i64> {
             gid: creds.fsgid,
             rdev: 0,
         },
-        privileged: creds.is_root(),
+        privileged: creds.capable(Cap::SysResource),
         charge: Charge { ruid: creds.uid, limit: msgqueue_limit(&proc) },
         may: &may,
     };
@@ -91,7 +92,7 @@ pub fn caller() -> (Charge, bool) {
     let proc = process::current();
     let (ruid, root) = {
         let c = proc.creds.lock();
-        (c.uid, c.is_root())
+        (c.uid, c.capable(Cap::SysResource))
     };
     (Charge { ruid, limit: msgqueue_limit(&proc) }, root)
 }

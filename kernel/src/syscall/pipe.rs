@@ -2,6 +2,7 @@
 
 use alloc::sync::Arc;
 
+use crate::cap::Cap;
 use crate::error::{Errno, Result};
 use crate::fs::file::{OpenFile, O_CLOEXEC, O_DIRECT, O_NONBLOCK, O_RDONLY, O_WRONLY};
 use crate::fs::pipe;
@@ -38,7 +39,7 @@ pub fn pipe_size(file: &Arc<OpenFile>, set: Option<u64>) -> Result<i64> {
     match set {
         None => Ok(pipe.capacity() as i64),
         Some(size) => {
-            let privileged = process::current().creds.lock().is_root();
+            let privileged = process::current().creds.lock().capable(Cap::SysResource);
             pipe.set_capacity(size as usize, privileged).map(|n| n as i64)
         }
     }

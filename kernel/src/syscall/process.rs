@@ -7,6 +7,7 @@ use bytemuck::{Pod, Zeroable};
 
 use super::time::Rusage;
 use crate::arch::trap::TrapFrame;
+use crate::cap::Cap;
 use crate::error::{Errno, Result};
 use crate::mm::frame::PAGE_SIZE;
 use crate::mm::user::{read_cstring, read_cstring_array, UserPtr, UserSlice};
@@ -401,6 +402,9 @@ const PR_GET_PDEATHSIG: i32 = 2;
 const PR_SET_NAME: i32 = 15;
 const PR_GET_NAME: i32 = 16;
 const PR_GET_CHILD_SUBREAPER: i32 = 37;
+const PR_GET_KEEPCAPS: i32 = 7;
+const PR_SET_KEEPCAPS: i32 = 8;
+const PR_CAPBSET_READ: i32 = 23;
 
 pub fn prctl(option: i32, arg2: u64) -> Result<i64> {
     let p = process::current();
@@ -434,6 +438,13 @@ pub fn prctl(option: i32, arg2: u64) -> Result<i64> {
         PR_SET_PDEATHSIG => Ok(0),
         PR_GET_PDEATHSIG => UserPtr::<i32>::new(arg2).write(&0).map(|_| 0),
         PR_GET_CHILD_SUBREAPER => UserPtr::<i32>::new(arg2).write(&0).map(|_| 0),
+        PR_GET_KEEPCAPS => Ok(p.creds.lock().keep_caps as i64),
+        PR_SET_KEEPCAPS if arg2 <= 1 => {
+            p.creds.lock().keep_caps = arg2 == 1;
+            Ok(0)
+        }
+        // The bounding set is full and never shrinks here.
+        PR_CAPBSET_READ if arg2 <= crate::cap::LAST as u64 => Ok(1),
         _ => Err(Errno::EINVAL),
     }
 }
@@ -451,7 +462,7 @@ pub fn prlimit64(pid: i32, resource: i32, new: u64, old: u64) -> Result<i64> {
             return Err(Errno::EINVAL);
         }
         let previous = proc.rlimits.lock().0[r];
-        if n.max > previous.max && !process::current().creds.lock().is_root() {
+        if n.max > previous.max && !process::current().creds.lock().capable(Cap::SysResource) {
             return Err(Errno::EPERM);
         }
         if r == RLIMIT_NOFILE && n.max > 1 << 20 {

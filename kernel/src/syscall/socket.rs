@@ -8,6 +8,7 @@ use alloc::vec::Vec;
 use bytemuck::{Pod, Zeroable};
 
 use super::io::file;
+use crate::cap::Cap;
 use crate::error::{Errno, Result};
 use crate::fs::file::{FileLike, OpenFile, O_NONBLOCK, O_RDWR};
 use crate::fs::socket::*;
@@ -26,6 +27,10 @@ const SOCK_MAX: i32 = 11;
 
 fn socket_of(fd: i32) -> Result<Arc<OpenFile>> {
     let f = file(fd)?;
+    // An O_PATH descriptor is no descriptor to the socket calls (Linux's fdget).
+    if f.is_path_only() {
+        return Err(Errno::EBADF);
+    }
     if f.file().as_socket().is_none() {
         return Err(Errno::ENOTSOCK);
     }
@@ -280,11 +285,14 @@ fn parse_control(control: u64, len: u64, msg: &mut SendMsg) -> Result<()> {
                 let c: Ucred = bytemuck::pod_read_unaligned(&data[..12]);
                 let p = process::current();
                 let creds = p.creds.lock().clone();
-                let pid_ok = c.pid as u32 == p.pid;
-                let uid_ok = [creds.uid, creds.euid, creds.suid].contains(&c.uid);
-                let gid_ok = [creds.gid, creds.egid, creds.sgid].contains(&c.gid);
-                let allowed = creds.is_root() || (pid_ok && uid_ok && gid_ok);
-                if !allowed {
+                // Linux's scm_check_creds: each field is the caller's own or needs its
+                // capability.
+                let pid_ok = c.pid as u32 == p.pid || creds.capable(Cap::SysAdmin);
+                let uid_ok = [creds.uid, creds.euid, creds.suid].contains(&c.uid)
+                    || creds.capable(Cap::Setuid);
+                let gid_ok = [creds.gid, creds.egid, creds.sgid].contains(&c.gid)
+                    || creds.capable(Cap::Setgid);
+                if !(pid_ok && uid_ok && gid_ok) {
                     return Err(Errno::EPERM);
                 }
                 msg.creds = c;

@@ -17,7 +17,14 @@ use crate::process;
 fn caller() -> Caller {
     let p = process::current();
     let c = p.creds.lock();
-    Caller { pid: p.pid, euid: c.euid, egid: c.egid, fsgid: c.fsgid, groups: c.groups.clone() }
+    Caller {
+        pid: p.pid,
+        euid: c.euid,
+        egid: c.egid,
+        fsgid: c.fsgid,
+        groups: c.groups.clone(),
+        caps: c.cap_effective,
+    }
 }
 
 /// Writes `value` to `buf` and returns `ret` (EFAULT if the buffer is bad).

@@ -96,12 +96,13 @@ pub struct Caller {
     /// Group membership is judged by fsgid and the supplementary groups (Linux's in_group_p).
     pub fsgid: u32,
     pub groups: Vec<u32>,
+    /// The effective capability set.
+    pub caps: u64,
 }
 
 impl Caller {
-    /// CAP_IPC_OWNER, CAP_SYS_ADMIN, CAP_SYS_RESOURCE, CAP_IPC_LOCK: root has them all.
-    pub fn is_admin(&self) -> bool {
-        self.euid == 0
+    pub fn capable(&self, cap: crate::cap::Cap) -> bool {
+        self.caps & cap.bit() != 0
     }
 
     fn in_group(&self, gid: u32) -> bool {
@@ -153,7 +154,7 @@ impl IpcPerm {
         } else {
             self.mode
         };
-        requested & !granted & 0o7 == 0 || c.is_admin()
+        requested & !granted & 0o7 == 0 || c.capable(crate::cap::Cap::IpcOwner)
     }
 
     /// `permits`, as the error the system calls return.
@@ -167,7 +168,7 @@ impl IpcPerm {
 
     /// IPC_SET and IPC_RMID: only the owner, the creator or a privileged caller (EPERM).
     pub fn check_control(&self, c: &Caller) -> Result<()> {
-        if c.euid == self.cuid || c.euid == self.uid || c.is_admin() {
+        if c.euid == self.cuid || c.euid == self.uid || c.capable(crate::cap::Cap::SysAdmin) {
             Ok(())
         } else {
             Err(Errno::EPERM)

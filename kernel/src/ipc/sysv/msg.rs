@@ -310,7 +310,7 @@ pub fn set(c: &Caller, id: i32, from: &MsqidDs) -> Result<()> {
     let q = lookup(id)?;
     let mut perm = q.perm.lock();
     perm.check_control(c)?;
-    if from.qbytes > MSGMNB as u64 && !c.is_admin() {
+    if from.qbytes > MSGMNB as u64 && !c.capable(crate::cap::Cap::SysResource) {
         return Err(Errno::EPERM);
     }
     perm.update(&from.perm)?;

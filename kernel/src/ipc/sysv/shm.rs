@@ -442,7 +442,7 @@ pub fn remove(c: &Caller, id: i32) -> Result<()> {
 pub fn lock(c: &Caller, id: i32, lock: bool) -> Result<()> {
     let seg = table().get(id)?;
     let mut perm = seg.perm.lock();
-    if !c.is_admin() && c.euid != perm.uid && c.euid != perm.cuid {
+    if !c.capable(crate::cap::Cap::IpcLock) && c.euid != perm.uid && c.euid != perm.cuid {
         return Err(Errno::EPERM);
     }
     if lock {

@@ -83,10 +83,10 @@ pub fn versions_match(local: Option<IpAddress>, dest: IpAddress) -> Result<()> {
 /// Linux's PROT_SOCK: ports below it need CAP_NET_BIND_SERVICE.
 const PROT_SOCK: u16 = 1024;
 
-/// May the caller bind `port`? There is no capability model yet: effective uid 0 stands for
-/// CAP_NET_BIND_SERVICE here, the one place a capability check will replace.
+/// May the caller bind `port`? Below 1024 it needs CAP_NET_BIND_SERVICE (EACCES).
 pub fn may_bind_port(port: u16) -> Result<()> {
-    if port != 0 && port < PROT_SOCK && !crate::net::env()?.is_root() {
+    if port != 0 && port < PROT_SOCK && !crate::net::env()?.capable(crate::cap::Cap::NetBindService)
+    {
         return Err(crate::error::Errno::EACCES);
     }
     Ok(())

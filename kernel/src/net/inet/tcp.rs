@@ -680,7 +680,7 @@ impl Socket for TcpSocket {
         if level != SOL_SOCKET {
             return Err(Errno::ENOPROTOOPT);
         }
-        let privileged = crate::net::env()?.is_root();
+        let privileged = crate::net::env()?.capable(crate::cap::Cap::NetAdmin);
         if self.opts.lock().set(name, value, privileged)? {
             return Ok(());
         }

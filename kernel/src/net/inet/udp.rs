@@ -333,7 +333,7 @@ impl Socket for UdpSocket {
             // IP-level options (TTL, multicast) are accepted and mean nothing on loopback.
             return Ok(());
         }
-        let privileged = crate::net::env()?.is_root();
+        let privileged = crate::net::env()?.capable(crate::cap::Cap::NetAdmin);
         if self.opts.lock().set(name, value, privileged)? {
             return Ok(());
         }

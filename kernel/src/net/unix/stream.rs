@@ -558,7 +558,7 @@ impl Socket for UnixStreamSocket {
         if level != SOL_SOCKET {
             return Err(Errno::EOPNOTSUPP);
         }
-        let privileged = crate::net::env()?.is_root();
+        let privileged = crate::net::env()?.capable(crate::cap::Cap::NetAdmin);
         if self.opts.lock().set(name, value, privileged)? {
             self.notify(IoEvents::OUT);
             return Ok(());
