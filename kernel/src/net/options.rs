@@ -30,9 +30,9 @@ pub const SO_RCVBUFFORCE: i32 = 33;
 pub const SO_PROTOCOL: i32 = 38;
 pub const SO_DOMAIN: i32 = 39;
 
-/// Linux's defaults (net.core.wmem_default / rmem_default) and limits.
+/// Linux's defaults (net.core.wmem_default / rmem_default) and limits (wmem_max/rmem_max).
 pub const DEFAULT_BUF: usize = 212_992;
-const MAX_BUF: usize = 212_992;
+pub const MAX_BUF: usize = 212_992;
 const MIN_SNDBUF: usize = 4608;
 const MIN_RCVBUF: usize = 2304;
 
@@ -40,6 +40,10 @@ const MIN_RCVBUF: usize = 2304;
 pub struct SocketOptions {
     pub sndbuf: usize,
     pub rcvbuf: usize,
+    /// SO_SNDBUF / SO_RCVBUF were set (Linux's SOCK_SNDBUF_LOCK / SOCK_RCVBUF_LOCK): TCP
+    /// sizes its buffers from them instead of its defaults.
+    pub sndbuf_set: bool,
+    pub rcvbuf_set: bool,
     pub passcred: bool,
     /// Receive/send timeouts in ns (0: none).
     pub rcvtimeo: u64,
@@ -57,6 +61,8 @@ impl Default for SocketOptions {
         SocketOptions {
             sndbuf: DEFAULT_BUF,
             rcvbuf: DEFAULT_BUF,
+            sndbuf_set: false,
+            rcvbuf_set: false,
             passcred: false,
             rcvtimeo: 0,
             sndtimeo: 0,
@@ -136,22 +142,26 @@ impl SocketOptions {
     /// Sets a generic option; Ok(false) if the option is the socket type's business.
     pub fn set(&mut self, name: i32, value: &[u8], privileged: bool) -> Result<bool> {
         match name {
-            // Linux doubles the request (for bookkeeping overhead) and clamps it.
+            // Linux's sk_setsockopt: the request is read as unsigned (so -1 asks for the
+            // most), clamped to wmem_max/rmem_max unless forced, doubled (for bookkeeping
+            // overhead) and raised to the minimum.
             SO_SNDBUF | SO_SNDBUFFORCE => {
-                let v = read_int(value)?.max(0) as usize;
+                let v = read_int(value)? as u32 as usize;
                 if name == SO_SNDBUFFORCE && !privileged {
                     return Err(Errno::EPERM);
                 }
-                let v = if name == SO_SNDBUF { v.min(MAX_BUF) } else { v };
-                self.sndbuf = (v * 2).max(MIN_SNDBUF);
+                let v = if name == SO_SNDBUF { v.min(MAX_BUF) } else { v.min(i32::MAX as usize) };
+                self.sndbuf = v.saturating_mul(2).clamp(MIN_SNDBUF, i32::MAX as usize);
+                self.sndbuf_set = true;
             }
             SO_RCVBUF | SO_RCVBUFFORCE => {
-                let v = read_int(value)?.max(0) as usize;
+                let v = read_int(value)? as u32 as usize;
                 if name == SO_RCVBUFFORCE && !privileged {
                     return Err(Errno::EPERM);
                 }
-                let v = if name == SO_RCVBUF { v.min(MAX_BUF) } else { v };
-                self.rcvbuf = (v * 2).max(MIN_RCVBUF);
+                let v = if name == SO_RCVBUF { v.min(MAX_BUF) } else { v.min(i32::MAX as usize) };
+                self.rcvbuf = v.saturating_mul(2).clamp(MIN_RCVBUF, i32::MAX as usize);
+                self.rcvbuf_set = true;
             }
             SO_PASSCRED => self.passcred = read_int(value)? != 0,
             SO_RCVTIMEO => self.rcvtimeo = read_timeval(value)?,

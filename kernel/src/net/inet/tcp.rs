@@ -14,7 +14,7 @@ use smoltcp::wire::{IpAddress, IpEndpoint, IpListenEndpoint};
 use super::addr::{self, SockAddr};
 use super::common::{self, wait};
 use super::ports::Holder;
-use super::stack::{self, Closing, Stack};
+use super::stack::{self, Closing, SocketEvents, Stack};
 use crate::error::{Errno, Result};
 use crate::event::{IoEvents, Poller};
 use crate::fs::file::FileLike;
@@ -24,7 +24,12 @@ use crate::mm::user::UserSlice;
 use crate::net::options::{self, SocketOptions, SOL_SOCKET};
 use crate::sync::Mutex;
 
+/// smoltcp's rings when SO_RCVBUF/SO_SNDBUF were not set (Linux autotunes its buffers; a
+/// fixed 64 KiB each way keeps loopback throughput without holding much per connection).
 const BUFFER: usize = 64 * 1024;
+/// Linux's tcp_rmem[1] and tcp_wmem[1]: what SO_RCVBUF/SO_SNDBUF say before they are set.
+const DEFAULT_RCVBUF: usize = 131_072;
+const DEFAULT_SNDBUF: usize = 16_384;
 /// smoltcp sockets listening per listener at most (each holds two buffers).
 const MAX_POOL: usize = 16;
 const IPPROTO_TCP: i32 = 6;
@@ -43,6 +48,7 @@ enum State {
 
 pub struct TcpSocket {
     family: i32,
+    events: Arc<SocketEvents>,
     state: Mutex<State>,
     /// The port this socket reserved (bind, connect); accepted sockets share their listener's.
     own_port: Mutex<Option<u16>>,
@@ -55,17 +61,30 @@ pub struct TcpSocket {
     reset_reported: AtomicBool,
     /// The peer's FIN was seen (a later reset makes writes EPIPE, as Linux's CLOSE_WAIT).
     peer_closed: AtomicBool,
+    /// A nonblocking connect said EINPROGRESS and no connect() has seen its outcome yet
+    /// (Linux's SS_CONNECTING): the next connect() reports it (0 once, or the error).
+    connect_pending: AtomicBool,
     ino: u64,
 }
 
-fn new_smoltcp_socket() -> Result<tcp::Socket<'static>> {
-    let mut s = tcp::Socket::new(
-        tcp::SocketBuffer::new(common::filled(0u8, BUFFER)?),
-        tcp::SocketBuffer::new(common::filled(0u8, BUFFER)?),
-    );
+/// A smoltcp socket with rings of `rx` and `tx` bytes, charged to the inet buffer budget
+/// (ENOBUFS past it, as Linux's sk_stream_alloc_skb under tcp_mem).
+fn new_smoltcp_socket((rx, tx): (usize, usize)) -> Result<tcp::Socket<'static>> {
+    if !stack::charge(rx + tx) {
+        return Err(Errno::ENOBUFS);
+    }
+    let rings = common::filled(0u8, rx).and_then(|r| Ok((r, common::filled(0u8, tx)?)));
+    let (r, t) = rings.inspect_err(|_| stack::uncharge(rx + tx))?;
+    let mut s = tcp::Socket::new(tcp::SocketBuffer::new(r), tcp::SocketBuffer::new(t));
     // Loopback needs no delayed ACKs; they only add latency.
     s.set_ack_delay(None);
     Ok(s)
+}
+
+/// A ring for a buffer size as SO_RCVBUF/SO_SNDBUF report it (already doubled): the power of
+/// two the heap would round it to anyway.
+fn ring(bytes: usize) -> usize {
+    bytes.next_power_of_two().clamp(4096, 1 << 20)
 }
 
 fn listen_endpoint(a: &SockAddr, family: i32) -> IpListenEndpoint {
@@ -78,18 +97,31 @@ impl TcpSocket {
     }
 
     fn with_state(family: i32, state: State) -> TcpSocket {
+        let opts =
+            SocketOptions { rcvbuf: DEFAULT_RCVBUF, sndbuf: DEFAULT_SNDBUF, ..Default::default() };
         TcpSocket {
             family,
+            events: SocketEvents::new(),
             state: Mutex::new(state),
             own_port: Mutex::new(None),
-            opts: Mutex::new(SocketOptions::default()),
+            opts: Mutex::new(opts),
             nodelay: AtomicBool::new(false),
             shutdown: AtomicU8::new(0),
             error: Mutex::new(None),
             reset_reported: AtomicBool::new(false),
             peer_closed: AtomicBool::new(false),
+            connect_pending: AtomicBool::new(false),
             ino: common::next_ino(),
         }
+    }
+
+    /// The sizes of smoltcp's rings for this socket's options.
+    fn rings(&self) -> (usize, usize) {
+        let o = self.opts.lock();
+        (
+            if o.rcvbuf_set { ring(o.rcvbuf) } else { BUFFER },
+            if o.sndbuf_set { ring(o.sndbuf) } else { BUFFER },
+        )
     }
 
     fn handle(&self) -> Option<SocketHandle> {
@@ -121,10 +153,8 @@ impl TcpSocket {
                 *st =
                     State::Bound(SockAddr { addr: None, port: self.own_port.lock().unwrap_or(0) });
                 drop(st);
-                stack::with(|s| {
-                    s.sockets.remove(h);
-                });
                 *self.error.lock() = Some(Errno::ECONNREFUSED);
+                stack::with(|s| s.remove(h));
             }
             _ => *st = State::Connected(h),
         }
@@ -154,7 +184,36 @@ impl TcpSocket {
         Ok(port)
     }
 
+    /// The outcome of the connect a nonblocking connect() started, for the connect() after
+    /// it (Linux's __inet_stream_connect in SS_CONNECTING): 0 once connected, the error (or
+    /// ECONNABORTED if SO_ERROR took it) once failed; still in progress: EALREADY, or wait.
+    fn finish_connect(&self, nonblock: bool) -> Result<()> {
+        self.settle_connect();
+        if matches!(*self.state.lock(), State::Connecting(_)) {
+            if nonblock {
+                return Err(Errno::EALREADY);
+            }
+            let timeout = self.opts.lock().sndtimeo;
+            wait(
+                &self.events,
+                || {
+                    self.settle_connect();
+                    (!matches!(*self.state.lock(), State::Connecting(_))).then_some(())
+                },
+                timeout,
+            )?;
+        }
+        self.connect_pending.store(false, Ordering::Release);
+        match &*self.state.lock() {
+            State::Connected(_) => Ok(()),
+            _ => Err(self.error.lock().take().unwrap_or(Errno::ECONNABORTED)),
+        }
+    }
+
     fn do_connect(&self, a: &[u8], nonblock: bool) -> Result<()> {
+        if self.connect_pending.load(Ordering::Acquire) {
+            return self.finish_connect(nonblock);
+        }
         match &*self.state.lock() {
             State::Connected(_) => return Err(Errno::EISCONN),
             State::Connecting(_) => return Err(Errno::EALREADY),
@@ -177,23 +236,30 @@ impl TcpSocket {
                 Some(b) if b.port != 0 => b.port,
                 _ => self.reserve_port(s, 0, bound.and_then(|b| b.addr), reuse)?,
             };
-            let mut sock = new_smoltcp_socket()?;
+            let mut sock = new_smoltcp_socket(self.rings())?;
             sock.set_nagle_enabled(!self.nodelay.load(Ordering::Relaxed));
             let local = IpListenEndpoint { addr: bound.and_then(|b| b.addr), port };
-            sock.connect(s.iface.context(), IpEndpoint::new(remote, target.port), local)
-                .map_err(|_| Errno::EADDRNOTAVAIL)?;
-            Ok(s.sockets.add(sock))
+            if sock.connect(s.iface.context(), IpEndpoint::new(remote, target.port), local).is_err()
+            {
+                stack::uncharge(stack::tcp_rings(&sock));
+                return Err(Errno::EADDRNOTAVAIL);
+            }
+            let h = s.sockets.add(sock);
+            s.watch(h, &self.events);
+            Ok(h)
         })?;
         *self.state.lock() = State::Connecting(h);
         self.settle_connect();
         if nonblock {
             // Linux answers every non-blocking connect with EINPROGRESS, even when the
             // loopback has already finished (or refused) the handshake: the outcome is read
-            // from poll and SO_ERROR.
+            // from poll and SO_ERROR, or from the next connect().
+            self.connect_pending.store(true, Ordering::Release);
             return Err(Errno::EINPROGRESS);
         }
         let timeout = self.opts.lock().sndtimeo;
         wait(
+            &self.events,
             || {
                 self.settle_connect();
                 (!matches!(*self.state.lock(), State::Connecting(_))).then_some(())
@@ -206,27 +272,51 @@ impl TcpSocket {
         }
     }
 
-    /// An established connection from the pool, replaced by a fresh listener.
-    fn take_established(&self) -> Option<SocketHandle> {
+    /// Does a pool socket hold a connection for us? An AF_INET listener on the wildcard
+    /// listens on every address and gets IPv6 connections too, which are not its own.
+    fn established_for_us(&self, sock: &tcp::Socket<'static>) -> Option<bool> {
+        if matches!(sock.state(), Tcp::Listen | Tcp::SynReceived | Tcp::Closed) {
+            return None;
+        }
+        let v6 = matches!(sock.local_endpoint(), Some(IpEndpoint { addr: IpAddress::Ipv6(_), .. }));
+        Some(!(self.family == AF_INET && v6))
+    }
+
+    /// An established connection from the pool (now waking `events`), replaced by a fresh
+    /// listener.
+    fn take_established(&self, events: &Arc<SocketEvents>) -> Option<SocketHandle> {
         let mut st = self.state.lock();
         let State::Listening { local, pool } = &mut *st else { return None };
         let local = *local;
-        stack::with(|s| {
+        let rings = self.rings();
+        stack::with(|s| loop {
             let i = pool.iter().position(|&h| {
-                !matches!(
-                    s.sockets.get::<tcp::Socket>(h).state(),
-                    Tcp::Listen | Tcp::SynReceived | Tcp::Closed
-                )
+                self.established_for_us(s.sockets.get::<tcp::Socket>(h)).is_some()
             })?;
             let h = pool.remove(i);
             // Without memory for a fresh listener the pool shrinks by one (never below one:
             // the next accept tries again).
-            if let Ok(mut fresh) = new_smoltcp_socket() {
+            if let Ok(mut fresh) = new_smoltcp_socket(rings) {
                 if fresh.listen(listen_endpoint(&local, self.family)).is_ok() {
-                    pool.push(s.sockets.add(fresh));
+                    let fresh = s.sockets.add(fresh);
+                    s.watch(fresh, &self.events);
+                    if self.family == AF_INET && local.addr.is_none() {
+                        s.v4_only(fresh, local.port);
+                    }
+                    pool.push(fresh);
+                } else {
+                    stack::uncharge(stack::tcp_rings(&fresh));
                 }
             }
-            Some(h)
+            if self.established_for_us(s.sockets.get::<tcp::Socket>(h)) == Some(true) {
+                s.unwatch(h);
+                s.watch(h, events);
+                return Some(h);
+            }
+            // Not ours: refused with a reset, as no listener had it.
+            s.unwatch(h);
+            s.sockets.get_mut::<tcp::Socket>(h).abort();
+            s.closing.push(Closing { handle: h, hold: None });
         })
     }
 
@@ -239,23 +329,48 @@ impl TcpSocket {
         drop(st);
         stack::with(|s| {
             for h in pool {
+                s.unwatch(h);
                 s.sockets.get_mut::<tcp::Socket>(h).abort();
                 s.closing.push(Closing { handle: h, hold: None });
             }
         });
+        self.events.notify();
     }
 
     fn has_pending(&self) -> bool {
         match &*self.state.lock() {
             State::Listening { pool, .. } => stack::peek(|s| {
                 pool.iter().any(|&h| {
-                    !matches!(
-                        s.sockets.get::<tcp::Socket>(h).state(),
-                        Tcp::Listen | Tcp::SynReceived | Tcp::Closed
-                    )
+                    self.established_for_us(s.sockets.get::<tcp::Socket>(h)) == Some(true)
                 })
             }),
             _ => false,
+        }
+    }
+
+    /// Waits for a connect in progress to end (Linux's sk_stream_wait_connect). Then: a
+    /// failed connect's error, once; not connected: EPIPE (never connected, or listening).
+    fn wait_connected(&self, nonblock: bool, timeout: u64) -> Result<()> {
+        self.settle_connect();
+        if matches!(*self.state.lock(), State::Connecting(_)) {
+            if nonblock {
+                return Err(Errno::EAGAIN);
+            }
+            wait(
+                &self.events,
+                || {
+                    self.settle_connect();
+                    (!matches!(*self.state.lock(), State::Connecting(_))).then_some(())
+                },
+                timeout,
+            )?;
+        }
+        if let Some(e) = self.error.lock().take() {
+            return Err(e);
+        }
+        match *self.state.lock() {
+            State::Connected(_) => Ok(()),
+            _ => Err(Errno::EPIPE),
         }
     }
 
@@ -263,11 +378,8 @@ impl TcpSocket {
         if self.shutdown.load(Ordering::Acquire) & SEND_SHUTDOWN != 0 {
             return Err(Errno::EPIPE);
         }
-        self.settle_connect();
-        if !matches!(*self.state.lock(), State::Connected(_)) {
-            return Err(Errno::ENOTCONN);
-        }
         let timeout = self.opts.lock().sndtimeo;
+        self.wait_connected(nonblock, timeout)?;
         let mut sent = 0;
         while sent < data.len() {
             let r = self.on_socket(|s| {
@@ -295,6 +407,7 @@ impl TcpSocket {
                 return if sent > 0 { Ok(sent) } else { Err(Errno::EAGAIN) };
             }
             let w = wait(
+                &self.events,
                 || {
                     self.peek_socket(|s| s.can_send() || !s.may_send())
                         .unwrap_or(true)
@@ -321,11 +434,31 @@ impl TcpSocket {
     }
 
     fn recv(&self, len: usize, flags: u32, nonblock: bool) -> Result<Vec<u8>> {
-        self.settle_connect();
-        if !matches!(*self.state.lock(), State::Connected(_)) {
-            return Err(Errno::ENOTCONN);
-        }
         let timeout = self.opts.lock().rcvtimeo;
+        self.settle_connect();
+        // Linux's tcp_recvmsg before a connection: a listener ENOTCONN; a connect in progress
+        // waits (EAGAIN without waiting); a failed connect's error once; after SHUT_RD end
+        // of file; else ENOTCONN.
+        match &*self.state.lock() {
+            State::Listening { .. } => return Err(Errno::ENOTCONN),
+            State::Connecting(_) | State::Connected(_) => {}
+            _ => {
+                if let Some(e) = self.error.lock().take() {
+                    return Err(e);
+                }
+                if self.shutdown.load(Ordering::Acquire) & RCV_SHUTDOWN != 0 {
+                    return Ok(Vec::new());
+                }
+                return Err(Errno::ENOTCONN);
+            }
+        }
+        if matches!(*self.state.lock(), State::Connecting(_)) {
+            match self.wait_connected(nonblock || flags & MSG_DONTWAIT != 0, timeout) {
+                Ok(()) => {}
+                Err(Errno::EPIPE) => return Err(Errno::ENOTCONN),
+                Err(e) => return Err(e),
+            }
+        }
         let peek = flags & MSG_PEEK != 0;
         let waitall = flags & MSG_WAITALL != 0 && !peek;
         // Grown as data arrives: `len` is the caller's and may be far more than will ever come.
@@ -381,7 +514,7 @@ impl TcpSocket {
                 }
                 return Err(Errno::EAGAIN);
             }
-            if let Err(e) = wait(|| self.readable_now().then_some(()), timeout) {
+            if let Err(e) = wait(&self.events, || self.readable_now().then_some(()), timeout) {
                 if got > 0 {
                     break;
                 }
@@ -416,6 +549,7 @@ impl Drop for TcpSocket {
         stack::with(|s| {
             match state {
                 State::Connecting(h) | State::Connected(h) => {
+                    s.unwatch(h);
                     let sock = s.sockets.get_mut::<tcp::Socket>(h);
                     // Unread data makes close a reset, as in Linux.
                     let hold = if sock.can_recv() {
@@ -443,6 +577,7 @@ impl Drop for TcpSocket {
                 }
                 State::Listening { pool, .. } => {
                     for h in pool {
+                        s.unwatch(h);
                         s.sockets.get_mut::<tcp::Socket>(h).abort();
                         s.closing.push(Closing { handle: h, hold: None });
                     }
@@ -458,7 +593,7 @@ impl Drop for TcpSocket {
 
 impl Socket for TcpSocket {
     fn bind(&self, a: &[u8]) -> Result<()> {
-        let want = addr::parse(a, self.family)?;
+        let want = addr::parse_bind(a, self.family)?;
         if want.addr.is_some_and(|ad| !common::local(ad)) {
             return Err(Errno::EADDRNOTAVAIL);
         }
@@ -480,6 +615,7 @@ impl Socket for TcpSocket {
             _ => return Err(Errno::EINVAL),
         };
         let reuse = self.opts.lock().reuseaddr;
+        let rings = self.rings();
         let pool_size = (backlog.max(0) as usize + 1).min(MAX_POOL);
         let (local, pool) = stack::with(|s| -> Result<(SockAddr, Vec<SocketHandle>)> {
             let port = if local.port == 0 {
@@ -491,18 +627,27 @@ impl Socket for TcpSocket {
             s.tcp_ports.set_listening(port, self.ino);
             let mut pool = Vec::new();
             for _ in 0..pool_size {
-                let made = new_smoltcp_socket().and_then(|mut sock| {
-                    sock.listen(listen_endpoint(&local, self.family))
-                        .map_err(|_| Errno::EADDRINUSE)?;
+                let made = new_smoltcp_socket(rings).and_then(|mut sock| {
+                    if sock.listen(listen_endpoint(&local, self.family)).is_err() {
+                        stack::uncharge(stack::tcp_rings(&sock));
+                        return Err(Errno::EADDRINUSE);
+                    }
                     Ok(sock)
                 });
                 match made {
-                    Ok(sock) => pool.push(s.sockets.add(sock)),
+                    Ok(sock) => {
+                        let h = s.sockets.add(sock);
+                        s.watch(h, &self.events);
+                        if self.family == AF_INET && local.addr.is_none() {
+                            s.v4_only(h, local.port);
+                        }
+                        pool.push(h);
+                    }
                     // Out of memory after the first: a smaller pool still listens.
                     Err(Errno::ENOBUFS) if !pool.is_empty() => break,
                     Err(e) => {
                         for h in pool {
-                            s.sockets.remove(h);
+                            s.remove(h);
                         }
                         return Err(e);
                     }
@@ -522,17 +667,19 @@ impl Socket for TcpSocket {
         // The wait's condition only peeks: taking a connection pumps the stack, which wakes
         // every inet waiter, and two accepters pumping in their conditions would wake each
         // other forever.
+        let events = SocketEvents::new();
         let h = loop {
             if !matches!(*self.state.lock(), State::Listening { .. }) {
                 return Err(Errno::EINVAL);
             }
-            if let Some(h) = self.take_established() {
+            if let Some(h) = self.take_established(&events) {
                 break h;
             }
             if nonblock {
                 return Err(Errno::EAGAIN);
             }
             wait(
+                &self.events,
                 || {
                     (self.has_pending() || !matches!(*self.state.lock(), State::Listening { .. }))
                         .then_some(())
@@ -540,7 +687,8 @@ impl Socket for TcpSocket {
                 timeout,
             )?;
         };
-        let child = TcpSocket::with_state(self.family, State::Connected(h));
+        let mut child = TcpSocket::with_state(self.family, State::Connected(h));
+        child.events = events;
         child.nodelay.store(self.nodelay.load(Ordering::Relaxed), Ordering::Relaxed);
         *child.opts.lock() = *self.opts.lock();
         let peer = stack::peek(|s| s.sockets.get::<tcp::Socket>(h).remote_endpoint());
@@ -553,9 +701,8 @@ impl Socket for TcpSocket {
     }
 
     fn sendmsg(&self, msg: SendMsg, nonblock: bool) -> Result<usize> {
-        if msg.addr.is_some() && matches!(*self.state.lock(), State::Connected(_)) {
-            return Err(Errno::EISCONN);
-        }
+        // Linux's tcp_sendmsg ignores msg_name: sendto on a connected socket sends (and on an
+        // unconnected one fails as send does).
         self.send(&msg.data, nonblock)
     }
 
@@ -581,16 +728,38 @@ impl Socket for TcpSocket {
             }
             return Ok(());
         }
+        self.settle_connect();
+        let connecting = match *self.state.lock() {
+            State::Connecting(h) => Some(h),
+            _ => None,
+        };
+        if let Some(h) = connecting {
+            // Linux's inet_shutdown in SYN_SENT: the connect is given up (tcp_disconnect),
+            // and the call succeeds.
+            *self.state.lock() =
+                State::Bound(SockAddr { addr: None, port: self.own_port.lock().unwrap_or(0) });
+            self.connect_pending.store(false, Ordering::Release);
+            stack::with(|s| {
+                s.unwatch(h);
+                s.sockets.get_mut::<tcp::Socket>(h).abort();
+                s.closing.push(Closing { handle: h, hold: None });
+            });
+            self.events.notify();
+            return Ok(());
+        }
         if !matches!(*self.state.lock(), State::Connected(_)) {
+            // Linux records the shutdown even here (a later recv sees end of file, a send
+            // EPIPE, poll POLLIN|POLLRDHUP) and wakes the socket's waiters, then says ENOTCONN.
+            self.shutdown.fetch_or(bits, Ordering::AcqRel);
+            self.events.notify();
             return Err(Errno::ENOTCONN);
         }
         self.shutdown.fetch_or(bits, Ordering::AcqRel);
         if bits & SEND_SHUTDOWN != 0 {
             // FIN: the peer reads end of file; we may still receive.
             self.on_socket(|s| s.close());
-        } else {
-            stack::with(|_| ());
         }
+        self.events.notify();
         Ok(())
     }
 
@@ -695,7 +864,7 @@ impl FileLike for TcpSocket {
 
     fn poll(&self, mask: IoEvents, poller: Option<&Poller>) -> IoEvents {
         if let Some(p) = poller {
-            p.watch(&stack::POLLEE, mask);
+            p.watch(&self.events.pollee, mask);
         }
         self.settle_connect();
         let shut = self.shutdown.load(Ordering::Acquire);
@@ -703,11 +872,15 @@ impl FileLike for TcpSocket {
         match &*self.state.lock() {
             State::Listening { .. } => {}
             State::Unbound | State::Bound(_) => {
-                return if self.error.lock().is_some() {
-                    IoEvents::ERR | IoEvents::HUP | IoEvents::writable()
-                } else {
-                    IoEvents::writable() | IoEvents::HUP
-                };
+                // Linux's tcp_poll in TCP_CLOSE.
+                ev = IoEvents::writable() | IoEvents::HUP;
+                if self.error.lock().is_some() {
+                    ev |= IoEvents::ERR;
+                }
+                if shut & RCV_SHUTDOWN != 0 {
+                    ev |= IoEvents::readable() | IoEvents::RDHUP;
+                }
+                return ev;
             }
             State::Connecting(_) => return ev,
             State::Connected(_) => {}
