@@ -89,6 +89,9 @@ pub fn truesize(len: usize) -> usize {
     }
 }
 
+/// Linux's udp_rmem_min: what a socket may queue even when all buffers are over the budget.
+const UDP_RMEM_MIN: usize = 4096;
+
 /// Bytes of socket buffers held by all inet sockets (smoltcp's rings and UDP receive
 /// queues): Linux's tcp_mem/udp_mem, one bound for both.
 static BUFFER_BYTES: AtomicUsize = AtomicUsize::new(0);
@@ -376,11 +379,18 @@ impl Stack {
                 let mut inbox = events.inbox.lock();
                 // Linux's __udp_enqueue_schedule_skb: dropped once the queue is past the
                 // buffer (so one datagram always fits an empty one), or past udp_mem.
-                if inbox.charged > inbox.rcvbuf
-                    || inbox.queue.try_reserve(1).is_err()
-                    || !charge(size)
-                {
+                if inbox.charged > inbox.rcvbuf || inbox.queue.try_reserve(1).is_err() {
                     continue;
+                }
+                // Over the budget a socket still gets udp_rmem_min (Linux's
+                // __sk_mem_raise_allocated for receive): one datagram at least.
+                if !charge(size) {
+                    if inbox.charged >= UDP_RMEM_MIN
+                        || crate::mm::fallible::ensure_room(data.len()).is_err()
+                    {
+                        continue;
+                    }
+                    BUFFER_BYTES.fetch_add(size, Ordering::AcqRel);
                 }
                 inbox.charged += size;
                 inbox.queue.push_back(Datagram { data, from, truesize: size });
