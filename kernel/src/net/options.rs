@@ -171,9 +171,11 @@ impl SocketOptions {
             SO_BROADCAST => self.broadcast = read_int(value)? != 0,
             SO_OOBINLINE => self.oobinline = read_int(value)? != 0,
             SO_RCVLOWAT => self.rcvlowat = read_int(value)?.max(1),
-            SO_DEBUG | SO_DONTROUTE | SO_REUSEPORT | SO_SNDLOWAT => {
+            SO_DEBUG | SO_DONTROUTE | SO_REUSEPORT => {
                 read_int(value)?;
             }
+            // Linux's sk_setsockopt has no SO_SNDLOWAT: it reads as 1 and cannot be set.
+            SO_SNDLOWAT => return Err(Errno::ENOPROTOOPT),
             SO_LINGER => {
                 let on = read_int(value)?;
                 let secs = read_int(value.get(4..).ok_or(Errno::EINVAL)?)?;

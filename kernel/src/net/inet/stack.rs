@@ -35,9 +35,11 @@ pub struct Stack {
     /// Whom to wake when a smoltcp socket changes, with what it looked like after the last
     /// pump.
     watched: BTreeMap<SocketHandle, Watch>,
-    /// Listening sockets of AF_INET listeners on the wildcard, with their port: they listen
-    /// on every address, so an IPv6 connection they get is refused (reset) at once.
-    v4_only: BTreeMap<SocketHandle, u16>,
+    /// Listening sockets on the wildcard that take one IP version only (an AF_INET
+    /// listener; an IPV6_V6ONLY one), with their port and whether IPv6 (else IPv4) is
+    /// refused: they listen on every address, so a connection of the other version they get
+    /// is reset at once.
+    one_version: BTreeMap<SocketHandle, (u16, bool)>,
 }
 
 /// What waiters on one inet socket sleep on, what pollers of it watch, and (UDP) the
@@ -187,7 +189,7 @@ fn stack() -> &'static Mutex<Stack> {
             next_ephemeral: *EPHEMERAL.start(),
             closing: alloc::vec::Vec::new(),
             watched: BTreeMap::new(),
-            v4_only: BTreeMap::new(),
+            one_version: BTreeMap::new(),
         })
     })
 }
@@ -202,7 +204,7 @@ impl Stack {
                     PollResult::None => break,
                     PollResult::SocketStateChanged => changed = true,
                 }
-                self.refuse_v6_on_v4_only();
+                self.refuse_other_version();
             }
             // A reset was queued: send it.
             if !self.reap() {
@@ -212,15 +214,17 @@ impl Stack {
         changed
     }
 
-    /// An AF_INET listener's socket that took an IPv6 connection drops it and listens again:
-    /// the connecting side's next segment meets a listener and is reset, so its connect
-    /// fails with ECONNREFUSED as on Linux, where no IPv4-only socket would answer.
-    fn refuse_v6_on_v4_only(&mut self) {
-        for (&h, &port) in &self.v4_only {
+    /// A one-version listener's socket that took a connection of the other IP version drops
+    /// it and listens again: the connecting side's next segment meets a listener and is
+    /// reset, so its connect fails with ECONNREFUSED as on Linux, where no socket would
+    /// answer.
+    fn refuse_other_version(&mut self) {
+        for (&h, &(port, refuse_v6)) in &self.one_version {
             let sock = self.sockets.get_mut::<smoltcp::socket::tcp::Socket>(h);
-            let v6 =
-                matches!(sock.local_endpoint(), Some(e) if matches!(e.addr, IpAddress::Ipv6(_)));
-            if v6 && sock.state() != smoltcp::socket::tcp::State::Listen {
+            let foreign = sock
+                .local_endpoint()
+                .is_some_and(|e| matches!(e.addr, IpAddress::Ipv6(_)) == refuse_v6);
+            if foreign && sock.state() != smoltcp::socket::tcp::State::Listen {
                 sock.abort();
                 let _ = sock.listen(smoltcp::wire::IpListenEndpoint { addr: None, port });
             }
@@ -275,18 +279,19 @@ impl Stack {
 
     pub fn unwatch(&mut self, h: SocketHandle) {
         self.watched.remove(&h);
-        self.v4_only.remove(&h);
+        self.one_version.remove(&h);
     }
 
-    /// Listening socket `h` (on every address, `port`) takes IPv4 connections only.
-    pub fn v4_only(&mut self, h: SocketHandle, port: u16) {
-        self.v4_only.insert(h, port);
+    /// Listening socket `h` (on every address, `port`) refuses IPv6 connections if
+    /// `refuse_v6`, else IPv4 ones.
+    pub fn one_version(&mut self, h: SocketHandle, port: u16, refuse_v6: bool) {
+        self.one_version.insert(h, (port, refuse_v6));
     }
 
     /// Removes socket `h` (and whom it woke).
     pub fn remove(&mut self, h: SocketHandle) {
         self.watched.remove(&h);
-        self.v4_only.remove(&h);
+        self.one_version.remove(&h);
         match self.sockets.remove(h) {
             smoltcp::socket::Socket::Udp(u) => uncharge(udp_rings(&u)),
             smoltcp::socket::Socket::Tcp(t) => uncharge(tcp_rings(&t)),

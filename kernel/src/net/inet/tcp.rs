@@ -14,6 +14,7 @@ use smoltcp::wire::{IpAddress, IpEndpoint, IpListenEndpoint};
 use super::addr::{self, SockAddr};
 use super::common::{self, wait};
 use super::ports::Holder;
+use super::sockopt::{self, InetOptions};
 use super::stack::{self, Closing, SocketEvents, Stack};
 use crate::error::{Errno, Result};
 use crate::event::{IoEvents, Poller};
@@ -33,8 +34,6 @@ const DEFAULT_SNDBUF: usize = 16_384;
 /// smoltcp sockets listening per listener at most (each holds two buffers).
 const MAX_POOL: usize = 16;
 const IPPROTO_TCP: i32 = 6;
-const TCP_NODELAY: i32 = 1;
-const TCP_MAXSEG: i32 = 2;
 const RCV_SHUTDOWN: u8 = 1;
 const SEND_SHUTDOWN: u8 = 2;
 
@@ -53,6 +52,8 @@ pub struct TcpSocket {
     /// The port this socket reserved (bind, connect); accepted sockets share their listener's.
     own_port: Mutex<Option<u16>>,
     opts: Mutex<SocketOptions>,
+    /// The IP/IPv6/TCP levels' options.
+    inet: Mutex<InetOptions>,
     nodelay: AtomicBool,
     shutdown: AtomicU8,
     /// A connection error not yet reported (SO_ERROR, a nonblocking connect that failed).
@@ -105,6 +106,7 @@ impl TcpSocket {
             state: Mutex::new(state),
             own_port: Mutex::new(None),
             opts: Mutex::new(opts),
+            inet: Mutex::new(InetOptions::default()),
             nodelay: AtomicBool::new(false),
             shutdown: AtomicU8::new(0),
             error: Mutex::new(None),
@@ -112,6 +114,29 @@ impl TcpSocket {
             peer_closed: AtomicBool::new(false),
             connect_pending: AtomicBool::new(false),
             ino: common::next_ino(),
+        }
+    }
+
+    fn option_context(&self) -> sockopt::Context {
+        let st = self.state.lock();
+        sockopt::Context {
+            family: self.family,
+            sock_type: SOCK_STREAM,
+            bound: !matches!(*st, State::Unbound),
+            connected: matches!(*st, State::Connected(_)),
+        }
+    }
+
+    /// A listener on the wildcard that takes one IP version only: Some(true) if it refuses
+    /// IPv6 (AF_INET), Some(false) if IPv4 (IPV6_V6ONLY).
+    fn refused_version(&self, local: &SockAddr) -> Option<bool> {
+        if local.addr.is_some() {
+            return None;
+        }
+        if self.family == AF_INET {
+            Some(true)
+        } else {
+            self.inet.lock().v6only.then_some(false)
         }
     }
 
@@ -173,6 +198,7 @@ impl TcpSocket {
         let holder = Holder {
             owner: self.ino,
             v6: self.family == AF_INET6,
+            v6only: self.inet.lock().v6only,
             addr,
             reuse,
             listening: false,
@@ -227,6 +253,10 @@ impl TcpSocket {
             _ => None,
         };
         common::versions_match(bound.and_then(|b| b.addr), remote)?;
+        // tcp_v6_connect: a v6-only socket reaches no IPv4(-mapped) address.
+        if matches!(remote, IpAddress::Ipv4(_)) && self.inet.lock().v6only {
+            return Err(Errno::ENETUNREACH);
+        }
         if !common::reachable(remote) {
             return Err(Errno::ENETUNREACH);
         }
@@ -279,7 +309,7 @@ impl TcpSocket {
             return None;
         }
         let v6 = matches!(sock.local_endpoint(), Some(IpEndpoint { addr: IpAddress::Ipv6(_), .. }));
-        Some(!(self.family == AF_INET && v6))
+        Some(if v6 { self.family == AF_INET6 } else { !self.inet.lock().v6only })
     }
 
     /// An established connection from the pool (now waking `events`), replaced by a fresh
@@ -300,8 +330,8 @@ impl TcpSocket {
                 if fresh.listen(listen_endpoint(&local, self.family)).is_ok() {
                     let fresh = s.sockets.add(fresh);
                     s.watch(fresh, &self.events);
-                    if self.family == AF_INET && local.addr.is_none() {
-                        s.v4_only(fresh, local.port);
+                    if let Some(v6) = self.refused_version(&local) {
+                        s.one_version(fresh, local.port, v6);
                     }
                     pool.push(fresh);
                 } else {
@@ -551,8 +581,10 @@ impl Drop for TcpSocket {
                 State::Connecting(h) | State::Connected(h) => {
                     s.unwatch(h);
                     let sock = s.sockets.get_mut::<tcp::Socket>(h);
-                    // Unread data makes close a reset, as in Linux.
-                    let hold = if sock.can_recv() {
+                    // Unread data makes close a reset, as in Linux; so does SO_LINGER with a
+                    // zero timeout (tcp_close's "disconnect").
+                    let linger = self.opts.lock().linger;
+                    let hold = if sock.can_recv() || (linger.0 != 0 && linger.1 == 0) {
                         sock.abort();
                         None
                     } else {
@@ -564,6 +596,7 @@ impl Drop for TcpSocket {
                             let holder = Holder {
                                 owner,
                                 v6: self.family == AF_INET6,
+                                v6only: self.inet.lock().v6only,
                                 addr,
                                 reuse,
                                 listening: false,
@@ -638,8 +671,8 @@ impl Socket for TcpSocket {
                     Ok(sock) => {
                         let h = s.sockets.add(sock);
                         s.watch(h, &self.events);
-                        if self.family == AF_INET && local.addr.is_none() {
-                            s.v4_only(h, local.port);
+                        if let Some(v6) = self.refused_version(&local) {
+                            s.one_version(h, local.port, v6);
                         }
                         pool.push(h);
                     }
@@ -691,6 +724,7 @@ impl Socket for TcpSocket {
         child.events = events;
         child.nodelay.store(self.nodelay.load(Ordering::Relaxed), Ordering::Relaxed);
         *child.opts.lock() = *self.opts.lock();
+        *child.inet.lock() = *self.inet.lock();
         let peer = stack::peek(|s| s.sockets.get::<tcp::Socket>(h).remote_endpoint());
         let peer = peer.map(|ep| addr::encode_endpoint(ep, self.family)).unwrap_or_default();
         Ok((Arc::new(child) as Arc<dyn FileLike>, peer))
@@ -768,15 +802,10 @@ impl Socket for TcpSocket {
     }
 
     fn getsockopt(&self, level: i32, name: i32) -> Result<Vec<u8>> {
-        if level == IPPROTO_TCP {
-            return match name {
-                TCP_NODELAY => Ok(options::int_bytes(self.nodelay.load(Ordering::Relaxed) as i32)),
-                TCP_MAXSEG => Ok(options::int_bytes(65483)),
-                _ => Err(Errno::ENOPROTOOPT),
-            };
-        }
         if level != SOL_SOCKET {
-            return Err(Errno::ENOPROTOOPT);
+            self.settle_connect();
+            let cx = self.option_context();
+            return self.inet.lock().get(&cx, level, name);
         }
         if let Some(v) = self.opts.lock().get(name) {
             return Ok(v);
@@ -797,20 +826,19 @@ impl Socket for TcpSocket {
     }
 
     fn setsockopt(&self, level: i32, name: i32, value: &[u8]) -> Result<()> {
-        if level == IPPROTO_TCP {
-            let v = value
-                .get(..4)
-                .map(|b| i32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
-                .ok_or(Errno::EINVAL)?;
-            if name == TCP_NODELAY {
-                self.nodelay.store(v != 0, Ordering::Relaxed);
-                self.on_socket(|s| s.set_nagle_enabled(v == 0));
-            }
-            // Keep-alive tuning and the like are accepted and have no effect on loopback.
-            return Ok(());
-        }
         if level != SOL_SOCKET {
-            return Err(Errno::ENOPROTOOPT);
+            let cx = self.option_context();
+            let nodelay = {
+                let mut inet = self.inet.lock();
+                inet.set(&cx, level, name, value)?;
+                inet.nodelay
+            };
+            if level == sockopt::SOL_TCP && name == sockopt::TCP_NODELAY {
+                self.nodelay.store(nodelay, Ordering::Relaxed);
+                self.on_socket(|s| s.set_nagle_enabled(!nodelay));
+            }
+            // Keep-alive tuning and the like are kept and have no effect on loopback.
+            return Ok(());
         }
         let privileged = crate::net::env()?.is_root();
         if self.opts.lock().set(name, value, privileged)? {

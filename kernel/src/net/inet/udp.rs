@@ -17,6 +17,7 @@ use smoltcp::wire::{IpAddress, IpEndpoint, IpListenEndpoint};
 use super::addr::{self, SockAddr};
 use super::common::{self, wait};
 use super::ports::Holder;
+use super::sockopt::{self, InetOptions};
 use super::stack::{self, SocketEvents, Stack};
 use crate::error::{Errno, Result};
 use crate::event::{IoEvents, Poller};
@@ -50,6 +51,8 @@ pub struct UdpSocket {
     /// datagram met. The next send, receive or SO_ERROR takes it.
     error: Mutex<Option<Errno>>,
     opts: Mutex<SocketOptions>,
+    /// The IP/IPv6 levels' options.
+    inet: Mutex<InetOptions>,
     ino: u64,
 }
 
@@ -75,6 +78,7 @@ impl UdpSocket {
             write_shut: AtomicBool::new(false),
             error: Mutex::new(None),
             opts: Mutex::new(SocketOptions::default()),
+            inet: Mutex::new(InetOptions::default()),
             ino: common::next_ino(),
         })
     }
@@ -105,6 +109,7 @@ impl UdpSocket {
         let holder = Holder {
             owner: self.ino,
             v6: self.family == AF_INET6,
+            v6only: self.inet.lock().v6only,
             addr: want.addr,
             reuse: self.opts.lock().reuseaddr,
             listening: false,
@@ -144,6 +149,28 @@ impl UdpSocket {
         self.events.notify();
     }
 
+    fn option_context(&self) -> sockopt::Context {
+        sockopt::Context {
+            family: self.family,
+            sock_type: SOCK_DGRAM,
+            bound: self.local.lock().is_some_and(|l| l.port != 0),
+            connected: self.remote.lock().is_some(),
+        }
+    }
+
+    /// Linux's checks of a destination: IP versions of the bound address and the
+    /// destination, a v6-only socket and an IPv4(-mapped) one (ENETUNREACH), the loopback.
+    fn may_reach(&self, dest: IpAddress) -> Result<()> {
+        common::versions_match(self.local.lock().and_then(|l| l.addr), dest)?;
+        if matches!(dest, IpAddress::Ipv4(_)) && self.inet.lock().v6only {
+            return Err(Errno::ENETUNREACH);
+        }
+        if !common::reachable(dest) {
+            return Err(Errno::ENETUNREACH);
+        }
+        Ok(())
+    }
+
     fn take_error(&self) -> Result<()> {
         match self.error.lock().take() {
             Some(e) => Err(e),
@@ -167,10 +194,7 @@ impl UdpSocket {
             }
             None => connected.ok_or(Errno::EDESTADDRREQ)?,
         };
-        common::versions_match(self.local.lock().and_then(|l| l.addr), dest.addr)?;
-        if !common::reachable(dest.addr) {
-            return Err(Errno::ENETUNREACH);
-        }
+        self.may_reach(dest.addr)?;
         if data.len() > MAX_DATAGRAM {
             return Err(Errno::EMSGSIZE);
         }
@@ -315,10 +339,7 @@ impl Socket for UdpSocket {
         }
         let t = addr::parse_udp(a, self.family)?;
         let ep = IpEndpoint::new(common::or_loopback(t.addr, self.family), t.port);
-        common::versions_match(self.local.lock().and_then(|l| l.addr), ep.addr)?;
-        if !common::reachable(ep.addr) {
-            return Err(Errno::ENETUNREACH);
-        }
+        self.may_reach(ep.addr)?;
         stack::with(|s| self.bound(s, None))?;
         *self.remote.lock() = Some(ep);
         *self.conn_src.lock() = Some(common::source_for(ep.addr));
@@ -356,7 +377,8 @@ impl Socket for UdpSocket {
 
     fn getsockopt(&self, level: i32, name: i32) -> Result<Vec<u8>> {
         if level != SOL_SOCKET {
-            return Err(Errno::ENOPROTOOPT);
+            let cx = self.option_context();
+            return self.inet.lock().get(&cx, level, name);
         }
         if let Some(v) = self.opts.lock().get(name) {
             return Ok(v);
@@ -375,7 +397,12 @@ impl Socket for UdpSocket {
 
     fn setsockopt(&self, level: i32, name: i32, value: &[u8]) -> Result<()> {
         if level != SOL_SOCKET {
-            // IP-level options (TTL, multicast) are accepted and mean nothing on loopback.
+            // Most IP-level options (TTL, multicast) mean nothing on the loopback; they are
+            // kept and read back. IPV6_V6ONLY keeps IPv4 datagrams out.
+            let cx = self.option_context();
+            let mut inet = self.inet.lock();
+            inet.set(&cx, level, name, value)?;
+            self.events.inbox.lock().takes_v4 = !inet.v6only;
             return Ok(());
         }
         let privileged = crate::net::env()?.is_root();
