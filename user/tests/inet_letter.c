@@ -474,3 +474,30 @@ TEST(tcp_connected_to_itself_sends_512_kib)
     free(buf);
     close(s);
 }
+
+/* Root may raise net.core.rmem_max; SO_RCVBUF then goes up to twice it. Changing a sysctl of
+ * the host under the other programs on it is not safe: Linux skips this case. */
+TEST(rmem_max_bounds_so_rcvbuf)
+{
+    if (!on_posix_x())
+        SKIP("would change the host's net.core.rmem_max");
+    long old = sysctl_value("/proc/sys/net/core/rmem_max", 0, -1);
+    CHECK(old > 0);
+    FILE *f = fopen("/proc/sys/net/core/rmem_max", "w");
+    CHECK(f != NULL);
+    fprintf(f, "300000\n");
+    CHECK_EQ(fclose(f), 0);
+    int u = socket(AF_INET, SOCK_DGRAM, 0);
+    int v = 1 << 30;
+    CHECK_OK(setsockopt(u, SOL_SOCKET, SO_RCVBUF, &v, sizeof v));
+    CHECK_EQ(getint(u, SO_RCVBUF), 600000);
+    close(u);
+    f = fopen("/proc/sys/net/core/rmem_max", "w");
+    CHECK(f != NULL);
+    fprintf(f, "100\n");
+    CHECK(fclose(f) != 0); /* below SOCK_MIN_RCVBUF: EINVAL */
+    f = fopen("/proc/sys/net/core/rmem_max", "w");
+    fprintf(f, "%ld\n", old);
+    CHECK_EQ(fclose(f), 0);
+    CHECK_EQ(sysctl_value("/proc/sys/net/core/rmem_max", 0, -1), old);
+}

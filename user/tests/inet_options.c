@@ -290,3 +290,75 @@ TEST(so_linger_zero_resets_and_sndlowat_is_fixed)
     CHECK_ERRNO(seti(t, SOL_SOCKET, SO_SNDLOWAT, 10), ENOPROTOOPT);
     close(t);
 }
+
+/* TCP_INFO (struct tcp_info of <linux/tcp.h>, read by offset): the state through a
+ * connection's life, the MSS, and the byte counts `ss -i` prints. */
+static unsigned char info_state(int fd, unsigned char *buf, socklen_t *len)
+{
+    memset(buf, 0xee, 248);
+    *len = 248;
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, buf, len) != 0)
+        return 0xff;
+    return buf[0];
+}
+
+static unsigned long long at64(const unsigned char *b, int off)
+{
+    unsigned long long v;
+    memcpy(&v, b + off, sizeof v);
+    return v;
+}
+
+static unsigned at32(const unsigned char *b, int off)
+{
+    unsigned v;
+    memcpy(&v, b + off, sizeof v);
+    return v;
+}
+
+TEST(tcp_info_states_and_bytes)
+{
+    unsigned char b[248];
+    socklen_t len;
+    int t = socket(AF_INET, SOCK_STREAM, 0);
+    CHECK_EQ(info_state(t, b, &len), 7); /* TCP_CLOSE */
+    CHECK(len >= 104 && len <= 248);
+    /* A short buffer gets the start. */
+    unsigned char small[8];
+    len = sizeof small;
+    CHECK_OK(getsockopt(t, IPPROTO_TCP, TCP_INFO, small, &len));
+    CHECK_EQ(len, 8);
+    CHECK_EQ(small[0], 7);
+    struct sockaddr_in a;
+    CHECK_OK(bind(t, (struct sockaddr *)&a, v4(0, &a)));
+    CHECK_OK(listen(t, 4));
+    CHECK_EQ(info_state(t, b, &len), 10); /* TCP_LISTEN */
+    int c = socket(AF_INET, SOCK_STREAM, 0);
+    CHECK_OK(connect(c, (struct sockaddr *)&a, v4(port_of(t), &a)));
+    int s = accept(t, NULL, NULL);
+    CHECK(s >= 0);
+    static char data[3000];
+    CHECK_EQ(write(c, data, sizeof data), (ssize_t)sizeof data);
+    size_t got = 0;
+    while (got < sizeof data) {
+        ssize_t n = read(s, data, sizeof data - got);
+        CHECK(n > 0);
+        got += (size_t)n;
+    }
+    CHECK_EQ(info_state(c, b, &len), 1); /* TCP_ESTABLISHED */
+    CHECK(at32(b, 16) > 536 && at32(b, 16) <= 65483); /* snd_mss */
+    if (len >= 208) {
+        CHECK_EQ(at64(b, 200), 3000); /* bytes_sent */
+    }
+    CHECK_EQ(info_state(s, b, &len), 1);
+    if (len >= 136) {
+        CHECK_EQ(at64(b, 128), 3000); /* bytes_received */
+    }
+    CHECK_OK(shutdown(c, SHUT_WR));
+    char e;
+    CHECK_EQ(read(s, &e, 1), 0);
+    CHECK_EQ(info_state(s, b, &len), 8); /* TCP_CLOSE_WAIT */
+    close(s);
+    close(c);
+    close(t);
+}

@@ -1,6 +1,7 @@
 //! SOL_SOCKET options common to every socket: buffer sizes, timeouts, SO_PASSCRED and friends.
 
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::error::{Errno, Result};
 use crate::task::WaitError;
@@ -30,11 +31,18 @@ pub const SO_RCVBUFFORCE: i32 = 33;
 pub const SO_PROTOCOL: i32 = 38;
 pub const SO_DOMAIN: i32 = 39;
 
-/// Linux's defaults (net.core.wmem_default / rmem_default) and limits (wmem_max/rmem_max).
+/// Linux's defaults of net.core.wmem_default / rmem_default and wmem_max / rmem_max.
 pub const DEFAULT_BUF: usize = 212_992;
-pub const MAX_BUF: usize = 212_992;
-const MIN_SNDBUF: usize = 4608;
-const MIN_RCVBUF: usize = 2304;
+/// Linux's SOCK_MIN_SNDBUF / SOCK_MIN_RCVBUF (also the least the sysctls take).
+pub const MIN_SNDBUF: usize = 4608;
+pub const MIN_RCVBUF: usize = 2304;
+
+/// net.core.{r,w}mem_{default,max} (/proc/sys/net/core, root may change them): the buffer a
+/// new socket reports, and the most SO_RCVBUF/SO_SNDBUF may ask for.
+pub static RMEM_DEFAULT: AtomicUsize = AtomicUsize::new(DEFAULT_BUF);
+pub static WMEM_DEFAULT: AtomicUsize = AtomicUsize::new(DEFAULT_BUF);
+pub static RMEM_MAX: AtomicUsize = AtomicUsize::new(DEFAULT_BUF);
+pub static WMEM_MAX: AtomicUsize = AtomicUsize::new(DEFAULT_BUF);
 
 #[derive(Clone, Copy, Debug)]
 pub struct SocketOptions {
@@ -59,8 +67,8 @@ pub struct SocketOptions {
 impl Default for SocketOptions {
     fn default() -> Self {
         SocketOptions {
-            sndbuf: DEFAULT_BUF,
-            rcvbuf: DEFAULT_BUF,
+            sndbuf: WMEM_DEFAULT.load(Ordering::Relaxed),
+            rcvbuf: RMEM_DEFAULT.load(Ordering::Relaxed),
             sndbuf_set: false,
             rcvbuf_set: false,
             passcred: false,
@@ -150,7 +158,11 @@ impl SocketOptions {
                 if name == SO_SNDBUFFORCE && !privileged {
                     return Err(Errno::EPERM);
                 }
-                let v = if name == SO_SNDBUF { v.min(MAX_BUF) } else { v.min(i32::MAX as usize) };
+                let v = if name == SO_SNDBUF {
+                    v.min(WMEM_MAX.load(Ordering::Relaxed))
+                } else {
+                    v.min(i32::MAX as usize)
+                };
                 self.sndbuf = v.saturating_mul(2).clamp(MIN_SNDBUF, i32::MAX as usize);
                 self.sndbuf_set = true;
             }
@@ -159,7 +171,11 @@ impl SocketOptions {
                 if name == SO_RCVBUFFORCE && !privileged {
                     return Err(Errno::EPERM);
                 }
-                let v = if name == SO_RCVBUF { v.min(MAX_BUF) } else { v.min(i32::MAX as usize) };
+                let v = if name == SO_RCVBUF {
+                    v.min(RMEM_MAX.load(Ordering::Relaxed))
+                } else {
+                    v.min(i32::MAX as usize)
+                };
                 self.rcvbuf = v.saturating_mul(2).clamp(MIN_RCVBUF, i32::MAX as usize);
                 self.rcvbuf_set = true;
             }

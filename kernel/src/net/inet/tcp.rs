@@ -5,7 +5,7 @@
 
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 
 use smoltcp::iface::SocketHandle;
 use smoltcp::socket::tcp::{self, State as Tcp};
@@ -34,6 +34,7 @@ const DEFAULT_SNDBUF: usize = 16_384;
 /// smoltcp sockets listening per listener at most (each holds two buffers).
 const MAX_POOL: usize = 16;
 const IPPROTO_TCP: i32 = 6;
+const TCP_INFO: i32 = 11;
 const RCV_SHUTDOWN: u8 = 1;
 const SEND_SHUTDOWN: u8 = 2;
 
@@ -65,6 +66,9 @@ pub struct TcpSocket {
     /// A nonblocking connect said EINPROGRESS and no connect() has seen its outcome yet
     /// (Linux's SS_CONNECTING): the next connect() reports it (0 once, or the error).
     connect_pending: AtomicBool,
+    /// Bytes sent into and received from the connection (TCP_INFO's bytes_sent/received).
+    bytes_sent: AtomicU64,
+    bytes_received: AtomicU64,
     ino: u64,
 }
 
@@ -113,6 +117,8 @@ impl TcpSocket {
             reset_reported: AtomicBool::new(false),
             peer_closed: AtomicBool::new(false),
             connect_pending: AtomicBool::new(false),
+            bytes_sent: AtomicU64::new(0),
+            bytes_received: AtomicU64::new(0),
             ino: common::next_ino(),
         }
     }
@@ -138,6 +144,68 @@ impl TcpSocket {
         } else {
             self.inet.lock().v6only.then_some(false)
         }
+    }
+
+    /// Linux's struct tcp_info (248 bytes, as 6.x) for what `ss -i` prints: the state, the
+    /// MSS, RTO, window and congestion figures a loopback connection has, and the bytes sent,
+    /// acknowledged and received.
+    fn tcp_info(&self) -> Vec<u8> {
+        self.settle_connect();
+        let mut info = alloc::vec![0u8; 248];
+        let put32 = |info: &mut Vec<u8>, at: usize, v: u32| {
+            info[at..at + 4].copy_from_slice(&v.to_ne_bytes());
+        };
+        let put64 = |info: &mut Vec<u8>, at: usize, v: u64| {
+            info[at..at + 8].copy_from_slice(&v.to_ne_bytes());
+        };
+        let (state, sock) = match &*self.state.lock() {
+            State::Unbound | State::Bound(_) => (7, None),
+            State::Listening { .. } => (10, None),
+            State::Connecting(_) => (2, None),
+            State::Connected(h) => {
+                let h = *h;
+                let sock = stack::peek(|s| {
+                    let t = s.sockets.get::<tcp::Socket>(h);
+                    (t.state(), t.send_queue(), t.recv_queue(), t.recv_capacity())
+                });
+                let linux = match sock.0 {
+                    Tcp::Established => 1,
+                    Tcp::SynSent => 2,
+                    Tcp::SynReceived => 3,
+                    Tcp::FinWait1 => 4,
+                    Tcp::FinWait2 => 5,
+                    Tcp::TimeWait => 6,
+                    Tcp::Closed => 7,
+                    Tcp::CloseWait => 8,
+                    Tcp::LastAck => 9,
+                    Tcp::Listen => 10,
+                    Tcp::Closing => 11,
+                };
+                (linux, Some(sock))
+            }
+        };
+        info[0] = state;
+        let mss = if sock.is_some() { sockopt::LOOPBACK_MSS as u32 } else { 536 };
+        put32(&mut info, 8, 200_000); // rto (µs): TCP_RTO_MIN
+        put32(&mut info, 16, mss); // snd_mss
+        put32(&mut info, 20, mss); // rcv_mss
+        put32(&mut info, 76, 0x7fff_ffff); // snd_ssthresh: TCP_INFINITE_SSTHRESH
+        put32(&mut info, 80, 10); // snd_cwnd: TCP_INIT_CWND
+        put32(&mut info, 84, mss); // advmss
+        put32(&mut info, 88, 3); // reordering
+        if let Some((_, send_queue, recv_queue, recv_capacity)) = sock {
+            put32(&mut info, 24, send_queue.div_ceil(mss as usize) as u32); // unacked
+            put32(&mut info, 60, 65536); // pmtu
+            put32(&mut info, 64, recv_capacity as u32); // rcv_ssthresh
+            put32(&mut info, 96, recv_capacity as u32); // rcv_space
+            let sent = self.bytes_sent.load(Ordering::Relaxed);
+            put64(&mut info, 120, sent.saturating_sub(send_queue as u64)); // bytes_acked
+            put64(&mut info, 128, self.bytes_received.load(Ordering::Relaxed)); // bytes_received
+            put32(&mut info, 144, send_queue as u32); // notsent_bytes
+            put64(&mut info, 200, sent); // bytes_sent
+            put32(&mut info, 232, (recv_capacity - recv_queue) as u32); // rcv_wnd
+        }
+        info
     }
 
     /// The sizes of smoltcp's rings for this socket's options.
@@ -428,6 +496,7 @@ impl TcpSocket {
                 Some(Ok(0)) => {}
                 Some(Ok(n)) => {
                     sent += n;
+                    self.bytes_sent.fetch_add(n as u64, Ordering::Relaxed);
                     continue;
                 }
                 Some(Err(e)) => return if sent > 0 { Ok(sent) } else { Err(e) },
@@ -529,6 +598,9 @@ impl TcpSocket {
                 Some(Ok(0)) => break,
                 Some(Ok(n)) => {
                     got += n;
+                    if !peek {
+                        self.bytes_received.fetch_add(n as u64, Ordering::Relaxed);
+                    }
                     if !waitall || got == len {
                         break;
                     }
@@ -802,6 +874,9 @@ impl Socket for TcpSocket {
     }
 
     fn getsockopt(&self, level: i32, name: i32) -> Result<Vec<u8>> {
+        if level == sockopt::SOL_TCP && name == TCP_INFO {
+            return Ok(self.tcp_info());
+        }
         if level != SOL_SOCKET {
             self.settle_connect();
             let cx = self.option_context();

@@ -61,7 +61,7 @@ impl UdpSocket {
         let events = SocketEvents::new();
         {
             let mut inbox = events.inbox.lock();
-            inbox.rcvbuf = options::DEFAULT_BUF;
+            inbox.rcvbuf = SocketOptions::default().rcvbuf;
             inbox.takes_v4 = true;
             inbox.takes_v6 = family == AF_INET6;
             inbox.is_v4_socket = family == AF_INET;
