@@ -9,7 +9,9 @@
  * wildcard reaches the loopback; sendto on a connected TCP socket ignores the address;
  * MSG_OOB on UDP (EOPNOTSUPP); SO_RCVBUF/SO_SNDBUF values (defaults, doubling, minimum,
  * rmem_max) and a UDP receive queue bounded by SO_RCVBUF; a TCP socket connected to itself
- * sends 512 KiB with SO_SNDBUF raised (gVisor's SelfConnectSend).
+ * sends 512 KiB with SO_SNDBUF raised (gVisor's SelfConnectSend); net.core.rmem_max bounding
+ * SO_RCVBUF (POSIX-X only: it would change the host's); UDP MSG_MORE and UDP_CORK; SO_RCVLOWAT
+ * on TCP (poll and recv).
  * Every port is chosen by the kernel (bind to port 0), so the test can share a host.
  * Syscalls: socket, bind, listen, connect, accept, getsockname, send, sendto, recv, shutdown,
  * getsockopt, setsockopt, poll, write, close, rt_sigaction.
@@ -500,4 +502,72 @@ TEST(rmem_max_bounds_so_rcvbuf)
     fprintf(f, "%ld\n", old);
     CHECK_EQ(fclose(f), 0);
     CHECK_EQ(sysctl_value("/proc/sys/net/core/rmem_max", 0, -1), old);
+}
+
+/* UDP with MSG_MORE or UDP_CORK: the data is held and leaves as one datagram with the next
+ * send without MSG_MORE (or when the cork comes off). */
+TEST(udp_msg_more_and_cork_build_one_datagram)
+{
+    struct sockaddr_in a;
+    int r = socket(AF_INET, SOCK_DGRAM, 0);
+    CHECK_OK(bind(r, (struct sockaddr *)&a, v4("127.0.0.1", 0, &a)));
+    v4("127.0.0.1", port_of(r), &a);
+    int u = socket(AF_INET, SOCK_DGRAM, 0);
+    char b[16] = {0};
+    CHECK_EQ(sendto(u, "ab", 2, MSG_MORE, (struct sockaddr *)&a, sizeof a), 2);
+    CHECK_ERRNO(recv(r, b, sizeof b, MSG_DONTWAIT), EAGAIN);
+    CHECK_EQ(sendto(u, "cd", 2, MSG_MORE, (struct sockaddr *)&a, sizeof a), 2);
+    CHECK_EQ(sendto(u, "e", 1, 0, (struct sockaddr *)&a, sizeof a), 1);
+    CHECK_EQ(recv(r, b, sizeof b, 0), 5);
+    CHECK(memcmp(b, "abcde", 5) == 0);
+    int one = 1, zero = 0;
+    CHECK_OK(setsockopt(u, IPPROTO_UDP, 1 /* UDP_CORK */, &one, sizeof one));
+    int got = 0;
+    socklen_t gl = sizeof got;
+    CHECK_OK(getsockopt(u, IPPROTO_UDP, 1 /* UDP_CORK */, &got, &gl));
+    CHECK_EQ(got, 1);
+    CHECK_EQ(sendto(u, "xy", 2, 0, (struct sockaddr *)&a, sizeof a), 2);
+    CHECK_EQ(sendto(u, "z", 1, 0, (struct sockaddr *)&a, sizeof a), 1);
+    CHECK_ERRNO(recv(r, b, sizeof b, MSG_DONTWAIT), EAGAIN);
+    CHECK_OK(setsockopt(u, IPPROTO_UDP, 1 /* UDP_CORK */, &zero, sizeof zero));
+    CHECK_EQ(recv(r, b, sizeof b, 0), 3);
+    CHECK(memcmp(b, "xyz", 3) == 0);
+    close(u);
+    close(r);
+}
+
+/* SO_RCVLOWAT on TCP: poll shows POLLIN once that many bytes are queued; a blocking recv
+ * waits for them, a nonblocking one takes what is there. */
+TEST(tcp_so_rcvlowat)
+{
+    unsigned port;
+    int l = listener4("127.0.0.1", &port);
+    CHECK(l >= 0);
+    struct sockaddr_in a;
+    int c = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    CHECK_OK(setsockopt(c, IPPROTO_TCP, 1 /* TCP_NODELAY */, &one, sizeof one));
+    CHECK_OK(connect(c, (struct sockaddr *)&a, v4("127.0.0.1", port, &a)));
+    int s = accept(l, NULL, NULL);
+    CHECK(s >= 0);
+    int v = 5;
+    CHECK_OK(setsockopt(s, SOL_SOCKET, SO_RCVLOWAT, &v, sizeof v));
+    CHECK_EQ(getint(s, SO_RCVLOWAT), 5);
+    CHECK_EQ(send(c, "xyz", 3, 0), 3);
+    /* The 3 bytes are queued (FIONREAD-free check: a peek sees them). */
+    char b[16];
+    for (int i = 0; i < 1000 && recv(s, b, sizeof b, MSG_PEEK | MSG_DONTWAIT) != 3; i++)
+        usleep(1000);
+    struct pollfd p = {s, POLLIN, 0};
+    CHECK_EQ(poll(&p, 1, 0), 0);
+    CHECK_EQ(send(c, "12", 2, 0), 2);
+    CHECK(wait_for(s, POLLIN) & POLLIN);
+    CHECK_EQ(recv(s, b, sizeof b, 0), 5);
+    CHECK_EQ(send(c, "abc", 3, 0), 3);
+    for (int i = 0; i < 1000 && recv(s, b, sizeof b, MSG_PEEK | MSG_DONTWAIT) != 3; i++)
+        usleep(1000);
+    CHECK_EQ(recv(s, b, sizeof b, MSG_DONTWAIT), 3);
+    close(s);
+    close(c);
+    close(l);
 }

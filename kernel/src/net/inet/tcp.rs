@@ -527,9 +527,10 @@ impl TcpSocket {
         }
     }
 
-    fn readable_now(&self) -> bool {
+    /// Are `need` bytes (or the end of the stream) there to read?
+    fn readable_now(&self, need: usize) -> bool {
         self.shutdown.load(Ordering::Acquire) & RCV_SHUTDOWN != 0
-            || self.peek_socket(|s| s.can_recv() || !s.may_recv()).unwrap_or(true)
+            || self.peek_socket(|s| s.recv_queue() >= need.max(1) || !s.may_recv()).unwrap_or(true)
     }
 
     fn recv(&self, len: usize, flags: u32, nonblock: bool) -> Result<Vec<u8>> {
@@ -560,6 +561,10 @@ impl TcpSocket {
         }
         let peek = flags & MSG_PEEK != 0;
         let waitall = flags & MSG_WAITALL != 0 && !peek;
+        // Linux's sock_rcvlowat: a blocking receive returns once it has SO_RCVLOWAT bytes
+        // (all of them with MSG_WAITALL), or fewer at the end of the stream.
+        let target =
+            if waitall { len } else { (self.opts.lock().rcvlowat.max(1) as usize).min(len) };
         // Grown as data arrives: `len` is the caller's and may be far more than will ever come.
         let mut out = Vec::new();
         let mut got = 0;
@@ -601,7 +606,7 @@ impl TcpSocket {
                     if !peek {
                         self.bytes_received.fetch_add(n as u64, Ordering::Relaxed);
                     }
-                    if !waitall || got == len {
+                    if peek || got >= target {
                         break;
                     }
                     continue;
@@ -616,7 +621,8 @@ impl TcpSocket {
                 }
                 return Err(Errno::EAGAIN);
             }
-            if let Err(e) = wait(&self.events, || self.readable_now().then_some(()), timeout) {
+            let need = target - got;
+            if let Err(e) = wait(&self.events, || self.readable_now(need).then_some(()), timeout) {
                 if got > 0 {
                     break;
                 }
@@ -991,10 +997,12 @@ impl FileLike for TcpSocket {
         if self.has_pending() {
             ev |= IoEvents::readable();
         }
-        if let Some((can_recv, may_recv, can_send, state)) =
-            self.peek_socket(|s| (s.can_recv(), s.may_recv(), s.can_send(), s.state()))
+        let lowat = self.opts.lock().rcvlowat.max(1) as usize;
+        if let Some((queued, may_recv, can_send, state)) =
+            self.peek_socket(|s| (s.recv_queue(), s.may_recv(), s.can_send(), s.state()))
         {
-            if can_recv || !may_recv || shut & RCV_SHUTDOWN != 0 {
+            // Readable with SO_RCVLOWAT bytes queued (tcp_stream_is_readable).
+            if queued >= lowat || !may_recv || shut & RCV_SHUTDOWN != 0 {
                 ev |= IoEvents::readable();
             }
             if !may_recv || shut & RCV_SHUTDOWN != 0 {

@@ -32,8 +32,21 @@ use crate::sync::Mutex;
 const MAX_DATAGRAM: usize = 65507;
 const IPPROTO_UDP: i32 = 17;
 
+/// A datagram held back by MSG_MORE or UDP_CORK.
+struct Corked {
+    data: Vec<u8>,
+    dest: IpEndpoint,
+}
+
+const MSG_MORE: u32 = 0x8000;
+const SOL_UDP: i32 = 17;
+const UDP_CORK: i32 = 1;
+
 pub struct UdpSocket {
     family: i32,
+    /// The datagram MSG_MORE/UDP_CORK is building, and UDP_CORK.
+    pending: Mutex<Option<Corked>>,
+    cork: AtomicBool,
     events: Arc<SocketEvents>,
     /// smoltcp's socket, from the first bind on (unbound again by a disconnect).
     handle: Mutex<Option<SocketHandle>>,
@@ -68,6 +81,8 @@ impl UdpSocket {
         }
         Arc::new(UdpSocket {
             family,
+            pending: Mutex::new(None),
+            cork: AtomicBool::new(false),
             events,
             handle: Mutex::new(None),
             local: Mutex::new(None),
@@ -182,6 +197,31 @@ impl UdpSocket {
         if flags & MSG_OOB != 0 {
             return Err(Errno::EOPNOTSUPP);
         }
+        // Linux's udp_sendmsg with a corked datagram pending: the data joins it (the address
+        // of this call is not looked at), and it goes once a send comes without MSG_MORE.
+        let more = flags & MSG_MORE != 0 || self.cork.load(Ordering::Acquire);
+        let flush = {
+            let mut pending = self.pending.lock();
+            match pending.as_mut() {
+                None => None,
+                Some(p) => {
+                    if p.data.len() + data.len() > MAX_DATAGRAM {
+                        *pending = None;
+                        return Err(Errno::EMSGSIZE);
+                    }
+                    p.data.try_reserve(data.len()).map_err(|_| Errno::ENOBUFS)?;
+                    p.data.extend_from_slice(data);
+                    if more {
+                        return Ok(data.len());
+                    }
+                    pending.take()
+                }
+            }
+        };
+        if let Some(p) = flush {
+            self.transmit(&p.data, p.dest)?;
+            return Ok(data.len());
+        }
         let connected = *self.remote.lock();
         let dest = match to {
             Some(a) => {
@@ -200,6 +240,20 @@ impl UdpSocket {
         }
         // Linux's sock_alloc_send_skb: a pending error fails the send (and is cleared).
         self.take_error()?;
+        if more {
+            let mut copy = Vec::new();
+            copy.try_reserve_exact(data.len()).map_err(|_| Errno::ENOBUFS)?;
+            copy.extend_from_slice(data);
+            *self.pending.lock() = Some(Corked { data: copy, dest });
+            return Ok(data.len());
+        }
+        self.transmit(data, dest)?;
+        Ok(data.len())
+    }
+
+    /// Sends one datagram to `dest` now.
+    fn transmit(&self, data: &[u8], dest: IpEndpoint) -> Result<()> {
+        let connected = *self.remote.lock();
         let unreachable = stack::with(|s| -> Result<bool> {
             let h = self.bound(s, None)?;
             let me = s.sockets.get::<udp::Socket>(h).endpoint();
@@ -225,7 +279,7 @@ impl UdpSocket {
             *self.error.lock() = Some(Errno::ECONNREFUSED);
             self.events.notify();
         }
-        Ok(data.len())
+        Ok(())
     }
 
     fn recv(&self, len: usize, flags: u32, nonblock: bool) -> Result<RecvMsg> {
@@ -376,6 +430,12 @@ impl Socket for UdpSocket {
     }
 
     fn getsockopt(&self, level: i32, name: i32) -> Result<Vec<u8>> {
+        if level == SOL_UDP {
+            return match name {
+                UDP_CORK => Ok(options::int_bytes(self.cork.load(Ordering::Acquire) as i32)),
+                _ => Err(Errno::ENOPROTOOPT),
+            };
+        }
         if level != SOL_SOCKET {
             let cx = self.option_context();
             return self.inet.lock().get(&cx, level, name);
@@ -396,6 +456,23 @@ impl Socket for UdpSocket {
     }
 
     fn setsockopt(&self, level: i32, name: i32, value: &[u8]) -> Result<()> {
+        if level == SOL_UDP {
+            if name != UDP_CORK {
+                return Err(Errno::ENOPROTOOPT);
+            }
+            let v = value
+                .get(..4)
+                .map(|b| i32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
+                .ok_or(Errno::EINVAL)?;
+            self.cork.store(v != 0, Ordering::Release);
+            // Uncorking sends what was held (udp_push_pending_frames).
+            if v == 0 {
+                if let Some(p) = self.pending.lock().take() {
+                    self.transmit(&p.data, p.dest)?;
+                }
+            }
+            return Ok(());
+        }
         if level != SOL_SOCKET {
             // Most IP-level options (TTL, multicast) mean nothing on the loopback; they are
             // kept and read back. IPV6_V6ONLY keeps IPv4 datagrams out.
