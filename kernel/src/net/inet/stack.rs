@@ -288,6 +288,18 @@ impl Stack {
         self.one_version.insert(h, (port, refuse_v6));
     }
 
+    /// Adds a smoltcp socket. The set's storage grows by doubling, infallibly: ENOBUFS unless
+    /// the heap has room for that.
+    pub fn add<T: smoltcp::socket::AnySocket<'static>>(
+        &mut self,
+        sock: T,
+    ) -> crate::error::Result<SocketHandle> {
+        let n = self.sockets.iter().count() + 1;
+        let room = 2 * n * core::mem::size_of::<smoltcp::iface::SocketStorage<'static>>();
+        crate::mm::fallible::ensure_room(room).map_err(|_| crate::error::Errno::ENOBUFS)?;
+        Ok(self.sockets.add(sock))
+    }
+
     /// Removes socket `h` (and whom it woke).
     pub fn remove(&mut self, h: SocketHandle) {
         self.watched.remove(&h);

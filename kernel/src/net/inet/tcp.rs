@@ -342,7 +342,8 @@ impl TcpSocket {
                 stack::uncharge(stack::tcp_rings(&sock));
                 return Err(Errno::EADDRNOTAVAIL);
             }
-            let h = s.sockets.add(sock);
+            let rings = stack::tcp_rings(&sock);
+            let h = s.add(sock).inspect_err(|_| stack::uncharge(rings))?;
             s.watch(h, &self.events);
             Ok(h)
         })?;
@@ -395,15 +396,19 @@ impl TcpSocket {
             // Without memory for a fresh listener the pool shrinks by one (never below one:
             // the next accept tries again).
             if let Ok(mut fresh) = new_smoltcp_socket(rings) {
-                if fresh.listen(listen_endpoint(&local, self.family)).is_ok() {
-                    let fresh = s.sockets.add(fresh);
+                let rings = stack::tcp_rings(&fresh);
+                let added = match fresh.listen(listen_endpoint(&local, self.family)) {
+                    Ok(()) => s.add(fresh).ok(),
+                    Err(_) => None,
+                };
+                if let Some(fresh) = added {
                     s.watch(fresh, &self.events);
                     if let Some(v6) = self.refused_version(&local) {
                         s.one_version(fresh, local.port, v6);
                     }
                     pool.push(fresh);
                 } else {
-                    stack::uncharge(stack::tcp_rings(&fresh));
+                    stack::uncharge(rings);
                 }
             }
             if self.established_for_us(s.sockets.get::<tcp::Socket>(h)) == Some(true) {
@@ -745,9 +750,12 @@ impl Socket for TcpSocket {
                     }
                     Ok(sock)
                 });
+                let made = made.and_then(|sock| {
+                    let rings = stack::tcp_rings(&sock);
+                    s.add(sock).inspect_err(|_| stack::uncharge(rings))
+                });
                 match made {
-                    Ok(sock) => {
-                        let h = s.sockets.add(sock);
+                    Ok(h) => {
                         s.watch(h, &self.events);
                         if let Some(v6) = self.refused_version(&local) {
                             s.one_version(h, local.port, v6);

@@ -105,7 +105,8 @@ impl UdpSocket {
             Some(h) => h,
             None => {
                 let sock = stack::new_udp(stack::UDP_MIN_RING, stack::UDP_MIN_RING)?;
-                let h = s.sockets.add(sock);
+                let rings = stack::udp_rings(&sock);
+                let h = s.add(sock).inspect_err(|_| stack::uncharge(rings))?;
                 s.watch(h, &self.events);
                 h
             }
