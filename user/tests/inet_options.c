@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 
 static int geti(int fd, int level, int name)
 {
@@ -361,4 +362,91 @@ TEST(tcp_info_states_and_bytes)
     close(s);
     close(c);
     close(t);
+}
+
+/* The control messages a received datagram can come with: SO_TIMESTAMP's time of arrival,
+ * IP_PKTINFO's and IPV6_RECVPKTINFO's destination address and interface (lo); a control
+ * buffer too small for them: MSG_CTRUNC. */
+static int recv_with_control(int fd, char *cbuf, size_t clen, struct msghdr *m)
+{
+    static char data[16];
+    static struct iovec iov;
+    iov.iov_base = data;
+    iov.iov_len = sizeof data;
+    memset(m, 0, sizeof *m);
+    m->msg_iov = &iov;
+    m->msg_iovlen = 1;
+    m->msg_control = cbuf;
+    m->msg_controllen = clen;
+    return (int)recvmsg(fd, m, 0);
+}
+
+TEST(udp_receive_control_messages)
+{
+    struct sockaddr_in a;
+    int r = socket(AF_INET, SOCK_DGRAM, 0);
+    CHECK_OK(seti(r, IPPROTO_IP, IP_PKTINFO, 1));
+    CHECK_OK(seti(r, SOL_SOCKET, SO_TIMESTAMP, 1));
+    CHECK_EQ(geti(r, SOL_SOCKET, SO_TIMESTAMP), 1);
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    CHECK_OK(bind(r, (struct sockaddr *)&a, sizeof a));
+    a.sin_port = htons((uint16_t)port_of(r));
+    a.sin_addr.s_addr = htonl(0x7f000007);
+    int s = socket(AF_INET, SOCK_DGRAM, 0);
+    struct timeval before, after;
+    gettimeofday(&before, NULL);
+    CHECK_EQ(sendto(s, "t", 1, 0, (struct sockaddr *)&a, sizeof a), 1);
+    union { char buf[256]; struct cmsghdr align; } u;
+    struct msghdr m;
+    CHECK_EQ(recv_with_control(r, u.buf, sizeof u.buf, &m), 1);
+    gettimeofday(&after, NULL);
+    CHECK_EQ(m.msg_flags & MSG_CTRUNC, 0);
+    int seen_ts = 0, seen_info = 0;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMP) {
+            struct timeval tv;
+            memcpy(&tv, CMSG_DATA(c), sizeof tv);
+            long long t = tv.tv_sec * 1000000LL + tv.tv_usec;
+            CHECK(t >= before.tv_sec * 1000000LL + before.tv_usec - 1000000);
+            CHECK(t <= after.tv_sec * 1000000LL + after.tv_usec + 1000000);
+            seen_ts = 1;
+        }
+        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+            struct in_pktinfo pi;
+            memcpy(&pi, CMSG_DATA(c), sizeof pi);
+            CHECK_EQ(ntohl(pi.ipi_addr.s_addr), 0x7f000007);
+            CHECK(pi.ipi_ifindex > 0);
+            seen_info = 1;
+        }
+    }
+    CHECK(seen_ts && seen_info);
+    /* No room for them: MSG_CTRUNC. */
+    CHECK_EQ(sendto(s, "t", 1, 0, (struct sockaddr *)&a, sizeof a), 1);
+    CHECK_EQ(recv_with_control(r, u.buf, 8, &m), 1);
+    CHECK(m.msg_flags & MSG_CTRUNC);
+    close(s);
+    close(r);
+
+    struct sockaddr_in6 a6;
+    int r6 = socket(AF_INET6, SOCK_DGRAM, 0);
+    CHECK_OK(seti(r6, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1));
+    CHECK_OK(bind(r6, (struct sockaddr *)&a6, v6(0, &in6addr_any, &a6)));
+    int s6 = socket(AF_INET6, SOCK_DGRAM, 0);
+    CHECK_EQ(sendto(s6, "6", 1, 0, (struct sockaddr *)&a6,
+                    v6(port_of(r6), &in6addr_loopback, &a6)), 1);
+    CHECK_EQ(recv_with_control(r6, u.buf, sizeof u.buf, &m), 1);
+    seen_info = 0;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+        if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+            struct in6_pktinfo pi;
+            memcpy(&pi, CMSG_DATA(c), sizeof pi);
+            CHECK(IN6_IS_ADDR_LOOPBACK(&pi.ipi6_addr));
+            CHECK(pi.ipi6_ifindex > 0);
+            seen_info = 1;
+        }
+    }
+    CHECK(seen_info);
+    close(s6);
+    close(r6);
 }

@@ -25,7 +25,9 @@ pub const SO_RCVLOWAT: i32 = 18;
 pub const SO_SNDLOWAT: i32 = 19;
 pub const SO_RCVTIMEO: i32 = 20;
 pub const SO_SNDTIMEO: i32 = 21;
+pub const SO_TIMESTAMP: i32 = 29;
 pub const SO_ACCEPTCONN: i32 = 30;
+pub const SO_TIMESTAMPNS: i32 = 35;
 pub const SO_SNDBUFFORCE: i32 = 32;
 pub const SO_RCVBUFFORCE: i32 = 33;
 pub const SO_PROTOCOL: i32 = 38;
@@ -62,6 +64,9 @@ pub struct SocketOptions {
     pub oobinline: bool,
     pub rcvlowat: i32,
     pub linger: (i32, i32),
+    /// SO_TIMESTAMP / SO_TIMESTAMPNS: a datagram's arrival time comes with it.
+    pub timestamp: bool,
+    pub timestampns: bool,
 }
 
 impl Default for SocketOptions {
@@ -80,6 +85,8 @@ impl Default for SocketOptions {
             oobinline: false,
             rcvlowat: 1,
             linger: (0, 0),
+            timestamp: false,
+            timestampns: false,
         }
     }
 }
@@ -136,6 +143,8 @@ impl SocketOptions {
             SO_BROADCAST => int_bytes(self.broadcast as i32),
             SO_OOBINLINE => int_bytes(self.oobinline as i32),
             SO_RCVLOWAT => int_bytes(self.rcvlowat),
+            SO_TIMESTAMP => int_bytes(self.timestamp as i32),
+            SO_TIMESTAMPNS => int_bytes(self.timestampns as i32),
             SO_SNDLOWAT => int_bytes(1),
             SO_DEBUG | SO_DONTROUTE | SO_REUSEPORT => int_bytes(0),
             SO_LINGER => {
@@ -187,6 +196,15 @@ impl SocketOptions {
             SO_BROADCAST => self.broadcast = read_int(value)? != 0,
             SO_OOBINLINE => self.oobinline = read_int(value)? != 0,
             SO_RCVLOWAT => self.rcvlowat = read_int(value)?.max(1),
+            // One of the two at a time, as Linux's sock_set_timestamp.
+            SO_TIMESTAMP => {
+                self.timestamp = read_int(value)? != 0;
+                self.timestampns = false;
+            }
+            SO_TIMESTAMPNS => {
+                self.timestampns = read_int(value)? != 0;
+                self.timestamp = false;
+            }
             SO_DEBUG | SO_DONTROUTE | SO_REUSEPORT => {
                 read_int(value)?;
             }

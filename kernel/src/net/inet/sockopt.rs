@@ -177,6 +177,16 @@ fn ipv6_flag(name: i32) -> Option<u32> {
 }
 
 impl InetOptions {
+    /// IP_PKTINFO is on: an IPv4 datagram comes with its addresses.
+    pub fn wants_pktinfo(&self) -> bool {
+        self.ip_flags & ip_flag(IP_PKTINFO).unwrap_or(0) != 0
+    }
+
+    /// IPV6_RECVPKTINFO is on.
+    pub fn wants_pktinfo6(&self) -> bool {
+        self.ipv6_flags & ipv6_flag(IPV6_RECVPKTINFO).unwrap_or(0) != 0
+    }
+
     pub fn set(&mut self, cx: &Context, level: i32, name: i32, value: &[u8]) -> Result<()> {
         match level {
             SOL_IP => self.set_ip(cx, name, value),

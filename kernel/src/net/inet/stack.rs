@@ -55,6 +55,10 @@ pub struct SocketEvents {
 pub struct Datagram {
     pub data: Vec<u8>,
     pub from: IpEndpoint,
+    /// The address it was sent to (IP_PKTINFO), and when it arrived (SO_TIMESTAMP, ns of
+    /// CLOCK_REALTIME).
+    pub to: IpAddress,
+    pub at_ns: i64,
     /// What it was charged against the receive buffer.
     pub truesize: usize,
 }
@@ -410,7 +414,8 @@ impl Stack {
                     BUFFER_BYTES.fetch_add(size, Ordering::AcqRel);
                 }
                 inbox.charged += size;
-                inbox.queue.push_back(Datagram { data, from, truesize: size });
+                let at_ns = crate::arch::time::realtime_ns();
+                inbox.queue.push_back(Datagram { data, from, to, at_ns, truesize: size });
             }
             if !woken.iter().any(|o| Arc::ptr_eq(o, &events)) && woken.try_reserve(1).is_ok() {
                 woken.push(events);

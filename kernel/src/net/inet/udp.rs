@@ -187,6 +187,48 @@ impl UdpSocket {
         Ok(())
     }
 
+    /// The control messages a datagram to `to` that arrived at `at_ns` comes with, in
+    /// Linux's order: the timestamp (sock_recv_cmsgs), IPV6_PKTINFO (an IPv4 datagram's
+    /// address mapped), IP_PKTINFO (ifindex 1, lo; the destination as spec_dst and addr).
+    fn control_messages(&self, to: IpAddress, at_ns: i64) -> Vec<(i32, i32, Vec<u8>)> {
+        let mut out = Vec::new();
+        let opts = *self.opts.lock();
+        let inet = *self.inet.lock();
+        let (sec, ns) = (at_ns.div_euclid(1_000_000_000), at_ns.rem_euclid(1_000_000_000));
+        let mut cm = |level: i32, ty: i32, parts: &[&[u8]]| {
+            let mut v = Vec::new();
+            for p in parts {
+                v.extend_from_slice(p);
+            }
+            if out.try_reserve(1).is_ok() {
+                out.push((level, ty, v));
+            }
+        };
+        if opts.timestamp {
+            cm(
+                SOL_SOCKET,
+                options::SO_TIMESTAMP,
+                &[&sec.to_ne_bytes(), &(ns / 1000).to_ne_bytes()],
+            );
+        } else if opts.timestampns {
+            cm(SOL_SOCKET, options::SO_TIMESTAMPNS, &[&sec.to_ne_bytes(), &ns.to_ne_bytes()]);
+        }
+        const LO_IFINDEX: i32 = 1;
+        const IP_PKTINFO: i32 = 8;
+        const IPV6_PKTINFO: i32 = 50;
+        if self.family == AF_INET6 && inet.wants_pktinfo6() {
+            let a = addr::encode(Some(to), 0, AF_INET6);
+            cm(sockopt::SOL_IPV6, IPV6_PKTINFO, &[&a[8..24], &LO_IFINDEX.to_ne_bytes()]);
+        }
+        if let IpAddress::Ipv4(v4) = to {
+            if inet.wants_pktinfo() {
+                let o = v4.octets();
+                cm(sockopt::SOL_IP, IP_PKTINFO, &[&LO_IFINDEX.to_ne_bytes(), &o, &o]);
+            }
+        }
+        out
+    }
+
     fn take_error(&self) -> Result<()> {
         match self.error.lock().take() {
             Some(e) => Err(e),
@@ -300,7 +342,7 @@ impl UdpSocket {
                             let n = d.data.len().min(len);
                             copy.try_reserve_exact(n).map_err(|_| Errno::ENOMEM)?;
                             copy.extend_from_slice(&d.data[..n]);
-                            Some((copy, d.data.len(), d.from))
+                            Some((copy, d.data.len(), d.from, d.to, d.at_ns))
                         }
                         None => None,
                     }
@@ -311,17 +353,18 @@ impl UdpSocket {
                         let n = d.data.len();
                         let mut data = d.data;
                         data.truncate(len);
-                        (data, n, d.from)
+                        (data, n, d.from, d.to, d.at_ns)
                     })
                 }
             };
-            if let Some((data, n, from)) = got {
+            if let Some((data, n, from, to, at_ns)) = got {
                 let truncated = data.len() < n;
                 return Ok(RecvMsg {
                     data,
                     full_len: n,
                     addr: Some(addr::encode_endpoint(from, self.family)),
                     flags: if truncated { MSG_TRUNC } else { 0 },
+                    control: self.control_messages(to, at_ns),
                     ..RecvMsg::default()
                 });
             }
