@@ -3,7 +3,10 @@
  * seqpacket pairs end in EAGAIN after a few hundred, run as nobody, then the pair works again),
  * UDP to port 0 (EINVAL), IP version mismatches between a bound address and a destination,
  * SO_RCVTIMEO with a negative time (EAGAIN at once), two processes blocked in accept on one
- * listener, a listener shut down under a blocked accept (EINVAL), ports below 1024 for nobody.
+ * listener, a listener shut down under a blocked accept (EINVAL), ports below 1024 for nobody,
+ * a UDP disconnect under a blocked receiver (the fuzzer's panic), many UDP sockets filled
+ * past their receive buffers, TCP connections with full send buffers until EMFILE. The
+ * cases Linux lets an unprivileged user run run as nobody.
  * Every blocking case runs in a child with a bounded wait in the parent.
  * Syscalls: socket, socketpair, bind, listen, accept, connect, send, sendto, recv, shutdown,
  * setsockopt, getsockopt, fork, wait4, kill, setuid, setgid, pipe, read, write, close.
@@ -15,6 +18,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -39,6 +44,28 @@ static void drop_to_nobody(void)
 {
     if (setgid(65534) != 0 || setuid(65534) != 0)
         _exit(90);
+}
+
+/* Runs `body` in a child as nobody; the case fails with the child's first failure. */
+static void as_nobody(void (*body)(void))
+{
+    fflush(stdout);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        drop_to_nobody();
+        body();
+        if (test_failed()) {
+            printf("# as nobody: %s\n", test_detail_);
+            fflush(stdout);
+            _exit(1);
+        }
+        _exit(0);
+    }
+    int st = wait_bounded(pid, 120000);
+    CHECK(st != -1);
+    CHECK(WIFEXITED(st));
+    CHECK_EQ(WEXITSTATUS(st), 0);
 }
 
 static socklen_t v4(unsigned port, struct sockaddr_in *a)
@@ -120,7 +147,7 @@ TEST(unix_dgram_pair_tiny_sends_fill_the_send_buffer) { fill_pair(SOCK_DGRAM); }
 TEST(unix_stream_pair_tiny_sends_fill_the_send_buffer) { fill_pair(SOCK_STREAM); }
 TEST(unix_seqpacket_pair_tiny_sends_fill_the_send_buffer) { fill_pair(SOCK_SEQPACKET); }
 
-TEST(udp_sendto_port_zero_einval)
+static void udp_sendto_port_zero(void)
 {
     struct sockaddr_in a;
     int s = socket(AF_INET, SOCK_DGRAM, 0);
@@ -139,7 +166,9 @@ TEST(udp_sendto_port_zero_einval)
     close(r);
 }
 
-TEST(udp_ip_version_mismatch_errors)
+TEST(udp_sendto_port_zero_einval) { as_nobody(udp_sendto_port_zero); }
+
+static void udp_ip_version_mismatch(void)
 {
     struct sockaddr_in6 a, m;
     int s6 = socket(AF_INET6, SOCK_DGRAM, 0);
@@ -154,7 +183,9 @@ TEST(udp_ip_version_mismatch_errors)
     close(sm);
 }
 
-TEST(rcvtimeo_negative_means_do_not_wait)
+TEST(udp_ip_version_mismatch_errors) { as_nobody(udp_ip_version_mismatch); }
+
+static void rcvtimeo_negative(void)
 {
     int fds[3];
     fds[0] = socket(AF_INET, SOCK_DGRAM, 0);
@@ -182,6 +213,8 @@ TEST(rcvtimeo_negative_means_do_not_wait)
     for (int i = 0; i < 3; i++)
         close(fds[i]);
 }
+
+TEST(rcvtimeo_negative_means_do_not_wait) { as_nobody(rcvtimeo_negative); }
 
 static int tcp_listener(unsigned *port)
 {
@@ -335,7 +368,7 @@ TEST(listener_in_flight_in_its_own_backlog_is_collected)
 
 /* gVisor's ReadShutdown: a UDP receive blocked (or about to block) after shutdown(SHUT_RD)
  * returns 0; a nonblocking one still says EAGAIN. */
-TEST(udp_recv_after_shut_rd_returns)
+static void udp_recv_after_shut_rd(void)
 {
     struct sockaddr_in a;
     int s = socket(AF_INET, SOCK_DGRAM, 0);
@@ -367,6 +400,177 @@ TEST(udp_recv_after_shut_rd_returns)
     close(ready[0]);
     close(ready[1]);
 }
+
+TEST(udp_recv_after_shut_rd_returns) { as_nobody(udp_recv_after_shut_rd); }
+
+/* The fuzzer's panic (ipcfuzz --enable disconnect 12000 2): connect(AF_UNSPEC) on a UDP
+ * socket shared over fork, which gives its unnamed port back, while the other process is
+ * blocked receiving on it; then the socket binds a new port and the receiver gets a datagram
+ * there. */
+static void udp_disconnect_under_a_receiver(void)
+{
+    struct sockaddr_in peer, a;
+    int p = socket(AF_INET, SOCK_DGRAM, 0);
+    CHECK_OK(bind(p, (struct sockaddr *)&peer, v4(0, &peer)));
+    socklen_t len = sizeof peer;
+    CHECK_OK(getsockname(p, (struct sockaddr *)&peer, &len));
+    int u = socket(AF_INET, SOCK_DGRAM, 0);
+    CHECK_OK(connect(u, (struct sockaddr *)&peer, sizeof peer));
+    int ready[2];
+    CHECK_OK(pipe(ready));
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        struct timeval tv = {30, 0};
+        setsockopt(u, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        (void)!write(ready[1], "r", 1);
+        char b = 0;
+        _exit(recv(u, &b, 1, 0) == 1 && b == 'k' ? 0 : 1);
+    }
+    char b;
+    CHECK_EQ(read(ready[0], &b, 1), 1);
+    struct sockaddr_in un = {.sin_family = AF_UNSPEC};
+    for (int i = 0; i < 50; i++) {
+        CHECK_OK(connect(u, (struct sockaddr *)&un, sizeof un));
+        CHECK_OK(connect(u, (struct sockaddr *)&peer, sizeof peer));
+        CHECK_EQ(send(u, "s", 1, 0), 1);
+    }
+    CHECK_OK(connect(u, (struct sockaddr *)&un, sizeof un));
+    len = sizeof a;
+    CHECK_OK(getsockname(u, (struct sockaddr *)&a, &len));
+    CHECK_EQ(ntohs(a.sin_port), 0);
+    /* A send binds a new port; a datagram there reaches the blocked receiver. */
+    CHECK_EQ(sendto(u, "s", 1, 0, (struct sockaddr *)&peer, sizeof peer), 1);
+    len = sizeof a;
+    CHECK_OK(getsockname(u, (struct sockaddr *)&a, &len));
+    CHECK(ntohs(a.sin_port) != 0);
+    CHECK_EQ(sendto(p, "k", 1, 0, (struct sockaddr *)&a, sizeof a), 1);
+    int st = wait_bounded(pid, 60000);
+    CHECK(st != -1);
+    CHECK(WIFEXITED(st));
+    CHECK_EQ(WEXITSTATUS(st), 0);
+    close(u);
+    close(p);
+    close(ready[0]);
+    close(ready[1]);
+}
+
+TEST(udp_disconnect_while_another_process_receives) { as_nobody(udp_disconnect_under_a_receiver); }
+
+/* Many UDP sockets, each sent more than its receive buffer holds: every send succeeds (a full
+ * receiver drops, as Linux), every socket keeps at least one datagram, the kernel's heap is
+ * not used up (POSIX-X charges all inet buffers to one budget), and all is given back. */
+static void many_full_udp_sockets(void)
+{
+    enum { SOCKETS = 200, SENDS = 300 };
+    static int fds[SOCKETS];
+    static struct sockaddr_in to[SOCKETS];
+    int tx = socket(AF_INET, SOCK_DGRAM, 0);
+    CHECK(tx >= 0);
+    for (int i = 0; i < SOCKETS; i++) {
+        fds[i] = socket(AF_INET, SOCK_DGRAM, 0);
+        CHECK(fds[i] >= 0);
+        CHECK_OK(bind(fds[i], (struct sockaddr *)&to[i], v4(0, &to[i])));
+        socklen_t len = sizeof to[i];
+        CHECK_OK(getsockname(fds[i], (struct sockaddr *)&to[i], &len));
+    }
+    for (int i = 0; i < SOCKETS; i++)
+        for (int k = 0; k < SENDS; k++)
+            CHECK_EQ(sendto(tx, "m", 1, 0, (struct sockaddr *)&to[i], sizeof to[i]), 1);
+    long total = 0;
+    for (int i = 0; i < SOCKETS; i++) {
+        int n = 0;
+        char c;
+        while (recv(fds[i], &c, 1, MSG_DONTWAIT) == 1)
+            n++;
+        CHECK(n >= 1 && n <= SENDS);
+        total += n;
+        close(fds[i]);
+    }
+    CHECK(total >= SOCKETS);
+    /* All given back: a fresh socket queues a full buffer again. */
+    int r = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in a;
+    CHECK_OK(bind(r, (struct sockaddr *)&a, v4(0, &a)));
+    socklen_t len = sizeof a;
+    CHECK_OK(getsockname(r, (struct sockaddr *)&a, &len));
+    for (int k = 0; k < SENDS; k++)
+        CHECK_EQ(sendto(tx, "m", 1, 0, (struct sockaddr *)&a, sizeof a), 1);
+    int n = 0;
+    char c;
+    while (recv(r, &c, 1, MSG_DONTWAIT) == 1)
+        n++;
+    CHECK(n >= 200);
+    close(r);
+    close(tx);
+}
+
+TEST(many_full_udp_sockets_as_nobody) { as_nobody(many_full_udp_sockets); }
+
+/* TCP connections until the descriptor limit, each with its send buffer filled: Linux's
+ * EMFILE, never a panic or ENOBUFS first; a nonblocking send ends in EAGAIN; after closing,
+ * connections work again. */
+static void tcp_connections_until_emfile(void)
+{
+    struct rlimit rl = {96, 96};
+    CHECK_OK(setrlimit(RLIMIT_NOFILE, &rl));
+    unsigned port;
+    int l = tcp_listener(&port);
+    CHECK(l >= 0);
+    static int fds[128];
+    int n = 0, err = 0;
+    static char chunk[65536];
+    while (n + 2 <= 128) {
+        struct sockaddr_in a;
+        int c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        if (c < 0) {
+            err = errno;
+            break;
+        }
+        fds[n++] = c;
+        int r = connect(c, (struct sockaddr *)&a, v4(port, &a));
+        if (r != 0 && errno != EINPROGRESS) {
+            err = errno;
+            break;
+        }
+        int s = accept(l, NULL, NULL);
+        if (s < 0) {
+            err = errno;
+            break;
+        }
+        fds[n++] = s;
+        /* Fill it: EAGAIN within 64 MiB. */
+        struct pollfd p = {c, POLLOUT, 0};
+        CHECK_EQ(poll(&p, 1, 10000), 1);
+        long sent = 0;
+        ssize_t k;
+        while (sent < (64L << 20) && (k = send(c, chunk, sizeof chunk, MSG_DONTWAIT)) > 0)
+            sent += k;
+        CHECK(sent < (64L << 20));
+        CHECK_EQ(errno, EAGAIN);
+    }
+    CHECK_EQ(err, EMFILE);
+    for (int i = 0; i < n; i++)
+        close(fds[i]);
+    /* Connections work again (on a new listener: the last one may still hold the connection
+     * accept had no descriptor for). */
+    close(l);
+    l = tcp_listener(&port);
+    CHECK(l >= 0);
+    struct sockaddr_in a;
+    int c = socket(AF_INET, SOCK_STREAM, 0);
+    CHECK_OK(connect(c, (struct sockaddr *)&a, v4(port, &a)));
+    int s = accept(l, NULL, NULL);
+    CHECK(s >= 0);
+    CHECK_EQ(write(c, "w", 1), 1);
+    char b = 0;
+    CHECK_EQ(read(s, &b, 1), 1);
+    close(c);
+    close(s);
+    close(l);
+}
+
+TEST(tcp_connections_until_emfile_as_nobody) { as_nobody(tcp_connections_until_emfile); }
 
 /* A unix listener shut down under a blocked accept: the accept ends with EINVAL, as later
  * ones do (a connection already pending is still handed out first). */

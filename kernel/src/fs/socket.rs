@@ -80,6 +80,9 @@ pub struct RecvMsg {
     pub creds: Option<Ucred>,
     /// MSG_TRUNC / MSG_CTRUNC / MSG_EOR for the caller's msg_flags.
     pub flags: u32,
+    /// Other control messages, first in the control buffer: (level, type, payload), e.g.
+    /// IP_PKTINFO or SCM_TIMESTAMP of an inet socket.
+    pub control: Vec<(i32, i32, Vec<u8>)>,
 }
 
 pub trait Socket: Send + Sync {

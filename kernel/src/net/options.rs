@@ -1,6 +1,7 @@
 //! SOL_SOCKET options common to every socket: buffer sizes, timeouts, SO_PASSCRED and friends.
 
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::error::{Errno, Result};
 use crate::task::WaitError;
@@ -24,22 +25,35 @@ pub const SO_RCVLOWAT: i32 = 18;
 pub const SO_SNDLOWAT: i32 = 19;
 pub const SO_RCVTIMEO: i32 = 20;
 pub const SO_SNDTIMEO: i32 = 21;
+pub const SO_TIMESTAMP: i32 = 29;
 pub const SO_ACCEPTCONN: i32 = 30;
+pub const SO_TIMESTAMPNS: i32 = 35;
 pub const SO_SNDBUFFORCE: i32 = 32;
 pub const SO_RCVBUFFORCE: i32 = 33;
 pub const SO_PROTOCOL: i32 = 38;
 pub const SO_DOMAIN: i32 = 39;
 
-/// Linux's defaults (net.core.wmem_default / rmem_default) and limits.
+/// Linux's defaults of net.core.wmem_default / rmem_default and wmem_max / rmem_max.
 pub const DEFAULT_BUF: usize = 212_992;
-const MAX_BUF: usize = 212_992;
-const MIN_SNDBUF: usize = 4608;
-const MIN_RCVBUF: usize = 2304;
+/// Linux's SOCK_MIN_SNDBUF / SOCK_MIN_RCVBUF (also the least the sysctls take).
+pub const MIN_SNDBUF: usize = 4608;
+pub const MIN_RCVBUF: usize = 2304;
+
+/// net.core.{r,w}mem_{default,max} (/proc/sys/net/core, root may change them): the buffer a
+/// new socket reports, and the most SO_RCVBUF/SO_SNDBUF may ask for.
+pub static RMEM_DEFAULT: AtomicUsize = AtomicUsize::new(DEFAULT_BUF);
+pub static WMEM_DEFAULT: AtomicUsize = AtomicUsize::new(DEFAULT_BUF);
+pub static RMEM_MAX: AtomicUsize = AtomicUsize::new(DEFAULT_BUF);
+pub static WMEM_MAX: AtomicUsize = AtomicUsize::new(DEFAULT_BUF);
 
 #[derive(Clone, Copy, Debug)]
 pub struct SocketOptions {
     pub sndbuf: usize,
     pub rcvbuf: usize,
+    /// SO_SNDBUF / SO_RCVBUF were set (Linux's SOCK_SNDBUF_LOCK / SOCK_RCVBUF_LOCK): TCP
+    /// sizes its buffers from them instead of its defaults.
+    pub sndbuf_set: bool,
+    pub rcvbuf_set: bool,
     pub passcred: bool,
     /// Receive/send timeouts in ns (0: none).
     pub rcvtimeo: u64,
@@ -50,13 +64,18 @@ pub struct SocketOptions {
     pub oobinline: bool,
     pub rcvlowat: i32,
     pub linger: (i32, i32),
+    /// SO_TIMESTAMP / SO_TIMESTAMPNS: a datagram's arrival time comes with it.
+    pub timestamp: bool,
+    pub timestampns: bool,
 }
 
 impl Default for SocketOptions {
     fn default() -> Self {
         SocketOptions {
-            sndbuf: DEFAULT_BUF,
-            rcvbuf: DEFAULT_BUF,
+            sndbuf: WMEM_DEFAULT.load(Ordering::Relaxed),
+            rcvbuf: RMEM_DEFAULT.load(Ordering::Relaxed),
+            sndbuf_set: false,
+            rcvbuf_set: false,
             passcred: false,
             rcvtimeo: 0,
             sndtimeo: 0,
@@ -66,6 +85,8 @@ impl Default for SocketOptions {
             oobinline: false,
             rcvlowat: 1,
             linger: (0, 0),
+            timestamp: false,
+            timestampns: false,
         }
     }
 }
@@ -122,6 +143,8 @@ impl SocketOptions {
             SO_BROADCAST => int_bytes(self.broadcast as i32),
             SO_OOBINLINE => int_bytes(self.oobinline as i32),
             SO_RCVLOWAT => int_bytes(self.rcvlowat),
+            SO_TIMESTAMP => int_bytes(self.timestamp as i32),
+            SO_TIMESTAMPNS => int_bytes(self.timestampns as i32),
             SO_SNDLOWAT => int_bytes(1),
             SO_DEBUG | SO_DONTROUTE | SO_REUSEPORT => int_bytes(0),
             SO_LINGER => {
@@ -136,22 +159,34 @@ impl SocketOptions {
     /// Sets a generic option; Ok(false) if the option is the socket type's business.
     pub fn set(&mut self, name: i32, value: &[u8], privileged: bool) -> Result<bool> {
         match name {
-            // Linux doubles the request (for bookkeeping overhead) and clamps it.
+            // Linux's sk_setsockopt: the request is read as unsigned (so -1 asks for the
+            // most), clamped to wmem_max/rmem_max unless forced, doubled (for bookkeeping
+            // overhead) and raised to the minimum.
             SO_SNDBUF | SO_SNDBUFFORCE => {
-                let v = read_int(value)?.max(0) as usize;
+                let v = read_int(value)? as u32 as usize;
                 if name == SO_SNDBUFFORCE && !privileged {
                     return Err(Errno::EPERM);
                 }
-                let v = if name == SO_SNDBUF { v.min(MAX_BUF) } else { v };
-                self.sndbuf = (v * 2).max(MIN_SNDBUF);
+                let v = if name == SO_SNDBUF {
+                    v.min(WMEM_MAX.load(Ordering::Relaxed))
+                } else {
+                    v.min(i32::MAX as usize)
+                };
+                self.sndbuf = v.saturating_mul(2).clamp(MIN_SNDBUF, i32::MAX as usize);
+                self.sndbuf_set = true;
             }
             SO_RCVBUF | SO_RCVBUFFORCE => {
-                let v = read_int(value)?.max(0) as usize;
+                let v = read_int(value)? as u32 as usize;
                 if name == SO_RCVBUFFORCE && !privileged {
                     return Err(Errno::EPERM);
                 }
-                let v = if name == SO_RCVBUF { v.min(MAX_BUF) } else { v };
-                self.rcvbuf = (v * 2).max(MIN_RCVBUF);
+                let v = if name == SO_RCVBUF {
+                    v.min(RMEM_MAX.load(Ordering::Relaxed))
+                } else {
+                    v.min(i32::MAX as usize)
+                };
+                self.rcvbuf = v.saturating_mul(2).clamp(MIN_RCVBUF, i32::MAX as usize);
+                self.rcvbuf_set = true;
             }
             SO_PASSCRED => self.passcred = read_int(value)? != 0,
             SO_RCVTIMEO => self.rcvtimeo = read_timeval(value)?,
@@ -161,9 +196,20 @@ impl SocketOptions {
             SO_BROADCAST => self.broadcast = read_int(value)? != 0,
             SO_OOBINLINE => self.oobinline = read_int(value)? != 0,
             SO_RCVLOWAT => self.rcvlowat = read_int(value)?.max(1),
-            SO_DEBUG | SO_DONTROUTE | SO_REUSEPORT | SO_SNDLOWAT => {
+            // One of the two at a time, as Linux's sock_set_timestamp.
+            SO_TIMESTAMP => {
+                self.timestamp = read_int(value)? != 0;
+                self.timestampns = false;
+            }
+            SO_TIMESTAMPNS => {
+                self.timestampns = read_int(value)? != 0;
+                self.timestamp = false;
+            }
+            SO_DEBUG | SO_DONTROUTE | SO_REUSEPORT => {
                 read_int(value)?;
             }
+            // Linux's sk_setsockopt has no SO_SNDLOWAT: it reads as 1 and cannot be set.
+            SO_SNDLOWAT => return Err(Errno::ENOPROTOOPT),
             SO_LINGER => {
                 let on = read_int(value)?;
                 let secs = read_int(value.get(4..).ok_or(Errno::EINVAL)?)?;

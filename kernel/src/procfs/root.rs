@@ -34,6 +34,33 @@ static SYS: &[Entry] = &[
     Entry { id: 20, name: "fs", node: Node::Dir(SYS_FS) },
     Entry { id: 21, name: "kernel", node: Node::Dir(SYS_KERNEL) },
     Entry { id: 22, name: "vm", node: Node::Dir(SYS_VM) },
+    Entry { id: 80, name: "net", node: Node::Dir(SYS_NET) },
+];
+
+static SYS_NET: &[Entry] = &[
+    Entry { id: 81, name: "core", node: Node::Dir(SYS_NET_CORE) },
+    Entry { id: 82, name: "ipv4", node: Node::Dir(SYS_NET_IPV4) },
+];
+
+/// Socket buffer defaults and limits (docs/inet.md).
+static SYS_NET_CORE: &[Entry] = &[
+    Entry {
+        id: 83,
+        name: "rmem_default",
+        node: Node::Sysctl(sf::rmem_default, sf::set_rmem_default),
+    },
+    Entry { id: 84, name: "rmem_max", node: Node::Sysctl(sf::rmem_max, sf::set_rmem_max) },
+    Entry {
+        id: 85,
+        name: "wmem_default",
+        node: Node::Sysctl(sf::wmem_default, sf::set_wmem_default),
+    },
+    Entry { id: 86, name: "wmem_max", node: Node::Sysctl(sf::wmem_max, sf::set_wmem_max) },
+];
+
+static SYS_NET_IPV4: &[Entry] = &[
+    Entry { id: 87, name: "tcp_rmem", node: Node::File(sf::tcp_rmem, 0o444) },
+    Entry { id: 88, name: "tcp_wmem", node: Node::File(sf::tcp_wmem, 0o444) },
 ];
 
 static SYS_VM: &[Entry] = &[Entry {

@@ -320,6 +320,55 @@ pub fn set_max_map_count(bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// /proc/sys/net/core/{r,w}mem_{default,max}: socket buffer defaults and limits.
+fn buf_sysctl(v: &core::sync::atomic::AtomicUsize) -> Result<Vec<u8>> {
+    text(format!("{}\n", v.load(core::sync::atomic::Ordering::Relaxed)))
+}
+
+/// Linux's proc_dointvec_minmax with min_rcvbuf/min_sndbuf: EINVAL below the minimum.
+fn set_buf_sysctl(v: &core::sync::atomic::AtomicUsize, bytes: &[u8], min: usize) -> Result<()> {
+    let n = parse_sysctl_int(bytes)?;
+    if n < min as i64 || n > i32::MAX as i64 {
+        return Err(Errno::EINVAL);
+    }
+    v.store(n as usize, core::sync::atomic::Ordering::Relaxed);
+    Ok(())
+}
+
+pub fn rmem_default() -> Result<Vec<u8>> {
+    buf_sysctl(&crate::net::options::RMEM_DEFAULT)
+}
+pub fn set_rmem_default(b: &[u8]) -> Result<()> {
+    set_buf_sysctl(&crate::net::options::RMEM_DEFAULT, b, crate::net::options::MIN_RCVBUF)
+}
+pub fn wmem_default() -> Result<Vec<u8>> {
+    buf_sysctl(&crate::net::options::WMEM_DEFAULT)
+}
+pub fn set_wmem_default(b: &[u8]) -> Result<()> {
+    set_buf_sysctl(&crate::net::options::WMEM_DEFAULT, b, crate::net::options::MIN_SNDBUF)
+}
+pub fn rmem_max() -> Result<Vec<u8>> {
+    buf_sysctl(&crate::net::options::RMEM_MAX)
+}
+pub fn set_rmem_max(b: &[u8]) -> Result<()> {
+    set_buf_sysctl(&crate::net::options::RMEM_MAX, b, crate::net::options::MIN_RCVBUF)
+}
+pub fn wmem_max() -> Result<Vec<u8>> {
+    buf_sysctl(&crate::net::options::WMEM_MAX)
+}
+pub fn set_wmem_max(b: &[u8]) -> Result<()> {
+    set_buf_sysctl(&crate::net::options::WMEM_MAX, b, crate::net::options::MIN_SNDBUF)
+}
+
+/// /proc/sys/net/ipv4/tcp_rmem and tcp_wmem: min, default, max of a TCP socket's buffers
+/// (read only here: the defaults are what a new TCP socket reports).
+pub fn tcp_rmem() -> Result<Vec<u8>> {
+    text(String::from("4096\t131072\t6291456\n"))
+}
+pub fn tcp_wmem() -> Result<Vec<u8>> {
+    text(String::from("4096\t16384\t4194304\n"))
+}
+
 /// /proc/sys/kernel/threads-max: the most processes the system may have.
 pub fn threads_max() -> Result<Vec<u8>> {
     text(format!("{}\n", crate::process::threads_max()))

@@ -370,14 +370,23 @@ pub fn recvfrom(fd: i32, buf: u64, len: u64, flags: u32, addr: u64, addrlen: u64
 /// Builds the control messages for a receive: credentials, then passed files as new fds.
 fn encode_control(m: &mut RecvMsg, room: usize, cloexec: bool, flags: &mut u32) -> Result<Vec<u8>> {
     let mut out = Vec::new();
-    let push = |out: &mut Vec<u8>, ty: i32, payload: &[u8]| {
+    let push_at = |out: &mut Vec<u8>, level: i32, ty: i32, payload: &[u8]| {
         let len = CMSG_HDR + payload.len();
         out.extend_from_slice(&(len as u64).to_ne_bytes());
-        out.extend_from_slice(&SOL_SOCKET.to_ne_bytes());
+        out.extend_from_slice(&level.to_ne_bytes());
         out.extend_from_slice(&ty.to_ne_bytes());
         out.extend_from_slice(payload);
         out.resize(cmsg_align(out.len()), 0);
     };
+    let push = |out: &mut Vec<u8>, ty: i32, payload: &[u8]| push_at(out, SOL_SOCKET, ty, payload);
+    for (level, ty, payload) in &m.control {
+        if out.len() + CMSG_HDR + payload.len() <= room {
+            push_at(&mut out, *level, *ty, payload);
+            out.truncate(out.len().min(room));
+        } else {
+            *flags |= MSG_CTRUNC;
+        }
+    }
     if let Some(c) = m.creds {
         if out.len() + CMSG_HDR + 12 <= room {
             push(&mut out, SCM_CREDENTIALS, bytemuck::bytes_of(&c));
@@ -432,7 +441,7 @@ pub fn recvmsg(fd: i32, msgp: u64, flags: u32) -> Result<i64> {
             &mut out_flags,
         )?
     } else {
-        if m.creds.is_some() || !m.rights.is_empty() {
+        if m.creds.is_some() || !m.rights.is_empty() || !m.control.is_empty() {
             out_flags |= MSG_CTRUNC;
         }
         Vec::new()

@@ -15,46 +15,68 @@ pub struct SockAddr {
     pub port: u16,
 }
 
+/// A sockaddr for bind or a TCP connect, checked as Linux's inet_bind/inet6_bind and
+/// tcp_v4_connect/tcp_v6_connect do: the length for the socket's family first (EINVAL), then
+/// the family (EAFNOSUPPORT).
 pub fn parse(bytes: &[u8], family: i32) -> Result<SockAddr> {
+    let fam = |b: &[u8]| b.get(..2).map(|f| u16::from_ne_bytes([f[0], f[1]]) as i32);
+    if family == AF_INET {
+        if bytes.len() < 16 {
+            return Err(Errno::EINVAL);
+        }
+        if fam(bytes) != Some(AF_INET) {
+            return Err(Errno::EAFNOSUPPORT);
+        }
+        return Ok(v4(bytes));
+    }
+    if bytes.len() < 24 {
+        return Err(Errno::EINVAL);
+    }
+    if fam(bytes) != Some(AF_INET6) {
+        return Err(Errno::EAFNOSUPPORT);
+    }
+    let port = u16::from_be_bytes([bytes[2], bytes[3]]);
+    let mut raw = [0u8; 16];
+    raw.copy_from_slice(&bytes[8..24]);
+    let a = Ipv6Address::from(raw);
+    // An IPv4-mapped address (::ffff:a.b.c.d) reaches the IPv4 side.
+    if raw[..10] == [0; 10] && raw[10] == 0xff && raw[11] == 0xff {
+        let v4 = Ipv4Address::new(raw[12], raw[13], raw[14], raw[15]);
+        return Ok(SockAddr { addr: (!v4.is_unspecified()).then_some(IpAddress::Ipv4(v4)), port });
+    }
+    Ok(SockAddr { addr: (!a.is_unspecified()).then_some(IpAddress::Ipv6(a)), port })
+}
+
+fn v4(bytes: &[u8]) -> SockAddr {
+    let port = u16::from_be_bytes([bytes[2], bytes[3]]);
+    let a = Ipv4Address::new(bytes[4], bytes[5], bytes[6], bytes[7]);
+    SockAddr { addr: (!a.is_unspecified()).then_some(IpAddress::Ipv4(a)), port }
+}
+
+/// bind's sockaddr: an AF_INET socket also takes AF_UNSPEC with INADDR_ANY as AF_INET (Linux
+/// keeps that for old programs).
+pub fn parse_bind(bytes: &[u8], family: i32) -> Result<SockAddr> {
+    if family == AF_INET && bytes.len() >= 16 && bytes[..2] == [0, 0] && bytes[4..8] == [0; 4] {
+        return Ok(v4(bytes));
+    }
+    parse(bytes, family)
+}
+
+/// A UDP destination (connect, sendto): an AF_INET6 socket also takes a sockaddr_in (Linux's
+/// udpv6_pre_connect and udpv6_sendmsg hand it to the IPv4 side), an AF_INET socket's sendto
+/// takes AF_UNSPEC as AF_INET.
+pub fn parse_udp(bytes: &[u8], family: i32) -> Result<SockAddr> {
     if bytes.len() < 2 {
         return Err(Errno::EINVAL);
     }
     let fam = u16::from_ne_bytes([bytes[0], bytes[1]]) as i32;
-    match fam {
-        AF_INET => {
-            if bytes.len() < 16 {
-                return Err(Errno::EINVAL);
-            }
-            if family == AF_INET6 {
-                return Err(Errno::EAFNOSUPPORT);
-            }
-            let port = u16::from_be_bytes([bytes[2], bytes[3]]);
-            let a = Ipv4Address::new(bytes[4], bytes[5], bytes[6], bytes[7]);
-            Ok(SockAddr { addr: (!a.is_unspecified()).then_some(IpAddress::Ipv4(a)), port })
+    if (family == AF_INET6 && fam == AF_INET) || (family == AF_INET && fam == 0) {
+        if bytes.len() < 16 {
+            return Err(Errno::EINVAL);
         }
-        AF_INET6 => {
-            if bytes.len() < 24 {
-                return Err(Errno::EINVAL);
-            }
-            if family == AF_INET {
-                return Err(Errno::EAFNOSUPPORT);
-            }
-            let port = u16::from_be_bytes([bytes[2], bytes[3]]);
-            let mut raw = [0u8; 16];
-            raw.copy_from_slice(&bytes[8..24]);
-            let a = Ipv6Address::from(raw);
-            // An IPv4-mapped address (::ffff:a.b.c.d) reaches the IPv4 side.
-            if raw[..10] == [0; 10] && raw[10] == 0xff && raw[11] == 0xff {
-                let v4 = Ipv4Address::new(raw[12], raw[13], raw[14], raw[15]);
-                return Ok(SockAddr {
-                    addr: (!v4.is_unspecified()).then_some(IpAddress::Ipv4(v4)),
-                    port,
-                });
-            }
-            Ok(SockAddr { addr: (!a.is_unspecified()).then_some(IpAddress::Ipv6(a)), port })
-        }
-        _ => Err(if family == AF_INET { Errno::EAFNOSUPPORT } else { Errno::EINVAL }),
+        return Ok(v4(bytes));
     }
+    parse(bytes, family)
 }
 
 /// The sockaddr bytes for `ep` in the socket's family (IPv4 in an AF_INET6 socket is mapped).

@@ -14,20 +14,24 @@ pub fn metadata(ino: u64) -> Metadata {
     Metadata { dev, ino, mode: S_IFSOCK | 0o777, nlink: 1, blksize: 4096, ..Metadata::default() }
 }
 
-/// Sleeps until `cond` (checked on the stack) holds.
-pub fn wait<T>(mut cond: impl FnMut() -> Option<T>, timeout_ns: u64) -> Result<T> {
+/// Sleeps on the socket's `events` until `cond` (which only peeks at the stack) holds.
+pub fn wait<T>(
+    events: &stack::SocketEvents,
+    mut cond: impl FnMut() -> Option<T>,
+    timeout_ns: u64,
+) -> Result<T> {
     let deadline = crate::net::options::SocketOptions::deadline(timeout_ns);
-    stack::EVENTS
+    events
+        .queue
         .wait_until(&mut cond, deadline)
         .map_err(|e| crate::net::options::SocketOptions::wait_errno(e, timeout_ns))
 }
 
-/// Only the loopback addresses are reachable (there is no other interface). Linux answers on
-/// all of 127.0.0.0/8, but smoltcp accepts packets for 127.0.0.1 alone: another 127.x address
-/// would leave a connect retransmitting SYNs forever, so it is refused at once instead.
+/// Only the loopback addresses are reachable (there is no other interface): all of
+/// 127.0.0.0/8 (the stack takes packets for any address, `Interface::set_any_ip`) and ::1.
 pub fn reachable(a: IpAddress) -> bool {
     match a {
-        IpAddress::Ipv4(v4) => v4 == Ipv4Address::new(127, 0, 0, 1),
+        IpAddress::Ipv4(v4) => v4.octets()[0] == 127,
         IpAddress::Ipv6(v6) => v6 == Ipv6Address::LOCALHOST,
     }
 }
@@ -41,15 +45,15 @@ pub fn or_loopback(a: Option<IpAddress>, family: i32) -> IpAddress {
     })
 }
 
-/// The address smoltcp binds or listens on for a socket's address: an IPv4 socket bound to
-/// INADDR_ANY takes only IPv4 (127.0.0.1 is the only IPv4 address smoltcp accepts); an IPv6
-/// one on in6addr_any takes both, as Linux's dual-stack sockets do.
-pub fn listen_addr(a: Option<IpAddress>, family: i32) -> Option<IpAddress> {
-    a.or((family == crate::fs::socket::AF_INET)
-        .then_some(IpAddress::Ipv4(Ipv4Address::new(127, 0, 0, 1))))
+/// The address smoltcp listens on for a socket's address: the wildcard listens on every
+/// address (all of 127.0.0.0/8; an IPv6 socket dual-stack, as Linux's); an AF_INET socket
+/// then refuses the IPv6 connections it gets (`TcpSocket::take_established`).
+pub fn listen_addr(a: Option<IpAddress>, _family: i32) -> Option<IpAddress> {
+    a
 }
 
-/// The source address of packets to `dest` (the loopback's own address).
+/// The source address of packets to `dest` (the loopback's own address, 127.0.0.1 for all of
+/// 127.0.0.0/8, as Linux's route for lo).
 pub fn source_for(dest: IpAddress) -> IpAddress {
     match dest {
         IpAddress::Ipv4(_) => IpAddress::Ipv4(Ipv4Address::new(127, 0, 0, 1)),

@@ -3,6 +3,7 @@
 mod addr;
 mod common;
 mod ports;
+mod sockopt;
 pub mod stack;
 mod tcp;
 mod udp;

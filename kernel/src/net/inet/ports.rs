@@ -21,6 +21,8 @@ pub struct Holder {
     pub owner: u64,
     /// The socket is AF_INET6.
     pub v6: bool,
+    /// ... with IPV6_V6ONLY: its wildcard covers IPv6 addresses only.
+    pub v6only: bool,
     /// The bound address; None is the wildcard.
     pub addr: Option<IpAddress>,
     pub reuse: bool,
@@ -114,12 +116,26 @@ fn unmapped(a: IpAddress) -> IpAddress {
 }
 
 fn covers_wildcard(wild: &Holder, addr: IpAddress) -> bool {
-    wild.v6 || matches!(unmapped(addr), IpAddress::Ipv4(_))
+    let v4 = matches!(unmapped(addr), IpAddress::Ipv4(_));
+    if wild.v6only {
+        !v4
+    } else {
+        wild.v6 || v4
+    }
+}
+
+/// The IP versions a wildcard holder covers: (IPv4, IPv6).
+fn versions(h: &Holder) -> (bool, bool) {
+    (!h.v6only, h.v6)
 }
 
 fn overlap(a: &Holder, b: &Holder) -> bool {
     match (a.addr, b.addr) {
-        (None, None) => true,
+        (None, None) => {
+            let (a4, a6) = versions(a);
+            let (b4, b6) = versions(b);
+            (a4 && b4) || (a6 && b6)
+        }
         (None, Some(x)) => covers_wildcard(a, x),
         (Some(x), None) => covers_wildcard(b, x),
         (Some(x), Some(y)) => unmapped(x) == unmapped(y),

@@ -1,13 +1,11 @@
 //! `TcpSocket`: SOCK_STREAM over IPv4/IPv6 on the loopback, on smoltcp's TCP. A listening
-//! socket keeps a pool of smoltcp sockets listening on its port (smoltcp accepts one connection
-//! per socket), in the stack (`stack::TcpListener`); accept takes an established one and puts a
-//! fresh listener in its place. The pool starts with up to `MAX_POOL` sockets and grows when a
-//! connect finds none of them free, up to the backlog (plus one, as Linux): smoltcp would reset
-//! a connection that finds no listening socket, where Linux queues it.
+//! socket keeps a pool of smoltcp sockets listening on its port (one per backlog slot, as
+//! smoltcp accepts one connection per socket); accept takes an established one and puts a
+//! fresh listener in its place.
 
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 
 use smoltcp::iface::SocketHandle;
 use smoltcp::socket::tcp::{self, State as Tcp};
@@ -16,7 +14,8 @@ use smoltcp::wire::{IpAddress, IpEndpoint, IpListenEndpoint};
 use super::addr::{self, SockAddr};
 use super::common::{self, wait};
 use super::ports::Holder;
-use super::stack::{self, Closing, Stack, TcpListener};
+use super::sockopt::{self, InetOptions};
+use super::stack::{self, Closing, SocketEvents, Stack};
 use crate::error::{Errno, Result};
 use crate::event::{IoEvents, Poller};
 use crate::fs::file::FileLike;
@@ -26,36 +25,36 @@ use crate::mm::io::{VmReader, VmWriter};
 use crate::net::options::{self, SocketOptions, SOL_SOCKET};
 use crate::sync::Mutex;
 
+/// smoltcp's rings when SO_RCVBUF/SO_SNDBUF were not set (Linux autotunes its buffers; a
+/// fixed 64 KiB each way keeps loopback throughput without holding much per connection).
 const BUFFER: usize = 64 * 1024;
-/// smoltcp sockets a listener starts with at most (each holds two buffers).
+/// Linux's tcp_rmem[1] and tcp_wmem[1]: what SO_RCVBUF/SO_SNDBUF say before they are set.
+const DEFAULT_RCVBUF: usize = 131_072;
+const DEFAULT_SNDBUF: usize = 16_384;
+/// smoltcp sockets listening per listener at most (each holds two buffers).
 const MAX_POOL: usize = 16;
-/// Connections pending on one listener at most (each holds a smoltcp socket and its two
-/// buffers, 128 KiB): Linux's limit is net.core.somaxconn (4096), which the buffers here would
-/// not fit; a connection beyond this one is refused.
-const MAX_BACKLOG: usize = 256;
 const IPPROTO_TCP: i32 = 6;
-const TCP_NODELAY: i32 = 1;
-const TCP_MAXSEG: i32 = 2;
+const TCP_INFO: i32 = 11;
 const RCV_SHUTDOWN: u8 = 1;
 const SEND_SHUTDOWN: u8 = 2;
 
 enum State {
     Unbound,
     Bound(SockAddr),
-    /// Its smoltcp sockets are in `Stack::tcp_listeners`, under this socket's inode number.
-    Listening {
-        local: SockAddr,
-    },
+    Listening { local: SockAddr, pool: Vec<SocketHandle> },
     Connecting(SocketHandle),
     Connected(SocketHandle),
 }
 
 pub struct TcpSocket {
     family: i32,
+    events: Arc<SocketEvents>,
     state: Mutex<State>,
     /// The port this socket reserved (bind, connect); accepted sockets share their listener's.
     own_port: Mutex<Option<u16>>,
     opts: Mutex<SocketOptions>,
+    /// The IP/IPv6/TCP levels' options.
+    inet: Mutex<InetOptions>,
     nodelay: AtomicBool,
     shutdown: AtomicU8,
     /// A connection error not yet reported (SO_ERROR, a nonblocking connect that failed).
@@ -64,43 +63,37 @@ pub struct TcpSocket {
     reset_reported: AtomicBool,
     /// The peer's FIN was seen (a later reset makes writes EPIPE, as Linux's CLOSE_WAIT).
     peer_closed: AtomicBool,
+    /// A nonblocking connect said EINPROGRESS and no connect() has seen its outcome yet
+    /// (Linux's SS_CONNECTING): the next connect() reports it (0 once, or the error).
+    connect_pending: AtomicBool,
+    /// Bytes sent into and received from the connection (TCP_INFO's bytes_sent/received).
+    bytes_sent: AtomicU64,
+    bytes_received: AtomicU64,
     ino: u64,
 }
 
-fn new_smoltcp_socket() -> Result<tcp::Socket<'static>> {
-    let mut s = tcp::Socket::new(
-        tcp::SocketBuffer::new(common::filled(0u8, BUFFER)?),
-        tcp::SocketBuffer::new(common::filled(0u8, BUFFER)?),
-    );
+/// A smoltcp socket with rings of `rx` and `tx` bytes, charged to the inet buffer budget
+/// (ENOBUFS past it, as Linux's sk_stream_alloc_skb under tcp_mem).
+fn new_smoltcp_socket((rx, tx): (usize, usize)) -> Result<tcp::Socket<'static>> {
+    if !stack::charge(rx + tx) {
+        return Err(Errno::ENOBUFS);
+    }
+    let rings = common::filled(0u8, rx).and_then(|r| Ok((r, common::filled(0u8, tx)?)));
+    let (r, t) = rings.inspect_err(|_| stack::uncharge(rx + tx))?;
+    let mut s = tcp::Socket::new(tcp::SocketBuffer::new(r), tcp::SocketBuffer::new(t));
     // Loopback needs no delayed ACKs; they only add latency.
     s.set_ack_delay(None);
     Ok(s)
 }
 
-fn listen_endpoint(a: &SockAddr, family: i32) -> IpListenEndpoint {
-    IpListenEndpoint { addr: common::listen_addr(a.addr, family), port: a.port }
+/// A ring for a buffer size as SO_RCVBUF/SO_SNDBUF report it (already doubled): the power of
+/// two the heap would round it to anyway.
+fn ring(bytes: usize) -> usize {
+    bytes.next_power_of_two().clamp(4096, 1 << 20)
 }
 
-/// Before a connection to `remote:port` starts: a listener there whose listening sockets are
-/// all taken (by connections its accept has not taken yet) gets one more while its backlog
-/// allows, so the SYN is queued as on Linux instead of reset. Without memory the connection is
-/// refused, as before.
-fn top_up_listener(s: &mut Stack, remote: IpAddress, port: u16) {
-    let Stack { sockets, tcp_listeners, .. } = s;
-    for l in tcp_listeners.values_mut() {
-        if l.endpoint.port != port || l.endpoint.addr.is_some_and(|a| a != remote) {
-            continue;
-        }
-        let free = l.pool.iter().any(|&h| sockets.get::<tcp::Socket>(h).state() == Tcp::Listen);
-        if free || l.pool.len() >= l.max {
-            continue;
-        }
-        if let Ok(mut sock) = new_smoltcp_socket() {
-            if sock.listen(l.endpoint).is_ok() {
-                l.pool.push(sockets.add(sock));
-            }
-        }
-    }
+fn listen_endpoint(a: &SockAddr, family: i32) -> IpListenEndpoint {
+    IpListenEndpoint { addr: common::listen_addr(a.addr, family), port: a.port }
 }
 
 impl TcpSocket {
@@ -109,18 +102,119 @@ impl TcpSocket {
     }
 
     fn with_state(family: i32, state: State) -> TcpSocket {
+        let opts =
+            SocketOptions { rcvbuf: DEFAULT_RCVBUF, sndbuf: DEFAULT_SNDBUF, ..Default::default() };
         TcpSocket {
             family,
+            events: SocketEvents::new(),
             state: Mutex::new(state),
             own_port: Mutex::new(None),
-            opts: Mutex::new(SocketOptions::default()),
+            opts: Mutex::new(opts),
+            inet: Mutex::new(InetOptions::default()),
             nodelay: AtomicBool::new(false),
             shutdown: AtomicU8::new(0),
             error: Mutex::new(None),
             reset_reported: AtomicBool::new(false),
             peer_closed: AtomicBool::new(false),
+            connect_pending: AtomicBool::new(false),
+            bytes_sent: AtomicU64::new(0),
+            bytes_received: AtomicU64::new(0),
             ino: common::next_ino(),
         }
+    }
+
+    fn option_context(&self) -> sockopt::Context {
+        let st = self.state.lock();
+        sockopt::Context {
+            family: self.family,
+            sock_type: SOCK_STREAM,
+            bound: !matches!(*st, State::Unbound),
+            connected: matches!(*st, State::Connected(_)),
+        }
+    }
+
+    /// A listener on the wildcard that takes one IP version only: Some(true) if it refuses
+    /// IPv6 (AF_INET), Some(false) if IPv4 (IPV6_V6ONLY).
+    fn refused_version(&self, local: &SockAddr) -> Option<bool> {
+        if local.addr.is_some() {
+            return None;
+        }
+        if self.family == AF_INET {
+            Some(true)
+        } else {
+            self.inet.lock().v6only.then_some(false)
+        }
+    }
+
+    /// Linux's struct tcp_info (248 bytes, as 6.x) for what `ss -i` prints: the state, the
+    /// MSS, RTO, window and congestion figures a loopback connection has, and the bytes sent,
+    /// acknowledged and received.
+    fn tcp_info(&self) -> Vec<u8> {
+        self.settle_connect();
+        let mut info = alloc::vec![0u8; 248];
+        let put32 = |info: &mut Vec<u8>, at: usize, v: u32| {
+            info[at..at + 4].copy_from_slice(&v.to_ne_bytes());
+        };
+        let put64 = |info: &mut Vec<u8>, at: usize, v: u64| {
+            info[at..at + 8].copy_from_slice(&v.to_ne_bytes());
+        };
+        let (state, sock) = match &*self.state.lock() {
+            State::Unbound | State::Bound(_) => (7, None),
+            State::Listening { .. } => (10, None),
+            State::Connecting(_) => (2, None),
+            State::Connected(h) => {
+                let h = *h;
+                let sock = stack::peek(|s| {
+                    let t = s.sockets.get::<tcp::Socket>(h);
+                    (t.state(), t.send_queue(), t.recv_queue(), t.recv_capacity())
+                });
+                let linux = match sock.0 {
+                    Tcp::Established => 1,
+                    Tcp::SynSent => 2,
+                    Tcp::SynReceived => 3,
+                    Tcp::FinWait1 => 4,
+                    Tcp::FinWait2 => 5,
+                    Tcp::TimeWait => 6,
+                    Tcp::Closed => 7,
+                    Tcp::CloseWait => 8,
+                    Tcp::LastAck => 9,
+                    Tcp::Listen => 10,
+                    Tcp::Closing => 11,
+                };
+                (linux, Some(sock))
+            }
+        };
+        info[0] = state;
+        let mss = if sock.is_some() { sockopt::LOOPBACK_MSS as u32 } else { 536 };
+        put32(&mut info, 8, 200_000); // rto (µs): TCP_RTO_MIN
+        put32(&mut info, 16, mss); // snd_mss
+        put32(&mut info, 20, mss); // rcv_mss
+        put32(&mut info, 76, 0x7fff_ffff); // snd_ssthresh: TCP_INFINITE_SSTHRESH
+        put32(&mut info, 80, 10); // snd_cwnd: TCP_INIT_CWND
+        put32(&mut info, 84, mss); // advmss
+        put32(&mut info, 88, 3); // reordering
+        if let Some((_, send_queue, recv_queue, recv_capacity)) = sock {
+            put32(&mut info, 24, send_queue.div_ceil(mss as usize) as u32); // unacked
+            put32(&mut info, 60, 65536); // pmtu
+            put32(&mut info, 64, recv_capacity as u32); // rcv_ssthresh
+            put32(&mut info, 96, recv_capacity as u32); // rcv_space
+            let sent = self.bytes_sent.load(Ordering::Relaxed);
+            put64(&mut info, 120, sent.saturating_sub(send_queue as u64)); // bytes_acked
+            put64(&mut info, 128, self.bytes_received.load(Ordering::Relaxed)); // bytes_received
+            put32(&mut info, 144, send_queue as u32); // notsent_bytes
+            put64(&mut info, 200, sent); // bytes_sent
+            put32(&mut info, 232, (recv_capacity - recv_queue) as u32); // rcv_wnd
+        }
+        info
+    }
+
+    /// The sizes of smoltcp's rings for this socket's options.
+    fn rings(&self) -> (usize, usize) {
+        let o = self.opts.lock();
+        (
+            if o.rcvbuf_set { ring(o.rcvbuf) } else { BUFFER },
+            if o.sndbuf_set { ring(o.sndbuf) } else { BUFFER },
+        )
     }
 
     fn handle(&self) -> Option<SocketHandle> {
@@ -152,10 +246,8 @@ impl TcpSocket {
                 *st =
                     State::Bound(SockAddr { addr: None, port: self.own_port.lock().unwrap_or(0) });
                 drop(st);
-                stack::with(|s| {
-                    s.sockets.remove(h);
-                });
                 *self.error.lock() = Some(Errno::ECONNREFUSED);
+                stack::with(|s| s.remove(h));
             }
             _ => *st = State::Connected(h),
         }
@@ -174,6 +266,7 @@ impl TcpSocket {
         let holder = Holder {
             owner: self.ino,
             v6: self.family == AF_INET6,
+            v6only: self.inet.lock().v6only,
             addr,
             reuse,
             listening: false,
@@ -185,7 +278,36 @@ impl TcpSocket {
         Ok(port)
     }
 
+    /// The outcome of the connect a nonblocking connect() started, for the connect() after
+    /// it (Linux's __inet_stream_connect in SS_CONNECTING): 0 once connected, the error (or
+    /// ECONNABORTED if SO_ERROR took it) once failed; still in progress: EALREADY, or wait.
+    fn finish_connect(&self, nonblock: bool) -> Result<()> {
+        self.settle_connect();
+        if matches!(*self.state.lock(), State::Connecting(_)) {
+            if nonblock {
+                return Err(Errno::EALREADY);
+            }
+            let timeout = self.opts.lock().sndtimeo;
+            wait(
+                &self.events,
+                || {
+                    self.settle_connect();
+                    (!matches!(*self.state.lock(), State::Connecting(_))).then_some(())
+                },
+                timeout,
+            )?;
+        }
+        self.connect_pending.store(false, Ordering::Release);
+        match &*self.state.lock() {
+            State::Connected(_) => Ok(()),
+            _ => Err(self.error.lock().take().unwrap_or(Errno::ECONNABORTED)),
+        }
+    }
+
     fn do_connect(&self, a: &[u8], nonblock: bool) -> Result<()> {
+        if self.connect_pending.load(Ordering::Acquire) {
+            return self.finish_connect(nonblock);
+        }
         match &*self.state.lock() {
             State::Connected(_) => return Err(Errno::EISCONN),
             State::Connecting(_) => return Err(Errno::EALREADY),
@@ -199,6 +321,10 @@ impl TcpSocket {
             _ => None,
         };
         common::versions_match(bound.and_then(|b| b.addr), remote)?;
+        // tcp_v6_connect: a v6-only socket reaches no IPv4(-mapped) address.
+        if matches!(remote, IpAddress::Ipv4(_)) && self.inet.lock().v6only {
+            return Err(Errno::ENETUNREACH);
+        }
         if !common::reachable(remote) {
             return Err(Errno::ENETUNREACH);
         }
@@ -208,24 +334,31 @@ impl TcpSocket {
                 Some(b) if b.port != 0 => b.port,
                 _ => self.reserve_port(s, 0, bound.and_then(|b| b.addr), reuse)?,
             };
-            top_up_listener(s, remote, target.port);
-            let mut sock = new_smoltcp_socket()?;
+            let mut sock = new_smoltcp_socket(self.rings())?;
             sock.set_nagle_enabled(!self.nodelay.load(Ordering::Relaxed));
             let local = IpListenEndpoint { addr: bound.and_then(|b| b.addr), port };
-            sock.connect(s.iface.context(), IpEndpoint::new(remote, target.port), local)
-                .map_err(|_| Errno::EADDRNOTAVAIL)?;
-            Ok(s.sockets.add(sock))
+            if sock.connect(s.iface.context(), IpEndpoint::new(remote, target.port), local).is_err()
+            {
+                stack::uncharge(stack::tcp_rings(&sock));
+                return Err(Errno::EADDRNOTAVAIL);
+            }
+            let rings = stack::tcp_rings(&sock);
+            let h = s.add(sock).inspect_err(|_| stack::uncharge(rings))?;
+            s.watch(h, &self.events);
+            Ok(h)
         })?;
         *self.state.lock() = State::Connecting(h);
         self.settle_connect();
         if nonblock {
             // Linux answers every non-blocking connect with EINPROGRESS, even when the
             // loopback has already finished (or refused) the handshake: the outcome is read
-            // from poll and SO_ERROR.
+            // from poll and SO_ERROR, or from the next connect().
+            self.connect_pending.store(true, Ordering::Release);
             return Err(Errno::EINPROGRESS);
         }
         let timeout = self.opts.lock().sndtimeo;
         wait(
+            &self.events,
             || {
                 self.settle_connect();
                 (!matches!(*self.state.lock(), State::Connecting(_))).then_some(())
@@ -238,63 +371,109 @@ impl TcpSocket {
         }
     }
 
-    /// An established connection from the pool, replaced by a fresh listener.
-    fn take_established(&self) -> Option<SocketHandle> {
-        let st = self.state.lock();
-        let State::Listening { local } = &*st else { return None };
+    /// Does a pool socket hold a connection for us? An AF_INET listener on the wildcard
+    /// listens on every address and gets IPv6 connections too, which are not its own.
+    fn established_for_us(&self, sock: &tcp::Socket<'static>) -> Option<bool> {
+        if matches!(sock.state(), Tcp::Listen | Tcp::SynReceived | Tcp::Closed) {
+            return None;
+        }
+        let v6 = matches!(sock.local_endpoint(), Some(IpEndpoint { addr: IpAddress::Ipv6(_), .. }));
+        Some(if v6 { self.family == AF_INET6 } else { !self.inet.lock().v6only })
+    }
+
+    /// An established connection from the pool (now waking `events`), replaced by a fresh
+    /// listener.
+    fn take_established(&self, events: &Arc<SocketEvents>) -> Option<SocketHandle> {
+        let mut st = self.state.lock();
+        let State::Listening { local, pool } = &mut *st else { return None };
         let local = *local;
-        stack::with(|s| {
-            let Stack { sockets, tcp_listeners, .. } = s;
-            let pool = &mut tcp_listeners.get_mut(&self.ino)?.pool;
+        let rings = self.rings();
+        stack::with(|s| loop {
             let i = pool.iter().position(|&h| {
-                !matches!(
-                    sockets.get::<tcp::Socket>(h).state(),
-                    Tcp::Listen | Tcp::SynReceived | Tcp::Closed
-                )
+                self.established_for_us(s.sockets.get::<tcp::Socket>(h)).is_some()
             })?;
             let h = pool.remove(i);
             // Without memory for a fresh listener the pool shrinks by one (never below one:
             // the next accept tries again).
-            if let Ok(mut fresh) = new_smoltcp_socket() {
-                if fresh.listen(listen_endpoint(&local, self.family)).is_ok() {
-                    pool.push(sockets.add(fresh));
+            if let Ok(mut fresh) = new_smoltcp_socket(rings) {
+                let rings = stack::tcp_rings(&fresh);
+                let added = match fresh.listen(listen_endpoint(&local, self.family)) {
+                    Ok(()) => s.add(fresh).ok(),
+                    Err(_) => None,
+                };
+                if let Some(fresh) = added {
+                    s.watch(fresh, &self.events);
+                    if let Some(v6) = self.refused_version(&local) {
+                        s.one_version(fresh, local.port, v6);
+                    }
+                    pool.push(fresh);
+                } else {
+                    stack::uncharge(rings);
                 }
             }
-            Some(h)
+            if self.established_for_us(s.sockets.get::<tcp::Socket>(h)) == Some(true) {
+                s.unwatch(h);
+                s.watch(h, events);
+                return Some(h);
+            }
+            // Not ours: refused with a reset, as no listener had it.
+            s.unwatch(h);
+            s.sockets.get_mut::<tcp::Socket>(h).abort();
+            s.closing.push(Closing { handle: h, hold: None });
         })
     }
 
     /// A listener's shutdown: its pool is reset and it goes back to bound (its port kept).
     fn stop_listening(&self) {
         let mut st = self.state.lock();
-        let State::Listening { local } = &*st else { return };
+        let State::Listening { local, pool } = &mut *st else { return };
+        let pool = core::mem::take(pool);
         *st = State::Bound(*local);
         drop(st);
-        stack::with(|s| self.forget_pool(s));
-    }
-
-    /// Ends this listener's pool: its sockets reset (connections not accepted included).
-    fn forget_pool(&self, s: &mut Stack) {
-        let Some(listener) = s.tcp_listeners.remove(&self.ino) else { return };
-        for h in listener.pool {
-            s.sockets.get_mut::<tcp::Socket>(h).abort();
-            s.closing.push(Closing { handle: h, hold: None });
-        }
+        stack::with(|s| {
+            for h in pool {
+                s.unwatch(h);
+                s.sockets.get_mut::<tcp::Socket>(h).abort();
+                s.closing.push(Closing { handle: h, hold: None });
+            }
+        });
+        self.events.notify();
     }
 
     fn has_pending(&self) -> bool {
         match &*self.state.lock() {
-            State::Listening { .. } => stack::peek(|s| {
-                s.tcp_listeners.get(&self.ino).is_some_and(|l| {
-                    l.pool.iter().any(|&h| {
-                        !matches!(
-                            s.sockets.get::<tcp::Socket>(h).state(),
-                            Tcp::Listen | Tcp::SynReceived | Tcp::Closed
-                        )
-                    })
+            State::Listening { pool, .. } => stack::peek(|s| {
+                pool.iter().any(|&h| {
+                    self.established_for_us(s.sockets.get::<tcp::Socket>(h)) == Some(true)
                 })
             }),
             _ => false,
+        }
+    }
+
+    /// Waits for a connect in progress to end (Linux's sk_stream_wait_connect). Then: a
+    /// failed connect's error, once; not connected: EPIPE (never connected, or listening).
+    fn wait_connected(&self, nonblock: bool, timeout: u64) -> Result<()> {
+        self.settle_connect();
+        if matches!(*self.state.lock(), State::Connecting(_)) {
+            if nonblock {
+                return Err(Errno::EAGAIN);
+            }
+            wait(
+                &self.events,
+                || {
+                    self.settle_connect();
+                    (!matches!(*self.state.lock(), State::Connecting(_))).then_some(())
+                },
+                timeout,
+            )?;
+        }
+        if let Some(e) = self.error.lock().take() {
+            return Err(e);
+        }
+        match *self.state.lock() {
+            State::Connected(_) => Ok(()),
+            _ => Err(Errno::EPIPE),
         }
     }
 
@@ -302,11 +481,8 @@ impl TcpSocket {
         if self.shutdown.load(Ordering::Acquire) & SEND_SHUTDOWN != 0 {
             return Err(Errno::EPIPE);
         }
-        self.settle_connect();
-        if !matches!(*self.state.lock(), State::Connected(_)) {
-            return Err(Errno::ENOTCONN);
-        }
         let timeout = self.opts.lock().sndtimeo;
+        self.wait_connected(nonblock, timeout)?;
         let mut sent = 0;
         while sent < data.len() {
             let r = self.on_socket(|s| {
@@ -325,6 +501,7 @@ impl TcpSocket {
                 Some(Ok(0)) => {}
                 Some(Ok(n)) => {
                     sent += n;
+                    self.bytes_sent.fetch_add(n as u64, Ordering::Relaxed);
                     continue;
                 }
                 Some(Err(e)) => return if sent > 0 { Ok(sent) } else { Err(e) },
@@ -334,6 +511,7 @@ impl TcpSocket {
                 return if sent > 0 { Ok(sent) } else { Err(Errno::EAGAIN) };
             }
             let w = wait(
+                &self.events,
                 || {
                     self.peek_socket(|s| s.can_send() || !s.may_send())
                         .unwrap_or(true)
@@ -354,19 +532,44 @@ impl TcpSocket {
         }
     }
 
-    fn readable_now(&self) -> bool {
+    /// Are `need` bytes (or the end of the stream) there to read?
+    fn readable_now(&self, need: usize) -> bool {
         self.shutdown.load(Ordering::Acquire) & RCV_SHUTDOWN != 0
-            || self.peek_socket(|s| s.can_recv() || !s.may_recv()).unwrap_or(true)
+            || self.peek_socket(|s| s.recv_queue() >= need.max(1) || !s.may_recv()).unwrap_or(true)
     }
 
     fn recv(&self, len: usize, flags: u32, nonblock: bool) -> Result<Vec<u8>> {
-        self.settle_connect();
-        if !matches!(*self.state.lock(), State::Connected(_)) {
-            return Err(Errno::ENOTCONN);
-        }
         let timeout = self.opts.lock().rcvtimeo;
+        self.settle_connect();
+        // Linux's tcp_recvmsg before a connection: a listener ENOTCONN; a connect in progress
+        // waits (EAGAIN without waiting); a failed connect's error once; after SHUT_RD end
+        // of file; else ENOTCONN.
+        match &*self.state.lock() {
+            State::Listening { .. } => return Err(Errno::ENOTCONN),
+            State::Connecting(_) | State::Connected(_) => {}
+            _ => {
+                if let Some(e) = self.error.lock().take() {
+                    return Err(e);
+                }
+                if self.shutdown.load(Ordering::Acquire) & RCV_SHUTDOWN != 0 {
+                    return Ok(Vec::new());
+                }
+                return Err(Errno::ENOTCONN);
+            }
+        }
+        if matches!(*self.state.lock(), State::Connecting(_)) {
+            match self.wait_connected(nonblock || flags & MSG_DONTWAIT != 0, timeout) {
+                Ok(()) => {}
+                Err(Errno::EPIPE) => return Err(Errno::ENOTCONN),
+                Err(e) => return Err(e),
+            }
+        }
         let peek = flags & MSG_PEEK != 0;
         let waitall = flags & MSG_WAITALL != 0 && !peek;
+        // Linux's sock_rcvlowat: a blocking receive returns once it has SO_RCVLOWAT bytes
+        // (all of them with MSG_WAITALL), or fewer at the end of the stream.
+        let target =
+            if waitall { len } else { (self.opts.lock().rcvlowat.max(1) as usize).min(len) };
         // Grown as data arrives: `len` is the caller's and may be far more than will ever come.
         let mut out = Vec::new();
         let mut got = 0;
@@ -405,7 +608,10 @@ impl TcpSocket {
                 Some(Ok(0)) => break,
                 Some(Ok(n)) => {
                     got += n;
-                    if !waitall || got == len {
+                    if !peek {
+                        self.bytes_received.fetch_add(n as u64, Ordering::Relaxed);
+                    }
+                    if peek || got >= target {
                         break;
                     }
                     continue;
@@ -420,7 +626,8 @@ impl TcpSocket {
                 }
                 return Err(Errno::EAGAIN);
             }
-            if let Err(e) = wait(|| self.readable_now().then_some(()), timeout) {
+            let need = target - got;
+            if let Err(e) = wait(&self.events, || self.readable_now(need).then_some(()), timeout) {
                 if got > 0 {
                     break;
                 }
@@ -455,9 +662,12 @@ impl Drop for TcpSocket {
         stack::with(|s| {
             match state {
                 State::Connecting(h) | State::Connected(h) => {
+                    s.unwatch(h);
                     let sock = s.sockets.get_mut::<tcp::Socket>(h);
-                    // Unread data makes close a reset, as in Linux.
-                    let hold = if sock.can_recv() {
+                    // Unread data makes close a reset, as in Linux; so does SO_LINGER with a
+                    // zero timeout (tcp_close's "disconnect").
+                    let linger = self.opts.lock().linger;
+                    let hold = if sock.can_recv() || (linger.0 != 0 && linger.1 == 0) {
                         sock.abort();
                         None
                     } else {
@@ -469,6 +679,7 @@ impl Drop for TcpSocket {
                             let holder = Holder {
                                 owner,
                                 v6: self.family == AF_INET6,
+                                v6only: self.inet.lock().v6only,
                                 addr,
                                 reuse,
                                 listening: false,
@@ -480,7 +691,13 @@ impl Drop for TcpSocket {
                     };
                     s.closing.push(Closing { handle: h, hold });
                 }
-                State::Listening { .. } => self.forget_pool(s),
+                State::Listening { pool, .. } => {
+                    for h in pool {
+                        s.unwatch(h);
+                        s.sockets.get_mut::<tcp::Socket>(h).abort();
+                        s.closing.push(Closing { handle: h, hold: None });
+                    }
+                }
                 _ => {}
             }
             if let Some(p) = port {
@@ -492,7 +709,7 @@ impl Drop for TcpSocket {
 
 impl Socket for TcpSocket {
     fn bind(&self, a: &[u8]) -> Result<()> {
-        let want = addr::parse(a, self.family)?;
+        let want = addr::parse_bind(a, self.family)?;
         if want.addr.is_some_and(|ad| !common::local(ad)) {
             return Err(Errno::EADDRNOTAVAIL);
         }
@@ -514,9 +731,9 @@ impl Socket for TcpSocket {
             _ => return Err(Errno::EINVAL),
         };
         let reuse = self.opts.lock().reuseaddr;
-        let max = (backlog.max(0) as usize + 1).min(MAX_BACKLOG);
-        let pool_size = max.min(MAX_POOL);
-        let local = stack::with(|s| -> Result<SockAddr> {
+        let rings = self.rings();
+        let pool_size = (backlog.max(0) as usize + 1).min(MAX_POOL);
+        let (local, pool) = stack::with(|s| -> Result<(SockAddr, Vec<SocketHandle>)> {
             let port = if local.port == 0 {
                 self.reserve_port(s, 0, local.addr, reuse)?
             } else {
@@ -526,28 +743,38 @@ impl Socket for TcpSocket {
             s.tcp_ports.set_listening(port, self.ino);
             let mut pool = Vec::new();
             for _ in 0..pool_size {
-                let made = new_smoltcp_socket().and_then(|mut sock| {
-                    sock.listen(listen_endpoint(&local, self.family))
-                        .map_err(|_| Errno::EADDRINUSE)?;
+                let made = new_smoltcp_socket(rings).and_then(|mut sock| {
+                    if sock.listen(listen_endpoint(&local, self.family)).is_err() {
+                        stack::uncharge(stack::tcp_rings(&sock));
+                        return Err(Errno::EADDRINUSE);
+                    }
                     Ok(sock)
                 });
+                let made = made.and_then(|sock| {
+                    let rings = stack::tcp_rings(&sock);
+                    s.add(sock).inspect_err(|_| stack::uncharge(rings))
+                });
                 match made {
-                    Ok(sock) => pool.push(s.sockets.add(sock)),
+                    Ok(h) => {
+                        s.watch(h, &self.events);
+                        if let Some(v6) = self.refused_version(&local) {
+                            s.one_version(h, local.port, v6);
+                        }
+                        pool.push(h);
+                    }
                     // Out of memory after the first: a smaller pool still listens.
                     Err(Errno::ENOBUFS) if !pool.is_empty() => break,
                     Err(e) => {
                         for h in pool {
-                            s.sockets.remove(h);
+                            s.remove(h);
                         }
                         return Err(e);
                     }
                 }
             }
-            let endpoint = listen_endpoint(&local, self.family);
-            s.tcp_listeners.insert(self.ino, TcpListener { endpoint, pool, max });
-            Ok(local)
+            Ok((local, pool))
         })?;
-        *self.state.lock() = State::Listening { local };
+        *self.state.lock() = State::Listening { local, pool };
         Ok(())
     }
 
@@ -559,17 +786,19 @@ impl Socket for TcpSocket {
         // The wait's condition only peeks: taking a connection pumps the stack, which wakes
         // every inet waiter, and two accepters pumping in their conditions would wake each
         // other forever.
+        let events = SocketEvents::new();
         let h = loop {
             if !matches!(*self.state.lock(), State::Listening { .. }) {
                 return Err(Errno::EINVAL);
             }
-            if let Some(h) = self.take_established() {
+            if let Some(h) = self.take_established(&events) {
                 break h;
             }
             if nonblock {
                 return Err(Errno::EAGAIN);
             }
             wait(
+                &self.events,
                 || {
                     (self.has_pending() || !matches!(*self.state.lock(), State::Listening { .. }))
                         .then_some(())
@@ -577,9 +806,11 @@ impl Socket for TcpSocket {
                 timeout,
             )?;
         };
-        let child = TcpSocket::with_state(self.family, State::Connected(h));
+        let mut child = TcpSocket::with_state(self.family, State::Connected(h));
+        child.events = events;
         child.nodelay.store(self.nodelay.load(Ordering::Relaxed), Ordering::Relaxed);
         *child.opts.lock() = *self.opts.lock();
+        *child.inet.lock() = *self.inet.lock();
         let peer = stack::peek(|s| s.sockets.get::<tcp::Socket>(h).remote_endpoint());
         let peer = peer.map(|ep| addr::encode_endpoint(ep, self.family)).unwrap_or_default();
         Ok((Arc::new(child) as Arc<dyn FileLike>, peer))
@@ -590,9 +821,8 @@ impl Socket for TcpSocket {
     }
 
     fn sendmsg(&self, msg: SendMsg, nonblock: bool) -> Result<usize> {
-        if msg.addr.is_some() && matches!(*self.state.lock(), State::Connected(_)) {
-            return Err(Errno::EISCONN);
-        }
+        // Linux's tcp_sendmsg ignores msg_name: sendto on a connected socket sends (and on an
+        // unconnected one fails as send does).
         self.send(&msg.data, nonblock)
     }
 
@@ -618,16 +848,38 @@ impl Socket for TcpSocket {
             }
             return Ok(());
         }
+        self.settle_connect();
+        let connecting = match *self.state.lock() {
+            State::Connecting(h) => Some(h),
+            _ => None,
+        };
+        if let Some(h) = connecting {
+            // Linux's inet_shutdown in SYN_SENT: the connect is given up (tcp_disconnect),
+            // and the call succeeds.
+            *self.state.lock() =
+                State::Bound(SockAddr { addr: None, port: self.own_port.lock().unwrap_or(0) });
+            self.connect_pending.store(false, Ordering::Release);
+            stack::with(|s| {
+                s.unwatch(h);
+                s.sockets.get_mut::<tcp::Socket>(h).abort();
+                s.closing.push(Closing { handle: h, hold: None });
+            });
+            self.events.notify();
+            return Ok(());
+        }
         if !matches!(*self.state.lock(), State::Connected(_)) {
+            // Linux records the shutdown even here (a later recv sees end of file, a send
+            // EPIPE, poll POLLIN|POLLRDHUP) and wakes the socket's waiters, then says ENOTCONN.
+            self.shutdown.fetch_or(bits, Ordering::AcqRel);
+            self.events.notify();
             return Err(Errno::ENOTCONN);
         }
         self.shutdown.fetch_or(bits, Ordering::AcqRel);
         if bits & SEND_SHUTDOWN != 0 {
             // FIN: the peer reads end of file; we may still receive.
             self.on_socket(|s| s.close());
-        } else {
-            stack::with(|_| ());
         }
+        self.events.notify();
         Ok(())
     }
 
@@ -636,15 +888,13 @@ impl Socket for TcpSocket {
     }
 
     fn getsockopt(&self, level: i32, name: i32) -> Result<Vec<u8>> {
-        if level == IPPROTO_TCP {
-            return match name {
-                TCP_NODELAY => Ok(options::int_bytes(self.nodelay.load(Ordering::Relaxed) as i32)),
-                TCP_MAXSEG => Ok(options::int_bytes(65483)),
-                _ => Err(Errno::ENOPROTOOPT),
-            };
+        if level == sockopt::SOL_TCP && name == TCP_INFO {
+            return Ok(self.tcp_info());
         }
         if level != SOL_SOCKET {
-            return Err(Errno::ENOPROTOOPT);
+            self.settle_connect();
+            let cx = self.option_context();
+            return self.inet.lock().get(&cx, level, name);
         }
         if let Some(v) = self.opts.lock().get(name) {
             return Ok(v);
@@ -665,20 +915,19 @@ impl Socket for TcpSocket {
     }
 
     fn setsockopt(&self, level: i32, name: i32, value: &[u8]) -> Result<()> {
-        if level == IPPROTO_TCP {
-            let v = value
-                .get(..4)
-                .map(|b| i32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
-                .ok_or(Errno::EINVAL)?;
-            if name == TCP_NODELAY {
-                self.nodelay.store(v != 0, Ordering::Relaxed);
-                self.on_socket(|s| s.set_nagle_enabled(v == 0));
-            }
-            // Keep-alive tuning and the like are accepted and have no effect on loopback.
-            return Ok(());
-        }
         if level != SOL_SOCKET {
-            return Err(Errno::ENOPROTOOPT);
+            let cx = self.option_context();
+            let nodelay = {
+                let mut inet = self.inet.lock();
+                inet.set(&cx, level, name, value)?;
+                inet.nodelay
+            };
+            if level == sockopt::SOL_TCP && name == sockopt::TCP_NODELAY {
+                self.nodelay.store(nodelay, Ordering::Relaxed);
+                self.on_socket(|s| s.set_nagle_enabled(!nodelay));
+            }
+            // Keep-alive tuning and the like are kept and have no effect on loopback.
+            return Ok(());
         }
         let privileged = crate::net::env()?.capable(crate::cap::Cap::NetAdmin);
         if self.opts.lock().set(name, value, privileged)? {
@@ -723,7 +972,7 @@ impl FileLike for TcpSocket {
 
     fn poll(&self, mask: IoEvents, poller: Option<&Poller>) -> IoEvents {
         if let Some(p) = poller {
-            p.watch(&stack::POLLEE, mask);
+            p.watch(&self.events.pollee, mask);
         }
         self.settle_connect();
         let shut = self.shutdown.load(Ordering::Acquire);
@@ -731,11 +980,15 @@ impl FileLike for TcpSocket {
         match &*self.state.lock() {
             State::Listening { .. } => {}
             State::Unbound | State::Bound(_) => {
-                return if self.error.lock().is_some() {
-                    IoEvents::ERR | IoEvents::HUP | IoEvents::writable()
-                } else {
-                    IoEvents::writable() | IoEvents::HUP
-                };
+                // Linux's tcp_poll in TCP_CLOSE.
+                ev = IoEvents::writable() | IoEvents::HUP;
+                if self.error.lock().is_some() {
+                    ev |= IoEvents::ERR;
+                }
+                if shut & RCV_SHUTDOWN != 0 {
+                    ev |= IoEvents::readable() | IoEvents::RDHUP;
+                }
+                return ev;
             }
             State::Connecting(_) => return ev,
             State::Connected(_) => {}
@@ -743,10 +996,12 @@ impl FileLike for TcpSocket {
         if self.has_pending() {
             ev |= IoEvents::readable();
         }
-        if let Some((can_recv, may_recv, can_send, state)) =
-            self.peek_socket(|s| (s.can_recv(), s.may_recv(), s.can_send(), s.state()))
+        let lowat = self.opts.lock().rcvlowat.max(1) as usize;
+        if let Some((queued, may_recv, can_send, state)) =
+            self.peek_socket(|s| (s.recv_queue(), s.may_recv(), s.can_send(), s.state()))
         {
-            if can_recv || !may_recv || shut & RCV_SHUTDOWN != 0 {
+            // Readable with SO_RCVLOWAT bytes queued (tcp_stream_is_readable).
+            if queued >= lowat || !may_recv || shut & RCV_SHUTDOWN != 0 {
                 ev |= IoEvents::readable();
             }
             if !may_recv || shut & RCV_SHUTDOWN != 0 {
