@@ -15,6 +15,7 @@ extern crate alloc;
 #[allow(unsafe_code)]
 pub mod arch;
 pub mod cmdline;
+pub mod drivers;
 pub mod error;
 pub mod event;
 pub mod fs;
@@ -69,6 +70,8 @@ pub fn kernel_main(boot: BootInfo) -> ! {
     ] {
         fs::mount_at_boot(path, fs_type);
     }
+    drivers::probe();
+    net::inet::init();
     procfs::init();
     fs::mount_at_boot("/proc", "proc");
     fs::tty::console();

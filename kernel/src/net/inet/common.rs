@@ -27,8 +27,10 @@ pub fn wait<T>(mut cond: impl FnMut() -> Option<T>, timeout_ns: u64) -> Result<T
 /// would leave a connect retransmitting SYNs forever, so it is refused at once instead.
 pub fn reachable(a: IpAddress) -> bool {
     match a {
-        IpAddress::Ipv4(v4) => v4 == Ipv4Address::new(127, 0, 0, 1),
-        IpAddress::Ipv6(v6) => v6 == Ipv6Address::LOCALHOST,
+        IpAddress::Ipv4(v4) if v4.octets()[0] == 127 => v4 == Ipv4Address::new(127, 0, 0, 1),
+        IpAddress::Ipv6(v6) if v6 == Ipv6Address::LOCALHOST => true,
+        // eth0's addresses and what its routes reach (iface.rs).
+        _ => super::iface::reachable(a),
     }
 }
 
@@ -44,13 +46,25 @@ pub fn or_loopback(a: Option<IpAddress>, family: i32) -> IpAddress {
 /// The address smoltcp binds or listens on for a socket's address: an IPv4 socket bound to
 /// INADDR_ANY takes only IPv4 (127.0.0.1 is the only IPv4 address smoltcp accepts); an IPv6
 /// one on in6addr_any takes both, as Linux's dual-stack sockets do.
+/// With `eth0` there, INADDR_ANY listens on every address (and, a difference from Linux, takes
+/// IPv6 too: smoltcp has no "any IPv4 address" endpoint).
 pub fn listen_addr(a: Option<IpAddress>, family: i32) -> Option<IpAddress> {
+    if a.is_none() && super::iface::has_eth0() {
+        return None;
+    }
     a.or((family == crate::fs::socket::AF_INET)
         .then_some(IpAddress::Ipv4(Ipv4Address::new(127, 0, 0, 1))))
 }
 
-/// The source address of packets to `dest` (the loopback's own address).
+/// The source address of packets to `dest` (eth0's address when they leave through eth0, the
+/// destination itself when it is one of ours, else the loopback's address).
 pub fn source_for(dest: IpAddress) -> IpAddress {
+    if let Some(src) = super::iface::eth0_source_for(dest) {
+        return src;
+    }
+    if super::iface::is_local(dest) && !super::iface::is_loopback(dest) {
+        return dest;
+    }
     match dest {
         IpAddress::Ipv4(_) => IpAddress::Ipv4(Ipv4Address::new(127, 0, 0, 1)),
         IpAddress::Ipv6(_) => IpAddress::Ipv6(Ipv6Address::LOCALHOST),
@@ -59,7 +73,10 @@ pub fn source_for(dest: IpAddress) -> IpAddress {
 
 /// Is `a` one of our addresses (bind may only name those, or any)?
 pub fn local(a: IpAddress) -> bool {
-    reachable(a)
+    match a {
+        IpAddress::Ipv4(v4) if v4.octets()[0] == 127 => v4 == Ipv4Address::new(127, 0, 0, 1),
+        _ => super::iface::is_local(a),
+    }
 }
 
 static NEXT_INO: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(1 << 32);

@@ -2,6 +2,7 @@
 
 mod addr;
 mod common;
+pub mod iface;
 mod ports;
 pub mod stack;
 mod tcp;
@@ -31,4 +32,4 @@ pub fn create(family: i32, sock_type: i32, protocol: i32) -> Result<Arc<dyn File
     }
 }
 
-pub use stack::on_tick;
+pub use stack::{init, on_irq, on_tick};

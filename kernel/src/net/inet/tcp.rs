@@ -180,7 +180,7 @@ impl TcpSocket {
             let mut sock = new_smoltcp_socket()?;
             sock.set_nagle_enabled(!self.nodelay.load(Ordering::Relaxed));
             let local = IpListenEndpoint { addr: bound.and_then(|b| b.addr), port };
-            sock.connect(s.iface.context(), IpEndpoint::new(remote, target.port), local)
+            sock.connect(s.context_for(remote), IpEndpoint::new(remote, target.port), local)
                 .map_err(|_| Errno::EADDRNOTAVAIL)?;
             Ok(s.sockets.add(sock))
         })?;

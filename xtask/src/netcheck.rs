@@ -1,0 +1,166 @@
+//! The `--net` checks of `cargo xtask test` (docs/net.md): the host reaches a server in the
+//! guest through a `--forward`, and the guest reaches a host service through a
+//! `--guest-forward`. Both move a few MiB of data that the receiving side checks byte by byte;
+//! the guest's side is `user/programs/netcheck.c`.
+//!
+//! No sleep decides anything: the host's client tries again until the guest's server answers
+//! (QEMU accepts a forwarded connection before the guest listens, then closes it), within a
+//! generous deadline; the host's service listens before QEMU starts (QEMU connects the
+//! guest forward at start).
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::time::{Duration, Instant};
+
+use crate::qemu::{Boot, Net, Outcome, GUEST_FORWARD_ADDR};
+use crate::util::Result;
+
+pub const HOST_TO_GUEST: &str = "net-host-to-guest";
+pub const GUEST_TO_HOST: &str = "net-guest-to-host";
+/// The guest port of the forward and of the guest forward.
+const GUEST_PORT: u16 = 7777;
+/// Bytes each way.
+const BYTES: usize = 4 << 20;
+const DEADLINE: Duration = Duration::from_secs(120);
+
+/// Byte `i` of the data both sides agree on (as netcheck.c computes it).
+fn pattern(i: usize) -> u8 {
+    ((i * 7 + 3) % 251) as u8
+}
+
+/// A TCP port of the host's 127.0.0.1 that was free a moment ago.
+fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// What a check saw: the boot's outcome and the host side's verdict.
+pub struct NetResult {
+    pub outcome: Result<Outcome>,
+    pub host: std::result::Result<String, String>,
+}
+
+/// The host sends BYTES through the forward to the guest's echo server and checks the echo.
+pub fn host_to_guest(mut boot: Boot) -> NetResult {
+    let port = match free_port() {
+        Ok(p) => p,
+        Err(e) => return NetResult { outcome: Err(e), host: Err("no free port".into()) },
+    };
+    boot.net = Some(Net { forwards: vec![(port, GUEST_PORT)], guest_forwards: vec![] });
+    std::thread::scope(|scope| {
+        let guest = scope.spawn(|| boot.run());
+        let started = Instant::now();
+        let mut last = String::from("no attempt");
+        let host = loop {
+            if guest.is_finished() {
+                break Err(format!("the guest ended first; last attempt: {last}"));
+            }
+            if started.elapsed() > DEADLINE {
+                break Err(format!("no echo within {}s; last attempt: {last}", DEADLINE.as_secs()));
+            }
+            match echo_once(port) {
+                Ok(n) => break Ok(format!("{} MiB echoed", n >> 20)),
+                Err(e) => last = e,
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        };
+        let outcome = guest.join().expect("boot thread");
+        NetResult { outcome, host }
+    })
+}
+
+/// One attempt: connect, send everything (reading the echo as it comes), check it.
+fn echo_once(port: u16) -> std::result::Result<usize, String> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).map_err(|e| format!("connect: {e}"))?;
+    s.set_read_timeout(Some(Duration::from_secs(60))).map_err(|e| e.to_string())?;
+    let data: Vec<u8> = (0..BYTES).map(pattern).collect();
+    let mut reader = s.try_clone().map_err(|e| e.to_string())?;
+    let echo = std::thread::spawn(move || {
+        let mut got = Vec::new();
+        let r = reader.read_to_end(&mut got);
+        (r, got)
+    });
+    let sent = s.write_all(&data).and_then(|()| s.shutdown(Shutdown::Write));
+    let (r, got) = echo.join().expect("reader thread");
+    if got.is_empty() {
+        return Err(format!("nothing came back (guest not listening yet?) {sent:?} {r:?}"));
+    }
+    sent.map_err(|e| format!("send: {e}"))?;
+    r.map_err(|e| format!("receive: {e}"))?;
+    if got != data {
+        let at = got.iter().zip(&data).position(|(a, b)| a != b).unwrap_or(got.len().min(BYTES));
+        return Err(format!("echo differs: {} bytes back, first difference at {at}", got.len()));
+    }
+    Ok(got.len())
+}
+
+/// The guest fetches BYTES from a service on the host's 127.0.0.1 through a guest forward.
+pub fn guest_to_host(mut boot: Boot) -> NetResult {
+    let listener = match TcpListener::bind("127.0.0.1:0") {
+        Ok(l) => l,
+        Err(e) => return NetResult { outcome: Err(e.into()), host: Err("cannot listen".into()) },
+    };
+    let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+    boot.net = Some(Net { forwards: vec![], guest_forwards: vec![(GUEST_PORT, port)] });
+    std::thread::scope(|scope| {
+        let guest = scope.spawn(|| boot.run());
+        let host = serve_once(&listener);
+        let outcome = guest.join().expect("boot thread");
+        NetResult { outcome, host }
+    })
+}
+
+/// Takes QEMU's connection, reads "GET N\n", sends N bytes of the pattern and closes.
+fn serve_once(listener: &TcpListener) -> std::result::Result<String, String> {
+    listener.set_nonblocking(true).map_err(|e| e.to_string())?;
+    let started = Instant::now();
+    let mut s = loop {
+        match listener.accept() {
+            Ok((s, _)) => break s,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                if started.elapsed() > DEADLINE {
+                    return Err("QEMU never connected the guest forward".into());
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Err(e) => return Err(format!("accept: {e}")),
+        }
+    };
+    s.set_nonblocking(false).map_err(|e| e.to_string())?;
+    s.set_read_timeout(Some(DEADLINE)).map_err(|e| e.to_string())?;
+    let mut request = Vec::new();
+    let mut byte = [0u8; 1];
+    while request.last() != Some(&b'\n') {
+        match s.read(&mut byte) {
+            Ok(0) => return Err(format!("EOF after {:?}", String::from_utf8_lossy(&request))),
+            Ok(_) => request.push(byte[0]),
+            Err(e) => return Err(format!("reading the request: {e}")),
+        }
+    }
+    let text = String::from_utf8_lossy(&request);
+    let n: usize = text
+        .trim()
+        .strip_prefix("GET ")
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| format!("bad request {text:?}"))?;
+    let data: Vec<u8> = (0..n).map(pattern).collect();
+    s.write_all(&data).map_err(|e| format!("send: {e}"))?;
+    s.shutdown(Shutdown::Both).map_err(|e| format!("shutdown: {e}"))?;
+    Ok(format!("{} MiB served", n >> 20))
+}
+
+/// The guest's command for each check.
+pub fn guest_command(check: &str) -> Vec<Vec<u8>> {
+    let port = GUEST_PORT.to_string();
+    let args: Vec<String> = if check == HOST_TO_GUEST {
+        vec!["/bin/netcheck".into(), "serve".into(), port]
+    } else {
+        vec![
+            "/bin/netcheck".into(),
+            "fetch".into(),
+            GUEST_FORWARD_ADDR.into(),
+            port,
+            BYTES.to_string(),
+        ]
+    };
+    args.into_iter().map(String::into_bytes).collect()
+}
