@@ -167,7 +167,11 @@ pub fn has_eth0() -> bool {
 
 /// Whether `a` is one of this host's addresses.
 pub fn is_local(a: IpAddress) -> bool {
-    is_loopback(a) || CONFIG.lock().links.iter().any(|l| l.addrs.iter().any(|c| c.address() == a))
+    is_local_in(&CONFIG.lock(), a)
+}
+
+fn is_local_in(c: &Config, a: IpAddress) -> bool {
+    is_loopback(a) || c.links.iter().any(|l| l.addrs.iter().any(|x| x.address() == a))
 }
 
 /// The loopback ranges, which never leave through `eth0`.
@@ -181,10 +185,14 @@ pub fn is_loopback(a: IpAddress) -> bool {
 /// Where a packet to `dst` leaves: `Some(address of eth0)` to use as its source when `eth0`
 /// (up) has a route to it; `None` for a local destination or no route.
 pub fn eth0_source_for(dst: IpAddress) -> Option<IpAddress> {
-    if is_local(dst) {
+    eth0_source_in(&CONFIG.lock(), dst)
+}
+
+/// [`eth0_source_for`] with the configuration already locked.
+pub fn eth0_source_in(c: &Config, dst: IpAddress) -> Option<IpAddress> {
+    if is_local_in(c, dst) {
         return None;
     }
-    let c = CONFIG.lock();
     let eth = c.links.iter().find(|l| l.index == ETH0_INDEX && l.up)?;
     let same_version = |x: &IpCidr| {
         matches!(
