@@ -38,6 +38,8 @@ pub struct EthDevice {
     pub stats: Stats,
     /// Whether frames go out at all (`ip link set eth0 down` stops them).
     pub up: bool,
+    /// The IP MTU (`ip link set eth0 mtu N`, at most 1500).
+    pub mtu: usize,
 }
 
 static FOUND: Once<Mutex<Option<EthDevice>>> = Once::new();
@@ -68,6 +70,7 @@ pub fn probe() {
                 queue: VecDeque::new(),
                 stats: Stats::default(),
                 up: true,
+                mtu: 1500,
             };
             FOUND.call_once(|| Mutex::new(Some(eth)));
         }
@@ -167,7 +170,7 @@ impl phy::Device for EthDevice {
     fn capabilities(&self) -> DeviceCapabilities {
         let mut caps = DeviceCapabilities::default();
         caps.medium = Medium::Ethernet;
-        caps.max_transmission_unit = 1514;
+        caps.max_transmission_unit = self.mtu.min(1500) + 14;
         caps
     }
 }

@@ -19,6 +19,7 @@ use alloc::vec::Vec;
 use smoltcp::iface::{Interface, Route as SmolRoute};
 use smoltcp::wire::{IpAddress, IpCidr, Ipv4Address, Ipv4Cidr, Ipv6Address, Ipv6Cidr};
 
+use crate::error::{Errno, Result};
 use crate::sync::Mutex;
 
 pub const LO_INDEX: u32 = 1;
@@ -310,4 +311,102 @@ pub fn update<T>(f: impl FnOnce(&mut Config) -> T) -> T {
     let r = f(&mut CONFIG.lock());
     super::stack::with(|s| s.apply_config());
     r
+}
+
+/// The network of `a` (host bits cleared).
+pub fn network(a: &IpCidr) -> IpCidr {
+    match a.address() {
+        IpAddress::Ipv4(v4) => {
+            let mask = !u32::MAX.checked_shr(a.prefix_len() as u32).unwrap_or(0);
+            IpCidr::new(IpAddress::Ipv4(Ipv4Address::from(u32::from(v4) & mask)), a.prefix_len())
+        }
+        IpAddress::Ipv6(v6) => {
+            let mask = !u128::MAX.checked_shr(a.prefix_len() as u32).unwrap_or(0);
+            IpCidr::new(IpAddress::Ipv6(Ipv6Address::from(u128::from(v6) & mask)), a.prefix_len())
+        }
+    }
+}
+
+/// How a new route meets an existing one to the same destination (rtnetlink's NLM_F_ flags).
+#[derive(Clone, Copy, Default)]
+pub struct RouteFlags {
+    pub excl: bool,
+    pub replace: bool,
+    pub create: bool,
+}
+
+/// The route to `dst` via `via` on `oif`, checked against the links: the device is the one
+/// named, else the one whose subnet holds the gateway (ENETUNREACH if none does).
+fn route_of(c: &Config, dst: IpCidr, via: Option<IpAddress>, oif: Option<u32>) -> Result<Route> {
+    let on_link = |gw: IpAddress| {
+        c.links
+            .iter()
+            .find(|l| l.up && l.addrs.iter().any(|a| a.contains_addr(&gw)))
+            .map(|l| l.index)
+    };
+    let ifindex = match (oif, via) {
+        (Some(i), _) => {
+            if !c.links.iter().any(|l| l.index == i) {
+                return Err(Errno::ENODEV);
+            }
+            i
+        }
+        (None, Some(gw)) => on_link(gw).ok_or(Errno::ENETUNREACH)?,
+        (None, None) => return Err(Errno::ENODEV),
+    };
+    if let Some(gw) = via {
+        if on_link(gw) != Some(ifindex) {
+            return Err(Errno::ENETUNREACH);
+        }
+    }
+    Ok(Route { dst: network(&dst), via, ifindex, protocol: RTPROT_STATIC })
+}
+
+/// Adds a route (rtnetlink's RTM_NEWROUTE, SIOCADDRT).
+pub fn add_route(
+    dst: IpCidr,
+    via: Option<IpAddress>,
+    oif: Option<u32>,
+    protocol: u8,
+    flags: RouteFlags,
+) -> Result<()> {
+    update(|c| {
+        let mut route = route_of(c, dst, via, oif)?;
+        if protocol != 0 {
+            route.protocol = protocol;
+        }
+        if let Some(i) = c.routes.iter().position(|r| r.dst == route.dst) {
+            let identical = c.routes[i].via == route.via && c.routes[i].ifindex == route.ifindex;
+            if flags.excl || (identical && !flags.replace) {
+                return Err(Errno::EEXIST);
+            }
+            if flags.replace {
+                c.routes[i] = route;
+                return Ok(());
+            }
+        } else if flags.replace && !flags.create {
+            return Err(Errno::ESRCH);
+        }
+        c.routes.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
+        c.routes.insert(0, route);
+        Ok(())
+    })
+}
+
+/// Deletes the first route to `dst` matching the gateway and device given (ESRCH if none).
+pub fn del_route(dst: IpCidr, via: Option<IpAddress>, oif: Option<u32>) -> Result<()> {
+    let dst = network(&dst);
+    update(|c| {
+        let pos = c
+            .routes
+            .iter()
+            .position(|r| {
+                r.dst == dst
+                    && via.is_none_or(|g| r.via == Some(g))
+                    && oif.is_none_or(|i| r.ifindex == i)
+            })
+            .ok_or(Errno::ESRCH)?;
+        c.routes.remove(pos);
+        Ok(())
+    })
 }

@@ -48,4 +48,4 @@ pub fn socket_metadata(ino: u64) -> crate::fs::inode::Metadata {
     common::metadata(ino)
 }
 
-pub use ifioctl::iface_ioctl;
+pub use ifioctl::{iface_ioctl, is_iface_ioctl};

@@ -100,9 +100,13 @@ impl Stack {
         match self.eth0.as_mut() {
             Some(e) => {
                 iface::apply(&mut self.iface, Some(&mut e.iface));
-                e.device.up = iface::with_config(|c| {
-                    c.links.iter().any(|l| l.index == iface::ETH0_INDEX && l.up)
+                let link = iface::with_config(|c| {
+                    c.links.iter().find(|l| l.index == iface::ETH0_INDEX).map(|l| (l.up, l.mtu))
                 });
+                if let Some((up, mtu)) = link {
+                    e.device.up = up;
+                    e.device.mtu = mtu as usize;
+                }
             }
             None => iface::apply(&mut self.iface, None),
         }

@@ -340,7 +340,7 @@ impl FileLike for NetlinkSocket {
                 let n = self.queue.lock().front().map_or(0, |d| d.len());
                 crate::mm::user::UserPtr::<i32>::new(arg).write(&(n as i32)).map(|_| 0)
             }
-            _ => crate::net::inet::iface_ioctl(cmd, arg),
+            _ => Err(Errno::ENOTTY),
         }
     }
 

@@ -492,18 +492,7 @@ fn all_routes(c: &Config) -> Vec<(Route, u8, u8, u8, Option<IpAddress>, Option<u
     v
 }
 
-fn network(a: &IpCidr) -> IpCidr {
-    match a.address() {
-        IpAddress::Ipv4(v4) => {
-            let mask = !u32::MAX.checked_shr(a.prefix_len() as u32).unwrap_or(0);
-            IpCidr::new(IpAddress::Ipv4(Ipv4Address::from(u32::from(v4) & mask)), a.prefix_len())
-        }
-        IpAddress::Ipv6(v6) => {
-            let mask = !u128::MAX.checked_shr(a.prefix_len() as u32).unwrap_or(0);
-            IpCidr::new(IpAddress::Ipv6(Ipv6Address::from(u128::from(v6) & mask)), a.prefix_len())
-        }
-    }
-}
+use iface::network;
 
 #[allow(clippy::too_many_arguments)]
 fn route_message(
@@ -598,80 +587,23 @@ fn unspecified(family: i32) -> IpAddress {
     }
 }
 
-/// The route a request describes, checked against the links.
-fn route_of(c: &Config, req: RouteRequest) -> Result<Route, Errno> {
-    let (family, dst_len, _table, _kind, dst, via, oif) = req;
-    let dst = network(&IpCidr::new(dst.unwrap_or(unspecified(family)), dst_len));
-    // The device: named, else the one whose subnet holds the gateway.
-    let on_link = |gw: IpAddress| {
-        c.links
-            .iter()
-            .find(|l| l.up && l.addrs.iter().any(|a| a.contains_addr(&gw)))
-            .map(|l| l.index)
-    };
-    let ifindex = match (oif, via) {
-        (Some(i), _) => {
-            if !c.links.iter().any(|l| l.index == i) {
-                return Err(Errno::ENODEV);
-            }
-            i
-        }
-        (None, Some(gw)) => on_link(gw).ok_or(Errno::ENETUNREACH)?,
-        (None, None) => return Err(Errno::ENODEV),
-    };
-    if let Some(gw) = via {
-        if on_link(gw) != Some(ifindex) {
-            return Err(Errno::ENETUNREACH);
-        }
-    }
-    Ok(Route { dst, via, ifindex, protocol: iface::RTPROT_STATIC })
-}
-
 fn new_route(payload: &[u8], flags: u16) -> Result<(), Errno> {
-    let req = parse_route(payload)?;
-    let (_, _, table, kind, ..) = req;
+    let (family, dst_len, table, kind, dst, via, oif) = parse_route(payload)?;
     if !matches!(table, RT_TABLE_UNSPEC | RT_TABLE_MAIN) || !matches!(kind, 0 | RTN_UNICAST) {
         return Err(Errno::EOPNOTSUPP);
     }
-    iface::update(|c| {
-        let mut route = route_of(c, req)?;
-        if payload.len() > 5 && payload[5] != 0 {
-            route.protocol = payload[5];
-        }
-        if let Some(i) = c.routes.iter().position(|r| r.dst == route.dst) {
-            let identical = c.routes[i].via == route.via && c.routes[i].ifindex == route.ifindex;
-            if flags & NLM_F_EXCL != 0 || (identical && flags & NLM_F_REPLACE == 0) {
-                return Err(Errno::EEXIST);
-            }
-            if flags & NLM_F_REPLACE != 0 {
-                c.routes[i] = route;
-                return Ok(());
-            }
-        } else if flags & NLM_F_REPLACE != 0 && flags & NLM_F_CREATE == 0 {
-            return Err(Errno::ESRCH);
-        }
-        c.routes.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
-        c.routes.insert(0, route);
-        Ok(())
-    })
+    let dst = IpCidr::new(dst.unwrap_or(unspecified(family)), dst_len);
+    let flags = iface::RouteFlags {
+        excl: flags & NLM_F_EXCL != 0,
+        replace: flags & NLM_F_REPLACE != 0,
+        create: flags & NLM_F_CREATE != 0,
+    };
+    iface::add_route(dst, via, oif, payload[5], flags)
 }
 
 fn del_route(payload: &[u8]) -> Result<(), Errno> {
     let (family, dst_len, _table, _kind, dst, via, oif) = parse_route(payload)?;
-    let dst = network(&IpCidr::new(dst.unwrap_or(unspecified(family)), dst_len));
-    iface::update(|c| {
-        let pos = c
-            .routes
-            .iter()
-            .position(|r| {
-                r.dst == dst
-                    && via.is_none_or(|g| r.via == Some(g))
-                    && oif.is_none_or(|i| r.ifindex == i)
-            })
-            .ok_or(Errno::ESRCH)?;
-        c.routes.remove(pos);
-        Ok(())
-    })
+    iface::del_route(IpCidr::new(dst.unwrap_or(unspecified(family)), dst_len), via, oif)
 }
 
 /// `ip route get ADDR`: the route a packet to RTA_DST takes.
