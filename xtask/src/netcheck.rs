@@ -17,6 +17,18 @@ use crate::util::Result;
 
 pub const HOST_TO_GUEST: &str = "net-host-to-guest";
 pub const GUEST_TO_HOST: &str = "net-guest-to-host";
+/// busybox `ip`, `ifconfig` and `route` show eth0 as the kernel command line configured it.
+pub const TOOLS: &str = "net-tools";
+/// What the tools must print (each a substring of the console).
+const TOOLS_EXPECTED: [&str; 7] = [
+    "inet 10.0.2.15/24 brd 10.0.2.255 scope global eth0",
+    "inet6 fec0::15/64 scope global",
+    "inet6 fe80::5054:ff:fe12:3456/64 scope link",
+    "default via 10.0.2.2 dev eth0",
+    "10.0.2.0/24 dev eth0",
+    "HWaddr 52:54:00:12:34:56",
+    "0.0.0.0         10.0.2.2        0.0.0.0         UG",
+];
 /// The guest port of the forward and of the guest forward.
 const GUEST_PORT: u16 = 7777;
 /// Bytes each way.
@@ -146,6 +158,42 @@ fn serve_once(listener: &TcpListener) -> std::result::Result<String, String> {
     s.write_all(&data).map_err(|e| format!("send: {e}"))?;
     s.shutdown(Shutdown::Both).map_err(|e| format!("shutdown: {e}"))?;
     Ok(format!("{} MiB served", n >> 20))
+}
+
+/// busybox's tools in a --net boot; the console must show [`TOOLS_EXPECTED`].
+pub fn tools(mut boot: Boot) -> NetResult {
+    boot.net = Some(Net::default());
+    let outcome = boot.run();
+    let host = match &outcome {
+        Ok(o) => {
+            let console = String::from_utf8_lossy(&o.console);
+            let missing: Vec<&str> =
+                TOOLS_EXPECTED.iter().copied().filter(|e| !console.contains(e)).collect();
+            if missing.is_empty() {
+                Ok(format!("{} lines as expected", TOOLS_EXPECTED.len()))
+            } else {
+                Err(format!("missing from the output: {missing:?}"))
+            }
+        }
+        Err(_) => Err("no boot".into()),
+    };
+    NetResult { outcome, host }
+}
+
+/// The commands of the tools check.
+pub fn tools_batch() -> Vec<Vec<Vec<u8>>> {
+    let command = |args: &[&str]| -> Vec<Vec<u8>> {
+        std::iter::once("/bin/busybox")
+            .chain(args.iter().copied())
+            .map(|a| a.as_bytes().to_vec())
+            .collect()
+    };
+    vec![
+        command(&["ip", "addr", "show", "dev", "eth0"]),
+        command(&["ip", "route"]),
+        command(&["ifconfig", "eth0"]),
+        command(&["route", "-n"]),
+    ]
 }
 
 /// The guest's command for each check.

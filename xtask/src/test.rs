@@ -111,6 +111,9 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
     if selected(RUN_OUTPUT_CHECK) {
         jobs.push(GuestJob::RunOutput);
     }
+    if selected(netcheck::TOOLS) {
+        jobs.push(GuestJob::Net(netcheck::TOOLS));
+    }
     for check in [netcheck::HOST_TO_GUEST, netcheck::GUEST_TO_HOST] {
         if selected(check) {
             match user.program("netcheck").map(|b| &b.path) {
@@ -491,7 +494,11 @@ impl Guest {
                 GuestJob::RunOutput => GuestResult::Run(self.run_command(&RUN_OUTPUT_COMMAND)),
                 GuestJob::Net(check) => {
                     let initrd = build_dir().join("images").join(format!("{check}.cpio"));
-                    let batch = vec![netcheck::guest_command(check)];
+                    let batch = if *check == netcheck::TOOLS {
+                        netcheck::tools_batch()
+                    } else {
+                        vec![netcheck::guest_command(check)]
+                    };
                     if let Err(e) = image::write(&self.tree, &batch, &[], &initrd) {
                         return GuestResult::Net(netcheck::NetResult {
                             outcome: Err(e),
@@ -499,10 +506,10 @@ impl Guest {
                         });
                     }
                     let boot = self.boot_params(initrd, GUEST_TIMEOUT);
-                    GuestResult::Net(if *check == netcheck::HOST_TO_GUEST {
-                        netcheck::host_to_guest(boot)
-                    } else {
-                        netcheck::guest_to_host(boot)
+                    GuestResult::Net(match *check {
+                        netcheck::HOST_TO_GUEST => netcheck::host_to_guest(boot),
+                        netcheck::TOOLS => netcheck::tools(boot),
+                        _ => netcheck::guest_to_host(boot),
                     })
                 }
                 GuestJob::Session(kind) => {
@@ -914,7 +921,7 @@ fn report_net_check(check: &str, result: &netcheck::NetResult, report: &mut Repo
         return report.fail(&name, &reason, &failure_lines(outcome, &console));
     }
     let mut reasons = Vec::new();
-    if outcome.statuses != [0] {
+    if outcome.statuses.iter().any(|s| *s != 0) || outcome.statuses.is_empty() {
         reasons.push(format!("guest statuses {:?}", outcome.statuses));
     }
     if let Err(e) = &result.host {
