@@ -188,6 +188,12 @@ pub fn base_tree(user: &UserBuild) -> Result<Tree> {
 
     tree.file("etc/passwd", 0o644, b"root:x:0:0:root:/root:/bin/sh\n".to_vec());
     tree.file("etc/group", 0o644, b"root:x:0:\n".to_vec());
+    // Name resolution of the local host, as a Debian system has it (musl and glibc read it).
+    tree.file(
+        "etc/hosts",
+        0o644,
+        b"127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n".to_vec(),
+    );
 
     tree.dir("tests", 0o755);
     for test in &user.guest_tests {

@@ -57,7 +57,7 @@ pub fn host_to_guest(mut boot: Boot) -> NetResult {
         Ok(p) => p,
         Err(e) => return NetResult { outcome: Err(e), host: Err("no free port".into()) },
     };
-    boot.net = Some(Net { forwards: vec![(port, GUEST_PORT)], guest_forwards: vec![] });
+    boot.net = Some(Net { forwards: vec![(port, GUEST_PORT)], ..Net::default() });
     std::thread::scope(|scope| {
         let guest = scope.spawn(|| boot.run());
         let started = Instant::now();
@@ -112,7 +112,7 @@ pub fn guest_to_host(mut boot: Boot) -> NetResult {
         Err(e) => return NetResult { outcome: Err(e.into()), host: Err("cannot listen".into()) },
     };
     let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
-    boot.net = Some(Net { forwards: vec![], guest_forwards: vec![(GUEST_PORT, port)] });
+    boot.net = Some(Net { guest_forwards: vec![(GUEST_PORT, port)], ..Net::default() });
     std::thread::scope(|scope| {
         let guest = scope.spawn(|| boot.run());
         let host = serve_once(&listener);
@@ -158,6 +158,125 @@ fn serve_once(listener: &TcpListener) -> std::result::Result<String, String> {
     s.write_all(&data).map_err(|e| format!("send: {e}"))?;
     s.shutdown(Shutdown::Both).map_err(|e| format!("shutdown: {e}"))?;
     Ok(format!("{} MiB served", n >> 20))
+}
+
+/// Malformed frames: the host sends random and truncated Ethernet frames to the card until
+/// the guest has counted BAD_FRAMES of them; the kernel must neither panic nor stop.
+pub const BAD_FRAMES_CHECK: &str = "net-bad-frames";
+const BAD_FRAMES: u64 = 3000;
+
+/// The guest waits (reading /proc/net/dev, no sleep deciding anything but the polling period)
+/// until eth0 has received BAD_FRAMES frames, then checks that it still talks to itself.
+pub fn bad_frames_batch() -> Vec<Vec<Vec<u8>>> {
+    let script = format!(
+        "i=0; while [ $i -lt 1200 ]; do \
+         n=$(awk -F: '/eth0:/ {{ split($2, a, \" \"); print a[2] }}' /proc/net/dev); \
+         if [ \"${{n:-0}}\" -ge {BAD_FRAMES} ]; then echo \"received $n\"; exit 0; fi; \
+         sleep 0.1; i=$((i+1)); done; echo \"only ${{n:-0}} frames\"; exit 1"
+    );
+    let sh = |s: &str| -> Vec<Vec<u8>> {
+        ["/bin/busybox", "sh", "-c", s].iter().map(|a| a.as_bytes().to_vec()).collect()
+    };
+    vec![sh(&script), sh("ip addr show dev eth0 && ifconfig eth0")]
+}
+
+/// xorshift64*: the frames are the same on every run (seed fixed), so a failure replays.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// One malformed frame: to the card's MAC, a plausible IPv4, ARP or IPv6 start (or none) with
+/// random corruption, cut at a random length.
+fn bad_frame(rng: &mut Rng) -> Vec<u8> {
+    let mut f = vec![0x52, 0x54, 0x00, 0x12, 0x34, 0x56];
+    f.extend((0..6).map(|_| rng.next() as u8));
+    let kind = rng.below(4);
+    let ethertype: u16 = match kind {
+        0 => 0x0800,
+        1 => 0x0806,
+        2 => 0x86dd,
+        _ => rng.next() as u16,
+    };
+    f.extend_from_slice(&ethertype.to_be_bytes());
+    let mut body: Vec<u8> = (0..1500).map(|_| rng.next() as u8).collect();
+    match kind {
+        0 => {
+            body[0] = 0x45;
+            body[9] = [1, 6, 17, rng.next() as u8][rng.below(4) as usize];
+            body[16..20].copy_from_slice(&[10, 0, 2, 15]);
+        }
+        1 => body[..8].copy_from_slice(&[0, 1, 8, 0, 6, 4, 0, 1 + rng.below(2) as u8]),
+        2 => {
+            body[0] = 0x60;
+            body[6] = [6, 17, 58, 0, 44, rng.next() as u8][rng.below(6) as usize];
+            body[24..40]
+                .copy_from_slice(&[0xfe, 0xc0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x15]);
+        }
+        _ => {}
+    }
+    f.extend_from_slice(&body);
+    let len = rng.below(f.len() as u64 + 1) as usize;
+    f.truncate(len.max(1));
+    f
+}
+
+pub fn bad_frames(mut boot: Boot) -> NetResult {
+    let host = match std::net::UdpSocket::bind("127.0.0.1:0") {
+        Ok(s) => s,
+        Err(e) => return NetResult { outcome: Err(e.into()), host: Err("no UDP socket".into()) },
+    };
+    let (qemu_port, host_port) = match (free_udp_port(), host.local_addr().map(|a| a.port())) {
+        (Ok(q), Ok(h)) => (q, h),
+        _ => {
+            return NetResult {
+                outcome: Err(crate::util::Error::new("no port")),
+                host: Err("no port".into()),
+            }
+        }
+    };
+    boot.net = Some(Net { udp: Some((qemu_port, host_port)), ..Net::default() });
+    std::thread::scope(|scope| {
+        let guest = scope.spawn(|| boot.run());
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let started = Instant::now();
+        let mut sent = 0u64;
+        while !guest.is_finished() && started.elapsed() < DEADLINE {
+            for _ in 0..50 {
+                // QEMU may not listen yet: a lost datagram is simply not counted by the guest.
+                let _ = host.send_to(&bad_frame(&mut rng), ("127.0.0.1", qemu_port));
+                sent += 1;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        let outcome = guest.join().expect("boot thread");
+        let console = outcome
+            .as_ref()
+            .map(|o| String::from_utf8_lossy(&o.console).into_owned())
+            .unwrap_or_default();
+        let received = console.lines().find(|l| l.starts_with("received ")).map(str::to_string);
+        let host = match received {
+            Some(r) if console.contains("inet addr:10.0.2.15") => {
+                Ok(format!("{sent} malformed frames sent, {r}, eth0 still configured"))
+            }
+            _ => Err(format!("{sent} frames sent; the guest did not report them and eth0")),
+        };
+        NetResult { outcome, host }
+    })
+}
+
+fn free_udp_port() -> Result<u16> {
+    Ok(std::net::UdpSocket::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
 /// busybox's tools in a --net boot; the console must show [`TOOLS_EXPECTED`].

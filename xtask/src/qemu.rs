@@ -85,6 +85,10 @@ pub struct Net {
     /// GUEST_FORWARD_ADDR:GUEST_PORT reach 127.0.0.1:HOST_PORT on the host (TCP). QEMU connects
     /// to the host service when it starts, once: the service must listen before the boot.
     pub guest_forwards: Vec<(u16, u16)>,
+    /// Instead of the user network: QEMU's socket netdev over UDP on 127.0.0.1, (QEMU's port,
+    /// the host's port): every datagram the host sends to QEMU's port is an Ethernet frame for
+    /// the card (the malformed-frames check uses it).
+    pub udp: Option<(u16, u16)>,
 }
 
 /// The address in the guest's network behind which `--guest-forward` services sit.
@@ -98,6 +102,9 @@ pub const NET_APPEND: &str =
 impl Net {
     /// The `-netdev` value.
     pub fn netdev(&self) -> String {
+        if let Some((local, remote)) = self.udp {
+            return format!("socket,id=net0,udp=127.0.0.1:{remote},localaddr=127.0.0.1:{local}");
+        }
         let mut v = String::from("user,id=net0,restrict=on,ipv4=on,ipv6=on");
         for (host, guest) in &self.forwards {
             v.push_str(&format!(",hostfwd=tcp:127.0.0.1:{host}-:{guest}"));

@@ -111,8 +111,10 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
     if selected(RUN_OUTPUT_CHECK) {
         jobs.push(GuestJob::RunOutput);
     }
-    if selected(netcheck::TOOLS) {
-        jobs.push(GuestJob::Net(netcheck::TOOLS));
+    for check in [netcheck::TOOLS, netcheck::BAD_FRAMES_CHECK] {
+        if selected(check) {
+            jobs.push(GuestJob::Net(check));
+        }
     }
     for check in [netcheck::HOST_TO_GUEST, netcheck::GUEST_TO_HOST] {
         if selected(check) {
@@ -494,10 +496,10 @@ impl Guest {
                 GuestJob::RunOutput => GuestResult::Run(self.run_command(&RUN_OUTPUT_COMMAND)),
                 GuestJob::Net(check) => {
                     let initrd = build_dir().join("images").join(format!("{check}.cpio"));
-                    let batch = if *check == netcheck::TOOLS {
-                        netcheck::tools_batch()
-                    } else {
-                        vec![netcheck::guest_command(check)]
+                    let batch = match *check {
+                        netcheck::TOOLS => netcheck::tools_batch(),
+                        netcheck::BAD_FRAMES_CHECK => netcheck::bad_frames_batch(),
+                        _ => vec![netcheck::guest_command(check)],
                     };
                     if let Err(e) = image::write(&self.tree, &batch, &[], &initrd) {
                         return GuestResult::Net(netcheck::NetResult {
@@ -509,6 +511,7 @@ impl Guest {
                     GuestResult::Net(match *check {
                         netcheck::HOST_TO_GUEST => netcheck::host_to_guest(boot),
                         netcheck::TOOLS => netcheck::tools(boot),
+                        netcheck::BAD_FRAMES_CHECK => netcheck::bad_frames(boot),
                         _ => netcheck::guest_to_host(boot),
                     })
                 }
