@@ -433,8 +433,11 @@ fn del_addr(payload: &[u8]) -> Result<(), Errno> {
     })
 }
 
-/// Every route as rtnetlink lists it: (route, table, type, scope, prefsrc, metric).
-fn all_routes(c: &Config) -> Vec<(Route, u8, u8, u8, Option<IpAddress>, Option<u32>)> {
+/// A route as rtnetlink lists it: (route, table, type, scope, prefsrc, metric).
+type Listed = (Route, u8, u8, u8, Option<IpAddress>, Option<u32>);
+
+/// Every route as rtnetlink lists it.
+fn all_routes(c: &Config) -> Vec<Listed> {
     let mut v = Vec::new();
     let kernel = |dst: IpCidr, ifindex: u32| Route {
         dst,
@@ -449,7 +452,7 @@ fn all_routes(c: &Config) -> Vec<(Route, u8, u8, u8, Option<IpAddress>, Option<u
             for a in l.addrs.iter().filter(|a| family_of(a.address()) == fam) {
                 let net = network(a);
                 let scope = if v6 { RT_SCOPE_UNIVERSE } else { RT_SCOPE_LINK };
-                if !(l.is_loopback() && !v6) {
+                if !l.is_loopback() || v6 {
                     v.push((
                         kernel(net, l.index),
                         RT_TABLE_MAIN,
