@@ -7,6 +7,10 @@
  *                                they are the pattern (byte i is i*7+3 mod 251), print
  *                                "fetched N", exit 0
  *
+ *   netcheck pattern FILE N      write N bytes of the pattern to FILE
+ *   netcheck verify FILE N       check that FILE is exactly N bytes of the pattern, print
+ *                                "verified N"
+ *
  * Every failure prints a line starting with "netcheck:" and exits 1. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -88,7 +92,40 @@ static int fetch(const char *addr, int port, long want) {
     return 0;
 }
 
+static int pattern_file(const char *path, long n, int verify) {
+    FILE *f = fopen(path, verify ? "r" : "w");
+    if (!f) return fail(path);
+    static unsigned char buf[65536];
+    long done = 0;
+    while (done < n || verify) {
+        size_t chunk = n - done < (long)sizeof buf ? (size_t)(n - done) : sizeof buf;
+        if (verify) {
+            size_t got = fread(buf, 1, sizeof buf, f);
+            if (got == 0) break;
+            for (size_t i = 0; i < got; i++)
+                if (done + (long)i >= n || buf[i] != (unsigned char)(((done + i) * 7 + 3) % 251)) {
+                    printf("netcheck: %s differs at byte %ld\n", path, done + (long)i);
+                    return 1;
+                }
+            done += got;
+            continue;
+        }
+        for (size_t i = 0; i < chunk; i++) buf[i] = (unsigned char)(((done + i) * 7 + 3) % 251);
+        if (fwrite(buf, 1, chunk, f) != chunk) return fail("write");
+        done += chunk;
+    }
+    if (fclose(f) != 0) return fail("close");
+    if (done != n) {
+        printf("netcheck: %s has %ld bytes, wanted %ld\n", path, done, n);
+        return 1;
+    }
+    printf("%s %ld\n", verify ? "verified" : "wrote", n);
+    return 0;
+}
+
 int main(int argc, char **argv) {
+    if (argc == 4 && strcmp(argv[1], "pattern") == 0) return pattern_file(argv[2], atol(argv[3]), 0);
+    if (argc == 4 && strcmp(argv[1], "verify") == 0) return pattern_file(argv[2], atol(argv[3]), 1);
     if (argc == 3 && strcmp(argv[1], "serve") == 0) return serve(atoi(argv[2]));
     if (argc == 5 && strcmp(argv[1], "fetch") == 0)
         return fetch(argv[2], atoi(argv[3]), atol(argv[4]));

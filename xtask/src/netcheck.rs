@@ -1,7 +1,8 @@
-//! The `--net` checks of `cargo xtask test` (docs/net.md): the host reaches a server in the
-//! guest through a `--forward`, and the guest reaches a host service through a
-//! `--guest-forward`. Both move a few MiB of data that the receiving side checks byte by byte;
-//! the guest's side is `user/programs/netcheck.c`.
+//! The `--net` checks of `cargo xtask test` (docs/net.md): the host downloads 100 MiB from
+//! busybox httpd in the guest through a `--forward`, and the guest's busybox wget downloads
+//! 100 MiB from a host service through a `--guest-forward`; the receiving side checks every
+//! byte. The guest's helper is `user/programs/netcheck.c`. Also busybox's view of eth0 and
+//! malformed frames through the card.
 //!
 //! No sleep decides anything: the host's client tries again until the guest's server answers
 //! (QEMU accepts a forwarded connection before the guest listens, then closes it), within a
@@ -31,8 +32,10 @@ const TOOLS_EXPECTED: [&str; 7] = [
 ];
 /// The guest port of the forward and of the guest forward.
 const GUEST_PORT: u16 = 7777;
-/// Bytes each way.
-const BYTES: usize = 4 << 20;
+/// The guest port whose connection tells the guest the host is done.
+const RELEASE_PORT: u16 = 7778;
+/// Bytes each way (the acceptance: 100 MiB).
+const BIG: usize = 100 << 20;
 const DEADLINE: Duration = Duration::from_secs(120);
 
 /// Byte `i` of the data both sides agree on (as netcheck.c computes it).
@@ -51,27 +54,53 @@ pub struct NetResult {
     pub host: std::result::Result<String, String>,
 }
 
-/// The host sends BYTES through the forward to the guest's echo server and checks the echo.
+/// The host downloads BIG bytes from busybox httpd in the guest through a forward and checks
+/// every byte, then releases the guest through a second forward (netcheck serve).
 pub fn host_to_guest(mut boot: Boot) -> NetResult {
-    let port = match free_port() {
-        Ok(p) => p,
-        Err(e) => return NetResult { outcome: Err(e), host: Err("no free port".into()) },
+    let (http, release) = match (free_port(), free_port()) {
+        (Ok(a), Ok(b)) if a != b => (a, b),
+        _ => {
+            return NetResult {
+                outcome: Err(crate::util::Error::new("no free port")),
+                host: Err("no free port".into()),
+            }
+        }
     };
-    boot.net = Some(Net { forwards: vec![(port, GUEST_PORT)], ..Net::default() });
+    boot.net =
+        Some(Net { forwards: vec![(http, GUEST_PORT), (release, RELEASE_PORT)], ..Net::default() });
     std::thread::scope(|scope| {
         let guest = scope.spawn(|| boot.run());
         let started = Instant::now();
         let mut last = String::from("no attempt");
+        let mut downloaded = None;
         let host = loop {
             if guest.is_finished() {
                 break Err(format!("the guest ended first; last attempt: {last}"));
             }
             if started.elapsed() > DEADLINE {
-                break Err(format!("no echo within {}s; last attempt: {last}", DEADLINE.as_secs()));
+                break Err(format!(
+                    "not done within {}s; last attempt: {last}",
+                    DEADLINE.as_secs()
+                ));
             }
-            match echo_once(port) {
-                Ok(n) => break Ok(format!("{} MiB echoed", n >> 20)),
-                Err(e) => last = e,
+            if downloaded.is_none() {
+                match http_get(http) {
+                    Ok(t) => downloaded = Some(t),
+                    Err(e) => last = e,
+                }
+            }
+            if let Some(t) = downloaded {
+                match echo_once(release, 1024) {
+                    Ok(_) => {
+                        let mb = BIG as f64 / (1 << 20) as f64;
+                        break Ok(format!(
+                            "{} MiB from httpd checked, {:.0} MB/s",
+                            BIG >> 20,
+                            mb / t
+                        ));
+                    }
+                    Err(e) => last = e,
+                }
             }
             std::thread::sleep(Duration::from_millis(200));
         };
@@ -80,11 +109,37 @@ pub fn host_to_guest(mut boot: Boot) -> NetResult {
     })
 }
 
-/// One attempt: connect, send everything (reading the echo as it comes), check it.
-fn echo_once(port: u16) -> std::result::Result<usize, String> {
+/// `GET /big` from the guest's httpd: the body must be BIG bytes of the pattern. Returns the
+/// seconds the transfer took.
+fn http_get(port: u16) -> std::result::Result<f64, String> {
+    let start = Instant::now();
     let mut s = TcpStream::connect(("127.0.0.1", port)).map_err(|e| format!("connect: {e}"))?;
     s.set_read_timeout(Some(Duration::from_secs(60))).map_err(|e| e.to_string())?;
-    let data: Vec<u8> = (0..BYTES).map(pattern).collect();
+    s.write_all(b"GET /big HTTP/1.0\r\n\r\n").map_err(|e| format!("request: {e}"))?;
+    let mut got = Vec::with_capacity(BIG + 4096);
+    s.read_to_end(&mut got).map_err(|e| format!("receive: {e}"))?;
+    let Some(split) = got.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return Err(format!("no HTTP header in {} bytes (guest not serving yet?)", got.len()));
+    };
+    let head = String::from_utf8_lossy(&got[..split]).into_owned();
+    if !head.starts_with("HTTP/1.") || !head.contains(" 200 ") {
+        return Err(format!("answer {:?}", head.lines().next().unwrap_or("")));
+    }
+    let body = &got[split + 4..];
+    if body.len() != BIG {
+        return Err(format!("body of {} bytes, wanted {BIG}", body.len()));
+    }
+    if let Some(at) = body.iter().enumerate().position(|(i, b)| *b != pattern(i)) {
+        return Err(format!("body differs at byte {at}"));
+    }
+    Ok(start.elapsed().as_secs_f64())
+}
+
+/// One attempt: connect, send `bytes` of the pattern (reading the echo as it comes), check it.
+fn echo_once(port: u16, bytes: usize) -> std::result::Result<usize, String> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).map_err(|e| format!("connect: {e}"))?;
+    s.set_read_timeout(Some(Duration::from_secs(60))).map_err(|e| e.to_string())?;
+    let data: Vec<u8> = (0..bytes).map(pattern).collect();
     let mut reader = s.try_clone().map_err(|e| e.to_string())?;
     let echo = std::thread::spawn(move || {
         let mut got = Vec::new();
@@ -99,13 +154,14 @@ fn echo_once(port: u16) -> std::result::Result<usize, String> {
     sent.map_err(|e| format!("send: {e}"))?;
     r.map_err(|e| format!("receive: {e}"))?;
     if got != data {
-        let at = got.iter().zip(&data).position(|(a, b)| a != b).unwrap_or(got.len().min(BYTES));
+        let at = got.iter().zip(&data).position(|(a, b)| a != b).unwrap_or(got.len().min(bytes));
         return Err(format!("echo differs: {} bytes back, first difference at {at}", got.len()));
     }
     Ok(got.len())
 }
 
-/// The guest fetches BYTES from a service on the host's 127.0.0.1 through a guest forward.
+/// The guest's busybox wget fetches BIG bytes from an HTTP service on the host's 127.0.0.1
+/// through a guest forward; netcheck verifies the file.
 pub fn guest_to_host(mut boot: Boot) -> NetResult {
     let listener = match TcpListener::bind("127.0.0.1:0") {
         Ok(l) => l,
@@ -117,11 +173,20 @@ pub fn guest_to_host(mut boot: Boot) -> NetResult {
         let guest = scope.spawn(|| boot.run());
         let host = serve_once(&listener);
         let outcome = guest.join().expect("boot thread");
+        let verified = outcome
+            .as_ref()
+            .map(|o| String::from_utf8_lossy(&o.console).contains(&format!("verified {BIG}")))
+            .unwrap_or(false);
+        let host = match host {
+            Ok(h) if verified => Ok(h),
+            Ok(h) => Err(format!("{h}, but the guest did not verify it")),
+            Err(e) => Err(e),
+        };
         NetResult { outcome, host }
     })
 }
 
-/// Takes QEMU's connection, reads "GET N\n", sends N bytes of the pattern and closes.
+/// Takes QEMU's connection, reads an HTTP request, answers with BIG bytes of the pattern.
 fn serve_once(listener: &TcpListener) -> std::result::Result<String, String> {
     listener.set_nonblocking(true).map_err(|e| e.to_string())?;
     let started = Instant::now();
@@ -141,7 +206,7 @@ fn serve_once(listener: &TcpListener) -> std::result::Result<String, String> {
     s.set_read_timeout(Some(DEADLINE)).map_err(|e| e.to_string())?;
     let mut request = Vec::new();
     let mut byte = [0u8; 1];
-    while request.last() != Some(&b'\n') {
+    while !request.ends_with(b"\r\n\r\n") {
         match s.read(&mut byte) {
             Ok(0) => return Err(format!("EOF after {:?}", String::from_utf8_lossy(&request))),
             Ok(_) => request.push(byte[0]),
@@ -149,15 +214,42 @@ fn serve_once(listener: &TcpListener) -> std::result::Result<String, String> {
         }
     }
     let text = String::from_utf8_lossy(&request);
-    let n: usize = text
-        .trim()
-        .strip_prefix("GET ")
-        .and_then(|n| n.parse().ok())
-        .ok_or_else(|| format!("bad request {text:?}"))?;
-    let data: Vec<u8> = (0..n).map(pattern).collect();
-    s.write_all(&data).map_err(|e| format!("send: {e}"))?;
-    s.shutdown(Shutdown::Both).map_err(|e| format!("shutdown: {e}"))?;
-    Ok(format!("{} MiB served", n >> 20))
+    if !text.starts_with("GET /big ") {
+        return Err(format!("unexpected request {:?}", text.lines().next().unwrap_or("")));
+    }
+    let start = Instant::now();
+    let head = format!(
+        "HTTP/1.0 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {BIG}\r\n\r\n"
+    );
+    let data: Vec<u8> = (0..BIG).map(pattern).collect();
+    s.write_all(head.as_bytes())
+        .and_then(|()| s.write_all(&data))
+        .map_err(|e| format!("send: {e}"))?;
+    let _ = s.shutdown(Shutdown::Write);
+    let mb = BIG as f64 / (1 << 20) as f64;
+    Ok(format!("{} MiB served to wget, {:.0} MB/s", BIG >> 20, mb / start.elapsed().as_secs_f64()))
+}
+
+/// The guest's commands for each check.
+pub fn guest_batch(check: &str) -> Vec<Vec<Vec<u8>>> {
+    let command =
+        |args: &[&str]| -> Vec<Vec<u8>> { args.iter().map(|a| a.as_bytes().to_vec()).collect() };
+    let (big, port, release) = (BIG.to_string(), GUEST_PORT.to_string(), RELEASE_PORT.to_string());
+    if check == HOST_TO_GUEST {
+        vec![
+            command(&["/bin/busybox", "mkdir", "-p", "/tmp/www"]),
+            command(&["/bin/netcheck", "pattern", "/tmp/www/big", &big]),
+            // Without -f busybox httpd goes to the background.
+            command(&["/bin/busybox", "httpd", "-p", &port, "-h", "/tmp/www"]),
+            command(&["/bin/netcheck", "serve", &release]),
+        ]
+    } else {
+        let url = format!("http://{GUEST_FORWARD_ADDR}:{port}/big");
+        vec![
+            command(&["/bin/busybox", "wget", "-q", "-O", "/tmp/big", &url]),
+            command(&["/bin/netcheck", "verify", "/tmp/big", &big]),
+        ]
+    }
 }
 
 /// Malformed frames: the host sends random and truncated Ethernet frames to the card until
@@ -313,21 +405,4 @@ pub fn tools_batch() -> Vec<Vec<Vec<u8>>> {
         command(&["ifconfig", "eth0"]),
         command(&["route", "-n"]),
     ]
-}
-
-/// The guest's command for each check.
-pub fn guest_command(check: &str) -> Vec<Vec<u8>> {
-    let port = GUEST_PORT.to_string();
-    let args: Vec<String> = if check == HOST_TO_GUEST {
-        vec!["/bin/netcheck".into(), "serve".into(), port]
-    } else {
-        vec![
-            "/bin/netcheck".into(),
-            "fetch".into(),
-            GUEST_FORWARD_ADDR.into(),
-            port,
-            BYTES.to_string(),
-        ]
-    };
-    args.into_iter().map(String::into_bytes).collect()
 }

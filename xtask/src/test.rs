@@ -499,7 +499,7 @@ impl Guest {
                     let batch = match *check {
                         netcheck::TOOLS => netcheck::tools_batch(),
                         netcheck::BAD_FRAMES_CHECK => netcheck::bad_frames_batch(),
-                        _ => vec![netcheck::guest_command(check)],
+                        _ => netcheck::guest_batch(check),
                     };
                     if let Err(e) = image::write(&self.tree, &batch, &[], &initrd) {
                         return GuestResult::Net(netcheck::NetResult {
