@@ -114,9 +114,10 @@ impl EthDevice {
         false
     }
 
-    /// Whether a frame has arrived or queued frames wait for the device.
+    /// Whether a frame has arrived or queued frames wait for the device (the timer tick asks,
+    /// so a frame whose interrupt was not raised waits a tick at most).
     pub fn has_work(&mut self) -> bool {
-        !self.queue.is_empty()
+        !self.queue.is_empty() || self.dev.rx_pending()
     }
 
     fn send_now(&mut self, frame: &[u8]) {

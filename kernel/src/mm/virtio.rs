@@ -127,6 +127,11 @@ impl VirtioNet {
         !self.raw.ack_interrupt().is_empty()
     }
 
+    /// Whether a received frame waits.
+    pub fn rx_pending(&self) -> bool {
+        self.raw.poll_receive().is_some()
+    }
+
     /// Lends `buf` to the receive queue.
     fn post_rx(&mut self, mut buf: Box<[u8]>) {
         // SAFETY: `buf` is heap memory that is moved into `self.rx` under its token right away
