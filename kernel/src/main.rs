@@ -16,6 +16,7 @@ extern crate alloc;
 pub mod arch;
 pub mod cap;
 pub mod cmdline;
+pub mod drivers;
 pub mod error;
 pub mod event;
 pub mod fs;
@@ -70,6 +71,8 @@ pub fn kernel_main(boot: BootInfo) -> ! {
     ] {
         fs::mount_at_boot(path, fs_type);
     }
+    drivers::probe();
+    net::inet::init();
     procfs::init();
     fs::mount_at_boot("/proc", "proc");
     fs::tty::console();

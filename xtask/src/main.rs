@@ -17,6 +17,7 @@ mod host_bin;
 mod image;
 mod lint;
 mod modgraph;
+mod netcheck;
 mod pty;
 mod qemu;
 mod real;
@@ -46,6 +47,14 @@ commands:
       --timeout SECS              give up after SECS seconds (exit 103)
       --append STR                kernel command line
       --kernel ELF                boot this kernel instead of building kernel/
+      --net                       a virtio-net card (eth0, 10.0.2.15/24, fec0::15/64) on
+                                  QEMU's user network with restrict=on: nothing outside
+                                  is reachable but the forwards below
+      --forward HOST:GUEST        host 127.0.0.1:HOST reaches guest port GUEST (TCP;
+                                  repeatable; implies --net)
+      --guest-forward GUEST:HOST  guest connections to 10.0.2.100:GUEST reach host
+                                  127.0.0.1:HOST, which must listen before the boot
+                                  (TCP; repeatable; implies --net)
       -v                          show the kernel log and the boot time
   test [-v] [--tcg|--kvm] [--kernel ELF] [FILTER]
                                   host unit tests, guest tests on POSIX-X and on Linux

@@ -22,6 +22,7 @@ pub const LAYERS: &[&[&str]] = &[
     &["fs"],
     &["event"],
     &["task"],
+    &["drivers"],
     &["mm"],
     &["log", "random", "cmdline"],
     &["arch"],

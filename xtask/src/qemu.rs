@@ -74,6 +74,56 @@ pub enum LogEcho {
     Nothing,
 }
 
+/// QEMU's user network for `--net` (docs/net.md): `restrict=on`, so the guest reaches nothing
+/// outside but what the forwards name, all of them on the host's 127.0.0.1.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Net {
+    /// `--forward HOST_PORT:GUEST_PORT`: 127.0.0.1:HOST_PORT on the host reaches the guest's
+    /// GUEST_PORT (TCP).
+    pub forwards: Vec<(u16, u16)>,
+    /// `--guest-forward GUEST_PORT:HOST_PORT`: the guest's connections to
+    /// GUEST_FORWARD_ADDR:GUEST_PORT reach 127.0.0.1:HOST_PORT on the host (TCP). QEMU connects
+    /// to the host service when it starts, once: the service must listen before the boot.
+    pub guest_forwards: Vec<(u16, u16)>,
+    /// Instead of the user network: QEMU's socket netdev over UDP on 127.0.0.1, (QEMU's port,
+    /// the host's port): every datagram the host sends to QEMU's port is an Ethernet frame for
+    /// the card (the malformed-frames check uses it).
+    pub udp: Option<(u16, u16)>,
+}
+
+/// The address in the guest's network behind which `--guest-forward` services sit.
+pub const GUEST_FORWARD_ADDR: &str = "10.0.2.100";
+/// The kernel command line for QEMU's user network: Linux's `ip=` for IPv4 and POSIX-X's
+/// `posix-x.ip6=` for IPv6 (QEMU's defaults: 10.0.2.0/24 with the host at 10.0.2.2, fec0::/64
+/// with the host at fec0::2).
+pub const NET_APPEND: &str =
+    "ip=10.0.2.15::10.0.2.2:255.255.255.0::eth0:off posix-x.ip6=fec0::15/64,fec0::2";
+
+impl Net {
+    /// The `-netdev` value.
+    pub fn netdev(&self) -> String {
+        if let Some((local, remote)) = self.udp {
+            return format!("socket,id=net0,udp=127.0.0.1:{remote},localaddr=127.0.0.1:{local}");
+        }
+        let mut v = String::from("user,id=net0,restrict=on,ipv4=on,ipv6=on");
+        for (host, guest) in &self.forwards {
+            v.push_str(&format!(",hostfwd=tcp:127.0.0.1:{host}-:{guest}"));
+        }
+        for (guest, host) in &self.guest_forwards {
+            v.push_str(&format!(",guestfwd=tcp:{GUEST_FORWARD_ADDR}:{guest}-tcp:127.0.0.1:{host}"));
+        }
+        v
+    }
+
+    /// Parses `A:B` (two ports) for `--forward` and `--guest-forward`.
+    pub fn parse_pair(option: &str, v: &str) -> crate::util::Result<(u16, u16)> {
+        let bad = || crate::util::Error::new(format!("{option}: expected PORT:PORT, got {v}"));
+        let (a, b) = v.split_once(':').ok_or_else(bad)?;
+        let port = |s: &str| s.parse::<u16>().ok().filter(|p| *p != 0);
+        Ok((port(a).ok_or_else(bad)?, port(b).ok_or_else(bad)?))
+    }
+}
+
 pub struct Boot {
     pub accel: Accel,
     pub mem: String,
@@ -83,6 +133,8 @@ pub struct Boot {
     pub timeout: Option<Duration>,
     pub console: Console,
     pub log_echo: LogEcho,
+    /// A virtio-net card on QEMU's user network (`--net`); none without.
+    pub net: Option<Net>,
 }
 
 /// What happened during a boot.
@@ -232,8 +284,27 @@ impl Boot {
             .arg(&self.kernel)
             .arg("-initrd")
             .arg(&self.initrd)
-            .arg("-append")
-            .arg(&self.append);
+            .arg("-append");
+        match &self.net {
+            Some(net) => {
+                cmd.arg(format!("{} {NET_APPEND}", self.append).trim()).args([
+                    "-netdev",
+                    &net.netdev(),
+                    "-device",
+                    "virtio-net-pci,netdev=net0",
+                ]);
+                // For debugging: every frame of the card in a pcap file.
+                if let Some(path) = std::env::var_os("POSIX_X_PCAP") {
+                    let mut file =
+                        std::ffi::OsString::from("filter-dump,id=pcap0,netdev=net0,file=");
+                    file.push(path);
+                    cmd.arg("-object").arg(file);
+                }
+            }
+            None => {
+                cmd.arg(&self.append);
+            }
+        }
         cmd
     }
 
@@ -617,6 +688,7 @@ ctl: .byte {}
             timeout: Some(timeout),
             console: Console::Capture,
             log_echo: LogEcho::Nothing,
+            net: None,
         };
         boot.run().unwrap()
     }

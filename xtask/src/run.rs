@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::build::{build_kernel, build_user};
-use crate::qemu::{Accel, Boot, Console, LogEcho};
+use crate::qemu::{Accel, Boot, Console, LogEcho, Net};
 use crate::util::{build_dir, Args, Error, Result};
 use crate::{deps, host_bin, image};
 
@@ -64,6 +64,7 @@ struct RunOptions {
     timeout: Option<Duration>,
     verbose: bool,
     command: Vec<OsString>,
+    net: Option<Net>,
 }
 
 fn parse(args: Vec<OsString>) -> Result<RunOptions> {
@@ -75,6 +76,7 @@ fn parse(args: Vec<OsString>) -> Result<RunOptions> {
         timeout: None,
         verbose: false,
         command: Vec::new(),
+        net: None,
     };
     while let Some(arg) = args.next() {
         match arg.to_str() {
@@ -99,7 +101,17 @@ fn parse(args: Vec<OsString>) -> Result<RunOptions> {
                 o.timeout = Some(Duration::from_secs_f64(secs));
             }
             Some("-v" | "--verbose") => o.verbose = true,
-            Some("--net") => return Err(Error::new("--net is not supported yet")),
+            Some("--net") => {
+                o.net.get_or_insert_with(Net::default);
+            }
+            Some("--forward") => {
+                let pair = Net::parse_pair("--forward", &args.value("--forward")?)?;
+                o.net.get_or_insert_with(Net::default).forwards.push(pair);
+            }
+            Some("--guest-forward") => {
+                let pair = Net::parse_pair("--guest-forward", &args.value("--guest-forward")?)?;
+                o.net.get_or_insert_with(Net::default).guest_forwards.push(pair);
+            }
             Some("--") => {
                 o.command = args.rest();
                 break;
@@ -118,7 +130,7 @@ fn parse(args: Vec<OsString>) -> Result<RunOptions> {
 }
 
 /// `cargo xtask run [--tcg] [--kvm] [--mem SIZE] [--overlay DIR]... [--host-bin PATH...]
-/// [--timeout SECS] [-v] [-- CMD ARGS...]`
+/// [--timeout SECS] [--net] [--forward H:G]... [--guest-forward G:H]... [-v] [-- CMD ARGS...]`
 pub fn command(args: Vec<OsString>) -> Result<u8> {
     let o = parse(args)?;
     deps::ensure()?;
@@ -148,6 +160,7 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
         timeout: o.timeout,
         console: if interactive { Console::Inherit } else { Console::Stream },
         log_echo: if o.verbose { LogEcho::All } else { LogEcho::Important },
+        net: o.net.clone(),
     };
     let outcome = boot.run()?;
 

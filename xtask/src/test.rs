@@ -21,7 +21,7 @@ use crate::util::{
     build_dir, kill_process_group, parallel_map, repo_root, secs, status_code, wait_with_timeout,
     Args, Error, Result,
 };
-use crate::{deps, examples, real, session};
+use crate::{deps, examples, netcheck, real, session};
 
 const GUEST_TIMEOUT: Duration = Duration::from_secs(120);
 const NATIVE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -125,6 +125,24 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
             &RUN_OUTPUT_COMMAND,
             RUN_OUTPUT_EXPECTED,
         )));
+    }
+    for check in [netcheck::TOOLS, netcheck::BAD_FRAMES_CHECK] {
+        if selected(check) {
+            jobs.push(GuestJob::Net(check));
+        }
+    }
+    for check in [netcheck::HOST_TO_GUEST, netcheck::GUEST_TO_HOST] {
+        if selected(check) {
+            match user.program("netcheck").map(|b| &b.path) {
+                None => println!("skip posix-x/{check}: no user/programs/netcheck.c"),
+                Some(Err(e)) => report.fail(
+                    &format!("posix-x/{check}"),
+                    "netcheck.c did not compile",
+                    &e.lines().map(str::to_string).collect::<Vec<_>>(),
+                ),
+                Some(Ok(_)) => jobs.push(GuestJob::Net(check)),
+            }
+        }
     }
     if selected(DYNAMIC_CHECK) {
         match user.program("hello-dynamic").map(|b| &b.path) {
@@ -267,6 +285,8 @@ enum GuestJob<'a> {
     Watchdog,
     /// `cargo xtask run -- CMD` as a user runs it: the terminal shows the guest's output only.
     RunOutput(RunCheck),
+    /// A `--net` boot: host and guest exchange data through a forward (netcheck.rs).
+    Net(&'static str),
 }
 
 /// `cargo xtask run [--host-bin PATH...] -- COMMAND` must print `expected` and nothing else.
@@ -309,6 +329,7 @@ enum GuestResult {
     /// The exit status, stdout and stderr of a `cargo xtask run` (None: it timed out).
     Run(Result<Option<(i32, String, String)>>),
     Session(std::result::Result<session::Summary, session::Failure>),
+    Net(netcheck::NetResult),
 }
 
 #[derive(Default)]
@@ -445,6 +466,7 @@ impl Guest {
             timeout: Some(timeout),
             console: Console::Capture,
             log_echo: LogEcho::Nothing,
+            net: None,
         }
     }
 
@@ -563,6 +585,27 @@ impl Guest {
                     GuestResult::Boot(result)
                 }
                 GuestJob::RunOutput(check) => GuestResult::Run(self.run_command(check)),
+                GuestJob::Net(check) => {
+                    let initrd = build_dir().join("images").join(format!("{check}.cpio"));
+                    let batch = match *check {
+                        netcheck::TOOLS => netcheck::tools_batch(),
+                        netcheck::BAD_FRAMES_CHECK => netcheck::bad_frames_batch(),
+                        _ => netcheck::guest_batch(check),
+                    };
+                    if let Err(e) = image::write(&self.tree, &batch, &[], &initrd) {
+                        return GuestResult::Net(netcheck::NetResult {
+                            outcome: Err(e),
+                            host: Err("no image".into()),
+                        });
+                    }
+                    let boot = self.boot_params(initrd, GUEST_TIMEOUT);
+                    GuestResult::Net(match *check {
+                        netcheck::HOST_TO_GUEST => netcheck::host_to_guest(boot),
+                        netcheck::TOOLS => netcheck::tools(boot),
+                        netcheck::BAD_FRAMES_CHECK => netcheck::bad_frames(boot),
+                        _ => netcheck::guest_to_host(boot),
+                    })
+                }
                 GuestJob::Session(kind) => {
                     let initrd = build_dir().join("images").join(format!("{}.cpio", kind.name()));
                     if let Err(e) =
@@ -615,6 +658,9 @@ impl Guest {
             }
             (GuestJob::RunOutput(check), GuestResult::Run(result)) => {
                 report_run_output(check, result, report)
+            }
+            (GuestJob::Net(check), GuestResult::Net(result)) => {
+                report_net_check(check, result, report)
             }
             _ => unreachable!("each job gives its kind of result"),
         });
@@ -966,6 +1012,31 @@ fn report_fuzz_check(result: &Result<Outcome>, report: &mut Report) {
         &name,
         &format!("{rounds} rounds (`fuzz {args}`), no panic, {}", secs(outcome.total_time)),
     );
+}
+
+/// A `--net` check: the guest's side exited 0 and the host's side saw all the data.
+fn report_net_check(check: &str, result: &netcheck::NetResult, report: &mut Report) {
+    let name = format!("posix-x/{check}");
+    let outcome = match &result.outcome {
+        Ok(o) => o,
+        Err(e) => return report.fail(&name, &e.to_string(), &[]),
+    };
+    let console = String::from_utf8_lossy(&outcome.console);
+    if let Some(reason) = boot_failure(outcome) {
+        return report.fail(&name, &reason, &failure_lines(outcome, &console));
+    }
+    let mut reasons = Vec::new();
+    if outcome.statuses.iter().any(|s| *s != 0) || outcome.statuses.is_empty() {
+        reasons.push(format!("guest statuses {:?}", outcome.statuses));
+    }
+    if let Err(e) = &result.host {
+        reasons.push(format!("host: {e}"));
+    }
+    if !reasons.is_empty() {
+        return report.fail(&name, &reasons.join("; "), &failure_lines(outcome, &console));
+    }
+    let host = result.host.as_deref().unwrap_or_default();
+    report.ok(&name, &format!("{host}, {}", secs(outcome.total_time)));
 }
 
 /// A panic, a timeout or no power-off.

@@ -8,13 +8,14 @@ pub mod io;
 pub mod page_table;
 pub mod shared;
 pub mod user;
+pub mod virtio;
 pub mod vm;
 
 use crate::arch::boot::BootInfo;
 use crate::arch::{KERNEL_BASE, PHYS_OFFSET};
 use core::sync::atomic::{AtomicBool, Ordering};
 use frame::PAGE_SIZE;
-use page_table::{PageTable, PTE_GLOBAL, PTE_NX, PTE_WRITABLE};
+use page_table::{PageTable, PTE_GLOBAL, PTE_NX, PTE_UNCACHED, PTE_WRITABLE};
 use spin::Once;
 
 pub fn phys_to_virt(pa: u64) -> u64 {
@@ -130,6 +131,17 @@ pub fn init(boot: &BootInfo) {
     let mut pa = 0;
     while pa < (image.1 + huge - 1) & !(huge - 1) {
         kpt.map_huge(KERNEL_BASE + pa, pa, PTE_WRITABLE | PTE_GLOBAL).expect("kernel image map");
+        pa += huge;
+    }
+    // The 32-bit PCI hole, where the firmware puts device BARs: uncached, never executable,
+    // in the direct map at the same offset as RAM (mm/virtio.rs maps BAR addresses there).
+    let mut pa = virtio::MMIO_WINDOW.0;
+    while pa < virtio::MMIO_WINDOW.1 {
+        let ram = boot.ram().iter().any(|&(s, e)| s < pa + huge && pa < e);
+        if !ram {
+            kpt.map_huge(PHYS_OFFSET + pa, pa, PTE_WRITABLE | PTE_GLOBAL | PTE_NX | PTE_UNCACHED)
+                .expect("device memory map");
+        }
         pa += huge;
     }
     // Global pages need CR4.PGE.

@@ -11,6 +11,8 @@ pub const PTE_PRESENT: u64 = 1 << 0;
 pub const PTE_WRITABLE: u64 = 1 << 1;
 pub const PTE_USER: u64 = 1 << 2;
 pub const PTE_HUGE: u64 = 1 << 7;
+/// Write-through and cache-disable (PWT | PCD): device memory.
+pub const PTE_UNCACHED: u64 = (1 << 3) | (1 << 4);
 pub const PTE_GLOBAL: u64 = 1 << 8;
 /// Software bit: a read-only entry of a writable mapping whose frame is shared copy-on-write.
 pub const PTE_COW: u64 = 1 << 9;

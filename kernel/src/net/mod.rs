@@ -3,6 +3,7 @@
 //! installed at boot, because `net` sits below `process` (DESIGN.md §1).
 
 pub mod inet;
+pub mod netlink;
 pub mod options;
 pub mod unix;
 

@@ -32,7 +32,7 @@ pub fn on_irq(frame: &mut TrapFrame, irq: u8) {
             crate::net::inet::on_tick();
         }
         IRQ_COM1 => crate::fs::tty::console::on_receive_interrupt(),
-        _ => {}
+        other => crate::net::inet::on_irq(other),
     }
 }
 

@@ -9,6 +9,7 @@ mod fd;
 mod fdinfo;
 mod generated;
 mod link;
+mod net;
 mod pid;
 mod process_files;
 mod root;

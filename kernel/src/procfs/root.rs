@@ -28,6 +28,7 @@ static GLOBAL: &[Entry] = &[
     Entry { id: 9, name: "sys", node: Node::Dir(SYS) },
     Entry { id: 10, name: "sysvipc", node: Node::Dir(super::sysvipc::DIR) },
     Entry { id: 11, name: "locks", node: Node::File(sf::locks, 0o444) },
+    Entry { id: 12, name: "net", node: Node::Dir(super::net::DIR) },
 ];
 
 static SYS: &[Entry] = &[

@@ -208,6 +208,10 @@ pub fn ioctl(fd: i32, cmd: u32, arg: u64) -> Result<i64> {
             if f.is_path_only() {
                 return Err(Errno::EBADF);
             }
+            // Interface requests work on any socket, as Linux's sock_ioctl passes them on.
+            if crate::net::inet::is_iface_ioctl(cmd) && f.file().as_socket().is_some() {
+                return crate::net::inet::iface_ioctl(cmd, arg);
+            }
             f.file().ioctl(cmd, arg)
         }
     }

@@ -93,6 +93,7 @@ pub fn socket(domain: i32, ty: i32, protocol: i32) -> Result<i64> {
             crate::net::unix::create(ty)?
         }
         AF_INET | AF_INET6 => crate::net::inet::create(domain, ty, protocol)?,
+        crate::net::netlink::AF_NETLINK => crate::net::netlink::create(ty, protocol)?,
         _ => return Err(Errno::EAFNOSUPPORT),
     };
     install_socket(sock, flags).map(|fd| fd as i64)
@@ -101,11 +102,14 @@ pub fn socket(domain: i32, ty: i32, protocol: i32) -> Result<i64> {
 pub fn socketpair(domain: i32, ty: i32, protocol: i32, sv: u64) -> Result<i64> {
     let (ty, flags) = split_type(ty)?;
     if domain != AF_UNIX {
-        return Err(if domain == AF_INET || domain == AF_INET6 {
-            Errno::EOPNOTSUPP
-        } else {
-            Errno::EAFNOSUPPORT
-        });
+        return Err(
+            if domain == AF_INET || domain == AF_INET6 || domain == crate::net::netlink::AF_NETLINK
+            {
+                Errno::EOPNOTSUPP
+            } else {
+                Errno::EAFNOSUPPORT
+            },
+        );
     }
     if protocol != 0 && protocol != 1 {
         return Err(Errno::EPROTONOSUPPORT);

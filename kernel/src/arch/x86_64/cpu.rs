@@ -44,6 +44,17 @@ pub unsafe fn outl(port: u16, value: u32) {
     }
 }
 
+/// # Safety
+/// As for `outb`.
+pub unsafe fn inl(port: u16) -> u32 {
+    let value: u32;
+    // SAFETY: per the contract.
+    unsafe {
+        asm!("in eax, dx", out("eax") value, in("dx") port, options(nomem, nostack, preserves_flags))
+    }
+    value
+}
+
 pub fn rdmsr(msr: u32) -> u64 {
     let (lo, hi): (u32, u32);
     // SAFETY: reading an architectural MSR that exists on every x86-64 CPU.

@@ -5,6 +5,7 @@ pub mod context;
 pub mod cpu;
 pub mod gdt;
 pub mod mem;
+pub mod pci;
 pub mod percpu;
 pub mod pic;
 pub mod power;

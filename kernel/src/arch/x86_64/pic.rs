@@ -41,6 +41,21 @@ pub fn init() {
     outb(0x40, (divisor >> 8) as u8);
 }
 
+/// Lets `irq` (a device's INTx line, as the firmware routed it) through the PIC pair. The
+/// firmware has already made the PCI lines level-triggered (ELCR); the handler must silence
+/// the device before interrupts are enabled again.
+pub fn unmask(irq: u8) {
+    if irq >= 16 || irq == IRQ_TIMER {
+        return;
+    }
+    if irq < 8 {
+        outb(0x21, inb(0x21) & !(1 << irq));
+    } else {
+        outb(0xa1, inb(0xa1) & !(1 << (irq - 8)));
+        outb(0x21, inb(0x21) & !(1 << 2));
+    }
+}
+
 /// Sends end-of-interrupt before the handler runs (it may switch threads). Returns false for a
 /// spurious IRQ 7/15, which must not be handled or acknowledged at the interrupting chip.
 pub fn acknowledge(irq: u8) -> bool {

@@ -27,12 +27,14 @@ pub fn wait<T>(
         .map_err(|e| crate::net::options::SocketOptions::wait_errno(e, timeout_ns))
 }
 
-/// Only the loopback addresses are reachable (there is no other interface): all of
-/// 127.0.0.0/8 (the stack takes packets for any address, `Interface::set_any_ip`) and ::1.
+/// The loopback addresses are reachable, all of 127.0.0.0/8 (the stack takes packets for any
+/// address, `Interface::set_any_ip`) and ::1, and what eth0 reaches.
 pub fn reachable(a: IpAddress) -> bool {
     match a {
-        IpAddress::Ipv4(v4) => v4.octets()[0] == 127,
-        IpAddress::Ipv6(v6) => v6 == Ipv6Address::LOCALHOST,
+        IpAddress::Ipv4(v4) if v4.octets()[0] == 127 => true,
+        IpAddress::Ipv6(v6) if v6 == Ipv6Address::LOCALHOST => true,
+        // eth0's addresses and what its routes reach (iface.rs).
+        _ => super::iface::reachable(a),
     }
 }
 
@@ -52,9 +54,15 @@ pub fn listen_addr(a: Option<IpAddress>, _family: i32) -> Option<IpAddress> {
     a
 }
 
-/// The source address of packets to `dest` (the loopback's own address, 127.0.0.1 for all of
-/// 127.0.0.0/8, as Linux's route for lo).
+/// The source address of packets to `dest` (eth0's address when they leave through eth0, the
+/// destination itself when it is one of ours, else the loopback's address).
 pub fn source_for(dest: IpAddress) -> IpAddress {
+    if let Some(src) = super::iface::eth0_source_for(dest) {
+        return src;
+    }
+    if super::iface::is_local(dest) && !super::iface::is_loopback(dest) {
+        return dest;
+    }
     match dest {
         IpAddress::Ipv4(_) => IpAddress::Ipv4(Ipv4Address::new(127, 0, 0, 1)),
         IpAddress::Ipv6(_) => IpAddress::Ipv6(Ipv6Address::LOCALHOST),
@@ -63,7 +71,11 @@ pub fn source_for(dest: IpAddress) -> IpAddress {
 
 /// Is `a` one of our addresses (bind may only name those, or any)?
 pub fn local(a: IpAddress) -> bool {
-    reachable(a)
+    match a {
+        // All of 127.0.0.0/8 is the loopback's, as on Linux.
+        IpAddress::Ipv4(v4) if v4.octets()[0] == 127 => true,
+        _ => super::iface::is_local(a),
+    }
 }
 
 static NEXT_INO: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(1 << 32);

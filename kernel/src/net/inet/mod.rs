@@ -2,6 +2,8 @@
 
 mod addr;
 mod common;
+pub mod iface;
+mod ifioctl;
 mod ports;
 mod sockopt;
 pub mod stack;
@@ -32,4 +34,19 @@ pub fn create(family: i32, sock_type: i32, protocol: i32) -> Result<Arc<dyn File
     }
 }
 
-pub use stack::on_tick;
+pub use stack::{init, on_irq, on_tick};
+
+/// The counters of link `index` (zero for `lo`, whose packets are not counted).
+pub fn link_stats(index: u32) -> crate::drivers::net::Stats {
+    if index != iface::ETH0_INDEX {
+        return crate::drivers::net::Stats::default();
+    }
+    stack::peek(|s| s.eth0.as_ref().map(|e| e.device.stats)).unwrap_or_default()
+}
+
+/// The metadata every socket file shows (sockfs).
+pub fn socket_metadata(ino: u64) -> crate::fs::inode::Metadata {
+    common::metadata(ino)
+}
+
+pub use ifioctl::{iface_ioctl, is_iface_ioctl};

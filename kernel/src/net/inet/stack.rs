@@ -1,8 +1,10 @@
-//! The IP stack: one smoltcp interface on a loopback device holding 127.0.0.1/8 and ::1, and
-//! every TCP/UDP socket. `with` runs an operation on the stack and then pumps packets through
-//! the loopback until nothing moves; then it wakes the sockets whose smoltcp state changed
-//! (each inet socket has its own `SocketEvents`: a wait queue and a pollee), and only those.
-//! The timer tick pumps too, for retransmissions and TIME-WAIT.
+//! The IP stack: a smoltcp interface on a loopback device holding 127.0.0.1/8 and ::1, another
+//! on the virtio-net card (`eth0`) when there is one, and every TCP/UDP socket in one set
+//! shared by both (iface.rs says how packets find the right interface). `with` runs an
+//! operation on the stack and then pumps packets until nothing moves; then it wakes the
+//! sockets whose smoltcp state changed (each inet socket has its own `SocketEvents`: a wait
+//! queue and a pollee), and only those. The timer tick pumps too, for retransmissions and
+//! TIME-WAIT, and so does the card's interrupt.
 
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::sync::{Arc, Weak};
@@ -14,10 +16,12 @@ use smoltcp::iface::{Config, Interface, PollResult, SocketHandle, SocketSet};
 use smoltcp::phy::{Loopback, Medium};
 use smoltcp::socket::udp;
 use smoltcp::time::Instant;
-use smoltcp::wire::{HardwareAddress, IpAddress, IpCidr, IpEndpoint, Ipv4Address, Ipv6Address};
+use smoltcp::wire::{EthernetAddress, HardwareAddress, IpAddress, IpEndpoint};
 use spin::Once;
 
+use super::iface;
 use super::ports::PortTable;
+use crate::drivers::net::EthDevice;
 use crate::event::{IoEvents, Pollee};
 use crate::sync::Mutex;
 use crate::task::WaitQueue;
@@ -25,6 +29,8 @@ use crate::task::WaitQueue;
 pub struct Stack {
     pub iface: Interface,
     device: Loopback,
+    /// The card and its interface, if the machine has one.
+    pub eth0: Option<Eth0>,
     pub sockets: SocketSet<'static>,
     /// Ports in use per protocol, for bind and ephemeral allocation.
     pub tcp_ports: PortTable,
@@ -152,6 +158,11 @@ fn look(sock: &smoltcp::socket::Socket<'static>) -> Look {
     }
 }
 
+pub struct Eth0 {
+    pub iface: Interface,
+    pub device: EthDevice,
+}
+
 /// A socket closed by its owner, and the port hold (owner id, port) its connection keeps until
 /// it is over: through TIME-WAIT when this side closed first.
 #[derive(Clone, Copy)]
@@ -178,15 +189,25 @@ fn stack() -> &'static Mutex<Stack> {
         let mut config = Config::new(HardwareAddress::Ip);
         config.random_seed = crate::arch::cpu::rdtsc();
         let mut iface = Interface::new(config, &mut device, now());
-        iface.update_ip_addrs(|addrs| {
-            let _ = addrs.push(IpCidr::new(IpAddress::Ipv4(Ipv4Address::new(127, 0, 0, 1)), 8));
-            let _ = addrs.push(IpCidr::new(IpAddress::Ipv6(Ipv6Address::LOCALHOST), 128));
+        let mut eth0 = crate::drivers::net::take().map(|mut device| {
+            let mac = EthernetAddress(device.mac());
+            let mut config = Config::new(HardwareAddress::Ethernet(mac));
+            config.random_seed = crate::arch::cpu::rdtsc();
+            let iface = Interface::new(config, &mut device, now());
+            Eth0 { iface, device }
         });
         // All of 127.0.0.0/8 is this host's, as on Linux (smoltcp would take 127.0.0.1 alone).
         iface.set_any_ip(true);
+        iface::init(eth0.as_ref().map(|e| e.device.mac()));
+        iface::apply(&mut iface, None);
+        if let Some(e) = eth0.as_mut() {
+            iface::apply(&mut iface, Some(&mut e.iface));
+            e.device.enable_irq();
+        }
         Mutex::new(Stack {
             iface,
             device,
+            eth0,
             sockets: SocketSet::new(vec![]),
             tcp_ports: PortTable::new(true),
             udp_ports: PortTable::new(false),
@@ -199,15 +220,55 @@ fn stack() -> &'static Mutex<Stack> {
 }
 
 impl Stack {
+    /// Copies the interface configuration (iface.rs) into the smoltcp interfaces.
+    pub fn apply_config(&mut self) {
+        match self.eth0.as_mut() {
+            Some(e) => {
+                iface::apply(&mut self.iface, Some(&mut e.iface));
+                let link = iface::with_config(|c| {
+                    c.links.iter().find(|l| l.index == iface::ETH0_INDEX).map(|l| (l.up, l.mtu))
+                });
+                if let Some((up, mtu)) = link {
+                    e.device.up = up;
+                    e.device.mtu = mtu as usize;
+                }
+            }
+            None => iface::apply(&mut self.iface, None),
+        }
+    }
+
+    /// The smoltcp context of the interface a packet to `remote` leaves by (for connect's choice
+    /// of source address).
+    pub fn context_for(&mut self, remote: IpAddress) -> &mut smoltcp::iface::Context {
+        match self.eth0.as_mut() {
+            Some(e) if iface::eth0_source_for(remote).is_some() => e.iface.context(),
+            _ => self.iface.context(),
+        }
+    }
+
     /// Moves packets until the loopback is quiet. Returns whether any socket changed.
     fn pump(&mut self) -> bool {
         let mut changed = false;
         for _ in 0..4 {
             for _ in 0..256 {
-                match self.iface.poll(now(), &mut self.device, &mut self.sockets) {
-                    PollResult::None => break,
-                    PollResult::SocketStateChanged => changed = true,
+                // `eth0` first: see iface.rs.
+                let mut moved = false;
+                if let Some(e) = self.eth0.as_mut() {
+                    e.device.flush();
+                    if e.iface.poll(now(), &mut e.device, &mut self.sockets)
+                        == PollResult::SocketStateChanged
+                    {
+                        moved = true;
+                    }
                 }
+                match self.iface.poll(now(), &mut self.device, &mut self.sockets) {
+                    PollResult::None => {}
+                    PollResult::SocketStateChanged => moved = true,
+                }
+                if !moved {
+                    break;
+                }
+                changed = true;
                 self.refuse_other_version();
             }
             // A reset was queued: send it.
@@ -538,9 +599,35 @@ pub fn on_tick() {
         let mut guard = s.lock();
         let st = &mut *guard;
         let at = st.iface.poll_at(now(), &st.sockets);
-        at.is_some_and(|t| t <= now()) || !st.closing.is_empty()
+        let eth_due = st.eth0.as_mut().is_some_and(|e| {
+            e.device.has_work() || e.iface.poll_at(now(), &st.sockets).is_some_and(|t| t <= now())
+        });
+        at.is_some_and(|t| t <= now()) || !st.closing.is_empty() || eth_due
     };
     if due {
+        with(|_| ());
+    }
+}
+
+/// Builds the stack at boot (the card's interrupt must find it ready).
+pub fn init() {
+    stack();
+}
+
+/// A device interrupt: if it is the card's, silence the card and move its packets.
+pub fn on_irq(irq: u8) {
+    let Some(s) = STACK.get() else { return };
+    let ours = {
+        let mut st = s.lock();
+        match st.eth0.as_mut() {
+            Some(e) if e.device.irq() == irq => {
+                e.device.ack_interrupt();
+                true
+            }
+            _ => false,
+        }
+    };
+    if ours {
         with(|_| ());
     }
 }

@@ -337,7 +337,9 @@ impl TcpSocket {
             let mut sock = new_smoltcp_socket(self.rings())?;
             sock.set_nagle_enabled(!self.nodelay.load(Ordering::Relaxed));
             let local = IpListenEndpoint { addr: bound.and_then(|b| b.addr), port };
-            if sock.connect(s.iface.context(), IpEndpoint::new(remote, target.port), local).is_err()
+            if sock
+                .connect(s.context_for(remote), IpEndpoint::new(remote, target.port), local)
+                .is_err()
             {
                 stack::uncharge(stack::tcp_rings(&sock));
                 return Err(Errno::EADDRNOTAVAIL);
