@@ -11,6 +11,7 @@
 mod bench;
 mod build;
 mod busybox_ipc;
+mod debug;
 mod deps;
 mod examples;
 mod image;
@@ -43,6 +44,11 @@ commands:
       --append STR                kernel command line
       --kernel ELF                boot this kernel instead of building kernel/
       -v                          show the kernel log and the boot time
+      --trace[=FILTER]            trace every system call, strace's format (docs/debugging.md);
+                                  FILTER: comma-separated families (file, net, ipc, signal,
+                                  process, memory), call names, pid=N
+      --trace-out FILE            write the trace to FILE (default: stderr at the end)
+      --gdb                       QEMU waits for gdb; prints the command that attaches
   test [-v] [--tcg|--kvm] [--kernel ELF] [FILTER]
                                   host unit tests, guest tests on POSIX-X and on Linux
   lint [-v]                       cargo fmt --check, clippy (xtask and crates/* with -D

@@ -83,6 +83,8 @@ pub struct Boot {
     pub timeout: Option<Duration>,
     pub console: Console,
     pub log_echo: LogEcho,
+    /// More QEMU arguments (`run --trace`'s debug console, `run --gdb`'s stub).
+    pub extra: Vec<String>,
 }
 
 /// What happened during a boot.
@@ -233,7 +235,8 @@ impl Boot {
             .arg("-initrd")
             .arg(&self.initrd)
             .arg("-append")
-            .arg(&self.append);
+            .arg(&self.append)
+            .args(&self.extra);
         cmd
     }
 
@@ -617,6 +620,7 @@ ctl: .byte {}
             timeout: Some(timeout),
             console: Console::Capture,
             log_echo: LogEcho::Nothing,
+            extra: Vec::new(),
         };
         boot.run().unwrap()
     }

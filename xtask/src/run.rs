@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::build::{build_kernel, build_user};
 use crate::qemu::{Accel, Boot, Console, LogEcho};
 use crate::util::{build_dir, Args, Error, Result};
-use crate::{deps, image};
+use crate::{debug, deps, image};
 
 /// Exit statuses of `run` that are not the command's own.
 pub const EXIT_PANIC: u8 = 101;
@@ -61,6 +61,10 @@ struct RunOptions {
     overlays: Vec<PathBuf>,
     timeout: Option<Duration>,
     verbose: bool,
+    /// `--trace[=FILTER]`: the filter (empty: every call).
+    trace: Option<String>,
+    trace_out: Option<PathBuf>,
+    gdb: bool,
     command: Vec<OsString>,
 }
 
@@ -71,6 +75,9 @@ fn parse(args: Vec<OsString>) -> Result<RunOptions> {
         overlays: Vec::new(),
         timeout: None,
         verbose: false,
+        trace: None,
+        trace_out: None,
+        gdb: false,
         command: Vec::new(),
     };
     while let Some(arg) = args.next() {
@@ -89,6 +96,10 @@ fn parse(args: Vec<OsString>) -> Result<RunOptions> {
                 o.timeout = Some(Duration::from_secs_f64(secs));
             }
             Some("-v" | "--verbose") => o.verbose = true,
+            Some("--trace") => o.trace = Some(String::new()),
+            Some(s) if s.starts_with("--trace=") => o.trace = Some(s["--trace=".len()..].into()),
+            Some("--trace-out") => o.trace_out = Some(args.path("--trace-out")?),
+            Some("--gdb") => o.gdb = true,
             Some("--net") => return Err(Error::new("--net is not supported yet")),
             Some("--") => {
                 o.command = args.rest();
@@ -107,7 +118,8 @@ fn parse(args: Vec<OsString>) -> Result<RunOptions> {
     Ok(o)
 }
 
-/// `cargo xtask run [--tcg] [--kvm] [--mem SIZE] [--overlay DIR]... [--timeout SECS] [-v] [-- CMD ARGS...]`
+/// `cargo xtask run [--tcg] [--kvm] [--mem SIZE] [--overlay DIR]... [--timeout SECS] [-v]
+/// [--trace[=FILTER]] [--trace-out FILE] [--gdb] [-- CMD ARGS...]`
 pub fn command(args: Vec<OsString>) -> Result<u8> {
     let o = parse(args)?;
     deps::ensure()?;
@@ -121,18 +133,40 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
     let initrd = build_dir().join("initramfs.cpio");
     image::write(&image::base_tree(&user)?, &batch, &o.overlays, &initrd)?;
 
+    let mut append = o.vm.append.clone();
+    let mut extra = Vec::new();
+    // Without --trace-out the trace goes to a file of the build directory, shown at the end.
+    let trace_file = o.trace_out.clone().unwrap_or_else(|| build_dir().join("trace.txt"));
+    if let Some(filter) = &o.trace {
+        let (word, args) = debug::trace_setup(filter, &trace_file);
+        append = format!("{append} {word}").trim().to_string();
+        extra.extend(args);
+    }
+    if o.gdb {
+        let port = debug::gdb_port();
+        extra.extend(debug::gdb_args(port));
+        eprintln!("xtask: QEMU waits for a debugger; attach with:");
+        eprintln!("  {}", debug::shell_line("gdb", &debug::gdb_command_args(&kernel, port)));
+    }
     let boot = Boot {
         // The terminal is the guest's: what the tool has to say waits for -v.
         accel: o.vm.accel(o.verbose),
         mem: o.vm.mem.clone(),
         kernel,
         initrd,
-        append: o.vm.append.clone(),
+        append,
         timeout: o.timeout,
         console: if interactive { Console::Inherit } else { Console::Stream },
         log_echo: if o.verbose { LogEcho::All } else { LogEcho::Important },
+        extra,
     };
     let outcome = boot.run()?;
+    if o.trace.is_some() {
+        match &o.trace_out {
+            Some(path) => eprintln!("xtask: system-call trace in {}", path.display()),
+            None => eprint!("{}", std::fs::read_to_string(&trace_file).unwrap_or_default()),
+        }
+    }
 
     if outcome.panicked {
         // The panic message and backtrace were echoed to stderr as they came.

@@ -366,6 +366,7 @@ impl Guest {
             timeout: Some(timeout),
             console: Console::Capture,
             log_echo: LogEcho::Nothing,
+            extra: Vec::new(),
         }
     }
 

@@ -25,6 +25,7 @@ mod stat;
 mod sysv;
 mod time;
 mod time_args;
+pub mod trace;
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -56,7 +57,8 @@ pub fn dispatch(frame: &mut TrapFrame) {
     // Kept for restarting the call after a signal (see process::signal::deliver).
     frame.error_code = nr;
     let a = Args([frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9]);
-    let result = call(nr, &a, frame);
+    // Tracing off costs this one predictable branch (docs/debugging.md).
+    let result = if trace::on() { trace::traced(nr, &a, frame, call) } else { call(nr, &a, frame) };
     frame.rax = match result {
         Ok(v) => v as u64,
         Err(e) => -(e as i64) as u64,

@@ -195,6 +195,7 @@ fn guest(o: &Options, user: &UserBuild, names: &[String]) -> Result<u8> {
         timeout: Some(BOOT_TIMEOUT),
         console: Console::Capture,
         log_echo: LogEcho::Nothing,
+        extra: Vec::new(),
     };
     let mut targets =
         vec![(System::PosixX, qemu_boot(&kernel, &o.vm.append), Some(kernel.clone()))];
