@@ -12,6 +12,7 @@ mod bench;
 mod build;
 mod busybox_ipc;
 mod debug;
+mod debug_check;
 mod deps;
 mod examples;
 mod image;

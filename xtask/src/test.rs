@@ -13,6 +13,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::build::{build_user, Binary};
+use crate::debug_check;
 use crate::image::{self, Batch, Tree};
 use crate::qemu::{Boot, Console, LogEcho, Outcome};
 use crate::run::VmOptions;
@@ -111,6 +112,11 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
     if selected(RUN_OUTPUT_CHECK) {
         jobs.push(GuestJob::RunOutput);
     }
+    if selected(debug_check::TRACE_CHECK) {
+        if let Some(Ok(path)) = user.program("tracee").map(|b| &b.path) {
+            jobs.push(GuestJob::Trace(path.clone()));
+        }
+    }
     if selected(FUZZ_CHECK) {
         match user.program("fuzz").map(|b| &b.path) {
             None => println!("skip posix-x/{FUZZ_CHECK}: no user/programs/fuzz.c"),
@@ -208,6 +214,8 @@ enum GuestJob<'a> {
     Watchdog,
     /// `cargo xtask run -- CMD` as a user runs it: the terminal shows the guest's output only.
     RunOutput,
+    /// `/bin/tracee` under `trace=all`, compared with `strace -f` of it on the host.
+    Trace(PathBuf),
 }
 
 #[derive(Clone, Copy)]
@@ -473,6 +481,20 @@ impl Guest {
                     GuestResult::Boot(result)
                 }
                 GuestJob::RunOutput => GuestResult::Run(self.run_command(&RUN_OUTPUT_COMMAND)),
+                GuestJob::Trace(_) => {
+                    let name = debug_check::TRACE_CHECK;
+                    let initrd = build_dir().join("images").join(format!("{name}.cpio"));
+                    let out = build_dir().join("images").join(format!("{name}.txt"));
+                    let _ = std::fs::remove_file(&out);
+                    let mut boot = self.boot_params(initrd.clone(), GUEST_TIMEOUT);
+                    let (word, args) = crate::debug::trace_setup("all", &out);
+                    boot.append = format!("{} {word}", boot.append).trim().to_string();
+                    boot.extra = args;
+                    let batch = vec![vec![b"/bin/tracee".to_vec()]];
+                    let result =
+                        image::write(&self.tree, &batch, &[], &initrd).and_then(|()| boot.run());
+                    GuestResult::Boot(result)
+                }
                 GuestJob::Session(kind) => {
                     let initrd = build_dir().join("images").join(format!("{}.cpio", kind.name()));
                     if let Err(e) =
@@ -521,8 +543,39 @@ impl Guest {
                 }
             }
             (GuestJob::RunOutput, GuestResult::Run(result)) => report_run_output(result, report),
+            (GuestJob::Trace(program), GuestResult::Boot(result)) => {
+                report_trace_check(program, result, report)
+            }
             _ => unreachable!("each job gives its kind of result"),
         });
+    }
+}
+
+/// `posix-x/trace-vs-strace`: the guest's trace of `/bin/tracee` against `strace -f` of it here.
+fn report_trace_check(program: &Path, result: &Result<Outcome>, report: &mut Report) {
+    let name = format!("posix-x/{}", debug_check::TRACE_CHECK);
+    let images = build_dir().join("images");
+    if let Err(why) =
+        result.as_ref().map_err(|e| e.to_string()).and_then(|o| match boot_failure(o) {
+            Some(f) => Err(f),
+            None => Ok(()),
+        })
+    {
+        return report.fail(&name, &why, &[]);
+    }
+    let ours = std::fs::read_to_string(images.join(format!("{}.txt", debug_check::TRACE_CHECK)))
+        .unwrap_or_default();
+    let theirs = match debug_check::strace_native(program, &images.join("tracee.strace")) {
+        Ok(t) => t,
+        Err(why) => return report.fail(&name, &why, &[]),
+    };
+    let (a, b) = (debug_check::parse_trace(&ours), debug_check::parse_strace(&theirs));
+    let diffs = debug_check::compare(&a, &b);
+    if diffs.is_empty() {
+        let calls: usize = a.iter().map(Vec::len).sum();
+        report.ok(&name, &format!("{calls} calls in {} processes match strace", a.len()));
+    } else {
+        report.fail(&name, "the trace differs from strace's", &diffs);
     }
 }
 

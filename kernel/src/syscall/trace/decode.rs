@@ -121,6 +121,7 @@ fn input(kind: Arg, i: usize, a: &Args) -> String {
         Arg::UInt => (v as u32).to_string(),
         Arg::Long => (v as i64).to_string(),
         Arg::ULong => v.to_string(),
+        Arg::Hex if v == 0 => "0".to_string(),
         Arg::Hex => format!("{v:#x}"),
         Arg::Ptr => ptr(v),
         Arg::DirFd if v as u32 as i32 == -100 => "AT_FDCWD".to_string(),
