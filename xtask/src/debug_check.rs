@@ -7,9 +7,13 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
+use std::time::Duration;
+
+use crate::qemu::Boot;
 
 /// The test names (filters of `cargo xtask test`).
 pub const TRACE_CHECK: &str = "trace-vs-strace";
+pub const GDB_CHECK: &str = "gdb-backtrace";
 
 /// The calls compared: those `tracee` makes itself, whose arguments both tools decode alike.
 const COMPARED: &[&str] = &[
@@ -154,6 +158,42 @@ pub fn strace_native(program: &Path, out: &Path) -> Result<String, String> {
         return Err(format!("strace {}: {status}", program.display()));
     }
     std::fs::read_to_string(out).map_err(|e| format!("reading {}: {e}", out.display()))
+}
+
+/// Boots `boot` stopped for gdb, runs Debian's gdb in batch mode (break in `sys_write`'s handler,
+/// continue, backtrace, detach) and checks the backtrace names the dispatch path. gdb's output, or
+/// why it failed.
+pub fn gdb_backtrace(mut boot: Boot) -> Result<String, (String, Vec<String>)> {
+    let port = crate::debug::gdb_port();
+    boot.extra = crate::debug::gdb_args(port);
+    let kernel = boot.kernel.clone();
+    let qemu = std::thread::spawn(move || boot.run());
+    // QEMU listens at once; gdb retries its connection for a while (remotetimeout).
+    std::thread::sleep(Duration::from_secs(2));
+    let mut args = crate::debug::gdb_command_args(&kernel, port);
+    args.insert(0, "-batch".to_string());
+    for cmd in ["break posix_x::syscall::io::write", "continue", "bt", "detach"] {
+        args.push("-ex".to_string());
+        args.push(cmd.to_string());
+    }
+    let out =
+        Command::new("gdb").args(&args).output().map_err(|e| (format!("gdb: {e}"), vec![]))?;
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let outcome = qemu.join().map_err(|_| ("QEMU thread panicked".to_string(), vec![]))?;
+    let wanted = ["posix_x::syscall::io::write", "posix_x::syscall::dispatch", "syscall_entry"];
+    if let Some(missing) = wanted
+        .iter()
+        .find(|w| !text.contains(&format!(" {w} ")) && !text.contains(&format!(" {w} (")))
+    {
+        return Err((format!("the backtrace does not name {missing}"), lines));
+    }
+    match outcome {
+        Ok(o) if o.powered_off => Ok(text),
+        Ok(o) => Err((o.failure().unwrap_or_default(), lines)),
+        Err(e) => Err((e.to_string(), lines)),
+    }
 }
 
 #[cfg(test)]

@@ -117,6 +117,9 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
             jobs.push(GuestJob::Trace(path.clone()));
         }
     }
+    if selected(debug_check::GDB_CHECK) {
+        jobs.push(GuestJob::Gdb);
+    }
     if selected(FUZZ_CHECK) {
         match user.program("fuzz").map(|b| &b.path) {
             None => println!("skip posix-x/{FUZZ_CHECK}: no user/programs/fuzz.c"),
@@ -216,6 +219,8 @@ enum GuestJob<'a> {
     RunOutput,
     /// `/bin/tracee` under `trace=all`, compared with `strace -f` of it on the host.
     Trace(PathBuf),
+    /// `run --gdb`: Debian's gdb breaks in a syscall handler and prints a backtrace.
+    Gdb,
 }
 
 #[derive(Clone, Copy)]
@@ -238,6 +243,8 @@ enum GuestResult {
     /// The exit status, stdout and stderr of a `cargo xtask run` (None: it timed out).
     Run(Result<Option<(i32, String, String)>>),
     Session(std::result::Result<session::Summary, session::Failure>),
+    /// A check of its own: a summary, or why it failed and the lines that show it.
+    Check(std::result::Result<String, (String, Vec<String>)>),
 }
 
 #[derive(Default)]
@@ -481,6 +488,19 @@ impl Guest {
                     GuestResult::Boot(result)
                 }
                 GuestJob::RunOutput => GuestResult::Run(self.run_command(&RUN_OUTPUT_COMMAND)),
+                GuestJob::Gdb => {
+                    let name = debug_check::GDB_CHECK;
+                    let initrd = build_dir().join("images").join(format!("{name}.cpio"));
+                    let batch =
+                        vec![vec![b"/bin/busybox".to_vec(), b"echo".to_vec(), b"hi".to_vec()]];
+                    GuestResult::Check(
+                        image::write(&self.tree, &batch, &[], &initrd)
+                            .map_err(|e| (e.to_string(), vec![]))
+                            .and_then(|()| {
+                                debug_check::gdb_backtrace(self.boot_params(initrd, GUEST_TIMEOUT))
+                            }),
+                    )
+                }
                 GuestJob::Trace(_) => {
                     let name = debug_check::TRACE_CHECK;
                     let initrd = build_dir().join("images").join(format!("{name}.cpio"));
@@ -543,6 +563,15 @@ impl Guest {
                 }
             }
             (GuestJob::RunOutput, GuestResult::Run(result)) => report_run_output(result, report),
+            (GuestJob::Gdb, GuestResult::Check(result)) => {
+                let name = format!("posix-x/{}", debug_check::GDB_CHECK);
+                match result {
+                    Ok(_) => {
+                        report.ok(&name, "breakpoint in io::write, backtrace to syscall_entry")
+                    }
+                    Err((why, lines)) => report.fail(&name, why, lines),
+                }
+            }
             (GuestJob::Trace(program), GuestResult::Boot(result)) => {
                 report_trace_check(program, result, report)
             }
