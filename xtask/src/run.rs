@@ -123,6 +123,11 @@ fn parse(args: Vec<OsString>) -> Result<RunOptions> {
 pub fn command(args: Vec<OsString>) -> Result<u8> {
     let o = parse(args)?;
     deps::ensure()?;
+    if o.gdb {
+        // Full debug information (types and variables, not only lines) for px-threads/px-bt;
+        // the kernel is rebuilt with it, and again without it by the next plain build.
+        std::env::set_var("CARGO_PROFILE_RELEASE_DEBUG", "2");
+    }
     let kernel = o.vm.kernel(o.verbose)?;
     let user = build_user()?;
     if let Err(e) = user.check() {
