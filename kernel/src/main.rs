@@ -41,6 +41,7 @@ pub fn kernel_main(boot: BootInfo) -> ! {
     arch::init();
     mm::init(&boot);
     cmdline::init(boot.cmdline());
+    syscall::trace::init();
     random::init();
     // The trap entry calls up into `process` and `syscall`, which `arch` may not name.
     arch::trap::set_handlers(TrapHandlers {

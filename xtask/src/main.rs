@@ -11,6 +11,8 @@
 mod bench;
 mod build;
 mod busybox_ipc;
+mod debug;
+mod debug_check;
 mod deps;
 mod examples;
 mod host_bin;
@@ -56,6 +58,11 @@ commands:
                                   127.0.0.1:HOST, which must listen before the boot
                                   (TCP; repeatable; implies --net)
       -v                          show the kernel log and the boot time
+      --trace[=FILTER]            trace every system call, strace's format (docs/debugging.md);
+                                  FILTER: comma-separated families (file, net, ipc, signal,
+                                  process, memory), call names, pid=N
+      --trace-out FILE            write the trace to FILE (default: stderr at the end)
+      --gdb                       QEMU waits for gdb; prints the command that attaches
   test [-v] [--tcg|--kvm] [--kernel ELF] [FILTER]
                                   host unit tests, guest tests on POSIX-X and on Linux
   lint [-v]                       cargo fmt --check, clippy (xtask and crates/* with -D

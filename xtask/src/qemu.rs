@@ -135,6 +135,8 @@ pub struct Boot {
     pub log_echo: LogEcho,
     /// A virtio-net card on QEMU's user network (`--net`); none without.
     pub net: Option<Net>,
+    /// More QEMU arguments (`run --trace`'s debug console, `run --gdb`'s stub).
+    pub extra: Vec<String>,
 }
 
 /// What happened during a boot.
@@ -305,6 +307,7 @@ impl Boot {
                 cmd.arg(&self.append);
             }
         }
+        cmd.args(&self.extra);
         cmd
     }
 
@@ -689,6 +692,7 @@ ctl: .byte {}
             console: Console::Capture,
             log_echo: LogEcho::Nothing,
             net: None,
+            extra: Vec::new(),
         };
         boot.run().unwrap()
     }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::build::{build_kernel, build_user};
 use crate::qemu::{Accel, Boot, Console, LogEcho, Net};
 use crate::util::{build_dir, Args, Error, Result};
-use crate::{deps, host_bin, image};
+use crate::{debug, deps, host_bin, image};
 
 /// Exit statuses of `run` that are not the command's own.
 pub const EXIT_PANIC: u8 = 101;
@@ -63,6 +63,10 @@ struct RunOptions {
     host_bins: Vec<PathBuf>,
     timeout: Option<Duration>,
     verbose: bool,
+    /// `--trace[=FILTER]`: the filter (empty: every call).
+    trace: Option<String>,
+    trace_out: Option<PathBuf>,
+    gdb: bool,
     command: Vec<OsString>,
     net: Option<Net>,
 }
@@ -75,6 +79,9 @@ fn parse(args: Vec<OsString>) -> Result<RunOptions> {
         host_bins: Vec::new(),
         timeout: None,
         verbose: false,
+        trace: None,
+        trace_out: None,
+        gdb: false,
         command: Vec::new(),
         net: None,
     };
@@ -112,6 +119,10 @@ fn parse(args: Vec<OsString>) -> Result<RunOptions> {
                 let pair = Net::parse_pair("--guest-forward", &args.value("--guest-forward")?)?;
                 o.net.get_or_insert_with(Net::default).guest_forwards.push(pair);
             }
+            Some("--trace") => o.trace = Some(String::new()),
+            Some(s) if s.starts_with("--trace=") => o.trace = Some(s["--trace=".len()..].into()),
+            Some("--trace-out") => o.trace_out = Some(args.path("--trace-out")?),
+            Some("--gdb") => o.gdb = true,
             Some("--") => {
                 o.command = args.rest();
                 break;
@@ -130,10 +141,16 @@ fn parse(args: Vec<OsString>) -> Result<RunOptions> {
 }
 
 /// `cargo xtask run [--tcg] [--kvm] [--mem SIZE] [--overlay DIR]... [--host-bin PATH...]
-/// [--timeout SECS] [--net] [--forward H:G]... [--guest-forward G:H]... [-v] [-- CMD ARGS...]`
+/// [--timeout SECS] [--net] [--forward H:G]... [--guest-forward G:H]... [-v]
+/// [--trace[=FILTER]] [--trace-out FILE] [--gdb] [-- CMD ARGS...]`
 pub fn command(args: Vec<OsString>) -> Result<u8> {
     let o = parse(args)?;
     deps::ensure()?;
+    if o.gdb {
+        // Full debug information (types and variables, not only lines) for px-threads/px-bt;
+        // the kernel is rebuilt with it, and again without it by the next plain build.
+        std::env::set_var("CARGO_PROFILE_RELEASE_DEBUG", "2");
+    }
     let kernel = o.vm.kernel(o.verbose)?;
     let user = build_user()?;
     if let Err(e) = user.check() {
@@ -150,19 +167,41 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
     }
     image::write(&tree, &batch, &o.overlays, &initrd)?;
 
+    let mut append = o.vm.append.clone();
+    let mut extra = Vec::new();
+    // Without --trace-out the trace goes to a file of the build directory, shown at the end.
+    let trace_file = o.trace_out.clone().unwrap_or_else(|| build_dir().join("trace.txt"));
+    if let Some(filter) = &o.trace {
+        let (word, args) = debug::trace_setup(filter, &trace_file);
+        append = format!("{append} {word}").trim().to_string();
+        extra.extend(args);
+    }
+    if o.gdb {
+        let port = debug::gdb_port();
+        extra.extend(debug::gdb_args(port));
+        eprintln!("xtask: QEMU waits for a debugger; attach with:");
+        eprintln!("  {}", debug::shell_line("gdb", &debug::gdb_command_args(&kernel, port)));
+    }
     let boot = Boot {
         // The terminal is the guest's: what the tool has to say waits for -v.
         accel: o.vm.accel(o.verbose),
         mem: o.vm.mem.clone(),
         kernel,
         initrd,
-        append: o.vm.append.clone(),
+        append,
         timeout: o.timeout,
         console: if interactive { Console::Inherit } else { Console::Stream },
         log_echo: if o.verbose { LogEcho::All } else { LogEcho::Important },
         net: o.net.clone(),
+        extra,
     };
     let outcome = boot.run()?;
+    if o.trace.is_some() {
+        match &o.trace_out {
+            Some(path) => eprintln!("xtask: system-call trace in {}", path.display()),
+            None => eprint!("{}", std::fs::read_to_string(&trace_file).unwrap_or_default()),
+        }
+    }
 
     if outcome.panicked {
         // The panic message and backtrace were echoed to stderr as they came.

@@ -14,6 +14,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::build::{build_user, Binary, UserBuild};
+use crate::debug_check;
 use crate::image::{self, Batch, Tree};
 use crate::qemu::{Boot, Console, LogEcho, Outcome};
 use crate::run::VmOptions;
@@ -125,6 +126,14 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
             &RUN_OUTPUT_COMMAND,
             RUN_OUTPUT_EXPECTED,
         )));
+    }
+    if selected(debug_check::TRACE_CHECK) {
+        if let Some(Ok(path)) = user.program("tracee").map(|b| &b.path) {
+            jobs.push(GuestJob::Trace(path.clone()));
+        }
+    }
+    if selected(debug_check::GDB_CHECK) {
+        jobs.push(GuestJob::Gdb);
     }
     for check in [netcheck::TOOLS, netcheck::BAD_FRAMES_CHECK] {
         if selected(check) {
@@ -287,6 +296,10 @@ enum GuestJob<'a> {
     RunOutput(RunCheck),
     /// A `--net` boot: host and guest exchange data through a forward (netcheck.rs).
     Net(&'static str),
+    /// `/bin/tracee` under `trace=all`, compared with `strace -f` of it on the host.
+    Trace(PathBuf),
+    /// `run --gdb`: Debian's gdb breaks in a syscall handler and prints a backtrace.
+    Gdb,
 }
 
 /// `cargo xtask run [--host-bin PATH...] -- COMMAND` must print `expected` and nothing else.
@@ -330,6 +343,8 @@ enum GuestResult {
     Run(Result<Option<(i32, String, String)>>),
     Session(std::result::Result<session::Summary, session::Failure>),
     Net(netcheck::NetResult),
+    /// A check of its own: a summary, or why it failed and the lines that show it.
+    Check(std::result::Result<String, (String, Vec<String>)>),
 }
 
 #[derive(Default)]
@@ -467,6 +482,7 @@ impl Guest {
             console: Console::Capture,
             log_echo: LogEcho::Nothing,
             net: None,
+            extra: Vec::new(),
         }
     }
 
@@ -606,6 +622,33 @@ impl Guest {
                         _ => netcheck::guest_to_host(boot),
                     })
                 }
+                GuestJob::Gdb => {
+                    let name = debug_check::GDB_CHECK;
+                    let initrd = build_dir().join("images").join(format!("{name}.cpio"));
+                    let batch =
+                        vec![vec![b"/bin/busybox".to_vec(), b"echo".to_vec(), b"hi".to_vec()]];
+                    GuestResult::Check(
+                        image::write(&self.tree, &batch, &[], &initrd)
+                            .map_err(|e| (e.to_string(), vec![]))
+                            .and_then(|()| {
+                                debug_check::gdb_backtrace(self.boot_params(initrd, GUEST_TIMEOUT))
+                            }),
+                    )
+                }
+                GuestJob::Trace(_) => {
+                    let name = debug_check::TRACE_CHECK;
+                    let initrd = build_dir().join("images").join(format!("{name}.cpio"));
+                    let out = build_dir().join("images").join(format!("{name}.txt"));
+                    let _ = std::fs::remove_file(&out);
+                    let mut boot = self.boot_params(initrd.clone(), GUEST_TIMEOUT);
+                    let (word, args) = crate::debug::trace_setup("all", &out);
+                    boot.append = format!("{} {word}", boot.append).trim().to_string();
+                    boot.extra = args;
+                    let batch = vec![vec![b"/bin/tracee".to_vec()]];
+                    let result =
+                        image::write(&self.tree, &batch, &[], &initrd).and_then(|()| boot.run());
+                    GuestResult::Boot(result)
+                }
                 GuestJob::Session(kind) => {
                     let initrd = build_dir().join("images").join(format!("{}.cpio", kind.name()));
                     if let Err(e) =
@@ -662,8 +705,48 @@ impl Guest {
             (GuestJob::Net(check), GuestResult::Net(result)) => {
                 report_net_check(check, result, report)
             }
+            (GuestJob::Gdb, GuestResult::Check(result)) => {
+                let name = format!("posix-x/{}", debug_check::GDB_CHECK);
+                match result {
+                    Ok(_) => {
+                        report.ok(&name, "breakpoint in io::write, backtrace to syscall_entry")
+                    }
+                    Err((why, lines)) => report.fail(&name, why, lines),
+                }
+            }
+            (GuestJob::Trace(program), GuestResult::Boot(result)) => {
+                report_trace_check(program, result, report)
+            }
             _ => unreachable!("each job gives its kind of result"),
         });
+    }
+}
+
+/// `posix-x/trace-vs-strace`: the guest's trace of `/bin/tracee` against `strace -f` of it here.
+fn report_trace_check(program: &Path, result: &Result<Outcome>, report: &mut Report) {
+    let name = format!("posix-x/{}", debug_check::TRACE_CHECK);
+    let images = build_dir().join("images");
+    if let Err(why) =
+        result.as_ref().map_err(|e| e.to_string()).and_then(|o| match boot_failure(o) {
+            Some(f) => Err(f),
+            None => Ok(()),
+        })
+    {
+        return report.fail(&name, &why, &[]);
+    }
+    let ours = std::fs::read_to_string(images.join(format!("{}.txt", debug_check::TRACE_CHECK)))
+        .unwrap_or_default();
+    let theirs = match debug_check::strace_native(program, &images.join("tracee.strace")) {
+        Ok(t) => t,
+        Err(why) => return report.fail(&name, &why, &[]),
+    };
+    let (a, b) = (debug_check::parse_trace(&ours), debug_check::parse_strace(&theirs));
+    let diffs = debug_check::compare(&a, &b);
+    if diffs.is_empty() {
+        let calls: usize = a.iter().map(Vec::len).sum();
+        report.ok(&name, &format!("{calls} calls in {} processes match strace", a.len()));
+    } else {
+        report.fail(&name, "the trace differs from strace's", &diffs);
     }
 }
 

@@ -37,6 +37,7 @@ mod time;
 mod time_args;
 mod timer;
 mod timerfd;
+pub mod trace;
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -70,7 +71,9 @@ pub fn dispatch(frame: &mut TrapFrame) {
     frame.error_code = nr;
     let a = Args([frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9]);
     let frames_failed = crate::mm::frame::exhaustions();
-    let mut result = call(nr, &a, frame);
+    // Tracing off costs this one predictable branch (docs/debugging.md).
+    let mut result =
+        if trace::on() { trace::traced(nr, &a, frame, call) } else { call(nr, &a, frame) };
     // ENFILE: what pipe() says when its ring's frames cannot be had (as Linux's).
     if matches!(result, Err(Errno::ENOMEM | Errno::ENFILE))
         && crate::mm::frame::exhaustions() != frames_failed

@@ -824,3 +824,8 @@ static NAMES: [&str; 451] = [
 pub fn name(nr: u64) -> &'static str {
     NAMES.get(nr as usize).copied().filter(|n| !n.is_empty()).unwrap_or("unknown")
 }
+
+/// The number of the call named `name` (the trace filter's call names).
+pub fn number(name: &str) -> Option<u64> {
+    NAMES.iter().position(|n| !n.is_empty() && *n == name).map(|nr| nr as u64)
+}

@@ -196,6 +196,7 @@ fn guest(o: &Options, user: &UserBuild, names: &[String]) -> Result<u8> {
         console: Console::Capture,
         log_echo: LogEcho::Nothing,
         net: None,
+        extra: Vec::new(),
     };
     let mut targets =
         vec![(System::PosixX, qemu_boot(&kernel, &o.vm.append), Some(kernel.clone()))];

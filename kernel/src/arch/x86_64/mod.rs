@@ -3,6 +3,7 @@
 pub mod boot;
 pub mod context;
 pub mod cpu;
+pub mod debugcon;
 pub mod gdt;
 pub mod mem;
 pub mod pci;
