@@ -3,13 +3,10 @@
 //! dup'ed descriptors and across fork).
 
 use alloc::sync::Arc;
-use alloc::vec::Vec;
 use core::any::Any;
 use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
-use super::inode::{
-    DirEntry, Inode, InodePages, Metadata, F_SEAL_FUTURE_WRITE, F_SEAL_WRITE, S_IFREG,
-};
+use super::inode::{Inode, InodePages, Metadata, F_SEAL_FUTURE_WRITE, F_SEAL_WRITE, S_IFREG};
 use super::path::Walk;
 use crate::error::{Errno, Result};
 use crate::event::{IoEvents, Poller};
@@ -359,12 +356,6 @@ pub struct InodeFile {
 impl InodeFile {
     pub fn new(inode: Arc<dyn Inode>) -> Arc<InodeFile> {
         Arc::new(InodeFile { inode })
-    }
-
-    /// Directory entries from index `from` (getdents64 keeps the index in the offset).
-    pub fn entries_from(&self, from: usize) -> Result<Vec<DirEntry>> {
-        let mut all = self.inode.readdir()?;
-        Ok(all.split_off(from.min(all.len())))
     }
 }
 

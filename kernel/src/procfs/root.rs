@@ -13,7 +13,9 @@ use super::system_files as sf;
 use super::tree::{self, Entry, Node};
 use super::{caller, ino, metadata, Owner, ProcFs};
 use crate::error::{Errno, Result};
-use crate::fs::inode::{dtype_of, DirEntry, FileSystem, Inode, Metadata, S_IFDIR, S_IFLNK};
+use crate::fs::inode::{
+    dtype_of, numbered_positions, DirEntry, FileSystem, Inode, Metadata, S_IFDIR, S_IFLNK,
+};
 use crate::process;
 
 static GLOBAL: &[Entry] = &[
@@ -179,5 +181,11 @@ impl Inode for RootDir {
             });
         }
         Ok(v)
+    }
+
+    /// Processes are listed at a position past the fixed entries plus their pid, so one that
+    /// exits while /proc is read moves none of the others.
+    fn readdir_from(&self, from: u64, max: usize) -> Result<Vec<(u64, DirEntry)>> {
+        numbered_positions(self.readdir()?, GLOBAL.len() + 3, from, max)
     }
 }
