@@ -59,18 +59,28 @@ static SYS_NET_CORE: &[Entry] = &[
         node: Node::Sysctl(sf::wmem_default, sf::set_wmem_default),
     },
     Entry { id: 86, name: "wmem_max", node: Node::Sysctl(sf::wmem_max, sf::set_wmem_max) },
+    Entry { id: 211, name: "somaxconn", node: Node::File(sf::somaxconn, 0o644) },
 ];
 
 static SYS_NET_IPV4: &[Entry] = &[
+    Entry {
+        id: 212,
+        name: "ip_local_port_range",
+        node: Node::File(sf::ip_local_port_range, 0o644),
+    },
     Entry { id: 87, name: "tcp_rmem", node: Node::File(sf::tcp_rmem, 0o444) },
     Entry { id: 88, name: "tcp_wmem", node: Node::File(sf::tcp_wmem, 0o444) },
 ];
 
-static SYS_VM: &[Entry] = &[Entry {
-    id: 70,
-    name: "max_map_count",
-    node: Node::Sysctl(sf::max_map_count, sf::set_max_map_count),
-}];
+static SYS_VM: &[Entry] = &[
+    Entry {
+        id: 70,
+        name: "max_map_count",
+        node: Node::Sysctl(sf::max_map_count, sf::set_max_map_count),
+    },
+    Entry { id: 213, name: "overcommit_memory", node: Node::File(sf::overcommit_memory, 0o644) },
+    Entry { id: 214, name: "overcommit_ratio", node: Node::File(sf::overcommit_ratio, 0o644) },
+];
 
 static SYS_FS: &[Entry] = &[
     Entry { id: 33, name: "file-max", node: Node::File(sf::file_max, 0o644) },
@@ -78,6 +88,16 @@ static SYS_FS: &[Entry] = &[
     Entry { id: 30, name: "nr_open", node: Node::File(sf::nr_open, 0o644) },
     Entry { id: 31, name: "pipe-max-size", node: Node::File(sf::pipe_max_size, 0o644) },
     Entry { id: 32, name: "mqueue", node: Node::Dir(SYS_FS_MQUEUE) },
+    Entry {
+        id: 215,
+        name: "pipe-user-pages-hard",
+        node: Node::File(sf::pipe_user_pages_hard, 0o644),
+    },
+    Entry {
+        id: 216,
+        name: "pipe-user-pages-soft",
+        node: Node::File(sf::pipe_user_pages_soft, 0o644),
+    },
 ];
 
 /// POSIX message queue limits (read-only here).
@@ -99,6 +119,20 @@ static SYS_KERNEL: &[Entry] = &[
     Entry { id: 46, name: "dmesg_restrict", node: Node::File(sf::dmesg_restrict, 0o644) },
     Entry { id: 47, name: "domainname", node: Node::File(sf::domainname, 0o644) },
     Entry { id: 48, name: "tainted", node: Node::File(sf::tainted, 0o644) },
+    Entry { id: 200, name: "msgmax", node: Node::File(sf::msgmax, 0o644) },
+    Entry { id: 201, name: "msgmnb", node: Node::File(sf::msgmnb, 0o644) },
+    Entry { id: 202, name: "msgmni", node: Node::File(sf::msgmni, 0o644) },
+    Entry { id: 203, name: "ngroups_max", node: Node::File(sf::ngroups_max, 0o444) },
+    Entry { id: 204, name: "random", node: Node::Dir(SYS_KERNEL_RANDOM) },
+    Entry { id: 205, name: "sem", node: Node::File(sf::sem, 0o644) },
+    Entry { id: 206, name: "shmall", node: Node::File(sf::shmall, 0o644) },
+    Entry { id: 207, name: "shmmax", node: Node::File(sf::shmmax, 0o644) },
+    Entry { id: 208, name: "shmmni", node: Node::File(sf::shmmni, 0o644) },
+];
+
+static SYS_KERNEL_RANDOM: &[Entry] = &[
+    Entry { id: 209, name: "boot_id", node: Node::File(sf::boot_id, 0o444) },
+    Entry { id: 210, name: "uuid", node: Node::File(sf::uuid, 0o444) },
 ];
 
 /// The inode number of `self` (not in the table: its target depends on the caller).
