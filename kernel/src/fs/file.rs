@@ -7,6 +7,7 @@ use core::any::Any;
 use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
 use super::inode::{Inode, InodePages, Metadata, F_SEAL_FUTURE_WRITE, F_SEAL_WRITE, S_IFREG};
+use super::notify::{self, IN_ACCESS, IN_CLOSE_NOWRITE, IN_CLOSE_WRITE, IN_MODIFY, IN_OPEN};
 use super::path::Walk;
 use crate::error::{Errno, Result};
 use crate::event::{IoEvents, Observer, Poller};
@@ -213,6 +214,8 @@ impl Drop for OpenFile {
     fn drop(&mut self) {
         OPEN_FILES.fetch_sub(1, Ordering::Relaxed);
         super::lock::open_file_closed(self);
+        let close = if self.writable() { IN_CLOSE_WRITE } else { IN_CLOSE_NOWRITE };
+        self.path_event(close);
     }
 }
 
@@ -223,14 +226,26 @@ impl OpenFile {
 
     pub fn with_path(file: Arc<dyn FileLike>, flags: u32, path: Option<Walk>) -> Arc<OpenFile> {
         OPEN_FILES.fetch_add(1, Ordering::Relaxed);
-        Arc::new(OpenFile {
+        let open = Arc::new(OpenFile {
             file,
             offset: Mutex::new(0),
             flags: AtomicU32::new(flags & !(O_CLOEXEC | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC)),
             path,
             inflight: AtomicUsize::new(0),
             sigio: Mutex::new(SigioState::default()),
-        })
+        });
+        open.path_event(IN_OPEN);
+        open
+    }
+
+    /// Reports `mask` (IN_OPEN, IN_MODIFY, ...) on the file this was opened by path as (not
+    /// through O_PATH, not a socket or pipe made without one).
+    fn path_event(&self, mask: u32) {
+        if let Some(path) = &self.path {
+            if !self.is_path_only() && self.file.inode().is_some() {
+                notify::path_event(path, mask);
+            }
+        }
     }
 
     pub fn file(&self) -> &Arc<dyn FileLike> {
@@ -327,6 +342,9 @@ impl OpenFile {
         let off = self.offset();
         let n = self.file.read(buf, off, self.nonblock())?;
         self.set_offset(off + n as u64);
+        if n > 0 {
+            self.path_event(IN_ACCESS);
+        }
         Ok(n)
     }
 
@@ -343,6 +361,9 @@ impl OpenFile {
             if self.flags() & O_APPEND != 0 { self.file.metadata().size } else { self.offset() };
         let n = self.file.write(buf, off, self.nonblock())?;
         self.set_offset(off + n as u64);
+        if n > 0 {
+            self.path_event(IN_MODIFY);
+        }
         Ok(n)
     }
 
@@ -412,7 +433,11 @@ impl OpenFile {
         buf.check()?;
         // Linux quirk kept: pwrite on an O_APPEND file appends.
         let off = if self.flags() & O_APPEND != 0 { self.file.metadata().size } else { off };
-        self.file.write(&VmReader::user(buf), off, self.nonblock())
+        let n = self.file.write(&VmReader::user(buf), off, self.nonblock())?;
+        if n > 0 {
+            self.path_event(IN_MODIFY);
+        }
+        Ok(n)
     }
 }
 

@@ -12,6 +12,7 @@ use spin::Once;
 
 use super::file::FileLike;
 use super::inode::*;
+use super::notify;
 use crate::arch::time::realtime_ns;
 use crate::error::{Errno, Result};
 use crate::mm::frame::{self, Frame, PAGE_SIZE};
@@ -501,9 +502,10 @@ impl TmpfsInode {
         let name = super::kmem::string(name)?;
         // The name is kept twice (by name and by position).
         super::kmem::reserve(name.len() + 64)?;
-        entries.insert(name, child);
+        entries.insert(name.clone(), child.clone());
         drop(entries);
         self.touch_mtime();
+        notify::entry_event(self, &*child, notify::IN_CREATE, &name, 0);
         Ok(())
     }
 
@@ -624,6 +626,10 @@ impl Inode for TmpfsInode {
         drop(entries);
         child.add_nlink(-1);
         self.touch_mtime();
+        notify::entry_event(self, &*child, notify::IN_DELETE, name, 0);
+        if child.attr.lock().nlink == 0 {
+            notify::deleted(&*child);
+        }
         Ok(())
     }
 
@@ -640,6 +646,8 @@ impl Inode for TmpfsInode {
         child.attr.lock().nlink = 0;
         self.add_nlink(-1);
         self.touch_mtime();
+        notify::entry_event(self, &*child, notify::IN_DELETE, name, 0);
+        notify::deleted(&*child);
         Ok(())
     }
 
@@ -677,6 +685,14 @@ impl Inode for TmpfsInode {
             }
             self.touch_mtime();
             dst.touch_mtime();
+            for (node, from_dir, from, to_dir, to) in
+                [(&moving, self, old, dst, new), (&other, dst, new, self, old)]
+            {
+                let cookie = notify::new_cookie();
+                notify::entry_event(from_dir, &**node, notify::IN_MOVED_FROM, from, cookie);
+                notify::entry_event(to_dir, &**node, notify::IN_MOVED_TO, to, cookie);
+                notify::inode_event(&**node, notify::IN_MOVE_SELF);
+            }
             return Ok(());
         }
         if let Some(e) = &existing {
@@ -699,10 +715,11 @@ impl Inode for TmpfsInode {
                 (false, false) => {}
             }
         }
-        let new = super::kmem::string(new)?;
-        super::kmem::reserve(new.len() + 64)?;
+        let new_name = super::kmem::string(new)?;
+        super::kmem::reserve(new_name.len() + 64)?;
         src_dir.entries.lock().remove(old);
-        if let Some(e) = dst_dir.entries.lock().insert(new, moving.clone()) {
+        let replaced = dst_dir.entries.lock().insert(new_name, moving.clone());
+        if let Some(e) = &replaced {
             if e.is_dir() {
                 e.attr.lock().nlink = 0;
                 dst.add_nlink(-1);
@@ -720,6 +737,13 @@ impl Inode for TmpfsInode {
         moving.attr.lock().ctime = realtime_ns();
         self.touch_mtime();
         dst.touch_mtime();
+        let cookie = notify::new_cookie();
+        notify::entry_event(self, &*moving, notify::IN_MOVED_FROM, old, cookie);
+        notify::entry_event(dst, &*moving, notify::IN_MOVED_TO, new, cookie);
+        notify::inode_event(&*moving, notify::IN_MOVE_SELF);
+        if let Some(e) = replaced.filter(|e| e.attr.lock().nlink == 0) {
+            notify::deleted(&*e);
+        }
         Ok(())
     }
 
@@ -869,6 +893,8 @@ impl Inode for TmpfsInode {
             a.mtime = t;
         }
         a.ctime = realtime_ns();
+        drop(a);
+        notify::inode_event(self, notify::IN_ATTRIB);
         Ok(())
     }
 

@@ -87,6 +87,7 @@ static SYS_FS: &[Entry] = &[
     Entry { id: 34, name: "file-nr", node: Node::File(sf::file_nr, 0o444) },
     Entry { id: 30, name: "nr_open", node: Node::File(sf::nr_open, 0o644) },
     Entry { id: 31, name: "pipe-max-size", node: Node::File(sf::pipe_max_size, 0o644) },
+    Entry { id: 217, name: "inotify", node: Node::Dir(SYS_FS_INOTIFY) },
     Entry { id: 32, name: "mqueue", node: Node::Dir(SYS_FS_MQUEUE) },
     Entry {
         id: 215,
@@ -97,6 +98,25 @@ static SYS_FS: &[Entry] = &[
         id: 216,
         name: "pipe-user-pages-soft",
         node: Node::File(sf::pipe_user_pages_soft, 0o644),
+    },
+];
+
+/// inotify's limits (fs/inotify.rs), writable by root.
+static SYS_FS_INOTIFY: &[Entry] = &[
+    Entry {
+        id: 218,
+        name: "max_queued_events",
+        node: Node::Sysctl(sf::inotify_max_queued_events, sf::set_inotify_max_queued_events),
+    },
+    Entry {
+        id: 219,
+        name: "max_user_instances",
+        node: Node::Sysctl(sf::inotify_max_user_instances, sf::set_inotify_max_user_instances),
+    },
+    Entry {
+        id: 220,
+        name: "max_user_watches",
+        node: Node::Sysctl(sf::inotify_max_user_watches, sf::set_inotify_max_user_watches),
     },
 ];
 

@@ -460,3 +460,37 @@ pub fn somaxconn() -> Result<Vec<u8>> {
 pub fn ip_local_port_range() -> Result<Vec<u8>> {
     text(String::from("32768\t60999\n"))
 }
+
+/// fs.inotify.*: writable by root, obeyed by the next inotify_init1/add_watch/event (Linux's
+/// proc_dointvec_minmax with a minimum of 0).
+fn inotify_limit(v: &core::sync::atomic::AtomicUsize) -> Result<Vec<u8>> {
+    text(format!("{}\n", v.load(core::sync::atomic::Ordering::Relaxed)))
+}
+
+fn set_inotify_limit(v: &core::sync::atomic::AtomicUsize, bytes: &[u8]) -> Result<()> {
+    let n = parse_sysctl_int(bytes)?;
+    if !(0..=i32::MAX as i64).contains(&n) {
+        return Err(Errno::EINVAL);
+    }
+    v.store(n as usize, core::sync::atomic::Ordering::Relaxed);
+    Ok(())
+}
+
+pub fn inotify_max_queued_events() -> Result<Vec<u8>> {
+    inotify_limit(&crate::fs::inotify::MAX_QUEUED_EVENTS)
+}
+pub fn set_inotify_max_queued_events(b: &[u8]) -> Result<()> {
+    set_inotify_limit(&crate::fs::inotify::MAX_QUEUED_EVENTS, b)
+}
+pub fn inotify_max_user_instances() -> Result<Vec<u8>> {
+    inotify_limit(&crate::fs::inotify::MAX_USER_INSTANCES)
+}
+pub fn set_inotify_max_user_instances(b: &[u8]) -> Result<()> {
+    set_inotify_limit(&crate::fs::inotify::MAX_USER_INSTANCES, b)
+}
+pub fn inotify_max_user_watches() -> Result<Vec<u8>> {
+    inotify_limit(&crate::fs::inotify::MAX_USER_WATCHES)
+}
+pub fn set_inotify_max_user_watches(b: &[u8]) -> Result<()> {
+    set_inotify_limit(&crate::fs::inotify::MAX_USER_WATCHES, b)
+}
