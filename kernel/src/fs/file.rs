@@ -3,16 +3,14 @@
 //! dup'ed descriptors and across fork).
 
 use alloc::sync::Arc;
-use alloc::vec::Vec;
 use core::any::Any;
 use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
-use super::inode::{
-    DirEntry, Inode, InodePages, Metadata, F_SEAL_FUTURE_WRITE, F_SEAL_WRITE, S_IFREG,
-};
+use super::inode::{Inode, InodePages, Metadata, F_SEAL_FUTURE_WRITE, F_SEAL_WRITE, S_IFREG};
+use super::notify::{self, IN_ACCESS, IN_CLOSE_NOWRITE, IN_CLOSE_WRITE, IN_MODIFY, IN_OPEN};
 use super::path::Walk;
 use crate::error::{Errno, Result};
-use crate::event::{IoEvents, Poller};
+use crate::event::{IoEvents, Observer, Poller};
 use crate::mm::io::{VmReader, VmWriter};
 use crate::mm::user::UserSlice;
 use crate::sync::Mutex;
@@ -125,6 +123,11 @@ pub trait FileLike: Send + Sync {
     fn mmap(&self, _shared: bool, _write: bool, _fd_writable: bool) -> Result<Mapping> {
         Err(Errno::ENODEV)
     }
+    /// Does O_ASYNC make it signal its owner (Linux's `f_op->fasync`)? Pipes, FIFOs, sockets and
+    /// terminals do; eventfd, timerfd, epoll and regular files take the flag without effect.
+    fn has_fasync(&self) -> bool {
+        self.pipe().is_some() || self.as_socket().is_some()
+    }
     /// A process closed a descriptor of this file (close, dup2 over it, exec, exit): a
     /// message queue forgets that process's mq_notify registration, as Linux's flush does.
     fn closed_by(&self, _pid: u32) {}
@@ -148,6 +151,40 @@ pub struct OpenFile {
     path: Option<Walk>,
     /// References held by messages in flight (SCM_RIGHTS), for the unix socket collector.
     inflight: AtomicUsize,
+    /// Signal-driven I/O (fcntl(2) F_SETOWN, F_SETSIG, O_ASYNC).
+    sigio: Mutex<SigioState>,
+}
+
+/// F_OWNER_TID, F_OWNER_PID, F_OWNER_PGRP: what an owner's id names.
+pub const F_OWNER_TID: i32 = 0;
+pub const F_OWNER_PID: i32 = 1;
+pub const F_OWNER_PGRP: i32 = 2;
+
+/// Who an open file signals when it becomes ready (Linux's `struct fown_struct`): a thread, a
+/// process or a process group (`kind`, `id`; id 0: nobody), with which signal (`sig`, 0 for
+/// plain SIGIO), and the ids of whoever set it, for the permission check at sending time.
+#[derive(Clone, Copy, Debug)]
+pub struct FileOwner {
+    pub kind: i32,
+    pub id: u32,
+    pub sig: u32,
+    pub uid: u32,
+    pub euid: u32,
+}
+
+impl Default for FileOwner {
+    /// Linux's initial owner: type PIDTYPE_PID (F_OWNER_TID), nobody.
+    fn default() -> Self {
+        FileOwner { kind: F_OWNER_TID, id: 0, sig: 0, uid: 0, euid: 0 }
+    }
+}
+
+#[derive(Default)]
+struct SigioState {
+    owner: FileOwner,
+    /// While O_ASYNC is on: the observer registered with the object's `Pollee`, which the layer
+    /// that can send signals supplies (it only lives as long as this reference).
+    fasync: Option<Arc<dyn Observer>>,
 }
 
 /// Open file descriptions in the system (/proc/sys/fs/file-nr).
@@ -177,6 +214,8 @@ impl Drop for OpenFile {
     fn drop(&mut self) {
         OPEN_FILES.fetch_sub(1, Ordering::Relaxed);
         super::lock::open_file_closed(self);
+        let close = if self.writable() { IN_CLOSE_WRITE } else { IN_CLOSE_NOWRITE };
+        self.path_event(close);
     }
 }
 
@@ -187,13 +226,26 @@ impl OpenFile {
 
     pub fn with_path(file: Arc<dyn FileLike>, flags: u32, path: Option<Walk>) -> Arc<OpenFile> {
         OPEN_FILES.fetch_add(1, Ordering::Relaxed);
-        Arc::new(OpenFile {
+        let open = Arc::new(OpenFile {
             file,
             offset: Mutex::new(0),
             flags: AtomicU32::new(flags & !(O_CLOEXEC | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC)),
             path,
             inflight: AtomicUsize::new(0),
-        })
+            sigio: Mutex::new(SigioState::default()),
+        });
+        open.path_event(IN_OPEN);
+        open
+    }
+
+    /// Reports `mask` (IN_OPEN, IN_MODIFY, ...) on the file this was opened by path as (not
+    /// through O_PATH, not a socket or pipe made without one).
+    fn path_event(&self, mask: u32) {
+        if let Some(path) = &self.path {
+            if !self.is_path_only() && self.file.inode().is_some() {
+                notify::path_event(path, mask);
+            }
+        }
     }
 
     pub fn file(&self) -> &Arc<dyn FileLike> {
@@ -242,6 +294,34 @@ impl OpenFile {
         !self.is_path_only() && self.flags() & O_ACCMODE != O_RDONLY
     }
 
+    pub fn owner(&self) -> FileOwner {
+        self.sigio.lock().owner
+    }
+
+    /// F_SETOWN, F_SETOWN_EX, F_SETSIG: `f` changes the owner.
+    pub fn update_owner(&self, f: impl FnOnce(&mut FileOwner)) {
+        f(&mut self.sigio.lock().owner);
+    }
+
+    /// Turns signal-driven I/O on (`Some`: the observer to keep registered on the object) or off.
+    /// The observer is registered on the file's `Pollee`(s) as an epoll entry is, so every file
+    /// type that reports readiness reports it to SIGIO too, from its one notify point.
+    pub fn set_fasync(&self, observer: Option<Arc<dyn Observer>>) {
+        let observer = observer.filter(|_| self.file.has_fasync());
+        if let Some(o) = &observer {
+            let poller = Poller::for_observer(Arc::downgrade(o));
+            let mask = IoEvents::readable()
+                | IoEvents::writable()
+                | IoEvents::PRI
+                | IoEvents::RDHUP
+                | IoEvents::MSG;
+            self.file.poll(mask, Some(&poller));
+        }
+        // The old observer (if any) goes: its weak registrations die with it.
+        let old = core::mem::replace(&mut self.sigio.lock().fasync, observer);
+        drop(old);
+    }
+
     pub fn offset(&self) -> u64 {
         *self.offset.lock()
     }
@@ -262,6 +342,9 @@ impl OpenFile {
         let off = self.offset();
         let n = self.file.read(buf, off, self.nonblock())?;
         self.set_offset(off + n as u64);
+        if n > 0 {
+            self.path_event(IN_ACCESS);
+        }
         Ok(n)
     }
 
@@ -278,6 +361,9 @@ impl OpenFile {
             if self.flags() & O_APPEND != 0 { self.file.metadata().size } else { self.offset() };
         let n = self.file.write(buf, off, self.nonblock())?;
         self.set_offset(off + n as u64);
+        if n > 0 {
+            self.path_event(IN_MODIFY);
+        }
         Ok(n)
     }
 
@@ -347,7 +433,11 @@ impl OpenFile {
         buf.check()?;
         // Linux quirk kept: pwrite on an O_APPEND file appends.
         let off = if self.flags() & O_APPEND != 0 { self.file.metadata().size } else { off };
-        self.file.write(&VmReader::user(buf), off, self.nonblock())
+        let n = self.file.write(&VmReader::user(buf), off, self.nonblock())?;
+        if n > 0 {
+            self.path_event(IN_MODIFY);
+        }
+        Ok(n)
     }
 }
 
@@ -359,12 +449,6 @@ pub struct InodeFile {
 impl InodeFile {
     pub fn new(inode: Arc<dyn Inode>) -> Arc<InodeFile> {
         Arc::new(InodeFile { inode })
-    }
-
-    /// Directory entries from index `from` (getdents64 keeps the index in the offset).
-    pub fn entries_from(&self, from: usize) -> Result<Vec<DirEntry>> {
-        let mut all = self.inode.readdir()?;
-        Ok(all.split_off(from.min(all.len())))
     }
 }
 

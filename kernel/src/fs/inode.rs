@@ -143,6 +143,17 @@ pub trait Inode: Send + Sync {
     fn readdir(&self) -> Result<Vec<DirEntry>> {
         Err(Errno::ENOTDIR)
     }
+    /// At most `max` entries from position `from` on, each with its position, in increasing
+    /// position order: what getdents64 reads. A position is stable: an entry keeps it while it
+    /// exists (as Linux's simple_offset cookies and procfs's pid-based positions), so removing
+    /// or adding other entries while a directory is read neither skips nor repeats one; the
+    /// directory's offset after an entry is its position + 1 (its `d_off`). The default numbers
+    /// `readdir`'s list, for directories whose entries never change.
+    fn readdir_from(&self, from: u64, max: usize) -> Result<Vec<(u64, DirEntry)>> {
+        let all = self.readdir()?;
+        let skip = usize::try_from(from).unwrap_or(usize::MAX);
+        Ok(all.into_iter().enumerate().skip(skip).take(max).map(|(i, e)| (i as u64, e)).collect())
+    }
     fn readlink(&self) -> Result<String> {
         Err(Errno::EINVAL)
     }
@@ -228,4 +239,34 @@ impl crate::mm::shared::PageSource for InodePages {
 pub fn same_inode(a: &Arc<dyn Inode>, b: &Arc<dyn Inode>) -> bool {
     let (ma, mb) = (a.metadata(), b.metadata());
     ma.dev == mb.dev && ma.ino == mb.ino
+}
+
+/// `readdir_from` for a listing of `fixed` entries that never change followed by entries named
+/// by a number (pids, descriptors, pty indexes): a fixed one at its index, a numbered one at
+/// `fixed + number`, so that an entry that goes (a process that exits, a descriptor closed)
+/// moves none of the others while the directory is read, as Linux's procfs positions.
+pub fn numbered_positions(
+    all: Vec<DirEntry>,
+    fixed: usize,
+    from: u64,
+    max: usize,
+) -> Result<Vec<(u64, DirEntry)>> {
+    let mut v = Vec::new();
+    super::kmem::grow(&mut v, all.len().min(max))?;
+    for (i, e) in all.into_iter().enumerate() {
+        let pos = if i < fixed {
+            i as u64
+        } else {
+            match e.name.parse::<u64>() {
+                Ok(n) => fixed as u64 + n,
+                Err(_) => continue,
+            }
+        };
+        if pos >= from {
+            v.push((pos, e));
+        }
+    }
+    v.sort_unstable_by_key(|(pos, _)| *pos);
+    v.truncate(max);
+    Ok(v)
 }

@@ -12,6 +12,7 @@ use spin::Once;
 
 use super::file::FileLike;
 use super::inode::*;
+use super::notify;
 use crate::arch::time::realtime_ns;
 use crate::error::{Errno, Result};
 use crate::mm::frame::{self, Frame, PAGE_SIZE};
@@ -327,8 +328,75 @@ impl Drop for FileData {
 }
 
 struct Dir {
-    entries: Mutex<BTreeMap<String, Arc<TmpfsInode>>>,
+    entries: Mutex<Entries>,
     parent: Mutex<Weak<TmpfsInode>>,
+}
+
+/// Position of the first named entry: "." is 0, ".." is 1.
+const FIRST_ENTRY_POS: u64 = 2;
+
+/// A directory's entries by name, each with the position it got when it was added (Linux's
+/// simple_offset cookie: one more than the last one given in this directory). getdents64 reads
+/// in position order and resumes at a position, so entries removed or added while a directory
+/// is read neither make it skip nor repeat the others; an entry renamed into place gets a new
+/// position (it may be seen again, as on Linux), an exchanged one keeps its own.
+struct Entries {
+    by_name: BTreeMap<String, (u64, Arc<TmpfsInode>)>,
+    by_pos: BTreeMap<u64, String>,
+    next_pos: u64,
+}
+
+impl Entries {
+    const fn new() -> Entries {
+        Entries { by_name: BTreeMap::new(), by_pos: BTreeMap::new(), next_pos: FIRST_ENTRY_POS }
+    }
+
+    fn get(&self, name: &str) -> Option<&Arc<TmpfsInode>> {
+        self.by_name.get(name).map(|(_, i)| i)
+    }
+
+    fn contains_key(&self, name: &str) -> bool {
+        self.by_name.contains_key(name)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.by_name.is_empty()
+    }
+
+    fn len(&self) -> usize {
+        self.by_name.len()
+    }
+
+    /// Adds `name` at a new position (replacing an entry of that name: what it returns).
+    fn insert(&mut self, name: String, child: Arc<TmpfsInode>) -> Option<Arc<TmpfsInode>> {
+        let old = self.remove(&name);
+        let pos = self.next_pos;
+        // 2^63 entries made in one directory is out of reach; d_off stays a positive loff_t.
+        self.next_pos += 1;
+        self.by_pos.insert(pos, name.clone());
+        self.by_name.insert(name, (pos, child));
+        old
+    }
+
+    /// Puts `child` under `name` at the position `name` has (RENAME_EXCHANGE).
+    fn replace(&mut self, name: &str, child: Arc<TmpfsInode>) {
+        if let Some(slot) = self.by_name.get_mut(name) {
+            slot.1 = child;
+        }
+    }
+
+    fn remove(&mut self, name: &str) -> Option<Arc<TmpfsInode>> {
+        let (pos, child) = self.by_name.remove(name)?;
+        self.by_pos.remove(&pos);
+        Some(child)
+    }
+
+    /// The entries at positions `from` and beyond, in position order.
+    fn from(&self, from: u64) -> impl Iterator<Item = (u64, &str, &Arc<TmpfsInode>)> {
+        self.by_pos.range(from..).filter_map(|(&pos, name)| {
+            self.by_name.get_key_value(name.as_str()).map(|(n, (_, i))| (pos, n.as_str(), i))
+        })
+    }
 }
 
 enum Kind {
@@ -341,7 +409,7 @@ enum Kind {
 
 impl Kind {
     fn new_dir() -> Kind {
-        Kind::Dir(Dir { entries: Mutex::new(BTreeMap::new()), parent: Mutex::new(Weak::new()) })
+        Kind::Dir(Dir { entries: Mutex::new(Entries::new()), parent: Mutex::new(Weak::new()) })
     }
 }
 
@@ -432,9 +500,12 @@ impl TmpfsInode {
             self.add_nlink(1);
         }
         let name = super::kmem::string(name)?;
-        entries.insert(name, child);
+        // The name is kept twice (by name and by position).
+        super::kmem::reserve(name.len() + 64)?;
+        entries.insert(name.clone(), child.clone());
         drop(entries);
         self.touch_mtime();
+        notify::entry_event(self, &*child, notify::IN_CREATE, &name, 0);
         Ok(())
     }
 
@@ -555,6 +626,10 @@ impl Inode for TmpfsInode {
         drop(entries);
         child.add_nlink(-1);
         self.touch_mtime();
+        notify::entry_event(self, &*child, notify::IN_DELETE, name, 0);
+        if child.attr.lock().nlink == 0 {
+            notify::deleted(&*child);
+        }
         Ok(())
     }
 
@@ -571,6 +646,8 @@ impl Inode for TmpfsInode {
         child.attr.lock().nlink = 0;
         self.add_nlink(-1);
         self.touch_mtime();
+        notify::entry_event(self, &*child, notify::IN_DELETE, name, 0);
+        notify::deleted(&*child);
         Ok(())
     }
 
@@ -594,9 +671,8 @@ impl Inode for TmpfsInode {
             if other.is_dir() && other.is_ancestor_of(self) {
                 return Err(Errno::EINVAL);
             }
-            let (old, new) = (super::kmem::string(old)?, super::kmem::string(new)?);
-            src_dir.entries.lock().insert(old, other.clone());
-            dst_dir.entries.lock().insert(new, moving.clone());
+            src_dir.entries.lock().replace(old, other.clone());
+            dst_dir.entries.lock().replace(new, moving.clone());
             for (node, parent) in [(&other, self), (&moving, dst)] {
                 if let Kind::Dir(d) = &node.kind {
                     *d.parent.lock() = parent.this.clone();
@@ -609,6 +685,14 @@ impl Inode for TmpfsInode {
             }
             self.touch_mtime();
             dst.touch_mtime();
+            for (node, from_dir, from, to_dir, to) in
+                [(&moving, self, old, dst, new), (&other, dst, new, self, old)]
+            {
+                let cookie = notify::new_cookie();
+                notify::entry_event(from_dir, &**node, notify::IN_MOVED_FROM, from, cookie);
+                notify::entry_event(to_dir, &**node, notify::IN_MOVED_TO, to, cookie);
+                notify::inode_event(&**node, notify::IN_MOVE_SELF);
+            }
             return Ok(());
         }
         if let Some(e) = &existing {
@@ -631,9 +715,11 @@ impl Inode for TmpfsInode {
                 (false, false) => {}
             }
         }
-        let new = super::kmem::string(new)?;
+        let new_name = super::kmem::string(new)?;
+        super::kmem::reserve(new_name.len() + 64)?;
         src_dir.entries.lock().remove(old);
-        if let Some(e) = dst_dir.entries.lock().insert(new, moving.clone()) {
+        let replaced = dst_dir.entries.lock().insert(new_name, moving.clone());
+        if let Some(e) = &replaced {
             if e.is_dir() {
                 e.attr.lock().nlink = 0;
                 dst.add_nlink(-1);
@@ -651,24 +737,38 @@ impl Inode for TmpfsInode {
         moving.attr.lock().ctime = realtime_ns();
         self.touch_mtime();
         dst.touch_mtime();
+        let cookie = notify::new_cookie();
+        notify::entry_event(self, &*moving, notify::IN_MOVED_FROM, old, cookie);
+        notify::entry_event(dst, &*moving, notify::IN_MOVED_TO, new, cookie);
+        notify::inode_event(&*moving, notify::IN_MOVE_SELF);
+        if let Some(e) = replaced.filter(|e| e.attr.lock().nlink == 0) {
+            notify::deleted(&*e);
+        }
         Ok(())
     }
 
     fn readdir(&self) -> Result<Vec<DirEntry>> {
+        Ok(self.readdir_from(0, usize::MAX)?.into_iter().map(|(_, e)| e).collect())
+    }
+
+    fn readdir_from(&self, from: u64, max: usize) -> Result<Vec<(u64, DirEntry)>> {
         let dir = self.dir()?;
         let parent = dir.parent.lock().upgrade().map(|p| p.ino).unwrap_or(self.ino);
         let entries = dir.entries.lock();
         let mut v = Vec::new();
-        super::kmem::grow(&mut v, entries.len() + 2)?;
-        v.push(DirEntry { ino: self.ino, name: String::from("."), dtype: dtype_of(S_IFDIR) });
-        v.push(DirEntry { ino: parent, name: String::from(".."), dtype: dtype_of(S_IFDIR) });
-        for (name, child) in entries.iter() {
-            v.push(DirEntry {
-                ino: child.ino,
-                name: super::kmem::string(name)?,
-                dtype: dtype_of(child.attr.lock().mode),
-            });
+        super::kmem::grow(&mut v, (entries.len() + 2).min(max))?;
+        let dot = [(0, self.ino, "."), (1, parent, "..")];
+        for (pos, ino, name) in dot.into_iter().filter(|&(pos, ..)| pos >= from) {
+            v.push((pos, DirEntry { ino, name: String::from(name), dtype: dtype_of(S_IFDIR) }));
         }
+        for (pos, name, child) in entries.from(from.max(FIRST_ENTRY_POS)) {
+            if v.len() >= max {
+                break;
+            }
+            let dtype = dtype_of(child.attr.lock().mode);
+            v.push((pos, DirEntry { ino: child.ino, name: super::kmem::string(name)?, dtype }));
+        }
+        v.truncate(max);
         Ok(v)
     }
 
@@ -793,6 +893,8 @@ impl Inode for TmpfsInode {
             a.mtime = t;
         }
         a.ctime = realtime_ns();
+        drop(a);
+        notify::inode_event(self, notify::IN_ATTRIB);
         Ok(())
     }
 

@@ -19,6 +19,7 @@ pub mod pidfd;
 pub mod priority;
 pub mod rlimit;
 pub mod rseq;
+pub mod sigio;
 pub mod signal;
 pub mod signalfd;
 pub mod timers;

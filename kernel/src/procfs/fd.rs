@@ -166,6 +166,10 @@ impl Inode for FdDir {
     fn readdir(&self) -> Result<Vec<DirEntry>> {
         descriptor_listing(self.pid, ino::FD_DIR, ino::FD_LINK, S_IFLNK)
     }
+
+    fn readdir_from(&self, from: u64, max: usize) -> Result<Vec<(u64, DirEntry)>> {
+        crate::fs::inode::numbered_positions(self.readdir()?, 2, from, max)
+    }
 }
 
 /// The listing of fd/ or fdinfo/ (whose inode is `dir`) of `pid`: ".", "..", then one entry

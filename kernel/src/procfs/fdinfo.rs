@@ -17,7 +17,9 @@ use super::root::parse_pid;
 use super::{ino, metadata, Owner, ProcFs};
 use crate::error::{Errno, Result};
 use crate::fs::file::O_CLOEXEC;
-use crate::fs::inode::{DirEntry, FileSystem, Inode, Metadata, S_IFDIR, S_IFREG};
+use crate::fs::inode::{
+    numbered_positions, DirEntry, FileSystem, Inode, Metadata, S_IFDIR, S_IFREG,
+};
 
 pub struct FdInfoDir {
     fs: Arc<ProcFs>,
@@ -89,5 +91,9 @@ impl Inode for FdInfoDir {
 
     fn readdir(&self) -> Result<Vec<DirEntry>> {
         super::fd::descriptor_listing(self.pid, ino::FDINFO_DIR, ino::FDINFO_FILE, S_IFREG)
+    }
+
+    fn readdir_from(&self, from: u64, max: usize) -> Result<Vec<(u64, DirEntry)>> {
+        numbered_positions(self.readdir()?, 2, from, max)
     }
 }

@@ -13,7 +13,9 @@ use super::system_files as sf;
 use super::tree::{self, Entry, Node};
 use super::{caller, ino, metadata, Owner, ProcFs};
 use crate::error::{Errno, Result};
-use crate::fs::inode::{dtype_of, DirEntry, FileSystem, Inode, Metadata, S_IFDIR, S_IFLNK};
+use crate::fs::inode::{
+    dtype_of, numbered_positions, DirEntry, FileSystem, Inode, Metadata, S_IFDIR, S_IFLNK,
+};
 use crate::process;
 
 static GLOBAL: &[Entry] = &[
@@ -57,25 +59,65 @@ static SYS_NET_CORE: &[Entry] = &[
         node: Node::Sysctl(sf::wmem_default, sf::set_wmem_default),
     },
     Entry { id: 86, name: "wmem_max", node: Node::Sysctl(sf::wmem_max, sf::set_wmem_max) },
+    Entry { id: 211, name: "somaxconn", node: Node::File(sf::somaxconn, 0o644) },
 ];
 
 static SYS_NET_IPV4: &[Entry] = &[
+    Entry {
+        id: 212,
+        name: "ip_local_port_range",
+        node: Node::File(sf::ip_local_port_range, 0o644),
+    },
     Entry { id: 87, name: "tcp_rmem", node: Node::File(sf::tcp_rmem, 0o444) },
     Entry { id: 88, name: "tcp_wmem", node: Node::File(sf::tcp_wmem, 0o444) },
 ];
 
-static SYS_VM: &[Entry] = &[Entry {
-    id: 70,
-    name: "max_map_count",
-    node: Node::Sysctl(sf::max_map_count, sf::set_max_map_count),
-}];
+static SYS_VM: &[Entry] = &[
+    Entry {
+        id: 70,
+        name: "max_map_count",
+        node: Node::Sysctl(sf::max_map_count, sf::set_max_map_count),
+    },
+    Entry { id: 213, name: "overcommit_memory", node: Node::File(sf::overcommit_memory, 0o644) },
+    Entry { id: 214, name: "overcommit_ratio", node: Node::File(sf::overcommit_ratio, 0o644) },
+];
 
 static SYS_FS: &[Entry] = &[
     Entry { id: 33, name: "file-max", node: Node::File(sf::file_max, 0o644) },
     Entry { id: 34, name: "file-nr", node: Node::File(sf::file_nr, 0o444) },
     Entry { id: 30, name: "nr_open", node: Node::File(sf::nr_open, 0o644) },
     Entry { id: 31, name: "pipe-max-size", node: Node::File(sf::pipe_max_size, 0o644) },
+    Entry { id: 217, name: "inotify", node: Node::Dir(SYS_FS_INOTIFY) },
     Entry { id: 32, name: "mqueue", node: Node::Dir(SYS_FS_MQUEUE) },
+    Entry {
+        id: 215,
+        name: "pipe-user-pages-hard",
+        node: Node::File(sf::pipe_user_pages_hard, 0o644),
+    },
+    Entry {
+        id: 216,
+        name: "pipe-user-pages-soft",
+        node: Node::File(sf::pipe_user_pages_soft, 0o644),
+    },
+];
+
+/// inotify's limits (fs/inotify.rs), writable by root.
+static SYS_FS_INOTIFY: &[Entry] = &[
+    Entry {
+        id: 218,
+        name: "max_queued_events",
+        node: Node::Sysctl(sf::inotify_max_queued_events, sf::set_inotify_max_queued_events),
+    },
+    Entry {
+        id: 219,
+        name: "max_user_instances",
+        node: Node::Sysctl(sf::inotify_max_user_instances, sf::set_inotify_max_user_instances),
+    },
+    Entry {
+        id: 220,
+        name: "max_user_watches",
+        node: Node::Sysctl(sf::inotify_max_user_watches, sf::set_inotify_max_user_watches),
+    },
 ];
 
 /// POSIX message queue limits (read-only here).
@@ -97,6 +139,20 @@ static SYS_KERNEL: &[Entry] = &[
     Entry { id: 46, name: "dmesg_restrict", node: Node::File(sf::dmesg_restrict, 0o644) },
     Entry { id: 47, name: "domainname", node: Node::File(sf::domainname, 0o644) },
     Entry { id: 48, name: "tainted", node: Node::File(sf::tainted, 0o644) },
+    Entry { id: 200, name: "msgmax", node: Node::File(sf::msgmax, 0o644) },
+    Entry { id: 201, name: "msgmnb", node: Node::File(sf::msgmnb, 0o644) },
+    Entry { id: 202, name: "msgmni", node: Node::File(sf::msgmni, 0o644) },
+    Entry { id: 203, name: "ngroups_max", node: Node::File(sf::ngroups_max, 0o444) },
+    Entry { id: 204, name: "random", node: Node::Dir(SYS_KERNEL_RANDOM) },
+    Entry { id: 205, name: "sem", node: Node::File(sf::sem, 0o644) },
+    Entry { id: 206, name: "shmall", node: Node::File(sf::shmall, 0o644) },
+    Entry { id: 207, name: "shmmax", node: Node::File(sf::shmmax, 0o644) },
+    Entry { id: 208, name: "shmmni", node: Node::File(sf::shmmni, 0o644) },
+];
+
+static SYS_KERNEL_RANDOM: &[Entry] = &[
+    Entry { id: 209, name: "boot_id", node: Node::File(sf::boot_id, 0o444) },
+    Entry { id: 210, name: "uuid", node: Node::File(sf::uuid, 0o444) },
 ];
 
 /// The inode number of `self` (not in the table: its target depends on the caller).
@@ -179,5 +235,11 @@ impl Inode for RootDir {
             });
         }
         Ok(v)
+    }
+
+    /// Processes are listed at a position past the fixed entries plus their pid, so one that
+    /// exits while /proc is read moves none of the others.
+    fn readdir_from(&self, from: u64, max: usize) -> Result<Vec<(u64, DirEntry)>> {
+        numbered_positions(self.readdir()?, GLOBAL.len() + 3, from, max)
     }
 }

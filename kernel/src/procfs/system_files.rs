@@ -378,3 +378,119 @@ pub fn set_threads_max(bytes: &[u8]) -> Result<()> {
     let n = parse_sysctl_int(bytes)?;
     crate::process::set_threads_max(u64::try_from(n).map_err(|_| Errno::EINVAL)?)
 }
+
+/// System V limits (Linux's defaults, which its kernel.* sysctls start at; fixed here).
+pub fn shmmax() -> Result<Vec<u8>> {
+    text(format!("{}\n", crate::ipc::sysv::limits::SHMMAX))
+}
+pub fn shmall() -> Result<Vec<u8>> {
+    text(format!("{}\n", crate::ipc::sysv::limits::SHMALL))
+}
+pub fn shmmni() -> Result<Vec<u8>> {
+    text(format!("{}\n", crate::ipc::sysv::limits::SHMMNI))
+}
+pub fn msgmax() -> Result<Vec<u8>> {
+    text(format!("{}\n", crate::ipc::sysv::limits::MSGMAX))
+}
+pub fn msgmnb() -> Result<Vec<u8>> {
+    text(format!("{}\n", crate::ipc::sysv::limits::MSGMNB))
+}
+pub fn msgmni() -> Result<Vec<u8>> {
+    text(format!("{}\n", crate::ipc::sysv::limits::MSGMNI))
+}
+/// kernel.sem: SEMMSL, SEMMNS, SEMOPM, SEMMNI, tab-separated as Linux prints them.
+pub fn sem() -> Result<Vec<u8>> {
+    use crate::ipc::sysv::limits::{SEMMNI, SEMMNS, SEMMSL, SEMOPM};
+    text(format!("{}\t{}\t{}\t{}\n", SEMMSL, SEMMNS, SEMOPM, SEMMNI))
+}
+
+/// kernel.ngroups_max: Linux's NGROUPS_MAX.
+pub fn ngroups_max() -> Result<Vec<u8>> {
+    text(String::from("65536\n"))
+}
+
+/// A random (version 4) UUID in its text form, as Linux's proc_do_uuid.
+fn uuid_text(mut b: [u8; 16]) -> String {
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let mut s = String::new();
+    for (i, byte) in b.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            s.push('-');
+        }
+        s.push_str(&format!("{:02x}", byte));
+    }
+    s.push('\n');
+    s
+}
+
+/// kernel.random.boot_id: one UUID for the whole boot.
+pub fn boot_id() -> Result<Vec<u8>> {
+    static BOOT_ID: spin::Once<[u8; 16]> = spin::Once::new();
+    text(uuid_text(*BOOT_ID.call_once(crate::random::bytes16)))
+}
+
+/// kernel.random.uuid: a new UUID on every read.
+pub fn uuid() -> Result<Vec<u8>> {
+    text(uuid_text(crate::random::bytes16()))
+}
+
+/// fs.pipe-user-pages-soft and -hard: Linux's defaults (per-user pipe pages are not charged).
+pub fn pipe_user_pages_soft() -> Result<Vec<u8>> {
+    text(String::from("16384\n"))
+}
+pub fn pipe_user_pages_hard() -> Result<Vec<u8>> {
+    text(String::from("0\n"))
+}
+
+/// vm.overcommit_memory: 0, the heuristic mode the kernel follows (docs/ARCHITECTURE.md).
+pub fn overcommit_memory() -> Result<Vec<u8>> {
+    text(String::from("0\n"))
+}
+pub fn overcommit_ratio() -> Result<Vec<u8>> {
+    text(String::from("50\n"))
+}
+
+/// net.core.somaxconn: Linux's default cap on a listen backlog.
+pub fn somaxconn() -> Result<Vec<u8>> {
+    text(String::from("4096\n"))
+}
+
+/// net.ipv4.ip_local_port_range: Linux's default ephemeral range.
+pub fn ip_local_port_range() -> Result<Vec<u8>> {
+    text(String::from("32768\t60999\n"))
+}
+
+/// fs.inotify.*: writable by root, obeyed by the next inotify_init1/add_watch/event (Linux's
+/// proc_dointvec_minmax with a minimum of 0).
+fn inotify_limit(v: &core::sync::atomic::AtomicUsize) -> Result<Vec<u8>> {
+    text(format!("{}\n", v.load(core::sync::atomic::Ordering::Relaxed)))
+}
+
+fn set_inotify_limit(v: &core::sync::atomic::AtomicUsize, bytes: &[u8]) -> Result<()> {
+    let n = parse_sysctl_int(bytes)?;
+    if !(0..=i32::MAX as i64).contains(&n) {
+        return Err(Errno::EINVAL);
+    }
+    v.store(n as usize, core::sync::atomic::Ordering::Relaxed);
+    Ok(())
+}
+
+pub fn inotify_max_queued_events() -> Result<Vec<u8>> {
+    inotify_limit(&crate::fs::inotify::MAX_QUEUED_EVENTS)
+}
+pub fn set_inotify_max_queued_events(b: &[u8]) -> Result<()> {
+    set_inotify_limit(&crate::fs::inotify::MAX_QUEUED_EVENTS, b)
+}
+pub fn inotify_max_user_instances() -> Result<Vec<u8>> {
+    inotify_limit(&crate::fs::inotify::MAX_USER_INSTANCES)
+}
+pub fn set_inotify_max_user_instances(b: &[u8]) -> Result<()> {
+    set_inotify_limit(&crate::fs::inotify::MAX_USER_INSTANCES, b)
+}
+pub fn inotify_max_user_watches() -> Result<Vec<u8>> {
+    inotify_limit(&crate::fs::inotify::MAX_USER_WATCHES)
+}
+pub fn set_inotify_max_user_watches(b: &[u8]) -> Result<()> {
+    set_inotify_limit(&crate::fs::inotify::MAX_USER_WATCHES, b)
+}

@@ -13,7 +13,9 @@ use super::process_files as pf;
 use super::root::parse_pid;
 use super::{ino, metadata, Owner, ProcFs};
 use crate::error::{Errno, Result};
-use crate::fs::inode::{dtype_of, DirEntry, FileSystem, Inode, Metadata, S_IFDIR, S_IFREG};
+use crate::fs::inode::{
+    dtype_of, numbered_positions, DirEntry, FileSystem, Inode, Metadata, S_IFDIR, S_IFREG,
+};
 use crate::process::Process;
 use crate::task::Thread;
 
@@ -115,6 +117,10 @@ impl Inode for TaskDir {
             });
         }
         Ok(v)
+    }
+
+    fn readdir_from(&self, from: u64, max: usize) -> Result<Vec<(u64, DirEntry)>> {
+        numbered_positions(self.readdir()?, 2, from, max)
     }
 }
 

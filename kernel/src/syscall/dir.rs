@@ -2,7 +2,7 @@
 //! symlink; getdents64, getcwd, chdir, fchdir.
 
 use crate::error::{Errno, Result};
-use crate::fs::file::{InodeFile, O_CREAT, O_TRUNC, O_WRONLY};
+use crate::fs::file::{O_CREAT, O_TRUNC, O_WRONLY};
 use crate::fs::path::PATH_MAX;
 use crate::mm::user::{read_cstring, UserSlice};
 use crate::process::{
@@ -66,32 +66,33 @@ pub fn getdents64(fd: i32, buf: u64, count: u64) -> Result<i64> {
     if !inode.metadata().is_dir() {
         return Err(Errno::ENOTDIR);
     }
-    let start = f.offset() as usize;
-    let entries = InodeFile::new(inode).entries_from(start)?;
     let out = UserSlice::new(buf, count.min(1 << 20) as usize);
     out.check()?;
+    // The offset is a position (see `Inode::readdir_from`): the next entry is the first one
+    // at or beyond it, and each entry's d_off is where the one after it is looked for.
+    let start = f.offset();
+    let entries = inode.readdir_from(start, out.len() / (DIRENT_HEADER + 1) + 1)?;
     let mut bytes = alloc::vec::Vec::new();
-    let mut taken = 0;
-    for e in &entries {
+    let mut next = start;
+    for (pos, e) in &entries {
         let reclen = (DIRENT_HEADER + e.name.len() + 1 + 7) & !7;
         if bytes.len() + reclen > out.len() {
             break;
         }
         bytes.try_reserve(reclen).map_err(|_| Errno::ENOMEM)?;
-        let next_off = (start + taken + 1) as u64;
+        next = pos + 1;
         bytes.extend_from_slice(&e.ino.to_ne_bytes());
-        bytes.extend_from_slice(&next_off.to_ne_bytes());
+        bytes.extend_from_slice(&next.to_ne_bytes());
         bytes.extend_from_slice(&(reclen as u16).to_ne_bytes());
         bytes.push(e.dtype);
         bytes.extend_from_slice(e.name.as_bytes());
         bytes.resize(bytes.len() + reclen - DIRENT_HEADER - e.name.len(), 0);
-        taken += 1;
     }
-    if taken == 0 && !entries.is_empty() {
+    if bytes.is_empty() && !entries.is_empty() {
         return Err(Errno::EINVAL);
     }
     out.write(&bytes)?;
-    f.set_offset((start + taken) as u64);
+    f.set_offset(next);
     Ok(bytes.len() as i64)
 }
 

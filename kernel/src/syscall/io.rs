@@ -7,9 +7,9 @@ use bytemuck::{Pod, Zeroable};
 
 use super::lock;
 use crate::error::{Errno, Result};
-use crate::fs::file::{OpenFile, O_CLOEXEC};
+use crate::fs::file::{OpenFile, O_ASYNC, O_CLOEXEC};
 use crate::mm::user::{UserPtr, UserSlice};
-use crate::process::{self, fileops};
+use crate::process::{self, fileops, sigio};
 
 const IOV_MAX: i32 = 1024;
 /// Linux caps one read/write at this many bytes (MAX_RW_COUNT).
@@ -189,6 +189,11 @@ pub fn lseek(fd: i32, off: i64, whence: i32) -> Result<i64> {
 const FIONCLEX: u32 = 0x5450;
 const FIOCLEX: u32 = 0x5451;
 const FIONBIO: u32 = 0x5421;
+const FIOASYNC: u32 = 0x5452;
+const FIOSETOWN: u32 = 0x8901;
+const SIOCSPGRP: u32 = 0x8902;
+const FIOGETOWN: u32 = 0x8903;
+const SIOCGPGRP: u32 = 0x8904;
 
 pub fn ioctl(fd: i32, cmd: u32, arg: u64) -> Result<i64> {
     let f = file(fd)?;
@@ -202,6 +207,19 @@ pub fn ioctl(fd: i32, cmd: u32, arg: u64) -> Result<i64> {
             let flags = f.flags();
             let nb = crate::fs::file::O_NONBLOCK;
             f.set_status_flags(if on { flags | nb } else { flags & !nb });
+            Ok(0)
+        }
+        FIOASYNC => {
+            let on = UserPtr::<i32>::new(arg).read()? != 0;
+            sigio::set_async(&f, fd, on);
+            Ok(0)
+        }
+        // Sockets take their owner by ioctl too (sock_ioctl), other files only by fcntl.
+        FIOSETOWN | SIOCSPGRP if f.file().as_socket().is_some() => {
+            sigio::setown(&f, UserPtr::<i32>::new(arg).read()?).map(|_| 0)
+        }
+        FIOGETOWN | SIOCGPGRP if f.file().as_socket().is_some() => {
+            UserPtr::<i32>::new(arg).write(&sigio::getown(&f))?;
             Ok(0)
         }
         _ => {
@@ -267,10 +285,24 @@ const F_GETFD: i32 = 1;
 const F_SETFD: i32 = 2;
 const F_GETFL: i32 = 3;
 const F_SETFL: i32 = 4;
+const F_SETOWN: i32 = 8;
+const F_GETOWN: i32 = 9;
+const F_SETSIG: i32 = 10;
+const F_GETSIG: i32 = 11;
+const F_SETOWN_EX: i32 = 15;
+const F_GETOWN_EX: i32 = 16;
 const F_DUPFD_CLOEXEC: i32 = 1030;
 const F_SETPIPE_SZ: i32 = 1031;
 const F_GETPIPE_SZ: i32 = 1032;
 const FD_CLOEXEC: u64 = 1;
+
+/// `struct f_owner_ex` (F_SETOWN_EX, F_GETOWN_EX).
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct FOwnerEx {
+    kind: i32,
+    pid: i32,
+}
 
 pub fn fcntl(fd: i32, cmd: i32, arg: u64) -> Result<i64> {
     let p = process::current();
@@ -291,13 +323,27 @@ pub fn fcntl(fd: i32, cmd: i32, arg: u64) -> Result<i64> {
         }
         F_GETFL => Ok(f.flags() as i64),
         F_SETFL => {
-            if !f.is_path_only() {
-                f.set_status_flags(arg as u32);
-            } else {
+            if f.is_path_only() {
                 return Err(Errno::EBADF);
             }
+            // O_ASYNC registers (or drops) the file's SIGIO observer; the rest are flags.
+            sigio::set_async(&f, fd, arg as u32 & O_ASYNC != 0);
+            f.set_status_flags((arg as u32 & !O_ASYNC) | (f.flags() & O_ASYNC));
             Ok(0)
         }
+        F_SETOWN => sigio::setown(&f, arg as i32).map(|_| 0),
+        F_GETOWN => Ok(sigio::getown(&f) as i64),
+        F_SETOWN_EX => {
+            let o = UserPtr::<FOwnerEx>::new(arg).read()?;
+            sigio::setown_ex(&f, o.kind, o.pid).map(|_| 0)
+        }
+        F_GETOWN_EX => {
+            let (kind, pid) = sigio::getown_ex(&f);
+            UserPtr::<FOwnerEx>::new(arg).write(&FOwnerEx { kind, pid })?;
+            Ok(0)
+        }
+        F_SETSIG => sigio::setsig(&f, arg).map(|_| 0),
+        F_GETSIG => Ok(sigio::getsig(&f) as i64),
         super::memfd::F_ADD_SEALS | super::memfd::F_GET_SEALS => super::memfd::seals(&f, cmd, arg),
         F_GETPIPE_SZ => super::pipe::pipe_size(&f, None),
         F_SETPIPE_SZ => super::pipe::pipe_size(&f, Some(arg as u32 as u64)),

@@ -10,6 +10,7 @@ mod eventfd;
 mod fds;
 mod fspace;
 mod futex;
+mod inotify;
 mod io;
 mod lock;
 mod memfd;
@@ -133,6 +134,10 @@ fn call(nr: u64, a: &Args, frame: &mut TrapFrame) -> Result<i64> {
         EPOLL_PWAIT2 => epoll::epoll_pwait2(a.int(0), a.u(1), a.int(2), a.u(3), a.u(4), a.u(5)),
         EVENTFD => eventfd::eventfd2(a.u32(0), 0),
         EVENTFD2 => eventfd::eventfd2(a.u32(0), a.u32(1)),
+        INOTIFY_INIT => inotify::inotify_init1(0),
+        INOTIFY_INIT1 => inotify::inotify_init1(a.u32(0)),
+        INOTIFY_ADD_WATCH => inotify::inotify_add_watch(a.int(0), a.u(1), a.u32(2)),
+        INOTIFY_RM_WATCH => inotify::inotify_rm_watch(a.int(0), a.int(1)),
         SIGNALFD => eventfd::signalfd4(a.int(0), a.u(1), a.u(2), 0),
         SIGNALFD4 => eventfd::signalfd4(a.int(0), a.u(1), a.u(2), a.u32(3)),
         SOCKET => socket::socket(a.int(0), a.int(1), a.int(2)),

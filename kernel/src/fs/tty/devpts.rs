@@ -124,6 +124,10 @@ impl Inode for Root {
         }));
         Ok(v)
     }
+
+    fn readdir_from(&self, from: u64, max: usize) -> Result<Vec<(u64, DirEntry)>> {
+        numbered_positions(self.readdir()?, 3, from, max)
+    }
 }
 
 impl Inode for Ptmx {

@@ -675,6 +675,10 @@ impl Tty {
 
 /// The console's open file, and /dev/tty's when the console is the controlling terminal.
 impl FileLike for Arc<Tty> {
+    fn has_fasync(&self) -> bool {
+        true
+    }
+
     fn read(&self, buf: &mut VmWriter, _offset: u64, nonblock: bool) -> Result<usize> {
         self.read_input(buf, nonblock)
     }

@@ -326,6 +326,10 @@ impl Drop for PtySlave {
 }
 
 impl FileLike for PtySlave {
+    fn has_fasync(&self) -> bool {
+        true
+    }
+
     fn read(&self, buf: &mut VmWriter, _offset: u64, nonblock: bool) -> Result<usize> {
         self.tty.read_input(buf, nonblock)
     }
@@ -423,6 +427,10 @@ impl PtyMaster {
 }
 
 impl FileLike for PtyMaster {
+    fn has_fasync(&self) -> bool {
+        true
+    }
+
     fn read(&self, buf: &mut VmWriter, _offset: u64, nonblock: bool) -> Result<usize> {
         if buf.is_empty() {
             return Ok(0);

@@ -308,6 +308,22 @@ impl Inode for RootDir {
         }
         Ok(v)
     }
+    /// A queue's position is its inode number, given once in increasing order: queues made
+    /// or removed while the directory is read move none of the others.
+    fn readdir_from(&self, from: u64, max: usize) -> Result<Vec<(u64, DirEntry)>> {
+        let mut v: Vec<(u64, DirEntry)> = Vec::new();
+        let all = self.readdir()?;
+        v.try_reserve(all.len().min(max)).map_err(|_| Errno::ENOMEM)?;
+        for (i, e) in all.into_iter().enumerate() {
+            let pos = if i < 2 { i as u64 } else { e.ino };
+            if pos >= from {
+                v.push((pos, e));
+            }
+        }
+        v.sort_unstable_by_key(|(pos, _)| *pos);
+        v.truncate(max);
+        Ok(v)
+    }
     fn set_attr(&self, attr: &SetAttr) -> Result<()> {
         self.attr.lock().apply(attr);
         Ok(())
