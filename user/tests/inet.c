@@ -753,8 +753,6 @@ TEST(tcp_poll_listener_pending)
  * in a thread started after its clients connect, as Go's net/http in one process). */
 TEST(tcp_backlog_holds_more_than_sixteen_pending)
 {
-    if (on_posix_x())
-        SKIP("a listener's pool holds 16 pending connections (docs/ARCHITECTURE.md; issue 15)");
     enum { N = 24 };
     for (int i = 0; i < 2; i++) {
         int l = bound_sock(FAMS[i], SOCK_STREAM);

@@ -35,13 +35,7 @@ pub const GUEST_TIMEOUT: Duration = Duration::from_secs(300);
 /// Checks that fail on POSIX-X until the kernel has what they need:
 /// `(program, the start of the check's description, why)`. Empty since the TCP listener queues
 /// connections up to its backlog (real-go's 20 concurrent HTTP clients were refused past 16).
-pub const EXPECTED_TO_FAIL: &[(&str, &str, &str)] = &[(
-    "real-go",
-    "net/http server and 20 concurrent clients",
-    "a TCP listener holds at most 16 connections waiting for accept and smoltcp resets the \
-     rest (ECONNREFUSED) where Linux queues them up to the backlog: the fix that grew the pool \
-     did not survive the merge with per-socket wake-ups and is to be redone (issue 15)",
-)];
+pub const EXPECTED_TO_FAIL: &[(&str, &str, &str)] = &[];
 
 #[derive(Clone, Copy)]
 enum Toolchain {

@@ -45,6 +45,14 @@ pub static RMEM_DEFAULT: AtomicUsize = AtomicUsize::new(DEFAULT_BUF);
 pub static WMEM_DEFAULT: AtomicUsize = AtomicUsize::new(DEFAULT_BUF);
 pub static RMEM_MAX: AtomicUsize = AtomicUsize::new(DEFAULT_BUF);
 pub static WMEM_MAX: AtomicUsize = AtomicUsize::new(DEFAULT_BUF);
+/// net.core.somaxconn (/proc/sys/net/core/somaxconn): the most a listen() backlog may be.
+pub static SOMAXCONN: AtomicUsize = AtomicUsize::new(4096);
+
+/// The backlog listen(`backlog`) gives, as Linux's __sys_listen: read as unsigned (so a
+/// negative one is large) and capped at net.core.somaxconn.
+pub fn listen_backlog(backlog: i32) -> usize {
+    (backlog as u32 as usize).min(SOMAXCONN.load(Ordering::Relaxed))
+}
 
 #[derive(Clone, Copy, Debug)]
 pub struct SocketOptions {
@@ -59,6 +67,8 @@ pub struct SocketOptions {
     pub rcvtimeo: u64,
     pub sndtimeo: u64,
     pub reuseaddr: bool,
+    /// SO_REUSEPORT: sockets of one owner may share a port, and share its traffic.
+    pub reuseport: bool,
     pub keepalive: bool,
     pub broadcast: bool,
     pub oobinline: bool,
@@ -80,6 +90,7 @@ impl Default for SocketOptions {
             rcvtimeo: 0,
             sndtimeo: 0,
             reuseaddr: false,
+            reuseport: false,
             keepalive: false,
             broadcast: false,
             oobinline: false,
@@ -139,6 +150,7 @@ impl SocketOptions {
             SO_RCVTIMEO => timeval_bytes(self.rcvtimeo),
             SO_SNDTIMEO => timeval_bytes(self.sndtimeo),
             SO_REUSEADDR => int_bytes(self.reuseaddr as i32),
+            SO_REUSEPORT => int_bytes(self.reuseport as i32),
             SO_KEEPALIVE => int_bytes(self.keepalive as i32),
             SO_BROADCAST => int_bytes(self.broadcast as i32),
             SO_OOBINLINE => int_bytes(self.oobinline as i32),
@@ -146,7 +158,7 @@ impl SocketOptions {
             SO_TIMESTAMP => int_bytes(self.timestamp as i32),
             SO_TIMESTAMPNS => int_bytes(self.timestampns as i32),
             SO_SNDLOWAT => int_bytes(1),
-            SO_DEBUG | SO_DONTROUTE | SO_REUSEPORT => int_bytes(0),
+            SO_DEBUG | SO_DONTROUTE => int_bytes(0),
             SO_LINGER => {
                 let mut v = int_bytes(self.linger.0);
                 v.extend_from_slice(&self.linger.1.to_ne_bytes());
@@ -205,7 +217,8 @@ impl SocketOptions {
                 self.timestampns = read_int(value)? != 0;
                 self.timestamp = false;
             }
-            SO_DEBUG | SO_DONTROUTE | SO_REUSEPORT => {
+            SO_REUSEPORT => self.reuseport = read_int(value)? != 0,
+            SO_DEBUG | SO_DONTROUTE => {
                 read_int(value)?;
             }
             // Linux's sk_setsockopt has no SO_SNDLOWAT: it reads as 1 and cannot be set.

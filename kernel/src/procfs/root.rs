@@ -59,7 +59,7 @@ static SYS_NET_CORE: &[Entry] = &[
         node: Node::Sysctl(sf::wmem_default, sf::set_wmem_default),
     },
     Entry { id: 86, name: "wmem_max", node: Node::Sysctl(sf::wmem_max, sf::set_wmem_max) },
-    Entry { id: 211, name: "somaxconn", node: Node::File(sf::somaxconn, 0o644) },
+    Entry { id: 89, name: "somaxconn", node: Node::Sysctl(sf::somaxconn, sf::set_somaxconn) },
 ];
 
 static SYS_NET_IPV4: &[Entry] = &[

@@ -360,6 +360,15 @@ pub fn set_wmem_max(b: &[u8]) -> Result<()> {
     set_buf_sysctl(&crate::net::options::WMEM_MAX, b, crate::net::options::MIN_SNDBUF)
 }
 
+/// /proc/sys/net/core/somaxconn: the most a listen() backlog may be (proc_dointvec_minmax,
+/// 0 to INT_MAX).
+pub fn somaxconn() -> Result<Vec<u8>> {
+    buf_sysctl(&crate::net::options::SOMAXCONN)
+}
+pub fn set_somaxconn(b: &[u8]) -> Result<()> {
+    set_buf_sysctl(&crate::net::options::SOMAXCONN, b, 0)
+}
+
 /// /proc/sys/net/ipv4/tcp_rmem and tcp_wmem: min, default, max of a TCP socket's buffers
 /// (read only here: the defaults are what a new TCP socket reports).
 pub fn tcp_rmem() -> Result<Vec<u8>> {
@@ -449,11 +458,6 @@ pub fn overcommit_memory() -> Result<Vec<u8>> {
 }
 pub fn overcommit_ratio() -> Result<Vec<u8>> {
     text(String::from("50\n"))
-}
-
-/// net.core.somaxconn: Linux's default cap on a listen backlog.
-pub fn somaxconn() -> Result<Vec<u8>> {
-    text(String::from("4096\n"))
 }
 
 /// net.ipv4.ip_local_port_range: Linux's default ephemeral range.

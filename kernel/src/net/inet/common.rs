@@ -117,3 +117,9 @@ pub fn filled<T: Clone>(v: T, n: usize) -> Result<alloc::vec::Vec<T>> {
     out.resize(n, v);
     Ok(out)
 }
+
+/// What a socket with SO_REUSEPORT `on` shares its port under: the caller's uid (Linux
+/// compares the sockets' owners).
+pub fn reuseport_owner(on: bool) -> Option<u32> {
+    on.then(|| crate::net::env().map(|e| e.creds().uid).unwrap_or(0))
+}

@@ -4,6 +4,8 @@ mod addr;
 mod common;
 pub mod iface;
 mod ifioctl;
+mod listen;
+mod lo;
 mod ports;
 mod sockopt;
 pub mod stack;

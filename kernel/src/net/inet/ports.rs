@@ -5,7 +5,7 @@
 //! IPv6 address is its IPv4 address), or a wildcard that covers the other's address (an IPv4
 //! wildcard covers IPv4; an IPv6 wildcard is dual-stack and covers everything). Overlapping
 //! holders may still share: UDP sockets when both set SO_REUSEADDR, TCP sockets when both set
-//! it and neither listens. A TCP connection closed first from this side keeps its port for
+//! it and neither listens; and sockets of one owner (uid) that all set SO_REUSEPORT. A TCP connection closed first from this side keeps its port for
 //! TIME-WAIT (60 s, TCP_TIMEWAIT_LEN), with the SO_REUSEADDR it had.
 
 use alloc::collections::BTreeMap;
@@ -26,6 +26,9 @@ pub struct Holder {
     /// The bound address; None is the wildcard.
     pub addr: Option<IpAddress>,
     pub reuse: bool,
+    /// SO_REUSEPORT, with the uid of the socket's owner: sockets of one owner that all set it
+    /// share the port (listening or not).
+    pub reuseport: Option<u32>,
     pub listening: bool,
     /// A closed connection still holding the port (TIME-WAIT) lets go at this monotonic time.
     pub expires_ns: Option<u64>,
@@ -90,6 +93,11 @@ impl PortTable {
         }
     }
 
+    /// The SO_REUSEPORT owner `owner` holds `port` with.
+    pub fn reuseport_of(&self, port: u16, owner: u64) -> Option<u32> {
+        self.ports.get(&port)?.iter().find(|h| h.owner == owner)?.reuseport
+    }
+
     pub fn release(&mut self, port: u16, owner: u64) {
         if let Some(holders) = self.ports.get_mut(&port) {
             holders.retain(|h| h.owner != owner);
@@ -101,7 +109,8 @@ impl PortTable {
 }
 
 fn may_share(tcp: bool, a: &Holder, b: &Holder) -> bool {
-    a.reuse && b.reuse && !(tcp && (a.listening || b.listening))
+    (a.reuse && b.reuse && !(tcp && (a.listening || b.listening)))
+        || (a.reuseport.is_some() && a.reuseport == b.reuseport)
 }
 
 /// The IPv4 address an IPv4-mapped IPv6 address stands for, else the address itself.

@@ -13,13 +13,14 @@ use alloc::vec::Vec;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 use smoltcp::iface::{Config, Interface, PollResult, SocketHandle, SocketSet};
-use smoltcp::phy::{Loopback, Medium};
 use smoltcp::socket::udp;
 use smoltcp::time::Instant;
 use smoltcp::wire::{EthernetAddress, HardwareAddress, IpAddress, IpEndpoint};
 use spin::Once;
 
 use super::iface;
+use super::listen::TcpListener;
+use super::lo::LoopDevice;
 use super::ports::PortTable;
 use crate::drivers::net::EthDevice;
 use crate::event::{IoEvents, Pollee};
@@ -28,7 +29,7 @@ use crate::task::WaitQueue;
 
 pub struct Stack {
     pub iface: Interface,
-    device: Loopback,
+    pub(super) device: LoopDevice,
     /// The card and its interface, if the machine has one.
     pub eth0: Option<Eth0>,
     pub sockets: SocketSet<'static>,
@@ -46,6 +47,10 @@ pub struct Stack {
     /// refused: they listen on every address, so a connection of the other version they get
     /// is reset at once.
     one_version: BTreeMap<SocketHandle, (u16, bool)>,
+    /// Listening TCP sockets by inode number, with their smoltcp sockets (listen.rs).
+    pub(super) listeners: BTreeMap<u64, TcpListener>,
+    /// Packets of `lo` held back for the next poll (listen.rs, `gate_syns`).
+    pub(super) held: VecDeque<Vec<u8>>,
 }
 
 /// What waiters on one inet socket sleep on, what pollers of it watch, and (UDP) the
@@ -87,6 +92,8 @@ pub struct Inbox {
     pub takes_v6: bool,
     /// An AF_INET socket (preferred over a dual-stack one for IPv4, as Linux's scoring).
     pub is_v4_socket: bool,
+    /// SO_REUSEPORT and the owner's uid: sockets of one group share the datagrams.
+    pub reuseport: Option<u32>,
 }
 
 /// What a datagram of `len` bytes costs the receive buffer: Linux's skb truesize on the
@@ -185,7 +192,7 @@ fn now() -> Instant {
 
 fn stack() -> &'static Mutex<Stack> {
     STACK.call_once(|| {
-        let mut device = Loopback::new(Medium::Ip);
+        let mut device = LoopDevice::new();
         let mut config = Config::new(HardwareAddress::Ip);
         config.random_seed = crate::arch::cpu::rdtsc();
         let mut iface = Interface::new(config, &mut device, now());
@@ -215,6 +222,8 @@ fn stack() -> &'static Mutex<Stack> {
             closing: alloc::vec::Vec::new(),
             watched: BTreeMap::new(),
             one_version: BTreeMap::new(),
+            listeners: BTreeMap::new(),
+            held: VecDeque::new(),
         })
     })
 }
@@ -261,10 +270,16 @@ impl Stack {
                         moved = true;
                     }
                 }
+                // SYNs for listeners: their pools topped up, or dropped when full.
+                if self.gate_syns() {
+                    moved = true;
+                }
                 match self.iface.poll(now(), &mut self.device, &mut self.sockets) {
                     PollResult::None => {}
                     PollResult::SocketStateChanged => moved = true,
                 }
+                self.release_held();
+                self.tend_listeners();
                 if !moved {
                     break;
                 }
@@ -342,6 +357,17 @@ impl Stack {
         self.watched.insert(h, Watch { events: Arc::downgrade(events), seen });
     }
 
+    /// As `watch`; with `wake`, the next pump wakes `events` even if `h` did not change
+    /// (a connection moved to another listener's queue).
+    pub(super) fn watch_weak(&mut self, h: SocketHandle, events: Weak<SocketEvents>, wake: bool) {
+        let seen = if wake {
+            (u8::MAX, usize::MAX, usize::MAX)
+        } else {
+            look(self.sockets.get::<smoltcp::socket::Socket>(h))
+        };
+        self.watched.insert(h, Watch { events, seen });
+    }
+
     pub fn unwatch(&mut self, h: SocketHandle) {
         self.watched.remove(&h);
         self.one_version.remove(&h);
@@ -378,14 +404,17 @@ impl Stack {
     /// The UDP socket a datagram from `from` to `to`:`port` is for, by Linux's lookup: the
     /// port, a bound address that is `to` or the wildcard, the IP version the socket takes,
     /// a connected socket only from its peer; an exact address and a connected peer score
-    /// higher, an AF_INET socket higher for IPv4.
+    /// higher, an AF_INET socket higher for IPv4. Among the best, the SO_REUSEPORT group of
+    /// the first shares the datagrams by a hash of the addresses and ports (as Linux's
+    /// reuseport_select_sock).
     pub fn udp_owner(
         &self,
         to: IpAddress,
         port: u16,
         from: IpEndpoint,
     ) -> Option<Arc<SocketEvents>> {
-        let mut best: Option<(u32, Arc<SocketEvents>)> = None;
+        let mut best: Vec<(Arc<SocketEvents>, Option<u32>)> = Vec::new();
+        let mut best_score = 0;
         for (h, sock) in self.sockets.iter() {
             let smoltcp::socket::Socket::Udp(u) = sock else { continue };
             let ep = u.endpoint();
@@ -414,13 +443,25 @@ impl Stack {
                 if v4 && inbox.is_v4_socket {
                     score += 1;
                 }
-                score
+                (score, inbox.reuseport)
             };
-            if best.as_ref().is_none_or(|(b, _)| score > *b) {
-                best = Some((score, events));
+            let (score, reuseport) = score;
+            if score > best_score {
+                best_score = score;
+                best.clear();
+            }
+            if score == best_score && best.try_reserve(1).is_ok() {
+                best.push((events, reuseport));
             }
         }
-        best.map(|(_, e)| e)
+        let group = best.first()?.1;
+        if group.is_none() {
+            return best.into_iter().next().map(|(e, _)| e);
+        }
+        best.retain(|(_, r)| *r == group);
+        let to = IpEndpoint::new(to, port);
+        let i = (super::listen::flow_hash(from, to) % best.len() as u64) as usize;
+        best.into_iter().nth(i).map(|(e, _)| e)
     }
 
     /// Makes every UDP socket on `port` able to land a datagram of `len` bytes (their rings

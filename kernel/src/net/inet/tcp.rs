@@ -1,7 +1,6 @@
-//! `TcpSocket`: SOCK_STREAM over IPv4/IPv6 on the loopback, on smoltcp's TCP. A listening
-//! socket keeps a pool of smoltcp sockets listening on its port (one per backlog slot, as
-//! smoltcp accepts one connection per socket); accept takes an established one and puts a
-//! fresh listener in its place.
+//! `TcpSocket`: SOCK_STREAM over IPv4/IPv6 on the loopback and eth0, on smoltcp's TCP. A
+//! listening socket's smoltcp sockets and accept queue are in the stack (listen.rs); accept
+//! takes an established connection from there.
 
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -13,6 +12,7 @@ use smoltcp::wire::{IpAddress, IpEndpoint, IpListenEndpoint};
 
 use super::addr::{self, SockAddr};
 use super::common::{self, wait};
+use super::listen::TcpListener;
 use super::ports::Holder;
 use super::sockopt::{self, InetOptions};
 use super::stack::{self, Closing, SocketEvents, Stack};
@@ -31,8 +31,6 @@ const BUFFER: usize = 64 * 1024;
 /// Linux's tcp_rmem[1] and tcp_wmem[1]: what SO_RCVBUF/SO_SNDBUF say before they are set.
 const DEFAULT_RCVBUF: usize = 131_072;
 const DEFAULT_SNDBUF: usize = 16_384;
-/// smoltcp sockets listening per listener at most (each holds two buffers).
-const MAX_POOL: usize = 16;
 const IPPROTO_TCP: i32 = 6;
 const TCP_INFO: i32 = 11;
 const RCV_SHUTDOWN: u8 = 1;
@@ -41,7 +39,11 @@ const SEND_SHUTDOWN: u8 = 2;
 enum State {
     Unbound,
     Bound(SockAddr),
-    Listening { local: SockAddr, pool: Vec<SocketHandle> },
+    /// Its smoltcp sockets are in the stack (`Stack::listeners`, under this socket's inode
+    /// number).
+    Listening {
+        local: SockAddr,
+    },
     Connecting(SocketHandle),
     Connected(SocketHandle),
 }
@@ -74,7 +76,7 @@ pub struct TcpSocket {
 
 /// A smoltcp socket with rings of `rx` and `tx` bytes, charged to the inet buffer budget
 /// (ENOBUFS past it, as Linux's sk_stream_alloc_skb under tcp_mem).
-fn new_smoltcp_socket((rx, tx): (usize, usize)) -> Result<tcp::Socket<'static>> {
+pub(super) fn new_smoltcp_socket((rx, tx): (usize, usize)) -> Result<tcp::Socket<'static>> {
     if !stack::charge(rx + tx) {
         return Err(Errno::ENOBUFS);
     }
@@ -269,6 +271,7 @@ impl TcpSocket {
             v6only: self.inet.lock().v6only,
             addr,
             reuse,
+            reuseport: common::reuseport_owner(self.opts.lock().reuseport),
             listening: false,
             expires_ns: None,
         };
@@ -383,37 +386,14 @@ impl TcpSocket {
         Some(if v6 { self.family == AF_INET6 } else { !self.inet.lock().v6only })
     }
 
-    /// An established connection from the pool (now waking `events`), replaced by a fresh
-    /// listener.
+    /// A connection from the accept queue (now waking `events`).
     fn take_established(&self, events: &Arc<SocketEvents>) -> Option<SocketHandle> {
-        let mut st = self.state.lock();
-        let State::Listening { local, pool } = &mut *st else { return None };
-        let local = *local;
-        let rings = self.rings();
+        // Lock order: the listener's state, then the stack (listen.rs).
+        let st = self.state.lock();
+        let State::Listening { .. } = &*st else { return None };
         stack::with(|s| loop {
-            let i = pool.iter().position(|&h| {
-                self.established_for_us(s.sockets.get::<tcp::Socket>(h)).is_some()
-            })?;
-            let h = pool.remove(i);
-            // Without memory for a fresh listener the pool shrinks by one (never below one:
-            // the next accept tries again).
-            if let Ok(mut fresh) = new_smoltcp_socket(rings) {
-                let rings = stack::tcp_rings(&fresh);
-                let added = match fresh.listen(listen_endpoint(&local, self.family)) {
-                    Ok(()) => s.add(fresh).ok(),
-                    Err(_) => None,
-                };
-                if let Some(fresh) = added {
-                    s.watch(fresh, &self.events);
-                    if let Some(v6) = self.refused_version(&local) {
-                        s.one_version(fresh, local.port, v6);
-                    }
-                    pool.push(fresh);
-                } else {
-                    stack::uncharge(rings);
-                }
-            }
-            if self.established_for_us(s.sockets.get::<tcp::Socket>(h)) == Some(true) {
+            let h = s.take_connection(self.ino)?;
+            if self.established_for_us(s.sockets.get::<tcp::Socket>(h)) != Some(false) {
                 s.unwatch(h);
                 s.watch(h, events);
                 return Some(h);
@@ -428,27 +408,16 @@ impl TcpSocket {
     /// A listener's shutdown: its pool is reset and it goes back to bound (its port kept).
     fn stop_listening(&self) {
         let mut st = self.state.lock();
-        let State::Listening { local, pool } = &mut *st else { return };
-        let pool = core::mem::take(pool);
+        let State::Listening { local } = &*st else { return };
         *st = State::Bound(*local);
         drop(st);
-        stack::with(|s| {
-            for h in pool {
-                s.unwatch(h);
-                s.sockets.get_mut::<tcp::Socket>(h).abort();
-                s.closing.push(Closing { handle: h, hold: None });
-            }
-        });
+        stack::with(|s| s.remove_listener(self.ino));
         self.events.notify();
     }
 
     fn has_pending(&self) -> bool {
         match &*self.state.lock() {
-            State::Listening { pool, .. } => stack::peek(|s| {
-                pool.iter().any(|&h| {
-                    self.established_for_us(s.sockets.get::<tcp::Socket>(h)) == Some(true)
-                })
-            }),
+            State::Listening { .. } => stack::peek(|s| s.has_connection(self.ino)),
             _ => false,
         }
     }
@@ -662,6 +631,7 @@ impl Drop for TcpSocket {
         let port = self.own_port.lock().take();
         let reuse = self.opts.lock().reuseaddr;
         stack::with(|s| {
+            let reuseport = port.and_then(|p| s.tcp_ports.reuseport_of(p, self.ino));
             match state {
                 State::Connecting(h) | State::Connected(h) => {
                     s.unwatch(h);
@@ -684,6 +654,7 @@ impl Drop for TcpSocket {
                                 v6only: self.inet.lock().v6only,
                                 addr,
                                 reuse,
+                                reuseport,
                                 listening: false,
                                 expires_ns: None,
                             };
@@ -693,13 +664,7 @@ impl Drop for TcpSocket {
                     };
                     s.closing.push(Closing { handle: h, hold });
                 }
-                State::Listening { pool, .. } => {
-                    for h in pool {
-                        s.unwatch(h);
-                        s.sockets.get_mut::<tcp::Socket>(h).abort();
-                        s.closing.push(Closing { handle: h, hold: None });
-                    }
-                }
+                State::Listening { .. } => s.remove_listener(self.ino),
                 _ => {}
             }
             if let Some(p) = port {
@@ -726,16 +691,24 @@ impl Socket for TcpSocket {
     }
 
     fn listen(&self, backlog: i32) -> Result<()> {
+        let backlog = crate::net::options::listen_backlog(backlog);
         let local = match &*self.state.lock() {
             State::Bound(b) => *b,
             State::Unbound => SockAddr { addr: None, port: 0 },
-            State::Listening { .. } => return Ok(()),
+            State::Listening { .. } => {
+                // listen() again changes the backlog (Linux's inet_listen).
+                stack::with(|s| s.set_backlog(self.ino, backlog));
+                return Ok(());
+            }
             _ => return Err(Errno::EINVAL),
         };
-        let reuse = self.opts.lock().reuseaddr;
+        let (reuse, reuseport) = {
+            let o = self.opts.lock();
+            (o.reuseaddr, o.reuseport)
+        };
         let rings = self.rings();
-        let pool_size = (backlog.max(0) as usize + 1).min(MAX_POOL);
-        let (local, pool) = stack::with(|s| -> Result<(SockAddr, Vec<SocketHandle>)> {
+        let v6only = self.inet.lock().v6only;
+        let local = stack::with(|s| -> Result<SockAddr> {
             let port = if local.port == 0 {
                 self.reserve_port(s, 0, local.addr, reuse)?
             } else {
@@ -743,40 +716,24 @@ impl Socket for TcpSocket {
             };
             let local = SockAddr { addr: local.addr, port };
             s.tcp_ports.set_listening(port, self.ino);
-            let mut pool = Vec::new();
-            for _ in 0..pool_size {
-                let made = new_smoltcp_socket(rings).and_then(|mut sock| {
-                    if sock.listen(listen_endpoint(&local, self.family)).is_err() {
-                        stack::uncharge(stack::tcp_rings(&sock));
-                        return Err(Errno::EADDRINUSE);
-                    }
-                    Ok(sock)
-                });
-                let made = made.and_then(|sock| {
-                    let rings = stack::tcp_rings(&sock);
-                    s.add(sock).inspect_err(|_| stack::uncharge(rings))
-                });
-                match made {
-                    Ok(h) => {
-                        s.watch(h, &self.events);
-                        if let Some(v6) = self.refused_version(&local) {
-                            s.one_version(h, local.port, v6);
-                        }
-                        pool.push(h);
-                    }
-                    // Out of memory after the first: a smaller pool still listens.
-                    Err(Errno::ENOBUFS) if !pool.is_empty() => break,
-                    Err(e) => {
-                        for h in pool {
-                            s.remove(h);
-                        }
-                        return Err(e);
-                    }
-                }
-            }
-            Ok((local, pool))
+            let listener = TcpListener {
+                endpoint: listen_endpoint(&local, self.family),
+                takes_v4: self.family == AF_INET || !v6only,
+                takes_v6: self.family == AF_INET6,
+                is_v4_socket: self.family == AF_INET,
+                reuseport: common::reuseport_owner(reuseport),
+                backlog,
+                rings,
+                nagle: !self.nodelay.load(Ordering::Relaxed),
+                refuse_v6: self.refused_version(&local),
+                events: Arc::downgrade(&self.events),
+                armed: Vec::new(),
+                queue: Vec::new(),
+            };
+            s.add_listener(self.ino, listener)?;
+            Ok(local)
         })?;
-        *self.state.lock() = State::Listening { local, pool };
+        *self.state.lock() = State::Listening { local };
         Ok(())
     }
 

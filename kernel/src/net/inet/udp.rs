@@ -122,16 +122,19 @@ impl UdpSocket {
         } else {
             want.port
         };
+        let reuseport = common::reuseport_owner(self.opts.lock().reuseport);
         let holder = Holder {
             owner: self.ino,
             v6: self.family == AF_INET6,
             v6only: self.inet.lock().v6only,
             addr: want.addr,
             reuse: self.opts.lock().reuseaddr,
+            reuseport,
             listening: false,
             expires_ns: None,
         };
         s.udp_ports.reserve(port, holder)?;
+        self.events.inbox.lock().reuseport = holder.reuseport;
         // The wildcard listens on every address (all of 127.0.0.0/8); the inbox drops
         // the IP version an AF_INET socket does not take.
         let ep = IpListenEndpoint { addr: want.addr, port };

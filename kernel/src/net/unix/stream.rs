@@ -36,8 +36,6 @@ impl Kind {
     }
 }
 
-/// Linux's net.core.somaxconn.
-const SOMAXCONN: usize = 4096;
 const RCV_SHUTDOWN: u8 = 1;
 const SEND_SHUTDOWN: u8 = 2;
 
@@ -457,7 +455,7 @@ impl Socket for UnixStreamSocket {
     }
 
     fn listen(&self, backlog: i32) -> Result<()> {
-        let backlog = (backlog.max(0) as usize).min(SOMAXCONN);
+        let backlog = crate::net::options::listen_backlog(backlog);
         let mut st = self.state.lock();
         match &mut *st {
             State::Connected { .. } => Err(Errno::EINVAL),
