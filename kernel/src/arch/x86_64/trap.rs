@@ -241,6 +241,11 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
 }
 
 #[no_mangle]
+extern "C" fn first_return_to_user(frame: &mut TrapFrame) {
+    (handlers().return_to_user)(frame);
+}
+
+#[no_mangle]
 extern "C" fn syscall_dispatch(frame: &mut TrapFrame) {
     let h = handlers();
     (h.syscall)(frame);
@@ -294,6 +299,14 @@ trap_common:
     cld
     call trap_dispatch
 
+    // A new user thread's first switch lands here, on its prepared frame: the work of a
+    // return to user mode (signals a tracer or a parent sent meanwhile) comes before its
+    // first instruction, as Linux's ret_from_fork.
+    .global new_thread_return
+new_thread_return:
+    movq %rsp, %rdi
+    call first_return_to_user
+
     .global trap_return
 trap_return:
     testq $0x200, 512+120(%rsp)
@@ -334,7 +347,7 @@ trap_return:
 
 extern "C" {
     static trap_stubs: u8;
-    pub fn trap_return();
+    pub fn new_thread_return();
 }
 
 #[repr(C, packed)]
