@@ -988,11 +988,8 @@ fn write_reg(f: &mut TrapFrame, th: &Thread, i: usize, v: u64) -> Result<()> {
         12 => f.rdx = v,
         13 => f.rsi = v,
         14 => f.rdi = v,
-        15 => {
-            if f.is_syscall() {
-                f.error_code = v;
-            }
-        }
+        // orig_rax outside a system call means nothing (there is nothing to restart).
+        15 if f.is_syscall() => f.error_code = v,
         16 => f.rip = v,
         18 => f.rflags = (f.rflags & !USER_FLAGS) | (v & USER_FLAGS),
         19 => f.rsp = v,
@@ -1049,7 +1046,7 @@ pub fn set_fpregs(tid: u32, image: &[u8; 512]) -> Result<()> {
 
 /// PEEKUSER: a word of `struct user` (the registers, the debug registers; the rest reads 0).
 pub fn peek_user(tid: u32, offset: u64) -> Result<u64> {
-    if offset % 8 != 0 || offset >= USER_SIZE {
+    if !offset.is_multiple_of(8) || offset >= USER_SIZE {
         return Err(Errno::EIO);
     }
     let t = stopped_tracee(tid)?;
@@ -1067,7 +1064,7 @@ pub fn peek_user(tid: u32, offset: u64) -> Result<u64> {
 /// POKEUSER: a register, or a debug register (kept and read back; not armed in the CPU:
 /// debuggers fall back to software breakpoints).
 pub fn poke_user(tid: u32, offset: u64, value: u64) -> Result<()> {
-    if offset % 8 != 0 || offset >= USER_SIZE {
+    if !offset.is_multiple_of(8) || offset >= USER_SIZE {
         return Err(Errno::EIO);
     }
     let t = stopped_tracee(tid)?;
