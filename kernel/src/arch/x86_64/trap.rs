@@ -298,6 +298,7 @@ trap_common:
     movq %rsp, %rdi
     cld
     call trap_dispatch
+    jmp trap_return
 
     // A new user thread's first switch lands here, on its prepared frame: the work of a
     // return to user mode (signals a tracer or a parent sent meanwhile) comes before its
