@@ -823,6 +823,53 @@ impl AddressSpace {
         done
     }
 
+    /// Copies `data` to `va` for a debugger (ptrace's POKETEXT/POKEDATA, Linux's FOLL_FORCE):
+    /// a private mapping takes the write even where the program may not write (a breakpoint
+    /// in its text), on a copy of its own if the page is shared; a shared mapping only where
+    /// it is writable. Returns the bytes copied.
+    pub fn write_as_debugger(&mut self, mut va: u64, data: &[u8]) -> usize {
+        let mut done = 0;
+        while done < data.len() {
+            let page = page_floor(va);
+            let Some(vma) = self.find(page) else { break };
+            let (prot, shared) = (vma.prot, matches!(vma.backing, Backing::Shared { .. }));
+            if shared && !prot.contains(Prot::WRITE) {
+                break;
+            }
+            if self.pt.entry(page).is_none_or(|e| !e.is_present())
+                && self.handle_fault(page, Access { write: false, exec: false }).is_err()
+            {
+                break;
+            }
+            let Some(entry) = self.pt.entry_or_create(page, PTE_USER) else { break };
+            if entry.flags() & PTE_COW != 0 {
+                // Unshare as a write fault would, keeping the mapping's own protection.
+                let copy = match entry.frame() {
+                    Some(old) if old.ref_count() != 1 => match Frame::alloc() {
+                        Some(copy) => {
+                            copy.copy_from(&old);
+                            Some(copy)
+                        }
+                        None => break,
+                    },
+                    _ => None,
+                };
+                match copy {
+                    Some(copy) => entry.set(copy, pte_flags(prot)),
+                    None => entry.set_flags(pte_flags(prot)),
+                }
+                flush(page);
+            }
+            let Some(frame) = self.pt.entry(page).and_then(|e| e.frame()) else { break };
+            let off = (va - page) as usize;
+            let n = (data.len() - done).min(PAGE_SIZE as usize - off);
+            frame.write(off, &data[done..done + n]);
+            done += n;
+            va += n as u64;
+        }
+        done
+    }
+
     /// The frame at `page`, faulted in and unshared, borrowed from its page-table entry.
     fn frame_for_write(&mut self, page: u64) -> Result<frame::FrameRef<'_>> {
         if self.pt.entry(page).is_none_or(|e| !e.is_present()) {

@@ -116,6 +116,7 @@ pub fn execve(
     }
     let image = load(&cwd, path, &argv, &envp, &creds)?;
     let thread = crate::task::current();
+    let former_tid = thread.tid();
     // The point of no return: the other threads go, and this one becomes the group's leader.
     de_thread(&proc, &thread)?;
     // The old image's robust futexes, rseq area and POSIX timers end here (Linux's
@@ -164,7 +165,10 @@ pub fn execve(
     thread.set_fs_base(0);
     thread.set_gs_base(0);
     *frame = image.frame;
+    // There is no set-id exec: every new image may be dumped (and traced) again.
+    proc.dumpable.store(true, Ordering::Relaxed);
     super::fork::finish_vfork(&proc);
+    super::ptrace::on_exec(&proc, &thread, former_tid);
     Ok(())
 }
 

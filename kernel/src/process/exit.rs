@@ -24,6 +24,8 @@ pub fn status_signaled(sig: u32, core: bool) -> i32 {
 /// exit(2): ends the calling thread. The last thread out ends the process, with the group's
 /// status if exit_group or a fatal signal set one, else with `wait_status`.
 pub fn exit_thread(wait_status: i32) -> ! {
+    // PTRACE_EVENT_EXIT: the tracer sees the thread before anything of it goes.
+    super::ptrace::exit_stop(wait_status);
     let proc = super::current();
     let thread = task::current();
     finish_thread(&proc, &thread, wait_status);
@@ -107,12 +109,13 @@ fn finish_thread(proc: &Arc<Process>, thread: &Arc<task::Thread>, wait_status: i
     let last = proc.detach_thread(thread);
     // After the detach: a signal sent to this thread from now on finds it gone (`post`).
     signal::flush_thread(proc, thread);
+    let status = proc.group_exit.lock().unwrap_or(wait_status);
     if last {
-        let status = proc.group_exit.lock().unwrap_or(wait_status);
         release(proc, status);
     } else {
         proc.uncharge_thread();
     }
+    super::ptrace::on_thread_exit(proc, thread, status, last);
     proc.thread_exited.wake_all();
 }
 

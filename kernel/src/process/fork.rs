@@ -26,6 +26,8 @@ pub const CLONE_SETTLS: u64 = 0x80000;
 pub const CLONE_PARENT_SETTID: u64 = 0x100000;
 pub const CLONE_CHILD_CLEARTID: u64 = 0x200000;
 pub const CLONE_DETACHED: u64 = 0x400000;
+/// A tracer may not follow this child (Linux: only the kernel should use it).
+pub const CLONE_UNTRACED: u64 = 0x800000;
 pub const CLONE_CHILD_SETTID: u64 = 0x1000000;
 pub const CLONE_NEWCGROUP: u64 = 0x0200_0000;
 pub const CLONE_NEWUTS: u64 = 0x0400_0000;
@@ -148,6 +150,7 @@ pub fn clone_process(args: &CloneArgs, frame: &TrapFrame) -> Result<u32> {
     *child.root.lock() = parent.root.lock().clone();
     child.pgid.store(parent.pgid(), Ordering::Relaxed);
     child.exit_signal.store(exit_signal, Ordering::Relaxed);
+    child.dumpable.store(parent.dumpable.load(Ordering::Relaxed), Ordering::Relaxed);
     child.sid.store(parent.sid(), Ordering::Relaxed);
     match fds {
         Some(copy) => *child.files().lock() = copy,
@@ -230,6 +233,10 @@ pub fn clone_process(args: &CloneArgs, frame: &TrapFrame) -> Result<u32> {
     }
     child.attach_thread(&thread);
     publish_pidfd(pidfd);
+    // A traced caller's tracer may follow the child from its first instruction.
+    if flags & CLONE_UNTRACED == 0 {
+        super::ptrace::on_clone(&parent_thread, &child, &thread, vfork, exit_signal);
+    }
     task::scheduler::spawn(thread);
 
     if vfork {
@@ -326,6 +333,9 @@ fn clone_thread(
     }
     proc.attach_thread(&thread);
     publish_pidfd(pidfd);
+    if flags & CLONE_UNTRACED == 0 {
+        super::ptrace::on_clone(caller, proc, &thread, flags & CLONE_VFORK != 0, 0);
+    }
     task::scheduler::spawn(thread);
     if flags & CLONE_VFORK != 0 {
         // Rare with a thread, but Linux honours it: wait until the thread is gone (an exec

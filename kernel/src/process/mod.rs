@@ -17,6 +17,7 @@ pub mod net_env;
 pub mod oom;
 pub mod pidfd;
 pub mod priority;
+pub mod ptrace;
 pub mod rlimit;
 pub mod rseq;
 pub mod sigio;
@@ -111,6 +112,9 @@ pub struct Process {
     pub vfork_done: AtomicBool,
     /// Set by execve (setpgid on a child that has exec'd fails with EACCES).
     pub did_exec: AtomicBool,
+    /// prctl(PR_SET_DUMPABLE): only CAP_SYS_PTRACE may trace a process that cleared it;
+    /// inherited by fork, set again by execve.
+    pub dumpable: AtomicBool,
     /// The signal the parent gets at exit (SIGCHLD unless clone said otherwise).
     pub exit_signal: AtomicU32,
     pub vfork_wait: WaitQueue,
@@ -166,6 +170,7 @@ impl Process {
             child_events: WaitQueue::new(),
             vfork_done: AtomicBool::new(false),
             did_exec: AtomicBool::new(false),
+            dumpable: AtomicBool::new(true),
             exit_signal: AtomicU32::new(signal::SIGCHLD),
             vfork_wait: WaitQueue::new(),
             ctty: Mutex::new(None),

@@ -441,7 +441,8 @@ fn post(
     let first = to_thread.unwrap_or(&main);
     let kept = first.sig_blocked.load(Ordering::Relaxed) & bit(sig) != 0
         || first.sigwait_set.load(Ordering::Relaxed) & bit(sig) != 0;
-    if !kept && ignored(proc, sig) {
+    // A tracer sees even the signals its tracee ignores (Linux's sig_ignored).
+    if !kept && ignored(proc, sig) && !super::ptrace::is_traced(first.tid()) {
         return Ok(());
     }
     let target = match to_thread {
@@ -610,9 +611,15 @@ fn handle_pending(frame: &mut TrapFrame) -> Option<i32> {
     loop {
         // A group stop holds every thread here until SIGCONT (or SIGKILL).
         if proc.signals.stopped.load(Ordering::Relaxed) {
-            wait_while_stopped(&proc, &thread);
+            wait_while_stopped(&proc, &thread, frame);
         }
-        let Some((sig, info)) = dequeue(&proc, &thread) else { break };
+        // A tracer sees each signal first, and may change or suppress it.
+        let (sig, info) = match super::ptrace::signal_stop(&thread, frame, dequeue(&proc, &thread))
+        {
+            super::ptrace::Intercept::Deliver(sig, info) => (sig, info),
+            super::ptrace::Intercept::Suppressed => continue,
+            super::ptrace::Intercept::Nothing => break,
+        };
         let act = proc.handlers().lock().get(sig);
         let handler = if sig == SIGKILL || sig == SIGSTOP { SIG_DFL } else { act.handler };
         if handler == SIG_IGN {
@@ -675,13 +682,19 @@ fn stop(proc: &Arc<Process>, sig: u32) {
     // flag first); sleeping ones stay asleep, which is as stopped as they can be.
     proc.for_each_thread(task::scheduler::wake_urgent);
     task::note_signal_work();
-    wait_while_stopped(proc, &task::current());
+    // The caller's loop waits (`wait_while_stopped`) before it looks at the next signal.
 }
 
-fn wait_while_stopped(proc: &Process, thread: &Thread) {
+/// Sleeps through a group stop; a traced thread reports it to its tracer instead, which ends
+/// it (`ptrace::group_stop`).
+fn wait_while_stopped(proc: &Process, thread: &Arc<Thread>, frame: &mut TrapFrame) {
+    if super::ptrace::group_stop(thread, frame, proc) {
+        return;
+    }
     proc.signals.wake_on_continue.wait_unbounded(|| {
         let killed = thread.pending_all() & bit(SIGKILL) != 0;
-        (!proc.signals.stopped.load(Ordering::Relaxed) || killed).then_some(())
+        let trap = super::ptrace::trap_pending(thread);
+        (!proc.signals.stopped.load(Ordering::Relaxed) || killed || trap).then_some(())
     });
 }
 

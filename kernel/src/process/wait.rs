@@ -54,10 +54,27 @@ fn matches(c: &Process, which: Which, options: u32) -> bool {
     }
 }
 
+/// waitid's si_code and si_status for an exit's wait status.
+pub fn exit_code(status: i32) -> (i32, i32) {
+    if status & 0x7f == 0 {
+        (CLD_EXITED, (status >> 8) & 0xff)
+    } else if status & 0x80 != 0 {
+        (CLD_DUMPED, status & 0x7f)
+    } else {
+        (CLD_KILLED, status & 0x7f)
+    }
+}
+
 /// Looks once for a reportable child. Ok(None): matching children exist but none changed.
 fn try_collect(me: &Arc<Process>, which: Which, options: u32) -> Result<Option<WaitResult>> {
+    // Tracees first (their stops, and the exits of those that are not our children).
+    let caller = crate::task::with_current(|t| t.tid());
+    let (tracees, traced) = super::ptrace::collect(me, caller, which, options);
+    if traced.is_some() {
+        return Ok(traced);
+    }
     let mut children = me.children.lock();
-    if !children.iter().any(|c| matches(c, which, options)) {
+    if !tracees && !children.iter().any(|c| matches(c, which, options)) {
         return Err(Errno::ECHILD);
     }
     for (i, c) in children.iter().enumerate() {
@@ -70,13 +87,7 @@ fn try_collect(me: &Arc<Process>, which: Which, options: u32) -> Result<Option<W
             if options & WEXITED == 0 {
                 continue;
             }
-            let (code, si_status) = if status & 0x7f == 0 {
-                (CLD_EXITED, (status >> 8) & 0xff)
-            } else if status & 0x80 != 0 {
-                (CLD_DUMPED, status & 0x7f)
-            } else {
-                (CLD_KILLED, status & 0x7f)
-            };
+            let (code, si_status) = exit_code(status);
             let cpu = super::timers::waited_cpu(c);
             let r = WaitResult { pid: c.pid, uid, status, code, si_status, cpu };
             if options & WNOWAIT == 0 {

@@ -438,10 +438,11 @@ pub fn thread_status(p: &Arc<Process>, t: Option<&Arc<Thread>>) -> Result<Vec<u8
     let _ = writeln!(s, "State:\t{} ({})", state, word);
     let _ = writeln!(
         s,
-        "Tgid:\t{}\nNgid:\t0\nPid:\t{}\nPPid:\t{}\nTracerPid:\t0",
+        "Tgid:\t{}\nNgid:\t0\nPid:\t{}\nPPid:\t{}\nTracerPid:\t{}",
         p.pid,
         t.map_or(p.pid, |t| t.tid()),
-        p.ppid()
+        p.ppid(),
+        crate::process::ptrace::tracer_of(t.map_or(p.pid, |t| t.tid()))
     );
     let _ = writeln!(s, "Uid:\t{}\t{}\t{}\t{}", creds.uid, creds.euid, creds.suid, creds.fsuid);
     let _ = writeln!(s, "Gid:\t{}\t{}\t{}\t{}", creds.gid, creds.egid, creds.sgid, creds.fsgid);

@@ -25,6 +25,7 @@ mod poll;
 mod priority;
 mod process;
 mod process_vm;
+mod ptrace;
 mod rseq;
 mod rwf;
 mod sched;
@@ -67,9 +68,15 @@ impl Args {
 
 pub fn dispatch(frame: &mut TrapFrame) {
     crate::process::trap::entered_from_user();
-    let nr = frame.rax;
-    // Kept for restarting the call after a signal (see process::signal::deliver).
-    frame.error_code = nr;
+    // Kept for restarting the call after a signal (see process::signal::deliver); ptrace's
+    // orig_rax.
+    frame.error_code = frame.rax;
+    // A tracer may stop the call here, change its number and arguments, or cancel it.
+    if !crate::process::ptrace::syscall_entry(frame) {
+        crate::process::ptrace::syscall_exit(frame);
+        return;
+    }
+    let nr = frame.error_code;
     let a = Args([frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9]);
     let frames_failed = crate::mm::frame::exhaustions();
     // Tracing off costs this one predictable branch (docs/debugging.md).
@@ -87,6 +94,7 @@ pub fn dispatch(frame: &mut TrapFrame) {
         Ok(v) => v as u64,
         Err(e) => -(e as i64) as u64,
     };
+    crate::process::ptrace::syscall_exit(frame);
 }
 
 fn call(nr: u64, a: &Args, frame: &mut TrapFrame) -> Result<i64> {
@@ -284,6 +292,7 @@ fn call(nr: u64, a: &Args, frame: &mut TrapFrame) -> Result<i64> {
         SETPRIORITY => priority::setpriority(a.int(0), a.int(1), a.int(2)),
         IOPRIO_GET => priority::ioprio_get(a.int(0), a.int(1)),
         IOPRIO_SET => priority::ioprio_set(a.int(0), a.int(1), a.int(2)),
+        PTRACE => ptrace::ptrace(a.i(0), a.int(1), a.u(2), a.u(3)),
         PROCESS_VM_READV => process_vm::readv(a.int(0), a.u(1), a.int(2), a.u(3), a.int(4), a.u(5)),
         PROCESS_VM_WRITEV => {
             process_vm::writev(a.int(0), a.u(1), a.int(2), a.u(3), a.int(4), a.u(5))

@@ -399,6 +399,8 @@ pub fn arch_prctl(code: i32, addr: u64) -> Result<i64> {
 
 const PR_SET_PDEATHSIG: i32 = 1;
 const PR_GET_PDEATHSIG: i32 = 2;
+const PR_GET_DUMPABLE: i32 = 3;
+const PR_SET_DUMPABLE: i32 = 4;
 const PR_SET_NAME: i32 = 15;
 const PR_GET_NAME: i32 = 16;
 const PR_GET_CHILD_SUBREAPER: i32 = 37;
@@ -434,6 +436,12 @@ pub fn prctl(option: i32, arg2: u64) -> Result<i64> {
             let n = comm.len().min(15);
             name[..n].copy_from_slice(&comm.as_bytes()[..n]);
             UserSlice::new(arg2, 16).write(&name).map(|_| 0)
+        }
+        PR_GET_DUMPABLE => Ok(p.dumpable.load(core::sync::atomic::Ordering::Relaxed) as i64),
+        // 2 (SUID_DUMP_ROOT) is for the kernel's own use: EINVAL, as Linux.
+        PR_SET_DUMPABLE if arg2 <= 1 => {
+            p.dumpable.store(arg2 == 1, core::sync::atomic::Ordering::Relaxed);
+            Ok(0)
         }
         PR_SET_PDEATHSIG => Ok(0),
         PR_GET_PDEATHSIG => UserPtr::<i32>::new(arg2).write(&0).map(|_| 0),

@@ -152,9 +152,9 @@ impl KernelContext {
         assert!(frame_addr >= ctx.bottom() && frame_addr.is_multiple_of(16));
         // SAFETY: the frame fits in the new stack (checked) and is aligned for it.
         unsafe { (frame_addr as *mut TrapFrame).write(*frame) };
-        // Below the frame: the six registers (zero) and `trap_return` as return address.
+        // Below the frame: the six registers (zero) and `new_thread_return` as return address.
         let rsp = frame_addr - (SAVED_REGS + 1) * 8;
-        ctx.put(rsp + SAVED_REGS * 8, super::trap::trap_return as *const () as u64);
+        ctx.put(rsp + SAVED_REGS * 8, super::trap::new_thread_return as *const () as u64);
         *ctx.rsp.get_mut() = rsp;
         Some(Arc::new(ctx))
     }

@@ -241,6 +241,11 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
 }
 
 #[no_mangle]
+extern "C" fn first_return_to_user(frame: &mut TrapFrame) {
+    (handlers().return_to_user)(frame);
+}
+
+#[no_mangle]
 extern "C" fn syscall_dispatch(frame: &mut TrapFrame) {
     let h = handlers();
     (h.syscall)(frame);
@@ -293,6 +298,15 @@ trap_common:
     movq %rsp, %rdi
     cld
     call trap_dispatch
+    jmp trap_return
+
+    // A new user thread's first switch lands here, on its prepared frame: the work of a
+    // return to user mode (signals a tracer or a parent sent meanwhile) comes before its
+    // first instruction, as Linux's ret_from_fork.
+    .global new_thread_return
+new_thread_return:
+    movq %rsp, %rdi
+    call first_return_to_user
 
     .global trap_return
 trap_return:
@@ -334,7 +348,7 @@ trap_return:
 
 extern "C" {
     static trap_stubs: u8;
-    pub fn trap_return();
+    pub fn new_thread_return();
 }
 
 #[repr(C, packed)]
