@@ -24,7 +24,6 @@ use super::ports::PortTable;
 use crate::drivers::net::EthDevice;
 use crate::event::{IoEvents, Pollee};
 use crate::sync::Mutex;
-use crate::task::WaitQueue;
 
 pub struct Stack {
     pub iface: Interface,
@@ -48,11 +47,10 @@ pub struct Stack {
     one_version: BTreeMap<SocketHandle, (u16, bool)>,
 }
 
-/// What waiters on one inet socket sleep on, what pollers of it watch, and (UDP) the
-/// datagrams received for it.
+/// What waiters on one inet socket sleep on and pollers of it watch (its pollee), and (UDP)
+/// the datagrams received for it.
 #[derive(Default)]
 pub struct SocketEvents {
-    pub queue: WaitQueue,
     pub pollee: Pollee,
     pub inbox: Mutex<Inbox>,
 }
@@ -137,7 +135,6 @@ impl SocketEvents {
     /// Something about the socket changed outside smoltcp (shutdown, an error, a listener
     /// stopping): its waiters and pollers re-check.
     pub fn notify(&self) {
-        self.queue.wake_all();
         self.pollee.notify(IoEvents::all());
     }
 }
