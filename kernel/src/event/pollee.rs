@@ -155,11 +155,9 @@ impl Pollee {
         deadline: Option<u64>,
         mut try_op: impl FnMut() -> Option<T>,
     ) -> Result<T, WaitError> {
-        if let Some(v) = try_op() {
-            return Ok(v);
-        }
-        // Counted before the next try (SeqCst, against the fence in `notify`): a notifier that
-        // does not see us made its change before we try again.
+        // Counted before the first try (SeqCst, against the fence in `notify`): a notifier that
+        // does not see us made its change before we try. (`wait_until` tries before it sleeps;
+        // callers usually tried once already, on their fast path.)
         self.sleepers.fetch_add(1, Ordering::SeqCst);
         let r = self.lanes[lane as usize].wait_until(&mut try_op, deadline);
         self.sleepers.fetch_sub(1, Ordering::Relaxed);
