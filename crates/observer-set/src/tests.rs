@@ -45,14 +45,62 @@ fn notifies_the_observers_whose_mask_meets_the_events_in_order() {
 }
 
 #[test]
-fn registering_twice_keeps_one_entry_and_the_first_mask() {
+fn registering_twice_keeps_one_entry_with_both_masks() {
     let mut set = ObserverSet::new();
     let (_a, wa) = observer("a");
     set.register(wa.clone(), IN);
     set.register(wa.clone(), OUT);
     assert_eq!(set.len(), 1);
     assert_eq!(names(set.targets(|m| m & IN != 0)), ["a"]);
-    assert!(set.targets(|m| m & OUT != 0).is_empty());
+    assert_eq!(names(set.targets(|m| m & OUT != 0)), ["a"]);
+    assert!(set.targets(|m| m & HUP != 0).is_empty());
+}
+
+#[test]
+fn exclusive_observers_are_handed_out_apart() {
+    let mut set = ObserverSet::new();
+    let (_a, wa) = observer("shared");
+    let (_b, wb) = observer("ex1");
+    let (_c, wc) = observer("ex2");
+    set.register_exclusive(wb, IN);
+    set.register(wa, IN);
+    set.register_exclusive(wc, IN | OUT);
+    let t = set.split_targets(|m| m & IN != 0);
+    assert_eq!(names(t.shared), ["shared"]);
+    assert_eq!(names(t.exclusive), ["ex1", "ex2"]);
+    let t = set.split_targets(|m| m & OUT != 0);
+    assert!(t.shared.is_empty());
+    assert_eq!(names(t.exclusive), ["ex2"]);
+    assert_eq!(names(set.targets(|m| m & IN != 0)), ["ex1", "shared", "ex2"]);
+}
+
+#[test]
+fn delivery_reaches_every_shared_observer_and_exclusive_ones_until_one_takes_it() {
+    use std::cell::RefCell;
+    let mut set = ObserverSet::new();
+    let obs: Vec<_> = ["s1", "e1", "e2", "s2", "e3"].iter().map(|n| observer(n)).collect();
+    for (strong, weak) in &obs {
+        if strong.name().starts_with('e') {
+            set.register_exclusive(weak.clone(), IN);
+        } else {
+            set.register(weak.clone(), IN);
+        }
+    }
+    // e1 has nobody waiting (does not take it), e2 does: e3 is not called.
+    let called = RefCell::new(Vec::new());
+    let n = set.split_targets(|_| true).deliver(|t| {
+        called.borrow_mut().push(t.name());
+        t.name() == "e2"
+    });
+    assert_eq!(*called.borrow(), ["s1", "s2", "e1", "e2"]);
+    assert_eq!(n, 4);
+    // Nobody takes it: every exclusive observer is tried.
+    called.borrow_mut().clear();
+    set.split_targets(|_| true).deliver(|t| {
+        called.borrow_mut().push(t.name());
+        false
+    });
+    assert_eq!(*called.borrow(), ["s1", "s2", "e1", "e2", "e3"]);
 }
 
 #[test]

@@ -3,6 +3,12 @@
 //! (level-triggered entries stay on the list while they are ready; edge-triggered ones leave it;
 //! one-shot ones are disabled until EPOLL_CTL_MOD). An entry lives as long as its open file
 //! description: it holds the file weakly and disappears when the file is finally closed.
+//!
+//! Threads in epoll_wait sleep in the instance's own pollee as exclusive waiters (Linux's
+//! ep_poll): a newly ready entry wakes one of them, and a thread that leaves entries on the
+//! ready list (level-triggered ones, or more than it could take) wakes the next. An
+//! EPOLLEXCLUSIVE entry is an exclusive observer of its file: of several epoll instances that
+//! watch one file so, a notification wakes the first that has a thread waiting, not all.
 
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::sync::{Arc, Weak};
@@ -15,7 +21,7 @@ use crate::error::{Errno, Result};
 use crate::event::{IoEvents, Observer, Pollee, Poller};
 use crate::mm::io::{VmReader, VmWriter};
 use crate::sync::Mutex;
-use crate::task::{WaitError, WaitQueue};
+use crate::task::WaitError;
 
 pub const EPOLLEXCLUSIVE: u32 = 1 << 28;
 pub const EPOLLWAKEUP: u32 = 1 << 29;
@@ -44,23 +50,28 @@ struct Entry {
 }
 
 impl Observer for Entry {
-    fn on_events(&self, events: IoEvents) {
-        let Some(ep) = self.epoll.upgrade() else { return };
+    /// Queues the entry if it wants `events`; true if a thread waited on its epoll (what
+    /// makes an EPOLLEXCLUSIVE entry the one that took the notification).
+    fn on_events(&self, events: IoEvents) -> bool {
+        let Some(ep) = self.epoll.upgrade() else { return false };
         let wanted = {
             let i = self.interest.lock();
             !i.disabled && events.intersects(i.events | IoEvents::ALWAYS)
         };
-        if wanted {
-            ep.enqueue(&ep.entry(self.key));
+        if !wanted {
+            return false;
         }
+        let waited = ep.pollee.has_sleepers();
+        ep.enqueue(&ep.entry(self.key));
+        waited
     }
 }
 
 pub struct EpollInstance {
     interest: Mutex<BTreeMap<Key, Arc<Entry>>>,
     ready: Mutex<VecDeque<Arc<Entry>>>,
-    waiters: WaitQueue,
-    /// For poll/select/epoll on the epoll fd itself.
+    /// Threads in epoll_wait sleep here (exclusively); poll/select/epoll on the epoll fd
+    /// itself watch it.
     pollee: Pollee,
     this: Weak<EpollInstance>,
 }
@@ -74,7 +85,6 @@ impl EpollInstance {
         Arc::new_cyclic(|this| EpollInstance {
             interest: Mutex::new(BTreeMap::new()),
             ready: Mutex::new(VecDeque::new()),
-            waiters: WaitQueue::new(),
             pollee: Pollee::new(),
             this: this.clone(),
         })
@@ -89,15 +99,21 @@ impl EpollInstance {
         if !entry.queued.swap(true, Ordering::AcqRel) {
             self.ready.lock().push_back(entry.clone());
         }
-        self.waiters.wake_all();
         self.pollee.notify(IoEvents::IN);
     }
 
     /// Registers `entry` with its file and queues it if the file is ready now.
     fn arm(&self, entry: &Arc<Entry>, file: &Arc<OpenFile>) {
-        let events = entry.interest.lock().events;
+        let (events, flags) = {
+            let i = entry.interest.lock();
+            (i.events, i.flags)
+        };
         let strong: Arc<dyn Observer> = entry.clone();
-        let poller = Poller::for_observer(Arc::downgrade(&strong));
+        let poller = if flags & EPOLLEXCLUSIVE != 0 {
+            Poller::for_exclusive_observer(Arc::downgrade(&strong))
+        } else {
+            Poller::for_observer(Arc::downgrade(&strong))
+        };
         let now = file.file().poll(events, Some(&poller));
         if now.intersects(events | IoEvents::ALWAYS) {
             self.enqueue(&Some(entry.clone()));
@@ -200,14 +216,18 @@ impl EpollInstance {
         loop {
             let got = self.harvest(max);
             if !got.is_empty() {
+                // Entries left ready are for the next waiter (Linux's ep_done_scan).
+                if self.pollee.has_sleepers() && !self.ready.lock().is_empty() {
+                    self.pollee.wake_one_exclusive();
+                }
                 return Ok(got);
             }
             if deadline_ns.is_some_and(|d| crate::arch::time::monotonic_ns() >= d) {
                 return Ok(got);
             }
-            let r = self
-                .waiters
-                .wait_until(|| (!self.ready.lock().is_empty()).then_some(()), deadline_ns);
+            let r = self.pollee.wait_events_exclusive(deadline_ns, || {
+                (!self.ready.lock().is_empty()).then_some(())
+            });
             match r {
                 Ok(()) => {}
                 Err(WaitError::TimedOut) => return Ok(Vec::new()),

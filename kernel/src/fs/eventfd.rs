@@ -11,27 +11,20 @@ use crate::error::{Errno, Result};
 use crate::event::{IoEvents, Pollee, Poller};
 use crate::mm::io::{VmReader, VmWriter};
 use crate::sync::Mutex;
-use crate::task::{WaitError, WaitQueue};
+use crate::task::WaitError;
 
 const MAX_COUNT: u64 = u64::MAX - 1;
 
 pub struct EventFd {
     count: Mutex<u64>,
     semaphore: bool,
-    readers: WaitQueue,
-    writers: WaitQueue,
+    /// Blocked readers and writers wait here; pollers watch it.
     pollee: Pollee,
 }
 
 impl EventFd {
     pub fn new(initial: u64, semaphore: bool) -> Arc<EventFd> {
-        Arc::new(EventFd {
-            count: Mutex::new(initial),
-            semaphore,
-            readers: WaitQueue::new(),
-            writers: WaitQueue::new(),
-            pollee: Pollee::new(),
-        })
+        Arc::new(EventFd { count: Mutex::new(initial), semaphore, pollee: Pollee::new() })
     }
 
     fn try_take(&self) -> Option<u64> {
@@ -63,13 +56,12 @@ impl FileLike for EventFd {
             Some(v) => v,
             None if nonblock => return Err(Errno::EAGAIN),
             None => self
-                .readers
-                .wait_until(|| self.try_take(), None)
+                .pollee
+                .wait_events(IoEvents::IN, None, || self.try_take())
                 .map_err(WaitError::restart_errno)?,
         };
         // Linux takes the count before copying it out: a bad buffer loses it (EFAULT), and the
         // writers hear of the room either way.
-        self.writers.wake_all();
         self.pollee.notify(IoEvents::OUT);
         buf.write(&v.to_ne_bytes())?;
         Ok(8)
@@ -90,13 +82,12 @@ impl FileLike for EventFd {
             if nonblock {
                 return Err(Errno::EAGAIN);
             }
-            self.writers
-                .wait_until(|| self.try_add(v).then_some(()), None)
+            self.pollee
+                .wait_events(IoEvents::OUT, None, || self.try_add(v).then_some(()))
                 .map_err(WaitError::restart_errno)?;
         }
         // Linux signals EPOLLIN on every successful write, even of 0 (an edge-triggered epoll
         // entry fires again).
-        self.readers.wake_all();
         self.pollee.notify(IoEvents::IN);
         Ok(8)
     }

@@ -80,11 +80,10 @@ struct State {
 pub struct Pipe {
     ino: u64,
     state: Mutex<State>,
-    /// Readers wait here for data or end of file; writers for room or for readers to go.
-    readable: WaitQueue,
-    writable: WaitQueue,
     /// FIFO opens wait here for the other side.
     opened: WaitQueue,
+    /// Readers wait here for data or end of file, writers for room or for readers to go, and
+    /// pollers watch it.
     pollee: Pollee,
     created_ns: i64,
 }
@@ -101,8 +100,6 @@ impl Pipe {
                 read_opens: 0,
                 write_opens: 0,
             }),
-            readable: WaitQueue::new(),
-            writable: WaitQueue::new(),
             opened: WaitQueue::new(),
             pollee: Pollee::new(),
             created_ns: crate::arch::time::realtime_ns(),
@@ -152,8 +149,6 @@ impl Pipe {
         }
         drop(s);
         // Readers may now see end of file, writers EPIPE.
-        self.readable.wake_all();
-        self.writable.wake_all();
         self.pollee.notify(IoEvents::HUP | IoEvents::ERR | IoEvents::IN | IoEvents::OUT);
     }
 
@@ -208,7 +203,6 @@ impl Pipe {
         if peek {
             return Some(r);
         }
-        self.writable.wake_all();
         self.pollee.notify(IoEvents::OUT);
         Some(r)
     }
@@ -223,14 +217,11 @@ impl Pipe {
             return r;
         }
         let mut result = None;
-        self.readable
-            .wait_until(
-                || {
-                    result = self.try_read(buf, nonblock, peek);
-                    result.as_ref().map(|_| ())
-                },
-                None,
-            )
+        self.pollee
+            .wait_events(IoEvents::IN, None, || {
+                result = self.try_read(buf, nonblock, peek);
+                result.as_ref().map(|_| ())
+            })
             .map_err(WaitError::restart_errno)?;
         result.unwrap_or(Ok(0))
     }
@@ -261,7 +252,6 @@ impl Pipe {
                 };
                 done += n;
                 drop(s);
-                self.readable.wake_all();
                 self.pollee.notify(IoEvents::IN);
                 if done == total {
                     return Ok(done);
@@ -273,14 +263,11 @@ impl Pipe {
                 return if done > 0 { Ok(done) } else { Err(Errno::EAGAIN) };
             }
             let need = if atomic { total } else { 1 };
-            let waited = self.writable.wait_until(
-                || {
-                    let s = self.state.lock();
-                    let slot = !packet || !s.ring.slots_full();
-                    (s.readers == 0 || (slot && s.ring.free() >= need)).then_some(())
-                },
-                None,
-            );
+            let waited = self.pollee.wait_events(IoEvents::OUT, None, || {
+                let s = self.state.lock();
+                let slot = !packet || !s.ring.slots_full();
+                (s.readers == 0 || (slot && s.ring.free() >= need)).then_some(())
+            });
             if let Err(e) = waited {
                 return if done > 0 { Ok(done) } else { Err(e.restart_errno()) };
             }
@@ -318,7 +305,6 @@ impl Pipe {
         }
         let cap = s.ring.capacity();
         drop(s);
-        self.writable.wake_all();
         self.pollee.notify(IoEvents::OUT);
         Ok(cap)
     }
@@ -579,7 +565,7 @@ pub fn pipe_to_pipe(
     if max == 0 {
         return Ok(0);
     }
-    let has_input = when_ready(&from.readable, nonblock, || {
+    let has_input = when_ready(&from.pollee, IoEvents::IN, nonblock, || {
         let s = from.state.lock();
         if !s.ring.is_empty() {
             Some(Ok(true))
@@ -592,7 +578,7 @@ pub fn pipe_to_pipe(
     if !has_input {
         return Ok(0);
     }
-    let free = when_ready(&to.writable, nonblock, || {
+    let free = when_ready(&to.pollee, IoEvents::OUT, nonblock, || {
         let s = to.state.lock();
         if s.readers == 0 {
             Some(Err(Errno::EPIPE))
@@ -615,23 +601,23 @@ pub fn pipe_to_pipe(
         let mut s = from.state.lock();
         s.ring.pop(moved, false, |_, _| Ok::<(), Errno>(()))?;
         drop(s);
-        from.writable.wake_all();
         from.pollee.notify(IoEvents::OUT);
     }
     Ok(moved)
 }
 
-/// What `ready` says, at once or after waiting on `queue` until it says something (None: not
-/// yet); EAGAIN instead of the wait if `nonblock`.
+/// What `ready` says, at once or after waiting on `pollee` for `mask` until it says something
+/// (None: not yet); EAGAIN instead of the wait if `nonblock`.
 #[track_caller]
 fn when_ready<T>(
-    queue: &WaitQueue,
+    pollee: &Pollee,
+    mask: IoEvents,
     nonblock: bool,
     mut ready: impl FnMut() -> Option<Result<T>>,
 ) -> Result<T> {
     match ready() {
         Some(r) => r,
         None if nonblock => Err(Errno::EAGAIN),
-        None => queue.wait_until(ready, None).map_err(WaitError::restart_errno)?,
+        None => pollee.wait_events(mask, None, ready).map_err(WaitError::restart_errno)?,
     }
 }

@@ -17,7 +17,7 @@ use crate::event::{IoEvents, Pollee, Poller};
 use crate::mm::io::{VmReader, VmWriter};
 use crate::sync::Mutex;
 use crate::task::callout::{self, CalloutKey, Expiry};
-use crate::task::{WaitError, WaitQueue};
+use crate::task::WaitError;
 
 pub const CLOCK_REALTIME: i32 = 0;
 pub const TFD_TIMER_ABSTIME: u32 = 1;
@@ -44,7 +44,7 @@ struct State {
 pub struct TimerFd {
     clock: i32,
     state: Mutex<State>,
-    readers: WaitQueue,
+    /// Blocked readers wait here; pollers watch it.
     pollee: Pollee,
     me: Weak<TimerFd>,
 }
@@ -57,7 +57,6 @@ impl TimerFd {
         Arc::new_cyclic(|me| TimerFd {
             clock,
             state: Mutex::new(State::default()),
-            readers: WaitQueue::new(),
             pollee: Pollee::new(),
             me: me.clone(),
         })
@@ -152,7 +151,6 @@ impl TimerFd {
         if st.might_cancel {
             st.canceled = true;
             drop(st);
-            self.readers.wake_all();
             self.pollee.notify(IoEvents::IN);
         }
     }
@@ -191,7 +189,6 @@ impl Expiry for TimerFd {
             }
         }
         drop(st);
-        self.readers.wake_all();
         self.pollee.notify(IoEvents::IN);
     }
 }
@@ -222,8 +219,8 @@ impl FileLike for TimerFd {
             Some(r) => r?,
             None if nonblock => return Err(Errno::EAGAIN),
             None => self
-                .readers
-                .wait_until(|| self.take(), None)
+                .pollee
+                .wait_events(IoEvents::IN, None, || self.take())
                 .map_err(WaitError::restart_errno)??,
         };
         buf.write(&ticks.to_ne_bytes())?;

@@ -7,16 +7,20 @@
 //! the offset in it, so that two processes meet on one word whatever addresses they map it at;
 //! a shared one in private memory by address space and address again, but distinct from the
 //! private key of the same word, as in Linux. Each sleeper has a state and a wait queue (shared
-//! by the sleepers of one futex_waitv); the table of sleepers is locked around "compare the
-//! word, then queue", which is what makes a wake between the user's store and our sleep
-//! impossible to lose.
+//! by the sleepers of one futex_waitv). Sleepers are kept in hashed buckets, each with its own
+//! lock (Linux's futex_hash_bucket), so that threads on different words do not contend; the
+//! bucket of a word is locked around "compare the word, then queue", which is what makes a
+//! wake between the user's store and our sleep impossible to lose. An operation on two words
+//! (REQUEUE, WAKE_OP, CMP_REQUEUE_PI) or many (futex_waitv) locks their buckets in ascending
+//! order (Linux's double_lock_hb), so two of them never wait for each other.
 //!
 //! PI futexes (LOCK_PI, UNLOCK_PI, ...) follow Linux's user-space protocol: the word holds the
 //! owner's TID, FUTEX_WAITERS when someone sleeps in the kernel, FUTEX_OWNER_DIED when a robust
 //! owner died. UNLOCK_PI hands the lock to the first waiter (its TID goes into the word before
 //! it runs). The scheduler has no priorities, so the inheritance itself is nothing to do.
-//! Reads and writes of a word happen under the table's lock with the CPU not preemptible in the
-//! kernel, so they are atomic with respect to every other futex operation and to user code.
+//! Reads and writes of a word happen under its bucket's lock with the CPU not preemptible in
+//! the kernel, so they are atomic with respect to every other futex operation and, on one CPU,
+//! to user code.
 
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::sync::Arc;
@@ -156,12 +160,82 @@ impl Sleeper {
     }
 }
 
+/// The sleepers of the words of one bucket.
 type Table = BTreeMap<FutexKey, VecDeque<Arc<Sleeper>>>;
 
-static SLEEPERS: Mutex<Table> = Mutex::new(BTreeMap::new());
+/// How many buckets (a power of two). Linux sizes its table by CPUs (256 each); a few dozen
+/// threads per machine here.
+const BUCKETS: usize = 64;
 
-fn table() -> MutexGuard<'static, Table> {
-    SLEEPERS.lock()
+static SLEEPERS: [Mutex<Table>; BUCKETS] = [const { Mutex::new(BTreeMap::new()) }; BUCKETS];
+
+/// The bucket of `key` (Fibonacci hashing of its parts).
+fn bucket_of(key: &FutexKey) -> usize {
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let (a, b, c) = match *key {
+        FutexKey::Private { space, addr, shared } => (space as u64, addr, shared as u64),
+        FutexKey::Shared { object, offset } => (object as u64, offset, 2),
+    };
+    let h = ((a.wrapping_mul(K) ^ b).wrapping_mul(K) ^ c).wrapping_mul(K);
+    (h >> (64 - BUCKETS.trailing_zeros())) as usize
+}
+
+/// The buckets an operation holds, locked in ascending order.
+enum Locked {
+    One(usize, MutexGuard<'static, Table>),
+    Two(usize, MutexGuard<'static, Table>, usize, MutexGuard<'static, Table>),
+    Many(Vec<(usize, MutexGuard<'static, Table>)>),
+}
+
+impl Locked {
+    fn one(key: FutexKey) -> Locked {
+        let i = bucket_of(&key);
+        Locked::One(i, SLEEPERS[i].lock())
+    }
+
+    fn two(a: FutexKey, b: FutexKey) -> Locked {
+        let (i, j) = (bucket_of(&a), bucket_of(&b));
+        if i == j {
+            return Locked::One(i, SLEEPERS[i].lock());
+        }
+        let (lo, hi) = (i.min(j), i.max(j));
+        let first = SLEEPERS[lo].lock();
+        Locked::Two(lo, first, hi, SLEEPERS[hi].lock())
+    }
+
+    fn many(keys: impl Iterator<Item = FutexKey>) -> Locked {
+        let mut at: Vec<usize> = keys.map(|k| bucket_of(&k)).collect();
+        at.sort_unstable();
+        at.dedup();
+        Locked::Many(at.into_iter().map(|i| (i, SLEEPERS[i].lock())).collect())
+    }
+
+    /// The bucket of `key`, which the caller locked.
+    fn table(&mut self, key: FutexKey) -> &mut Table {
+        let i = bucket_of(&key);
+        match self {
+            Locked::One(a, t) if *a == i => t,
+            Locked::Two(a, t, _, _) if *a == i => t,
+            Locked::Two(_, _, b, t) if *b == i => t,
+            Locked::Many(v) => match v.iter_mut().find(|(a, _)| *a == i) {
+                Some((_, t)) => t,
+                None => unreachable!("futex bucket {i} not locked"),
+            },
+            _ => unreachable!("futex bucket {i} not locked"),
+        }
+    }
+
+    /// The bucket `s` is queued in (CMP_REQUEUE and REQUEUE move sleepers between buckets
+    /// while they sleep, holding both), with its key.
+    fn of_sleeper(s: &Sleeper) -> (Locked, FutexKey) {
+        loop {
+            let key = s.key();
+            let held = Locked::one(key);
+            if s.key() == key {
+                return (held, key);
+            }
+        }
+    }
 }
 
 fn new_sleeper(
@@ -227,8 +301,11 @@ pub fn waitv(
     let waiter = new_waiter();
     let mut sleepers = Vec::new();
     {
-        let mut table = table();
-        // Reading under the table's lock orders us against every waker (a page fault here
+        let mut held = match words {
+            [(w, _, _)] => Locked::one(w.key),
+            _ => Locked::many(words.iter().map(|(w, _, _)| w.key)),
+        };
+        // Reading under the buckets' locks orders us against every waker (a page fault here
         // only brings the page in).
         for (word, expected, _) in words {
             if word.load().map_err(|_| WaitEnd::Changed)? != *expected {
@@ -237,7 +314,7 @@ pub fn waitv(
         }
         for (i, (word, _, bitset)) in words.iter().enumerate() {
             let s = new_sleeper(word, Kind::Plain, *bitset, i, &waiter);
-            enqueue(&mut table, word.key, s.clone());
+            enqueue(held.table(word.key), word.key, s.clone());
             sleepers.push(s);
         }
     }
@@ -245,13 +322,14 @@ pub fn waitv(
         .queue
         .wait_until(|| sleepers.iter().any(|s| s.state() != SLEEPING).then_some(()), deadline);
     // The others leave the table; a wake that came meanwhile counts (as in Linux).
-    let mut table = table();
     for s in &sleepers {
         if s.state() == SLEEPING {
-            remove(&mut table, s);
+            let (mut held, key) = Locked::of_sleeper(s);
+            if s.state() == SLEEPING {
+                remove(held.table(key), s);
+            }
         }
     }
-    drop(table);
     if let Some(s) = sleepers.iter().rev().find(|s| s.state() != SLEEPING) {
         return Ok(s.index);
     }
@@ -301,7 +379,7 @@ fn wake_locked(table: &mut Table, key: FutexKey, n: u32, bitset: u32) -> Result<
 
 /// FUTEX_WAKE(_BITSET).
 pub fn wake_checked(word: &Word, n: u32, bitset: u32) -> Result<u32> {
-    wake_locked(&mut table(), word.key, n, bitset)
+    wake_locked(Locked::one(word.key).table(word.key), word.key, n, bitset)
 }
 
 /// A wake by the kernel itself (CLONE_CHILD_CLEARTID at exit): PI waiters are left alone.
@@ -319,18 +397,20 @@ pub fn requeue(
     n_move: u32,
     expected: Option<u32>,
 ) -> Result<u32> {
-    let mut table = table();
+    let mut held = Locked::two(from.key, to.key);
     if let Some(v) = expected {
         if from.load()? != v {
             return Err(Errno::EAGAIN);
         }
     }
-    let woken = if n_wake > 0 { wake_locked(&mut table, from.key, n_wake, u32::MAX)? } else { 0 };
+    let woken =
+        if n_wake > 0 { wake_locked(held.table(from.key), from.key, n_wake, u32::MAX)? } else { 0 };
     if from.key == to.key {
         return Ok(woken);
     }
     let mut moved = VecDeque::new();
     let mut result = Ok(());
+    let table = held.table(from.key);
     if let Some(q) = table.get_mut(&from.key) {
         while moved.len() < n_move as usize && !q.is_empty() {
             if q[0].kind() != Kind::Plain {
@@ -348,7 +428,7 @@ pub fn requeue(
     }
     let count = moved.len() as u32;
     if count > 0 {
-        table.entry(to.key).or_default().extend(moved);
+        held.table(to.key).entry(to.key).or_default().extend(moved);
     }
     result.map(|_| woken + count)
 }
@@ -364,12 +444,12 @@ pub fn wake_op(
     op: impl Fn(u32) -> u32,
     cmp: impl Fn(u32) -> bool,
 ) -> Result<u32> {
-    let mut table = table();
+    let mut held = Locked::two(word1.key, word2.key);
     let old = word2.load()?;
     word2.store(op(old))?;
-    let mut woken = wake_locked(&mut table, word1.key, n1, u32::MAX)?;
+    let mut woken = wake_locked(held.table(word1.key), word1.key, n1, u32::MAX)?;
     if cmp(old) {
-        woken += wake_locked(&mut table, word2.key, n2, u32::MAX)?;
+        woken += wake_locked(held.table(word2.key), word2.key, n2, u32::MAX)?;
     }
     Ok(woken)
 }
@@ -453,13 +533,14 @@ fn lock_pi_from(
     loop {
         let waiter = new_waiter();
         let s = {
-            let mut table = table();
-            match try_lock_pi(&mut table, word, tid, dead_owner)? {
+            let mut held = Locked::one(word.key);
+            let table = held.table(word.key);
+            match try_lock_pi(table, word, tid, dead_owner)? {
                 Attempt::Taken => return Ok(()),
                 Attempt::Busy(_) if trylock => return Err(PiError::Errno(Errno::EAGAIN)),
                 Attempt::Busy(owner) => {
                     let s = new_sleeper(word, Kind::Pi { tid, owner }, u32::MAX, 0, &waiter);
-                    enqueue(&mut table, word.key, s.clone());
+                    enqueue(table, word.key, s.clone());
                     s
                 }
             }
@@ -482,7 +563,7 @@ enum PiSleep {
 /// signal.
 fn sleep_pi(s: &Arc<Sleeper>, deadline: Option<u64>) -> core::result::Result<(), PiSleep> {
     let r = s.waiter.queue.wait_until(|| (s.state() != SLEEPING).then_some(()), deadline);
-    let mut table = table();
+    let (mut held, key) = Locked::of_sleeper(s);
     match s.state() {
         ACQUIRED => return Ok(()),
         OWNER_GONE => {
@@ -491,7 +572,7 @@ fn sleep_pi(s: &Arc<Sleeper>, deadline: Option<u64>) -> core::result::Result<(),
         }
         _ => {}
     }
-    remove(&mut table, s);
+    remove(held.table(key), s);
     Err(PiSleep::Ended(match r {
         Err(WaitError::TimedOut) => PiError::TimedOut,
         _ => PiError::Interrupted,
@@ -501,7 +582,8 @@ fn sleep_pi(s: &Arc<Sleeper>, deadline: Option<u64>) -> core::result::Result<(),
 /// FUTEX_UNLOCK_PI by thread `tid`: EPERM unless the word names it; hands the lock to the first
 /// waiter (the word becomes its TID with FUTEX_WAITERS, as Linux), or frees it.
 pub fn unlock_pi(word: &Word, tid: u32) -> Result<()> {
-    let mut table = table();
+    let mut held = Locked::one(word.key);
+    let table = held.table(word.key);
     let v = word.load()?;
     if v & FUTEX_TID_MASK != tid {
         return Err(Errno::EPERM);
@@ -520,7 +602,7 @@ pub fn unlock_pi(word: &Word, tid: u32) -> Result<()> {
             table.remove(&word.key);
         }
     }
-    set_pi_owner(&mut table, word.key, next_tid);
+    set_pi_owner(table, word.key, next_tid);
     s.set_state(ACQUIRED);
     Ok(())
 }
@@ -539,24 +621,24 @@ pub fn wait_requeue_pi(
     }
     let waiter = new_waiter();
     let s = {
-        let mut table = table();
+        let mut held = Locked::one(word.key);
         if word.load()? != expected {
             return Err(PiError::Errno(Errno::EAGAIN));
         }
         let kind = Kind::RequeuePi { tid, target: pi_word.key };
         let s = new_sleeper(word, kind, u32::MAX, 0, &waiter);
-        enqueue(&mut table, word.key, s.clone());
+        enqueue(held.table(word.key), word.key, s.clone());
         s
     };
     let r = s.waiter.queue.wait_until(|| (s.state() != SLEEPING).then_some(()), deadline);
     {
-        let mut table = table();
+        let (mut held, key) = Locked::of_sleeper(&s);
         match s.state() {
             ACQUIRED => return Ok(()),
             OWNER_GONE => {}
             _ => {
                 let requeued = matches!(s.kind(), Kind::Pi { .. });
-                remove(&mut table, &s);
+                remove(held.table(key), &s);
                 // Once requeued, a signal gives EWOULDBLOCK rather than a restart whose value
                 // has surely changed (Linux).
                 return Err(match r {
@@ -584,10 +666,11 @@ pub fn cmp_requeue_pi(word: &Word, pi_word: &Word, n_move: u32, expected: u32) -
     if word.key == pi_word.key {
         return Err(Errno::EINVAL);
     }
-    let mut table = table();
+    let mut held = Locked::two(word.key, pi_word.key);
     if word.load()? != expected {
         return Err(Errno::EAGAIN);
     }
+    let table = held.table(word.key);
     let valid = |s: &Arc<Sleeper>| match s.kind() {
         Kind::RequeuePi { tid, target } if target == pi_word.key => Some(tid),
         _ => None,
@@ -637,7 +720,7 @@ pub fn cmp_requeue_pi(word: &Word, pi_word: &Word, n_move: u32, expected: u32) -
             pi_word.store(v | FUTEX_WAITERS)?;
         }
         count += moved.len() as u32;
-        table.entry(pi_word.key).or_default().extend(moved);
+        held.table(pi_word.key).entry(pi_word.key).or_default().extend(moved);
     }
     result.map(|_| count)
 }
@@ -647,19 +730,22 @@ pub fn cmp_requeue_pi(word: &Word, pi_word: &Word, n_move: u32, expected: u32) -
 /// Thread `tid` ended: the PI waiters it owned locks for try again (they take the lock over
 /// from it, as Linux's exit_pi_state_list hands the rt_mutex on).
 pub fn owner_exited(tid: u32) {
-    let mut table = table();
     let mut gone = Vec::new();
-    for q in table.values_mut() {
-        q.retain(|s| {
-            let orphan = matches!(s.kind(), Kind::Pi { owner, .. } if owner == tid);
-            if orphan {
-                gone.push(s.clone());
-            }
-            !orphan
-        });
+    // Bucket by bucket: a waiter queued behind our back checked that `tid` was alive before
+    // it was marked dead, so it was queued before we look at its bucket.
+    for bucket in &SLEEPERS {
+        let mut table = bucket.lock();
+        for q in table.values_mut() {
+            q.retain(|s| {
+                let orphan = matches!(s.kind(), Kind::Pi { owner, .. } if owner == tid);
+                if orphan {
+                    gone.push(s.clone());
+                }
+                !orphan
+            });
+        }
+        table.retain(|_, q| !q.is_empty());
     }
-    table.retain(|_, q| !q.is_empty());
-    drop(table);
     for s in gone {
         s.set_state(OWNER_GONE);
     }
@@ -694,11 +780,12 @@ pub fn exit_robust_list(vm: &Arc<Mutex<AddressSpace>>, head: u64, tid: u32) {
 fn futex_death(vm: &Arc<Mutex<AddressSpace>>, addr: u64, tid: u32, pi: bool, pending: bool) {
     // Robust wakes are shared-keyed, as Linux's (glibc waits on robust mutexes accordingly).
     let Ok(word) = Word::resolve(vm, addr, false) else { return };
-    let mut table = table();
+    let mut held = Locked::one(word.key);
+    let table = held.table(word.key);
     let Ok(v) = word.load() else { return };
     // Released during the operation the thread died in: a waiter may have missed the wake.
     if pending && !pi && v == 0 {
-        let _ = wake_locked(&mut table, word.key, 1, u32::MAX);
+        let _ = wake_locked(table, word.key, 1, u32::MAX);
         return;
     }
     if v & FUTEX_TID_MASK != tid {
@@ -709,6 +796,6 @@ fn futex_death(vm: &Arc<Mutex<AddressSpace>>, addr: u64, tid: u32, pi: bool, pen
     }
     // PI waiters retry through `owner_exited`.
     if !pi && v & FUTEX_WAITERS != 0 {
-        let _ = wake_locked(&mut table, word.key, 1, u32::MAX);
+        let _ = wake_locked(table, word.key, 1, u32::MAX);
     }
 }

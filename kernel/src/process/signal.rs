@@ -304,8 +304,8 @@ pub struct SignalState {
     pub wake_on_continue: crate::task::WaitQueue,
     /// Signals pending for the process as a whole (kill), as opposed to one thread (tgkill).
     pub shared_pending: alloc::sync::Arc<core::sync::atomic::AtomicU64>,
-    /// signalfd readers and pollers of this process hear of every new pending signal.
-    pub signalfd_wait: crate::task::WaitQueue,
+    /// signalfd readers (sleeping in it) and pollers of this process hear of every new
+    /// pending signal.
     pub pollee: crate::event::Pollee,
 }
 
@@ -458,7 +458,6 @@ fn post(
     }
     target.fetch_or(bit(sig), Ordering::Release);
     task::note_signal_work();
-    proc.signals.signalfd_wait.wake_all();
     proc.signals.pollee.notify(crate::event::IoEvents::IN);
     if sig == SIGKILL {
         // SIGKILL ends the whole group: every thread wakes to die.

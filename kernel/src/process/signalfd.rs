@@ -135,10 +135,9 @@ impl FileLike for SignalFd {
                     let proc = super::current();
                     let t = task::current();
                     let mask = self.mask.load(Ordering::Relaxed);
-                    let r = proc
-                        .signals
-                        .signalfd_wait
-                        .wait_until(|| (t.pending_all() & mask != 0).then_some(()), None);
+                    let r = proc.signals.pollee.wait_events(IoEvents::IN, None, || {
+                        (t.pending_all() & mask != 0).then_some(())
+                    });
                     match r {
                         Err(WaitError::Interrupted) => return Err(Errno::ERESTARTSYS),
                         _ => continue,

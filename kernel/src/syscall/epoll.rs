@@ -4,7 +4,7 @@ use alloc::sync::Arc;
 
 use crate::arch::time::monotonic_ns;
 use crate::error::{Errno, Result};
-use crate::fs::epoll::{EpollFile, EPOLLEXCLUSIVE, EPOLLONESHOT};
+use crate::fs::epoll::{EpollFile, EPOLLET, EPOLLEXCLUSIVE, EPOLLWAKEUP};
 use crate::fs::file::{OpenFile, O_CLOEXEC, O_RDWR};
 use crate::mm::user::{UserPtr, UserSlice};
 use crate::process::{self, fileops, signal};
@@ -60,9 +60,11 @@ pub fn epoll_ctl(epfd: i32, op: i32, fd: i32, event: u64) -> Result<i64> {
     }
     let ev = if op == EPOLL_CTL_DEL { None } else { Some(read_event(event)?) };
     if let Some((events, _)) = ev {
+        // Linux's EPOLLEXCLUSIVE_OK_BITS: IN, OUT, ERR, HUP, WAKEUP, ET (and EXCLUSIVE).
+        const EXCLUSIVE_OK: u32 = 0x001 | 0x004 | 0x008 | 0x010 | EPOLLWAKEUP | EPOLLET;
         if events & EPOLLEXCLUSIVE != 0
             && (op == EPOLL_CTL_MOD
-                || events & EPOLLONESHOT != 0
+                || events & !(EXCLUSIVE_OK | EPOLLEXCLUSIVE) != 0
                 || target.file().epoll().is_some())
         {
             return Err(Errno::EINVAL);

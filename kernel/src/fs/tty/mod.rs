@@ -21,7 +21,7 @@ use crate::event::{IoEvents, Pollee, Poller};
 use crate::mm::io::{VmReader, VmWriter};
 use crate::mm::user::UserPtr;
 use crate::sync::Mutex;
-use crate::task::{WaitError, WaitQueue};
+use crate::task::WaitError;
 
 pub use console::console;
 use ldisc::{Input, LineDiscipline, Termios, WinSize, TOSTOP};
@@ -137,10 +137,8 @@ pub struct Tty {
     control: Mutex<Control>,
     /// Bound on input held (Linux's N_TTY_BUF_SIZE for ptys; none for the console).
     input_limit: usize,
-    /// Readers waiting for input.
-    readers: WaitQueue,
-    /// Writers waiting for output room.
-    writers: WaitQueue,
+    /// Readers waiting for input and writers waiting for output room sleep here; pollers
+    /// watch it.
     pollee: Pollee,
     /// Output flow control: stopped by ^S (IXON) or TCOOFF (`by_tcooff`, which only TCOON
     /// ends). Writers wait and echo is held meanwhile, as Linux's `tty->flow`.
@@ -170,8 +168,6 @@ impl Tty {
             ldisc: Mutex::new(ldisc),
             control: Mutex::new(Control::default()),
             input_limit,
-            readers: WaitQueue::new(),
-            writers: WaitQueue::new(),
             pollee: Pollee::new(),
             flow: Mutex::new(Flow::default()),
         })
@@ -216,7 +212,6 @@ impl Tty {
             let room = self.driver.output_room();
             self.driver.write_output(&held[..held.len().min(room)]);
         }
-        self.writers.wake_all();
         self.pollee.notify(IoEvents::OUT);
     }
 
@@ -330,7 +325,6 @@ impl Tty {
         }
         self.echo(&mut echo);
         if ready {
-            self.readers.wake_all();
             self.pollee.notify(IoEvents::IN);
         }
         taken
@@ -358,7 +352,6 @@ impl Tty {
 
     /// The device made output room (a pty master read): wake blocked writers.
     pub fn output_drained(&self) {
-        self.writers.wake_all();
         self.pollee.notify(IoEvents::OUT);
     }
 
@@ -368,8 +361,6 @@ impl Tty {
             j.hangup(self);
         }
         *self.control.lock() = Control::default();
-        self.readers.wake_all();
-        self.writers.wake_all();
         self.pollee.notify(IoEvents::IN | IoEvents::OUT | IoEvents::ERR | IoEvents::HUP);
     }
 
@@ -434,16 +425,13 @@ impl Tty {
         let n = if nonblock {
             self.take_input(&mut tmp[..want]).ok_or(Errno::EAGAIN)?
         } else {
-            let got = self.readers.wait_until(
-                || {
-                    if self.driver.hung_up() {
-                        Some(None)
-                    } else {
-                        self.take_input(&mut tmp[..want]).map(Some)
-                    }
-                },
-                None,
-            );
+            let got = self.pollee.wait_events(IoEvents::IN, None, || {
+                if self.driver.hung_up() {
+                    Some(None)
+                } else {
+                    self.take_input(&mut tmp[..want]).map(Some)
+                }
+            });
             match got.map_err(WaitError::restart_errno)? {
                 Some(n) => n,
                 // A reader caught by the hangup fails; later ones see end of file (Linux:
@@ -481,10 +469,9 @@ impl Tty {
                 } else if nonblock {
                     return Err(Errno::EAGAIN);
                 }
-                let r = self.writers.wait_until(
-                    || (self.driver.hung_up() || fits(self.output_room())).then_some(()),
-                    None,
-                );
+                let r = self.pollee.wait_events(IoEvents::OUT, None, || {
+                    (self.driver.hung_up() || fits(self.output_room())).then_some(())
+                });
                 if let Err(e) = r {
                     return if done + written_before > 0 {
                         Ok(done)
@@ -579,7 +566,6 @@ impl Tty {
                     self.driver.flushed(true, false);
                 }
                 self.driver.input_consumed();
-                self.readers.wake_all();
                 self.pollee.notify(IoEvents::IN);
                 Ok(0)
             }

@@ -19,7 +19,6 @@ use crate::fs::inode::{Metadata, SetAttr, S_IFCHR};
 use crate::mm::io::{VmReader, VmWriter};
 use crate::mm::user::UserPtr;
 use crate::sync::Mutex;
-use crate::task::WaitQueue;
 
 pub const PTMX_RDEV: u64 = makedev(5, 2);
 const PTS_MAJOR: u64 = 136;
@@ -70,8 +69,7 @@ pub struct PtyLink {
     me: Weak<PtyLink>,
     /// Slave output (processed) waiting for the master's reader.
     output: Mutex<VecDeque<u8>>,
-    master_readers: WaitQueue,
-    master_writers: WaitQueue,
+    /// The master's blocked readers and writers sleep here; its pollers watch it.
     master_pollee: Pollee,
     master_open: AtomicBool,
     slave_opens: AtomicUsize,
@@ -136,7 +134,6 @@ impl PtyLink {
         let _ = self
             .packet_status
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| Some((s & !clear) | set));
-        self.master_readers.wake_all();
         self.master_pollee.notify(IoEvents::IN | IoEvents::PRI);
     }
 }
@@ -147,7 +144,6 @@ impl TtyDriver for PtyLink {
             return;
         }
         self.output.lock().extend(bytes.iter().copied());
-        self.master_readers.wake_all();
         self.master_pollee.notify(IoEvents::IN);
     }
 
@@ -160,7 +156,6 @@ impl TtyDriver for PtyLink {
     }
 
     fn input_consumed(&self) {
-        self.master_writers.wake_all();
         self.master_pollee.notify(IoEvents::OUT);
     }
 
@@ -261,8 +256,6 @@ pub fn open_master() -> Result<Arc<dyn FileLike>> {
         index,
         me: me.clone(),
         output: Mutex::new(VecDeque::new()),
-        master_readers: WaitQueue::new(),
-        master_writers: WaitQueue::new(),
         master_pollee: Pollee::new(),
         master_open: AtomicBool::new(true),
         slave_opens: AtomicUsize::new(0),
@@ -319,7 +312,6 @@ impl Drop for PtySlave {
     fn drop(&mut self) {
         if self.link.slave_opens.fetch_sub(1, Ordering::AcqRel) == 1 {
             self.link.slave_closed.store(true, Ordering::Release);
-            self.link.master_readers.wake_all();
             self.link.master_pollee.notify(IoEvents::IN | IoEvents::HUP);
         }
     }
@@ -416,8 +408,8 @@ impl PtyMaster {
             }
             let r = self
                 .link
-                .master_writers
-                .wait_until(|| (self.tty.input_room() > 0).then_some(()), None);
+                .master_pollee
+                .wait_events(IoEvents::OUT, None, || (self.tty.input_room() > 0).then_some(()));
             if let Err(e) = r {
                 return if partial { Ok(done) } else { Err(e.restart_errno()) };
             }
@@ -441,8 +433,8 @@ impl FileLike for PtyMaster {
             self.take_output(&mut tmp[..want]).ok_or(Errno::EAGAIN)??
         } else {
             self.link
-                .master_readers
-                .wait_until(|| self.take_output(&mut tmp[..want]), None)
+                .master_pollee
+                .wait_events(IoEvents::IN, None, || self.take_output(&mut tmp[..want]))
                 .map_err(crate::task::WaitError::restart_errno)??
         };
         self.tty.output_drained();

@@ -1,8 +1,9 @@
 //! `MessageQueue`: one POSIX message queue — its messages by priority, its attributes, the
 //! threads blocked in send and receive, its readiness for poll/epoll and its notification.
 //!
-//! Senders sleep on `senders` while the queue is full, receivers on `receivers` while it is
-//! empty; each side wakes the other after it changes the queue. Waits are interruptible: an
+//! Senders sleep on the queue's pollee (for OUT) while the queue is full, receivers (for IN)
+//! while it is empty; each side notifies the pollee after it changes the queue, which wakes
+//! the other side and every poll and epoll that watches the queue. Waits are interruptible: an
 //! interrupted call answers ERESTARTSYS (restarted with SA_RESTART, as Linux's wq_sleep).
 
 use alloc::format;
@@ -15,7 +16,7 @@ use crate::error::{Errno, Result};
 use crate::event::{IoEvents, Pollee, Poller};
 use crate::mm::fallible::ensure_room;
 use crate::sync::Mutex;
-use crate::task::{WaitError, WaitQueue};
+use crate::task::WaitError;
 
 pub const SIGEV_SIGNAL: i32 = 0;
 pub const SIGEV_NONE: i32 = 1;
@@ -45,8 +46,7 @@ struct State {
 
 pub struct MessageQueue {
     state: Mutex<State>,
-    senders: WaitQueue,
-    receivers: WaitQueue,
+    /// Blocked senders (OUT) and receivers (IN) wait here; pollers watch it.
     pollee: Pollee,
 }
 
@@ -68,12 +68,7 @@ impl MessageQueue {
             waiting_receivers: 0,
             notification: None,
         };
-        MessageQueue {
-            state: Mutex::new(state),
-            senders: WaitQueue::new(),
-            receivers: WaitQueue::new(),
-            pollee: Pollee::new(),
-        }
+        MessageQueue { state: Mutex::new(state), pollee: Pollee::new() }
     }
 
     /// (mq_maxmsg, mq_msgsize, mq_curmsgs).
@@ -100,29 +95,25 @@ impl MessageQueue {
         let len = text.len();
         let mut text = Some(text);
         let fired = self
-            .senders
-            .wait_until(
-                || {
-                    let mut st = self.state.lock();
-                    if st.messages.len() >= st.maxmsg {
-                        return nonblock.then_some(Err(Errno::EAGAIN));
-                    }
-                    // The text is charged to RLIMIT_MSGQUEUE, which root may lift: room for
-                    // its place in the queue first (Linux's mq_timedsend: ENOMEM).
-                    if let Err(e) = ensure_room(512 + 8 * st.messages.len()) {
-                        return Some(Err(e));
-                    }
-                    st.messages.push(prio, text.take()?);
-                    st.qsize += len;
-                    let fire = st.messages.len() == 1 && st.waiting_receivers == 0;
-                    Some(Ok(if fire { st.notification.take() } else { None }))
-                },
-                deadline,
-            )
+            .pollee
+            .wait_events(IoEvents::OUT, deadline, || {
+                let mut st = self.state.lock();
+                if st.messages.len() >= st.maxmsg {
+                    return nonblock.then_some(Err(Errno::EAGAIN));
+                }
+                // The text is charged to RLIMIT_MSGQUEUE, which root may lift: room for
+                // its place in the queue first (Linux's mq_timedsend: ENOMEM).
+                if let Err(e) = ensure_room(512 + 8 * st.messages.len()) {
+                    return Some(Err(e));
+                }
+                st.messages.push(prio, text.take()?);
+                st.qsize += len;
+                let fire = st.messages.len() == 1 && st.waiting_receivers == 0;
+                Some(Ok(if fire { st.notification.take() } else { None }))
+            })
             .map_err(wait_error)??;
         // All of them re-check: one woken alone could be leaving on a signal and keep the
         // message from the others.
-        self.receivers.wake_all();
         self.pollee.notify(IoEvents::IN);
         Ok(fired)
     }
@@ -142,12 +133,11 @@ impl MessageQueue {
             None if nonblock => return Err(Errno::EAGAIN),
             None => {
                 self.state.lock().waiting_receivers += 1;
-                let r = self.receivers.wait_until(|| self.try_take(), deadline);
+                let r = self.pollee.wait_events(IoEvents::IN, deadline, || self.try_take());
                 self.state.lock().waiting_receivers -= 1;
                 r.map_err(wait_error)?
             }
         };
-        self.senders.wake_all();
         self.pollee.notify(IoEvents::OUT);
         Ok(got)
     }

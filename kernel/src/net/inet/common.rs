@@ -22,8 +22,8 @@ pub fn wait<T>(
 ) -> Result<T> {
     let deadline = crate::net::options::SocketOptions::deadline(timeout_ns);
     events
-        .queue
-        .wait_until(&mut cond, deadline)
+        .pollee
+        .wait_events(crate::event::IoEvents::all(), deadline, &mut cond)
         .map_err(|e| crate::net::options::SocketOptions::wait_errno(e, timeout_ns))
 }
 

@@ -25,7 +25,6 @@ use super::ports::PortTable;
 use crate::drivers::net::EthDevice;
 use crate::event::{IoEvents, Pollee};
 use crate::sync::Mutex;
-use crate::task::WaitQueue;
 
 pub struct Stack {
     pub iface: Interface,
@@ -53,11 +52,10 @@ pub struct Stack {
     pub(super) held: VecDeque<Vec<u8>>,
 }
 
-/// What waiters on one inet socket sleep on, what pollers of it watch, and (UDP) the
-/// datagrams received for it.
+/// What waiters on one inet socket sleep on and pollers of it watch (its pollee), and (UDP)
+/// the datagrams received for it.
 #[derive(Default)]
 pub struct SocketEvents {
-    pub queue: WaitQueue,
     pub pollee: Pollee,
     pub inbox: Mutex<Inbox>,
 }
@@ -144,7 +142,6 @@ impl SocketEvents {
     /// Something about the socket changed outside smoltcp (shutdown, an error, a listener
     /// stopping): its waiters and pollers re-check.
     pub fn notify(&self) {
-        self.queue.wake_all();
         self.pollee.notify(IoEvents::all());
     }
 }

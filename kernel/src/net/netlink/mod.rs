@@ -22,7 +22,6 @@ use crate::fs::socket::*;
 use crate::mm::io::{VmReader, VmWriter};
 use crate::net::options::{self, SocketOptions, SOL_SOCKET};
 use crate::sync::Mutex;
-use crate::task::WaitQueue;
 
 pub const AF_NETLINK: i32 = 16;
 const NETLINK_ROUTE: i32 = 0;
@@ -53,7 +52,6 @@ pub fn create(sock_type: i32, protocol: i32) -> Result<Arc<dyn FileLike>> {
         queued_bytes: Mutex::new(0),
         opts: Mutex::new(SocketOptions::default()),
         nl_opts: Mutex::new(NlOptions::default()),
-        readers: WaitQueue::new(),
         pollee: Pollee::new(),
         ino: NEXT_INO.fetch_add(1, Ordering::Relaxed) as u64,
     }))
@@ -83,7 +81,7 @@ pub struct NetlinkSocket {
     queued_bytes: Mutex<usize>,
     opts: Mutex<SocketOptions>,
     nl_opts: Mutex<NlOptions>,
-    readers: WaitQueue,
+    /// Blocked readers wait here; pollers watch it.
     pollee: Pollee,
     ino: u64,
 }
@@ -164,7 +162,6 @@ impl NetlinkSocket {
         for d in replies {
             self.push_reply(d);
         }
-        self.readers.wake_all();
         self.pollee.notify(IoEvents::readable());
         Ok(data.len())
     }
@@ -183,8 +180,8 @@ impl NetlinkSocket {
         let d = if nonblock || flags & MSG_DONTWAIT != 0 {
             take().ok_or(Errno::EAGAIN)?
         } else {
-            self.readers
-                .wait_until(take, SocketOptions::deadline(timeout))
+            self.pollee
+                .wait_events(IoEvents::IN, SocketOptions::deadline(timeout), take)
                 .map_err(|e| SocketOptions::wait_errno(e, timeout))?
         };
         let n = d.len().min(len);

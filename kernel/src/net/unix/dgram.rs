@@ -17,7 +17,6 @@ use crate::fs::socket::*;
 use crate::mm::io::{VmReader, VmWriter};
 use crate::net::options::{self, SocketOptions, SOL_SOCKET};
 use crate::sync::Mutex;
-use crate::task::WaitQueue;
 
 /// Linux's net.unix.max_dgram_qlen.
 const MAX_DGRAM_QLEN: usize = 10;
@@ -44,7 +43,6 @@ impl Drop for Charge {
     fn drop(&mut self) {
         if let Some(s) = self.sender.upgrade() {
             s.wmem.fetch_sub(self.bytes, Ordering::AcqRel);
-            s.wspace.wake_all();
             s.pollee.notify(IoEvents::OUT);
         }
     }
@@ -60,11 +58,9 @@ pub struct UnixDatagramSocket {
     opts: Mutex<SocketOptions>,
     /// What our messages still queued anywhere cost (`super::truesize` each).
     wmem: core::sync::atomic::AtomicUsize,
-    /// Senders wait here for their own send buffer to drain.
-    wspace: WaitQueue,
-    readable: WaitQueue,
-    /// Senders wait here for room in this socket's queue.
-    space: WaitQueue,
+    /// Receivers wait here for IN; senders for OUT, both for their own send buffer to drain
+    /// (on their own socket) and for room in the queue of the socket they send to (on that
+    /// one); pollers watch it.
     pollee: Pollee,
     ino: u64,
     this: Weak<UnixDatagramSocket>,
@@ -80,9 +76,6 @@ impl UnixDatagramSocket {
             shutdown: AtomicU8::new(0),
             opts: Mutex::new(SocketOptions::default()),
             wmem: core::sync::atomic::AtomicUsize::new(0),
-            wspace: WaitQueue::new(),
-            readable: WaitQueue::new(),
-            space: WaitQueue::new(),
             pollee: Pollee::new(),
             ino: super::next_ino(),
             this: this.clone(),
@@ -186,23 +179,20 @@ impl UnixDatagramSocket {
             }
             // Our own buffer drains as our messages are read (anywhere); the target's queue
             // as it reads.
-            let queue = if self.out_of_buffer() { &self.wspace } else { &target.space };
-            queue
-                .wait_until(
-                    || {
-                        let blocked = if self.out_of_buffer() {
-                            true
-                        } else {
-                            target.rx.lock().len() > MAX_DGRAM_QLEN && !self.is_peer_of(&target)
-                        };
-                        let same_queue = core::ptr::eq(
-                            queue,
-                            if self.out_of_buffer() { &self.wspace } else { &target.space },
-                        );
-                        (!blocked || !same_queue).then_some(())
-                    },
-                    deadline,
-                )
+            let pollee = if self.out_of_buffer() { &self.pollee } else { &target.pollee };
+            pollee
+                .wait_events(IoEvents::OUT, deadline, || {
+                    let blocked = if self.out_of_buffer() {
+                        true
+                    } else {
+                        target.rx.lock().len() > MAX_DGRAM_QLEN && !self.is_peer_of(&target)
+                    };
+                    let same_queue = core::ptr::eq(
+                        pollee,
+                        if self.out_of_buffer() { &self.pollee } else { &target.pollee },
+                    );
+                    (!blocked || !same_queue).then_some(())
+                })
                 .map_err(|e| SocketOptions::wait_errno(e, timeout))?;
         }
         let len = msg.data.len();
@@ -222,7 +212,6 @@ impl UnixDatagramSocket {
                 _charge: charge,
             });
         }
-        target.readable.wake_all();
         target.pollee.notify(IoEvents::IN);
         Ok(len)
     }
@@ -262,7 +251,6 @@ impl UnixDatagramSocket {
             };
             if let Some(mut m) = got {
                 if !peek {
-                    self.space.wake_all();
                     self.pollee.notify(IoEvents::OUT);
                 }
                 if !self.opts.lock().passcred {
@@ -276,15 +264,12 @@ impl UnixDatagramSocket {
             if nonblock || flags & MSG_DONTWAIT != 0 {
                 return Err(Errno::EAGAIN);
             }
-            self.readable
-                .wait_until(
-                    || {
-                        (!self.rx.lock().is_empty()
-                            || self.shutdown.load(Ordering::Acquire) & RCV_SHUTDOWN != 0)
-                            .then_some(())
-                    },
-                    deadline,
-                )
+            self.pollee
+                .wait_events(IoEvents::IN, deadline, || {
+                    (!self.rx.lock().is_empty()
+                        || self.shutdown.load(Ordering::Acquire) & RCV_SHUTDOWN != 0)
+                        .then_some(())
+                })
                 .map_err(|e| SocketOptions::wait_errno(e, timeout))?;
         }
     }
@@ -346,14 +331,12 @@ impl Socket for UnixDatagramSocket {
             _ => return Err(Errno::EINVAL),
         };
         self.shutdown.fetch_or(bits, Ordering::AcqRel);
-        self.readable.wake_all();
         self.pollee.notify(IoEvents::IN | IoEvents::OUT | IoEvents::HUP | IoEvents::RDHUP);
         // A connected pair shares shutdown, as for streams.
         if let Some(peer) = self.peer().filter(|p| self.is_peer_of(p)) {
             let theirs = (if bits & SEND_SHUTDOWN != 0 { RCV_SHUTDOWN } else { 0 })
                 | (if bits & RCV_SHUTDOWN != 0 { SEND_SHUTDOWN } else { 0 });
             peer.shutdown.fetch_or(theirs, Ordering::AcqRel);
-            peer.readable.wake_all();
             peer.pollee.notify(IoEvents::IN | IoEvents::OUT | IoEvents::HUP | IoEvents::RDHUP);
         }
         Ok(())

@@ -19,7 +19,6 @@ use crate::fs::socket::*;
 use crate::mm::io::{VmReader, VmWriter};
 use crate::net::options::{self, SocketOptions, SOL_SOCKET};
 use crate::sync::Mutex;
-use crate::task::WaitQueue;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Kind {
@@ -60,9 +59,9 @@ pub struct UnixStreamSocket {
     /// A server-side socket never accepted: its closing resets the client (Linux's embryo).
     embryo: core::sync::atomic::AtomicBool,
     opts: Mutex<SocketOptions>,
-    /// Readers and accepters wait here; writers wait on their peer's `space`.
-    readable: WaitQueue,
-    space: WaitQueue,
+    /// Readers and accepters wait here for IN, writers for OUT (room in the peer, which the
+    /// peer's reads announce here), connecters to a listener for OUT (room in its backlog);
+    /// pollers watch it.
     pollee: Pollee,
     ino: u64,
     this: Weak<UnixStreamSocket>,
@@ -81,8 +80,6 @@ impl UnixStreamSocket {
             error: Mutex::new(None),
             embryo: core::sync::atomic::AtomicBool::new(false),
             opts: Mutex::new(SocketOptions::default()),
-            readable: WaitQueue::new(),
-            space: WaitQueue::new(),
             pollee: Pollee::new(),
             ino: super::next_ino(),
             this: this.clone(),
@@ -120,8 +117,6 @@ impl UnixStreamSocket {
     }
 
     fn notify(&self, events: IoEvents) {
-        self.readable.wake_all();
-        self.space.wake_all();
         self.pollee.notify(events);
     }
 
@@ -227,7 +222,6 @@ impl UnixStreamSocket {
                     creds: msg.creds,
                 });
                 sent += n;
-                peer.readable.wake_all();
                 peer.pollee.notify(IoEvents::IN);
                 if sent == total {
                     return Ok(sent);
@@ -237,10 +231,9 @@ impl UnixStreamSocket {
             if nonblock {
                 return if sent > 0 { Ok(sent) } else { Err(Errno::EAGAIN) };
             }
-            let r = peer.space.wait_until(
-                || (self.send_error().is_some() || self.room(&peer, need)).then_some(()),
-                deadline,
-            );
+            let r = self.pollee.wait_events(IoEvents::OUT, deadline, || {
+                (self.send_error().is_some() || self.room(&peer, need)).then_some(())
+            });
             if let Err(e) = r {
                 return if sent > 0 {
                     Ok(sent)
@@ -280,10 +273,8 @@ impl UnixStreamSocket {
             if let Some(m) = got {
                 if !peek {
                     if let Some(p) = self.peer() {
-                        p.space.wake_all();
                         p.pollee.notify(IoEvents::OUT);
                     }
-                    self.space.wake_all();
                 }
                 let first = out.data.is_empty() && out.rights.is_empty();
                 out.data.extend_from_slice(&m.data);
@@ -313,7 +304,9 @@ impl UnixStreamSocket {
                 }
                 break;
             }
-            if let Err(e) = self.readable.wait_until(|| self.can_read().then_some(()), deadline) {
+            let r =
+                self.pollee.wait_events(IoEvents::IN, deadline, || self.can_read().then_some(()));
+            if let Err(e) = r {
                 if out.data.is_empty() {
                     return Err(SocketOptions::wait_errno(e, timeout));
                 }
@@ -342,22 +335,18 @@ impl UnixStreamSocket {
         loop {
             match take() {
                 Some(Ok(s)) => {
-                    self.space.wake_all();
+                    // Room in the backlog for a waiting connect.
+                    self.pollee.notify(IoEvents::OUT);
                     return Ok(s);
                 }
                 Some(Err(Errno::EAGAIN)) if !nonblock => {}
                 Some(Err(e)) => return Err(e),
                 None => return Err(Errno::EINVAL),
             }
-            let r = self.readable.wait_until(
-                || match &*self.state.lock() {
-                    State::Listening { pending, .. } => {
-                        (!pending.is_empty() || shut()).then_some(())
-                    }
-                    _ => Some(()),
-                },
-                deadline,
-            );
+            let r = self.pollee.wait_events(IoEvents::IN, deadline, || match &*self.state.lock() {
+                State::Listening { pending, .. } => (!pending.is_empty() || shut()).then_some(()),
+                _ => Some(()),
+            });
             r.map_err(|e| SocketOptions::wait_errno(e, timeout))?;
         }
     }
@@ -397,7 +386,6 @@ impl UnixStreamSocket {
                     self.link(&server, *creds);
                     pending.push_back(server);
                     drop(st);
-                    listener.readable.wake_all();
                     listener.pollee.notify(IoEvents::IN);
                     self.pollee.notify(IoEvents::OUT);
                     return Ok(());
@@ -406,15 +394,14 @@ impl UnixStreamSocket {
             if nonblock {
                 return Err(Errno::EAGAIN);
             }
-            let r = listener.space.wait_until(
-                || match &*listener.state.lock() {
+            let r = listener.pollee.wait_events(IoEvents::OUT, deadline, || {
+                match &*listener.state.lock() {
                     State::Listening { backlog, pending, .. } => {
                         (pending.len() <= *backlog).then_some(())
                     }
                     _ => Some(()),
-                },
-                deadline,
-            );
+                }
+            });
             r.map_err(|e| SocketOptions::wait_errno(e, timeout))?;
         }
     }
@@ -462,7 +449,7 @@ impl Socket for UnixStreamSocket {
             State::Listening { backlog: b, .. } => {
                 *b = backlog;
                 drop(st);
-                self.space.wake_all();
+                self.pollee.notify(IoEvents::OUT);
                 Ok(())
             }
             State::Unconnected => {
@@ -558,7 +545,11 @@ impl Socket for UnixStreamSocket {
         }
         let privileged = crate::net::env()?.capable(crate::cap::Cap::NetAdmin);
         if self.opts.lock().set(name, value, privileged)? {
+            // A buffer size changed: our writers, and the peer's (whose room is ours), re-check.
             self.notify(IoEvents::OUT);
+            if let Some(p) = self.peer() {
+                p.notify(IoEvents::OUT);
+            }
             return Ok(());
         }
         Err(Errno::ENOPROTOOPT)
