@@ -103,10 +103,11 @@ struct Fasync {
 }
 
 impl Observer for Fasync {
-    fn on_events(&self, events: IoEvents) {
-        let Some(file) = self.file.upgrade() else { return };
+    /// Shared, never exclusive: its answer does not count.
+    fn on_events(&self, events: IoEvents) -> bool {
+        let Some(file) = self.file.upgrade() else { return false };
         if file.flags() & O_ASYNC == 0 {
-            return;
+            return false;
         }
         // One object may serve both directions (a pipe's two ends share one): a read-only
         // end hears only of input, a write-only one only of room, as Linux's fasync_readers
@@ -121,6 +122,7 @@ impl Observer for Fasync {
         if file.writable() && events.intersects(IoEvents::OUT | IoEvents::WRNORM | IoEvents::ERR) {
             send_to_owner(&file, self.fd, POLL_OUT);
         }
+        false
     }
 }
 
