@@ -101,11 +101,14 @@ static inline void sweep_start(const char *program, long fds_needed)
             die("getrlimit(RLIMIT_NOFILE)");
         rlim_t want = (rlim_t)fds_needed + 64;
         if (r.rlim_cur < want) {
-            r.rlim_cur = want;
-            if (r.rlim_max < want)
-                r.rlim_max = want;
-            if (setrlimit(RLIMIT_NOFILE, &r) < 0)
-                die("setrlimit(RLIMIT_NOFILE, %ld)", (long)want);
+            struct rlimit more = {want, r.rlim_max > want ? r.rlim_max : want};
+            /* Without the privilege to raise the hard limit (a host's container): up to it; a
+             * point that needs more fails with EMFILE and says so. */
+            if (setrlimit(RLIMIT_NOFILE, &more) < 0) {
+                more.rlim_cur = more.rlim_max = r.rlim_max;
+                if (setrlimit(RLIMIT_NOFILE, &more) < 0)
+                    die("setrlimit(RLIMIT_NOFILE, %ld)", (long)r.rlim_max);
+            }
         }
     }
 }
