@@ -230,7 +230,9 @@ fn charts(report: &Report) -> Vec<(String, Vec<Line>, Unit)> {
                     let label = if cpus.is_empty() {
                         system.label().to_string()
                     } else {
-                        format!("{} {}", system.label(), cpus.replace("cpu", " CPU"))
+                        let n = cpus.trim_end_matches("cpu");
+                        let unit = if n == "1" { "CPU" } else { "CPUs" };
+                        format!("{} {n} {unit}", system.label())
                     };
                     Line { label, points }
                 })
