@@ -195,4 +195,23 @@ mod tests {
         }
         assert!(svg.contains("2.50") && svg.contains("0.40"));
     }
+
+    #[test]
+    fn a_sweep_chart_has_a_line_per_kernel() {
+        let path =
+            std::env::temp_dir().join(format!("xtask-lines-test-{}.svg", std::process::id()));
+        let lines = vec![
+            Line { label: "POSIX-X".into(), points: vec![(0.0, 5.0), (10.0, 6.0), (1000.0, 9.0)] },
+            Line { label: "Linux".into(), points: vec![(0.0, 7.0), (10.0, 7.0), (1000.0, 7.5)] },
+        ];
+        super::lines(&path, "tcp_idle", "idle connections (log scale; 0 drawn at 1)", "µs", &lines)
+            .unwrap();
+        let svg = std::fs::read_to_string(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert!(svg.starts_with("<svg"));
+        for text in ["POSIX-X", "Linux", "tcp_idle", "idle connections"] {
+            assert!(svg.contains(text), "{text} missing");
+        }
+        assert!(svg.contains("<polyline") || svg.contains("<path"));
+    }
 }

@@ -525,4 +525,43 @@ mod tests {
         assert_eq!(json["benchmarks"][1]["posix_x"]["unsupported"], "did not run");
         assert_eq!(json["systems"]["linux"]["boot_seconds"]["median"], 4.0);
     }
+
+    #[test]
+    fn floor_columns() {
+        let console = |null: f64, yield_: f64, pipe: f64| {
+            format!("bench-runner start\nbench=null_syscall unit=us value={null} iters=5\nbench=yield_ctxsw unit=us value={yield_} iters=5\nbench=pipe_lat unit=us value={pipe} iters=5\nbench=pipe_bw unit=MB/s value=9 iters=5\nbench-runner end")
+        };
+        let mut systems = BTreeMap::new();
+        systems.insert(System::PosixX, runs(&console(0.5, 9.0, 20.0), 1));
+        systems.insert(System::Linux, runs(&console(1.0, 18.0, 60.0), 1));
+        let names: Vec<String> =
+            ["null_syscall", "yield_ctxsw", "pipe_lat", "pipe_bw"].map(String::from).to_vec();
+        let report = Report {
+            setting: Setting {
+                date: "d".into(),
+                commit: "c".into(),
+                machine: "m".into(),
+                accelerator: "TCG".into(),
+                qemu: "q".into(),
+                runs: 1,
+                seconds: 1.0,
+                linux: None,
+            },
+            rows: rows(&names, &systems),
+            systems: &systems,
+        };
+        // 2 x null + yield: 10 us on POSIX-X, 20 us on Linux.
+        assert_eq!(report.floors()[&System::PosixX], 10.0);
+        assert_eq!(report.floors()[&System::Linux], 20.0);
+        let table = report.text_table();
+        let lines: Vec<Vec<&str>> =
+            table.lines().map(|l| l.split('|').map(str::trim).collect()).collect();
+        assert_eq!(lines[0][5..], ["POSIX-X / floor", "Linux / floor"]);
+        assert_eq!(lines[3], ["pipe_lat", "us", "20.00", "60.00", "3.00", "2.00", "3.00"]);
+        assert_eq!(lines[4][5..], ["-", "-"]);
+        assert!(report
+            .markdown()
+            .contains("| `pipe_lat` | µs | 20.00 | 60.00 | 3.00 | 2.00 | 3.00 |"));
+        assert_eq!(report.json()["benchmarks"][2]["posix_x"]["over_floor"], 2.0);
+    }
 }
