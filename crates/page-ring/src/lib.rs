@@ -94,21 +94,27 @@ impl<P: Pages> Ring<P> {
 
     /// Appends up to `max` bytes (as many as fit): `copy(done, chunk)` fills `chunk` with the
     /// source's bytes from offset `done`. Returns how many went in; on an error the bytes
-    /// copied before it stay. A page that cannot be had ends the push short, or with
-    /// [`NoPage`] if nothing went in.
+    /// copied before it stay. Every page the bytes will need is made ready first: if one
+    /// cannot be had, nothing is copied and the push fails with [`NoPage`] (so a caller that
+    /// retries after freeing memory does not write the same bytes twice).
     pub fn push<E: From<NoPage>>(
         &mut self,
         max: usize,
         mut copy: impl FnMut(usize, &mut [u8]) -> Result<(), E>,
     ) -> Result<usize, E> {
         let want = max.min(self.free());
+        let size = self.pages.page_size();
+        let mut pos = self.head + self.len;
+        let end = pos + want;
+        while pos < end {
+            if !self.pages.prepare((pos % self.capacity()) / size) {
+                return Err(NoPage.into());
+            }
+            pos = (pos / size + 1) * size;
+        }
         let mut done = 0;
         while done < want {
             let tail = self.head + self.len;
-            let page = (tail % self.capacity()) / self.pages.page_size();
-            if !self.pages.prepare(page) {
-                return if done > 0 { Ok(done) } else { Err(NoPage.into()) };
-            }
             let chunk = self.chunk_at(tail, want - done);
             let n = chunk.len();
             copy(done, chunk)?;

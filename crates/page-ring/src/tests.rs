@@ -224,7 +224,7 @@ impl Pages for LazyPages {
 }
 
 #[test]
-fn pages_come_as_bytes_arrive_and_a_missing_page_ends_the_push() {
+fn pages_come_as_bytes_arrive_and_a_missing_page_fails_the_whole_push() {
     let mut r = Ring::new(LazyPages { pages: (0..4).map(|_| None).collect(), size: 4, budget: 2 });
     assert_eq!(r.capacity(), 16);
     let ok = |_: usize, c: &mut [u8]| -> Result<(), Errno> {
@@ -234,10 +234,12 @@ fn pages_come_as_bytes_arrive_and_a_missing_page_ends_the_push() {
     // An idle ring holds nothing; 3 bytes take one page.
     assert_eq!(r.push(3, ok), Ok(3));
     assert_eq!(r.pages.pages.iter().filter(|p| p.is_some()).count(), 1);
-    // 10 more need three more pages; only one is left: the push stops short at 8 bytes.
-    assert_eq!(r.push(10, ok), Ok(5));
+    // 10 more need three more pages; only one is left: nothing goes in, the error says so.
+    assert_eq!(r.push(10, ok), Err(Errno::NoMemory));
+    assert_eq!(r.len(), 3);
+    // 5 more fit in the two pages it has (the one prepared above stays).
+    assert_eq!(r.push(5, ok), Ok(5));
     assert_eq!(r.len(), 8);
-    // Nothing fits now: the error says so, and nothing changed.
     assert_eq!(r.push(1, ok), Err(Errno::NoMemory));
     assert_eq!(r.len(), 8);
     // Reading and writing again reuses the pages it has.
