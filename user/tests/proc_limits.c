@@ -658,8 +658,8 @@ TEST(oom_killer_takes_the_highest_oom_score_adj_first)
 
 /* Frames running out in the kernel (a pipe's ring), not in a page fault: Linux's allocator
  * calls the OOM killer rather than fail, and so does POSIX-X. A hog takes memory until little
- * is free and waits; a small process then makes pipes, whose rings need more frames than are
- * left: the hog is killed and every pipe is made. */
+ * is free and waits; a small process then makes pipes and fills them, whose rings need more
+ * frames than are left: the hog is killed and every pipe is made and filled. */
 static int hog_ready_fd = -1, hog_hold_fd = -1;
 
 static int hog_memory(void)
@@ -690,12 +690,22 @@ static int make_pipes(void)
 {
     if (!drop_to_nobody())
         return 10;
-    /* 400 pipes of 16 frames: 25 MiB, twice what the hog left. */
+    /* 400 pipes of 16 frames, each filled (a pipe takes its frames as data arrives): 25 MiB,
+     * twice what the hog left. */
+    static char full[16 * PAGE];
     for (int i = 0; i < 400; i++) {
         int p[2];
         if (pipe(p) != 0) {
             printf("# pipe %d: %s\n", i, strerror(errno));
             return 11;
+        }
+        /* Non-blocking: a short write is reported rather than waited on. */
+        if (fcntl(p[1], F_SETFL, O_NONBLOCK) != 0)
+            return 12;
+        ssize_t w = write(p[1], full, sizeof full);
+        if (w != (ssize_t)sizeof full) {
+            printf("# write into pipe %d: %zd: %s\n", i, w, strerror(errno));
+            return 13;
         }
     }
     return 0;

@@ -132,16 +132,18 @@ pub struct UserBuild {
     pub real: Vec<Binary>,
 }
 
-/// The benchmarks (`/bench/NAME` in the image) and their tools (`/bench/tools/NAME`).
+/// The benchmarks (`/bench/NAME` in the image), their tools (`/bench/tools/NAME`) and the
+/// sweeps (`/bench/sweep/NAME`, from `user/bench/sweep/NAME.c`).
 #[derive(Debug, Default)]
 pub struct BenchBuild {
     pub benchmarks: Vec<Binary>,
     pub tools: Vec<Binary>,
+    pub sweeps: Vec<Binary>,
 }
 
 impl BenchBuild {
     pub fn all(&self) -> impl Iterator<Item = &Binary> {
-        self.benchmarks.iter().chain(&self.tools)
+        self.benchmarks.iter().chain(&self.tools).chain(&self.sweeps)
     }
 }
 
@@ -268,6 +270,8 @@ pub fn build_user() -> Result<UserBuild> {
     let bench_headers = headers_mtime.max(newest_mtime(&user.join("bench")));
     let (bench, host_bench) = both("bench", &[], bench_headers)?;
     let (bench_tools, host_bench_tools) = both("bench/tools", &[], bench_headers)?;
+    let sweep_headers = bench_headers.max(newest_mtime(&user.join("bench/sweep")));
+    let (sweeps, host_sweeps) = both("bench/sweep", &flags(&["-pthread"]), sweep_headers)?;
     let mut programs = Vec::new();
     for (name, source) in c_sources(&user.join("programs"))? {
         let (compiler, flags) = if name.ends_with("-glibc") {
@@ -309,10 +313,12 @@ pub fn build_user() -> Result<UserBuild> {
         guest_bench: BenchBuild {
             benchmarks: compile_all(&bench),
             tools: compile_all(&bench_tools),
+            sweeps: compile_all(&sweeps),
         },
         host_bench: BenchBuild {
             benchmarks: compile_all(&host_bench),
             tools: compile_all(&host_bench_tools),
+            sweeps: compile_all(&host_sweeps),
         },
         real: crate::real::build_all(),
     })

@@ -212,6 +212,11 @@ pub fn base_tree(user: &UserBuild) -> Result<Tree> {
             tree.file(&format!("bench/tools/{}", tool.name), 0o755, read(path)?);
         }
     }
+    for sweep in &user.guest_bench.sweeps {
+        if let Ok(path) = &sweep.path {
+            tree.file(&format!("bench/sweep/{}", sweep.name), 0o755, read(path)?);
+        }
+    }
     for program in &user.programs {
         if let Ok(path) = &program.path {
             tree.file(&format!("bin/{}", program.name), 0o755, read(path)?);

@@ -91,6 +91,9 @@ pub struct Net {
     pub udp: Option<(u16, u16)>,
 }
 
+/// The CPU model every boot uses unless told otherwise.
+pub const DEFAULT_CPU: &str = "qemu64";
+
 /// The address in the guest's network behind which `--guest-forward` services sit.
 pub const GUEST_FORWARD_ADDR: &str = "10.0.2.100";
 /// The kernel command line for QEMU's user network: Linux's `ip=` for IPv4 and POSIX-X's
@@ -126,6 +129,10 @@ impl Net {
 
 pub struct Boot {
     pub accel: Accel,
+    /// QEMU's `-cpu` model ([`DEFAULT_CPU`] unless `bench --cpu` says otherwise).
+    pub cpu: String,
+    /// vCPUs (QEMU's `-smp`); more than one runs TCG multi-threaded.
+    pub smp: usize,
     pub mem: String,
     pub kernel: PathBuf,
     pub initrd: PathBuf,
@@ -276,9 +283,15 @@ impl Boot {
 
     pub fn command(&self) -> Command {
         let mut cmd = Command::new("qemu-system-x86_64");
-        cmd.args(["-M", "pc", "-cpu", "qemu64", "-m", &self.mem])
+        let accel = match (self.accel, self.smp) {
+            (Accel::Kvm, _) => "kvm",
+            (Accel::Tcg, 0 | 1) => "tcg",
+            (Accel::Tcg, _) => "tcg,thread=multi",
+        };
+        cmd.args(["-M", "pc", "-cpu", &self.cpu, "-m", &self.mem])
+            .args(["-smp", &self.smp.max(1).to_string()])
             .args(["-nodefaults", "-no-reboot", "-display", "none"])
-            .args(["-accel", if self.accel == Accel::Kvm { "kvm" } else { "tcg" }])
+            .args(["-accel", accel])
             .args(["-chardev", "stdio,id=con,signal=off", "-serial", "chardev:con"])
             .args(["-chardev", "file,id=ctl,path=/dev/stderr", "-serial", "chardev:ctl"])
             .args(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"])
@@ -684,6 +697,8 @@ ctl: .byte {}
         std::fs::write(&initrd, cpio::writer::Writer::new(Vec::new()).finish().unwrap()).unwrap();
         let boot = Boot {
             accel: Accel::Tcg,
+            cpu: DEFAULT_CPU.into(),
+            smp: 1,
             mem: "64M".into(),
             kernel,
             initrd,

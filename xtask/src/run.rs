@@ -185,6 +185,8 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
     let boot = Boot {
         // The terminal is the guest's: what the tool has to say waits for -v.
         accel: o.vm.accel(o.verbose),
+        cpu: crate::qemu::DEFAULT_CPU.to_string(),
+        smp: 1,
         mem: o.vm.mem.clone(),
         kernel,
         initrd,

@@ -107,6 +107,9 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
     if selected("build/bench") {
         crate::bench::report_build(&user, &mut report);
     }
+    if selected(crate::bench::SWEEP_CHECK) {
+        crate::bench::sweep_check(&user, &vm, verbose, &mut report);
+    }
     let pending = examples::pending()?;
     let mut jobs: Vec<GuestJob> = Vec::new();
     // The sessions take longest: first, so the other boots run beside them.
@@ -474,6 +477,8 @@ impl Guest {
     fn boot_params(&self, initrd: PathBuf, timeout: Duration) -> Boot {
         Boot {
             accel: crate::qemu::Accel::choose(self.vm.force_tcg, self.vm.force_kvm),
+            cpu: crate::qemu::DEFAULT_CPU.to_string(),
+            smp: 1,
             mem: self.vm.mem.clone(),
             kernel: self.kernel.clone(),
             initrd,

@@ -1,6 +1,7 @@
 //! A byte ring over a set of fixed-size pages: what a pipe holds between its writers and its
 //! readers. The pages are anything that implements [`Pages`] (page frames in the kernel,
-//! vectors in the host tests); bytes go in and out through caller-supplied copy functions,
+//! vectors in the host tests); a page may come into being only when the first byte is written
+//! into it ([`Pages::prepare`]), so an idle ring holds no memory, as Linux's pipes hold none; bytes go in and out through caller-supplied copy functions,
 //! one contiguous chunk (never crossing a page) at a time, so a fault in user memory can stop
 //! a copy half way with the ring still consistent. In packet mode (O_DIRECT pipes) the ring
 //! also remembers message lengths, and every message takes a page slot.
@@ -17,12 +18,24 @@ mod tests;
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
-/// A fixed set of equally sized pages.
+/// A fixed number of equally sized page slots.
 pub trait Pages {
     fn page_size(&self) -> usize;
     fn count(&self) -> usize;
+    /// Page `i`'s bytes; only called for a page that [`Pages::prepare`] made ready.
     fn page(&mut self, i: usize) -> &mut [u8];
+    /// Makes page `i` ready before bytes are written into it (allocating it on first use);
+    /// false when it cannot be had (memory ran out).
+    fn prepare(&mut self, i: usize) -> bool {
+        let _ = i;
+        true
+    }
 }
+
+/// A push found no page for its bytes (memory ran out): the caller's error type says how it
+/// reports that (ENOMEM in the kernel).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NoPage;
 
 pub struct Ring<P> {
     pages: P,
@@ -81,13 +94,24 @@ impl<P: Pages> Ring<P> {
 
     /// Appends up to `max` bytes (as many as fit): `copy(done, chunk)` fills `chunk` with the
     /// source's bytes from offset `done`. Returns how many went in; on an error the bytes
-    /// copied before it stay.
-    pub fn push<E>(
+    /// copied before it stay. Every page the bytes will need is made ready first: if one
+    /// cannot be had, nothing is copied and the push fails with [`NoPage`] (so a caller that
+    /// retries after freeing memory does not write the same bytes twice).
+    pub fn push<E: From<NoPage>>(
         &mut self,
         max: usize,
         mut copy: impl FnMut(usize, &mut [u8]) -> Result<(), E>,
     ) -> Result<usize, E> {
         let want = max.min(self.free());
+        let size = self.pages.page_size();
+        let mut pos = self.head + self.len;
+        let end = pos + want;
+        while pos < end {
+            if !self.pages.prepare((pos % self.capacity()) / size) {
+                return Err(NoPage.into());
+            }
+            pos = (pos / size + 1) * size;
+        }
         let mut done = 0;
         while done < want {
             let tail = self.head + self.len;
@@ -101,7 +125,7 @@ impl<P: Pages> Ring<P> {
     }
 
     /// Appends one message of up to `max` bytes (packet mode); its length is remembered.
-    pub fn push_packet<E>(
+    pub fn push_packet<E: From<NoPage>>(
         &mut self,
         max: usize,
         copy: impl FnMut(usize, &mut [u8]) -> Result<(), E>,
@@ -163,10 +187,15 @@ impl<P: Pages> Ring<P> {
         }
     }
 
-    /// Moves the content onto `pages` and returns the old pages; if the content does not fit,
-    /// nothing changes and `pages` come back as the error.
-    pub fn replace_pages(&mut self, pages: P) -> Result<P, P> {
+    /// Moves the content onto `pages` and returns the old pages; if the content does not fit
+    /// (or the pages it needs cannot be had), nothing changes and `pages` come back as the
+    /// error.
+    pub fn replace_pages(&mut self, mut pages: P) -> Result<P, P> {
         if self.len > pages.count() * pages.page_size() {
+            return Err(pages);
+        }
+        let needed = self.len.div_ceil(pages.page_size());
+        if !(0..needed).all(|i| pages.prepare(i)) {
             return Err(pages);
         }
         let mut data = Vec::with_capacity(self.len);
@@ -177,9 +206,10 @@ impl<P: Pages> Ring<P> {
         let old = core::mem::replace(&mut self.pages, pages);
         self.head = 0;
         self.len = 0;
+        // The pages were prepared above: this push cannot fall short.
         let _ = self.push(data.len(), |done, chunk| {
             chunk.copy_from_slice(&data[done..done + chunk.len()]);
-            Ok::<(), ()>(())
+            Ok::<(), NoPage>(())
         });
         Ok(old)
     }

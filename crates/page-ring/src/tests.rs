@@ -179,3 +179,87 @@ fn clear_empties_bytes_and_packets() {
     r.clear();
     assert!(r.is_empty() && r.next_packet().is_none() && !r.slots_full());
 }
+
+// The tests' error types say "no page" as themselves.
+impl From<NoPage> for () {
+    fn from(_: NoPage) {}
+}
+
+impl From<NoPage> for &'static str {
+    fn from(_: NoPage) -> &'static str {
+        "no page"
+    }
+}
+
+/// Pages allocated on first use, `budget` of them at most.
+struct LazyPages {
+    pages: Vec<Option<Vec<u8>>>,
+    size: usize,
+    budget: usize,
+}
+
+impl Pages for LazyPages {
+    fn page_size(&self) -> usize {
+        self.size
+    }
+
+    fn count(&self) -> usize {
+        self.pages.len()
+    }
+
+    fn page(&mut self, i: usize) -> &mut [u8] {
+        self.pages[i].as_mut().expect("prepared")
+    }
+
+    fn prepare(&mut self, i: usize) -> bool {
+        if self.pages[i].is_none() {
+            if self.budget == 0 {
+                return false;
+            }
+            self.budget -= 1;
+            self.pages[i] = Some(vec![0; self.size]);
+        }
+        true
+    }
+}
+
+#[test]
+fn pages_come_as_bytes_arrive_and_a_missing_page_fails_the_whole_push() {
+    let mut r = Ring::new(LazyPages { pages: (0..4).map(|_| None).collect(), size: 4, budget: 2 });
+    assert_eq!(r.capacity(), 16);
+    let ok = |_: usize, c: &mut [u8]| -> Result<(), Errno> {
+        c.fill(b'x');
+        Ok(())
+    };
+    // An idle ring holds nothing; 3 bytes take one page.
+    assert_eq!(r.push(3, ok), Ok(3));
+    assert_eq!(r.pages.pages.iter().filter(|p| p.is_some()).count(), 1);
+    // 10 more need three more pages; only one is left: nothing goes in, the error says so.
+    assert_eq!(r.push(10, ok), Err(Errno::NoMemory));
+    assert_eq!(r.len(), 3);
+    // 5 more fit in the two pages it has (the one prepared above stays).
+    assert_eq!(r.push(5, ok), Ok(5));
+    assert_eq!(r.len(), 8);
+    assert_eq!(r.push(1, ok), Err(Errno::NoMemory));
+    assert_eq!(r.len(), 8);
+    // Reading and writing again reuses the pages it has.
+    let mut out = Vec::new();
+    r.pop(8, false, |_, c| {
+        out.extend_from_slice(c);
+        Ok::<(), ()>(())
+    })
+    .unwrap();
+    assert_eq!(out, b"xxxxxxxx");
+    assert_eq!(r.push(8, ok), Ok(8));
+}
+
+#[derive(Debug, PartialEq)]
+enum Errno {
+    NoMemory,
+}
+
+impl From<NoPage> for Errno {
+    fn from(_: NoPage) -> Errno {
+        Errno::NoMemory
+    }
+}

@@ -1,5 +1,6 @@
-//! Pipes and FIFOs. A `Pipe` is a ring of page frames (16 by default, F_SETPIPE_SZ changes it)
-//! with its reader and writer counts; `PipeReader` and `PipeWriter` are the two open ends. Writes
+//! Pipes and FIFOs. A `Pipe` is a ring of page frames (16 slots by default, F_SETPIPE_SZ
+//! changes it; a frame is taken when the first byte is written into its slot and kept until the
+//! pipe goes or is resized, so an idle pipe holds none) with its reader and writer counts; `PipeReader` and `PipeWriter` are the two open ends. Writes
 //! of at most PIPE_BUF bytes are atomic; readers sleep until data or until the last writer goes
 //! (end of file); writers sleep while the ring is full and get EPIPE once no reader is left.
 //! In packet mode (O_DIRECT) every write is one message and a read returns at most one.
@@ -35,19 +36,26 @@ fn pipefs_dev() -> u64 {
 }
 
 /// The page frames a pipe's ring lies on (`page_ring` keeps the bytes in order over them).
-/// Nothing else sees them, so the ring borrows their bytes directly.
-struct FramePages(Vec<UniqueFrame>);
+/// Nothing else sees them, so the ring borrows their bytes directly. A slot gets its frame
+/// when data first arrives in it, as Linux gives a pipe its pages: an idle pipe costs its
+/// bookkeeping only (with 16 frames each from the start, 512 MiB held under 7,000 pipes).
+/// Frames stay until the pipe goes, so a busy pipe does not allocate on every write.
+struct FramePages(Vec<Option<UniqueFrame>>);
 
 impl FramePages {
-    /// `count` fresh frames, or None when memory runs out.
-    fn alloc(count: usize) -> Option<FramePages> {
+    /// `count` empty slots, or None when memory runs out.
+    fn new(count: usize) -> Option<FramePages> {
         let mut v = Vec::new();
         v.try_reserve_exact(count).ok()?;
-        let mut pages = FramePages(v);
-        for _ in 0..count {
-            pages.0.push(UniqueFrame::alloc()?);
-        }
-        Some(pages)
+        v.resize_with(count, || None);
+        Some(FramePages(v))
+    }
+}
+
+/// The ring found no frame for a write: memory ran out, which write(2) reports as ENOMEM.
+impl From<page_ring::NoPage> for Errno {
+    fn from(_: page_ring::NoPage) -> Errno {
+        Errno::ENOMEM
     }
 }
 
@@ -61,7 +69,18 @@ impl Pages for FramePages {
     }
 
     fn page(&mut self, i: usize) -> &mut [u8] {
-        &mut self.0[i].as_bytes_mut()[..]
+        // The ring only touches slots it prepared (bytes are read only where they were written).
+        match &mut self.0[i] {
+            Some(frame) => &mut frame.as_bytes_mut()[..],
+            None => unreachable!("pipe page {i} used before it was prepared"),
+        }
+    }
+
+    fn prepare(&mut self, i: usize) -> bool {
+        if self.0[i].is_none() {
+            self.0[i] = UniqueFrame::alloc();
+        }
+        self.0[i].is_some()
     }
 }
 
@@ -90,7 +109,7 @@ pub struct Pipe {
 
 impl Pipe {
     pub fn new() -> Result<Arc<Pipe>> {
-        let pages = FramePages::alloc(DEFAULT_PAGES).ok_or(Errno::ENFILE)?;
+        let pages = FramePages::new(DEFAULT_PAGES).ok_or(Errno::ENFILE)?;
         Ok(Arc::new(Pipe {
             ino: NEXT_INO.fetch_add(1, Ordering::Relaxed),
             state: Mutex::new(State {
@@ -298,10 +317,11 @@ impl Pipe {
         if s.ring.len() > pages * PAGE_SIZE as usize {
             return Err(Errno::EBUSY);
         }
-        let new = FramePages::alloc(pages).ok_or(Errno::ENOMEM)?;
-        // The old frames go back when the returned pages drop.
+        let new = FramePages::new(pages).ok_or(Errno::ENOMEM)?;
+        // The old frames go back when the returned pages drop. The content fits (checked
+        // above), so a failure is the frames for it running out.
         if s.ring.replace_pages(new).is_err() {
-            return Err(Errno::EBUSY);
+            return Err(Errno::ENOMEM);
         }
         let cap = s.ring.capacity();
         drop(s);

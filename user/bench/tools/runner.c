@@ -1,10 +1,10 @@
 /* runner - runs the benchmarks one after another and reports around their lines.
  *
- *     runner [-t SECONDS] [-T TIMEOUT] DIR [NAME...]
+ *     runner [-t SECONDS] [-T TIMEOUT] [-e NAME=VALUE]... DIR [NAME...]
  *
  * Runs DIR/NAME for each NAME (default: every executable regular file in DIR, sorted), each in
- * its own process group with BENCH_SECONDS=SECONDS (default 1) in its environment, killed with
- * its group after TIMEOUT seconds (default 60). Prints on stdout:
+ * its own process group with BENCH_SECONDS=SECONDS (default 1) and each -e variable in its
+ * environment, killed with its group after TIMEOUT seconds (default 60). Prints on stdout:
  *
  *     bench-runner start
  *     bench-clock ns=N                                   CLOCK_MONOTONIC, to check the guest's
@@ -132,7 +132,7 @@ int main(int argc, char **argv)
     const char *seconds = "1";
     unsigned timeout = 60;
     int opt;
-    while ((opt = getopt(argc, argv, "t:T:")) != -1) {
+    while ((opt = getopt(argc, argv, "t:T:e:")) != -1) {
         switch (opt) {
         case 't':
             seconds = optarg;
@@ -140,13 +140,19 @@ int main(int argc, char **argv)
         case 'T':
             timeout = (unsigned)atoi(optarg);
             break;
+        case 'e':
+            if (!strchr(optarg, '=') || putenv(optarg) != 0) {
+                fprintf(stderr, "runner: -e %s: expected NAME=VALUE\n", optarg);
+                return 2;
+            }
+            break;
         default:
-            fprintf(stderr, "usage: runner [-t SECONDS] [-T TIMEOUT] DIR [NAME...]\n");
+            fprintf(stderr, "usage: runner [-t SECONDS] [-T TIMEOUT] [-e NAME=VALUE]... DIR [NAME...]\n");
             return 2;
         }
     }
     if (optind >= argc) {
-        fprintf(stderr, "usage: runner [-t SECONDS] [-T TIMEOUT] DIR [NAME...]\n");
+        fprintf(stderr, "usage: runner [-t SECONDS] [-T TIMEOUT] [-e NAME=VALUE]... DIR [NAME...]\n");
         return 2;
     }
     const char *dir = argv[optind];

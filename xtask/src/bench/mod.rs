@@ -1,5 +1,6 @@
-//! `cargo xtask bench [--vs-linux] [--host] [--tcg|--kvm] [--runs N] [--seconds S] [FILTER]`:
-//! the micro-benchmarks of `user/bench/` (docs/benchmarks.md).
+//! `cargo xtask bench [--vs-linux] [--host] [--sweeps] [--cpu MODEL|best] [--smp N] [--tcg|--kvm]
+//! [--runs N] [--seconds S] [FILTER]`: the micro-benchmarks of `user/bench/` and the sweeps of
+//! `user/bench/sweep/` (docs/benchmarks.md).
 //!
 //! One image holds them all, with `/bench/tools/runner` as the batch command for POSIX-X and an
 //! `/init` script that runs the same runner for Linux: the same bytes boot both kernels. Each
@@ -12,6 +13,7 @@ mod linux;
 mod parse;
 mod report;
 mod stats;
+mod sweep;
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -21,10 +23,12 @@ use std::time::Duration;
 
 use crate::build::{build_user, Binary, UserBuild};
 use crate::image::{self, Tree};
-use crate::qemu::{Accel, Boot, Console, LogEcho};
+use crate::qemu::{Accel, Boot, Console, LogEcho, DEFAULT_CPU};
 use crate::run::VmOptions;
 use crate::util::{build_dir, repo_root, secs, Args, Context, Error, Result};
 use crate::{deps, test};
+
+pub use sweep::{check as sweep_check, CHECK as SWEEP_CHECK};
 
 use boot::{Finished, Stderr};
 use report::{Report, Setting, CAVEAT};
@@ -39,13 +43,23 @@ const BENCH_TIMEOUT_SECS: u32 = 60;
 const BOOT_TIMEOUT: Duration = Duration::from_secs(600);
 /// Where the runner and the benchmarks are in the image.
 const GUEST_DIR: &str = "/bench";
+/// Where the sweeps are in the image.
+const GUEST_SWEEP_DIR: &str = "/bench/sweep";
+/// `--cpu best`: the CPU models whose better one (for Linux) each row of the table shows.
+const BEST_CPUS: [&str; 2] = ["qemu64", "max"];
 
 struct Options {
     vm: VmOptions,
     vs_linux: bool,
     host: bool,
+    /// `--sweeps`: the sweeps of user/bench/sweep/ instead of the micro-benchmarks.
+    sweeps: bool,
+    /// QEMU `-cpu` models, one set of boots each (`--cpu best`: qemu64 and max).
+    cpus: Vec<String>,
+    /// vCPUs for both kernels (`--smp N`).
+    smp: usize,
     runs: Option<usize>,
-    seconds: f64,
+    seconds: Option<f64>,
     verbose: bool,
     filter: Option<String>,
 }
@@ -56,8 +70,11 @@ fn parse_args(args: Vec<OsString>) -> Result<Options> {
         vm: VmOptions::default(),
         vs_linux: false,
         host: false,
+        sweeps: false,
+        cpus: Vec::new(),
+        smp: 1,
         runs: None,
-        seconds: DEFAULT_SECONDS,
+        seconds: None,
         verbose: false,
         filter: None,
     };
@@ -65,6 +82,23 @@ fn parse_args(args: Vec<OsString>) -> Result<Options> {
         match arg.to_str() {
             Some("--vs-linux") => o.vs_linux = true,
             Some("--host") => o.host = true,
+            Some("--sweeps") => o.sweeps = true,
+            Some("--cpu") => {
+                let v = args.value("--cpu")?;
+                for model in v.split(',') {
+                    match model {
+                        "best" => o.cpus.extend(BEST_CPUS.iter().map(|m| m.to_string())),
+                        "" => return Err(Error::new("--cpu: empty CPU model")),
+                        m => o.cpus.push(m.to_string()),
+                    }
+                }
+            }
+            Some("--smp") => {
+                let v = args.value("--smp")?;
+                o.smp = v.parse().ok().filter(|n| (1..=64).contains(n)).ok_or_else(|| {
+                    Error::new(format!("--smp: not a number of CPUs (1 to 64): {v}"))
+                })?;
+            }
             Some("--tcg") => o.vm.force_tcg = true,
             Some("--kvm") => o.vm.force_kvm = true,
             Some("--kernel") => o.vm.kernel = Some(args.path("--kernel")?),
@@ -78,9 +112,9 @@ fn parse_args(args: Vec<OsString>) -> Result<Options> {
             Some("--seconds") => {
                 let v = args.value("--seconds")?;
                 o.seconds =
-                    v.parse().ok().filter(|s: &f64| *s > 0.0 && s.is_finite()).ok_or_else(
+                    Some(v.parse().ok().filter(|s: &f64| *s > 0.0 && s.is_finite()).ok_or_else(
                         || Error::new(format!("--seconds: not a positive number: {v}")),
-                    )?;
+                    )?);
             }
             Some("-v" | "--verbose") => o.verbose = true,
             Some(s) if s.starts_with('-') => {
@@ -95,6 +129,13 @@ fn parse_args(args: Vec<OsString>) -> Result<Options> {
             "bench: --host runs the benchmarks natively; it does not go with --vs-linux",
         ));
     }
+    if o.host && (!o.cpus.is_empty() || o.smp != 1) {
+        return Err(Error::new("bench: --cpu and --smp choose QEMU's CPUs; not with --host"));
+    }
+    if o.cpus.is_empty() {
+        o.cpus.push(DEFAULT_CPU.to_string());
+    }
+    o.cpus.dedup();
     Ok(o)
 }
 
@@ -109,15 +150,17 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
     if !broken.is_empty() {
         return Err(Error::new(format!("benchmarks failed to compile: {}", broken.join(", "))));
     }
-    let names: Vec<String> = built
-        .benchmarks
+    let programs = if o.sweeps { &built.sweeps } else { &built.benchmarks };
+    let names: Vec<String> = programs
         .iter()
         .map(|b| b.name.clone())
         .filter(|name| o.filter.as_deref().is_none_or(|f| name.contains(f)))
         .collect();
     if names.is_empty() {
         return Err(Error::new(format!(
-            "no benchmark in user/bench matches {:?}",
+            "no {} in {} matches {:?}",
+            if o.sweeps { "sweep" } else { "benchmark" },
+            if o.sweeps { "user/bench/sweep" } else { "user/bench" },
             o.filter.as_deref().unwrap_or("")
         )));
     }
@@ -129,7 +172,7 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
 }
 
 /// CI builds the benchmarks without timing them: one line in `cargo xtask test` that fails if
-/// any of them (or their tools) did not compile, for POSIX-X or for the host.
+/// any of them (or their tools, or the sweeps) did not compile, for POSIX-X or for the host.
 pub fn report_build(user: &UserBuild, report: &mut test::Report) {
     let all: Vec<&Binary> = user.guest_bench.all().chain(user.host_bench.all()).collect();
     let failed: Vec<&Binary> = all.iter().copied().filter(|b| b.path.is_err()).collect();
@@ -147,21 +190,50 @@ pub fn report_build(user: &UserBuild, report: &mut test::Report) {
     }
 }
 
-/// The runner's command line.
-fn runner_command(dir: &str, seconds: f64, names: &[String]) -> Vec<String> {
+/// The runner's command line: `runner -t SECONDS -T TIMEOUT [-e VAR=VALUE]... DIR NAME...`.
+fn runner_command(
+    dir: &str,
+    seconds: f64,
+    timeout: u32,
+    env: &[&str],
+    names: &[String],
+) -> Vec<String> {
+    let tools =
+        if dir.ends_with("/sweep") { format!("{dir}/../tools") } else { format!("{dir}/tools") };
     let mut cmd = vec![
-        format!("{dir}/tools/runner"),
+        format!("{tools}/runner"),
         "-t".to_string(),
         seconds.to_string(),
         "-T".to_string(),
-        BENCH_TIMEOUT_SECS.to_string(),
-        dir.to_string(),
+        timeout.to_string(),
     ];
+    for var in env {
+        cmd.extend(["-e".to_string(), var.to_string()]);
+    }
+    cmd.push(dir.to_string());
     cmd.extend(names.iter().cloned());
     cmd
 }
 
-/// On POSIX-X, and on Linux with `--vs-linux`, in QEMU.
+/// What one set of boots runs: QEMU's CPU model and vCPUs, and the runner's command.
+struct Round {
+    cpu: String,
+    smp: usize,
+    runner: Vec<String>,
+}
+
+/// The image of a round: the base tree, the batch file for POSIX-X, `/init` for Linux.
+fn round_image(user: &UserBuild, runner: &[String], name: &str) -> Result<PathBuf> {
+    let mut tree: Tree = image::base_tree(user)?;
+    tree.file("init", 0o755, linux::init_script(runner).into_bytes());
+    let initrd = build_dir().join(format!("bench/{name}.cpio"));
+    let batch = vec![runner.iter().map(|a| a.as_bytes().to_vec()).collect()];
+    image::write(&tree, &batch, &[], &initrd)?;
+    Ok(initrd)
+}
+
+/// On POSIX-X, and on Linux with `--vs-linux`, in QEMU: for each CPU model, `runs` boots of each
+/// kernel, alternating.
 fn guest(o: &Options, user: &UserBuild, names: &[String]) -> Result<u8> {
     let kernel = o.vm.kernel(o.verbose)?;
     let accel = o.vm.accel(true);
@@ -177,81 +249,146 @@ fn guest(o: &Options, user: &UserBuild, names: &[String]) -> Result<u8> {
     } else {
         None
     };
-
-    // One image for both kernels: POSIX-X runs the batch file, Linux runs /init.
-    let runner = runner_command(GUEST_DIR, o.seconds, names);
-    let mut tree: Tree = image::base_tree(user)?;
-    tree.file("init", 0o755, linux::init_script(&runner).into_bytes());
-    let initrd = build_dir().join("bench/initramfs.cpio");
-    let batch = vec![runner.iter().map(|a| a.as_bytes().to_vec()).collect()];
-    image::write(&tree, &batch, &[], &initrd)?;
-
-    let qemu_boot = |kernel: &Path, append: &str| Boot {
-        accel,
-        mem: o.vm.mem.clone(),
-        kernel: kernel.to_path_buf(),
-        initrd: initrd.clone(),
-        append: append.to_string(),
-        timeout: Some(BOOT_TIMEOUT),
-        console: Console::Capture,
-        log_echo: LogEcho::Nothing,
-        net: None,
-        extra: Vec::new(),
+    let runs = o.runs.unwrap_or(if o.sweeps { sweep::DEFAULT_RUNS } else { DEFAULT_RUNS });
+    let seconds =
+        o.seconds.unwrap_or(if o.sweeps { sweep::DEFAULT_SECONDS } else { DEFAULT_SECONDS });
+    let (dir, timeout) = if o.sweeps {
+        (GUEST_SWEEP_DIR, sweep::TIMEOUT_SECS)
+    } else {
+        (GUEST_DIR, BENCH_TIMEOUT_SECS)
     };
-    let mut targets =
-        vec![(System::PosixX, qemu_boot(&kernel, &o.vm.append), Some(kernel.clone()))];
-    if let Some(linux) = &linux {
-        targets.push((System::Linux, qemu_boot(&linux.vmlinuz, linux::APPEND), None));
-    }
+    let runner = runner_command(dir, seconds, timeout, &[], names);
+    let initrd = round_image(user, &runner, "initramfs")?;
+    // The throughput sweep also runs at 2 vCPUs when the rest runs at 1 (issue 14: scaling).
+    let pairs_too = o.sweeps && o.smp == 1 && names.iter().any(|n| n == sweep::SCALING_SWEEP);
+    let pairs_initrd = if pairs_too {
+        let only = [sweep::SCALING_SWEEP.to_string()];
+        let runner = runner_command(dir, seconds, timeout, &[], &only);
+        Some((round_image(user, &runner, "initramfs-pairs")?, runner))
+    } else {
+        None
+    };
 
-    let runs = o.runs.unwrap_or(DEFAULT_RUNS);
-    let per_boot = names.len() as f64 * o.seconds * 1.6;
-    eprintln!(
-        "xtask: {} benchmark(s), {runs} run(s) of {}, about {:.0} s of benchmarks per boot",
-        names.len(),
-        targets.iter().map(|t| t.0.label()).collect::<Vec<_>>().join(" and "),
-        per_boot
-    );
     let logs = output_dir().join("logs");
     std::fs::create_dir_all(&logs).context(|| format!("creating {}", logs.display()))?;
-    let mut systems: BTreeMap<System, Runs> = BTreeMap::new();
-    for run in 1..=runs {
-        for (system, qemu, kernel_elf) in &targets {
-            let label = format!("{} {run}/{runs}", system.label());
-            let finished = boot::run(
-                qemu.command(),
-                Stderr::KernelLog { kernel: kernel_elf.clone() },
-                BOOT_TIMEOUT,
-                &|line| progress(&label, line, o.verbose),
-            )?;
-            save_log(&logs.join(format!("{}-{run}.log", system.key())), &finished);
-            let result = record(*system, &finished);
-            eprintln!("xtask: [{label}] {}", summary(&result, &finished));
-            systems.entry(*system).or_default().0.push(result);
+    let mut by_cpu: Vec<(String, Setting, BTreeMap<System, Runs>)> = Vec::new();
+    for cpu in &o.cpus {
+        let mut rounds =
+            vec![(Round { cpu: cpu.clone(), smp: o.smp, runner: runner.clone() }, &initrd)];
+        if let Some((initrd, runner)) = &pairs_initrd {
+            rounds.push((Round { cpu: cpu.clone(), smp: 2, runner: runner.clone() }, initrd));
         }
+        let mut systems: BTreeMap<System, Runs> = BTreeMap::new();
+        let mut qemu = String::new();
+        for (round, initrd) in rounds {
+            let qemu_boot = |kernel: &Path, append: &str| Boot {
+                accel,
+                cpu: round.cpu.clone(),
+                smp: round.smp,
+                mem: o.vm.mem.clone(),
+                kernel: kernel.to_path_buf(),
+                initrd: initrd.clone(),
+                append: append.to_string(),
+                timeout: Some(BOOT_TIMEOUT),
+                console: Console::Capture,
+                log_echo: LogEcho::Nothing,
+                net: None,
+                extra: Vec::new(),
+            };
+            let mut targets =
+                vec![(System::PosixX, qemu_boot(&kernel, &o.vm.append), Some(kernel.clone()))];
+            if let Some(linux) = &linux {
+                targets.push((System::Linux, qemu_boot(&linux.vmlinuz, linux::APPEND), None));
+            }
+            if qemu.is_empty() {
+                qemu = describe_qemu(&targets[0].1.command(), accel);
+            }
+            let count = round
+                .runner
+                .len()
+                .saturating_sub(round.runner.iter().position(|a| a == dir).unwrap_or(0) + 1);
+            eprintln!(
+                "xtask: {count} {}(s), {runs} run(s) of {}, -cpu {} -smp {}",
+                if o.sweeps { "sweep" } else { "benchmark" },
+                targets.iter().map(|t| t.0.label()).collect::<Vec<_>>().join(" and "),
+                round.cpu,
+                round.smp,
+            );
+            for run in 1..=runs {
+                for (system, qemu, kernel_elf) in &targets {
+                    let label =
+                        format!("{} {run}/{runs} {}x{}", system.label(), round.cpu, round.smp);
+                    let finished = boot::run(
+                        qemu.command(),
+                        Stderr::KernelLog { kernel: kernel_elf.clone() },
+                        BOOT_TIMEOUT,
+                        &|line| progress(&label, line, o.verbose),
+                    )?;
+                    let log = format!("{}-{}-smp{}-{run}.log", system.key(), round.cpu, round.smp);
+                    save_log(&logs.join(log), &finished);
+                    let mut result = record(*system, &finished);
+                    eprintln!("xtask: [{label}] {}", summary(&result, &finished));
+                    if o.sweeps {
+                        sweep::tag_cpus(&mut result.output, round.smp);
+                    }
+                    let all = &mut systems.entry(*system).or_default().0;
+                    match all.get_mut(run - 1) {
+                        Some(earlier) if o.sweeps => stats::merge(earlier, result),
+                        _ => all.push(result),
+                    }
+                }
+            }
+        }
+        let setting = Setting {
+            date: today(),
+            commit: commit(),
+            machine: machine(),
+            accelerator: accel.name().to_string(),
+            qemu,
+            runs,
+            seconds,
+            linux: linux.as_ref().map(|l| l.package.clone()),
+        };
+        by_cpu.push((cpu.clone(), setting, systems));
     }
 
-    let qemu = describe_qemu(&targets[0].1.command(), accel);
-    let setting = Setting {
-        date: today(),
-        commit: commit(),
-        machine: machine(),
-        accelerator: accel.name().to_string(),
-        qemu,
-        runs,
-        seconds: o.seconds,
-        linux: linux.as_ref().map(|l| l.package.clone()),
-    };
-    finish(setting, names, &systems, o.filter.is_none())?;
-    let posix_started =
-        systems.get(&System::PosixX).is_some_and(|r| r.0.iter().any(|r| r.output.started));
+    let several = by_cpu.len() > 1;
+    let mut posix_started = false;
+    let mut reports = Vec::new();
+    for (cpu, setting, systems) in &by_cpu {
+        posix_started |=
+            systems.get(&System::PosixX).is_some_and(|r| r.0.iter().any(|r| r.output.started));
+        let dir = match (o.sweeps, several) {
+            (false, false) => output_dir(),
+            (false, true) => output_dir().join(format!("cpu-{cpu}")),
+            (true, false) => output_dir().join("sweeps"),
+            (true, true) => output_dir().join(format!("sweeps-cpu-{cpu}")),
+        };
+        if several {
+            println!("\n== -cpu {cpu}");
+        }
+        let setting = Setting { ..setting.clone() };
+        let report = if o.sweeps {
+            sweep::finish(setting, names, systems, &dir)?
+        } else {
+            finish(setting, names, systems, o.filter.is_none(), &dir)?
+        };
+        reports.push((cpu.clone(), report));
+    }
+    if several && !o.sweeps {
+        report::write_best(&reports, &output_dir())?;
+    }
     Ok(if posix_started { 0 } else { 1 })
 }
 
 /// `--host`: the same programs, built with the host's gcc, run natively (a sanity check).
 fn host(o: &Options, names: &[String]) -> Result<u8> {
-    let dir = build_dir().join("host/bench");
-    let runner = runner_command(&dir.display().to_string(), o.seconds, names);
+    let sub = if o.sweeps { "host/bench/sweep" } else { "host/bench" };
+    let dir = build_dir().join(sub);
+    let seconds =
+        o.seconds.unwrap_or(if o.sweeps { sweep::DEFAULT_SECONDS } else { DEFAULT_SECONDS });
+    let timeout = if o.sweeps { sweep::TIMEOUT_SECS } else { BENCH_TIMEOUT_SECS };
+    let runner = runner_command(&dir.display().to_string(), seconds, timeout, &[], names);
     let runs = o.runs.unwrap_or(1);
     let mut systems: BTreeMap<System, Runs> = BTreeMap::new();
     for run in 1..=runs {
@@ -271,31 +408,36 @@ fn host(o: &Options, names: &[String]) -> Result<u8> {
         accelerator: "none (native)".to_string(),
         qemu: "no QEMU".to_string(),
         runs,
-        seconds: o.seconds,
+        seconds,
         linux: None,
     };
-    let report = finish(setting, names, &systems, false)?;
+    let out = output_dir().join(if o.sweeps { "host-sweeps" } else { "host" });
+    let report = if o.sweeps {
+        sweep::finish(setting, names, &systems, &out)?
+    } else {
+        finish(setting, names, &systems, false, &out)?
+    };
     let missing = report.unsupported();
     if missing.is_empty() {
-        println!("every benchmark ran on the host");
+        println!("every {} ran on the host", if o.sweeps { "sweep" } else { "benchmark" });
         Ok(0)
     } else {
-        println!("{} benchmark(s) failed on the host", missing.len());
+        println!("{} failed on the host", missing.len());
         Ok(1)
     }
 }
 
-/// Prints the table and writes the report files (into target/bench/, or target/bench/host/ for
-/// `--host`). Only a full run (`complete`: no FILTER) is the one the README quotes, but every
-/// run writes its report.
+/// Prints the table and writes the report files into `dir` (target/bench/, target/bench/host/
+/// for `--host`, target/bench/cpu-MODEL/ for one of several CPU models). Only a full run
+/// (`complete`: no FILTER) is the one the README quotes, but every run writes its report.
 fn finish<'a>(
     setting: Setting,
     names: &[String],
     systems: &'a BTreeMap<System, Runs>,
     complete: bool,
+    dir: &Path,
 ) -> Result<Report<'a>> {
     let host = systems.contains_key(&System::Host);
-    let dir = if host { output_dir().join("host") } else { output_dir() };
     let report = Report { rows: stats::rows(names, systems), setting, systems };
     println!();
     print!("{}", report.text_table());
@@ -308,7 +450,7 @@ fn finish<'a>(
     if !host {
         println!("{CAVEAT}");
     }
-    report.write(&dir)?;
+    report.write(dir)?;
     println!("report: {}", dir.join("report.json").display());
     let bars: Vec<(String, f64)> =
         report.rows.iter().filter_map(|r| r.ratio.map(|x| (r.name.clone(), x))).collect();
@@ -474,8 +616,15 @@ mod tests {
     fn options() {
         let args = |s: &str| s.split_whitespace().map(OsString::from).collect::<Vec<_>>();
         let o = parse_args(args("--vs-linux --runs 3 --seconds 0.5 pipe")).unwrap();
-        assert!(o.vs_linux && !o.host);
-        assert_eq!((o.runs, o.seconds, o.filter.as_deref()), (Some(3), 0.5, Some("pipe")));
+        assert!(o.vs_linux && !o.host && !o.sweeps);
+        assert_eq!((o.runs, o.seconds, o.filter.as_deref()), (Some(3), Some(0.5), Some("pipe")));
+        assert_eq!((o.cpus.as_slice(), o.smp), (&["qemu64".to_string()][..], 1));
+        let o = parse_args(args("--sweeps --cpu best --smp 2")).unwrap();
+        assert!(o.sweeps);
+        assert_eq!((o.cpus.join(","), o.smp), ("qemu64,max".to_string(), 2));
+        assert_eq!(parse_args(args("--cpu max,qemu64")).unwrap().cpus.join(","), "max,qemu64");
+        assert!(parse_args(args("--smp 0")).is_err());
+        assert!(parse_args(args("--host --cpu max")).is_err());
         assert!(parse_args(args("--runs 0")).is_err());
         assert!(parse_args(args("--host --vs-linux")).is_err());
         assert!(parse_args(args("a b")).is_err());
@@ -484,7 +633,12 @@ mod tests {
 
     #[test]
     fn runner_command_line() {
-        let cmd = runner_command("/bench", 0.5, &["pipe_lat".to_string()]);
+        let cmd = runner_command("/bench", 0.5, 60, &[], &["pipe_lat".to_string()]);
         assert_eq!(cmd, ["/bench/tools/runner", "-t", "0.5", "-T", "60", "/bench", "pipe_lat"]);
+        let cmd = runner_command("/bench/sweep", 0.1, 600, &["A=1"], &[]);
+        assert_eq!(
+            cmd,
+            ["/bench/sweep/../tools/runner", "-t", "0.1", "-T", "600", "-e", "A=1", "/bench/sweep"]
+        );
     }
 }

@@ -25,6 +25,10 @@ pub enum Unit {
     Micros,
     /// 10^6 bytes per second: higher is better.
     MegabytesPerSecond,
+    /// Operations per second (round trips, connections): higher is better.
+    PerSecond,
+    /// Bytes per object (the memory sweep): lower is better.
+    Bytes,
 }
 
 impl Unit {
@@ -32,6 +36,8 @@ impl Unit {
         match s {
             "us" => Some(Unit::Micros),
             "MB/s" => Some(Unit::MegabytesPerSecond),
+            "/s" => Some(Unit::PerSecond),
+            "B" => Some(Unit::Bytes),
             _ => None,
         }
     }
@@ -40,11 +46,13 @@ impl Unit {
         match self {
             Unit::Micros => "us",
             Unit::MegabytesPerSecond => "MB/s",
+            Unit::PerSecond => "/s",
+            Unit::Bytes => "B",
         }
     }
 
     pub fn higher_is_better(self) -> bool {
-        self == Unit::MegabytesPerSecond
+        matches!(self, Unit::MegabytesPerSecond | Unit::PerSecond)
     }
 }
 
@@ -76,6 +84,8 @@ pub struct RunOutput {
     /// The `msg=` of each `bench-error` (the first one per benchmark).
     pub errors: BTreeMap<String, String>,
     pub statuses: BTreeMap<String, Status>,
+    /// What follows `bench-note ` (a sweep's remark, e.g. that it created fewer objects).
+    pub notes: Vec<String>,
 }
 
 impl RunOutput {
@@ -107,6 +117,8 @@ pub fn parse_console<'a>(lines: impl IntoIterator<Item = &'a str>) -> RunOutput 
             out.started = true;
         } else if line.contains("bench-runner end") {
             out.ended = true;
+        } else if let Some(rest) = after(line, "bench-note ") {
+            out.notes.push(rest.trim().to_string());
         } else if let Some(rest) = after(line, "bench-meminfo ") {
             out.mem_used_kb = field(rest, "used_kb").and_then(|v| v.parse().ok());
         } else if let Some(rest) = after(line, "bench-error ") {
@@ -152,13 +164,17 @@ pub fn clock_rate<'a>(lines: impl IntoIterator<Item = (Duration, &'a str)>) -> O
 /// `NAME unit=UNIT value=X iters=N` (what follows `bench=`); `None` if anything is off.
 fn parse_sample(rest: &str) -> Option<(String, Sample)> {
     let name = rest.split_whitespace().next()?;
-    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+    // A sweep's point is SERIES@X.
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '@' | '.');
+    if name.is_empty() || !name.chars().all(allowed) {
         return None;
     }
     let unit = Unit::parse(field(rest, "unit")?)?;
     let value: f64 = field(rest, "value")?.parse().ok()?;
     let iters: u64 = field(rest, "iters")?.parse().ok()?;
-    if !value.is_finite() || value <= 0.0 || iters == 0 {
+    // Memory per object may come out at 0 (or below, in the noise); a time or a rate may not.
+    let plausible = if unit == Unit::Bytes { value.is_finite() } else { value > 0.0 };
+    if !plausible || iters == 0 {
         return None;
     }
     Some((name.to_string(), Sample { unit, value, iters }))
@@ -240,8 +256,18 @@ bench-runner end";
             "bench-meminfo unavailable",
             "junk[  1.2] kbench=eventfd_lat unit=us value=3 iters=9",
             "bench-runner start",
+            "bench=epoll_wait@100 unit=us value=2 iters=9",
+            "bench=accept_tcp@4 unit=/s value=900 iters=9",
+            "bench=kmem_pipe unit=B value=0 iters=10",
+            "bench=ring@3 unit=/s value=0 iters=9",
+            "bench-note name=kmem_pipe created=5 of 10: Too many open files",
         ]);
-        assert_eq!(out.samples.keys().collect::<Vec<_>>(), ["eventfd_lat"]);
+        assert_eq!(
+            out.samples.keys().collect::<Vec<_>>(),
+            ["accept_tcp@4", "epoll_wait@100", "eventfd_lat", "kmem_pipe"]
+        );
+        assert_eq!(out.samples["accept_tcp@4"].unit, Unit::PerSecond);
+        assert_eq!(out.notes, ["name=kmem_pipe created=5 of 10: Too many open files"]);
         assert_eq!(out.mem_used_kb, None);
         assert!(out.started && !out.ended);
         assert_eq!(out.missing_reason("x").unwrap(), "did not run (the boot ended early)");

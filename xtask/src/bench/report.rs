@@ -16,6 +16,7 @@ pub const CAVEAT: &str =
 hardware; both kernels run in the same emulator, so the ratio is the figure that counts.";
 
 /// The setting of a run, for the report's header.
+#[derive(Clone)]
 pub struct Setting {
     pub date: String,
     /// The commit the kernel was built from (`+changes` if kernel/ had uncommitted changes).
@@ -55,6 +56,53 @@ pub fn figure(v: f64) -> String {
 type Extra = (&'static str, &'static str, BTreeMap<System, Option<f64>>);
 
 impl Report<'_> {
+    /// What a ping-pong round trip cannot go below on each system, from the same run: four
+    /// system calls and two context switches. One switch is half a `yield_ctxsw` iteration
+    /// (a yield and the switch it causes) less that yield's system call, so the floor is
+    /// 4 × null_syscall + 2 × (yield_ctxsw / 2 − null_syscall) = 2 × null_syscall + yield_ctxsw.
+    pub fn floors(&self) -> BTreeMap<System, f64> {
+        let median_of = |name: &str, system: &System| {
+            let row = self.rows.iter().find(|r| r.name == name)?;
+            row.medians.get(system)?.as_ref().ok().copied()
+        };
+        self.systems
+            .keys()
+            .filter_map(|s| {
+                let floor = 2.0 * median_of("null_syscall", s)? + median_of("yield_ctxsw", s)?;
+                (floor > 0.0).then_some((*s, floor))
+            })
+            .collect()
+    }
+
+    /// A ping-pong row (`*_lat`, in µs) as a multiple of its system's floor.
+    fn floor_multiple(
+        &self,
+        row: &Row,
+        system: System,
+        floors: &BTreeMap<System, f64>,
+    ) -> Option<f64> {
+        if !row.name.ends_with("_lat") || row.unit != Some(Unit::Micros) {
+            return None;
+        }
+        Some(*row.medians.get(&system)?.as_ref().ok()? / floors.get(&system)?)
+    }
+
+    /// The floor columns' cells of `row` (none if no system has a floor).
+    fn floor_cells(&self, row: Option<&Row>, floors: &BTreeMap<System, f64>) -> Vec<String> {
+        floors
+            .keys()
+            .map(|s| {
+                row.and_then(|r| self.floor_multiple(r, *s, floors))
+                    .map(|m| format!("{m:.2}"))
+                    .unwrap_or_else(|| "-".to_string())
+            })
+            .collect()
+    }
+
+    fn floor_headers(floors: &BTreeMap<System, f64>) -> Vec<String> {
+        floors.keys().map(|s| format!("{} / floor", s.label())).collect()
+    }
+
     fn has_ratio(&self) -> bool {
         self.systems.contains_key(&System::PosixX) && self.systems.contains_key(&System::Linux)
     }
@@ -83,11 +131,13 @@ impl Report<'_> {
     /// The table as plain text: `NAME | unit | POSIX-X | Linux | ratio`.
     pub fn text_table(&self) -> String {
         let systems: Vec<System> = self.systems.keys().copied().collect();
+        let floors = self.floors();
         let mut header = vec!["benchmark".to_string(), "unit".to_string()];
         header.extend(systems.iter().map(|s| s.label().to_string()));
         if self.has_ratio() {
             header.push("ratio".to_string());
         }
+        header.extend(Self::floor_headers(&floors));
         let mut rows = vec![header];
         for row in &self.rows {
             let mut cells =
@@ -99,6 +149,7 @@ impl Report<'_> {
             if self.has_ratio() {
                 cells.push(row.ratio.map(|r| format!("{r:.2}")).unwrap_or_else(|| "-".to_string()));
             }
+            cells.extend(self.floor_cells(Some(row), &floors));
             rows.push(cells);
         }
         for (name, unit, medians) in self.extras() {
@@ -113,6 +164,7 @@ impl Report<'_> {
                         .unwrap_or_else(|| "-".to_string()),
                 );
             }
+            cells.extend(self.floor_cells(None, &floors));
             rows.push(cells);
         }
         align(&rows)
@@ -155,6 +207,12 @@ impl Report<'_> {
         if let Some(linux) = &s.linux {
             let _ = writeln!(md, "Linux: Debian's `{linux}`, booted with `mitigations=off`. Ratio > 1: POSIX-X is better.");
         }
+        let floors = self.floors();
+        if !floors.is_empty() {
+            let each: Vec<String> =
+                floors.iter().map(|(s, f)| format!("{} {}", s.label(), figure(*f))).collect();
+            let _ = writeln!(md, "Floor of a ping-pong (`*_lat`), 2 × null_syscall + yield_ctxsw from the same run: {} µs; the floor columns are each round trip over it.", each.join(", "));
+        }
         let _ = writeln!(md);
         let systems: Vec<System> = self.systems.keys().copied().collect();
         let mut header = vec!["benchmark".to_string(), "unit".to_string()];
@@ -162,6 +220,7 @@ impl Report<'_> {
         if self.has_ratio() {
             header.push("ratio".to_string());
         }
+        header.extend(Self::floor_headers(&floors));
         let _ = writeln!(md, "| {} |", header.join(" | "));
         let _ = writeln!(md, "|{}", "---|".repeat(header.len()));
         for row in &self.rows {
@@ -178,6 +237,7 @@ impl Report<'_> {
             if self.has_ratio() {
                 cells.push(row.ratio.map(|r| format!("{r:.2}")).unwrap_or_else(|| "-".to_string()));
             }
+            cells.extend(self.floor_cells(Some(row), &floors));
             let _ = writeln!(md, "| {} |", cells.join(" | "));
         }
         for (name, unit, medians) in self.extras() {
@@ -192,6 +252,7 @@ impl Report<'_> {
                         .unwrap_or_else(|| "-".to_string()),
                 );
             }
+            cells.extend(self.floor_cells(None, &floors));
             let _ = writeln!(md, "| {} |", cells.join(" | "));
         }
         let _ = writeln!(md, "\n{CAVEAT}");
@@ -200,6 +261,7 @@ impl Report<'_> {
 
     pub fn json(&self) -> Value {
         let s = &self.setting;
+        let floors = self.floors();
         let systems: serde_json::Map<String, Value> = self
             .systems
             .iter()
@@ -209,7 +271,15 @@ impl Report<'_> {
                 let clock = runs.clock_rates();
                 let failures: Vec<Value> =
                     runs.0.iter().filter_map(|r| r.failure.clone()).map(Value::from).collect();
+                let notes: Vec<Value> = runs
+                    .0
+                    .iter()
+                    .flat_map(|r| r.output.notes.iter().cloned())
+                    .map(Value::from)
+                    .collect();
                 let value = json!({
+                    "floor_us": floors.get(system),
+                    "notes": notes,
                     "label": system.label(),
                     "boot_seconds": { "median": median(&boot), "runs": boot },
                     "mem_used_kb": { "median": median(&mem), "runs": mem },
@@ -231,7 +301,11 @@ impl Report<'_> {
                 });
                 for (system, m) in &row.medians {
                     b[system.key()] = match m {
-                        Ok(median) => json!({ "median": median, "runs": self.systems[system].values(&row.name) }),
+                        Ok(median) => json!({
+                            "median": median,
+                            "runs": self.systems[system].values(&row.name),
+                            "over_floor": self.floor_multiple(row, *system, &floors),
+                        }),
                         Err(reason) => json!({ "unsupported": reason }),
                     };
                 }
@@ -247,7 +321,7 @@ impl Report<'_> {
             "runs": s.runs,
             "seconds_per_benchmark": s.seconds,
             "linux_package": s.linux,
-            "ratio": "> 1 means POSIX-X is better: linux/posix for latencies (us), posix/linux for bandwidths (MB/s)",
+            "ratio": "> 1 means POSIX-X is better: linux/posix for latencies (us) and bytes (B), posix/linux for bandwidths (MB/s) and rates (/s)",
             "note": CAVEAT,
             "systems": systems,
             "benchmarks": benchmarks,
@@ -264,6 +338,101 @@ impl Report<'_> {
         std::fs::write(&path, self.markdown()).context(|| format!("writing {}", path.display()))?;
         Ok(())
     }
+}
+
+/// `--cpu best` (or several models): each row on the CPU model where Linux did better, with
+/// POSIX-X's figure on that same model; `report.md` and `report.json` in `dir`, and the table
+/// on stdout.
+pub fn write_best(reports: &[(String, Report)], dir: &Path) -> Result<()> {
+    let Some((_, first)) = reports.first() else { return Ok(()) };
+    let mut md = String::new();
+    let s = &first.setting;
+    let models: Vec<&str> = reports.iter().map(|(m, _)| m.as_str()).collect();
+    let _ = writeln!(
+        md,
+        "Run of {} (commit {}) on {}: {}, {} runs per kernel and CPU model, median shown, about {} s per benchmark.",
+        s.date, s.commit, s.machine, s.qemu, s.runs, s.seconds
+    );
+    let _ = writeln!(
+        md,
+        "Each row on the CPU model (of {}) on which Linux did better, POSIX-X on the same model. Ratio > 1: POSIX-X is better.\n",
+        models.join(", ")
+    );
+    let mut text = vec![vec![
+        "benchmark".to_string(),
+        "unit".to_string(),
+        "cpu".to_string(),
+        "POSIX-X".to_string(),
+        "Linux".to_string(),
+        "ratio".to_string(),
+    ]];
+    let _ = writeln!(
+        md,
+        "| benchmark | unit | -cpu | POSIX-X | Linux | ratio |\n|---|---|---|---|---|---|"
+    );
+    let mut rows_json = Vec::new();
+    for row in &first.rows {
+        // Linux's better model for this row.
+        let pick = reports
+            .iter()
+            .filter_map(|(model, r)| {
+                let row = r.rows.iter().find(|x| x.name == row.name)?;
+                let linux = *row.medians.get(&System::Linux)?.as_ref().ok()?;
+                Some((model, row, linux))
+            })
+            .reduce(|a, b| {
+                let better = match row.unit {
+                    Some(u) if u.higher_is_better() => b.2 > a.2,
+                    _ => b.2 < a.2,
+                };
+                if better {
+                    b
+                } else {
+                    a
+                }
+            });
+        let Some((model, best, linux)) = pick else { continue };
+        let posix = best.medians.get(&System::PosixX).and_then(|m| m.as_ref().ok().copied());
+        let posix_cell = posix.map(figure).unwrap_or_else(|| "unsupported".to_string());
+        let ratio_cell = best.ratio.map(|r| format!("{r:.2}")).unwrap_or_else(|| "-".to_string());
+        let unit = best.unit.map(Unit::name).unwrap_or("?");
+        text.push(vec![
+            best.name.clone(),
+            unit.to_string(),
+            model.clone(),
+            posix_cell.clone(),
+            figure(linux),
+            ratio_cell.clone(),
+        ]);
+        let _ = writeln!(
+            md,
+            "| `{}` | {} | {model} | {posix_cell} | {} | {ratio_cell} |",
+            best.name,
+            unit.replace("us", "µs"),
+            figure(linux)
+        );
+        rows_json.push(json!({
+            "name": best.name, "unit": unit, "cpu": model,
+            "posix_x": posix, "linux": linux, "ratio": best.ratio,
+        }));
+    }
+    let _ = writeln!(md, "\n{CAVEAT}");
+    println!("\n== each row on Linux's better CPU model");
+    print!("{}", align(&text));
+    std::fs::create_dir_all(dir).context(|| format!("creating {}", dir.display()))?;
+    let json = json!({
+        "date": s.date, "commit": s.commit, "machine": s.machine, "cpu_models": models,
+        "choice": "each row on the CPU model on which Linux did better; POSIX-X on the same model",
+        "per_model_reports": models.iter().map(|m| format!("cpu-{m}/report.json")).collect::<Vec<_>>(),
+        "benchmarks": rows_json,
+    });
+    let body = serde_json::to_string_pretty(&json).context(|| "encoding report.json")?;
+    let path = dir.join("report.json");
+    std::fs::write(&path, body + "\n").context(|| format!("writing {}", path.display()))?;
+    let path = dir.join("report.md");
+    std::fs::write(&path, md).context(|| format!("writing {}", path.display()))?;
+    println!("report: {}", path.display());
+    Ok(())
 }
 
 /// Columns padded to their widest cell; the first left-aligned, the others right-aligned.
@@ -355,5 +524,44 @@ mod tests {
         assert_eq!(json["benchmarks"][0]["ratio"], 1.5);
         assert_eq!(json["benchmarks"][1]["posix_x"]["unsupported"], "did not run");
         assert_eq!(json["systems"]["linux"]["boot_seconds"]["median"], 4.0);
+    }
+
+    #[test]
+    fn floor_columns() {
+        let console = |null: f64, yield_: f64, pipe: f64| {
+            format!("bench-runner start\nbench=null_syscall unit=us value={null} iters=5\nbench=yield_ctxsw unit=us value={yield_} iters=5\nbench=pipe_lat unit=us value={pipe} iters=5\nbench=pipe_bw unit=MB/s value=9 iters=5\nbench-runner end")
+        };
+        let mut systems = BTreeMap::new();
+        systems.insert(System::PosixX, runs(&console(0.5, 9.0, 20.0), 1));
+        systems.insert(System::Linux, runs(&console(1.0, 18.0, 60.0), 1));
+        let names: Vec<String> =
+            ["null_syscall", "yield_ctxsw", "pipe_lat", "pipe_bw"].map(String::from).to_vec();
+        let report = Report {
+            setting: Setting {
+                date: "d".into(),
+                commit: "c".into(),
+                machine: "m".into(),
+                accelerator: "TCG".into(),
+                qemu: "q".into(),
+                runs: 1,
+                seconds: 1.0,
+                linux: None,
+            },
+            rows: rows(&names, &systems),
+            systems: &systems,
+        };
+        // 2 x null + yield: 10 us on POSIX-X, 20 us on Linux.
+        assert_eq!(report.floors()[&System::PosixX], 10.0);
+        assert_eq!(report.floors()[&System::Linux], 20.0);
+        let table = report.text_table();
+        let lines: Vec<Vec<&str>> =
+            table.lines().map(|l| l.split('|').map(str::trim).collect()).collect();
+        assert_eq!(lines[0][5..], ["POSIX-X / floor", "Linux / floor"]);
+        assert_eq!(lines[3], ["pipe_lat", "us", "20.00", "60.00", "3.00", "2.00", "3.00"]);
+        assert_eq!(lines[4][5..], ["-", "-"]);
+        assert!(report
+            .markdown()
+            .contains("| `pipe_lat` | µs | 20.00 | 60.00 | 3.00 | 2.00 | 3.00 |"));
+        assert_eq!(report.json()["benchmarks"][2]["posix_x"]["over_floor"], 2.0);
     }
 }

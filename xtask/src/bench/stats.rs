@@ -83,6 +83,22 @@ impl Runs {
     }
 }
 
+/// Adds what a second boot of the same run printed (another round of `--sweeps`, at another
+/// vCPU count) to `run`.
+pub fn merge(run: &mut Run, more: Run) {
+    run.output.started &= more.output.started;
+    run.output.ended &= more.output.ended;
+    run.output.samples.extend(more.output.samples);
+    for (k, v) in more.output.errors {
+        run.output.errors.entry(k).or_insert(v);
+    }
+    run.output.statuses.extend(more.output.statuses);
+    run.output.notes.extend(more.output.notes);
+    if run.failure.is_none() {
+        run.failure = more.failure;
+    }
+}
+
 /// The median (mean of the middle two for an even count); `None` for no values.
 pub fn median(values: &[f64]) -> Option<f64> {
     let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
