@@ -188,6 +188,7 @@ fn guest(o: &Options, user: &UserBuild, names: &[String]) -> Result<u8> {
 
     let qemu_boot = |kernel: &Path, append: &str| Boot {
         accel,
+        smp: 1,
         mem: o.vm.mem.clone(),
         kernel: kernel.to_path_buf(),
         initrd: initrd.clone(),
