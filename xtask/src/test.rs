@@ -1421,6 +1421,57 @@ fn run_command_with_timeout(
 mod tests {
     use super::*;
 
+    /// The main pass at one CPU, the chosen part again at two (`@smp2`), `--repeat` as `#i`, the
+    /// long boots first, and one image file per run.
+    #[test]
+    fn smp_schedule() {
+        let bin = |name: &str| Binary { name: name.into(), path: Ok(PathBuf::from(name)) };
+        let (stress, other, example) = (bin("ipc_stress"), bin("stat"), bin("pipe"));
+        let jobs = || {
+            vec![
+                GuestJob::SuiteLeaks(vec![&stress, &other]),
+                GuestJob::Test(&stress),
+                GuestJob::Test(&other),
+                GuestJob::Example(&example),
+                GuestJob::Session(SessionKind::CtrlD),
+            ]
+        };
+        let describe = |list: &[Scheduled]| -> Vec<String> {
+            list.iter()
+                .map(|s| {
+                    let what = match &s.job {
+                        GuestJob::SuiteLeaks(_) => "leaks".to_string(),
+                        GuestJob::Test(t) => t.name.clone(),
+                        GuestJob::Example(e) => format!("example/{}", e.name),
+                        GuestJob::Session(k) => k.name().to_string(),
+                        _ => "?".to_string(),
+                    };
+                    assert_eq!(s.tag.contains("@smp2"), s.smp == 2);
+                    format!("{what}{}", s.tag)
+                })
+                .collect()
+        };
+        let plan = schedule(jobs(), 1, Some(2), 1);
+        assert_eq!(
+            describe(&plan),
+            [
+                "leaks",
+                "leaks@smp2",
+                "ipc_stress",
+                "stat",
+                "example/pipe",
+                "shell-session-ctrl-d",
+                "ipc_stress@smp2",
+                "example/pipe@smp2",
+            ]
+        );
+        let plan = schedule(jobs(), 2, None, 2);
+        assert_eq!(plan.len(), 10);
+        assert!(plan.iter().all(|s| s.smp == 2));
+        assert_eq!(describe(&plan)[..3], ["leaks#1@smp2", "leaks#2@smp2", "ipc_stress#1@smp2"]);
+        assert_eq!(image_path("x", &plan[1]).file_name().unwrap().to_str(), Some("x#2@smp2.cpio"));
+    }
+
     #[test]
     fn libtest_summary() {
         assert_eq!(passed_count("test result: ok. 12 passed; 0 failed; 0 ignored"), Some(12));
