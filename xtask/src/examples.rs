@@ -168,9 +168,12 @@ pub fn report_guest(
         Some((reason, failure_lines(outcome, &console)))
     } else {
         match outcome.statuses.as_slice() {
-            [status] => {
-                mismatch(&example.name, *status, &console).or_else(|| unimplemented_calls(outcome))
-            }
+            [status] => mismatch(&example.name, *status, &console)
+                .or_else(|| unimplemented_calls(outcome))
+                .or_else(|| {
+                    let lines = failure_lines(outcome, &console);
+                    crate::test::watchdog_failure(outcome).map(|why| (why, lines))
+                }),
             other => Some((format!("expected one `@@ status`, got {other:?}"), Vec::new())),
         }
     };

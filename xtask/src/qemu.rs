@@ -179,6 +179,12 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// The kernel watchdog's reports on the log (docs/HOST_INTERFACE.md §4): a CPU that ran
+    /// kernel code for seconds without a tick, a thread stuck in an uninterruptible wait.
+    pub fn watchdog_reports(&self) -> Vec<&str> {
+        self.log.iter().filter(|l| l.starts_with(WATCHDOG_PREFIX)).map(String::as_str).collect()
+    }
+
     /// One short phrase for why the boot did not end normally, if it did not.
     pub fn failure(&self) -> Option<String> {
         if self.panicked {
@@ -199,6 +205,9 @@ impl Outcome {
         }
     }
 }
+
+/// How the kernel watchdog's log lines begin (kernel/src/task/diagnose.rs).
+pub const WATCHDOG_PREFIX: &str = "watchdog: ";
 
 /// How long to wait for the kernel's dump after the NMI before QEMU is killed (the dump is
 /// short, but the log reader symbolizes each backtrace line with addr2line as it comes).
@@ -281,17 +290,22 @@ impl Boot {
         (cmd, monitor)
     }
 
+    /// `-accel`'s value: several vCPUs under TCG run in parallel (multi-threaded TCG), one per
+    /// host thread, rather than taking turns on one.
+    fn accel_arg(&self) -> &'static str {
+        match self.accel {
+            Accel::Kvm => "kvm",
+            Accel::Tcg if self.smp > 1 => "tcg,thread=multi",
+            Accel::Tcg => "tcg",
+        }
+    }
+
     pub fn command(&self) -> Command {
         let mut cmd = Command::new("qemu-system-x86_64");
-        let accel = match (self.accel, self.smp) {
-            (Accel::Kvm, _) => "kvm",
-            (Accel::Tcg, 0 | 1) => "tcg",
-            (Accel::Tcg, _) => "tcg,thread=multi",
-        };
         cmd.args(["-M", "pc", "-cpu", &self.cpu, "-m", &self.mem])
             .args(["-smp", &self.smp.max(1).to_string()])
             .args(["-nodefaults", "-no-reboot", "-display", "none"])
-            .args(["-accel", accel])
+            .args(["-accel", self.accel_arg()])
             .args(["-chardev", "stdio,id=con,signal=off", "-serial", "chardev:con"])
             .args(["-chardev", "file,id=ctl,path=/dev/stderr", "-serial", "chardev:ctl"])
             .args(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"])
@@ -526,9 +540,12 @@ pub fn symbolize(line: &str, kernel: &Path) -> Option<String> {
     })
 }
 
-/// Log lines shown even without -v: QEMU's own complaints (the kernel's are on the log).
+/// Log lines shown even without -v: QEMU's own complaints (the kernel's are on the log) and the
+/// kernel watchdog's reports (a lost wake-up or a stuck CPU is worth the user's eye).
 fn is_important(line: &str) -> bool {
-    line.starts_with("qemu-system-x86_64:") || line.starts_with("qemu:")
+    line.starts_with("qemu-system-x86_64:")
+        || line.starts_with("qemu:")
+        || line.starts_with(WATCHDOG_PREFIX)
 }
 
 /// Copies the console to our stdout (or into the returned buffer), turning `\r\n` into `\n`.
@@ -795,7 +812,7 @@ ctl: .byte {}
 
     #[test]
     fn control_lines() {
-        let log = b"hello\n@@ user-entry\nwarn: x\n@@ status 0\n@@ status 139\n@@ panic\npanicked at foo\n  0: bt\n@@ poweroff\n";
+        let log = b"hello\n@@ user-entry\nwatchdog: a thread is stuck\n@@ status 0\n@@ status 139\n@@ panic\npanicked at foo\n  0: bt\n@@ poweroff\n";
         let state = Mutex::new(Outcome::default());
         read_log(&log[..], Instant::now(), LogEcho::Nothing, &state, None);
         let o = state.into_inner().unwrap();
@@ -805,5 +822,6 @@ ctl: .byte {}
         assert_eq!(o.panic_lines, ["panicked at foo", "  0: bt"]);
         assert_eq!(o.log.len(), 4);
         assert!(o.failure().unwrap().contains("panicked at foo"));
+        assert_eq!(o.watchdog_reports(), ["watchdog: a thread is stuck"]);
     }
 }

@@ -13,6 +13,10 @@ use crate::{debug, deps, host_bin, image};
 pub const EXIT_PANIC: u8 = 101;
 pub const EXIT_NO_POWEROFF: u8 = 102;
 pub const EXIT_TIMEOUT: u8 = 103;
+/// `cargo xtask run`'s CPUs without `--smp` (issue 14).
+pub const RUN_DEFAULT_SMP: usize = 2;
+/// The most CPUs `--smp` accepts (the kernel's per-CPU tables hold 16).
+pub const MAX_SMP: usize = 16;
 
 /// Options shared by `run` and `test`.
 pub struct VmOptions {
@@ -22,6 +26,8 @@ pub struct VmOptions {
     pub append: String,
     /// `--kernel PATH`: boot this ELF instead of building `kernel/`.
     pub kernel: Option<PathBuf>,
+    /// `--smp N`: the guest's CPUs; `None` leaves the choice to the command.
+    pub smp: Option<usize>,
 }
 
 impl Default for VmOptions {
@@ -32,6 +38,7 @@ impl Default for VmOptions {
             mem: "512M".to_string(),
             append: String::new(),
             kernel: None,
+            smp: None,
         }
     }
 }
@@ -43,6 +50,16 @@ impl VmOptions {
             Some(path) if path.is_file() => Ok(path.clone()),
             Some(path) => Err(Error::new(format!("--kernel {}: no such file", path.display()))),
             None => build_kernel(verbose),
+        }
+    }
+
+    /// Parses `--smp N`'s value: 1 to [`MAX_SMP`].
+    pub fn parse_smp(v: &str) -> Result<usize> {
+        match v.parse::<usize>() {
+            Ok(n) if (1..=MAX_SMP).contains(&n) => Ok(n),
+            _ => {
+                Err(Error::new(format!("--smp: expected a CPU count from 1 to {MAX_SMP}, got {v}")))
+            }
         }
     }
 
@@ -90,6 +107,7 @@ fn parse(args: Vec<OsString>) -> Result<RunOptions> {
             Some("--tcg") => o.vm.force_tcg = true,
             Some("--kvm") => o.vm.force_kvm = true,
             Some("--mem") => o.vm.mem = args.value("--mem")?,
+            Some("--smp") => o.vm.smp = Some(VmOptions::parse_smp(&args.value("--smp")?)?),
             Some("--overlay") => o.overlays.push(args.path("--overlay")?),
             Some("--host-bin") => {
                 // One path, and the absolute paths right after it: `--host-bin /a /b -- cmd`.
@@ -140,7 +158,7 @@ fn parse(args: Vec<OsString>) -> Result<RunOptions> {
     Ok(o)
 }
 
-/// `cargo xtask run [--tcg] [--kvm] [--mem SIZE] [--overlay DIR]... [--host-bin PATH...]
+/// `cargo xtask run [--tcg] [--kvm] [--smp N] [--mem SIZE] [--overlay DIR]... [--host-bin PATH...]
 /// [--timeout SECS] [--net] [--forward H:G]... [--guest-forward G:H]... [-v]
 /// [--trace[=FILTER]] [--trace-out FILE] [--gdb] [-- CMD ARGS...]`
 pub fn command(args: Vec<OsString>) -> Result<u8> {
@@ -186,7 +204,7 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
         // The terminal is the guest's: what the tool has to say waits for -v.
         accel: o.vm.accel(o.verbose),
         cpu: crate::qemu::DEFAULT_CPU.to_string(),
-        smp: 1,
+        smp: o.vm.smp.unwrap_or(RUN_DEFAULT_SMP),
         mem: o.vm.mem.clone(),
         kernel,
         initrd,

@@ -476,6 +476,18 @@ impl Session {
         if let Some(t) = self.log_thread.take() {
             let _ = t.join();
         }
+        // A lost wake-up the session got over (a step's retry, a later key) still fails it.
+        if result.is_ok() {
+            let log = self.log.lock().unwrap();
+            if let Some(why) = crate::test::watchdog_failure(&log) {
+                let tail = log.log.len().saturating_sub(10);
+                result = Err(Failure {
+                    step: "the whole session".into(),
+                    expected: format!("no report of the kernel's watchdog, got {why}"),
+                    lines: log.log[tail..].iter().map(|l| format!("kernel: {l}")).collect(),
+                });
+            }
+        }
         result.map(|()| Summary { steps: self.steps, time: self.started.elapsed() })
     }
 }

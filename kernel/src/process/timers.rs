@@ -6,19 +6,24 @@
 //! Wall-clock timers are `task::callout`s; CPU-clock timers can only expire while their process
 //! runs, so they are checked on the timer tick that interrupts it in user mode (as Linux's
 //! run_posix_cpu_timers), with a flag that keeps the check off processes without any.
+//!
+//! An absolute CLOCK_REALTIME time (a POSIX timer armed with TIMER_ABSTIME, clock_nanosleep with
+//! TIMER_ABSTIME) is kept as such: when the wall clock is set (`clock_was_set`) the timer's
+//! monotonic deadline is computed again and the sleepers recompute theirs, as Linux's
+//! clock_was_set/hrtimer bases do (timerfd does the same in fs::timerfd).
 
 use alloc::collections::BTreeMap;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use super::signal::{self, SigInfo, SIGALRM, SIGPROF, SIGVTALRM};
 use super::Process;
-use crate::arch::time::monotonic_ns;
+use crate::arch::time::{monotonic_ns, realtime_ns};
 use crate::error::{Errno, Result};
 use crate::sync::Mutex;
 use crate::task::callout::{self, CalloutKey, Expiry};
-use crate::task::Thread;
+use crate::task::{Thread, WaitError, WaitQueue};
 
 pub const ITIMER_REAL: i32 = 0;
 pub const ITIMER_VIRTUAL: i32 = 1;
@@ -307,6 +312,9 @@ struct TimerState {
     overrun: u32,
     overrun_last: u32,
     callout: Option<CalloutKey>,
+    /// Armed on an absolute CLOCK_REALTIME time: the wall time of the next expiry (moved by
+    /// `clock_was_set`).
+    realtime_abs: Option<i64>,
 }
 
 pub struct PosixTimer {
@@ -381,6 +389,13 @@ impl PosixTimer {
             };
             let interval = st.interval;
             st.callout = None;
+            // The next expiry of an absolute realtime timer stays on the wall clock.
+            st.realtime_abs = match (st.realtime_abs, next) {
+                (Some(abs), n) if n != 0 => {
+                    Some(abs.saturating_add(((missed + 1) * interval).min(i64::MAX as u64) as i64))
+                }
+                _ => None,
+            };
             self.arm_locked(&mut st, next, interval);
             missed.min(i32::MAX as u64) as u32
         };
@@ -483,6 +498,64 @@ pub enum SetValue {
     Relative(u64),
     /// An absolute value on the timer's own clock (wall: monotonic ns).
     Absolute(u64),
+    /// An absolute CLOCK_REALTIME time (ns): it moves when the wall clock is set.
+    RealtimeAbsolute(i64),
+}
+
+/// The monotonic deadline of wall time `abs` (at least 1: 0 means disarmed).
+fn realtime_deadline(abs: i64) -> u64 {
+    monotonic_ns().saturating_add(abs.saturating_sub(realtime_ns()).max(0) as u64).max(1)
+}
+
+/// POSIX timers armed on an absolute realtime time.
+static REALTIME_ARMED: Mutex<Vec<Weak<PosixTimer>>> = Mutex::new(Vec::new());
+/// clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME) sleepers, woken when the wall clock is set;
+/// the count of settings so far tells them it happened.
+static CLOCK_SET: WaitQueue = WaitQueue::new();
+static CLOCK_SETTINGS: AtomicU64 = AtomicU64::new(0);
+
+/// The wall clock was just set: absolute realtime POSIX timers get their monotonic deadline
+/// again (firing now if it has passed), and absolute realtime sleepers recompute theirs.
+pub fn clock_was_set() {
+    let timers: Vec<Arc<PosixTimer>> = {
+        let mut armed = REALTIME_ARMED.lock();
+        armed.retain(|w| w.strong_count() > 0);
+        armed.iter().filter_map(Weak::upgrade).collect()
+    };
+    let now = monotonic_ns();
+    for t in timers {
+        let due = {
+            let mut st = t.state.lock();
+            let Some(abs) = st.realtime_abs.filter(|_| st.expires != 0) else { continue };
+            let interval = st.interval;
+            let deadline = realtime_deadline(abs);
+            t.arm_locked(&mut st, deadline, interval);
+            deadline <= now
+        };
+        if due {
+            t.fire(now);
+        }
+    }
+    CLOCK_SETTINGS.fetch_add(1, Ordering::SeqCst);
+    CLOCK_SET.wake_all();
+}
+
+/// Sleeps until the wall clock reads `abs` (ns), however it is set meanwhile (Linux's
+/// clock_nanosleep on CLOCK_REALTIME with TIMER_ABSTIME); a signal ends it early.
+pub fn sleep_until_realtime(abs: i64) -> core::result::Result<(), WaitError> {
+    loop {
+        let settings = CLOCK_SETTINGS.load(Ordering::SeqCst);
+        if realtime_ns() >= abs {
+            return Ok(());
+        }
+        let deadline = realtime_deadline(abs);
+        let set = || (CLOCK_SETTINGS.load(Ordering::SeqCst) != settings).then_some(());
+        match CLOCK_SET.wait_until(set, Some(deadline)) {
+            // The clock was set, or the deadline came: look at the wall clock again.
+            Ok(()) | Err(WaitError::TimedOut) => {}
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// timer_settime: arms (a zero value disarms) and returns the old (remaining, interval).
@@ -495,11 +568,25 @@ pub fn settime(proc: &Process, id: i32, value: SetValue, interval: u64) -> Resul
         SetValue::Relative(v) => now.saturating_add(v),
         // Already past: fires at once (on the next tick), as Linux.
         SetValue::Absolute(v) => v.max(1),
+        SetValue::RealtimeAbsolute(v) => realtime_deadline(v),
     };
+    let realtime_abs = match value {
+        SetValue::RealtimeAbsolute(v) if expires != 0 => Some(v),
+        _ => None,
+    };
+    if realtime_abs.is_some() {
+        let mut armed = REALTIME_ARMED.lock();
+        armed.retain(|w| w.strong_count() > 0);
+        if !armed.iter().any(|w| w.ptr_eq(&Arc::downgrade(&t))) {
+            crate::mm::fallible::ensure_room(64)?;
+            armed.push(Arc::downgrade(&t));
+        }
+    }
     {
         let mut st = t.state.lock();
         st.overrun = 0;
         st.overrun_last = 0;
+        st.realtime_abs = realtime_abs;
         t.arm_locked(&mut st, expires, if expires == 0 { 0 } else { interval });
     }
     // A wall-clock timer already due fires now rather than a tick later.

@@ -138,6 +138,7 @@ fn set_realtime(ns: i64) -> Result<()> {
     }
     crate::arch::time::set_realtime_ns(ns);
     crate::fs::timerfd::clock_was_set();
+    timers::clock_was_set();
     Ok(())
 }
 
@@ -206,6 +207,14 @@ pub fn clock_nanosleep(clock: i32, flags: i32, req: u64, rem: u64) -> Result<i64
         _ => return Err(Errno::EINVAL),
     }
     let ns = UserPtr::<Timespec>::new(req).read()?.to_ns()?;
+    if flags & TIMER_ABSTIME != 0 && clock == CLOCK_REALTIME {
+        // The wall time to wake at, kept across settings of the clock.
+        return match timers::sleep_until_realtime(ns) {
+            Ok(()) => Ok(0),
+            Err(WaitError::Interrupted) => Err(Errno::ERESTARTNOHAND),
+            Err(WaitError::TimedOut) => Ok(0),
+        };
+    }
     let deadline = if flags & TIMER_ABSTIME != 0 {
         let delta = ns - now(clock)?;
         monotonic_ns().saturating_add(delta.max(0) as u64)

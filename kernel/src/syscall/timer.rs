@@ -7,7 +7,6 @@ use bytemuck::{Pod, Zeroable};
 
 use super::time::{cpu_clock, CpuClock};
 use super::time_args::Timespec;
-use crate::arch::time::{monotonic_ns, realtime_ns};
 use crate::error::{Errno, Result};
 use crate::mm::user::UserPtr;
 use crate::process::signal::{NSIG, SIGALRM};
@@ -148,12 +147,10 @@ pub fn timer_settime(id: i32, flags: i32, new: u64, old: u64) -> Result<i64> {
         match timers::wall_clock_of(&proc, id)? {
             // A CPU clock: the value is on that clock.
             None => SetValue::Absolute(value as u64),
-            Some(clock) => SetValue::Absolute(match wall_of(clock) {
-                Wall::Monotonic => value as u64,
-                Wall::Realtime => {
-                    monotonic_ns().saturating_add(value.saturating_sub(realtime_ns()).max(0) as u64)
-                }
-            }),
+            Some(clock) => match wall_of(clock) {
+                Wall::Monotonic => SetValue::Absolute(value as u64),
+                Wall::Realtime => SetValue::RealtimeAbsolute(value),
+            },
         }
     };
     let previous = timers::settime(&proc, id, set, interval)?;
