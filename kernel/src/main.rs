@@ -39,6 +39,12 @@ use arch::trap::TrapHandlers;
 pub fn kernel_main(boot: BootInfo) -> ! {
     log::init();
     arch::init();
+    // Locks learn the CPU number, how to spin and where to report an order violation.
+    sync::install_hooks(sync::Hooks {
+        cpu_id: arch::percpu::cpu_id,
+        relax: arch::smp_relax,
+        report: |args| log::write_line("", args),
+    });
     mm::init(&boot);
     cmdline::init(boot.cmdline());
     syscall::trace::init();
@@ -76,12 +82,17 @@ pub fn kernel_main(boot: BootInfo) -> ! {
     net::inet::init();
     procfs::init();
     fs::mount_at_boot("/proc", "proc");
+    fs::mount_at_boot("/sys", "sysfs");
     fs::tty::console();
     task::diagnose::install();
     process::describe::install();
     if let Some(mode) = cmdline::value("posix-x.hang") {
         // Exercises the freeze diagnosis (the NMI dump, the watchdog) for the tests.
         task::diagnose::inject_hang(mode);
+    }
+    if cmdline::value("posix-x.lockorder") == Some("selftest") {
+        // Shows that the lock-order checker reports a violation (for the tests).
+        log!("posix-x: lock-order selftest: reported {}", sync::order_selftest());
     }
     if cmdline::value("posix-x.fault").is_some() {
         // Exercises the kernel-fault path (panic message, backtrace, exit status) for the tests.

@@ -32,3 +32,7 @@ pub fn init() {
     time::init();
     pic::init();
 }
+
+/// One turn of a spin loop waiting for another CPU: services this CPU's pending IPI requests
+/// (none before the APs run).
+pub fn smp_relax() {}

@@ -33,6 +33,20 @@ pub fn init() {
     }
 }
 
+/// CPUs the kernel supports (per-CPU tables are this long).
+pub const MAX_CPUS: usize = 16;
+const _: () = assert!(MAX_CPUS <= crate::sync::MAX_CPUS);
+
+/// This CPU's number (0 is the boot CPU).
+pub fn cpu_id() -> usize {
+    0
+}
+
+/// CPUs started (the boot CPU and every AP that came up).
+pub fn online_cpus() -> usize {
+    1
+}
+
 /// Where `syscall` and interrupts from user mode put their frame (`context` sets it to the
 /// top of the running context's stack).
 pub(super) fn set_kernel_stack(top: u64) {
