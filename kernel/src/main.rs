@@ -38,8 +38,17 @@ use arch::trap::TrapHandlers;
 /// Called by the boot code (`arch::boot`) with what the boot protocol told it.
 pub fn kernel_main(boot: BootInfo) -> ! {
     log::init();
-    arch::init();
+    arch::init(&boot);
     mm::init(&boot);
+    // The other CPUs: parked until the scheduler runs threads on them.
+    let cpus = arch::smp::start_aps(park_cpu);
+    log!(
+        "posix-x: {} CPUs online{}{}{}",
+        cpus.online,
+        if cpus.found_madt { "" } else { " (no ACPI MADT)" },
+        if cpus.failed > 0 { ", some did not start" } else { "" },
+        if cpus.left_off > 0 { ", some left off (MAX_CPUS)" } else { "" }
+    );
     cmdline::init(boot.cmdline());
     syscall::trace::init();
     random::init();
@@ -90,6 +99,11 @@ pub fn kernel_main(boot: BootInfo) -> ! {
 
     let launcher = task::Thread::new_kernel(process::launcher::main, 0);
     task::scheduler::start(launcher)
+}
+
+/// What an AP runs once it is up, for now: nothing (interrupts off, halted).
+fn park_cpu() -> ! {
+    arch::cpu::halt_forever()
 }
 
 #[panic_handler]

@@ -9,7 +9,7 @@ use core::cell::RefCell;
 use core::sync::atomic::{AtomicBool, Ordering};
 
 use super::thread::{State, Thread};
-use crate::arch::percpu::CpuLocal;
+use crate::arch::percpu::{CpuLocal, MAX_CPUS};
 use crate::arch::{context, cpu};
 use crate::sync::{self, Mutex};
 
@@ -28,7 +28,8 @@ static NEED_RESCHED: AtomicBool = AtomicBool::new(false);
 
 /// The running thread. Outside the run queue's lock so that finding it (on nearly every system
 /// call) costs no lock; only `switch_away` and `start` change it, with the run queue locked.
-static CURRENT: CpuLocal<RefCell<Option<Arc<Thread>>>> = CpuLocal::new(RefCell::new(None));
+static CURRENT: CpuLocal<RefCell<Option<Arc<Thread>>>> =
+    CpuLocal::new([const { RefCell::new(None) }; MAX_CPUS]);
 
 pub fn current() -> Arc<Thread> {
     with_current(Arc::clone)
