@@ -77,7 +77,8 @@ pub fn set_kick(kick: fn(usize)) {
 
 /// The running thread of this CPU. Outside the run queue's lock so that finding it (on nearly
 /// every system call) costs no lock; only `switch_away` and `start` change it.
-static CURRENT: CpuLocal<RefCell<Option<Arc<Thread>>>> = CpuLocal::new(RefCell::new(None));
+static CURRENT: CpuLocal<RefCell<Option<Arc<Thread>>>> =
+    CpuLocal::new([const { RefCell::new(None) }; MAX_CPUS]);
 
 pub fn current() -> Arc<Thread> {
     with_current(Arc::clone)
@@ -153,8 +154,12 @@ fn kick(c: usize) {
     }
 }
 
-/// The reschedule IPI's handler (this CPU): switch at the next preemption point.
-pub fn on_reschedule_ipi() {
+/// The reschedule IPI's handler (this CPU): switch at the next preemption point (the return to
+/// user mode it interrupted, or the idle loop's next turn).
+pub fn on_reschedule_ipi(from_user: bool) {
+    if from_user {
+        super::cputime::enter_kernel();
+    }
     CPUS[cpu_id()].need_resched.store(true, Ordering::Release);
 }
 
@@ -228,9 +233,18 @@ pub fn exit_current() -> ! {
     unreachable!("a dead thread was resumed");
 }
 
-/// Called from every CPU's timer interrupt.
+/// Ticks of CPU 0 since each AP's last remote time-slice kick (see `tick`).
+static REMOTE_TICKS: [AtomicUsize; MAX_CPUS] = [const { AtomicUsize::new(0) }; MAX_CPUS];
+
+/// Called from every CPU's timer interrupt. Until the APs have their own timer, CPU 0's tick
+/// also keeps the others fair: an AP with threads waiting behind its running one is asked to
+/// switch once per time slice, and an idle AP is kicked to steal when some queue has work.
 pub fn tick() {
-    let f = &CPUS[cpu_id()];
+    let c = cpu_id();
+    if c == 0 {
+        remote_tick();
+    }
+    let f = &CPUS[c];
     if f.idle.load(Ordering::Relaxed) {
         return;
     }
@@ -238,6 +252,30 @@ pub fn tick() {
         match run_queue::tick(cur.slice_left.load(Ordering::Relaxed)) {
             Some(left) => cur.slice_left.store(left, Ordering::Relaxed),
             None => f.need_resched.store(true, Ordering::Release),
+        }
+    }
+}
+
+fn remote_tick() {
+    let work_waiting = (0..MAX_CPUS).any(|c| CPUS[c].ready.load(Ordering::Relaxed) > 0);
+    for c in 1..MAX_CPUS {
+        let f = &CPUS[c];
+        if !f.online.load(Ordering::Acquire) {
+            continue;
+        }
+        if f.idle.load(Ordering::Relaxed) {
+            if work_waiting {
+                kick(c);
+            }
+            continue;
+        }
+        let n = REMOTE_TICKS[c].fetch_add(1, Ordering::Relaxed) + 1;
+        if n >= SLICE_TICKS as usize {
+            REMOTE_TICKS[c].store(0, Ordering::Relaxed);
+            if f.ready.load(Ordering::Relaxed) > 0 {
+                f.need_resched.store(true, Ordering::Release);
+                kick(c);
+            }
         }
     }
 }
@@ -425,10 +463,11 @@ pub fn start(boot: Arc<Thread>) -> ! {
     start_cpu(Some(boot))
 }
 
-/// APs run threads unless the kernel command line says `posix-x.smp=off` (then they stay
-/// parked and the machine behaves as one CPU).
+/// APs run threads only when the kernel command line says `posix-x.smp=on`; otherwise they
+/// stay parked and the machine behaves as one CPU. Off by default until the APs have TLB
+/// shootdown and their own timer (docs/smp.md, "Status").
 fn aps_enabled() -> bool {
-    crate::cmdline::value("posix-x.smp") != Some("off")
+    crate::cmdline::value("posix-x.smp") == Some("on")
 }
 
 /// The boot CPU runs the scheduler and has read the command line: APs may join (or park).

@@ -26,7 +26,7 @@ use core::mem::size_of;
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicBool, Ordering};
 
-use super::percpu::{self, CpuLocal};
+use super::percpu::{self, CpuLocal, MAX_CPUS};
 use super::trap::{FpuState, TrapFrame};
 
 global_asm!(
@@ -79,11 +79,13 @@ fn stack_layout() -> Layout {
 }
 
 /// The context running on this CPU (None before `start`), and the one it ran before.
-static RUNNING: CpuLocal<RefCell<Option<Arc<KernelContext>>>> = CpuLocal::new(RefCell::new(None));
-static PREVIOUS: CpuLocal<RefCell<Option<Arc<KernelContext>>>> = CpuLocal::new(RefCell::new(None));
+static RUNNING: CpuLocal<RefCell<Option<Arc<KernelContext>>>> =
+    CpuLocal::new([const { RefCell::new(None) }; MAX_CPUS]);
+static PREVIOUS: CpuLocal<RefCell<Option<Arc<KernelContext>>>> =
+    CpuLocal::new([const { RefCell::new(None) }; MAX_CPUS]);
 /// The base of the running context's stack (0: none), for backtraces, which may run in an NMI
 /// that interrupted `switch_to` and so cannot borrow `RUNNING`.
-static RUNNING_STACK: CpuLocal<Cell<u64>> = CpuLocal::new(Cell::new(0));
+static RUNNING_STACK: CpuLocal<Cell<u64>> = CpuLocal::new([const { Cell::new(0) }; MAX_CPUS]);
 
 /// A thread's kernel stack and saved context (see the module's comment).
 pub struct KernelContext {
@@ -207,13 +209,15 @@ fn claim(ctx: &KernelContext) {
 /// saved one. Panics if `next` is the running context, or before `start`.
 pub fn switch_to(next: Arc<KernelContext>) {
     {
-        let running = RUNNING.get().borrow();
+        let running = RUNNING.get();
+        let running = running.borrow();
         let prev = running.as_ref().expect("switch_to before start");
         assert!(!Arc::ptr_eq(prev, &next), "switch to the running context");
     }
     claim(&next);
     let prev = {
-        let mut running = RUNNING.get().borrow_mut();
+        let running = RUNNING.get();
+        let mut running = running.borrow_mut();
         let prev = running.take().expect("checked above");
         RUNNING_STACK.get().set(next.bottom());
         set_kernel_stack(next.top());
@@ -225,7 +229,8 @@ pub fn switch_to(next: Arc<KernelContext>) {
     let prev_on_cpu: *const AtomicBool = &prev.on_cpu;
     let user = prev.user;
     let next_rsp = {
-        let running = RUNNING.get().borrow();
+        let running = RUNNING.get();
+        let running = running.borrow();
         let next = running.as_ref().expect("set above");
         // SAFETY: this CPU claimed `next` (its flag was clear: no CPU runs it, its saved stack
         // pointer is valid), so nobody else writes it.
@@ -235,6 +240,8 @@ pub fn switch_to(next: Arc<KernelContext>) {
     // is not running (`next` may be it, but `RUNNING` holds it then), so it may go.
     let older = PREVIOUS.get().replace(Some(prev));
     drop(older);
+    // The thread may resume on another CPU: nothing may still refer to this CPU's values.
+    assert_eq!(percpu::cpu_local_borrows(), 0, "a CpuLocal borrow held across a context switch");
     if user {
         // SAFETY: fxsave64 writes a 512-byte, 16-byte aligned image: `prev`'s, which this CPU
         // runs and `PREVIOUS` keeps alive.
@@ -259,7 +266,8 @@ pub fn switch_to(next: Arc<KernelContext>) {
 /// Leaves the boot stack for `first`, never to come back; once only (panics after).
 pub fn start(first: Arc<KernelContext>) -> ! {
     let next_rsp = {
-        let mut running = RUNNING.get().borrow_mut();
+        let running = RUNNING.get();
+        let mut running = running.borrow_mut();
         assert!(running.is_none(), "a kernel context runs already");
         RUNNING_STACK.get().set(first.bottom());
         set_kernel_stack(first.top());
