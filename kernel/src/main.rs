@@ -38,8 +38,24 @@ use arch::trap::TrapHandlers;
 /// Called by the boot code (`arch::boot`) with what the boot protocol told it.
 pub fn kernel_main(boot: BootInfo) -> ! {
     log::init();
-    arch::init();
+    arch::init(&boot);
+    // Locks learn the CPU number, how to spin and where to report an order violation.
+    sync::install_hooks(sync::Hooks {
+        cpu_id: arch::percpu::cpu_id,
+        relax: arch::smp::poll_ipis,
+        report: |args| log::write_line("", args),
+    });
     mm::init(&boot);
+    // The other CPUs: each waits until the boot CPU schedules, then runs threads with
+    // `posix-x.smp=on` (parked otherwise).
+    let cpus = arch::smp::start_aps(task::scheduler::start_ap);
+    log!(
+        "posix-x: {} CPUs online{}{}{}",
+        cpus.online,
+        if cpus.found_madt { "" } else { " (no ACPI MADT)" },
+        if cpus.failed > 0 { ", some did not start" } else { "" },
+        if cpus.left_off > 0 { ", some left off (MAX_CPUS)" } else { "" }
+    );
     cmdline::init(boot.cmdline());
     syscall::trace::init();
     random::init();
@@ -76,6 +92,7 @@ pub fn kernel_main(boot: BootInfo) -> ! {
     net::inet::init();
     procfs::init();
     fs::mount_at_boot("/proc", "proc");
+    fs::mount_at_boot("/sys", "sysfs");
     fs::tty::console();
     task::diagnose::install();
     process::describe::install();
@@ -83,11 +100,18 @@ pub fn kernel_main(boot: BootInfo) -> ! {
         // Exercises the freeze diagnosis (the NMI dump, the watchdog) for the tests.
         task::diagnose::inject_hang(mode);
     }
+    if cmdline::value("posix-x.lockorder") == Some("selftest") {
+        // Shows that the lock-order checker reports a violation (for the tests).
+        log!("posix-x: lock-order selftest: reported {}", sync::order_selftest());
+    }
     if cmdline::value("posix-x.fault").is_some() {
         // Exercises the kernel-fault path (panic message, backtrace, exit status) for the tests.
         arch::cpu::deliberate_kernel_fault();
     }
 
+    // Remote reschedules: an IPI, whose handler asks the target to switch.
+    task::scheduler::set_kick(|cpu| arch::apic::send_ipi(cpu, arch::apic::Ipi::Reschedule));
+    arch::trap::set_reschedule_handler(task::scheduler::on_reschedule_ipi);
     let launcher = task::Thread::new_kernel(process::launcher::main, 0);
     task::scheduler::start(launcher)
 }

@@ -189,7 +189,8 @@ struct Job {
 }
 
 /// Guest tests built twice for POSIX-X, with musl (`NAME`) and with glibc (`NAME-glibc`).
-const GLIBC_TOO: &[&str] = &["threads", "pthreads", "thread_rules", "thread_state", "thread_time"];
+const GLIBC_TOO: &[&str] =
+    &["threads", "pthreads", "thread_rules", "thread_state", "thread_time", "smp"];
 
 /// Extra flags for the guide's examples (`user/examples/`). The guide's programs leave out
 /// headers (`printf`, `wait`, `strcpy`, ...): `guide.h` brings them in, so the sources stay as the

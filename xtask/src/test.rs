@@ -45,6 +45,8 @@ const FREEZE_TIMEOUT: Duration = Duration::from_secs(15);
 /// A kernel thread stuck in an uninterruptible wait (`posix-x.hang=wait`): the watchdog must
 /// report it while the system goes on.
 const WATCHDOG: &str = "watchdog";
+/// The lock-order checker's self test (`posix-x.lockorder=selftest`), in the watchdog's boot.
+const LOCK_ORDER: &str = "lock-order";
 const SUITE_LEAKS: &str = "suite-leaks";
 const RUN_OUTPUT_CHECK: &str = "run-prints-only-the-guest";
 /// What `cargo xtask run -- env -i /bin/hello-glibc a b` must print, exactly: the guest's output
@@ -306,7 +308,7 @@ pub fn command(args: Vec<OsString>) -> Result<u8> {
         jobs.insert(i, GuestJob::Real(program));
     }
     for (name, job) in [(FREEZE_DUMP, GuestJob::FreezeDump), (WATCHDOG, GuestJob::Watchdog)] {
-        if selected(name) {
+        if selected(name) || (name == WATCHDOG && selected(LOCK_ORDER)) {
             jobs.push(job);
         }
     }
@@ -695,6 +697,9 @@ impl Guest {
                     let initrd = image_path(name, at);
                     let mut boot = self.boot_params(initrd.clone(), timeout, at);
                     boot.append = format!("{} posix-x.hang={mode}", boot.append).trim().to_string();
+                    if matches!(at.job, GuestJob::Watchdog) {
+                        boot.append.push_str(" posix-x.lockorder=selftest");
+                    }
                     let result =
                         image::write(&self.tree, &batch, &[], &initrd).and_then(|()| boot.run());
                     GuestResult::Boot(result)
@@ -824,7 +829,10 @@ fn report_one(
         (GuestJob::Fuzz, GuestResult::Boot(result)) => report_fuzz_check(result, report),
         (GuestJob::IpcFuzz, GuestResult::Boot(result)) => report_ipc_fuzz(result, report),
         (GuestJob::FreezeDump, GuestResult::Boot(result)) => report_freeze_dump(result, report),
-        (GuestJob::Watchdog, GuestResult::Boot(result)) => report_watchdog(result, report),
+        (GuestJob::Watchdog, GuestResult::Boot(result)) => {
+            report_watchdog(result, report);
+            report_lock_order(result, report);
+        }
         (GuestJob::SuiteLeaks(tests), GuestResult::Boot(result)) => {
             report_suite_leaks(tests, result, report)
         }
@@ -1137,6 +1145,28 @@ fn report_freeze_dump(result: &Result<Outcome>, report: &mut Report) {
             secs(outcome.total_time)
         ),
     );
+}
+
+/// `posix-x.lockorder=selftest` takes two ranked locks against the order at boot: the checker
+/// must report the violation with both sites (docs/locking.md).
+fn report_lock_order(result: &Result<Outcome>, report: &mut Report) {
+    let name = format!("posix-x/{LOCK_ORDER}");
+    let outcome = match result {
+        Ok(o) => o,
+        Err(e) => return report.fail(&name, &e.to_string(), &[]),
+    };
+    let violation = outcome.log.iter().find(|l| {
+        l.starts_with("lock order violation: wait queue") && l.matches("sync.rs").count() == 2
+    });
+    let verdict = outcome.log.iter().any(|l| l.contains("lock-order selftest: reported true"));
+    match violation {
+        Some(line) if verdict => report.ok(&name, &line.chars().take(90).collect::<String>()),
+        _ => report.fail(
+            &name,
+            "expected a `lock order violation` line naming both sites and the selftest's verdict",
+            &tail(&outcome.log.join("\n"), TAIL_LINES),
+        ),
+    }
 }
 
 /// `posix-x.hang=wait` leaves a kernel thread in an uninterruptible wait nobody ends: the

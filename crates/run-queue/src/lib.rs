@@ -92,4 +92,57 @@ impl<T> RunQueue<T> {
     pub fn len(&self) -> usize {
         self.ready.len()
     }
+
+    /// Work stealing: takes the thread that would run last here among those `may_take` accepts
+    /// (its affinity allows the stealing CPU), so the ones about to run keep their turn.
+    pub fn steal(&mut self, may_take: impl FnMut(&T) -> bool) -> Option<T> {
+        let i = self.ready.iter().rposition(may_take)?;
+        self.ready.remove(i)
+    }
+}
+
+/// What a CPU is doing, as wake placement sees it (read without its lock: a hint).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct CpuLoad {
+    /// The CPU runs the scheduler (an AP that is still parked takes no thread).
+    pub online: bool,
+    /// It runs its idle thread.
+    pub idle: bool,
+    /// Threads ready in its queue.
+    pub ready: usize,
+}
+
+impl CpuLoad {
+    fn is_free(&self) -> bool {
+        self.online && self.idle && self.ready == 0
+    }
+}
+
+/// Where a woken (or new) thread goes: `allowed` is its affinity (bit n: CPU n), `last` the CPU
+/// it ran on last, `here` the waker's CPU, `load(n)` CPU n's state. An idle CPU is preferred:
+/// its last CPU (its cache may still be warm), then the waker's, then any other allowed one.
+/// With none idle: the less loaded of its last CPU and the waker's, then any allowed online
+/// CPU. `None` only if no allowed CPU is online (the caller falls back to `here`).
+pub fn place(
+    allowed: u64,
+    last: usize,
+    here: usize,
+    cpus: usize,
+    load: impl Fn(usize) -> CpuLoad,
+) -> Option<usize> {
+    let ok = |c: usize| c < cpus && c < 64 && allowed & (1 << c) != 0 && load(c).online;
+    for c in [last, here] {
+        if ok(c) && load(c).is_free() {
+            return Some(c);
+        }
+    }
+    if let Some(c) = (0..cpus).find(|&c| ok(c) && load(c).is_free()) {
+        return Some(c);
+    }
+    match (ok(last), ok(here)) {
+        (true, true) => Some(if load(here).ready < load(last).ready { here } else { last }),
+        (true, false) => Some(last),
+        (false, true) => Some(here),
+        (false, false) => (0..cpus).filter(|&c| ok(c)).min_by_key(|&c| load(c).ready),
+    }
 }

@@ -115,3 +115,61 @@ fn queues_are_independent() {
     assert_eq!(b.pick_next(None), Some(2));
     assert!(a.is_empty() && b.is_empty());
 }
+
+#[test]
+fn stealing_takes_the_last_allowed_thread() {
+    let mut rq = RunQueue::new();
+    for t in 1..=4 {
+        rq.enqueue(t);
+    }
+    assert_eq!(rq.steal(|_| true), Some(4));
+    assert_eq!(rq.steal(|&t| t % 2 == 1), Some(3));
+    assert_eq!(rq.steal(|&t| t > 10), None);
+    assert_eq!(rq.pick_next(None), Some(1));
+    assert_eq!(rq.pick_next(None), Some(2));
+    assert_eq!(rq.steal(|_| true), None);
+}
+
+fn loads(v: &[(bool, bool, usize)]) -> impl Fn(usize) -> CpuLoad + '_ {
+    move |c| {
+        let (online, idle, ready) = v[c];
+        CpuLoad { online, idle, ready }
+    }
+}
+
+#[test]
+fn a_woken_thread_goes_to_an_idle_cpu_first() {
+    // CPU 0 wakes a thread that last ran on CPU 1, which idles: there.
+    let l = [(true, false, 0), (true, true, 0)];
+    assert_eq!(place(!0, 1, 0, 2, loads(&l)), Some(1));
+    // Its last CPU is busy and the waker's too, CPU 2 idles.
+    let l = [(true, false, 0), (true, false, 1), (true, true, 0)];
+    assert_eq!(place(!0, 1, 0, 3, loads(&l)), Some(2));
+    // An idle CPU with threads queued is not free.
+    let l = [(true, false, 0), (true, true, 2)];
+    assert_eq!(place(!0, 1, 0, 2, loads(&l)), Some(0));
+}
+
+#[test]
+fn with_every_cpu_busy_the_less_loaded_of_last_and_waker_wins() {
+    let l = [(true, false, 3), (true, false, 1)];
+    assert_eq!(place(!0, 0, 1, 2, loads(&l)), Some(1));
+    assert_eq!(place(!0, 1, 0, 2, loads(&l)), Some(1));
+    let l = [(true, false, 1), (true, false, 1)];
+    assert_eq!(place(!0, 1, 0, 2, loads(&l)), Some(1));
+}
+
+#[test]
+fn placement_honours_affinity_and_parked_cpus() {
+    // Allowed only on CPU 0, though CPU 1 idles.
+    let l = [(true, false, 5), (true, true, 0)];
+    assert_eq!(place(0b01, 1, 1, 2, loads(&l)), Some(0));
+    // CPU 1 is parked (not online): never chosen.
+    let l = [(true, false, 5), (false, true, 0)];
+    assert_eq!(place(!0, 1, 1, 2, loads(&l)), Some(0));
+    // Allowed only on a parked CPU: no answer, the caller decides.
+    assert_eq!(place(0b10, 1, 0, 2, loads(&l)), None);
+    // Neither last nor here allowed: the least loaded allowed CPU.
+    let l = [(true, false, 0), (true, false, 4), (true, false, 2)];
+    assert_eq!(place(0b110, 0, 0, 3, loads(&l)), Some(2));
+}

@@ -75,9 +75,8 @@ fn resolve_user_fault(addr: u64, error: u64) -> Result<(), FaultError> {
     let proc = current_process().ok_or(FaultError::Segv)?;
     let access = Access { write: error & PF_WRITE != 0, exec: error & PF_INSTR != 0 };
     let vm = proc.vm.lock().clone().ok_or(FaultError::Segv)?;
-    if vm.is_locked() {
-        panic!("page fault at {:#x} while the address space is locked", addr);
-    }
+    // From user mode this CPU holds no lock; another CPU running a sibling thread may hold the
+    // address space's, and the fault waits for it.
     let r = vm.lock().handle_fault(addr, access);
     r
 }

@@ -1,4 +1,4 @@
-//! /proc/cpuinfo from cpuid, in Linux's layout (arch/x86/kernel/cpu/proc.c) for our one CPU.
+//! /proc/cpuinfo from cpuid, in Linux's layout (arch/x86/kernel/cpu/proc.c) one block per CPU.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -258,22 +258,32 @@ pub fn cpuinfo() -> Result<Vec<u8>> {
     // BogoMIPS as Linux computes it from the TSC: twice the MHz.
     let bogo = khz * 2 / 10;
 
+    // One block per CPU that runs: they are alike (cpuid ran here), one package, a core each;
+    // the APIC ids are QEMU's, the CPU numbers.
+    let cpus = crate::task::scheduler::online_mask();
+    let n = cpus.count_ones();
     let mut s = String::new();
-    let _ = write!(
-        s,
-        "processor\t: 0\nvendor_id\t: {}\ncpu family\t: {}\nmodel\t\t: {}\nmodel name\t: {}\nstepping\t: {}\n",
-        vendor, family, model, name, stepping
-    );
-    let _ = writeln!(s, "cpu MHz\t\t: {}.{:03}", khz / 1000, khz % 1000);
-    s.push_str("physical id\t: 0\nsiblings\t: 1\ncore id\t\t: 0\ncpu cores\t: 1\napicid\t\t: 0\ninitial apicid\t: 0\n");
-    s.push_str("fpu\t\t: yes\nfpu_exception\t: yes\n");
-    let _ = write!(s, "cpuid level\t: {}\nwp\t\t: yes\nflags\t\t:{}\nbugs\t\t:\n", max_leaf, flags);
-    let _ = writeln!(s, "bogomips\t: {}.{:02}", bogo / 100, bogo % 100);
-    let _ = write!(s, "clflush size\t: {}\ncache_alignment\t: {}\n", clflush, clflush.max(64));
-    let _ = write!(
-        s,
-        "address sizes\t: {} bits physical, {} bits virtual\npower management:\n\n",
-        phys_bits, virt_bits
-    );
+    for cpu in (0..64).filter(|c| cpus & (1 << c) != 0) {
+        let _ = write!(
+            s,
+            "processor\t: {}\nvendor_id\t: {}\ncpu family\t: {}\nmodel\t\t: {}\nmodel name\t: {}\nstepping\t: {}\n",
+            cpu, vendor, family, model, name, stepping
+        );
+        let _ = writeln!(s, "cpu MHz\t\t: {}.{:03}", khz / 1000, khz % 1000);
+        let _ = write!(
+            s,
+            "physical id\t: 0\nsiblings\t: {n}\ncore id\t\t: {cpu}\ncpu cores\t: {n}\napicid\t\t: {cpu}\ninitial apicid\t: {cpu}\n"
+        );
+        s.push_str("fpu\t\t: yes\nfpu_exception\t: yes\n");
+        let _ =
+            write!(s, "cpuid level\t: {}\nwp\t\t: yes\nflags\t\t:{}\nbugs\t\t:\n", max_leaf, flags);
+        let _ = writeln!(s, "bogomips\t: {}.{:02}", bogo / 100, bogo % 100);
+        let _ = write!(s, "clflush size\t: {}\ncache_alignment\t: {}\n", clflush, clflush.max(64));
+        let _ = write!(
+            s,
+            "address sizes\t: {} bits physical, {} bits virtual\npower management:\n\n",
+            phys_bits, virt_bits
+        );
+    }
     Ok(s.into_bytes())
 }

@@ -13,6 +13,7 @@ mod net;
 mod pid;
 mod process_files;
 mod root;
+mod sys;
 mod system_files;
 mod sysvipc;
 mod task;
@@ -25,23 +26,37 @@ use crate::fs::inode::{FileSystem, Inode, Metadata};
 use crate::process::{self, Process};
 
 pub const PROC_SUPER_MAGIC: u64 = 0x9fa0;
+pub const SYSFS_MAGIC: u64 = 0x6265_6572;
 
+/// /proc, or (`sys`) the small /sys this kernel has: the CPU lists under
+/// /sys/devices/system/cpu, which glibc's sysconf and nproc read. Both are tables of generated
+/// files, so they share the machinery.
 pub struct ProcFs {
     dev: u64,
+    sys: bool,
     this: Weak<ProcFs>,
 }
 
 impl ProcFs {
     pub fn new() -> Arc<ProcFs> {
+        Self::with_kind(false)
+    }
+
+    pub fn new_sys() -> Arc<ProcFs> {
+        Self::with_kind(true)
+    }
+
+    fn with_kind(sys: bool) -> Arc<ProcFs> {
         Arc::new_cyclic(|this| ProcFs {
             dev: crate::fs::mount::new_anonymous_dev(),
+            sys,
             this: this.clone(),
         })
     }
 
     /// Every inode holds its file system; `this` is alive whenever `&self` is.
     fn me(&self) -> Arc<ProcFs> {
-        self.this.upgrade().unwrap_or_else(ProcFs::new)
+        self.this.upgrade().unwrap_or_else(|| Self::with_kind(self.sys))
     }
 }
 
@@ -50,13 +65,25 @@ impl FileSystem for ProcFs {
         self.dev
     }
     fn magic(&self) -> u64 {
-        PROC_SUPER_MAGIC
+        if self.sys {
+            SYSFS_MAGIC
+        } else {
+            PROC_SUPER_MAGIC
+        }
     }
     fn name(&self) -> &'static str {
-        "proc"
+        if self.sys {
+            "sysfs"
+        } else {
+            "proc"
+        }
     }
     fn root(&self) -> Arc<dyn Inode> {
-        root::RootDir::new(self.me())
+        if self.sys {
+            tree::root_dir(self.me(), sys::ROOT)
+        } else {
+            root::RootDir::new(self.me())
+        }
     }
     fn has_storage(&self) -> bool {
         false
@@ -66,6 +93,7 @@ impl FileSystem for ProcFs {
 /// Makes `mount -t proc` (and the boot mount of /proc) possible.
 pub fn init() {
     crate::fs::mount::register_fs_type("proc", || ProcFs::new());
+    crate::fs::mount::register_fs_type("sysfs", || ProcFs::new_sys());
 }
 
 /// Inode numbers: small ones for the global tree, `pid << 32 | sub` below /proc/<pid>.

@@ -32,9 +32,10 @@ fn centis(ns: u64) -> String {
     format!("{}.{:02}", c / 100, c % 100)
 }
 
-/// CPU time used by all processes (there is one CPU; the rest is idle).
-fn busy_ns() -> u64 {
-    process::all().iter().filter_map(|p| p.main_thread()).map(|t| t.cpu_time_ns()).sum()
+/// Idle time summed over the CPUs that run (Linux's second field of /proc/uptime).
+fn idle_ns() -> u64 {
+    let cpus = crate::task::scheduler::online_mask();
+    (0..64).filter(|c| cpus & (1 << c) != 0).map(|c| crate::task::scheduler::cpu_times(c).1).sum()
 }
 
 pub fn meminfo() -> Result<Vec<u8>> {
@@ -117,7 +118,7 @@ pub fn meminfo() -> Result<Vec<u8>> {
 
 pub fn uptime() -> Result<Vec<u8>> {
     let up = monotonic_ns();
-    text(format!("{} {}\n", centis(up), centis(up.saturating_sub(busy_ns()))))
+    text(format!("{} {}\n", centis(up), centis(idle_ns())))
 }
 
 pub fn loadavg() -> Result<Vec<u8>> {
@@ -134,8 +135,18 @@ pub fn loadavg() -> Result<Vec<u8>> {
 pub fn stat() -> Result<Vec<u8>> {
     let procs = process::all();
     let ticks = |ns: u64| ns / NS_PER_TICK;
-    let user = ticks(busy_ns());
-    let idle = ticks(monotonic_ns()).saturating_sub(user);
+    // Per CPU: the time in its idle thread is idle, the rest of its time since it started is
+    // busy (shown as user time: the kernel does not split it by mode per CPU).
+    let cpus = crate::task::scheduler::online_mask();
+    let per_cpu: Vec<(usize, u64, u64)> = (0..64)
+        .filter(|c| cpus & (1 << c) != 0)
+        .map(|c| {
+            let (busy, idle) = crate::task::scheduler::cpu_times(c);
+            (c, ticks(busy), ticks(idle))
+        })
+        .collect();
+    let user: u64 = per_cpu.iter().map(|p| p.1).sum();
+    let idle: u64 = per_cpu.iter().map(|p| p.2).sum();
     let running = procs
         .iter()
         .filter_map(|p| p.main_thread())
@@ -146,7 +157,9 @@ pub fn stat() -> Result<Vec<u8>> {
     let forks = procs.iter().map(|p| p.pid).max().unwrap_or(0);
     let mut s = String::new();
     let _ = writeln!(s, "cpu  {} 0 0 {} 0 0 0 0 0 0", user, idle);
-    let _ = writeln!(s, "cpu0 {} 0 0 {} 0 0 0 0 0 0", user, idle);
+    for (c, user, idle) in per_cpu {
+        let _ = writeln!(s, "cpu{} {} 0 0 {} 0 0 0 0 0 0", c, user, idle);
+    }
     let _ = writeln!(s, "intr 0\nctxt 0\nbtime {}\nprocesses {}", boot_s, forks);
     let _ = writeln!(s, "procs_running {}\nprocs_blocked {}", running.max(1), blocked);
     s.push_str("softirq 0 0 0 0 0 0 0 0 0 0 0\n");

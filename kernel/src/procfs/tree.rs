@@ -85,6 +85,11 @@ pub fn subdir_count(entries: &[Entry]) -> u32 {
     entries.iter().filter(|e| matches!(e.node, Node::Dir(_))).count() as u32
 }
 
+/// The root directory of a file system that is one fixed table (/sys).
+pub fn root_dir(fs: Arc<ProcFs>, entries: &'static [Entry]) -> Arc<dyn Inode> {
+    Arc::new(StaticDir { fs, ino: ino::ROOT, parent: ino::ROOT, entries })
+}
+
 /// A directory whose contents are a fixed table (/proc/sys and below).
 pub struct StaticDir {
     fs: Arc<ProcFs>,

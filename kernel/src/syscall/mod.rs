@@ -268,6 +268,7 @@ fn call(nr: u64, a: &Args, frame: &mut TrapFrame) -> Result<i64> {
         SCHED_YIELD => process::sched_yield(),
         SCHED_GETAFFINITY => sched::sched_getaffinity(a.int(0), a.u(1), a.u(2)),
         SCHED_SETAFFINITY => sched::sched_setaffinity(a.int(0), a.u(1), a.u(2)),
+        GETCPU => sched::getcpu(a.u(0), a.u(1)),
 
         GETUID => creds::getuid(),
         GETEUID => creds::geteuid(),

@@ -11,7 +11,7 @@ use alloc::collections::BTreeMap;
 use alloc::sync::Weak;
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use crate::sync::Mutex;
+use crate::sync::{rank, Mutex};
 
 pub trait Expiry: Send + Sync {
     /// The deadline this object was armed for has passed (`now` is the monotonic time).
@@ -21,7 +21,8 @@ pub trait Expiry: Send + Sync {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct CalloutKey(u64, u64);
 
-static CALLOUTS: Mutex<BTreeMap<CalloutKey, Weak<dyn Expiry>>> = Mutex::new(BTreeMap::new());
+static CALLOUTS: Mutex<BTreeMap<CalloutKey, Weak<dyn Expiry>>> =
+    Mutex::ranked(rank::CALLOUTS, BTreeMap::new());
 static SEQ: AtomicU64 = AtomicU64::new(0);
 
 /// Calls `target.expire` once the monotonic clock reaches `deadline`.

@@ -36,13 +36,19 @@ const TICK_GAP_NS: u64 = 3_000_000_000;
 const WATCHDOG_EVERY_TICKS: u64 = 1000;
 
 /// Every thread, for the dump (dead ones are dropped as new ones register).
+use crate::arch::percpu::{cpu_id, MAX_CPUS};
+
 static THREADS: Mutex<Vec<Weak<Thread>>> = Mutex::new(Vec::new());
 
 /// Writes "pid N comm NAME" for a thread's owner (installed by the process layer).
 pub type DescribeOwner = fn(&(dyn Any + Send + Sync), &mut dyn Write) -> fmt::Result;
 static DESCRIBE_OWNER: Once<DescribeOwner> = Once::new();
 
-static LAST_TICK_NS: AtomicU64 = AtomicU64::new(0);
+/// Per CPU: when its last timer tick came.
+#[allow(clippy::declare_interior_mutable_const)]
+const NEVER: AtomicU64 = AtomicU64::new(0);
+static LAST_TICK_NS: [AtomicU64; MAX_CPUS] = [NEVER; MAX_CPUS];
+/// The boot CPU's ticks (the only CPU that runs the periodic watchdog).
 static TICKS: AtomicU64 = AtomicU64::new(0);
 
 pub(super) fn register(t: &Arc<Thread>) {
@@ -72,7 +78,7 @@ impl Write for Log {
 
 fn on_nmi(frame: &TrapFrame) {
     let now = monotonic_ns();
-    let last_tick = LAST_TICK_NS.load(Ordering::Relaxed);
+    let last_tick = LAST_TICK_NS[cpu_id()].load(Ordering::Relaxed);
     let mut w = Log;
     // A fresh line: the NMI may have cut one in the middle.
     let _ = w.write_str("\n@@ dump\n");
@@ -169,7 +175,8 @@ fn describe(w: &mut dyn Write, t: &Thread, now: u64, is_current: bool) -> fmt::R
 /// Called on every timer tick (user mode or idle: no lock is held).
 pub(super) fn on_tick() {
     let now = monotonic_ns();
-    let last = LAST_TICK_NS.swap(now, Ordering::Relaxed);
+    let cpu = cpu_id();
+    let last = LAST_TICK_NS[cpu].swap(now, Ordering::Relaxed);
     if last != 0 && now.saturating_sub(last) > TICK_GAP_NS {
         let tid = super::scheduler::try_current().map(|t| t.tid()).unwrap_or(0);
         crate::log!(
@@ -178,7 +185,8 @@ pub(super) fn on_tick() {
             tid
         );
     }
-    if !TICKS.fetch_add(1, Ordering::Relaxed).is_multiple_of(WATCHDOG_EVERY_TICKS) {
+    // Every CPU ticks: one of them is enough to look at the threads.
+    if cpu != 0 || !TICKS.fetch_add(1, Ordering::Relaxed).is_multiple_of(WATCHDOG_EVERY_TICKS) {
         return;
     }
     let stuck: Vec<Arc<Thread>> = {

@@ -16,11 +16,21 @@ use crate::sync::Mutex;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
 pub enum State {
+    /// In a run queue, waiting for a CPU.
     Runnable = 0,
+    /// On a CPU.
     Running = 1,
+    /// Asleep: about to leave its CPU (see `BLOCKED`) or off every CPU and run queue.
     Sleeping = 2,
     Dead = 3,
 }
+
+/// The raw state of a thread that has left its CPU to sleep (the scheduler's switch moved it
+/// from `Sleeping`); shown as `Sleeping`. A waker that finds `Sleeping` sets `Running` (the
+/// thread has not left its CPU and will not), one that finds `BLOCKED` sets `Runnable` and puts
+/// the thread in a run queue: each transition is one compare-and-swap, so exactly one waker
+/// acts and a wake between "I will sleep" and the switch is never lost.
+pub(super) const BLOCKED: u8 = 4;
 
 pub struct Thread {
     /// The thread id; a thread that execs from a non-leader thread takes over its group's id
@@ -29,6 +39,10 @@ pub struct Thread {
     /// Its kernel stack and what a context switch saves (arch's).
     pub(super) context: Arc<KernelContext>,
     state: AtomicU8,
+    /// The CPU it runs on, or ran on last (whose run queue it is in while runnable).
+    pub(super) cpu: AtomicU32,
+    /// The CPUs it may run on (sched_setaffinity; bit n is CPU n).
+    affinity: AtomicU64,
     /// Page-table root to load when this thread runs (the kernel's for kernel threads).
     pub(super) page_table_root: Mutex<PageTableRoot>,
     /// The user's FS and GS bases (arch_prctl), loaded into the CPU whenever this thread runs.
@@ -99,6 +113,8 @@ impl Thread {
             tid: AtomicU32::new(tid),
             context,
             state: AtomicU8::new(State::Runnable as u8),
+            cpu: AtomicU32::new(0),
+            affinity: AtomicU64::new(!0),
             page_table_root: Mutex::new(page_table_root),
             fs_base: AtomicU64::new(0),
             gs_base: AtomicU64::new(0),
@@ -115,7 +131,7 @@ impl Thread {
             cputime: super::cputime::CpuTime::new(),
             abi: super::abi::UserAbi::default(),
             owner: Once::new(),
-            wait: Mutex::new(WaitInfo::default()),
+            wait: Mutex::ranked(crate::sync::rank::THREAD_WAIT, WaitInfo::default()),
         }
     }
 
@@ -140,6 +156,10 @@ impl Thread {
     ) -> Option<Arc<Thread>> {
         let context = KernelContext::new_user_return(frame)?;
         let t = Arc::new(Thread::with_context(tid, page_table_root, context));
+        // fork and clone inherit the creator's affinity, as in Linux.
+        if let Some(creator) = super::scheduler::try_current() {
+            t.store_affinity(creator.affinity());
+        }
         super::diagnose::register(&t);
         Some(t)
     }
@@ -163,13 +183,39 @@ impl Thread {
         match self.state.load(Ordering::Acquire) {
             0 => State::Runnable,
             1 => State::Running,
-            2 => State::Sleeping,
+            2 | BLOCKED => State::Sleeping,
             _ => State::Dead,
         }
     }
 
+    /// The state with `BLOCKED` told apart from `Sleeping` (the scheduler's view).
+    pub(super) fn raw_state(&self) -> u8 {
+        self.state.load(Ordering::Acquire)
+    }
+
     pub(super) fn set_state(&self, s: State) {
         self.state.store(s as u8, Ordering::Release);
+    }
+
+    /// Moves the state from `from` to `to` if nothing changed it meanwhile.
+    pub(super) fn transition(&self, from: u8, to: u8) -> bool {
+        self.state.compare_exchange(from, to, Ordering::AcqRel, Ordering::Acquire).is_ok()
+    }
+
+    /// The CPU it runs on, or ran on last.
+    pub fn cpu(&self) -> usize {
+        self.cpu.load(Ordering::Relaxed) as usize
+    }
+
+    /// The CPUs it may run on (bit n: CPU n).
+    pub fn affinity(&self) -> u64 {
+        self.affinity.load(Ordering::Relaxed)
+    }
+
+    /// Restricts it to `mask` (which the caller checked holds an online CPU); the scheduler
+    /// moves it if it runs or waits elsewhere (`scheduler::set_affinity`).
+    pub(super) fn store_affinity(&self, mask: u64) {
+        self.affinity.store(mask, Ordering::Relaxed);
     }
 
     /// Sets the user FS base of this thread, which must be the running one (it loads the CPU).

@@ -7,7 +7,7 @@ use core::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 
 use super::scheduler;
 use super::thread::Thread;
-use crate::sync::Mutex;
+use crate::sync::{rank, Mutex};
 
 struct Entry {
     deadline: u64,
@@ -32,7 +32,7 @@ impl Ord for Entry {
     }
 }
 
-static TIMERS: Mutex<BinaryHeap<Reverse<Entry>>> = Mutex::new(BinaryHeap::new());
+static TIMERS: Mutex<BinaryHeap<Reverse<Entry>>> = Mutex::ranked(rank::TIMERS, BinaryHeap::new());
 static SEQ: AtomicU64 = AtomicU64::new(0);
 
 pub(super) fn add(deadline: u64, t: &Arc<Thread>) {

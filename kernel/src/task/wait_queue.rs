@@ -1,5 +1,9 @@
 //! `WaitQueue`: threads sleep here until a condition holds. No spinning: a waiter is descheduled
-//! and the code that changes the condition calls `wake_all`/`wake_one`.
+//! and the code that changes the condition calls `wake_all`/`wake_one`. The protocol that makes
+//! this safe on many CPUs (docs/smp.md, "Wake-up protocol"): the waiter marks itself sleeping and
+//! joins the queue under the queue's lock, then checks its condition, then blocks; a waker
+//! changes the condition, then takes waiters from the queue under the same lock and wakes each
+//! with one compare-and-swap of its state, which `scheduler::block` respects.
 
 use alloc::collections::VecDeque;
 use alloc::sync::Arc;
@@ -9,7 +13,7 @@ use core::sync::atomic::Ordering;
 use super::scheduler;
 use super::thread::{State, Thread, WaitInfo};
 use super::timer;
-use crate::sync::Mutex;
+use crate::sync::{rank, Mutex};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WaitError {
@@ -49,39 +53,50 @@ impl Default for WaitQueue {
 
 impl WaitQueue {
     pub const fn new() -> Self {
-        WaitQueue { waiters: Mutex::new(VecDeque::new()) }
+        WaitQueue { waiters: Mutex::ranked(rank::WAIT_QUEUE, VecDeque::new()) }
     }
 
     /// Sleeps until `cond` returns `Some`, a signal arrives, or (if given) the monotonic clock
     /// passes `deadline_ns`. The caller's location is what the diagnosis dump shows as the
     /// object the thread waits on.
+    ///
+    /// No wake-up is lost: the thread marks itself asleep and joins the queue *before* it checks
+    /// `cond` again, so a waker that changes the condition after that check finds it here and
+    /// makes it runnable (or, if it has not left its CPU yet, keeps it from leaving).
     #[track_caller]
     pub fn wait_until<T>(
         &self,
         mut cond: impl FnMut() -> Option<T>,
         deadline_ns: Option<u64>,
     ) -> Result<T, WaitError> {
+        // The common case costs no queue operation.
+        if let Some(v) = cond() {
+            return Ok(v);
+        }
         let me = scheduler::current();
         let site = Location::caller();
         let mut first = true;
         loop {
-            if let Some(v) = cond() {
-                return Ok(v);
-            }
-            if me.has_unblocked_signal() {
-                return Err(WaitError::Interrupted);
+            self.prepare(&me);
+            let outcome = if let Some(v) = cond() {
+                Some(Ok(v))
+            } else if me.has_unblocked_signal() {
+                Some(Err(WaitError::Interrupted))
+            } else {
+                deadline_ns
+                    .filter(|&d| crate::arch::time::monotonic_ns() >= d)
+                    .map(|_| Err(WaitError::TimedOut))
+            };
+            if let Some(outcome) = outcome {
+                self.finish(&me);
+                return outcome;
             }
             if let Some(d) = deadline_ns {
-                if crate::arch::time::monotonic_ns() >= d {
-                    return Err(WaitError::TimedOut);
-                }
                 timer::add(d, &me);
             }
             self.note_wait(&me, site, deadline_ns, Kind::Interruptible, &mut first);
-            me.set_state(State::Sleeping);
-            self.waiters.lock().push_back(me.clone());
             scheduler::block();
-            self.remove(&me);
+            self.finish(&me);
             // Whatever woke us (waker, deadline, signal), the loop re-checks all three.
             me.timed_out.store(false, Ordering::Relaxed);
         }
@@ -108,18 +123,36 @@ impl WaitQueue {
         kind: Kind,
         mut cond: impl FnMut() -> Option<T>,
     ) -> T {
+        if let Some(v) = cond() {
+            return v;
+        }
         let me = scheduler::current();
         let mut first = true;
         loop {
+            self.prepare(&me);
             if let Some(v) = cond() {
+                self.finish(&me);
                 return v;
             }
             self.note_wait(&me, site, None, kind, &mut first);
-            me.set_state(State::Sleeping);
-            self.waiters.lock().push_back(me.clone());
             scheduler::block();
-            self.remove(&me);
+            self.finish(&me);
         }
+    }
+
+    /// The first half of a sleep: `me` is asleep (for wakers) and on the queue; it has not left
+    /// its CPU. What it waits for is checked after this.
+    fn prepare(&self, me: &Arc<Thread>) {
+        let mut waiters = self.waiters.lock();
+        me.set_state(State::Sleeping);
+        // `finish` took it off after the last sleep.
+        waiters.push_back(me.clone());
+    }
+
+    /// The wait is over (or was never needed): `me` runs and leaves the queue.
+    fn finish(&self, me: &Arc<Thread>) {
+        scheduler::stay_awake(me);
+        self.remove(me);
     }
 
     /// Records what `me` is about to sleep on; `since` is the start of the first sleep of this
@@ -157,10 +190,16 @@ impl WaitQueue {
         }
     }
 
+    /// Wakes the first waiter that still sleeps: one that something else woke meanwhile (a
+    /// deadline, a signal) re-checks its condition anyway and does not count.
     pub fn wake_one(&self) {
-        let t = self.waiters.lock().pop_front();
-        if let Some(t) = t {
-            scheduler::wake(&t);
+        loop {
+            let t = self.waiters.lock().pop_front();
+            match t {
+                Some(t) if scheduler::wake(&t) => return,
+                Some(_) => continue,
+                None => return,
+            }
         }
     }
 

@@ -112,6 +112,7 @@ boot_gdtr:
 
     .section .bss.boot, "aw", @nobits
     .p2align 12
+    .global boot_pml4
 boot_pml4:      .skip 4096
 boot_pdpt_low:  .skip 4096
 boot_pdpt_high: .skip 4096
@@ -134,6 +135,8 @@ pub struct BootInfo {
     initrd: (u64, u64),
     cmdline: [u8; 1024],
     cmdline_len: usize,
+    /// The ACPI RSDP's physical address (0 if the loader gave none).
+    rsdp: u64,
 }
 
 const HVM_START_MAGIC: u32 = 0x336e_c578;
@@ -141,7 +144,7 @@ const HVM_START_MAGIC: u32 = 0x336e_c578;
 /// # Safety
 /// `paddr..paddr + size_of::<T>()` is boot-protocol memory below 1 GiB, and any bit pattern is a
 /// valid `T` (integers only).
-unsafe fn read_phys<T: Copy>(paddr: u64) -> T {
+pub(super) unsafe fn read_phys<T: Copy>(paddr: u64) -> T {
     // SAFETY: the boot page tables map physical 0..1 GiB at PHYS_OFFSET; reads are unaligned-safe.
     unsafe { ((super::PHYS_OFFSET + paddr) as *const T).read_unaligned() }
 }
@@ -169,6 +172,7 @@ impl BootInfo {
                 initrd: (0, 0),
                 cmdline: [0; 1024],
                 cmdline_len: 0,
+                rsdp: 0,
             };
             if read_phys::<u32>(start_info) != HVM_START_MAGIC {
                 return info;
@@ -176,6 +180,7 @@ impl BootInfo {
             let nr_modules = read_phys::<u32>(start_info + 12);
             let modlist = read_phys::<u64>(start_info + 16);
             let cmdline = read_phys::<u64>(start_info + 24);
+            info.rsdp = read_phys::<u64>(start_info + 32);
             let memmap = read_phys::<u64>(start_info + 40);
             let memmap_entries = read_phys::<u32>(start_info + 48);
 
@@ -216,12 +221,18 @@ impl BootInfo {
         &self.ram[..self.ram_count]
     }
 
+    /// The ACPI RSDP's physical address, 0 if the loader passed none.
+    pub fn rsdp(&self) -> u64 {
+        self.rsdp
+    }
+
     pub fn cmdline(&self) -> &str {
         core::str::from_utf8(&self.cmdline[..self.cmdline_len]).unwrap_or("")
     }
 }
 
 extern "C" {
+    static boot_pml4: u8;
     static boot_stack: u8;
     static boot_stack_top: u8;
 }
@@ -229,4 +240,11 @@ extern "C" {
 /// The bounds of the boot stack (static: always there to be read, even once abandoned).
 pub(super) fn boot_stack_bounds() -> (u64, u64) {
     ((&raw const boot_stack) as u64, (&raw const boot_stack_top) as u64)
+}
+
+/// The physical address of the boot page tables' root. They stay intact after boot (nothing
+/// frees or edits them), mapping physical 0..1 GiB at 0, at PHYS_OFFSET and the image at
+/// -2 GiB: the AP trampoline uses them to reach the kernel image in long mode.
+pub(super) fn boot_page_table() -> u64 {
+    (&raw const boot_pml4) as u64 - super::KERNEL_BASE
 }

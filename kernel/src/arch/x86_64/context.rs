@@ -6,14 +6,17 @@
 //! Why this is sound for any safe caller (Asterinas's OSTD does the same with its tasks):
 //! - a context lives in an `Arc` and owns its stack, a heap allocation that Rust code reaches
 //!   only through raw pointers, here, never through references, so the CPU may use it;
-//! - this CPU owns a reference to the context it runs (`RUNNING`), so its stack cannot be freed
-//!   under it, and to the one it ran before (`PREVIOUS`), which is still being switched away
-//!   from; `switch_to` saves whichever context runs and refuses to resume it again;
-//! - a context that does not run always holds a valid saved stack pointer: the one `new_*`
-//!   prepared, or the one its last switch away saved. One that is never resumed (an exited
-//!   thread) is simply freed once the last reference goes.
-//!
-//! With more CPUs, "does not run" will need a flag in the context rather than this CPU's slot.
+//! - each CPU owns a reference to the context it runs (`RUNNING`), so its stack cannot be freed
+//!   under it, and to the one it ran before (`PREVIOUS`), which may still be being switched away
+//!   from; `switch_to` saves whichever context runs;
+//! - a context has an on-CPU flag (`on_cpu`): set by the CPU that resumes it (a compare-and-swap,
+//!   so two CPUs never both resume it), cleared by `switch_context` only after the context's
+//!   stack pointer is saved and the CPU has left its stack. A CPU that is handed a context whose
+//!   flag is still set (the scheduler of another CPU put the thread in a run queue while its own
+//!   CPU was still switching away from it) waits for the flag: a few instructions;
+//! - a context that does not run (flag clear) always holds a valid saved stack pointer: the one
+//!   `new_*` prepared, or the one its last switch away saved. One that is never resumed (an
+//!   exited thread) is simply freed once the last reference goes.
 
 use alloc::alloc::{alloc_zeroed, dealloc, Layout};
 use alloc::sync::Arc;
@@ -21,8 +24,9 @@ use core::arch::global_asm;
 use core::cell::{Cell, RefCell, UnsafeCell};
 use core::mem::size_of;
 use core::ptr::NonNull;
+use core::sync::atomic::{AtomicBool, Ordering};
 
-use super::percpu::{self, CpuLocal};
+use super::percpu::{self, CpuLocal, MAX_CPUS};
 use super::trap::{FpuState, TrapFrame};
 
 global_asm!(
@@ -38,6 +42,7 @@ switch_context:
     pushq %r15
     movq %rsp, (%rdi)
     movq %rsi, %rsp
+    movb $0, (%rdx)
     popq %r15
     popq %r14
     popq %r13
@@ -55,7 +60,10 @@ kthread_trampoline:
 );
 
 extern "C" {
-    fn switch_context(prev_rsp: *mut u64, next_rsp: u64);
+    /// Saves the callee-saved registers and the stack pointer at `prev_rsp`, switches to
+    /// `next_rsp`, and only then clears `*prev_on_cpu` (a plain store: a release on x86), so
+    /// another CPU that sees it clear finds the saved stack pointer and a stack nobody uses.
+    fn switch_context(prev_rsp: *mut u64, next_rsp: u64, prev_on_cpu: *const AtomicBool);
     fn kthread_trampoline();
 }
 
@@ -71,11 +79,13 @@ fn stack_layout() -> Layout {
 }
 
 /// The context running on this CPU (None before `start`), and the one it ran before.
-static RUNNING: CpuLocal<RefCell<Option<Arc<KernelContext>>>> = CpuLocal::new(RefCell::new(None));
-static PREVIOUS: CpuLocal<RefCell<Option<Arc<KernelContext>>>> = CpuLocal::new(RefCell::new(None));
+static RUNNING: CpuLocal<RefCell<Option<Arc<KernelContext>>>> =
+    CpuLocal::new([const { RefCell::new(None) }; MAX_CPUS]);
+static PREVIOUS: CpuLocal<RefCell<Option<Arc<KernelContext>>>> =
+    CpuLocal::new([const { RefCell::new(None) }; MAX_CPUS]);
 /// The base of the running context's stack (0: none), for backtraces, which may run in an NMI
 /// that interrupted `switch_to` and so cannot borrow `RUNNING`.
-static RUNNING_STACK: CpuLocal<Cell<u64>> = CpuLocal::new(Cell::new(0));
+static RUNNING_STACK: CpuLocal<Cell<u64>> = CpuLocal::new([const { Cell::new(0) }; MAX_CPUS]);
 
 /// A thread's kernel stack and saved context (see the module's comment).
 pub struct KernelContext {
@@ -87,6 +97,8 @@ pub struct KernelContext {
     /// user code would overwrite the rest.
     fpu: UnsafeCell<FpuState>,
     user: bool,
+    /// A CPU runs it (or is still switching away from it): see the module's comment.
+    on_cpu: AtomicBool,
 }
 
 // SAFETY: the stack is owned by this value and used only by the CPU running the context; `rsp`
@@ -106,6 +118,7 @@ impl KernelContext {
             rsp: UnsafeCell::new(0),
             fpu: UnsafeCell::new(FpuState::initial()),
             user,
+            on_cpu: AtomicBool::new(false),
         })
     }
 
@@ -185,13 +198,27 @@ impl Drop for KernelContext {
     }
 }
 
+/// Waits until no CPU runs `ctx` (its last CPU may still be saving it), then claims it.
+fn claim(ctx: &KernelContext) {
+    while ctx.on_cpu.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).is_err() {
+        crate::sync::relax();
+    }
+}
+
 /// Saves the running context and resumes `next`; returns when something switches back to the
 /// saved one. Panics if `next` is the running context, or before `start`.
 pub fn switch_to(next: Arc<KernelContext>) {
+    {
+        let running = RUNNING.get();
+        let running = running.borrow();
+        let prev = running.as_ref().expect("switch_to before start");
+        assert!(!Arc::ptr_eq(prev, &next), "switch to the running context");
+    }
+    claim(&next);
     let prev = {
-        let mut running = RUNNING.get().borrow_mut();
-        let prev = running.take().expect("switch_to before start");
-        assert!(!Arc::ptr_eq(&prev, &next), "switch to the running context");
+        let running = RUNNING.get();
+        let mut running = running.borrow_mut();
+        let prev = running.take().expect("checked above");
         RUNNING_STACK.get().set(next.bottom());
         set_kernel_stack(next.top());
         *running = Some(next);
@@ -199,27 +226,32 @@ pub fn switch_to(next: Arc<KernelContext>) {
     };
     let prev_rsp = prev.rsp.get();
     let prev_fpu = prev.fpu.get();
+    let prev_on_cpu: *const AtomicBool = &prev.on_cpu;
     let user = prev.user;
     let next_rsp = {
-        let running = RUNNING.get().borrow();
+        let running = RUNNING.get();
+        let running = running.borrow();
         let next = running.as_ref().expect("set above");
-        // SAFETY: `next` does not run (it was not `RUNNING`), so its saved stack pointer is
-        // valid and nobody writes it.
+        // SAFETY: this CPU claimed `next` (its flag was clear: no CPU runs it, its saved stack
+        // pointer is valid), so nobody else writes it.
         unsafe { next.rsp.get().read() }
     };
     // Keep `prev` alive until the next switch: we are still on its stack. The one kept before
     // is not running (`next` may be it, but `RUNNING` holds it then), so it may go.
     let older = PREVIOUS.get().replace(Some(prev));
     drop(older);
+    // The thread may resume on another CPU: nothing may still refer to this CPU's values.
+    assert_eq!(percpu::cpu_local_borrows(), 0, "a CpuLocal borrow held across a context switch");
     if user {
         // SAFETY: fxsave64 writes a 512-byte, 16-byte aligned image: `prev`'s, which this CPU
         // runs and `PREVIOUS` keeps alive.
         unsafe { core::arch::asm!("fxsave64 [{}]", in(reg) prev_fpu, options(nostack)) };
     }
     // SAFETY: `next_rsp` is the valid saved stack pointer of `next`, which `RUNNING` now keeps
-    // alive and names, so nothing else resumes it; `prev_rsp` points into `prev`, kept alive by
-    // `PREVIOUS` while its stack pointer is stored.
-    unsafe { switch_context(prev_rsp, next_rsp) };
+    // alive and this CPU claimed, so nothing else resumes it; `prev_rsp` and `prev_on_cpu`
+    // point into `prev`, kept alive by `PREVIOUS` while they are written; `prev`'s flag is
+    // cleared only once this CPU has left its stack.
+    unsafe { switch_context(prev_rsp, next_rsp, prev_on_cpu) };
     // Back on `prev`'s stack: something switched to it, so `RUNNING` keeps it alive again.
     if user {
         // SAFETY: fxrstor64 reads the image saved above. It replaces the x87, MXCSR and SSE
@@ -234,18 +266,22 @@ pub fn switch_to(next: Arc<KernelContext>) {
 /// Leaves the boot stack for `first`, never to come back; once only (panics after).
 pub fn start(first: Arc<KernelContext>) -> ! {
     let next_rsp = {
-        let mut running = RUNNING.get().borrow_mut();
+        let running = RUNNING.get();
+        let mut running = running.borrow_mut();
         assert!(running.is_none(), "a kernel context runs already");
         RUNNING_STACK.get().set(first.bottom());
         set_kernel_stack(first.top());
-        // SAFETY: `first` does not run yet, so its prepared stack pointer is valid.
+        claim(&first);
+        // SAFETY: this CPU claimed `first`, so its saved stack pointer is valid and its own.
         let rsp = unsafe { first.rsp.get().read() };
         *running = Some(first);
         rsp
     };
     let mut discard = 0u64;
-    // SAFETY: as in `switch_to`; the boot stack's context goes to `discard`, never resumed.
-    unsafe { switch_context(&mut discard, next_rsp) };
+    let boot_on_cpu = AtomicBool::new(true);
+    // SAFETY: as in `switch_to`; the boot stack's context goes to `discard` (and its flag to
+    // `boot_on_cpu`, cleared while still on the boot stack, which is never freed or resumed).
+    unsafe { switch_context(&mut discard, next_rsp, &boot_on_cpu) };
     unreachable!("returned to the boot stack");
 }
 

@@ -5,6 +5,8 @@ use core::arch::asm;
 use core::cell::UnsafeCell;
 use core::mem::size_of;
 
+use super::percpu::{cpu_id, MAX_CPUS};
+
 pub const KERNEL_CS: u16 = 0x08;
 pub const KERNEL_DS: u16 = 0x10;
 pub const USER_DS: u16 = 0x20 | 3;
@@ -33,21 +35,26 @@ struct CpuTables {
 }
 
 struct Tables(UnsafeCell<CpuTables>);
-// SAFETY: one CPU; the tables are written at boot and the TSS's rsp0 on context switch, both with
-// interrupts off.
+// SAFETY: each CPU writes only its own tables: at its setup (`init`), and its TSS's rsp0 on
+// context switch, both with interrupts off.
 unsafe impl Sync for Tables {}
 
-static TABLES: Tables = Tables(UnsafeCell::new(CpuTables {
-    gdt: [
-        0,
-        0x00af9a000000ffff, // kernel code
-        0x00cf92000000ffff, // kernel data
-        0x00cffa000000ffff, // user code 32 (placeholder for STAR)
-        0x00cff2000000ffff, // user data
-        0x00affa000000ffff, // user code 64
-        0,
-        0, // TSS descriptor (two slots), filled in by `init`
-    ],
+/// The descriptors every CPU's GDT starts with; `init` adds the CPU's own TSS descriptor.
+const GDT_TEMPLATE: [u64; 8] = [
+    0,
+    0x00af9a000000ffff, // kernel code
+    0x00cf92000000ffff, // kernel data
+    0x00cffa000000ffff, // user code 32 (placeholder for STAR)
+    0x00cff2000000ffff, // user data
+    0x00affa000000ffff, // user code 64
+    0,
+    0, // TSS descriptor (two slots), filled in by `init`
+];
+
+/// All zero, so the tables of every possible CPU live in .bss: `init` fills in a CPU's own.
+#[allow(clippy::declare_interior_mutable_const)]
+const EMPTY: Tables = Tables(UnsafeCell::new(CpuTables {
+    gdt: [0; 8],
     tss: Tss {
         _reserved0: 0,
         rsp: [0; 3],
@@ -55,11 +62,12 @@ static TABLES: Tables = Tables(UnsafeCell::new(CpuTables {
         ist: [0; 7],
         _reserved2: 0,
         _reserved3: 0,
-        iomap_base: size_of::<Tss>() as u16,
+        iomap_base: 0,
     },
     double_fault_stack: [0; 16384],
     nmi_stack: [0; 16384],
 }));
+static TABLES: [Tables; MAX_CPUS] = [EMPTY; MAX_CPUS];
 
 #[repr(C, packed)]
 struct DescriptorPointer {
@@ -67,10 +75,14 @@ struct DescriptorPointer {
     base: u64,
 }
 
-pub fn init() {
-    let t = TABLES.0.get();
-    // SAFETY: boot, one CPU, interrupts off: nobody else looks at the tables yet.
+/// Builds and loads CPU `cpu`'s GDT and TSS (its own double-fault and NMI stacks). Called
+/// once by each CPU for itself, with interrupts off.
+pub fn init(cpu: usize) {
+    let t = TABLES[cpu].0.get();
+    // SAFETY: this CPU's tables, which nobody else touches, and nothing uses until `lgdt`.
     unsafe {
+        (*t).gdt = GDT_TEMPLATE;
+        (*t).tss.iomap_base = size_of::<Tss>() as u16;
         let df_top = (*t).double_fault_stack.as_ptr() as u64 + 16384;
         (*t).tss.ist[0] = df_top;
         (*t).tss.ist[1] = (*t).nmi_stack.as_ptr() as u64 + 16384;
@@ -105,13 +117,14 @@ pub fn init() {
 
 /// The stack the CPU switches to on an interrupt or exception from user mode.
 pub(super) fn set_kernel_stack(top: u64) {
-    // SAFETY: a single aligned-enough store into the TSS, interrupts off.
-    unsafe { (&raw mut (*TABLES.0.get()).tss.rsp[0]).write_unaligned(top) }
+    let t = TABLES[cpu_id()].0.get();
+    // SAFETY: a single aligned-enough store into this CPU's TSS, interrupts off.
+    unsafe { (&raw mut (*t).tss.rsp[0]).write_unaligned(top) }
 }
 
-/// The bounds of the double-fault and NMI stacks (static, so always there to be read).
+/// The bounds of this CPU's double-fault and NMI stacks (static, so always there to be read).
 pub(super) fn ist_stacks() -> [(u64, u64); 2] {
-    let t = TABLES.0.get();
+    let t = TABLES[cpu_id()].0.get();
     // SAFETY: only computes the addresses of two fields of the static tables.
     let (df, nmi) = unsafe {
         ((&raw const (*t).double_fault_stack) as u64, (&raw const (*t).nmi_stack) as u64)

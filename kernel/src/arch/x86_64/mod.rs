@@ -1,5 +1,7 @@
 //! Everything that knows it runs on x86-64. Nothing here knows about processes or files.
 
+pub mod acpi;
+pub mod apic;
 pub mod boot;
 pub mod context;
 pub mod cpu;
@@ -11,6 +13,7 @@ pub mod percpu;
 pub mod pic;
 pub mod power;
 pub mod serial;
+pub mod smp;
 pub mod syscall;
 pub mod time;
 pub mod trap;
@@ -23,12 +26,15 @@ pub const KERNEL_BASE: u64 = 0xffff_ffff_8000_0000;
 /// First address above user space.
 pub const USER_END: u64 = 0x0000_8000_0000_0000;
 
-/// CPU tables and entry points, then the clocks and the timer. Interrupts stay off.
-pub fn init() {
-    gdt::init();
+/// The boot CPU's GS block, tables and entry points, the ACPI tables, then the clocks and the
+/// timer. Interrupts stay off. (The other CPUs start later: `smp::start_aps`, after `mm`.)
+pub fn init(boot: &boot::BootInfo) {
+    percpu::init_cpu(0);
+    gdt::init(0);
     trap::init();
-    percpu::init();
+    acpi::init(boot.rsdp());
     syscall::init();
     time::init();
     pic::init();
+    percpu::mark_online();
 }

@@ -30,6 +30,9 @@ pub const VEC_SIGRETURN: u64 = 0x101;
 /// Set in `vector` while the frame's FPU area holds only the SSE registers (the `syscall`
 /// entry saves just those; see `complete_fpu`).
 pub const FPU_PARTIAL: u64 = 0x200;
+/// Set in `vector` by the NMI entry when it swapped in the kernel's GS base (and the exit
+/// swaps it back out).
+const NMI_SWAPPED_GS: u64 = 0x400;
 
 /// The FXSAVE image of the user's x87/SSE state.
 #[repr(C, align(16))]
@@ -210,13 +213,20 @@ pub fn set_nmi_handler(f: fn(&TrapFrame)) {
     NMI_HANDLER.call_once(|| f);
 }
 
+/// The reschedule IPI's handler (the scheduler's), given whether it interrupted user mode.
+static RESCHEDULE_HANDLER: Once<fn(bool)> = Once::new();
+
+pub fn set_reschedule_handler(f: fn(bool)) {
+    RESCHEDULE_HANDLER.call_once(|| f);
+}
+
 fn handlers() -> &'static TrapHandlers {
     HANDLERS.get().expect("trap handlers installed before interrupts are enabled")
 }
 
 #[no_mangle]
 extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
-    let vector = frame.vector;
+    let vector = frame.vector & !NMI_SWAPPED_GS;
     if vector == VEC_NMI {
         // On its own stack (IST 2), whatever it interrupted: report, and return to it as it
         // was, with no signal delivery or rescheduling (the interrupted code may hold locks).
@@ -233,6 +243,11 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
         let irq = (vector - VEC_IRQ_BASE) as u8;
         if super::pic::acknowledge(irq) {
             (h.irq)(frame, irq);
+        }
+    } else if vector == super::apic::VEC_RESCHEDULE as u64 {
+        super::apic::eoi();
+        if let Some(f) = RESCHEDULE_HANDLER.get() {
+            f(frame.from_user());
         }
     }
     if frame.from_user() {
@@ -274,9 +289,29 @@ trap_stubs:
     .endr
 
 trap_common:
+    cmpq $2, (%rsp)
+    je nmi_gs
     testq $3, 24(%rsp)
     jz 1f
     swapgs
+    jmp 1f
+    /* An NMI may arrive anywhere, even at the one instruction of the syscall entry or exit
+       where CPL is 0 but GS is the user's: look at the GS base itself (kernel bases are in
+       the top half) and swap only if it is the user's, noting it in the vector. */
+nmi_gs:
+    pushq %rax
+    pushq %rcx
+    pushq %rdx
+    movl $0xC0000101, %ecx
+    rdmsr
+    testl %edx, %edx
+    js 5f
+    swapgs
+    orq $0x400, 24(%rsp)
+5:
+    popq %rdx
+    popq %rcx
+    popq %rax
 1:
     pushq %rax
     pushq %rbx
@@ -335,11 +370,16 @@ trap_return:
     popq %rcx
     popq %rbx
     popq %rax
-    addq $16, %rsp
-    testq $3, 8(%rsp)
+    testq $0x400, (%rsp)
+    jnz 6f
+    cmpq $2, (%rsp)
+    je 2f
+    testq $3, 24(%rsp)
     jz 2f
+6:
     swapgs
 2:
+    addq $16, %rsp
     iretq
     "#
     ),
@@ -378,6 +418,8 @@ static IDT: Idt = Idt(UnsafeCell::new(
         256],
 ));
 
+/// Builds the IDT (shared by every CPU: the IST numbers name each CPU's own stacks) and loads
+/// it on the boot CPU.
 pub fn init() {
     let base = &raw const trap_stubs as u64;
     // SAFETY: boot, one CPU, interrupts off; nothing reads the IDT until `lidt`.
@@ -400,7 +442,13 @@ pub fn init() {
                 _zero: 0,
             };
         }
-        let ptr = IdtPointer { limit: (256 * 16 - 1) as u16, base: idt.as_ptr() as u64 };
-        core::arch::asm!("lidt [{}]", in(reg) &ptr, options(nostack));
     }
+    load();
+}
+
+/// Loads the IDT `init` built on this CPU.
+pub(super) fn load() {
+    let ptr = IdtPointer { limit: (256 * 16 - 1) as u16, base: IDT.0.get() as u64 };
+    // SAFETY: the IDT is complete (`init` ran on the boot CPU before any AP starts) and static.
+    unsafe { core::arch::asm!("lidt [{}]", in(reg) &ptr, options(nostack)) };
 }
