@@ -213,6 +213,14 @@ pub fn set_nmi_handler(f: fn(&TrapFrame)) {
     NMI_HANDLER.call_once(|| f);
 }
 
+/// What the reschedule IPI does on the CPU that takes it (the scheduler's: mark this CPU's
+/// need-resched flag). Without one, the IPI only wakes the CPU.
+static RESCHEDULE_HANDLER: Once<fn()> = Once::new();
+
+pub fn set_reschedule_handler(f: fn()) {
+    RESCHEDULE_HANDLER.call_once(|| f);
+}
+
 fn handlers() -> &'static TrapHandlers {
     HANDLERS.get().expect("trap handlers installed before interrupts are enabled")
 }
@@ -223,7 +231,9 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
     if vector == VEC_NMI {
         // On its own stack (IST 2), whatever it interrupted: report, and return to it as it
         // was, with no signal delivery or rescheduling (the interrupted code may hold locks).
-        if let Some(f) = NMI_HANDLER.get() {
+        // QEMU's monitor sends the NMI to every CPU; the host keeps one dump, so only the boot
+        // CPU answers (the others are parked until the scheduler runs threads on them).
+        if let Some(f) = NMI_HANDLER.get().filter(|_| super::percpu::cpu_id() == 0) {
             f(frame);
         }
         return;
@@ -236,6 +246,14 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
         let irq = (vector - VEC_IRQ_BASE) as u8;
         if super::pic::acknowledge(irq) {
             (h.irq)(frame, irq);
+        }
+    } else if vector == super::apic::VEC_TLB_SHOOTDOWN as u64 {
+        super::apic::eoi();
+        super::smp::poll_ipis();
+    } else if vector == super::apic::VEC_RESCHEDULE as u64 {
+        super::apic::eoi();
+        if let Some(f) = RESCHEDULE_HANDLER.get() {
+            f();
         }
     }
     if frame.from_user() {
