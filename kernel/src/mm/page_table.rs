@@ -6,6 +6,8 @@
 use super::frame::{Frame, FrameRef, UniqueFrame};
 use super::phys_to_virt;
 use crate::arch::cpu;
+use crate::arch::percpu::{cpu_id, online_cpus, MAX_CPUS};
+use core::sync::atomic::{fence, AtomicU64, Ordering};
 
 pub const PTE_PRESENT: u64 = 1 << 0;
 pub const PTE_WRITABLE: u64 = 1 << 1;
@@ -217,6 +219,18 @@ impl PageTable {
         }
     }
 
+    /// After a change that may leave stale entries (an entry removed, made less permissive
+    /// or pointed at another frame): flushes the TLB of every other CPU that has this table
+    /// loaded, and waits until each has. The caller flushed its own (`flush`).
+    pub fn shootdown(&self) {
+        shootdown_root(self.root);
+    }
+
+    /// The physical address of the root, for `shootdown_root` while the table is borrowed.
+    pub(super) fn root_paddr(&self) -> u64 {
+        self.root
+    }
+
     pub fn activate(&self) {
         // SAFETY: our own root, alive while `self` is.
         unsafe { activate_root(self.root) }
@@ -232,12 +246,33 @@ impl Drop for PageTable {
     }
 }
 
+/// The root each CPU has loaded last through `activate_root` (TLB shootdown targets): a CPU
+/// caches translations only of the table it has loaded (no PCIDs: a CR3 load flushes the
+/// non-global entries), so these are the CPUs that may hold stale ones.
+static LOADED: [AtomicU64; MAX_CPUS] = [const { AtomicU64::new(0) }; MAX_CPUS];
+
+/// `PageTable::shootdown` for the table rooted at `root`.
+pub(super) fn shootdown_root(root: u64) {
+    // The change to the table is ordered before the look at who has it loaded, as a CPU's
+    // record of a root is before its load (`activate_root`).
+    fence(Ordering::SeqCst);
+    let me = cpu_id();
+    let cpus = (0..online_cpus())
+        .filter(|&c| c != me && LOADED[c].load(Ordering::SeqCst) == root)
+        .fold(0u64, |m, c| m | 1 << c);
+    if cpus != 0 {
+        crate::arch::smp::flush_tlb_on(cpus);
+    }
+}
+
 /// Loads the table rooted at `root` unless it is the active one.
 ///
 /// # Safety
 /// `root` is the root frame of a page table that maps the kernel half as every table does, and
 /// stays allocated while loaded.
 unsafe fn activate_root(root: u64) {
+    // Recorded before the load, so that a shootdown that misses it finds the new tables.
+    LOADED[cpu_id()].store(root, Ordering::SeqCst);
     if cpu::read_cr3() != root {
         // SAFETY: per the contract.
         unsafe { cpu::write_cr3(root) };

@@ -405,9 +405,11 @@ impl AddressSpace {
 
     /// Drops the pages in [start, end) from the page table (the VMAs stay).
     fn drop_pages(&mut self, start: u64, end: u64) {
+        let mut unmapped = Unmapped::new(self.pt.root_paddr());
         self.pt.for_each_present(start, end, |va, e| {
-            drop(e.take());
+            let taken = e.take();
             flush(va);
+            unmapped.push(taken);
         });
     }
 
@@ -483,6 +485,7 @@ impl AddressSpace {
             e.set_flags(f);
             flush(va);
         });
+        self.pt.shootdown();
         Ok(())
     }
 
@@ -589,6 +592,7 @@ impl AddressSpace {
             pages.extend(e.take().map(|(frame, flags)| (va - old, frame, flags)));
             flush(va);
         });
+        self.pt.shootdown();
         self.drop_pages(old + keep, old + old_len);
         for (off, frame, flags) in pages {
             let slot = self.pt.entry_or_create(dest + off, PTE_USER).ok_or(Errno::ENOMEM)?;
@@ -678,6 +682,9 @@ impl AddressSpace {
             }
         }
         flush(va);
+        // A copy-on-write break: other CPUs running this address space may still translate
+        // the page to the shared frame, read-only; they must see the copy.
+        self.pt.shootdown();
         Ok(())
     }
 
@@ -715,8 +722,9 @@ impl AddressSpace {
                 }
             });
         }
-        // The parent's writable entries just became read-only.
+        // The parent's writable entries just became read-only (on every CPU running it).
         self.pt.flush_all();
+        self.pt.shootdown();
         if failed {
             return Err(Errno::ENOMEM);
         }
@@ -1023,3 +1031,39 @@ impl AddressSpace {
 }
 
 // Dropping an AddressSpace drops its PageTable, which releases every page, table and the root.
+
+/// Frames just unmapped from a table that other CPUs may still reach through stale TLB
+/// entries: they are freed only after a shootdown, in batches (one IPI round per batch).
+struct Unmapped {
+    root: u64,
+    frames: [Option<(Frame, u64)>; 32],
+    count: usize,
+}
+
+impl Unmapped {
+    fn new(root: u64) -> Self {
+        Unmapped { root, frames: [const { None }; 32], count: 0 }
+    }
+
+    fn push(&mut self, taken: Option<(Frame, u64)>) {
+        if self.count == self.frames.len() {
+            self.release();
+        }
+        self.frames[self.count] = taken;
+        self.count += 1;
+    }
+
+    fn release(&mut self) {
+        shootdown_root(self.root);
+        for slot in &mut self.frames[..self.count] {
+            drop(slot.take());
+        }
+        self.count = 0;
+    }
+}
+
+impl Drop for Unmapped {
+    fn drop(&mut self) {
+        self.release();
+    }
+}

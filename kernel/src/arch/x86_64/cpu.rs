@@ -150,6 +150,12 @@ pub fn invlpg(vaddr: u64) {
     unsafe { asm!("invlpg [{}]", in(reg) vaddr, options(nostack, preserves_flags)) }
 }
 
+/// Flushes this CPU's non-global TLB entries (reloads CR3).
+pub fn flush_tlb() {
+    // SAFETY: reloading the active root keeps every mapping.
+    unsafe { write_cr3(read_cr3()) }
+}
+
 pub fn rdtsc() -> u64 {
     let (lo, hi): (u32, u32);
     // SAFETY: rdtsc only reads the time-stamp counter.

@@ -8,7 +8,7 @@
 
 use alloc::alloc::{alloc_zeroed, Layout};
 use core::arch::global_asm;
-use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use spin::Once;
 
@@ -258,7 +258,42 @@ extern "C" fn ap_main(cpu: u64) -> ! {
     entry()
 }
 
-/// Services this CPU's pending cross-CPU requests (TLB shootdowns) from its mailbox; called at
-/// safe points (a lock's spin loop, a shootdown initiator's wait) where the kernel runs with
-/// interrupts off and so cannot take the IPI itself.
-pub fn poll_ipis() {}
+/// TLB shootdown mailboxes: CPU n's requests (a count its initiators raise) and the last one it
+/// has served. A CPU serves them all with one full flush of its non-global TLB entries.
+static TLB_REQUESTS: [AtomicU64; MAX_CPUS] = [const { AtomicU64::new(0) }; MAX_CPUS];
+static TLB_SERVED: [AtomicU64; MAX_CPUS] = [const { AtomicU64::new(0) }; MAX_CPUS];
+
+/// Services this CPU's pending cross-CPU requests (TLB shootdowns) from its mailbox. The kernel
+/// runs with interrupts off, so a CPU in kernel code takes the IPI only when it gets back to
+/// user mode or idle; in between it calls this at safe points (a lock's spin loop, a shootdown
+/// initiator's wait), so that a CPU spinning on a lock an initiator holds cannot deadlock it.
+pub fn poll_ipis() {
+    let me = percpu::cpu_id();
+    let requested = TLB_REQUESTS[me].load(Ordering::Acquire);
+    if TLB_SERVED[me].load(Ordering::Relaxed) != requested {
+        // Everything requested up to `requested` changed the tables before raising it.
+        cpu::flush_tlb();
+        TLB_SERVED[me].store(requested, Ordering::Release);
+    }
+}
+
+/// Flushes the (non-global) TLB of every CPU in `cpus` (a bit per CPU index; this CPU's bit is
+/// ignored: the caller flushes its own) and returns once each has. The caller has already
+/// changed the page table. Interrupts off; waits with `poll_ipis` (see there).
+pub fn flush_tlb_on(cpus: u64) {
+    let me = percpu::cpu_id();
+    let mut waits = [0u64; MAX_CPUS];
+    for (cpu, wait) in waits.iter_mut().enumerate().take(percpu::online_cpus()) {
+        if cpu == me || cpus & (1 << cpu) == 0 {
+            continue;
+        }
+        *wait = TLB_REQUESTS[cpu].fetch_add(1, Ordering::AcqRel) + 1;
+        apic::send_ipi(cpu, apic::Ipi::TlbShootdown);
+    }
+    for (cpu, &wait) in waits.iter().enumerate() {
+        while wait != 0 && TLB_SERVED[cpu].load(Ordering::Acquire) < wait {
+            poll_ipis();
+            core::hint::spin_loop();
+        }
+    }
+}

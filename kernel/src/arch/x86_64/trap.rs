@@ -230,7 +230,9 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
     if vector == VEC_NMI {
         // On its own stack (IST 2), whatever it interrupted: report, and return to it as it
         // was, with no signal delivery or rescheduling (the interrupted code may hold locks).
-        if let Some(f) = NMI_HANDLER.get() {
+        // QEMU's monitor sends the NMI to every CPU; the host keeps one dump, so only the boot
+        // CPU answers (the others are parked until the scheduler runs threads on them).
+        if let Some(f) = NMI_HANDLER.get().filter(|_| super::percpu::cpu_id() == 0) {
             f(frame);
         }
         return;
@@ -244,6 +246,9 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
         if super::pic::acknowledge(irq) {
             (h.irq)(frame, irq);
         }
+    } else if vector == super::apic::VEC_TLB_SHOOTDOWN as u64 {
+        super::apic::eoi();
+        super::smp::poll_ipis();
     } else if vector == super::apic::VEC_RESCHEDULE as u64 {
         super::apic::eoi();
         if let Some(f) = RESCHEDULE_HANDLER.get() {
