@@ -334,10 +334,6 @@ impl Boot {
                 cmd.arg(&self.append);
             }
         }
-        // Temporary, for the SMP bring-up until `--smp` exists: POSIX_X_SMP=N gives QEMU -smp N.
-        if let Some(n) = std::env::var_os("POSIX_X_SMP") {
-            cmd.arg("-smp").arg(n);
-        }
         cmd.args(&self.extra);
         cmd
     }
