@@ -31,26 +31,7 @@
 #include <sys/wait.h>
 
 #include "children.h"
-
-static const int FAMS[2] = {AF_INET, AF_INET6};
-
-/* The loopback address of `fam` with `port` (host order); returns its length. */
-static socklen_t loop_addr(int fam, unsigned port, struct sockaddr_storage *ss)
-{
-    memset(ss, 0, sizeof *ss);
-    if (fam == AF_INET) {
-        struct sockaddr_in *a = (struct sockaddr_in *)ss;
-        a->sin_family = AF_INET;
-        a->sin_port = htons((uint16_t)port);
-        a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        return sizeof *a;
-    }
-    struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
-    a->sin6_family = AF_INET6;
-    a->sin6_port = htons((uint16_t)port);
-    a->sin6_addr = in6addr_loopback;
-    return sizeof *a;
-}
+#include "inet_sock.h"
 
 /* The wildcard address of `fam` with `port`; returns its length. */
 static socklen_t any_addr(int fam, unsigned port, struct sockaddr_storage *ss)
@@ -63,13 +44,6 @@ static socklen_t any_addr(int fam, unsigned port, struct sockaddr_storage *ss)
     return len;
 }
 
-static unsigned port_of(const struct sockaddr_storage *ss)
-{
-    if (ss->ss_family == AF_INET)
-        return ntohs(((const struct sockaddr_in *)ss)->sin_port);
-    return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
-}
-
 /* Is ss the loopback address of its family? */
 static int is_loopback(const struct sockaddr_storage *ss)
 {
@@ -78,16 +52,6 @@ static int is_loopback(const struct sockaddr_storage *ss)
     if (ss->ss_family == AF_INET6)
         return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)ss)->sin6_addr);
     return 0;
-}
-
-/* The local port of fd (0 on error). */
-static unsigned local_port(int fd)
-{
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof ss;
-    if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
-        return 0;
-    return port_of(&ss);
 }
 
 /* A socket of fam/type bound to the loopback on a kernel-chosen port, or -1. */
@@ -156,13 +120,6 @@ static int sockopt_int(int fd, int level, int name)
     if (getsockopt(fd, level, name, &v, &len) != 0 || len != sizeof v)
         return -12345;
     return v;
-}
-
-static int poll1(int fd, short events, int ms)
-{
-    struct pollfd p = {fd, events, 0};
-    int r = poll(&p, 1, ms);
-    return r < 0 ? -1 : p.revents;
 }
 
 /* ---- socket() ---- */

@@ -18,37 +18,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-
-static const int FAMS[2] = {AF_INET, AF_INET6};
-
-/* The loopback address of `fam` with `port` (host order); returns its length. */
-static socklen_t loop_addr(int fam, unsigned port, struct sockaddr_storage *ss)
-{
-    memset(ss, 0, sizeof *ss);
-    if (fam == AF_INET) {
-        struct sockaddr_in *a = (struct sockaddr_in *)ss;
-        a->sin_family = AF_INET;
-        a->sin_port = htons((uint16_t)port);
-        a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        return sizeof *a;
-    }
-    struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
-    a->sin6_family = AF_INET6;
-    a->sin6_port = htons((uint16_t)port);
-    a->sin6_addr = in6addr_loopback;
-    return sizeof *a;
-}
-
-static unsigned local_port(int fd)
-{
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof ss;
-    if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
-        return 0;
-    if (ss.ss_family == AF_INET)
-        return ntohs(((const struct sockaddr_in *)&ss)->sin_port);
-    return ntohs(((const struct sockaddr_in6 *)&ss)->sin6_port);
-}
+#include "inet_sock.h"
 
 /* A socket of fam/type bound to the loopback on `port` (0: the kernel's choice), or -1;
  * with SO_REUSEPORT if `reuseport`. */
@@ -92,13 +62,6 @@ static int so_error(int fd)
     if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &v, &len) != 0)
         return -1;
     return v;
-}
-
-static int poll1(int fd, short events, int ms)
-{
-    struct pollfd p = {fd, events, 0};
-    int r = poll(&p, 1, ms);
-    return r < 0 ? -1 : p.revents;
 }
 
 /* ---- the accept queue ---- */
